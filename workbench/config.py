@@ -1,0 +1,75 @@
+"""Where the workbench writes: one workspace folder holds everything.
+
+Resolution order: an explicit path (``--workspace DIR``), then the
+``WORKBENCH_HOME`` environment variable, then ``./workspace``. Inside it::
+
+    workspace/
+        workbench.sqlite      trial records (unless WORKBENCH_DB_URL names a server)
+        recordings/           XDF files, one per run, BIDS-style names
+        bids/                 BIDS exports (mne-bids)
+        decoders/             fitted decoders (.npz + JSON metadata, no pickle)
+        reports/              HTML and PDF trial reports
+        exports/              CSV, Parquet, REDCap files
+        logs/
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SUBDIRS = ("recordings", "bids", "decoders", "reports", "exports", "logs")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The workbench's one output folder and the paths inside it."""
+
+    root: Path
+
+    @property
+    def recordings(self) -> Path:
+        return self.root / "recordings"
+
+    @property
+    def bids(self) -> Path:
+        return self.root / "bids"
+
+    @property
+    def decoders(self) -> Path:
+        return self.root / "decoders"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def db_url(self) -> str:
+        """``WORKBENCH_DB_URL`` if set (e.g. PostgreSQL), else SQLite in the workspace."""
+        url = os.environ.get("WORKBENCH_DB_URL")
+        if url:
+            return url
+        return f"sqlite:///{self.root / 'workbench.sqlite'}"
+
+    def ensure(self) -> "Workspace":
+        """Create the folder tree (idempotent) and return self."""
+        for sub in SUBDIRS:
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def get_workspace(path: str | os.PathLike | None = None, *, create: bool = True) -> Workspace:
+    """Resolve the workspace: ``path``, else ``$WORKBENCH_HOME``, else ``./workspace``."""
+    if path is None:
+        path = os.environ.get("WORKBENCH_HOME") or "workspace"
+    ws = Workspace(Path(path).expanduser().resolve())
+    return ws.ensure() if create else ws

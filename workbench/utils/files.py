@@ -1,0 +1,44 @@
+"""Atomic file writes and checksums: nothing half-written ever appears."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+@contextmanager
+def atomic_write(fname: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator:
+    """Open a temporary file beside ``fname``; rename it over ``fname`` on success.
+
+    On any exception the temporary file is removed and ``fname`` is untouched.
+    The data are fsync'ed before the rename so a power cut leaves either the
+    old file or the new one.
+    """
+    fname = Path(fname)
+    fname.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{fname.name}.", suffix=".tmp", dir=fname.parent)
+    try:
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, fname)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def sha256_file(fname: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(fname, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk_size), b""):
+            h.update(block)
+    return h.hexdigest()
