@@ -1,0 +1,41 @@
+"""CI executes every notebook: a notebook that no longer runs is a broken manual."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from traitlets.config import Config
+
+from .conftest import REPO
+
+NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds the engineers' entry points; none found"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_headless(path, tmp_path, monkeypatch):
+    # Each notebook writes into its own workspace, never the user's.
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "workspace"))
+    nb = nbformat.read(path, as_version=4)
+    # A relative ipc path hangs (STACK.md): give the kernel an absolute one.
+    cfg = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(tempfile.mkdtemp(), "k")}})
+    client = NotebookClient(
+        nb, kernel_name="python3", timeout=240, config=cfg, resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()
+    errors = [
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
+    assert not errors, f"{path.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"

@@ -1,0 +1,33 @@
+import hashlib
+
+import pytest
+
+from workbench.utils.files import atomic_write, sha256_file
+
+
+def test_atomic_write_replaces_whole_file(tmp_path):
+    target = tmp_path / "sub" / "out.txt"
+    with atomic_write(target) as fh:
+        fh.write("first")
+    with atomic_write(target) as fh:
+        fh.write("second")
+    assert target.read_text() == "second"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+def test_atomic_write_leaves_old_file_on_error(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as fh:
+            fh.write("half-written")
+            raise RuntimeError("crash mid-write")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"], "the temporary file is cleaned up"
+
+
+def test_sha256_matches_hashlib(tmp_path):
+    data = bytes(range(256)) * 10_000
+    f = tmp_path / "blob.bin"
+    f.write_bytes(data)
+    assert sha256_file(f, chunk_size=4096) == hashlib.sha256(data).hexdigest()
