@@ -1,0 +1,272 @@
+"""Decoder benchmark: speed against a scipy/numpy/sklearn reference, start-up, parity, accuracy.
+
+Run ``python benchmarks/decoder.py`` for a table, ``--json`` for one JSON
+object on stdout (the table then goes to stderr). Every speed figure is a
+ratio or rate measured in this run on this machine (best of ``--repeats``),
+never compared to a hard-coded number.
+
+- ``speedup_64ch``/``speedup_256ch``: per-chunk cost of a reference that
+  computes the same outputs with ``scipy.signal.sosfilt`` (with ``zi``
+  state), numpy (square, moving average over a ring buffer, log) and
+  scikit-learn's LDA ``predict_proba``, divided by the workbench's online
+  band-power+LDA decoder's. 2 kHz, 20 ms chunks, 2 bands (8-12, 18-26 Hz),
+  0.5 s window, one output per chunk. The outputs are checked equal (1e-9).
+- ``intracortical_realtime_factor``: 1024 channels at 30 kHz, Butterworth
+  band-pass 300-5000 Hz (``--ic-order``), threshold crossings at -4.5 RMS and
+  spike-band power in 20 ms bins, Kalman update: seconds of signal decoded per
+  second of CPU time on one thread (``..._wall``: per second of wall time,
+  which on a shared machine also counts time spent waiting for a core).
+- ``warm_start_s``/``cold_start_s``: a fresh process from ``import`` to the
+  first online output of a saved decoder, with a populated or an empty numba
+  cache (``NUMBA_CACHE_DIR`` pointed at a temporary folder).
+- ``parity_max_abs_diff``: eegmmidb run 14, CSP+LDA decoder, whole recording
+  vs random chunks of 1..160 samples.
+- ``accuracy_eegmmidb_hands_feet``: CSP+LDA, ShuffleSplit(10, 0.2, 42), as
+  ../shared/data/README.md describes; ``accuracy_eegmmidb_bandpower_lda`` beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
+sys.path.insert(0, str(REPO))
+
+
+def _best_per_call(fn, n_calls, repeats):
+    """Best mean CPU seconds per call over ``repeats`` runs.
+
+    CPU time of this process (BLAS limited to one thread in main()), not wall
+    time: other engineers' tests share the 2 cores and would otherwise
+    decide the numbers. Wall time is reported beside it for the realtime factor.
+    """
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.process_time()
+        for i in range(n_calls):
+            fn(i)
+        best = min(best, (time.process_time() - t0) / n_calls)
+    return best
+
+
+def _best_wall_per_call(fn, n_calls, repeats):
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for i in range(n_calls):
+            fn(i)
+        best = min(best, (time.perf_counter() - t0) / n_calls)
+    return best
+
+
+def bandpower_decoder(n_ch, sfreq=2000.0, seconds=20.0, seed=0):
+    """A fitted FilterBank+BandPower+LDA decoder on synthetic two-class data."""
+    from sklearn.pipeline import make_pipeline
+
+    from workbench.decoding import LDA, BandPower, Decoder, FilterBank
+
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sfreq)
+    x = rng.standard_normal((n, n_ch))
+    t = np.arange(n) / sfreq
+    label = (t // 2).astype(int) % 2  # 2 s blocks alternate between classes
+    x[:, : n_ch // 4] += (1 + label[:, None]) * np.sin(2 * np.pi * 10 * t)[:, None]
+    window, step = int(0.5 * sfreq), int(0.02 * sfreq)
+    ends = np.arange(window, n, step) - 1
+    dec = Decoder([FilterBank(((8.0, 12.0), (18.0, 26.0)), sfreq=sfreq, order=4)],
+                  make_pipeline(BandPower(), LDA(shrinkage="auto")),
+                  sfreq=sfreq, ch_names=[f"ch{i}" for i in range(n_ch)], window=window, step=step)
+    return dec.fit([x], [ends], np.array(["rest", "move"])[label[ends]]), x
+
+
+class ReferenceBandPowerLDA:
+    """The same outputs with scipy.signal.sosfilt (zi), numpy and sklearn's LDA."""
+
+    def __init__(self, decoder):
+        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+        self.sos = decoder.stages[0].sos_
+        self.n_ch = decoder.n_channels
+        self.zi = [np.zeros((s.shape[0], 2, self.n_ch)) for s in self.sos]
+        self.window, self.step = decoder.window, decoder.step
+        self.ring = np.zeros((self.window, len(self.sos) * self.n_ch))
+        self.n = 0
+        lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+        m = decoder.model  # same fitted parameters, scored by sklearn's code
+        lda.classes_, lda.coef_, lda.intercept_ = m.classes_, m.coef_, m.intercept_
+        lda.n_features_in_, lda._max_components = m.n_features_in_, 1
+        self.lda = lda
+
+    def update(self, chunk):
+        bands = []
+        for b, sos in enumerate(self.sos):
+            y, self.zi[b] = __import__("scipy.signal", fromlist=["sosfilt"]).sosfilt(sos, chunk, axis=0, zi=self.zi[b])
+            bands.append(y)
+        sq = np.hstack(bands) ** 2
+        k = len(chunk)
+        pos = (self.n + np.arange(k)) % self.window
+        self.ring[pos] = sq
+        self.n += k
+        if self.n < self.window or self.n % self.step:
+            return np.empty((0, len(self.lda.classes_)))
+        feat = np.log(self.ring.mean(axis=0))[None]
+        return self.lda.predict_proba(feat)
+
+
+def bench_speedup(n_ch, repeats, seconds=4.0):
+    dec, x = bandpower_decoder(n_ch)
+    chunk = dec.step  # 20 ms at 2 kHz = 40 samples: one output per chunk
+    n_chunks = int(seconds * dec.sfreq) // chunk
+    data = x[: n_chunks * chunk]
+    online, ref = dec.online(), ReferenceBandPowerLDA(dec)
+    # equal outputs first (this also warms both paths up)
+    diffs = []
+    for i in range(n_chunks):
+        a = online.update(data[i * chunk:(i + 1) * chunk]).values
+        b = ref.update(data[i * chunk:(i + 1) * chunk])
+        assert a.shape == b.shape
+        if len(a):
+            diffs.append(np.max(np.abs(a - b)))
+    chunks = [np.ascontiguousarray(data[i * chunk:(i + 1) * chunk]) for i in range(n_chunks)]
+    t_wb = _best_per_call(lambda i: online.update(chunks[i]), n_chunks, repeats)
+    t_ref = _best_per_call(lambda i: ref.update(chunks[i]), n_chunks, repeats)
+    return {"ref_us": t_ref * 1e6, "wb_us": t_wb * 1e6, "speedup": t_ref / t_wb, "max_abs_diff": max(diffs)}
+
+
+def bench_intracortical(order, repeats, n_ch=1024, sfreq=30000.0):
+    from sklearn.pipeline import make_pipeline
+
+    from workbench.decoding import Decoder, IIRFilter, KalmanDecoder, SpikeFeatures
+
+    rng = np.random.default_rng(1)
+    bin_size = int(0.02 * sfreq)
+    cal = rng.standard_normal((int(0.6 * sfreq), n_ch)) * 10.0  # microvolt-like noise
+    ends = np.arange(bin_size - 1, len(cal), bin_size)
+    kin = rng.standard_normal((len(ends), 4)).cumsum(axis=0)
+    dec = Decoder([IIRFilter(300.0, 5000.0, sfreq=sfreq, order=order)],
+                  make_pipeline(SpikeFeatures(k=4.5), KalmanDecoder()),
+                  sfreq=sfreq, ch_names=[f"e{i}" for i in range(n_ch)], window=bin_size, step=bin_size)
+    dec.fit([cal], [ends], kin)
+    buf = rng.standard_normal((10 * bin_size, n_ch)) * 10.0
+    chunks = [np.ascontiguousarray(buf[i * bin_size:(i + 1) * bin_size]) for i in range(10)]
+    online = dec.online()
+    assert len(online.update(chunks[0])) == 1  # one Kalman output per 20 ms bin
+    cpu = _best_per_call(lambda i: online.update(chunks[i % 10]), 100, repeats)
+    wall = _best_wall_per_call(lambda i: online.update(chunks[i % 10]), 100, repeats)
+    return 0.02 / cpu, 0.02 / wall
+
+
+STARTUP = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+from workbench.decoding import load_decoder
+dec = load_decoder({fname!r})
+out = dec.online().update(np.load({chunk!r}))
+assert len(out) == 1
+print(time.perf_counter() - t0)
+"""
+
+
+def bench_startup():
+    dec, x = bandpower_decoder(64, seconds=4.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        fname = dec.save(Path(tmp) / "decoder.npz")
+        np.save(Path(tmp) / "chunk.npy", x[: dec.window])
+        code = STARTUP.format(fname=str(fname), chunk=str(Path(tmp) / "chunk.npy"))
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba_cache"), "OPENBLAS_NUM_THREADS": "1"}
+        times = []
+        for _ in range(2):  # first: empty cache (cold); second: the cache it left (warm)
+            res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                 timeout=600, cwd=str(REPO))
+            if res.returncode:
+                raise RuntimeError(res.stderr)
+            times.append(float(res.stdout.strip().splitlines()[-1]))
+    return {"cold_start_s": times[0], "warm_start_s": times[1]}
+
+
+def bench_eegmmidb(seed=0):
+    from sklearn.model_selection import ShuffleSplit, cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    from workbench.decoding import (
+        CSP, LDA, BandPower, CommonAverageReference, Decoder, FilterBank, IIRFilter, decode_in_chunks,
+    )
+    from workbench.decoding.recordings import read_eegmmidb_run
+
+    runs = [read_eegmmidb_run(SHARED_DATA / "eegmmidb", 1, r) for r in (6, 10, 14)]
+    sf = runs[0].sfreq
+    ends = [r.onsets + int(2 * sf) for r in runs]
+    y = np.concatenate([r.labels for r in runs])
+    cv = ShuffleSplit(10, test_size=0.2, random_state=42)
+    csp = Decoder([IIRFilter(7.0, 30.0, sfreq=sf, order=4), CommonAverageReference()],
+                  make_pipeline(CSP(4), LDA()), sfreq=sf, ch_names=runs[0].ch_names, window=161, step=23)
+    acc = cross_val_score(make_pipeline(CSP(4), LDA()), csp.epochs([r.data for r in runs], ends), y, cv=cv)
+    bp = Decoder([FilterBank(((8, 12), (12, 16), (16, 20), (20, 24), (24, 30)), sfreq=sf), CommonAverageReference()],
+                 make_pipeline(BandPower(), LDA(shrinkage="auto")), sfreq=sf, ch_names=runs[0].ch_names,
+                 window=161, step=23)
+    acc_bp = cross_val_score(make_pipeline(BandPower(), LDA(shrinkage="auto")),
+                             bp.epochs([r.data for r in runs], ends), y, cv=cv)
+    csp.fit([r.data for r in runs[:2]], ends[:2], np.concatenate([r.labels for r in runs[:2]]))
+    whole = csp.decode(runs[2].data)
+    sizes = np.random.default_rng(seed).integers(1, int(sf) + 1, size=500)
+    chunked = decode_in_chunks(csp, runs[2].data, sizes)
+    assert np.array_equal(whole.sample_index, chunked.sample_index)
+    return {"accuracy_eegmmidb_hands_feet": float(acc.mean()),
+            "accuracy_eegmmidb_bandpower_lda": float(acc_bp.mean()),
+            "parity_max_abs_diff": float(np.max(np.abs(whole.values - chunked.values)))}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("--repeats", type=int, default=3, help="timing repeats (best is kept)")
+    parser.add_argument("--ic-order", type=int, default=4, help="Butterworth order of the 300-5000 Hz band-pass")
+    args = parser.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    # One core for both sides: BLAS threads would otherwise compete with the
+    # other processes on this 2-core machine and blur the ratios.
+    threadpool_limits(1)
+    res = {}
+    startup = bench_startup()  # first, before this process has warmed anything
+    for n_ch in (64, 256):
+        r = bench_speedup(n_ch, args.repeats)
+        res[f"speedup_{n_ch}ch"] = r["speedup"]
+        res[f"reference_us_per_chunk_{n_ch}ch"] = r["ref_us"]
+        res[f"workbench_us_per_chunk_{n_ch}ch"] = r["wb_us"]
+        res[f"reference_max_abs_diff_{n_ch}ch"] = r["max_abs_diff"]
+    cpu_rt, wall_rt = bench_intracortical(args.ic_order, args.repeats)
+    res["intracortical_realtime_factor"] = cpu_rt
+    res["intracortical_realtime_factor_wall"] = wall_rt
+    if args.ic_order != 2:  # a 2nd-order Butterworth band-pass (2 sections), for comparison
+        res["intracortical_realtime_factor_order2"] = bench_intracortical(2, args.repeats)[0]
+    res["intracortical_filter_order"] = args.ic_order
+    res.update(startup)
+    res.update(bench_eegmmidb())
+    goals = {"speedup_64ch": ">= 5", "speedup_256ch": ">= 5", "intracortical_realtime_factor": ">= 10",
+             "warm_start_s": "< 3", "accuracy_eegmmidb_hands_feet": ">= 0.93", "parity_max_abs_diff": "<= 1e-9"}
+    lines = [f"{'measure':40s} {'value':>14s}  goal", "-" * 64]
+    for k, v in res.items():
+        lines.append(f"{k:40s} {v:14.6g}  {goals.get(k, '')}")
+    table = "\n".join(lines)
+    if args.json:
+        print(table, file=sys.stderr)
+        print(json.dumps(res))
+    else:
+        print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

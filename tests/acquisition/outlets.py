@@ -1,0 +1,85 @@
+"""Real LSL outlets for tests: a paced counter source in a thread.
+
+Used where the simulated amplifier (workbench.datasets.Player) has no montage
+of the needed shape (e.g. 256 channels at 2 kHz) or to build deliberately bad
+streams (no channels, irregular rate, NaN samples). Channel 0 carries the
+sample index, so a lost or repeated sample cannot hide.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pylsl
+
+
+class CounterOutlet:
+    """Push ``n_channels`` x ``sfreq`` float32 samples, channel 0 = sample index."""
+
+    def __init__(self, name, *, n_channels=4, sfreq=500.0, source_id=None, chunk=10, stype="EEG",
+                 labels=None, units=None, nan_at=None, dtype="float32"):
+        self.name = name
+        self.sfreq = sfreq
+        self.chunk = chunk
+        self.nan_at = nan_at  # sample index from which channel 1 carries NaN for one chunk
+        info = pylsl.StreamInfo(name, stype, n_channels, sfreq, dtype, source_id or f"{name}-src")
+        if labels:
+            info.set_channel_labels(list(labels))
+        if units:
+            info.set_channel_units(units)
+        self._info = info
+        self.n_sent = 0
+        self._stop = threading.Event()
+        self._thread = None
+        self.outlet = None
+
+    def start(self):
+        self.outlet = pylsl.StreamOutlet(self._info, chunk_size=0, max_buffered=360)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.outlet = None  # destroys the outlet: consumers see the stream go
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _run(self):
+        n_ch = self._info.channel_count()
+        t0 = time.perf_counter()
+        period = self.chunk / self.sfreq
+        k = 0
+        while not self._stop.is_set():
+            block = np.zeros((self.chunk, n_ch), np.float32)
+            idx = np.arange(self.n_sent, self.n_sent + self.chunk)
+            block[:, 0] = idx
+            if n_ch > 1:
+                block[:, 1:] = np.sin(idx / 10.0)[:, None]
+            if self.nan_at is not None and self.n_sent <= self.nan_at < self.n_sent + self.chunk and n_ch > 1:
+                block[:, 1] = np.nan
+            self.outlet.push_chunk(block, pylsl.local_clock())
+            self.n_sent += self.chunk
+            k += 1
+            delay = t0 + k * period - time.perf_counter()
+            if delay > 0:
+                self._stop.wait(delay)
+
+
+def wait_for(predicate, timeout=5.0, step=0.005):
+    """Poll ``predicate`` until true or ``timeout`` s pass; returns its last value."""
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(step)

@@ -1,0 +1,168 @@
+"""The buffered live Stream on real loopback LSL outlets."""
+
+import time
+
+import numpy as np
+import pylsl
+import pytest
+
+from workbench.acquisition import MarkerStream, Stream
+from workbench.acquisition.inlet_worker import NotConnectedError
+from workbench.errors import ValidationError
+
+from .outlets import CounterOutlet, wait_for
+
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(60)]
+
+
+def _counter(stream_or_data):
+    return np.asarray(stream_or_data)[:, 0]
+
+
+def test_info_window_and_every_sample_once(unique_name):
+    labels, units = ["Cnt", "C3", "C4"], ["none", "microvolts", "microvolts"]
+    with CounterOutlet(unique_name, n_channels=3, sfreq=500.0, labels=labels, units=units) as out:
+        with Stream(unique_name, bufsize=5.0) as stream:
+            assert stream.ch_names == labels and stream.units == tuple(units)
+            assert stream.info["sfreq"] == 500.0 and stream.info.get_channel_types() == ["eeg"] * 3
+            got = []
+            while stream.n_samples_received < 1000:
+                got.append(_counter(stream.read_new()[0]))
+                time.sleep(0.02)
+            got.append(_counter(stream.read_new()[0]))
+            data, ts = stream.get_data(0.5)
+            picked, _ = stream.get_data(0.5, picks=["C4"])
+        sent = out.n_sent
+    counter = np.concatenate(got)
+    # every sample once, in order, from the first received one
+    np.testing.assert_array_equal(counter, np.arange(counter[0], counter[0] + len(counter)))
+    assert counter[-1] < sent
+    assert data.shape == (250, 3) and ts.shape == (250,) and picked.shape == (250, 1)
+    np.testing.assert_array_equal(np.diff(data[:, 0]), 1.0)
+    # dejittered time stamps of a regular stream advance by 1/sfreq
+    np.testing.assert_allclose(np.diff(ts), 1 / 500.0, rtol=0.05)
+
+
+def test_disconnect_is_seen_and_reconnect_marks_the_gap(unique_name):
+    sid = f"{unique_name}-sid"
+    first = CounterOutlet(unique_name, sfreq=500.0, source_id=sid).start()
+    stream = Stream(unique_name, bufsize=5.0).connect()
+    try:
+        assert wait_for(lambda: stream.n_samples_received > 100)
+        t_stop = pylsl.local_clock()
+        first.stop()
+        # The issue asks for detection within 0.5 s; liblsl reports the loss in about 1 ms.
+        assert wait_for(lambda: not stream.connected, timeout=0.5)
+        lost = [e for e in stream.events if e.kind == "disconnected"]
+        assert len(lost) == 1 and lost[0].lsl_time - t_stop < 0.5
+        n_before = stream.n_samples_received
+        time.sleep(0.3)
+        with CounterOutlet(unique_name, sfreq=500.0, source_id=sid):
+            assert wait_for(lambda: stream.connected, timeout=10)
+            assert wait_for(lambda: stream.n_samples_received > n_before + 50, timeout=5)
+        kinds = [e.kind for e in stream.events]
+        assert kinds[:4] == ["connected", "disconnected", "reconnected", "gap"]
+        gap = stream.events[3]
+        assert gap.gap_stop > gap.gap_start and gap.n_missing > 0.2 * 500  # at least the 0.3 s pause
+        assert gap.n_samples == n_before
+    finally:
+        stream.disconnect()
+        first.stop()
+
+
+def test_no_reconnect_to_another_device_with_the_same_name(unique_name):
+    with CounterOutlet(unique_name, source_id="device-A"):
+        stream = Stream(unique_name).connect()
+        assert wait_for(lambda: stream.n_samples_received > 0)
+    try:
+        assert wait_for(lambda: not stream.connected, timeout=0.5)
+        with CounterOutlet(unique_name, source_id="device-B"):
+            time.sleep(1.0)  # several retry rounds
+            assert not stream.connected
+    finally:
+        stream.disconnect()
+
+
+def test_nan_samples_are_kept_and_reported(unique_name):
+    with CounterOutlet(unique_name, n_channels=3, labels=["Cnt", "C3", "C4"], nan_at=1000) as out:
+        with Stream(unique_name) as stream:
+            assert wait_for(lambda: stream.n_nonfinite > 0 and stream.n_samples_received > 300, timeout=10)
+            data, _ = stream.get_data()
+    events = [e for e in stream.events if e.kind == "nonfinite"]
+    assert len(events) == 1 and "C3" in events[0].detail and "C4" not in events[0].detail
+    assert np.isnan(data[:, 1]).any() and not np.isnan(data[:, 2]).any()
+    assert out.n_sent > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        (dict(n_channels=0), "n_channels"),
+        (dict(sfreq=pylsl.IRREGULAR_RATE), "sfreq"),
+    ],
+)
+def test_unusable_streams_are_refused_by_name(unique_name, kwargs, field):
+    info = pylsl.StreamInfo(unique_name, "EEG", kwargs.get("n_channels", 2), kwargs.get("sfreq", 100.0), "float32", unique_name)
+    outlet = pylsl.StreamOutlet(info)
+    stream = Stream(unique_name)
+    with pytest.raises(ValidationError) as err:
+        stream.connect(timeout=3)
+    assert field in err.value.fields and unique_name in str(err.value)
+    assert not stream.running
+    del outlet
+
+
+def test_string_stream_needs_a_marker_stream(unique_name):
+    outlet = pylsl.StreamOutlet(pylsl.StreamInfo(unique_name, "Markers", 1, 0, "string", unique_name))
+    with pytest.raises(ValidationError, match="MarkerStream"):
+        Stream(unique_name).connect(timeout=3)
+    del outlet
+
+
+def test_use_before_connect_and_bad_picks(unique_name):
+    stream = Stream(unique_name)
+    with pytest.raises(NotConnectedError, match="connect"):
+        stream.get_data(1.0)
+    with CounterOutlet(unique_name, n_channels=2, labels=["a", "b"]):
+        with Stream(unique_name) as stream:
+            with pytest.raises(ValidationError, match="picks"):
+                stream.get_data(1.0, picks=["a", "zz"])
+            with pytest.raises(ValidationError, match="winsize"):
+                stream.get_data(-1)
+
+
+def test_signal_markers_emg_decoder_and_effector_share_one_clock(unique_name):
+    """Five streams at once; a marker sent with a sample carries that sample's time."""
+    outs = [
+        CounterOutlet(unique_name + "-eeg", n_channels=8, sfreq=500.0),
+        CounterOutlet(unique_name + "-emg", n_channels=4, sfreq=1000.0, stype="EMG"),
+        CounterOutlet(unique_name + "-dec", n_channels=2, sfreq=50.0, stype="Control", chunk=1),
+    ]
+    markers = pylsl.StreamOutlet(pylsl.StreamInfo(unique_name + "-mrk", "Markers", 1, 0, "string", unique_name + "m"))
+    effector = pylsl.StreamOutlet(pylsl.StreamInfo(unique_name + "-eff", "Effector", 1, 0, "int32", unique_name + "e"))
+    for o in outs:
+        o.start()
+    streams = [Stream(o.name, stype=o._info.type()).connect() for o in outs]
+    mk, ef = MarkerStream(unique_name + "-mrk").connect(), MarkerStream(unique_name + "-eff").connect()
+    try:
+        assert wait_for(lambda: all(s.n_samples_received > 50 for s in streams))
+        sent_at = []
+        for k in range(5):
+            sent_at.append(pylsl.local_clock())
+            markers.push_sample([f"cue-{k}"], sent_at[-1])
+            effector.push_sample([k], sent_at[-1])
+            time.sleep(0.1)
+        assert wait_for(lambda: mk.n_markers_received == 5 and ef.n_markers_received == 5)
+        assert [m.value for m in mk.read_new()] == [f"cue-{k}" for k in range(5)]
+        assert [m.value for m in ef.get_markers()] == [str(k) for k in range(5)]
+        np.testing.assert_allclose([m.timestamp for m in mk.get_markers()], sent_at, atol=1e-3)
+        time.sleep(0.2)
+        for s in streams:
+            _, ts = s.get_data()
+            # each signal's newest time stamps cover the markers' times on the same clock
+            assert ts[0] <= sent_at[-1] <= ts[-1] + 0.1
+    finally:
+        for s in (*streams, mk, ef):
+            s.disconnect()
+        for o in outs:
+            o.stop()

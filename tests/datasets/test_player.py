@@ -1,0 +1,177 @@
+"""The Player on real LSL outlets (loopback): completeness, time stamps, markers, replay."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pylsl
+import pytest
+
+from workbench.datasets import CUES, ArraySource, Player, SyntheticSource
+from workbench.errors import RecordingFileError, ValidationError, WorkbenchError
+from workbench.recording import read_recording
+from workbench.recording.read import pick_signal_stream, read_xdf_streams
+
+from .receiver import Receiver
+
+pytestmark = pytest.mark.lsl
+
+
+@pytest.mark.slow
+def test_counter_channel_arrives_complete_for_30_s_at_64_ch_1_khz(unique_name):
+    src = SyntheticSource("eeg-64", seed=0, counter=True, sfreq=1000)
+    with Player(src, name=unique_name, chunk_ms=20) as player:
+        rx = Receiver(unique_name)
+        try:
+            complete = rx.wait_for(30_000, timeout=60)
+        finally:
+            values, stamps = rx.close()
+    assert complete, f"only {len(stamps)} samples in 60 s"
+    assert rx.full_info.channel_count() == 64 and rx.full_info.nominal_srate() == 1000
+    assert rx.full_info.get_channel_labels()[:2] == ["COUNTER", "FC3"]
+    counter = values[:, 0]
+    assert np.all(np.diff(counter) == 1), "a sample was lost or repeated"
+    # Each sample carries its own time stamp t0 + i / sfreq.
+    np.testing.assert_allclose(stamps - player.t0, counter / 1000.0, atol=1e-6)
+    # Content: the other channels are the source's samples for those indices.
+    ref, _ = SyntheticSource("eeg-64", seed=0, counter=True, sfreq=1000).generate(int(counter[-1]) + 1)
+    np.testing.assert_array_equal(values, ref[counter.astype(int)])
+
+
+def test_synthetic_markers_carry_cue_labels_at_their_sample_times(unique_name):
+    src = SyntheticSource("ecog-8", seed=0, cue_s=0.5)
+    player = Player(src, name=unique_name, chunk_ms=10, duration=6.0).start()
+    try:
+        markers = Receiver(player.marker_name)
+        assert player.wait(30)
+        markers.settle()
+    finally:
+        labels, stamps = markers.close()
+        player.stop()
+    assert player.n_samples_sent == 6000 and player.n_markers_sent == 12
+    assert len(stamps) >= 4  # those sent after the inlet connected
+    cue = np.round((stamps - player.t0) * src.sfreq / src.cue_samples).astype(int)
+    np.testing.assert_allclose(stamps - player.t0, cue * 0.5, atol=1e-9)
+    assert [row[0] for row in labels] == [CUES[k % 3] for k in cue]
+
+
+def test_xdf_replay_sends_every_stream_with_recorded_content_and_timing(shared_data, unique_name):
+    fname = shared_data / "magicblink_emg" / "markersPlusEKG.xdf"
+    streams = read_xdf_streams(fname)
+    sig = pick_signal_stream(streams)
+    mrk = next(s for s in streams if s.is_marker)
+    player = Player.from_file(fname, name=unique_name, duration=6.0, counter=True)
+    assert player.stream_names == [unique_name, f"{unique_name}-markers"]
+    player.start()
+    try:
+        rx, rx_m = Receiver(player.name), Receiver(player.marker_name)
+        started = time.monotonic()
+        assert player.wait(30)
+        elapsed = time.monotonic() - started
+        rx.settle()
+        rx_m.settle()
+    finally:
+        values, stamps = rx.close()
+        labels, m_stamps = rx_m.close()
+        player.stop()
+    assert rx_m.full_info.channel_format() == pylsl.cf_int32  # as recorded
+    idx = values[:, 0].astype(int)
+    assert np.all(np.diff(idx) == 1) and len(idx) > 1000
+    np.testing.assert_array_equal(values[:, 1:], sig.data[idx, 1:])
+    # Relative timing as recorded (pyxdf-synchronised stamps shifted to now).
+    start = min(sig.times[0], mrk.times[0])
+    np.testing.assert_allclose(stamps - player.t0, sig.times[idx] - start, atol=1e-6)
+    assert len(m_stamps) >= 3
+    k = np.searchsorted(mrk.times - start, m_stamps - player.t0 - 1e-6)
+    np.testing.assert_allclose(m_stamps - player.t0, mrk.times[k] - start, atol=1e-6)
+    assert [int(v[0]) for v in labels] == [int(v) for v in mrk.data[k, 0]]
+    # Paced at the recording's own rate (not as fast as possible).
+    assert player.n_samples_sent == np.sum(sig.times - start < 6.0)
+    assert elapsed > 5.0
+
+
+def test_edf_replay_streams_annotations_as_markers(shared_data, unique_name):
+    fname = shared_data / "eegmmidb" / "S001" / "S001R04.edf"
+    raw = read_recording(fname)
+    player = Player.from_file(fname, name=unique_name, duration=5.0, counter=True, chunk_ms=50)
+    player.start()
+    try:
+        rx, rx_m = Receiver(player.name), Receiver(player.marker_name)
+        assert player.wait(30)
+        rx.settle()
+        rx_m.settle()
+    finally:
+        values, _ = rx.close()
+        labels, m_stamps = rx_m.close()
+        player.stop()
+    assert player.n_samples_sent == 5 * 160
+    idx = values[:, 0].astype(int)
+    np.testing.assert_allclose(values[:, 1:] * 1e-6, raw.get_data()[1:, idx].T, rtol=1e-5, atol=1e-12)
+    # eegmmidb annotations: T0 at 0 s, then the task cue (T1/T2) at 4.2 s.
+    expected = {round(o, 3): d for o, d in zip(raw.annotations.onset, raw.annotations.description) if o < 5}
+    got = {round(t - player.t0, 3): row[0] for t, row in zip(m_stamps, labels)}
+    assert got and all(expected[t] == label for t, label in got.items())
+    assert got[4.2] in {"T1", "T2"}
+
+
+def test_xdf_replay_loops_and_keeps_counting(shared_data, unique_name):
+    fname = shared_data / "xdf_example_files" / "minimal.xdf"  # 9 samples at 10 Hz
+    player = Player.from_file(fname, name=unique_name, duration=2.5, loop=True, counter=True, chunk_ms=10)
+    player.start()
+    try:
+        rx = Receiver(player.name)
+        assert player.wait(30)
+        rx.settle()
+    finally:
+        values, _ = rx.close()
+        player.stop()
+    assert player.n_samples_sent > 18  # more than two passes over the 9 samples
+    assert np.all(np.diff(values[:, 0]) == 1)
+    src_data = pick_signal_stream(read_xdf_streams(fname)).data
+    np.testing.assert_array_equal(values[:, 1:], src_data[values[:, 0].astype(int) % 9, 1:])
+
+
+def test_player_rejects_bad_parameters_at_once_and_bad_files():
+    src = SyntheticSource("ecog-8")
+    with pytest.raises(ValidationError) as err:
+        Player(src, name="", chunk_ms=0, duration=-1)
+    assert set(err.value.fields) == {"name", "chunk_ms", "duration"}
+    player = Player(src, name="never-started")
+    with pytest.raises(WorkbenchError, match="not been started"):
+        player.wait(0.1)
+
+
+def test_player_refuses_unreadable_files_before_opening_outlets(shared_data, tmp_path):
+    cut = tmp_path / "cut.xdf"
+    cut.write_bytes((shared_data / "magicblink_emg" / "handSix.xdf").read_bytes()[:200_000])
+    with pytest.raises(RecordingFileError, match="truncated"):
+        Player.from_file(cut)
+    with pytest.raises(RecordingFileError, match="not a signal stream"):
+        Player.from_file(shared_data / "xdf_example_files" / "empty_streams.xdf", stream="ctrl")
+    with pytest.raises(RecordingFileError, match="no such file"):
+        Player.from_file(tmp_path / "missing.edf")
+
+
+def test_endless_player_wait_without_timeout_is_refused(unique_name):
+    with Player(SyntheticSource("ecog-8"), name=unique_name) as player:
+        with pytest.raises(ValidationError, match="timeout"):
+            player.wait()
+        assert player.running
+    assert not player.running
+
+
+def test_array_source_loops_with_markers_on_every_pass():
+    data = np.arange(20.0).reshape(10, 2)
+    src = ArraySource(data, 100.0, ["a", "b"], ["eeg", "misc"], ["microvolts", ""], [(0, "go"), (7, "stop")],
+                      loop=True, counter=True)  # fmt: skip
+    block, markers = src.generate(25)
+    np.testing.assert_array_equal(block[:, 0], np.arange(25))
+    np.testing.assert_array_equal(block[:, 1], data[np.arange(25) % 10, 1])
+    assert markers == [(0, "go"), (7, "stop"), (10, "go"), (17, "stop"), (20, "go")]
+    once = ArraySource(data, 100.0, ["a", "b"], ["eeg", "misc"], ["", ""], loop=False)
+    assert once.generate(8)[0].shape == (8, 2) and once.generate(8)[0].shape == (2, 2)
+    assert once.generate(8)[0].shape == (0, 2)
+    with pytest.raises(ValidationError) as err:
+        ArraySource(data, 0, ["a"], ["eeg"], [""], [(11, "late")])
+    assert set(err.value.fields) == {"sfreq", "ch_names", "ch_types", "units", "markers"}

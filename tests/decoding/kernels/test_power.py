@@ -1,0 +1,60 @@
+"""Windowed power, log-variance and exponential smoothing against naive versions."""
+
+import numpy as np
+import pytest
+
+from tests import naive
+from workbench.decoding.kernels import ema_power, window_logvar, window_power
+
+RNG = np.random.default_rng(11)
+X = RNG.standard_normal((503, 4)) * np.array([1.0, 2.0, 1e-5, 50.0])
+
+
+def _window_power(x, window, step, log, chunks):
+    n_ch = x.shape[1]
+    acc, blocks, counter = np.zeros(n_ch), np.zeros((window // step, n_ch)), np.zeros(1, np.int64)
+    rows = []
+    for c in np.array_split(x, chunks):
+        out = np.empty((len(c) // step + 1, n_ch))
+        n = window_power(np.ascontiguousarray(c), step, acc, blocks, counter, log, out)
+        rows.append(out[:n])
+    return np.concatenate(rows)
+
+
+@pytest.mark.parametrize("window,step,log", [(40, 10, True), (40, 40, False), (7, 1, True), (161, 23, True)])
+@pytest.mark.parametrize("chunks", [1, 9, 503])
+def test_window_power_matches_naive(window, step, log, chunks):
+    got = _window_power(X, window, step, log, chunks)
+    ref = naive.window_power(X, window, step, log)
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0)
+
+
+def test_window_power_does_not_drift_after_a_huge_artefact():
+    # A running sum that adds and subtracts would keep rounding error of
+    # the order of eps * 1e12 here and report a negative or wrong power.
+    x = RNG.standard_normal((400, 2)) * 1e-6
+    x[50] = 1e6
+    got = _window_power(x, 40, 10, False, 7)
+    ref = naive.window_power(x, 40, 10, False)
+    np.testing.assert_allclose(got[-20:], ref[-20:], rtol=1e-12)
+    assert np.all(got > 0)
+
+
+@pytest.mark.parametrize("window,step", [(40, 10), (33, 5), (10, 1)])
+def test_window_logvar_matches_naive(window, step):
+    ring, counter = np.zeros((window, 4)), np.zeros(1, np.int64)
+    rows = []
+    for c in np.array_split(X, 13):
+        out = np.empty((len(c) // step + 1, 4))
+        n = window_logvar(np.ascontiguousarray(c), step, ring, counter, out)
+        rows.append(out[:n])
+    got = np.concatenate(rows)
+    np.testing.assert_allclose(got, naive.window_logvar(X, window, step), rtol=1e-10)
+
+
+def test_ema_power_matches_naive_and_continues_across_chunks():
+    state = np.zeros(4)
+    a = ema_power(X[:200], 0.05, state, True, np.empty((200, 4)))
+    b = ema_power(X[200:], 0.05, state, True, np.empty((303, 4)))
+    np.testing.assert_allclose(np.vstack([a, b]), naive.ema_power(X, 0.05, log=True), rtol=0, atol=1e-10)

@@ -1,0 +1,142 @@
+"""Slow, obvious reference versions of every decoder kernel.
+
+Each function does the textbook computation with plain Python loops or
+whole-array numpy, with no state tricks, so a kernel test can compare the
+optimised streaming kernel against something easy to check by eye.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sosfilt(sos, x, zi=None):
+    """Cascade of biquads, difference equations per channel, per sample.
+
+    y[n] = b0 x[n] + b1 x[n-1] + b2 x[n-2] - a1 y[n-1] - a2 y[n-2] per section,
+    with zero initial conditions (``zi`` is not supported here on purpose).
+    """
+    assert zi is None
+    y = np.array(x, dtype=float)
+    for sec in sos:
+        b0, b1, b2, a0, a1, a2 = sec / sec[3]
+        out = np.zeros_like(y)
+        for c in range(y.shape[1]):
+            x1 = x2 = y1 = y2 = 0.0
+            for n in range(y.shape[0]):
+                xn = y[n, c]
+                yn = b0 * xn + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
+                out[n, c] = yn
+                x2, x1, y2, y1 = x1, xn, y1, yn
+        y = out
+    return y
+
+
+def common_average(x):
+    return x - x.mean(axis=1, keepdims=True)
+
+
+def laplacian(x, neighbors):
+    """``neighbors``: dict column -> list of neighbour columns (equal weights)."""
+    out = x.copy()
+    for c, nbs in neighbors.items():
+        out[:, c] = x[:, c] - x[:, nbs].mean(axis=1)
+    return out
+
+
+def output_counts(n_times, window, step):
+    """1-based sample counts after which a windowed kernel emits an output."""
+    return [n for n in range(1, n_times + 1) if n % step == 0 and n >= window]
+
+
+def window_power(x, window, step, log=True):
+    rows = [np.mean(x[n - window:n] ** 2, axis=0) for n in output_counts(len(x), window, step)]
+    p = np.array(rows).reshape(-1, x.shape[1])
+    return np.log(p) if log else p
+
+
+def window_logvar(x, window, step):
+    rows = [np.log(np.var(x[n - window:n], axis=0)) for n in output_counts(len(x), window, step)]
+    return np.array(rows).reshape(-1, x.shape[1])
+
+
+def ema_power(x, alpha, p0=0.0, log=False):
+    out = np.empty_like(x)
+    p = np.full(x.shape[1], p0, dtype=float)
+    for t in range(len(x)):
+        p = (1 - alpha) * p + alpha * x[t] ** 2
+        out[t] = p
+    return np.log(out) if log else out
+
+
+def spike_bins(x, thresholds, bin_size):
+    """Counts of downward threshold crossings and mean power per full bin."""
+    below = x < thresholds
+    cross = below.copy()
+    cross[1:] &= ~below[:-1]  # predecessor at or above threshold
+    cross[0] = False  # no predecessor: never a crossing
+    n_bins = len(x) // bin_size
+    counts = cross[: n_bins * bin_size].reshape(n_bins, bin_size, -1).sum(axis=1)
+    power = (x[: n_bins * bin_size] ** 2).reshape(n_bins, bin_size, -1).mean(axis=1)
+    return counts.astype(float), power
+
+
+def covariance(x):
+    xc = x - x.mean(axis=0)
+    return xc.T @ xc / len(x)
+
+
+def ledoit_wolf_shrinkage(x):
+    """Ledoit & Wolf 2004 Lemmas 3.2-3.4, written term by term."""
+    n, p = x.shape
+    xc = x - x.mean(axis=0)
+    s = xc.T @ xc / n
+    m = np.trace(s) / p
+    d2 = np.sum((s - m * np.eye(p)) ** 2) / p
+    b2 = sum(np.sum((np.outer(xk, xk) - s) ** 2) / p for xk in xc) / n**2
+    b2 = min(b2, d2)
+    return 0.0 if b2 == 0 else b2 / d2
+
+
+def spatial_filter(x, filters):
+    return np.array([[np.dot(filters[k], x[t]) for k in range(len(filters))] for t in range(len(x))])
+
+
+def linear_predict(features, coef, intercept):
+    return features @ coef.T + intercept
+
+
+def class_probabilities(decision):
+    if decision.shape[1] == 1:
+        p1 = 1 / (1 + np.exp(-decision[:, 0]))
+        return np.column_stack([1 - p1, p1])
+    e = np.exp(decision - decision.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def kalman(z, a, w, h, q, x0, p0):
+    """Textbook Kalman filter (gain form): K = P H' (H P H' + Q)^-1."""
+    x, p = x0.copy(), p0.copy()
+    out = []
+    for zt in z:
+        x = a @ x
+        p = a @ p @ a.T + w
+        k = p @ h.T @ np.linalg.inv(h @ p @ h.T + q)
+        x = x + k @ (zt - h @ x)
+        p = (np.eye(len(x)) - k @ h) @ p
+        out.append(x.copy())
+    return np.array(out)
+
+
+def hold_last_valid(x, last):
+    out = x.copy()
+    prev = np.array(last, dtype=float)
+    bad = np.zeros(len(x), dtype=bool)
+    for t in range(len(x)):
+        for c in range(x.shape[1]):
+            if np.isfinite(out[t, c]):
+                prev[c] = out[t, c]
+            else:
+                out[t, c] = prev[c]
+                bad[t] = True
+    return out, bad

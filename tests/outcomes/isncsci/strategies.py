@@ -1,0 +1,56 @@
+"""Hypothesis strategies for ISNCSCI exams (worksheet-string dicts)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from workbench.outcomes.isncsci import DERMATOMES, KEY_MUSCLES, NON_KEY_MUSCLE_LEVELS
+
+
+def exam_dicts(sensory=("0", "1", "2"), motor=("0", "1", "2", "3", "4", "5"), anal=("Yes", "No")):
+    """Exams whose scores come from the given value sets.
+
+    Values are drawn per side from a 'profile' so realistic injuries (normal
+    above, impaired below) are common, not only noise.
+    """
+
+    def side():
+        return st.fixed_dictionaries(
+            {
+                "motor": st.fixed_dictionaries({m: st.sampled_from(motor) for m in KEY_MUSCLES}),
+                "light_touch": st.fixed_dictionaries({d: st.sampled_from(sensory) for d in DERMATOMES}),
+                "pin_prick": st.fixed_dictionaries({d: st.sampled_from(sensory) for d in DERMATOMES}),
+                "lowest_non_key_muscle_with_motor_function": st.none() | st.sampled_from(NON_KEY_MUSCLE_LEVELS),
+            }
+        )
+
+    return st.fixed_dictionaries(
+        {"vac": st.sampled_from(anal), "dap": st.sampled_from(anal), "right": side(), "left": side()}
+    )
+
+
+@st.composite
+def injured_exam_dicts(draw, nt_rate=0.0, anal=("Yes", "No")):
+    """Exams normal above a drawn level and impaired below, with some NT scores."""
+    cut = draw(st.integers(0, len(DERMATOMES)))
+    exam = {"vac": draw(st.sampled_from(anal)), "dap": draw(st.sampled_from(anal))}
+    for side in ("right", "left"):
+        shift = draw(st.integers(-2, 2))
+        lt, pp, motor = {}, {}, {}
+        for i, d in enumerate(DERMATOMES):
+            normal = i < cut + shift
+            lt[d] = "2" if normal else draw(st.sampled_from("012"))
+            pp[d] = "2" if normal else draw(st.sampled_from("012"))
+            if d in KEY_MUSCLES:
+                motor[d] = "5" if normal else draw(st.sampled_from("012345"))
+        for scores in (lt, pp, motor):
+            for key in scores:
+                if nt_rate and draw(st.floats(0, 1)) < nt_rate:
+                    scores[key] = "NT"
+        exam[side] = {
+            "motor": motor,
+            "light_touch": lt,
+            "pin_prick": pp,
+            "lowest_non_key_muscle_with_motor_function": draw(st.none() | st.sampled_from(NON_KEY_MUSCLE_LEVELS)),
+        }
+    return exam

@@ -1,0 +1,35 @@
+"""A real SQLite study store with one study, site and participants (for save tests)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+ENROLMENT = date(2026, 1, 5)
+
+
+def make_store(tmp_path, participants=("SCI-001",)):
+    """An upgraded SQLite store holding a study, a site and the given participants."""
+    from workbench.records import Participant, Site, Store, Study, User, VisitDefinition
+
+    store = Store(f"sqlite:///{tmp_path / 'study.sqlite'}", user=User("a.assessor", "investigator"))
+    store.upgrade()
+    study = Study(id="BCI-SCI-01", title="BCI for upper-limb function after SCI", arms=("BCI", "control"),
+                  visit_schedule=(VisitDefinition(name="baseline", target_day=0, window_before=0, window_after=7),
+                                  VisitDefinition(name="week12", target_day=84, window_before=7, window_after=7)))
+    site = Site(id="ZH", study_id="BCI-SCI-01", name="Spinal cord unit Z", country="CH")
+    people = [Participant(id=pid, study_id="BCI-SCI-01", site_id="ZH", arm="BCI", enrolment_date=ENROLMENT,
+                          injury_date=date(2024, 6, 1), injury_level="C5", baseline_ais="B", age_years=34, sex="F")
+              for pid in participants]
+    store.add(study, site, *people)
+    return store
+
+
+def add_visit(store, pid: str, name: str):
+    from workbench.records import Visit
+
+    target = {"baseline": 0, "week12": 84}[name]
+    window = {"baseline": (0, 7), "week12": (7, 7)}[name]
+    when = ENROLMENT + timedelta(days=target)
+    (visit,) = store.add(Visit(participant_id=pid, name=name, scheduled_date=when, window_before=window[0],
+                               window_after=window[1], status="done", actual_date=when))
+    return visit

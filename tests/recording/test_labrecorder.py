@@ -1,0 +1,86 @@
+"""Recording runs with LabRecorder: one XDF per run, BIDS names, checksums, stream lists."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from workbench.datasets import Player, SyntheticSource
+from workbench.errors import RecordingFileError, StreamNotFoundError, ValidationError
+from workbench.recording.labrecorder import Recorder, inspect_xdf, record_run
+from workbench.recording.read import read_xdf_streams
+from workbench.recording.runs import RunEntities, list_runs, manifest_path
+from workbench.utils.files import sha256_file
+
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(90)]
+
+
+def test_record_run_keeps_every_sample_and_marker(workspace, unique_name):
+    source = SyntheticSource(montage="eeg-64", seed=0, counter=True)
+    entities = RunEntities(subject="P007", session="01", task="mi")
+    with Player(source, name=unique_name) as player:
+        manifest = record_run([player.name, player.marker_name], 3.0, workspace.recordings, entities=entities)
+    fname = workspace.recordings / "sub-P007" / "ses-01" / "sub-P007_ses-01_task-mi_run-01_eeg.xdf"
+    assert manifest.fname == str(fname) and manifest.status == "complete"
+    assert manifest.sha256 == sha256_file(fname) and manifest.size_bytes == fname.stat().st_size
+    assert manifest.stream_names == (player.name, player.marker_name)
+    assert manifest_path(workspace.recordings, manifest.run_id).is_file()
+    assert list_runs(workspace.recordings) == [manifest]
+
+    signal, markers = sorted(read_xdf_streams(fname), key=lambda s: s.sfreq, reverse=True)
+    counter = signal.data[:, 0]
+    np.testing.assert_array_equal(np.diff(counter), 1.0)  # nothing lost or repeated inside the run
+    assert 2.5 * 500 < len(counter) <= player.n_samples_sent
+    assert manifest.streams[0].n_samples == len(counter) and signal.n_channels == 64
+    assert len(markers.times) == manifest.streams[1].n_samples
+    assert len(markers.times) <= player.n_markers_sent
+
+
+def test_unknown_stream_writes_nothing(workspace, unique_name):
+    with pytest.raises(StreamNotFoundError, match=unique_name):
+        record_run([unique_name], 1.0, workspace.recordings)
+    assert not list(workspace.recordings.rglob("*.xdf")) and list_runs(workspace.recordings) == []
+
+
+def test_existing_file_is_never_overwritten(workspace, unique_name, tmp_path):
+    out = tmp_path / "run.xdf"
+    out.write_bytes(b"XDF:precious")
+    with Player(SyntheticSource(montage="ecog-8", seed=1), name=unique_name) as player:
+        with pytest.raises(RecordingFileError, match="exists already"):
+            Recorder([player.name], workspace.recordings, fname=out).start()
+    assert out.read_bytes() == b"XDF:precious"
+
+
+def test_bad_arguments_are_named(workspace):
+    with pytest.raises(ValidationError, match="streams"):
+        Recorder([], workspace.recordings)
+    with pytest.raises(ValidationError, match=r"\.xdf"):
+        Recorder(["x"], workspace.recordings, fname="run.edf")
+    with pytest.raises(ValidationError) as err:
+        RunEntities(subject="Jane Doe", task="mi-1", run=0)
+    assert set(err.value.fields) == {"subject", "task", "run"}
+
+
+def test_inspect_real_and_damaged_files(shared_data, tmp_path):
+    real = shared_data / "bci4als/Sub2011001/EEG.xdf"
+    streams, note = inspect_xdf(real)
+    assert note == ""
+    by_name = {s.name: s for s in streams}
+    assert by_name["obci_eeg1"].n_samples == 53600 and by_name["obci_eeg1"].n_channels == 16
+    assert by_name["MarkerStream"].n_samples == 182
+
+    cut = tmp_path / "cut.xdf"
+    cut.write_bytes(real.read_bytes()[: real.stat().st_size // 2])
+    streams, note = inspect_xdf(cut)  # read up to the last whole chunk
+    assert "truncated" in note and 0 < {s.name: s for s in streams}["obci_eeg1"].n_samples < 53600
+
+    with pytest.raises(RecordingFileError, match="no such file"):
+        inspect_xdf(tmp_path / "missing.xdf")
+    junk = tmp_path / "junk.xdf"
+    junk.write_bytes(b"this is not xdf")
+    with pytest.raises(RecordingFileError):
+        inspect_xdf(junk)
+    header_only = tmp_path / "header.xdf"
+    header_only.write_bytes(real.read_bytes()[:300])
+    with pytest.raises(RecordingFileError):
+        inspect_xdf(header_only)

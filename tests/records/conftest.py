@@ -1,0 +1,70 @@
+"""Fixtures of the records tests: one fresh database per test, on SQLite and PostgreSQL.
+
+PostgreSQL runs need ``WORKBENCH_TEST_PG_URL`` (``make test`` starts a server
+and sets it); each test gets its own database, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+import warnings
+
+import pytest
+import sqlalchemy as sa
+
+PG_VAR = "WORKBENCH_TEST_PG_URL"
+
+
+def _pg_database(base_url: str):
+    name = f"wb_rec_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    return admin, name, url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """A SQLAlchemy URL of an empty database of the parametrized backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'study.sqlite'}"
+        return
+    base = os.environ.get(PG_VAR)
+    if not base:
+        pytest.skip(f"{PG_VAR} is not set: no PostgreSQL server to test against (make test starts one)")
+    admin, name, url = _pg_database(base)
+    try:
+        yield url
+    finally:
+        _drop_database(admin, name)
+        admin.dispose()
+
+
+def _drop_database(admin: sa.Engine, name: str, attempts: int = 50) -> None:
+    """Drop a test database, waiting (bounded) for an autovacuum worker to leave it.
+
+    ``WITH (FORCE)`` ends our own sessions but may not end the superuser's
+    autovacuum worker, which a test's deletes can start.
+    """
+    for _ in range(attempts):
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.DBAPIError:
+            time.sleep(0.1)
+    warnings.warn(f"could not drop test database {name} (left on the throwaway server)")
+
+
+@pytest.fixture
+def store(db_url):
+    """An investigator's store on an upgraded, empty database."""
+    from workbench.records import Store, User
+
+    s = Store(db_url, user=User("dr.inv", "investigator"))
+    s.upgrade()
+    yield s
+    s.close()

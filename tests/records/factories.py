@@ -1,0 +1,55 @@
+"""Small valid records for the tests (a study, a site, a participant, a visit...)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from workbench.records import OutcomeAssessment, Participant, Site, Study, Visit, VisitDefinition
+
+ENROLMENT = date(2026, 1, 5)
+
+
+def study() -> Study:
+    return Study(
+        id="BCI-SCI-01", title="BCI for upper-limb function after SCI", arms=("BCI", "control"),
+        visit_schedule=(
+            VisitDefinition(name="baseline", target_day=0, window_before=0, window_after=7),
+            VisitDefinition(name="week12", target_day=84, window_before=7, window_after=7),
+        ),
+    )
+
+
+def site() -> Site:
+    return Site(id="ZH", study_id="BCI-SCI-01", name="Spinal cord unit Z", country="CH")
+
+
+def participant(pid: str = "SCI-001", **kw) -> Participant:
+    values = dict(id=pid, study_id="BCI-SCI-01", site_id="ZH", arm="BCI", enrolment_date=ENROLMENT,
+                  injury_date=date(2024, 6, 1), injury_level="C5", baseline_ais="B", age_years=34, sex="F")
+    values.update(kw)
+    return Participant(**values)
+
+
+def visit(pid: str = "SCI-001", name: str = "week12", delay_days: int = 0, **kw) -> Visit:
+    target = {"baseline": 0, "week12": 84}[name]
+    window = {"baseline": (0, 7), "week12": (7, 7)}[name]
+    scheduled = ENROLMENT + timedelta(days=target)
+    values = dict(participant_id=pid, name=name, scheduled_date=scheduled, window_before=window[0],
+                  window_after=window[1], status="done", actual_date=scheduled + timedelta(days=delay_days))
+    values.update(kw)
+    return Visit(**values)
+
+
+def assessment(pid: str = "SCI-001", visit_id: str | None = None, total: int = 12, **kw) -> OutcomeAssessment:
+    values = dict(participant_id=pid, visit_id=visit_id, instrument="WISCI-II", instrument_version="2001",
+                  assessor="a.assessor", assessed_on=ENROLMENT + timedelta(days=84),
+                  item_values={"level": total}, scores={"total": total})
+    values.update(kw)
+    return OutcomeAssessment(**values)
+
+
+def seeded(store, n_participants: int = 1):
+    """Save the study, its site and participants SCI-001.. in ``store``; return the participants."""
+    parts = [participant(f"SCI-{i:03d}") for i in range(1, n_participants + 1)]
+    store.add(study(), site(), *parts)
+    return [store.get(Participant, p.id) for p in parts]

@@ -1,0 +1,93 @@
+"""``workbench db``, ``workbench audit verify`` and ``workbench export`` on a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import REPO
+from workbench.cli import main
+from workbench.records import Participant, Store, User, Visit
+from workbench.records.demo import DEMO_STUDY, read_study_json
+
+
+def _wb(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_upgrade_runs_from_any_directory(db_url, tmp_path):
+    env = {**os.environ, "WORKBENCH_HOME": str(tmp_path / "ws")}
+    proc = subprocess.run([sys.executable, "-m", "workbench", "db", "upgrade", "--db-url", db_url],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "schema revision 0002" in proc.stdout
+    assert "workbench-test" not in proc.stdout  # the password is not printed
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    engine.dispose()
+    assert {"participants", "outcome_assessments", "audit_log", "audit_head", "alembic_version", "user_accounts"} <= tables
+
+
+def test_seed_verify_tamper_export(db_url, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "ws"))
+    monkeypatch.delenv("WORKBENCH_ROLE", raising=False)
+    assert _wb(capsys, "db", "upgrade", "--db-url", db_url)[0] == 0
+    code, text = _wb(capsys, "db", "seed-demo", "--db-url", db_url, "--user", "mon", "--role", "monitor")
+    assert code == 1 and "may not create" in text and "Traceback" not in text
+    code, text = _wb(capsys, "db", "seed-demo", "--db-url", db_url)
+    assert code == 1 and "--role" in text
+    monkeypatch.setenv("WORKBENCH_USER", "dr.demo")
+    monkeypatch.setenv("WORKBENCH_ROLE", "investigator")
+    code, text = _wb(capsys, "db", "seed-demo", "--db-url", db_url)
+    assert code == 0 and f"loaded {len(read_study_json())} records" in text
+    monkeypatch.delenv("WORKBENCH_ROLE")
+    code, text = _wb(capsys, "audit", "verify", "--db-url", db_url)
+    assert code == 0 and "intact" in text
+
+    code, text = _wb(capsys, "export", "--format", "redcap", "--db-url", db_url)
+    assert code == 0
+    (folder,) = (tmp_path / "ws" / "exports").iterdir()
+    assert {"redcap_records.csv", "redcap_data_dictionary.csv", "audit_trail.csv"} <= {p.name for p in folder.iterdir()}
+
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE visits SET actual_date = '2026-05-01' WHERE id = 'V-SCI-003-week12'")
+        seq = conn.exec_driver_sql("SELECT MAX(seq) FROM audit_log WHERE entity_id = 'V-SCI-003-week12' "
+                                   "AND field = 'actual_date'").scalar_one()
+    engine.dispose()
+    code, text = _wb(capsys, "audit", "verify", "--db-url", db_url)
+    assert code == 1 and f"first broken: entry #{seq}:" in text and "V-SCI-003-week12.actual_date" in text
+
+    with pytest.raises(SystemExit) as exc:  # argparse refuses unknown formats, listing the allowed ones
+        main(["export", "--format", "xlsx", "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2 and "choose from 'csv', 'parquet', 'redcap', 'bids'" in capsys.readouterr().err
+
+
+def test_demo_study_content(store):
+    from workbench.records.demo import seed_demo
+
+    n = seed_demo(store)
+    assert n == len(read_study_json(DEMO_STUDY)) and store.verify_audit().ok
+    participants = store.find(Participant)
+    assert [p.id for p in participants] == ["SCI-001", "SCI-002", "SCI-003", "SCI-004"]
+    late = store.get(Visit, "V-SCI-003-week12")
+    assert late.in_window is False  # saved together with its protocol deviation
+    wide = store.outcomes("wide")
+    assert {"WISCI-II.total", "BBT.right", "BBT.left"} <= set(wide.columns)
+    tl = store.timeline("SCI-004")
+    assert tl.event.iloc[-1] == "withdrawal"
+    with pytest.raises(Exception, match="id not yet used"):
+        seed_demo(store)  # a second load is refused whole
+    with Store(store.url, user=User("m", "monitor")) as mon:
+        assert len(mon.find(Participant)) == 4
+
+
+def test_package_ships_no_data_outside_data_samples():
+    assert DEMO_STUDY.is_relative_to(REPO / "data_samples")

@@ -1,0 +1,85 @@
+"""Instrument forms driven without a browser: live scores, markers, saving."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.outcomes.store_helpers import make_store
+from workbench.outcomes.instruments import list_instruments, load_instrument
+from workbench.ui.forms import InstrumentForm, is_marked
+
+
+@pytest.mark.parametrize("instrument_id", sorted(list_instruments()))
+def test_every_instrument_has_a_working_form(instrument_id):
+    form = InstrumentForm(instrument_id, save=lambda a: None)
+    inst = load_instrument(instrument_id)
+    assert set(form.inputs) == {i.id for i in inst.items}
+    for item in inst.items:  # fill every item with its highest allowed value
+        box = form.inputs[item.id]
+        box.value = item.values[-1] if item.kind in ("ordinal", "choice") else str(item.max)
+    assert form.entry.complete and form.errors.value == ""
+    for group in inst.subscales + inst.totals:
+        assert form.entry.scores[group.id] == group.max
+        assert f"<b>{group.max}</b>" in form.scores.value
+
+
+def test_scim_form_scores_live():
+    form = InstrumentForm("SCIM-III", save=lambda a: None)
+    for item in load_instrument("SCIM-III").items:
+        form.inputs[item.id].value = 0
+    assert "<b>0</b>" in form.scores.value
+    form.inputs["bladder"].value = 11
+    form.inputs["feeding"].value = 2
+    assert form.entry.scores == {"self_care": 2, "respiration_sphincter": 11, "mobility": 0, "total": 13}
+
+
+def test_walk_form_marks_bad_number_in_place():
+    form = InstrumentForm("10MWT", save=lambda a: None)
+    box = form.inputs["comfortable_time_s"]
+    box.value = "0.5"
+    assert is_marked(box) and "from 1 to 600 s" in box.tooltip
+    box.value = "12.5"
+    assert not is_marked(box) and form.entry.scores["comfortable_speed"] == 0.8
+    assert "0.8" in form.scores.value
+
+
+def test_arat_form_disables_items_the_rule_scores():
+    form = InstrumentForm("ARAT", save=lambda a: None)
+    form.inputs["left.grip_1"].value = 3
+    assert form.inputs["left.grip_4"].disabled and form.entry.scores["left.grip"] == 12
+    assert "Scored by rule" in form.scores.value
+    form.inputs["left.grip_1"].value = 2
+    assert not form.inputs["left.grip_4"].disabled
+
+
+def test_save_wisci_to_the_records_store(tmp_path):
+    from workbench.records import OutcomeAssessment
+
+    store = make_store(tmp_path)
+    try:
+        form = InstrumentForm("WISCI-II", store=store, participant_id="SCI-001")
+        form.inputs["level"].value = 12
+        form.save_panel.assessor.value = "a.assessor"
+        form.save_panel.assessed_on.value = date(2026, 2, 1)
+        form.save_panel.button.click()
+        assert "Saved WISCI-II" in form.save_panel.status.value
+        (stored,) = store.find(OutcomeAssessment, participant_id="SCI-001")
+    finally:
+        store.close()
+    assert stored.scores == {"total": 12} and stored.item_values == {"level": 12}
+    assert (stored.instrument_version, stored.assessed_on) == ("II", date(2026, 2, 1))
+
+
+def test_save_callable_receives_the_assessment():
+    got = []
+    form = InstrumentForm("6MWT", save=got.append, participant_id="SCI-002")
+    form.inputs["distance_m"].value = "300"
+    form.save_panel.assessor.value = "b.assessor"
+    form.save_panel.button.click()
+    assert "device" in form.save_panel.status.value and got == []  # device still missing
+    form.inputs["device"].value = "none"
+    form.save_panel.button.click()
+    (assessment,) = got
+    assert assessment.scores == {"distance": 300, "speed": 0.833}

@@ -1,0 +1,145 @@
+"""A fixed-size ring buffer of samples and their time stamps, and its readers.
+
+The buffer is the only state shared between an acquisition thread (one
+writer) and its consumers (scope, decoder, tests); one lock guards it and every
+read returns a copy, so a consumer never sees a half-written chunk. Arrays are
+``(n_times, n_channels)``.
+
+Two ways to read:
+
+- :meth:`RingBuffer.get_last` -- the latest window, for displays and quality
+  checks that may skip samples;
+- :class:`StreamReader` -- every sample exactly once, for consumers that must
+  not miss or double-count (decoders, closed loop). A reader that falls more
+  than the buffer's length behind raises :class:`BufferOverrunError` rather
+  than silently skipping data.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..errors import WorkbenchError
+from ..utils._checks import _check_positive
+
+
+class BufferOverrunError(WorkbenchError):
+    """A reader fell so far behind that samples it never read were overwritten."""
+
+
+class RingBuffer:
+    """Thread-safe circular store of the last ``n_samples`` samples.
+
+    Parameters
+    ----------
+    n_samples : int
+        Capacity in samples (> 0).
+    n_channels : int
+        Number of channels (> 0).
+    dtype : numpy dtype
+        Storage type; the stream's own format, so counters and raw values
+        come back bit-exact.
+    """
+
+    def __init__(self, n_samples: int, n_channels: int, dtype=np.float32) -> None:
+        _check_positive("n_samples", n_samples)
+        _check_positive("n_channels", n_channels)
+        self._data = np.zeros((int(n_samples), int(n_channels)), dtype=dtype)
+        self._ts = np.zeros(int(n_samples), dtype=np.float64)
+        self._n_total = 0
+        self._lock = threading.Lock()
+
+    @property
+    def capacity(self) -> int:
+        return self._data.shape[0]
+
+    @property
+    def n_channels(self) -> int:
+        return self._data.shape[1]
+
+    @property
+    def n_total(self) -> int:
+        """Samples pushed since creation (monotonic; readers' positions refer to it)."""
+        with self._lock:
+            return self._n_total
+
+    def push(self, data: np.ndarray, timestamps: np.ndarray) -> None:
+        """Append ``data`` (n_times, n_channels) with ``timestamps`` (n_times,)."""
+        n = len(timestamps)
+        if n == 0:
+            return
+        cap = self.capacity
+        if n > cap:  # only the newest ``cap`` samples can be kept
+            skipped = n - cap
+            data, timestamps = data[skipped:], timestamps[skipped:]
+        else:
+            skipped = 0
+        with self._lock:
+            start = (self._n_total + skipped) % cap
+            m = len(timestamps)
+            first = min(m, cap - start)
+            self._data[start : start + first] = data[:first]
+            self._ts[start : start + first] = timestamps[:first]
+            if first < m:
+                self._data[: m - first] = data[first:]
+                self._ts[: m - first] = timestamps[first:]
+            self._n_total += n
+
+    def _copy_range(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Copy absolute sample range [start, stop); caller holds the lock."""
+        cap = self.capacity
+        idx = np.arange(start, stop) % cap
+        return self._data[idx], self._ts[idx]
+
+    def get_last(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Copy of the newest ``n`` samples (all held if None or more than held)."""
+        with self._lock:
+            held = min(self._n_total, self.capacity)
+            n = held if n is None else max(0, min(int(n), held))
+            return self._copy_range(self._n_total - n, self._n_total)
+
+    def read_from(self, position: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Samples from absolute ``position`` to the newest, and the next position.
+
+        Raises
+        ------
+        BufferOverrunError
+            If samples at ``position`` were already overwritten.
+        """
+        with self._lock:
+            oldest = self._n_total - min(self._n_total, self.capacity)
+            if position < oldest:
+                raise BufferOverrunError(
+                    f"reader at sample {position} fell behind: samples {position}..{oldest - 1} were "
+                    f"overwritten (buffer holds {self.capacity} samples); read more often or enlarge bufsize"
+                )
+            data, ts = self._copy_range(position, self._n_total)
+            return data, ts, self._n_total
+
+
+class StreamReader:
+    """A consumer's position in a :class:`RingBuffer`: each sample is returned once.
+
+    Parameters
+    ----------
+    buffer : RingBuffer
+    position : int | None
+        Absolute sample index to start at; None starts at the newest sample
+        (only samples arriving after creation are returned).
+    """
+
+    def __init__(self, buffer: RingBuffer, position: int | None = None) -> None:
+        self._buffer = buffer
+        self._position = buffer.n_total if position is None else int(position)
+
+    @property
+    def position(self) -> int:
+        """Absolute index of the next sample this reader will return."""
+        return self._position
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every sample since the previous call: ``(data (n_times, n_channels), timestamps)``."""
+        data, ts, self._position = self._buffer.read_from(self._position)
+        return data, ts

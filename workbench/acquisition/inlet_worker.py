@@ -1,0 +1,289 @@
+"""One LSL inlet served by one thread, with bounded waits and recovery.
+
+The thread polls with ``timeout=0.0`` and short sleeps: a blocking
+``pull_chunk(timeout=1.0)`` loop was seen to hang with pylsl 1.18 on this
+kind of machine (shared/STACK.md, "LSL"), while polling ran cleanly.
+
+Recovery is done here, not by liblsl: the inlet is opened with
+``recover=False`` so liblsl raises ``LostError`` as soon as the source goes
+away (measured: under 1 ms on loopback after the outlet closes). The thread
+then records a ``disconnected`` event, looks for a stream with the same
+source id every ``retry_interval`` seconds, and on its return records
+``reconnected`` and, at the first new sample, a ``gap`` event. liblsl's silent
+recovery would hide the gap from the session record.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pylsl
+
+from ..errors import WorkbenchError
+from ..utils._checks import _check_positive
+from .discovery import StreamDescription, describe, find_stream
+from .events import AcquisitionEvent
+
+_LostError = pylsl.util.LostError
+_TimeoutError = pylsl.util.TimeoutError
+
+
+class NotConnectedError(WorkbenchError):
+    """The stream was used before :meth:`connect` (or after :meth:`disconnect`)."""
+
+
+class InletWorker:
+    """Base of :class:`~workbench.acquisition.Stream` and ``MarkerStream``.
+
+    Subclasses implement :meth:`_setup` (validate the stream, allocate storage)
+    and :meth:`_store` (keep one pulled chunk). Parameters are those of the
+    subclasses.
+    """
+
+    #: liblsl post-processing; regular streams add dejitter and monotonize.
+    _processing = pylsl.proc_clocksync
+    #: samples pulled at most per call.
+    _max_chunk = 4096
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        source_id: str | None = None,
+        stype: str | None = None,
+        poll_interval: float = 0.001,
+        retry_interval: float = 0.1,
+        reconnect: bool = True,
+    ) -> None:
+        _check_positive("poll_interval", poll_interval)
+        _check_positive("retry_interval", retry_interval)
+        self._query = (name, source_id, stype)
+        self._poll_interval = float(poll_interval)
+        self._retry_interval = float(retry_interval)
+        self._reconnect = bool(reconnect)
+        self._description: StreamDescription | None = None
+        self._inlet: pylsl.StreamInlet | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._events: list[AcquisitionEvent] = []
+        self._events_lock = threading.Lock()
+        self._n_received = 0
+        self._last_ts: float | None = None
+        self._gap_pending = False
+        self._native_id: int | None = None
+
+    # -- public state -------------------------------------------------------
+    @property
+    def description(self) -> StreamDescription:
+        """What the stream announced when first connected."""
+        self._require_setup()
+        return self._description
+
+    @property
+    def name(self) -> str:
+        return self.description.name
+
+    @property
+    def connected(self) -> bool:
+        """True while the inlet delivers; False within ~1 ms of the source going away."""
+        return self._connected.is_set()
+
+    @property
+    def running(self) -> bool:
+        """True while the acquisition thread runs (connected or waiting to reconnect)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def events(self) -> tuple[AcquisitionEvent, ...]:
+        """Every :class:`AcquisitionEvent` so far, oldest first."""
+        with self._events_lock:
+            return tuple(self._events)
+
+    @property
+    def n_samples_received(self) -> int:
+        """Samples received since :meth:`connect`, over all reconnections."""
+        return self._n_received
+
+    @property
+    def thread_native_id(self) -> int | None:
+        """OS thread id of the acquisition thread (for CPU accounting)."""
+        return self._native_id
+
+    # -- lifecycle ----------------------------------------------------------
+    def connect(self, timeout: float = 5.0):
+        """Find the stream, open it and start the acquisition thread.
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds allowed to find the stream and receive its description.
+
+        Returns
+        -------
+        self
+        """
+        if self.running:
+            return self
+        name, source_id, stype = self._query
+        deadline = time.monotonic() + timeout
+        info = find_stream(name, source_id=source_id, stype=stype, timeout=timeout)
+        full = self._full_description(info, max(0.1, deadline - time.monotonic()))
+        self._description = describe(info, full)
+        self._setup(full)  # validates; raises before any thread starts
+        self._inlet = self._open(info, max(0.1, deadline - time.monotonic()))
+        self._stop.clear()
+        self._connected.set()
+        self._record("connected", detail=self._description.summary())
+        self._thread = threading.Thread(target=self._run, name=f"wb-acq-{self._description.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def disconnect(self, timeout: float = 3.0) -> None:
+        """Stop the acquisition thread (bounded wait) and close the inlet."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise WorkbenchError(f"acquisition thread of {self._query[0]!r} did not stop within {timeout} s")
+        self._thread = None
+        self._connected.clear()
+
+    def __enter__(self):
+        return self.connect()
+
+    def __exit__(self, *exc) -> None:
+        self.disconnect()
+
+    def __del__(self) -> None:
+        self._stop.set()
+
+    # -- subclass hooks -----------------------------------------------------
+    def _setup(self, info: pylsl.StreamInfo) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _store(self, data, timestamps) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _pull(self, inlet: pylsl.StreamInlet):
+        return inlet.pull_chunk(timeout=0.0, max_samples=self._max_chunk, as_numpy=True)
+
+    # -- internals ----------------------------------------------------------
+    def _require_setup(self) -> None:
+        if self._description is None:
+            raise NotConnectedError(f"stream {self._query[0] or self._query[1]!r} is not connected: call connect() first")
+
+    @staticmethod
+    def _full_description(info: pylsl.StreamInfo, timeout: float) -> pylsl.StreamInfo:
+        probe = pylsl.StreamInlet(info, max_buflen=1, recover=False)
+        try:
+            return probe.info(timeout=timeout)
+        except (_TimeoutError, _LostError) as err:
+            raise WorkbenchError(f"stream {info.name()!r} did not send its description within {timeout:.1f} s") from err
+
+    def _open(self, info: pylsl.StreamInfo, timeout: float) -> pylsl.StreamInlet:
+        inlet = pylsl.StreamInlet(info, max_buflen=360, recover=False, processing_flags=self._processing)
+        try:
+            inlet.open_stream(timeout=timeout)
+        except (_TimeoutError, _LostError) as err:
+            raise WorkbenchError(f"stream {info.name()!r} could not be opened within {timeout:.1f} s") from err
+        return inlet
+
+    def _record(self, kind: str, **fields) -> AcquisitionEvent:
+        event = AcquisitionEvent(
+            kind=kind,
+            stream=self._description.name,
+            wall_time=time.time(),
+            lsl_time=pylsl.local_clock(),
+            n_samples=self._n_received,
+            **fields,
+        )
+        with self._events_lock:
+            self._events.append(event)
+        return event
+
+    def _run(self) -> None:
+        self._native_id = threading.get_native_id()
+        inlet = self._inlet
+        try:
+            while not self._stop.is_set():
+                if inlet is None:
+                    inlet = self._try_reconnect()
+                    if inlet is None:
+                        self._stop.wait(self._retry_interval)
+                    continue
+                try:
+                    data, ts = self._pull(inlet)
+                except _LostError:
+                    inlet = None
+                    self._lost("the source closed the stream")
+                    continue
+                except Exception as err:  # a broken inlet must not kill acquisition silently
+                    inlet = None
+                    self._lost(f"{type(err).__name__}: {err}")
+                    continue
+                if len(ts):
+                    if self._gap_pending:
+                        self._mark_gap(ts[0])
+                    self._store(data, ts)
+                    self._last_ts = float(ts[-1])
+                    self._n_received += len(ts)
+                else:
+                    self._stop.wait(self._poll_interval)
+        except Exception as err:  # a bug must not end acquisition silently: leave a trace
+            self._record("disconnected", gap_start=self._last_ts, detail=f"acquisition thread failed: {err!r}")
+        finally:
+            self._connected.clear()
+            self._inlet = None
+            del inlet
+
+    def _lost(self, why: str) -> None:
+        self._connected.clear()
+        self._gap_pending = True
+        more = "; waiting for it to return" if self._can_reconnect() else "; no source id, so no reconnection"
+        self._record("disconnected", gap_start=self._last_ts, detail=why + more)
+
+    def _can_reconnect(self) -> bool:
+        return self._reconnect and bool(self._description.source_id)
+
+    def _try_reconnect(self) -> pylsl.StreamInlet | None:
+        if not self._can_reconnect():
+            return None
+        desc = self._description
+        infos = pylsl.resolve_byprop("source_id", desc.source_id, minimum=1, timeout=self._retry_interval)
+        for info in infos:
+            # Same source id but another name or layout is another device: keep waiting.
+            if info.name() != desc.name or not self._same_layout(info):
+                continue
+            try:
+                inlet = self._open(info, 1.0)
+            except WorkbenchError:
+                return None
+            self._connected.set()
+            self._record("reconnected", detail=f"source {desc.source_id!r} is back (uid {info.uid()})")
+            return inlet
+        return None
+
+    def _same_layout(self, info: pylsl.StreamInfo) -> bool:
+        d = self._description
+        return (
+            info.channel_count() == d.n_channels
+            and info.nominal_srate() == d.sfreq
+            and describe(info).dtype == d.dtype
+        )
+
+    def _mark_gap(self, first_ts: float) -> None:
+        self._gap_pending = False
+        start = self._last_ts
+        sfreq = self._description.sfreq
+        n_missing = 0
+        if start is not None and sfreq > 0:
+            n_missing = max(0, int(round((first_ts - start) * sfreq)) - 1)
+        self._record(
+            "gap",
+            gap_start=start,
+            gap_stop=float(first_ts),
+            n_missing=n_missing,
+            detail=f"about {n_missing} samples missing at the nominal rate" if sfreq > 0 else "irregular stream",
+        )

@@ -1,0 +1,227 @@
+"""A buffered live LSL stream of signals: :class:`Stream`.
+
+Data are ``(n_times, n_channels)`` arrays in the stream's own format and
+units (see ``Stream.units``), with LSL time stamps corrected for the clock
+offset between machines and, the rate being regular, dejittered.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pylsl
+
+from ..errors import Problem, ValidationError
+from ..utils._checks import _check_positive
+from .buffer import RingBuffer, StreamReader
+from .channel_info import build_info, read_layout
+from .discovery import describe
+from .inlet_worker import InletWorker
+
+_NUMPY_DTYPES = {
+    "float32": np.float32,
+    "double64": np.float64,
+    "int32": np.int32,
+    "int16": np.int16,
+    "int8": np.int8,
+    "int64": np.int64,
+}
+
+
+class Stream(InletWorker):
+    """One regular LSL stream, acquired by its own thread into a ring buffer.
+
+    Parameters
+    ----------
+    name : str | None
+        Stream name to connect to.
+    source_id : str | None
+        Source id; with a name, picks one of several same-named streams.
+        Reconnection after a loss requires the stream to have one.
+    stype : str | None
+        Stream type filter (``"EEG"``, ``"EMG"``...).
+    bufsize : float
+        Seconds of data kept (> 0). Readers more than this far behind raise
+        :class:`~workbench.acquisition.BufferOverrunError`.
+    poll_interval : float
+        Sleep between empty polls, s. 1 ms keeps the LSL-to-buffer latency
+        near a millisecond at a few percent of one core.
+    retry_interval : float
+        Seconds between searches for a lost source.
+    reconnect : bool
+        Reconnect when a stream with the same source id returns.
+
+    Examples
+    --------
+    >>> with Stream("wb-sim", bufsize=5) as stream:      # doctest: +SKIP
+    ...     data, ts = stream.get_data(1.0)               # last second
+    ...     new, new_ts = stream.read_new()               # every sample once
+    """
+
+    _processing = pylsl.proc_clocksync | pylsl.proc_dejitter | pylsl.proc_monotonize
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        source_id: str | None = None,
+        stype: str | None = None,
+        bufsize: float = 10.0,
+        poll_interval: float = 0.001,
+        retry_interval: float = 0.1,
+        reconnect: bool = True,
+    ) -> None:
+        super().__init__(
+            name,
+            source_id=source_id,
+            stype=stype,
+            poll_interval=poll_interval,
+            retry_interval=retry_interval,
+            reconnect=reconnect,
+        )
+        self._bufsize = _check_positive("bufsize", bufsize)
+        self._buffer: RingBuffer | None = None
+        self._info = None
+        self._units: tuple[str, ...] = ()
+        self._default_reader: StreamReader | None = None
+        self._n_nonfinite = 0
+        self._in_nonfinite = False
+
+    # -- setup --------------------------------------------------------------
+    def _setup(self, info: pylsl.StreamInfo) -> None:
+        desc = describe(info)
+        problems = []
+        if desc.n_channels < 1:
+            problems.append(Problem("n_channels", desc.n_channels, "at least 1 channel"))
+        if desc.sfreq <= 0:
+            problems.append(
+                Problem("sfreq", desc.sfreq, "a regular rate > 0 Hz (use MarkerStream for irregular streams)")
+            )
+        if desc.dtype not in _NUMPY_DTYPES:
+            problems.append(
+                Problem("dtype", desc.dtype, "a numeric format (use MarkerStream for string streams)")
+            )
+        if problems:
+            raise ValidationError(problems, what=f"LSL stream {desc.name!r}")
+        self._info = build_info(info)
+        self._units = read_layout(info).units
+        n_samples = max(1, math.ceil(self._bufsize * desc.sfreq))
+        self._buffer = RingBuffer(n_samples, desc.n_channels, _NUMPY_DTYPES[desc.dtype])
+        self._default_reader = StreamReader(self._buffer, position=0)
+        # Enough per pull to drain a 100 ms stall at once, not so much that one
+        # pull of a 1024-channel stream allocates hundreds of MB.
+        self._max_chunk = int(min(max(1024, desc.sfreq / 10), 2**16))
+
+    def _store(self, data: np.ndarray, timestamps: np.ndarray) -> None:
+        if data.dtype.kind == "f" and not np.isfinite(data).all():
+            bad = ~np.isfinite(data)
+            self._n_nonfinite += int(bad.sum())
+            if not self._in_nonfinite:  # one event per run of bad samples, not per chunk
+                names = [self._info["ch_names"][i] for i in np.flatnonzero(bad.any(axis=0))]
+                self._record(
+                    "nonfinite",
+                    n_missing=int(bad.sum()),
+                    detail="NaN/Inf samples on channel(s) " + ", ".join(names[:10]) + ("..." if len(names) > 10 else ""),
+                )
+            self._in_nonfinite = True
+        else:
+            self._in_nonfinite = False
+        # Raw data are stored as received, NaN included: nothing is altered.
+        self._buffer.push(data, timestamps)
+
+    # -- public -------------------------------------------------------------
+    @property
+    def info(self):
+        """:class:`mne.Info` built from the stream's description."""
+        self._require_setup()
+        return self._info
+
+    @property
+    def ch_names(self) -> list[str]:
+        return list(self.info["ch_names"])
+
+    @property
+    def sfreq(self) -> float:
+        return self.description.sfreq
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """Unit of each channel as the stream declares it ('' if not given)."""
+        self._require_setup()
+        return self._units
+
+    @property
+    def n_nonfinite(self) -> int:
+        """NaN/Inf values received so far (each also noted in ``events``)."""
+        return self._n_nonfinite
+
+    def pick_indices(self, picks) -> np.ndarray | slice:
+        """Column indices for channel names or indices (all if None); raises on unknown ones."""
+        if picks is None:
+            return slice(None)
+        names = self.ch_names
+        picks = [picks] if isinstance(picks, (str, int, np.integer)) else list(picks)
+        idx, bad = [], []
+        for p in picks:
+            if isinstance(p, str):
+                (idx.append(names.index(p)) if p in names else bad.append(p))
+            elif 0 <= int(p) < len(names):
+                idx.append(int(p))
+            else:
+                bad.append(p)
+        if bad:
+            raise ValidationError(
+                [Problem("picks", bad, f"channel names of {self.name!r} or indices 0..{len(names) - 1}")],
+                what="channel selection",
+            )
+        return np.asarray(idx, dtype=int)
+
+    def get_data(self, winsize: float | None = None, picks=None) -> tuple[np.ndarray, np.ndarray]:
+        """The newest ``winsize`` seconds (all buffered data if None).
+
+        Safe to call while acquisition runs: returns copies.
+
+        Parameters
+        ----------
+        winsize : float | None
+            Window length in seconds (> 0).
+        picks : str | int | list | None
+            Channel names or indices; None for all.
+
+        Returns
+        -------
+        data : ndarray, shape (n_times, n_channels)
+        timestamps : ndarray, shape (n_times,)
+            LSL time (s), clock-offset corrected and dejittered.
+        """
+        self._require_setup()
+        n = None
+        if winsize is not None:
+            _check_positive("winsize", winsize)
+            n = int(round(winsize * self.sfreq))
+        data, ts = self._buffer.get_last(n)
+        return data[:, self.pick_indices(picks)], ts
+
+    def reader(self, from_start: bool = False) -> StreamReader:
+        """A new :class:`StreamReader` for one consumer that must see every sample once.
+
+        ``from_start=True`` starts at the oldest buffered sample, else at the next one.
+        """
+        self._require_setup()
+        return StreamReader(self._buffer, position=0 if from_start else None)
+
+    def read_new(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every sample since the previous call (the first call: since connect).
+
+        Returns ``(data (n_times, n_channels), timestamps)``; raises
+        BufferOverrunError if more than ``bufsize`` seconds were left unread.
+        """
+        self._require_setup()
+        return self._default_reader.read()
+
+    def __repr__(self) -> str:
+        if self._description is None:
+            return f"<Stream {self._query[0] or self._query[1]!r} (not connected)>"
+        state = "connected" if self.connected else "disconnected"
+        return f"<Stream {self._description.summary()} | {state}, {self._n_received} samples>"

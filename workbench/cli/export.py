@@ -1,0 +1,35 @@
+"""``workbench export``: pseudonymised CSV, Parquet, REDCap or BIDS participants files."""
+
+from __future__ import annotations
+
+from ._user import add_user_options, open_store
+
+FORMATS = ("csv", "parquet", "redcap", "bids")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("export", help="export the study (pseudonyms only, with the audit trail)")
+    parser.add_argument("--format", required=True, choices=FORMATS, help="what to write")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="new or empty folder (default: a new folder in the workspace's exports/)")
+    parser.add_argument("--allow-broken-trail", action="store_true",
+                        help="export even if `workbench audit verify` fails (the manifest records it)")
+    add_user_options(parser, default_role="monitor")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..config import get_workspace
+    from ..records.export import export_study
+
+    out = args.out
+    if out is None:
+        from datetime import datetime, timezone
+
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        out = get_workspace(args.workspace).exports / f"{args.format}-{stamp}"
+    with open_store(args, "monitor") as store:
+        folder = export_study(store, out, args.format, allow_broken_trail=args.allow_broken_trail)
+    files = sorted(p.name for p in folder.iterdir())
+    print(f"exported {args.format} to {folder}: {', '.join(files)}")
+    return 0

@@ -1,0 +1,270 @@
+"""Stream a source (synthetic or a recording) to real LSL outlets in real time.
+
+Pacing follows an absolute schedule: sample ``i`` is due at ``t0 + i / sfreq``
+on ``pylsl.local_clock()`` and goes out stamped with exactly that time; the
+thread wakes on a fixed grid of ``chunk_ms`` from ``t0`` and pushes whatever
+is due. A late wake-up sends a bigger chunk, never a shifted one, so there
+is no drift however long it runs (benchmarks/player_drift.py measures it).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+
+import numpy as np
+
+from ..errors import Problem, ValidationError, WorkbenchError
+from .outlets import Lane, StreamSpec, marker_spec, open_outlet
+
+
+class _BlockFeed:
+    """Pushes a block source (``generate(n) -> (block, markers)``) and its markers."""
+
+    def __init__(self, source, n_total: float) -> None:
+        self.source = source
+        self.n_total = n_total
+        self.n_sent = 0
+        self.n_markers = 0
+        self.done = False
+        self.marker_outlet = None  # set by Player.start()
+
+    def push_due(self, now_rel: float, t0: float, outlet) -> None:
+        sfreq = self.source.sfreq
+        due = min(math.floor(now_rel * sfreq) + 1, self.n_total)
+        n = int(due - self.n_sent)
+        if n <= 0:
+            self.done = self.n_sent >= self.n_total
+            return
+        block, markers = self.source.generate(n)
+        for sample, label in markers:
+            self.marker_outlet.push_sample([label], t0 + sample / sfreq)
+        self.n_markers += len(markers)
+        if len(block):
+            stamps = t0 + (self.n_sent + np.arange(len(block))) / sfreq
+            outlet.push_chunk(block, stamps.tolist())
+            self.n_sent += len(block)
+        self.done = len(block) < n or self.n_sent >= self.n_total
+
+
+class Player:
+    """Stream a source to LSL: a signal outlet and a marker outlet (``NAME-markers``).
+
+    Parameters
+    ----------
+    source : SyntheticSource | ArraySource | XdfReplay
+        Anything with ``sfreq``, ``ch_names``, ``ch_types``, ``units``,
+        ``n_times`` and ``generate(n)``; or an
+        :class:`~workbench.datasets.xdf_replay.XdfReplay` (use :meth:`from_file`).
+    name : str | None
+        The signal stream's name; markers go to ``name + "-markers"``. For an
+        XDF replay, None keeps every recorded name.
+    source_id : str | None
+        LSL source id of the signal stream (default ``"<name>-<pid>"``); the
+        marker stream's is ``source_id + "-markers"``.
+    chunk_ms : float
+        Push period in milliseconds (1-1000): samples leave in chunks of about
+        this length, each sample stamped with its own time.
+    duration : float | None
+        Seconds to stream; None runs until :meth:`stop` (or the end of a
+        non-looping file).
+    loop : bool
+        Recorded for reference: looping is a property of the source
+        (``ArraySource(loop=...)``, ``Player.from_file(loop=...)``).
+
+    Notes
+    -----
+    Outlets are created by :meth:`start` and stay open until :meth:`stop`, also
+    after the last sample, so consumers receive everything that was pushed.
+    A source with a counter channel is sent as ``double64``: its sample index
+    stays exact up to 2**53 samples, where float32 would start rounding after
+    2**24 (9.3 minutes at 30 kHz, 4.7 hours at 1 kHz).
+    """
+
+    def __init__(self, source, name: str | None = "wb-sim", source_id: str | None = None,
+                 chunk_ms: float = 20, duration: float | None = None, loop: bool = False) -> None:  # fmt: skip
+        from .xdf_replay import XdfReplay
+
+        problems = []
+        is_xdf = isinstance(source, XdfReplay)
+        if name is None and not is_xdf:
+            problems.append(Problem("name", name, "a stream name (None only for XDF replay)"))
+        elif name is not None and (not isinstance(name, str) or not name.strip()):
+            problems.append(Problem("name", name, "a non-empty stream name"))
+        if not isinstance(chunk_ms, (int, float)) or not 1 <= chunk_ms <= 1000:
+            problems.append(Problem("chunk_ms", chunk_ms, "milliseconds between 1 and 1000"))
+        if duration is not None and (not isinstance(duration, (int, float)) or not 0 < duration < math.inf):
+            problems.append(Problem("duration", duration, "seconds > 0, or None to run until stopped"))
+        if source_id is not None and (not isinstance(source_id, str) or not source_id):
+            problems.append(Problem("source_id", source_id, "a non-empty string or None"))
+        if problems:
+            raise ValidationError(problems, what="Player")
+        self.source = source
+        self.chunk_ms = float(chunk_ms)
+        self.duration = None if duration is None else float(duration)
+        self.loop = bool(loop or getattr(source, "loop", False))
+        base = name if name is not None else source.signal.name
+        self.source_id = source_id or f"{base}-{os.getpid()}"
+        self._lanes = self._build_lanes(name, is_xdf)
+        signal = self._lanes[0].spec
+        self.name = signal.name
+        markers = [lane.spec.name for lane in self._lanes if lane.is_marker]
+        self.marker_name = markers[0] if markers else None
+        self.stream_names = [lane.spec.name for lane in self._lanes]
+        self.sfreq = signal.sfreq
+        self.ch_names = list(signal.ch_names)
+        self.error: BaseException | None = None
+        self.t0: float | None = None
+        self._outlets: list = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_file(cls, fname, name: str | None = None, source_id: str | None = None, chunk_ms: float = 20,
+                  duration: float | None = None, loop: bool = False, counter: bool = False,
+                  stream: str | None = None) -> "Player":  # fmt: skip
+        """Replay a recording at its own rate.
+
+        XDF: every stream gets an outlet (see
+        :meth:`~workbench.datasets.xdf_replay.XdfReplay.lanes` for names);
+        EDF, BDF, BrainVision, FIF: the signal plus its annotations as markers
+        (name default ``"wb-replay"``). Raises RecordingFileError for a
+        missing, corrupt or truncated file or one without a signal stream.
+        """
+        from ..recording.read import check_recording_file, read_recording, recording_format
+
+        path = check_recording_file(fname)
+        if recording_format(path) == "XDF":
+            from .xdf_replay import XdfReplay
+
+            source = XdfReplay(path, stream=stream, counter=counter, loop=loop)
+        else:
+            from .array_source import ArraySource
+
+            if stream is not None:
+                raise ValidationError(
+                    [Problem("stream", stream, f"None for {recording_format(path)} files (XDF only)")], what="Player"
+                )
+            source = ArraySource.from_raw(read_recording(path), loop=loop, counter=counter)
+            name = name or "wb-replay"
+        return cls(source, name=name, source_id=source_id, chunk_ms=chunk_ms, duration=duration, loop=loop)
+
+    # ----------------------------------------------------------------- lanes
+    def _build_lanes(self, name, is_xdf: bool):
+        if is_xdf:
+            return self.source.lanes(name, self.source_id, self.duration)
+        src = self.source
+        fmt = "double64" if np.dtype(getattr(src, "dtype", np.float32)) == np.float64 else "float32"
+        model = getattr(src, "description", "")
+        signal = StreamSpec(
+            name, getattr(src, "stream_type", "EEG"), src.sfreq, fmt, self.source_id,
+            tuple(src.ch_names), tuple(src.ch_types), tuple(src.units), model=model,
+        )  # fmt: skip
+        n_total = math.inf if self.duration is None else round(self.duration * src.sfreq)
+        if src.n_times is not None:
+            n_total = min(n_total, src.n_times)
+        feed = _BlockFeed(src, n_total)
+        markers = marker_spec(f"{name}-markers", f"{self.source_id}-markers", model)
+        return [Lane(signal, feed, True, False), Lane(markers, None, False, True)]
+
+    @property
+    def specs(self) -> list[StreamSpec]:
+        """What each outlet announces (signal stream first)."""
+        return [lane.spec for lane in self._lanes]
+
+    # ------------------------------------------------------------- counters
+    @property
+    def n_samples_sent(self) -> int:
+        """Samples pushed on the signal stream so far."""
+        return int(self._lanes[0].feed.n_sent)
+
+    @property
+    def n_markers_sent(self) -> int:
+        """Markers pushed on all marker streams so far."""
+        if isinstance(self._lanes[0].feed, _BlockFeed):
+            return self._lanes[0].feed.n_markers
+        return sum(int(lane.feed.n_sent) for lane in self._lanes if lane.is_marker)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def finite(self) -> bool:
+        """True when the stream ends by itself (a duration, or a file played once)."""
+        return self.duration is not None or not self.loop and getattr(self.source, "n_times", 0) is not None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> "Player":
+        """Open the outlets and start streaming from a background thread."""
+        import pylsl
+
+        if self._thread is not None:
+            raise WorkbenchError(f"player {self.name!r} was already started; make a new Player to stream again")
+        self._outlets = [open_outlet(lane.spec) for lane in self._lanes]
+        if isinstance(self._lanes[0].feed, _BlockFeed):
+            self._lanes[0].feed.marker_outlet = self._outlets[1]
+        self.t0 = pylsl.local_clock()
+        self._thread = threading.Thread(target=self._run, name=f"player-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        import pylsl
+
+        chunk_s = self.chunk_ms / 1000.0
+        t0 = self.t0
+        feeds = [(lane.feed, outlet) for lane, outlet in zip(self._lanes, self._outlets) if lane.feed is not None]
+        try:
+            while not self._stop.is_set():
+                now_rel = pylsl.local_clock() - t0
+                for feed, outlet in feeds:
+                    if not feed.done:
+                        feed.push_due(now_rel, t0, outlet)
+                if all(feed.done for feed, _ in feeds):
+                    return
+                # Wake on the absolute grid t0 + k * chunk_s: no accumulated drift.
+                wake = (math.floor(now_rel / chunk_s) + 1) * chunk_s
+                self._stop.wait(max(0.0, wake - (pylsl.local_clock() - t0)))
+        except BaseException as err:  # reported by wait() / the CLI, never silently lost
+            self.error = err
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the stream has ended (duration reached, file over, or stopped).
+
+        Returns True if it has ended, False if ``timeout`` seconds passed first.
+        ``timeout=None`` on an endless player (no duration, looping or
+        synthetic) would never return, so it is refused.
+        """
+        if self._thread is None:
+            raise WorkbenchError(f"player {self.name!r} has not been started")
+        if timeout is None and not self.finite:
+            raise ValidationError(
+                [Problem("timeout", None, "a number of seconds: this player has no duration and never ends")],
+                what="Player.wait",
+            )
+        self._thread.join(timeout)
+        if self.error is not None:
+            raise WorkbenchError(f"player {self.name!r} failed: {self.error!r}") from self.error
+        return not self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Stop streaming and close the outlets (safe to call twice)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10.0)
+        self._outlets = []  # dropping the outlets withdraws the streams
+
+    def __enter__(self) -> "Player":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return (
+            f"<Player {self.name!r} {self.sfreq:g} Hz, {len(self.ch_names)} ch, "
+            f"{self.n_samples_sent} samples sent, {state}>"
+        )

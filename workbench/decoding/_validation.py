@@ -1,0 +1,83 @@
+"""Checks at the public layer of the decoder (kernels trust their input)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import Problem, ValidationError
+
+
+def check_continuous(name, x, n_channels=None, *, allow_nonfinite=False, copy=True):
+    """Return ``x`` as C-contiguous float64 of shape (n_times, n_channels).
+
+    With ``copy=False`` a float64 C-contiguous input is returned as is (the
+    online path copies only when it must repair non-finite samples).
+
+    Raises a :class:`TypeError` for non-numeric data and a
+    :class:`~workbench.errors.ValidationError` naming the shape, the channel
+    count or the first non-finite value otherwise.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers (float or integer dtype); got dtype {arr.dtype}"
+        )
+    if arr.ndim != 2:
+        raise ValidationError(
+            [Problem(f"{name}.shape", arr.shape, "a 2-D array (n_times, n_channels)")], what=name
+        )
+    if n_channels is not None and arr.shape[1] != n_channels:
+        raise ValidationError(
+            [Problem(f"{name}.shape[1] (n_channels)", arr.shape[1], f"{n_channels} channels, as fitted")],
+            what=name,
+        )
+    out = np.array(arr, dtype=np.float64, order="C", copy=True if copy else None)
+    if not allow_nonfinite and not np.all(np.isfinite(out)):
+        t, c = np.argwhere(~np.isfinite(out))[0]
+        raise ValidationError(
+            [Problem(f"{name}[{t}, {c}]", float(out[t, c]), "finite values (no NaN or Inf)")], what=name
+        )
+    return out
+
+
+def check_epochs(name, x, n_channels=None):
+    """Return epochs as float64 of shape (n_epochs, n_channels, n_times), finite."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+    if arr.ndim != 3:
+        raise ValidationError(
+            [Problem(f"{name}.shape", arr.shape, "a 3-D array (n_epochs, n_channels, n_times)")], what=name
+        )
+    if n_channels is not None and arr.shape[1] != n_channels:
+        raise ValidationError(
+            [Problem(f"{name}.shape[1] (n_channels)", arr.shape[1], f"{n_channels} channels, as fitted")],
+            what=name,
+        )
+    out = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(out)):
+        raise ValidationError([Problem(name, "NaN or Inf", "finite values")], what=name)
+    return out
+
+
+def check_fitted(est, attr):
+    """Raise sklearn's NotFittedError (a ValueError) naming the estimator."""
+    from sklearn.exceptions import NotFittedError
+
+    if not hasattr(est, attr):
+        raise NotFittedError(
+            f"This {type(est).__name__} instance is not fitted yet: call fit(...) before using it."
+        )
+
+
+def validate_continuous(est, X, *, reset):
+    """scikit-learn's input validation for a continuous stage's fit/transform.
+
+    Rejects sparse, complex, object, empty and 1-D input with scikit-learn's
+    messages and checks the channel count against ``n_features_in_``; the
+    result is C-contiguous float64 (n_times, n_channels), finite.
+    """
+    from sklearn.utils.validation import validate_data
+
+    X = validate_data(est, X, reset=reset, dtype=np.float64, ensure_all_finite=True)
+    return np.ascontiguousarray(X)

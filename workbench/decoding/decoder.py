@@ -1,0 +1,214 @@
+"""The decoder: one fitted object for offline analysis and online use.
+
+A :class:`Decoder` chains continuous stages (filters, re-referencing), a
+windowed feature stage (CSP, band power, spikes) and a read-out model (LDA,
+ridge, Kalman). ``fit`` trains on windows cut from the *continuously
+processed* training runs, i.e. from exactly the signal the online decoder sees;
+``decode`` (offline, whole recording) and :class:`OnlineDecoder` (chunks) run
+the same streaming code, so a step applied online cannot be skipped in
+training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from ..errors import Problem, ValidationError
+from ._validation import check_continuous
+from ._windowed import WindowedFeature
+
+
+def _as_steps(pipeline):
+    if isinstance(pipeline, Pipeline):
+        return [est for _, est in pipeline.steps]
+    return list(pipeline)
+
+
+class Decoder:
+    """Continuous stages + windowed features + model, trained and run as one.
+
+    Parameters
+    ----------
+    stages : list of estimators
+        Continuous stages applied in order to (n_times, n_channels) data:
+        :class:`IIRFilter`, :class:`NotchFilter`, :class:`FilterBank`,
+        :class:`CommonAverageReference`, :class:`LaplacianReference`.
+    pipeline : sklearn Pipeline or list
+        Two steps: a windowed feature (:class:`CSP`, :class:`BandPower`,
+        :class:`LogVariance`, :class:`SpikeFeatures`) then a model
+        (:class:`LDA`, :class:`Ridge`, :class:`KalmanDecoder`). It is cloned.
+    sfreq : float
+        Sampling rate in Hz.
+    ch_names : list of str
+        Input channel names, in column order.
+    window : int
+        Window length in samples (training epochs have this length).
+    step : int
+        Samples between outputs. Outputs fall after sample count ``n`` with
+        ``n % step == 0 and n >= window`` (counted from the first sample), so
+        chunking cannot move them.
+    invalid_span : int | None
+        Outputs are flagged invalid while a non-finite input sample lies
+        within this many samples before them (default: ``window``).
+    """
+
+    def __init__(self, stages, pipeline, *, sfreq, ch_names, window, step, invalid_span=None):
+        self.stages = list(stages)
+        steps = _as_steps(pipeline)
+        self.ch_names = [str(c) for c in ch_names]
+        self.sfreq = float(sfreq) if sfreq is not None else sfreq
+        self.window = window
+        self.step = step
+        self.invalid_span = window if invalid_span is None else invalid_span
+        problems = []
+        if not (self.sfreq and np.isfinite(self.sfreq) and self.sfreq > 0):
+            problems.append(Problem("sfreq", sfreq, "a sampling rate > 0 in Hz"))
+        if not self.ch_names:
+            problems.append(Problem("ch_names", ch_names, "at least one channel name"))
+        elif len(set(self.ch_names)) != len(self.ch_names):
+            problems.append(Problem("ch_names", "duplicates", "unique channel names"))
+        for name, v in (("window", window), ("step", step)):
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                problems.append(Problem(name, v, "a positive whole number of samples"))
+        if not isinstance(self.invalid_span, (int, np.integer)) or self.invalid_span < 0:
+            problems.append(Problem("invalid_span", invalid_span, "a number of samples >= 0"))
+        if len(steps) != 2 or not isinstance(steps[0], WindowedFeature):
+            problems.append(Problem("pipeline", [type(s).__name__ for s in steps],
+                                    "[windowed feature (CSP, BandPower, LogVariance, SpikeFeatures), model]"))
+        for i, st in enumerate(self.stages):
+            if not (hasattr(st, "stream") and hasattr(st, "init_state")) or isinstance(st, WindowedFeature):
+                problems.append(Problem(f"stages[{i}]", type(st).__name__, "a continuous stage (filter or reference)"))
+        if problems:
+            raise ValidationError(problems, what="Decoder")
+        self.features = clone(steps[0])
+        self.model = clone(steps[1])
+        self.stages = [clone(s) for s in self.stages]
+        self.training_sha256_ = None
+
+    # ---------------------------------------------------------------- offline
+    @property
+    def n_channels(self):
+        return len(self.ch_names)
+
+    @property
+    def is_fitted(self):
+        return self.training_sha256_ is not None
+
+    def preprocess(self, X):
+        """Continuous stages over a whole run (fresh state): (n_times, n_channels_out)."""
+        x = check_continuous("X", X, self.n_channels)
+        for st in self.stages:
+            x = st.stream(x, st.init_state())
+        return x
+
+    def epochs(self, runs, ends):
+        """Windows of the processed runs ending at ``ends``: (n_epochs, n_channels_out, window).
+
+        ``runs`` is a list of (n_times, n_channels) arrays (each processed from a
+        fresh state, as separate recordings), ``ends`` a list of arrays of the
+        sample index of each window's last sample. This is what CSP or band
+        power are trained on, and what the online decoder sees at those samples.
+        """
+        self._fit_stages(runs)
+        out = []
+        for r, (run, e) in enumerate(zip(runs, ends, strict=True)):
+            xp = self.preprocess(run)
+            e = np.asarray(e, dtype=np.int64)
+            bad = (e < self.window - 1) | (e >= len(xp))
+            if np.any(bad):
+                raise ValidationError(
+                    [Problem(f"ends[{r}]", int(e[bad][0]), f"window ends in [{self.window - 1}, {len(xp) - 1}]")],
+                    what="epochs",
+                )
+            out.extend(xp[k - self.window + 1:k + 1].T for k in e)
+        return np.ascontiguousarray(np.stack(out)) if out else np.empty((0, 0, self.window))
+
+    def _fit_stages(self, runs):
+        if not runs:
+            raise ValidationError([Problem("runs", runs, "at least one (n_times, n_channels) recording")], what="Decoder")
+        if all(hasattr(s, "n_features_in_") for s in self.stages):
+            return
+        x = check_continuous("runs[0]", runs[0], self.n_channels)[: max(1, self.window)]
+        for st in self.stages:
+            st.fit(x)
+            x = st.transform(x)
+
+    def fit(self, runs, ends, y):
+        """Train on the windows of ``runs`` ending at ``ends`` with targets ``y``.
+
+        Parameters
+        ----------
+        runs : list of ndarray, shape (n_times, n_channels)
+        ends : list of int arrays
+            Per run, the sample index of the last sample of each training window.
+        y : array-like, shape (n_epochs,) or (n_epochs, n_targets)
+            Class labels (classifier) or continuous targets (regressor), in
+            the order of the windows.
+        """
+        for st in self.stages:  # refit from scratch
+            for attr in [a for a in vars(st) if a.endswith("_") and not a.startswith("_")]:
+                delattr(st, attr)
+        ep = self.epochs(runs, ends)
+        y = np.asarray(y)
+        if len(y) != len(ep):
+            raise ValidationError([Problem("y", f"{len(y)} targets", f"one per window ({len(ep)})")], what="Decoder")
+        self.features.fit(ep, y)
+        self.model.fit(self.features.transform(ep), y)
+        self.features.init_state(self.step)  # checks window/step compatibility now, not online
+        h = hashlib.sha256()
+        for run, e in zip(runs, ends):
+            h.update(np.ascontiguousarray(run, dtype=np.float64).tobytes())
+            h.update(np.asarray(e, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(y).tobytes())
+        self.training_sha256_ = h.hexdigest()
+        return self
+
+    def decode(self, X):
+        """Offline: run the decoder over a whole recording from a fresh state."""
+        return self.online().update(X)
+
+    def online(self):
+        """A fresh :class:`OnlineDecoder` over this fitted decoder."""
+        from .online import OnlineDecoder
+
+        return OnlineDecoder(self)
+
+    def output_names(self):
+        return self.model.output_names()
+
+    @property
+    def bands(self):
+        """Pass bands (Hz) of the filter stages, for the saved metadata."""
+        out = []
+        for st in self.stages:
+            if hasattr(st, "bands") and hasattr(st, "sos_"):
+                out.extend([list(b) for b in st.bands])
+        return out
+
+    # ----------------------------------------------------------------- stream
+    def check_stream(self, ch_names, sfreq):
+        """Raise ValidationError saying how a stream differs from the training data."""
+        problems = []
+        if sfreq is None or not np.isclose(float(sfreq), self.sfreq, rtol=0, atol=1e-6):
+            problems.append(Problem("sfreq", sfreq, f"{self.sfreq} Hz, the rate the decoder was trained at"))
+        names = [str(c) for c in ch_names]
+        missing = [c for c in self.ch_names if c not in names]
+        extra = [c for c in names if c not in self.ch_names]
+        if missing:
+            problems.append(Problem("ch_names (missing)", missing, "every channel the decoder was trained on"))
+        if extra:
+            problems.append(Problem("ch_names (unexpected)", extra, "only the trained channels " + str(self.ch_names)))
+        if not missing and not extra and names != self.ch_names:
+            i = next(i for i, (a, b) in enumerate(zip(names, self.ch_names)) if a != b)
+            problems.append(Problem(f"ch_names[{i}] (order)", names[i], f"{self.ch_names[i]!r}: the trained order"))
+        if problems:
+            raise ValidationError(problems, what="stream for this decoder")
+
+    def save(self, fname):
+        from .io import save_decoder
+
+        return save_decoder(self, fname)

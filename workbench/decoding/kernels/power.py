@@ -1,0 +1,147 @@
+"""Sliding-window power and variance, and exponentially smoothed power.
+
+Outputs of the windowed kernels fall on a fixed grid of the absolute sample
+count ``n`` (samples seen since the state was made): an output is produced
+after sample ``n`` when ``n % step == 0`` and ``n >= window``. Because the grid
+depends only on ``n``, the way a recording is cut into chunks cannot change
+which samples produce outputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...utils._jit import jit
+
+
+@jit
+def window_power(x, step, acc, blocks, counter, take_log, out):
+    """Mean of squares over the last ``window = step * n_blocks`` samples.
+
+    Band power as in Pfurtscheller & Lopes da Silva 1999 (Clin Neurophysiol
+    110:1842, ERD/ERS: band-pass, square, average): the average is a causal
+    moving average evaluated every ``step`` samples. Each block of ``step``
+    samples is summed afresh and the window sums the last ``n_blocks`` block
+    sums, so no running sum is ever decremented: no drift over hours, and no
+    cancellation (a negative power, a NaN log) after a large artefact leaves
+    the window.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_times, n_channels)
+    step : int
+        Samples between outputs (block length).
+    acc : ndarray, shape (n_channels,)
+        Sum of squares of the current, incomplete block (state).
+    blocks : ndarray, shape (n_blocks, n_channels)
+        Ring of the last completed block sums (state).
+    counter : ndarray of int64, shape (1,)
+        Samples seen so far (state).
+    take_log : bool
+        Return the natural log of the power.
+    out : ndarray, shape (>= n_times // step + 1, n_channels)
+
+    Returns
+    -------
+    n_out : int
+        Rows of ``out`` written.
+    """
+    n_times, n_ch = x.shape
+    n_blocks = blocks.shape[0]
+    window = step * n_blocks
+    n = counter[0]
+    n_out = 0
+    for t in range(n_times):
+        for c in range(n_ch):
+            v = x[t, c]
+            acc[c] += v * v
+        n += 1
+        if n % step == 0:
+            nb = n // step
+            k = (nb - 1) % n_blocks
+            for c in range(n_ch):
+                blocks[k, c] = acc[c]
+                acc[c] = 0.0
+            if nb >= n_blocks:
+                for c in range(n_ch):
+                    s = 0.0
+                    for i in range(n_blocks):
+                        s += blocks[i, c]
+                    p = s / window
+                    out[n_out, c] = np.log(p) if take_log else p
+                n_out += 1
+    counter[0] = n
+    return n_out
+
+
+@jit
+def window_logvar(x, step, ring, counter, out):
+    """Log of the variance over the last ``window`` samples, every ``step``.
+
+    Two-pass (mean, then squared deviations) over a ring buffer of the raw
+    samples, the numerically safe form (Chan, Golub & LeVeque 1983, Am Stat
+    37:242). Variance with ddof=0, as ``numpy.var``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_times, n_channels)
+    step : int
+    ring : ndarray, shape (window, n_channels)
+        The last ``window`` samples (state; sample ``n`` is at row ``n % window``).
+    counter : ndarray of int64, shape (1,)
+    out : ndarray, shape (>= n_times // step + 1, n_channels)
+
+    Returns
+    -------
+    n_out : int
+    """
+    n_times, n_ch = x.shape
+    window = ring.shape[0]
+    n = counter[0]
+    n_out = 0
+    for t in range(n_times):
+        pos = n % window
+        for c in range(n_ch):
+            ring[pos, c] = x[t, c]
+        n += 1
+        if n % step == 0 and n >= window:
+            for c in range(n_ch):
+                m = 0.0
+                for i in range(window):
+                    m += ring[i, c]
+                m /= window
+                v = 0.0
+                for i in range(window):
+                    d = ring[i, c] - m
+                    v += d * d
+                out[n_out, c] = np.log(v / window)
+            n_out += 1
+    counter[0] = n
+    return n_out
+
+
+@jit
+def ema_power(x, alpha, state, take_log, out):
+    """Exponentially smoothed power, every sample.
+
+    ``p[t] = p[t-1] + alpha * (x[t]**2 - p[t-1])``, a first-order causal
+    smoother with time constant ``-1 / (sfreq * log(1 - alpha))`` seconds.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_times, n_channels)
+    alpha : float
+        Smoothing factor in (0, 1].
+    state : ndarray, shape (n_channels,)
+        ``p`` after the previous sample (state).
+    take_log : bool
+    out : ndarray, shape (n_times, n_channels)
+    """
+    n_times, n_ch = x.shape
+    for t in range(n_times):
+        for c in range(n_ch):
+            v = x[t, c]
+            p = state[c] + alpha * (v * v - state[c])
+            state[c] = p
+            out[t, c] = np.log(p) if take_log else p
+    return out

@@ -1,0 +1,252 @@
+"""Read-out models: shrinkage LDA, ridge regression, Kalman filter.
+
+Fitting uses numpy/scipy; applying (``predict_proba``, ``predict``, the
+streaming ``stream``) uses the numba kernels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..errors import Problem, ValidationError
+from .kernels import class_probabilities, covariance, kalman_steps, ledoit_wolf_shrinkage, linear_predict
+
+
+def _shrunk_cov(x, shrinkage):
+    """Class covariance as in LDA with shrinkage (Ledoit & Wolf 2004).
+
+    With 'auto' the data are standardised first, the Ledoit-Wolf intensity is
+    computed on the standardised data and the result is scaled back, as
+    recommended for features of different units (Blankertz et al. 2011,
+    NeuroImage 56:814, sec. 3.4) and as scikit-learn's LDA does.
+    """
+    if shrinkage is None:
+        return covariance(x)
+    if shrinkage == "auto":
+        scale = x.std(axis=0)
+        scale[scale == 0] = 1.0
+        xs = np.ascontiguousarray((x - x.mean(axis=0)) / scale)
+        s = ledoit_wolf_shrinkage(xs)
+        cov = covariance(xs)
+        mu = np.trace(cov) / cov.shape[0]
+        cov = (1 - s) * cov + s * mu * np.eye(cov.shape[0])
+        return scale[:, None] * cov * scale[None, :]
+    cov = covariance(x)
+    return (1 - shrinkage) * cov + shrinkage * np.trace(cov) / cov.shape[0] * np.eye(cov.shape[0])
+
+
+class LDA(ClassifierMixin, BaseEstimator):
+    """Linear discriminant analysis with optional Ledoit-Wolf shrinkage.
+
+    Same model, names and outputs as ``sklearn.discriminant_analysis.
+    LinearDiscriminantAnalysis(solver='lsqr')``: pooled class covariance
+    weighted by the priors, ``coef_ = Sigma^-1 mu_k``, posteriors by the
+    logistic function (two classes) or the softmax. Shrinkage LDA for ERP
+    and ERD decoding: Blankertz et al. 2011, NeuroImage 56:814.
+
+    Parameters
+    ----------
+    shrinkage : None | 'auto' | float
+        None: empirical covariance; 'auto': Ledoit-Wolf; float in [0, 1].
+    priors : array-like | None
+        Class priors; default: class proportions in the training data.
+    """
+
+    _fitted_arrays = ("coef_", "intercept_", "classes_", "means_", "priors_", "covariance_")
+    _fitted_scalars = ("n_features_in_",)
+
+    def __init__(self, shrinkage=None, priors=None):
+        self.shrinkage = shrinkage
+        self.priors = priors
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
+        check_classification_targets(y)
+        sh = self.shrinkage
+        if not (sh is None or sh == "auto" or (isinstance(sh, (int, float)) and not isinstance(sh, bool) and 0 <= sh <= 1)):
+            raise ValidationError([Problem("shrinkage", sh, "None, 'auto' or a float in [0, 1]")], what="LDA")
+        classes, y_idx = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(f"LDA needs at least 2 classes in y; got 1 class: {classes[0]!r}")
+        counts = np.bincount(y_idx)
+        if self.priors is None:
+            priors = counts / len(y)
+        else:
+            priors = np.asarray(self.priors, dtype=float)
+            if priors.shape != (len(classes),) or np.any(priors < 0) or not np.isclose(priors.sum(), 1):
+                raise ValidationError(
+                    [Problem("priors", self.priors, f"{len(classes)} non-negative values summing to 1")], what="LDA"
+                )
+        X = np.ascontiguousarray(X)
+        means = np.stack([X[y_idx == k].mean(axis=0) for k in range(len(classes))])
+        cov = sum(priors[k] * _shrunk_cov(np.ascontiguousarray(X[y_idx == k]), sh) for k in range(len(classes)))
+        coef = np.linalg.lstsq(cov, means.T, rcond=None)[0].T
+        intercept = -0.5 * np.einsum("kf,kf->k", means, coef) + np.log(priors)
+        if len(classes) == 2:
+            coef = coef[1:] - coef[:1]
+            intercept = intercept[1:] - intercept[:1]
+        self.classes_, self.means_, self.priors_, self.covariance_ = classes, means, priors, cov
+        self.coef_ = np.ascontiguousarray(coef)
+        self.intercept_ = np.ascontiguousarray(intercept)
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        out = linear_predict(np.ascontiguousarray(X), self.coef_, self.intercept_, np.empty((X.shape[0], len(self.intercept_))))
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict_proba(self, X):
+        d = self.decision_function(X)
+        d = d[:, None] if d.ndim == 1 else d
+        return class_probabilities(d, np.empty((d.shape[0], len(self.classes_))))
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # streaming: posterior probabilities, one row per feature vector
+    def init_state(self):
+        check_is_fitted(self, "coef_")
+        return None
+
+    def stream(self, features, state):
+        d = linear_predict(features, self.coef_, self.intercept_, np.empty((features.shape[0], len(self.intercept_))))
+        return class_probabilities(d, np.empty((features.shape[0], len(self.classes_))))
+
+    def output_names(self):
+        return [f"p({c})" for c in self.classes_]
+
+
+class Ridge(RegressorMixin, BaseEstimator):
+    """Ridge (L2-penalised least squares) regression, e.g. for continuous control.
+
+    Hoerl & Kennard 1970, Technometrics 12:55: ``w = (X'X + alpha I)^-1 X'y``
+    on centred data; the intercept is not penalised (scikit-learn's Ridge).
+
+    Parameters
+    ----------
+    alpha : float
+        Penalty >= 0.
+    """
+
+    _fitted_arrays = ("coef_", "intercept_")
+    _fitted_scalars = ("n_features_in_", "single_output_")
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
+        if not (np.isfinite(self.alpha) and self.alpha >= 0):
+            raise ValidationError([Problem("alpha", self.alpha, "a finite penalty >= 0")], what="Ridge")
+        self.single_output_ = y.ndim == 1
+        y2 = y[:, None] if y.ndim == 1 else y
+        xm, ym = X.mean(axis=0), y2.mean(axis=0)
+        xc, yc = X - xm, y2 - ym
+        a = xc.T @ xc + self.alpha * np.eye(X.shape[1])
+        coef = np.linalg.lstsq(a, xc.T @ yc, rcond=None)[0].T
+        self.coef_ = np.ascontiguousarray(coef)
+        self.intercept_ = np.ascontiguousarray(ym - coef @ xm)
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        out = self.stream(np.ascontiguousarray(X), None)
+        return out[:, 0] if self.single_output_ else out
+
+    def init_state(self):
+        check_is_fitted(self, "coef_")
+        return None
+
+    def stream(self, features, state):
+        return linear_predict(features, self.coef_, self.intercept_, np.empty((features.shape[0], len(self.intercept_))))
+
+    def output_names(self):
+        return [f"y{i}" for i in range(len(self.intercept_))]
+
+
+@dataclass
+class KalmanState:
+    """Current state estimate ``x`` and its covariance ``p``."""
+
+    x: np.ndarray
+    p: np.ndarray
+
+
+class KalmanDecoder(RegressorMixin, BaseEstimator):
+    """Kalman filter decoder of continuous kinematics (Wu et al. 2006).
+
+    ``fit(Z, X)`` estimates by least squares the state model x_t = A x_{t-1}
+    + w and the observation model z_t = H x_t + q from training features
+    ``Z`` (n_steps, n_features) and kinematics ``X`` (n_steps, n_state)
+    (Wu et al. 2006, Neural Comput 18:80, eqs. 2.3-2.4). ``predict`` runs the
+    filter over the rows *in order*, from the training mean: rows are time
+    steps, not independent samples.
+
+    Parameters
+    ----------
+    obs_reg : float
+        Added to the diagonal of Q as a fraction of its mean variance, so Q
+        stays invertible with more features than training steps.
+    """
+
+    _fitted_arrays = ("a_", "w_", "h_", "q_", "ht_qinv_", "ht_qinv_h_", "x0_", "p0_")
+    _fitted_scalars = ("n_features_in_",)
+
+    def __init__(self, obs_reg=1e-3):
+        self.obs_reg = obs_reg
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, Z, X):
+        Z, X = validate_data(self, Z, X, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=3)
+        X = X[:, None] if X.ndim == 1 else X
+        x1, x2 = X[:-1], X[1:]
+        a = np.linalg.lstsq(x1, x2, rcond=None)[0].T
+        resid = x2 - x1 @ a.T
+        w = resid.T @ resid / (len(x1) - 1)
+        h = np.linalg.lstsq(X, Z, rcond=None)[0].T  # (n_obs, n_state)
+        r = Z - X @ h.T
+        q = r.T @ r / len(Z)
+        q += self.obs_reg * np.mean(np.diag(q)) * np.eye(q.shape[0]) + 1e-12 * np.eye(q.shape[0])
+        ht_qinv = np.linalg.solve(q, h).T  # H' Q^-1 (Q symmetric)
+        self.a_, self.w_, self.h_, self.q_ = a, w, np.ascontiguousarray(h), q
+        self.ht_qinv_ = np.ascontiguousarray(ht_qinv)
+        self.ht_qinv_h_ = ht_qinv @ h
+        self.x0_ = X.mean(axis=0)
+        self.p0_ = np.cov(X.T).reshape(X.shape[1], X.shape[1])
+        return self
+
+    def predict(self, Z):
+        check_is_fitted(self, "a_")
+        Z = validate_data(self, Z, reset=False, dtype=np.float64)
+        return self.stream(np.ascontiguousarray(Z), self.init_state())
+
+    def init_state(self):
+        check_is_fitted(self, "a_")
+        return KalmanState(self.x0_.copy(), self.p0_.copy())
+
+    def stream(self, features, state):
+        out = np.empty((features.shape[0], self.a_.shape[0]))
+        return kalman_steps(features, self.a_, self.w_, self.h_, self.ht_qinv_, self.ht_qinv_h_, state.x, state.p, out)
+
+    def output_names(self):
+        return [f"x{i}" for i in range(self.a_.shape[0])]

@@ -1,0 +1,117 @@
+"""ASIA Impairment Scale (Rupp 2021, "ASIA Impairment Scale").
+
+A complete; B sensory but not motor incomplete (no motor function more than
+three levels below the motor level on either side); C motor incomplete with
+fewer than half of the key muscles below the single NLI graded >= 3; D at least
+half >= 3; E normal (NLI INT with anal contraction). Motor incomplete needs
+voluntary anal contraction, or sensory sparing with motor function (key or
+non-key muscle) more than three levels below the motor level on either side.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ._candidates import Candidate
+from ._completeness import Completeness
+from ._exam import Exam, ExamSide
+from ._levels import INDEX, INTACT_INDEX, KEY_MUSCLES, L2
+
+GRADES = ("A", "B", "C", "D", "E")
+_KEY_INDEX = [(name, INDEX[name]) for name in KEY_MUSCLES]
+
+
+def first_key_muscle_below(motor_level: int) -> int:
+    """First key-muscle segment checked 'more than three levels below' a motor level.
+
+    Below a thoracic motor level the next testable key muscle is L2, so L2 and
+    below are checked (RULES.md, AIS B); otherwise motor level + 4 segments.
+    """
+    if INDEX["T2"] <= motor_level <= INDEX["T12"]:
+        return L2
+    return motor_level + 4
+
+
+def _scores_below(side: ExamSide, motor_level: int):
+    start = first_key_muscle_below(motor_level)
+    return [side.motor[name] for name, i in _KEY_INDEX if i >= start]
+
+
+def _non_key_below(side: ExamSide, motor_level: int) -> bool:
+    # A non-key muscle counts when it lies more than 3 segments below (Rupp 2021).
+    return side.lowest_non_key_muscle is not None and side.lowest_non_key_muscle > motor_level + 3
+
+
+def _flag_weak(score) -> bool:
+    """A 'not normal' non-SCI flag on a weak or untested score (0*-2*, NT*)."""
+    return score.stars == 1 and (score.value is None or score.value <= 2)
+
+
+def no_motor_below(side: ExamSide, motor_levels: Sequence[Candidate]) -> tuple[bool, bool]:
+    """(possible, flagged): some motor level leaves every muscle more than 3
+    levels below possibly at 0; flagged when each such level relies on a
+    '0*'/'NT*' score being read as absent."""
+    flags = []
+    for ml in motor_levels:
+        scores = _scores_below(side, ml.index)
+        if all(s.can_be_absent() for s in scores) and not _non_key_below(side, ml.index):
+            flags.append(any(_flag_weak(s) for s in scores))
+    return bool(flags), bool(flags) and all(flags)
+
+
+def can_have_motor_below(side: ExamSide, motor_levels: Sequence[Candidate]) -> bool:
+    """Some motor level has a muscle more than 3 levels below that may work."""
+    for ml in motor_levels:
+        if any(not s.is_exactly(0) for s in _scores_below(side, ml.index)) or _non_key_below(side, ml.index):
+            return True
+    return False
+
+
+def _half_rule(exam: Exam, nli: int) -> tuple[bool, bool, bool]:
+    """(C possible, D possible, C flagged) for one NLI: key muscles below it graded >= 3.
+
+    C is flagged when a weak score with a 'not normal' non-SCI flag is among
+    the muscles counted below 3.
+    """
+    below = [side.motor[name] for side in exam.sides for name, i in _KEY_INDEX if i > nli]
+    if not below:
+        return False, True, False
+    certain = sum(s.motor_at_least_3() for s in below)
+    possible = sum(not s.motor_weak() for s in below)
+    return 2 * certain < len(below), 2 * possible >= len(below), any(_flag_weak(s) for s in below)
+
+
+def possible_grades(
+    exam: Exam, completeness: Completeness, motor_levels: Sequence[Sequence[Candidate]], nli: Sequence[Candidate]
+) -> dict[str, bool]:
+    """Every AIS grade the exam leaves possible -> whether a '*' score decided it.
+
+    The flag covers scores read at face value although marked 'not normal'
+    for a non-SCI reason (B from absent 0* muscles, C from weak 0*-2*
+    muscles); what '**' scores decided is found by classifying again without
+    the flags (see ``classify_exam``).
+    """
+    grades: dict[str, bool] = {}
+    if completeness.complete:
+        grades["A"] = False
+    if completeness.incomplete:
+        sides = [no_motor_below(s, m) for s, m in zip(exam.sides, motor_levels)]
+        if exam.vac != "Yes" and all(possible for possible, _ in sides):
+            grades["B"] = any(flagged for _, flagged in sides)
+        motor_incomplete = exam.vac in ("Yes", "NT") or any(
+            can_have_motor_below(s, m) for s, m in zip(exam.sides, motor_levels)
+        )
+        if motor_incomplete:
+            c_flags = []
+            for level in nli:
+                if level.index < INTACT_INDEX:
+                    c, d, flagged = _half_rule(exam, level.index)
+                    if c:
+                        c_flags.append(flagged)
+                    if d:
+                        grades["D"] = False
+            if c_flags:
+                grades["C"] = all(c_flags)
+    if exam.vac in ("Yes", "NT") and any(level.index == INTACT_INDEX for level in nli):
+        grades["E"] = False
+    return grades

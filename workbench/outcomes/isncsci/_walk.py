@@ -1,0 +1,174 @@
+"""Sensory level, motor level and NLI: one rostral-to-caudal walk, three checks.
+
+Rupp 2021 defines the sensory level as the most caudal dermatome with normal
+light touch and pin prick with all rostral ones normal, the motor level as the
+lowest key muscle graded >= 3 with all rostral key muscles 5 (in segments with
+no testable key muscle the motor level is presumed to follow the sensory level),
+and the NLI as the most caudal segment where both are normal on both sides.
+
+The walk stands at a level and checks the next one. Each check answers with a
+:class:`Step`: stop here or go on, and whether the current level is a possible
+answer. An NT score makes the current level possible and lets the walk go on,
+which yields the list of every possible level (ND).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from ._candidates import Candidate
+from ._exam import Exam, ExamSide
+from ._levels import INDEX, LEVELS, S3
+
+_UPPER_START, _UPPER_END = INDEX["C4"], INDEX["T1"]
+_LOWER_START, _LOWER_END = INDEX["L1"], INDEX["S1"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """The answer of one check at the current level."""
+
+    stop: bool
+    possible: bool
+    star: bool = False  # the possible level is starred by this check
+    normal_star: bool = False  # a '**' score was passed as normal: later results are starred
+
+
+Check = Callable[[int], Step]
+
+
+def sensory_check(side: ExamSide) -> Check:
+    """Check of the next dermatome's light touch and pin prick (Rupp 2021, sensory level)."""
+
+    def check(i: int) -> Step:
+        scores = (side.light_touch[LEVELS[i + 1]], side.pin_prick[LEVELS[i + 1]])
+        if any(s.sensory_abnormal() for s in scores):
+            return Step(stop=True, possible=True)
+        if any(s.nt and s.stars == 1 for s in scores):
+            # NT*: not testable for a non-SCI reason, considered not normal.
+            return Step(stop=True, possible=True, star=True)
+        return Step(
+            stop=False,
+            possible=any(s.nt and s.stars == 0 for s in scores),
+            normal_star=any(s.stars == 2 for s in scores),
+        )
+
+    return check
+
+
+def _dermatomes_check(side: ExamSide, first: str, last: str) -> Step:
+    """Whether a whole span of dermatomes is normal (continue), abnormal (stop) or ND."""
+    span = range(INDEX[first], INDEX[last] + 1)
+    scores = [getattr(side, kind)[LEVELS[j]] for j in span for kind in ("light_touch", "pin_prick")]
+    if any(s.sensory_abnormal() or (s.nt and s.stars == 1) for s in scores):
+        return Step(stop=True, possible=True)
+    return Step(stop=False, possible=any(s.nt for s in scores), normal_star=any(s.stars == 2 for s in scores))
+
+
+def motor_check(side: ExamSide, vac: str, *, limb_dermatomes: bool = True) -> Check:
+    """Motor-level check at each level of one side.
+
+    ``limb_dermatomes=False`` drops the T1/S1 dermatome rule: the NLI walk
+    checks sensation itself, level by level.
+    """
+    sensory = sensory_check(side)
+
+    def key_muscle(i: int) -> Step:
+        current, following = side.motor[LEVELS[i]], side.motor[LEVELS[i + 1]]
+        # The current muscle is the level when it is >= 3 and not normal, or
+        # the next one is below 3; NT and 0*-2* leave it possible (ND).
+        stop = not current.motor_can_continue() or following.motor_weak()
+        possible = not (current.motor_normal() and following.motor_at_least_3())
+        return Step(stop, possible, star=current.not_normal_star, normal_star=current.normal_star)
+
+    def before_key_muscles(i: int) -> Step:
+        # C4 and L1: decided by the next key muscle (C5 or L2).
+        following = side.motor[LEVELS[i + 1]]
+        if following.motor_weak():
+            return Step(stop=True, possible=True)
+        return Step(stop=False, possible=following.motor_uncertain_weak())
+
+    def last_key_muscle(i: int, last_dermatome: str) -> Step:
+        # T1 and S1: a 5 only lets the walk go on when the dermatomes of the
+        # limb and the next segment are all normal (2013 expert ruling quoted
+        # in RULES.md: the motor level below a limb follows sensation).
+        current = side.motor[LEVELS[i]]
+        first = "C5" if LEVELS[i] == "T1" else "L2"
+        dermatomes = _dermatomes_check(side, first, last_dermatome) if limb_dermatomes else Step(False, False)
+        stop = not current.motor_can_continue() or dermatomes.stop
+        possible = not (current.motor_normal() and not dermatomes.possible and not dermatomes.stop)
+        return Step(
+            stop,
+            possible,
+            star=current.not_normal_star,
+            normal_star=current.normal_star or dermatomes.normal_star,
+        )
+
+    def check(i: int) -> Step:
+        name = LEVELS[i]
+        if name in ("C4", "L1"):
+            return before_key_muscles(i)
+        if name == "T1":
+            return last_key_muscle(i, "T2")
+        if name == "S1":
+            return last_key_muscle(i, "S2")
+        if _UPPER_START < i < _UPPER_END or _LOWER_START < i < _LOWER_END:
+            return key_muscle(i)
+        if i == S3:
+            # Below S3 the motor level depends on voluntary anal contraction.
+            step = sensory(i)
+            if vac == "No":
+                return Step(stop=True, possible=True, star=step.star)
+            if vac == "NT":
+                return Step(stop=step.stop, possible=True, star=step.star, normal_star=step.normal_star)
+            return step
+        return sensory(i)
+
+    return check
+
+
+def walk(checks: Sequence[Check], positions: Sequence[Sequence[int]] | None = None) -> tuple[Candidate, ...]:
+    """Walk C1 -> S3 applying every check; return the possible levels.
+
+    Parameters
+    ----------
+    checks : sequence of callables
+        Each takes the current level index and returns a :class:`Step`.
+    positions : sequence of sets of level indices, optional
+        ``positions[k]`` limits where ``checks[k]`` applies (all levels if None).
+    """
+    found: list[Candidate] = []
+    starred = False
+    for i in range(S3 + 1):
+        steps = [c(i) for k, c in enumerate(checks) if positions is None or i in positions[k]]
+        stop = any(s.stop for s in steps)
+        adders = [s for s in steps if s.possible or s.stop]
+        if adders:
+            found.append(Candidate(i, starred or any(s.star for s in adders)))
+        if stop:
+            return tuple(found)
+        starred = starred or any(s.normal_star for s in steps)
+    found.append(Candidate(S3 + 1, starred))
+    return tuple(found)
+
+
+def sensory_level(side: ExamSide) -> tuple[Candidate, ...]:
+    return walk([sensory_check(side)])
+
+
+def motor_level(side: ExamSide, vac: str) -> tuple[Candidate, ...]:
+    return walk([motor_check(side, vac)])
+
+
+def neurological_level(exam: Exam) -> tuple[Candidate, ...]:
+    """Most rostral level normal for both sides' sensation and (C4-T1, L1-S1) motor."""
+    every = set(range(S3 + 1))
+    motor_levels = set(range(_UPPER_START, _UPPER_END + 1)) | set(range(_LOWER_START, _LOWER_END + 1))
+    checks = [
+        sensory_check(exam.right),
+        sensory_check(exam.left),
+        motor_check(exam.right, exam.vac, limb_dermatomes=False),
+        motor_check(exam.left, exam.vac, limb_dermatomes=False),
+    ]
+    return walk(checks, [every, every, motor_levels, motor_levels])

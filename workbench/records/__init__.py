@@ -1,0 +1,61 @@
+"""Trial records: validated record types, the study store and its audit trail.
+
+One record type per domain object (``Study``, ``Site``, ``Participant``,
+``Consent``, ``Visit``, ``Session``, ``Run``, ``Trial``,
+``OutcomeAssessment``, ``AdverseEvent``, ``DeviceDeficiency``,
+``ProtocolDeviation``). Each is a frozen dataclass validated when it is made:
+every invalid field is listed in one :class:`~workbench.errors.ValidationError`.
+:class:`Store` is the one way in and out of storage (SQLite in the workspace or
+PostgreSQL via ``WORKBENCH_DB_URL``); every write checks the user's role and
+appends SHA-256-chained entries to the audit trail in the same transaction.
+
+How to save an OutcomeAssessment (what the outcomes forms call)::
+
+    from datetime import date
+    from workbench.records import Store, User, OutcomeAssessment
+
+    store = Store(user=User("a.assessor", "assessor"))   # workspace database
+    exam = OutcomeAssessment(
+        participant_id="SCI-001",            # the pseudonym, never a name
+        visit_id=visit.id,                   # optional: the Visit it belongs to
+        instrument="WISCI-II",               # instrument id ...
+        instrument_version="2001",           # ... and version of the form
+        assessor="a.assessor",
+        assessed_on=date(2026, 3, 2),
+        item_values={"level": 12},           # raw item values (JSON scalars)
+        scores={"total": 12},                # scores computed by workbench.outcomes
+    )
+    (saved,) = store.add(exam)               # saved.version == 1
+    fixed = store.update(                    # any later change needs a reason
+        dataclasses.replace(saved, scores={"total": 13}), reason="sum corrected")
+
+``store.add(a, b, ...)`` writes several records in one transaction (all or
+nothing); ``store.update`` raises :class:`~workbench.errors.ConflictError` when
+someone else changed the record since it was read.
+
+Roles: investigators write everything; assessors write visits and outcome
+assessments; engineers write sessions, runs, trials and device deficiencies;
+monitors only read. Once any :class:`UserAccount` exists, only active account
+holders write, and only in the role their account holds.
+"""
+
+from __future__ import annotations
+
+from ._base import ROLES, Record, TableRecord, User
+from .account import UserAccount
+from .audit import AuditEntry, AuditFinding, AuditReport
+from .outcome import OutcomeAssessment
+from .participant import AIS_GRADES, LEVELS, Consent, Participant
+from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
+from .session import RecordingFile, Run, Session, Trial
+from .store import Store
+from .study import Site, Study, VisitDefinition
+from .tables import RECORD_TYPES
+from .visit import Visit
+
+__all__ = [
+    "AIS_GRADES", "LEVELS", "RECORD_TYPES", "ROLES", "AdverseEvent", "AuditEntry", "AuditFinding", "AuditReport",
+    "Consent", "DeviceDeficiency", "OutcomeAssessment", "Participant", "ProtocolDeviation", "Record",
+    "RecordingFile", "Run", "Session", "Site", "Store", "Study", "TableRecord", "Trial", "User", "UserAccount", "Visit",
+    "VisitDefinition",
+]

@@ -1,0 +1,33 @@
+"""Outcome assessments: an instrument's item values and the scores computed from them."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from ._base import TableRecord
+from ._fields import CODE, LABEL, id_field, spec
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OutcomeAssessment(TableRecord):
+    """One administration of an outcome instrument (ISNCSCI, SCIM III, WISCI II, ...).
+
+    Scoring is the job of :mod:`workbench.outcomes`; this record keeps the
+    instrument id and version with the raw item values and the computed scores,
+    so a score can always be recomputed and checked.
+    """
+
+    TABLE: ClassVar[str] = "outcome_assessments"
+    WRITERS: ClassVar[frozenset[str]] = frozenset({"investigator", "assessor"})
+
+    id: str = id_field()
+    participant_id: str = spec("str", label="pseudonym", ref="participants")
+    visit_id: str = spec("str", required=False, label="visit identifier", ref="visits")
+    instrument: str = spec("str", label="instrument identifier (e.g. SCIM-III)", pattern=CODE)
+    instrument_version: str = spec("str", label="instrument version", pattern=LABEL)
+    assessor: str = spec("str", label="assessor (staff user name)", pattern=LABEL)
+    assessed_on: object = spec("date", label="date of assessment")
+    item_values: dict = spec("json", label="item values (item id -> value)")
+    scores: dict = spec("json", label="computed scores (score name -> value)")
+    notes: str = spec("str", required=False, label="notes", free_text=True)

@@ -1,0 +1,43 @@
+"""Conversion between records and table rows: the one mapping of records to storage."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import Problem, ValidationError
+from ._base import TableRecord
+from ._fields import to_plain
+from .tables import TABLES
+
+
+def to_row(record: TableRecord) -> dict[str, Any]:
+    """Column values of a record (lists and mappings for the JSON columns)."""
+    row = {}
+    for name, sp in record.specs():
+        value = getattr(record, name)
+        row[name] = to_plain(value, sp) if sp.kind in ("strs", "nested") else value
+    row["version"] = record.version
+    return row
+
+
+def from_row(rt: type[TableRecord], row) -> TableRecord:
+    """The record a table row holds, validated again on the way out."""
+    values = {}
+    for name, sp in rt.specs():
+        value = row[name]
+        if sp.kind == "datetime" and value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)  # SQLite keeps no zone; the store writes UTC only
+        values[name] = value
+    return rt(**values, version=row["version"])
+
+
+def fetch(conn: sa.Connection, rt: type[TableRecord], id: str) -> TableRecord:
+    """The stored record of type ``rt`` with this id; a ValidationError naming the id if none."""
+    table = TABLES[rt.TABLE]
+    row = conn.execute(sa.select(table).where(table.c.id == id)).mappings().one_or_none()
+    if row is None:
+        raise ValidationError([Problem("id", id, f"the id of a stored {rt.__name__}")], what=rt.__name__)
+    return from_row(rt, row)

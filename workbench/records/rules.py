@@ -1,0 +1,159 @@
+"""Rules a batch of records must satisfy against each other and the stored records.
+
+References must exist, a participant's arm and site must belong to the study,
+visits must follow the study's schedule, and a visit done outside its window
+needs a protocol deviation (ICH E3 10.2). Every problem is collected, so one
+ValidationError lists them all before anything is written.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Sequence
+
+import sqlalchemy as sa
+
+from ..errors import Problem
+from ._base import TableRecord
+from .participant import Participant
+from .rows import from_row
+from .safety import ProtocolDeviation
+from .tables import BY_TABLE, TABLES
+from .visit import Visit
+
+
+def label_of(records: Sequence[TableRecord], i: int, field: str) -> str:
+    return field if len(records) == 1 else f"{type(records[i]).__name__}[{i}].{field}"
+
+
+
+class BatchContext:
+    """Looks records up in the batch being written first, then in the database."""
+
+    def __init__(self, conn: sa.Connection, batch: Sequence[TableRecord]) -> None:
+        self.conn = conn
+        self.batch = batch
+        self._mine = {(r.TABLE, r.id): r for r in batch}
+        self._cache: dict[tuple[str, str], TableRecord | None] = {}
+
+    def lookup(self, table: str, id: str) -> TableRecord | None:
+        key = (table, id)
+        if key in self._mine:
+            return self._mine[key]
+        if key not in self._cache:
+            tbl = TABLES[table]
+            row = self.conn.execute(sa.select(tbl).where(tbl.c.id == id)).mappings().one_or_none()
+            self._cache[key] = None if row is None else from_row(BY_TABLE[table], row)
+        return self._cache[key]
+
+    def exists(self, table: str, ids: set[str]) -> set[str]:
+        """Which of ``ids`` exist in ``table`` (batch or database), in one query per 500."""
+        found = {i for i in ids if (table, i) in self._mine}
+        rest = sorted(ids - found)
+        tbl = TABLES[table]
+        for k in range(0, len(rest), 500):
+            chunk = rest[k:k + 500]
+            found.update(self.conn.execute(sa.select(tbl.c.id).where(tbl.c.id.in_(chunk))).scalars())
+        return found
+
+    def check_new_ids(self) -> list[Problem]:
+        problems = []
+        seen = set()
+        by_table: dict[str, set[str]] = {}
+        for i, rec in enumerate(self.batch):
+            if (rec.TABLE, rec.id) in seen:
+                problems.append(Problem(label_of(self.batch, i, "id"), rec.id, "an id used once in the batch"))
+            seen.add((rec.TABLE, rec.id))
+            by_table.setdefault(rec.TABLE, set()).add(rec.id)
+        taken = set()
+        for table, ids in by_table.items():
+            tbl = TABLES[table]
+            rest = sorted(ids)
+            for k in range(0, len(rest), 500):
+                taken.update((table, i) for i in self.conn.execute(
+                    sa.select(tbl.c.id).where(tbl.c.id.in_(rest[k:k + 500]))).scalars())
+        for i, rec in enumerate(self.batch):
+            if (rec.TABLE, rec.id) in taken:
+                problems.append(Problem(label_of(self.batch, i, "id"), rec.id,
+                                        f"an id not yet used (a {type(rec).__name__} with this id is stored)"))
+        return problems
+
+    def check_references(self) -> list[Problem]:
+        wanted: dict[str, set[str]] = {}
+        for rec in self.batch:
+            for name, sp in rec.specs():
+                value = getattr(rec, name)
+                if sp.ref and value is not None:
+                    wanted.setdefault(sp.ref, set()).add(value)
+        present = {table: self.exists(table, ids) for table, ids in wanted.items()}
+        problems = []
+        for i, rec in enumerate(self.batch):
+            for name, sp in rec.specs():
+                value = getattr(rec, name)
+                if sp.ref and value is not None and value not in present[sp.ref]:
+                    what = BY_TABLE[sp.ref].__name__
+                    problems.append(Problem(label_of(self.batch, i, name), value, f"the id of an existing {what}"))
+        return problems
+
+    def check_rules(self) -> list[Problem]:
+        """Rules that need other records: arms, sites, visit schedule and windows, ownership."""
+        problems = []
+        deviations = {r.visit_id for r in self.batch if isinstance(r, ProtocolDeviation)}
+        for i, rec in enumerate(self.batch):
+            label = lambda f: label_of(self.batch, i, f)  # noqa: E731
+            owner = getattr(rec, "participant_id", None)
+            if isinstance(rec, Participant):
+                problems += self._check_participant(rec, label)
+            if isinstance(rec, Visit):
+                problems += self._check_visit(rec, label, deviations)
+            # A linked visit or session must belong to the same participant.
+            for name, table in (("visit_id", "visits"), ("session_id", "sessions")):
+                ref = getattr(rec, name, None)
+                if ref is None or owner is None:
+                    continue
+                other = self.lookup(table, ref)
+                if other is not None and getattr(other, "participant_id", owner) != owner:
+                    problems.append(Problem(label(name), ref, f"a {table[:-1]} of participant {owner!r} "
+                                                              f"(it belongs to {other.participant_id!r})"))
+        return problems
+
+    def _check_participant(self, rec: Participant, label) -> list[Problem]:
+        problems = []
+        study = self.lookup("studies", rec.study_id)
+        if study is not None and rec.arm not in study.arms:
+            problems.append(Problem(label("arm"), rec.arm, "one of the study's arms: " + ", ".join(study.arms)))
+        site = self.lookup("sites", rec.site_id)
+        if site is not None and site.study_id != rec.study_id:
+            problems.append(Problem(label("site_id"), rec.site_id, f"a site of study {rec.study_id!r}"))
+        return problems
+
+    def _check_visit(self, rec: Visit, label, deviations: set[str]) -> list[Problem]:
+        participant = self.lookup("participants", rec.participant_id)
+        if participant is None:
+            return []  # reported by check_references
+        study = self.lookup("studies", participant.study_id)
+        definition = study.visit_definition(rec.name) if study is not None else None
+        if definition is None:
+            names = ", ".join(v.name for v in study.visit_schedule) if study is not None else ""
+            return [Problem(label("name"), rec.name, f"a visit of the study's schedule: {names}")]
+        problems = []
+        target = participant.enrolment_date + timedelta(days=definition.target_day)
+        if rec.scheduled_date != target:
+            problems.append(Problem(label("scheduled_date"), rec.scheduled_date.isoformat(),
+                                    f"{target.isoformat()} (enrolment + {definition.target_day} days)"))
+        window = (definition.window_before, definition.window_after)
+        if (rec.window_before, rec.window_after) != window:
+            problems.append(Problem(label("window_before/window_after"), (rec.window_before, rec.window_after),
+                                    f"the schedule's window {window}"))
+        if rec.in_window is False and rec.id not in deviations and not self._has_deviation(rec.id):
+            first, last = rec.window
+            problems.append(Problem(
+                label("actual_date"), rec.actual_date.isoformat(),
+                f"a date in the window {first.isoformat()}..{last.isoformat()}, or a ProtocolDeviation "
+                "for this visit saved with it (ICH E3 10.2)"))
+        return problems
+
+    def _has_deviation(self, visit_id: str) -> bool:
+        tbl = TABLES["protocol_deviations"]
+        query = sa.select(tbl.c.id).where(tbl.c.visit_id == visit_id).limit(1)
+        return self.conn.execute(query).first() is not None

@@ -1,0 +1,105 @@
+"""BCI sessions, their runs and the trials within a run."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import ClassVar
+
+from ..errors import Problem, RecordingFileError
+from ..utils.files import sha256_file
+from ._base import Record, TableRecord
+from ._fields import LABEL, id_field, spec
+
+SHA256 = r"[0-9a-f]{64}"
+ENGINEERING = frozenset({"investigator", "engineer"})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RecordingFile(Record):
+    """A recording written during a session, with its SHA-256 for integrity checks."""
+
+    path: str = spec("str", label="file path relative to the workspace", pattern=r"[^\r\n\t]{1,400}")
+    sha256: str = spec("str", label="SHA-256 of the file (hex)", pattern=SHA256)
+
+    @classmethod
+    def from_file(cls, fname: str | os.PathLike, root: str | os.PathLike | None = None) -> "RecordingFile":
+        """Hash a recording that exists now; ``path`` is kept relative to ``root`` when given."""
+        fname = Path(fname)
+        if not fname.is_file():
+            raise RecordingFileError(f"recording file not found: {fname}")
+        path = fname.resolve().relative_to(Path(root).resolve()) if root is not None else fname
+        return cls(path=path.as_posix(), sha256=sha256_file(fname))
+
+    def check(self, root: str | os.PathLike) -> str | None:
+        """None if the file under ``root`` still has its recorded SHA-256, else what is wrong."""
+        fname = Path(root) / self.path
+        if not fname.is_file():
+            return f"{self.path}: missing under {root}"
+        actual = sha256_file(fname)
+        if actual != self.sha256:
+            return f"{self.path}: SHA-256 is {actual}, the session recorded {self.sha256} (file changed)"
+        return None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Session(TableRecord):
+    """One BCI session at a visit: device, montage, decoder and recordings."""
+
+    TABLE: ClassVar[str] = "sessions"
+    WRITERS: ClassVar[frozenset[str]] = ENGINEERING
+
+    id: str = id_field()
+    participant_id: str = spec("str", label="pseudonym", ref="participants")
+    visit_id: str = spec("str", required=False, label="visit identifier", ref="visits")
+    started_at: object = spec("datetime", label="session start (UTC)")
+    device: str = spec("str", label="amplifier / device model", pattern=LABEL)
+    montage: str = spec("str", label="electrode montage", pattern=LABEL)
+    decoder_version: str = spec("str", required=False, label="decoder version", pattern=LABEL)
+    decoder_sha256: str = spec("str", required=False, label="SHA-256 of the decoder file", pattern=SHA256)
+    recording_files: tuple = spec("nested", default=(), label="recording files", item=RecordingFile)
+    operator: str = spec("str", label="operator (staff user name)", pattern=LABEL)
+    notes: str = spec("str", required=False, label="notes", free_text=True)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Run(TableRecord):
+    """A continuous recording block within a session."""
+
+    TABLE: ClassVar[str] = "runs"
+    WRITERS: ClassVar[frozenset[str]] = ENGINEERING
+
+    id: str = id_field()
+    session_id: str = spec("str", label="session identifier", ref="sessions")
+    number: int = spec("int", label="run number within the session", min=1, max=10000)
+    task: str = spec("str", label="task", pattern=LABEL)
+    started_at: object = spec("datetime", required=False, label="run start (UTC)")
+    notes: str = spec("str", required=False, label="notes", free_text=True)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Trial(TableRecord):
+    """One cued trial: what was asked, what the decoder output, and how fast."""
+
+    TABLE: ClassVar[str] = "trials"
+    WRITERS: ClassVar[frozenset[str]] = ENGINEERING
+
+    id: str = id_field()
+    run_id: str = spec("str", label="run identifier", ref="runs")
+    number: int = spec("int", label="trial number within the run", min=1, max=1_000_000)
+    cue: str = spec("str", label="cued class", pattern=LABEL)
+    onset_s: float = spec("float", label="cue onset from run start", min=0, unit="s")
+    decoded: str = spec("str", required=False, label="decoded class", pattern=LABEL)
+    correct: bool = spec("bool", required=False, label="decoded class equals cue")
+    latency_s: float = spec("float", required=False, label="cue onset to decoder output", min=0, max=3600,
+                            unit="s")
+
+    def _cross_check(self, bad: set[str]) -> list[Problem]:
+        # ``correct`` is derived data kept for convenience; it must agree with what it summarises.
+        if bad & {"cue", "decoded", "correct"} or self.decoded is None or self.correct is None:
+            return []
+        if self.correct != (self.decoded == self.cue):
+            return [Problem("correct", self.correct, f"{self.decoded == self.cue} (decoded {self.decoded!r}, "
+                                                     f"cue {self.cue!r})")]
+        return []

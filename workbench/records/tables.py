@@ -1,0 +1,87 @@
+"""The database schema, derived in one place from the record types' field specs.
+
+Each :class:`~workbench.records._base.TableRecord` maps to one table whose
+columns are its fields plus ``version``; the audit trail lives in
+``audit_log`` (append-only) with its chain head in ``audit_head``. Alembic
+migrations (``workbench/records/migrations``) create exactly these tables.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ._base import TableRecord
+from .account import UserAccount
+from .outcome import OutcomeAssessment
+from .participant import Consent, Participant
+from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
+from .session import Run, Session, Trial
+from .study import Site, Study
+from .visit import Visit
+
+#: Every stored record type, parents before children (insert order, export order).
+RECORD_TYPES: tuple[type[TableRecord], ...] = (
+    UserAccount, Study, Site, Participant, Consent, Visit, Session, Run, Trial,
+    OutcomeAssessment, AdverseEvent, DeviceDeficiency, ProtocolDeviation,
+)
+BY_TABLE = {rt.TABLE: rt for rt in RECORD_TYPES}
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _column(name: str, sp) -> sa.Column:
+    kind = sp.kind
+    if kind == "str":
+        type_ = sa.Text() if sp.free_text else sa.String(64 if sp.ref else 200)
+    else:
+        type_ = {
+            "strs": sa.JSON(), "json": sa.JSON(), "nested": sa.JSON(), "int": sa.Integer(),
+            "float": sa.Float(precision=53), "bool": sa.Boolean(), "date": sa.Date(),
+            "datetime": sa.DateTime(timezone=True),
+        }[kind]
+    args = [sa.ForeignKey(f"{sp.ref}.id")] if sp.ref else []
+    if name == "id":
+        return sa.Column("id", sa.String(64), primary_key=True)
+    return sa.Column(name, type_, *args, nullable=not sp.required, index=bool(sp.ref))
+
+
+def _table(rt: type[TableRecord]) -> sa.Table:
+    cols = [_column(name, sp) for name, sp in rt.specs()]
+    cols.append(sa.Column("version", sa.Integer(), nullable=False))
+    return sa.Table(rt.TABLE, metadata, *cols)
+
+
+TABLES: dict[str, sa.Table] = {rt.TABLE: _table(rt) for rt in RECORD_TYPES}
+
+#: One row per changed field (or one per delete), chained by SHA-256.
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("ts", sa.String(40), nullable=False),  # ISO 8601 UTC text: hashed byte for byte
+    sa.Column("user_name", sa.String(80), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False),
+    sa.Column("entity", sa.String(40), nullable=False),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("field", sa.String(64), nullable=True),
+    sa.Column("old_value", sa.Text(), nullable=True),  # canonical JSON text
+    sa.Column("new_value", sa.Text(), nullable=True),
+    sa.Column("reason", sa.Text(), nullable=True),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_audit_log_entity", "entity", "entity_id"),
+)
+
+#: A single row naming the last entry; writers lock it so the chain stays linear.
+audit_head = sa.Table(
+    "audit_head", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)

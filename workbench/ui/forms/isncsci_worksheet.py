@@ -1,0 +1,135 @@
+"""The ISNCSCI 2019 worksheet as widgets: a thin view over IsncsciEntry."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from ...outcomes.entry import IsncsciEntry, SaveDetails
+from ...outcomes.entry.isncsci import INSTRUMENT, NON_KEY, VERSION
+from ...outcomes.isncsci import DERMATOMES, KEY_MUSCLES, NON_KEY_MUSCLE_LEVELS, SIDES
+from ._style import mark, problems_html
+from .save_panel import SavePanel
+
+_CELL = widgets.Layout(width="72px")
+
+
+class IsncsciWorksheet:
+    """Dermatome grid (right and left, light touch and pin prick), key muscles,
+    VAC/DAP, lowest non-key muscle and comments; classifies as values change.
+
+    Parameters
+    ----------
+    entry : IsncsciEntry | None
+        The model (a new empty one by default).
+    store, save, participant_id, visit_id
+        Passed to :class:`SavePanel`.
+    """
+
+    def __init__(self, entry: IsncsciEntry | None = None, *, store=None, save=None,
+                 participant_id: str | None = None, visit_id: str | None = None) -> None:
+        self.entry = entry if entry is not None else IsncsciEntry()
+        self._syncing = False  # True while the view copies the model into the widgets
+        self.inputs: dict[str, widgets.Combobox] = {}
+        for field, allowed in IsncsciEntry.FIELDS.items():
+            self.inputs[field] = self._cell(field, allowed)
+        for side in SIDES:
+            self.inputs[f"{side}.{NON_KEY}"] = self._cell(f"{side}.{NON_KEY}", NON_KEY_MUSCLE_LEVELS)
+        self.comments = widgets.Textarea(placeholder="Comments (e.g. reason for NT or a non-SCI condition)")
+        self.comments.observe(self._on_comments, names="value")
+        self.fill_normal_button = widgets.Button(description="Empty fields normal")
+        self.fill_normal_button.on_click(lambda _: self.entry.fill_normal())
+        self.results = widgets.HTML()
+        self.errors = widgets.HTML()
+        self.save_panel = SavePanel(self._record_fields, store=store, save=save,
+                                    participant_id=participant_id, visit_id=visit_id)
+        self.widget = widgets.VBox([self._grid(), self._anal_row(), self.comments, self.fill_normal_button,
+                                    self.errors, self.results, self.save_panel.widget])
+        self.entry.listeners.add(self.refresh)
+        self.refresh()
+
+    def _cell(self, field: str, options) -> widgets.Combobox:
+        # Free text with suggestions: fast typing, and a wrong value stays
+        # visible and marked instead of being silently refused.
+        box = widgets.Combobox(options=tuple(options), ensure_option=False, value=self.entry.value(field) or "",
+                               layout=_CELL)
+        box.observe(lambda change, f=field: self._on_edit(f, change["new"]), names="value")
+        return box
+
+    def _on_edit(self, field: str, value: str) -> None:
+        if not self._syncing:
+            self.entry.set(field, value)
+
+    def _on_comments(self, change) -> None:
+        self.entry.comments = change["new"]
+
+    def _grid(self) -> widgets.GridBox:
+        header = ["", "R motor", "R LT", "R PP", "L LT", "L PP", "L motor"]
+        cells = [widgets.HTML(f"<b>{h}</b>") for h in header]
+        for d in DERMATOMES:
+            motor = d in KEY_MUSCLES
+            cells.append(widgets.HTML(f"<b>{d.replace('_', '-')}</b>"))
+            cells.append(self.inputs[f"right.motor.{d}"] if motor else widgets.HTML(""))
+            cells += [self.inputs[f"right.light_touch.{d}"], self.inputs[f"right.pin_prick.{d}"],
+                      self.inputs[f"left.light_touch.{d}"], self.inputs[f"left.pin_prick.{d}"]]
+            cells.append(self.inputs[f"left.motor.{d}"] if motor else widgets.HTML(""))
+        return widgets.GridBox(cells, layout=widgets.Layout(grid_template_columns="60px repeat(6, 80px)"))
+
+    def _anal_row(self) -> widgets.VBox:
+        def labelled(text, box):
+            return widgets.HBox([widgets.Label(text, layout=widgets.Layout(width="260px")), box])
+
+        return widgets.VBox([
+            labelled("Voluntary anal contraction (VAC)", self.inputs["vac"]),
+            labelled("Deep anal pressure (DAP)", self.inputs["dap"]),
+            labelled("Right: lowest non-key muscle with motor function", self.inputs[f"right.{NON_KEY}"]),
+            labelled("Left: lowest non-key muscle with motor function", self.inputs[f"left.{NON_KEY}"]),
+        ])
+
+    def refresh(self) -> None:
+        """Redraw from the model: values, error markers, results."""
+        problems = self.entry.problems
+        self._syncing = True
+        try:
+            for field, box in self.inputs.items():
+                value = self.entry.value(field) or ""
+                if box.value != value:
+                    box.value = value
+        finally:
+            self._syncing = False
+        for field, box in self.inputs.items():
+            problem = problems.get(field)
+            mark(box, None if problem is None else f"allowed: {problem.allowed}")
+        self.errors.value = problems_html(problems.values())
+        self.results.value = self._results_html()
+
+    def _results_html(self) -> str:
+        result = self.entry.result
+        if result is None:
+            missing = len(self.entry.missing)
+            return f"<i>Classification appears when every field is filled ({missing} empty).</i>"
+        t, z = result["totals"], result["zpp"]
+        rows = [
+            ("Sensory level (R / L)", f"{result['sensory_level']['right']} / {result['sensory_level']['left']}"),
+            ("Motor level (R / L)", f"{result['motor_level']['right']} / {result['motor_level']['left']}"),
+            ("Neurological level of injury", result["nli"]),
+            ("Complete / incomplete", result["injury_complete"]),
+            ("AIS", result["ais"]),
+            ("Sensory ZPP (R / L)", f"{z['sensory']['right']} / {z['sensory']['left']}"),
+            ("Motor ZPP (R / L)", f"{z['motor']['right']} / {z['motor']['left']}"),
+            ("UEMS (R + L)", f"{t['right']['uems']} + {t['left']['uems']} = {t['uems']}"),
+            ("LEMS (R + L)", f"{t['right']['lems']} + {t['left']['lems']} = {t['lems']}"),
+            ("Light touch (R + L)", f"{t['right']['light_touch']} + {t['left']['light_touch']} = {t['light_touch']}"),
+            ("Pin prick (R + L)", f"{t['right']['pin_prick']} + {t['left']['pin_prick']} = {t['pin_prick']}"),
+        ]
+        body = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>" for k, v in rows)
+        return f"<table class='wb-isncsci-result'>{body}</table>"
+
+    def _record_fields(self, details: SaveDetails) -> tuple:
+        return INSTRUMENT, VERSION, self.entry.item_values(), self.entry.scores(), self.entry.comments
+
+    def _ipython_display_(self):  # pragma: no cover - notebook display only
+        from IPython.display import display
+
+        display(self.widget)
