@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -174,6 +175,7 @@ def main() -> int:
         finally:
             if pg_dir:
                 subprocess.run([str(REPO / "scripts" / "pg-server.sh"), "stop", pg_dir], timeout=120)
+                shutil.rmtree(pg_dir, ignore_errors=True)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -25,6 +25,8 @@ class Receiver:
         self.full_info = self.inlet.info(timeout=timeout)
         self.values: list = []
         self.stamps: list[float] = []
+        # (local clock when a chunk was pulled, time stamp of its last sample)
+        self.arrivals: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
@@ -33,6 +35,7 @@ class Receiver:
         while not self._stop.is_set():
             data, stamps = self.inlet.pull_chunk(timeout=0.0)
             if stamps:
+                self.arrivals.append((pylsl.local_clock(), stamps[-1]))
                 self.values.extend(data)
                 self.stamps.extend(stamps)
             else:

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import REPO
+from tests.records import factories
 from workbench.cli import main
 from workbench.records import Participant, Store, User, Visit
 from workbench.records.demo import DEMO_STUDY, read_study_json
@@ -91,3 +92,15 @@ def test_demo_study_content(store):
 
 def test_package_ships_no_data_outside_data_samples():
     assert DEMO_STUDY.is_relative_to(REPO / "data_samples")
+
+
+def test_audit_log_shows_one_record_history(store, capsys):
+    import dataclasses
+
+    (p,) = factories.seeded(store)
+    store.update(dataclasses.replace(p, age_years=35), reason="age misread")
+    code, text = _wb(capsys, "audit", "log", "--entity", "participants", "--id", "SCI-001", "--db-url", store.url)
+    assert code == 0 and "age misread" in text and "studies" not in text
+    assert len(store.audit_trail(p)) == len(list(Participant.specs())) - 1 + 1  # creates + the update
+    code, text = _wb(capsys, "audit", "log", "--entity", "people", "--id", "SCI-001", "--db-url", store.url)
+    assert code == 1 and "participants" in text

@@ -90,8 +90,13 @@ class RingBuffer:
     def _copy_range(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Copy absolute sample range [start, stop); caller holds the lock."""
         cap = self.capacity
-        idx = np.arange(start, stop) % cap
-        return self._data[idx], self._ts[idx]
+        n = stop - start
+        first = start % cap
+        if first + n <= cap:  # one contiguous slice: a plain copy, no index array
+            return self._data[first : first + n].copy(), self._ts[first : first + n].copy()
+        split = cap - first
+        data = np.concatenate((self._data[first:], self._data[: n - split]))
+        return data, np.concatenate((self._ts[first:], self._ts[: n - split]))
 
     def get_last(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Copy of the newest ``n`` samples (all held if None or more than held)."""

@@ -51,6 +51,10 @@ class Stream(InletWorker):
         Seconds between searches for a lost source.
     reconnect : bool
         Reconnect when a stream with the same source id returns.
+    dejitter : bool
+        Smooth time stamps with liblsl's dejitter (and keep them monotonic).
+        Clock-offset correction is always on. False gives the stamps as sent,
+        e.g. to measure transport latency.
 
     Examples
     --------
@@ -71,7 +75,10 @@ class Stream(InletWorker):
         poll_interval: float = 0.001,
         retry_interval: float = 0.1,
         reconnect: bool = True,
+        dejitter: bool = True,
     ) -> None:
+        if not dejitter:
+            self._processing = pylsl.proc_clocksync
         super().__init__(
             name,
             source_id=source_id,

@@ -87,7 +87,7 @@ _PROFILES = {
         blink_rate=0.2, blink_uv=110.0, emg_rate=0.05, emg_uv=20.0,
     ),
     "ecog-8": _Profile(
-        background=40.0, noise=2.0, mu=25.0, beta=20.0, high_gamma=8.0, high_gamma_gain=2.0,
+        background=40.0, noise=2.0, mu=25.0, beta=20.0, high_gamma=10.0, high_gamma_gain=2.0,
         erd_contra=0.6, erd_ipsi=0.0, line=5.0, clip_uv=200.0,
     ),
     "utah-96": _Profile(

@@ -84,10 +84,10 @@ class OnlineDecoder:
         d = self.decoder
         x = check_continuous("chunk", chunk, d.n_channels, allow_nonfinite=True, copy=False)
         n = x.shape[0]
-        bad_rows = np.zeros(n, dtype=bool)
         n_bad = count_nonfinite_rows(x)
         if n_bad:  # repair a copy; the caller's array is never modified
             x = x.copy()
+            bad_rows = np.zeros(n, dtype=bool)
             hold_last_valid(x, self._last_valid, bad_rows)
         elif n:
             self._last_valid[:] = x[-1]
@@ -95,21 +95,19 @@ class OnlineDecoder:
             x = st.stream(x, state)
         feats = d.features.stream(x, self._feature_state)
         values = d.model.stream(feats, self._model_state) if len(feats) else np.empty((0, len(d.output_names())))
-        # Output grid: sample count c (1-based) with c % step == 0 and c >= window.
-        first = self._n_seen + 1
-        counts = np.arange(first + (-first) % d.step, self._n_seen + n + 1, d.step, dtype=np.int64)
-        counts = counts[counts >= d.window]
-        if len(counts) != len(values):  # an internal invariant, not user input
-            raise RuntimeError(f"decoder produced {len(values)} outputs, expected {len(counts)}")
-        idx = counts - 1
+        # Output grid: sample counts c (1-based) with c % step == 0 and c >= window.
+        lo = max(self._n_seen + 1, d.window)
+        idx = np.arange(-(-lo // d.step), (self._n_seen + n) // d.step + 1, dtype=np.int64) * d.step - 1
+        if len(idx) != len(values):  # an internal invariant, not user input
+            raise RuntimeError(f"decoder produced {len(values)} outputs, expected {len(idx)}")
         if n_bad:
             bad_idx = np.where(bad_rows, np.arange(self._n_seen, self._n_seen + n), -(1 << 62))
             last_bad = np.maximum(np.maximum.accumulate(bad_idx), self._last_bad)
-            last_bad_at = last_bad[idx - self._n_seen] if len(idx) else last_bad[:0]
+            last_bad_at = last_bad[idx - self._n_seen]
             self._last_bad = int(last_bad[-1])
         else:
-            last_bad_at = np.full(len(idx), self._last_bad)
-        valid = (idx - last_bad_at >= d.invalid_span) & np.all(np.isfinite(values), axis=1)
+            last_bad_at = self._last_bad
+        valid = (idx - last_bad_at >= d.invalid_span) & np.isfinite(values).all(axis=1)
         self._n_seen += n
         return DecoderOutput(idx, values, valid)
 

@@ -17,6 +17,18 @@ from .instruments import load_instrument, list_instruments
 REQUIRED_COLUMNS = ("participant_id", "visit", "assessed_on", "instrument", "score", "value")
 
 
+def _why_not_usable(t) -> str:
+    # A stroke MCID can be confirmed in its paper and still not apply to SCI.
+    reasons = []
+    if t.population != "SCI":
+        reasons.append(f"established in {t.population}, not SCI")
+    if not t.confirmed:
+        reasons.append("number not confirmed in its paper")
+    if t.change is None:
+        reasons.append("no number published")
+    return "; ".join(reasons) or "not usable"
+
+
 def _threshold_columns(instrument: str, score: str) -> dict:
     if instrument not in list_instruments():
         return {"threshold": None, "threshold_label": None, "threshold_citation": None,
@@ -30,7 +42,7 @@ def _threshold_columns(instrument: str, score: str) -> dict:
         return {"threshold": t.change, "threshold_label": t.label, "threshold_citation": t.citation,
                 "threshold_note": "", "higher_is_better": inst.higher_is_better.get(base)}
     known = inst.thresholds_for(score)
-    note = ("; ".join(f"{t.label} {t.change} ({t.population}, not confirmed): {t.citation}" for t in known)
+    note = ("; ".join(f"{t.label} {t.change} ({_why_not_usable(t)}): {t.citation}" for t in known)
             if known else "no threshold published for this score")
     return {"threshold": None, "threshold_label": None, "threshold_citation": None,
             "threshold_note": "not flagged: " + note, "higher_is_better": inst.higher_is_better.get(base)}

@@ -158,8 +158,12 @@ class AuditReport:
         return "\n".join(lines)
 
 
-def read_entries(conn: sa.Connection) -> list[AuditEntry]:
-    rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq)).mappings()
+def read_entries(conn: sa.Connection, entity: tuple[str, str] | None = None) -> list[AuditEntry]:
+    """Entries in order; only those of one ``(table, id)`` when ``entity`` is given."""
+    query = sa.select(audit_log).order_by(audit_log.c.seq)
+    if entity is not None:
+        query = query.where(audit_log.c.entity == entity[0], audit_log.c.entity_id == entity[1])
+    rows = conn.execute(query).mappings()
     return [AuditEntry(**row) for row in rows]
 
 

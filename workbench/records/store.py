@@ -252,13 +252,13 @@ class Store:
         self.get(Participant, participant_id)  # unknown pseudonym -> clear error
         return participant_timeline(self.engine, participant_id)
 
-    def audit_trail(self):
-        """The whole audit trail as a DataFrame (one row per entry, in order)."""
+    def audit_trail(self, record: TableRecord | None = None):
+        """The audit trail as a DataFrame, one row per entry in order; only ``record``'s if given."""
         import pandas as pd
 
         self._check_schema()
         with self.engine.connect() as conn:
-            entries = read_entries(conn)
+            entries = read_entries(conn, None if record is None else (record.TABLE, record.id))
         # Plain tuples: dataclasses.astuple deep-copies, slow on 100k entries.
         return pd.DataFrame([tuple(getattr(e, c) for c in _AUDIT_COLS) for e in entries], columns=list(_AUDIT_COLS))
 

@@ -63,12 +63,18 @@ def window_power(x, step, acc, blocks, counter, take_log, out):
                 blocks[k, c] = acc[c]
                 acc[c] = 0.0
             if nb >= n_blocks:
+                # blocks outer, channels inner: contiguous and vectorised; each
+                # channel still sums its blocks in ring order 0..n_blocks-1.
+                row = out[n_out]
                 for c in range(n_ch):
-                    s = 0.0
-                    for i in range(n_blocks):
-                        s += blocks[i, c]
-                    p = s / window
-                    out[n_out, c] = np.log(p) if take_log else p
+                    row[c] = 0.0
+                for i in range(n_blocks):
+                    blk = blocks[i]
+                    for c in range(n_ch):
+                        row[c] += blk[c]
+                for c in range(n_ch):
+                    p = row[c] / window
+                    row[c] = np.log(p) if take_log else p
                 n_out += 1
     counter[0] = n
     return n_out
