@@ -8,6 +8,7 @@ import pytest
 
 from workbench.acquisition import MarkerStream, Stream
 from workbench.acquisition.inlet_worker import NotConnectedError
+from workbench.datasets import Player
 from workbench.errors import ValidationError
 
 from .outlets import CounterOutlet, wait_for
@@ -43,12 +44,14 @@ def test_info_window_and_every_sample_once(unique_name):
     np.testing.assert_allclose(np.diff(ts), 1 / 500.0, rtol=0.05)
 
 
-def test_disconnect_is_seen_and_reconnect_marks_the_gap(unique_name):
+def test_disconnect_is_seen_and_reconnect_marks_the_gap(shared_data, unique_name):
+    # A real recording (eegmmidb, 64 ch at 160 Hz) replayed by the simulated amplifier.
+    edf = shared_data / "eegmmidb/S001/S001R04.edf"
     sid = f"{unique_name}-sid"
-    first = CounterOutlet(unique_name, sfreq=500.0, source_id=sid).start()
+    first = Player.from_file(edf, name=unique_name, source_id=sid, counter=True).start()
     stream = Stream(unique_name, bufsize=5.0).connect()
     try:
-        assert wait_for(lambda: stream.n_samples_received > 100)
+        assert wait_for(lambda: stream.n_samples_received > 50)
         t_stop = pylsl.local_clock()
         first.stop()
         # The issue asks for detection within 0.5 s; liblsl reports the loss in about 1 ms.
@@ -57,14 +60,17 @@ def test_disconnect_is_seen_and_reconnect_marks_the_gap(unique_name):
         assert len(lost) == 1 and lost[0].lsl_time - t_stop < 0.5
         n_before = stream.n_samples_received
         time.sleep(0.3)
-        with CounterOutlet(unique_name, sfreq=500.0, source_id=sid):
+        with Player.from_file(edf, name=unique_name, source_id=sid, counter=True):
             assert wait_for(lambda: stream.connected, timeout=10)
-            assert wait_for(lambda: stream.n_samples_received > n_before + 50, timeout=5)
+            assert wait_for(lambda: stream.n_samples_received > n_before + 20, timeout=5)
         kinds = [e.kind for e in stream.events]
         assert kinds[:4] == ["connected", "disconnected", "reconnected", "gap"]
         gap = stream.events[3]
-        assert gap.gap_stop > gap.gap_start and gap.n_missing > 0.2 * 500  # at least the 0.3 s pause
+        assert gap.gap_stop > gap.gap_start and gap.n_missing >= 0.3 * 160 - 1  # at least the pause
         assert gap.n_samples == n_before
+        # the counter restarts with the new source; the gap sits exactly at the jump
+        counter = stream.get_data()[0][:, 0]
+        assert np.count_nonzero(np.diff(counter) != 1) == 1
     finally:
         stream.disconnect()
         first.stop()

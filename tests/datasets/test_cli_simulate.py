@@ -53,3 +53,13 @@ def test_unreadable_replay_file_exits_non_zero(tmp_path, shared_data):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert "truncated" in err and str(cut) in err and "Traceback" not in err
+
+
+@pytest.mark.lsl
+def test_simulate_replays_a_real_recording(shared_data, unique_name):
+    edf = shared_data / "eegmmidb" / "S001" / "S001R04.edf"
+    proc = _simulate("--replay", str(edf), "--duration", "1", "--name", unique_name)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert f"replay of {edf}" in out and f"'{unique_name}'" in out and "160 Hz  64 ch" in out
+    assert "sent 160 samples" in out and "and 1 markers" in out  # T0 at 0 s

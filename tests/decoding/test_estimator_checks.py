@@ -2,7 +2,7 @@
 
 Applied: LDA, Ridge (2-D features) and the continuous stages (2-D
 (n_times, n_channels) recordings). Expected to fail, by design, for the
-filters: ``check_methods_subset_invariance`` and
+filters and the exponential smoother: ``check_methods_subset_invariance`` and
 ``check_methods_sample_order_invariance``, because rows are consecutive time
 samples and a causal filter's output depends on the rows before it.
 Not applied: KalmanDecoder (its predict runs a filter over the rows in
@@ -14,7 +14,7 @@ mne.decoding.CSP); tests/decoding/test_csp.py checks their sklearn contract.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from workbench.decoding import LDA, CommonAverageReference, FilterBank, IIRFilter, NotchFilter, Ridge
+from workbench.decoding import LDA, CommonAverageReference, FilterBank, IIRFilter, NotchFilter, Ridge, SmoothedPower
 
 TEMPORAL = {
     "check_methods_subset_invariance": "a causal filter's output depends on the preceding samples",
@@ -23,13 +23,13 @@ TEMPORAL = {
 
 
 def _expected_failures(est):
-    return TEMPORAL if isinstance(est, (IIRFilter, NotchFilter, FilterBank)) else {}
+    return TEMPORAL if isinstance(est, (IIRFilter, NotchFilter, FilterBank, SmoothedPower)) else {}
 
 
 @parametrize_with_checks(
     [LDA(), LDA(shrinkage="auto"), Ridge(), CommonAverageReference(),
      IIRFilter(1.0, 10.0, sfreq=100.0), NotchFilter((20.0,), sfreq=100.0),
-     FilterBank(((5.0, 10.0), (10.0, 20.0)), sfreq=100.0)],
+     FilterBank(((5.0, 10.0), (10.0, 20.0)), sfreq=100.0), SmoothedPower(tau=0.1, sfreq=100.0, log=False)],
     expected_failed_checks=_expected_failures,
 )
 def test_sklearn_compatible_estimator(estimator, check):

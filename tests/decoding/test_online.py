@@ -48,6 +48,7 @@ def test_a_nan_sample_flags_its_window_and_does_not_poison_later_outputs(csp_dec
     x[bad_at + 3, :] = np.inf
     out = decode_in_chunks(csp_decoder, x, [7, 160, 33])
     assert np.all(np.isfinite(out.values))
+    assert np.isnan(x[bad_at, 5])  # the caller's data are repaired in a copy, never in place
     near = (out.sample_index >= bad_at) & (out.sample_index - (bad_at + 3) < csp_decoder.invalid_span)
     np.testing.assert_array_equal(out.valid, ~near)
     assert near.sum() == 7  # outputs after samples 1011, 1034, ..., 1149 (every 23) see them

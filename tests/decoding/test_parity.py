@@ -13,8 +13,8 @@ from sklearn.pipeline import make_pipeline
 
 from tests.decoding.conftest import window_ends
 from workbench.decoding import (
-    LDA, BandPower, CommonAverageReference, Decoder, FilterBank, IIRFilter, KalmanDecoder, LogVariance,
-    NotchFilter, Ridge, SpikeFeatures, decode_in_chunks,
+    LDA, BandPower, CommonAverageReference, Decoder, FilterBank, IIRFilter, KalmanDecoder, LaplacianReference,
+    LastSample, LogVariance, NotchFilter, Ridge, SmoothedPower, SpikeFeatures, decode_in_chunks, load_decoder,
 )
 
 SETTINGS = settings(max_examples=10, deadline=None, database=None,
@@ -35,11 +35,15 @@ def decoders(eegmmidb_runs, bci4als_run, csp_decoder):
     bp = Decoder([FilterBank(((8, 12), (16, 24)), sfreq=sf), CommonAverageReference()],
                  make_pipeline(BandPower(), LDA(shrinkage="auto")), sfreq=sf, ch_names=names, window=160, step=16)
     out["bandpower_lda"] = (bp.fit(data, window_ends(train), _labels(train)), test.data[:4800])
+    ema = Decoder([IIRFilter(8.0, 30.0, sfreq=sf), SmoothedPower(tau=0.5, sfreq=sf)],
+                  make_pipeline(LastSample(), LDA(shrinkage="auto")), sfreq=sf, ch_names=names, window=1, step=16)
+    out["smoothed_power_lda"] = (ema.fit(data, window_ends(train), _labels(train)), test.data[:4800])
     # Continuous control stand-ins on real EEG: a synthetic 2-D target per window.
     ends_all = [np.arange(160, len(d), 16) for d in data]
     rng = np.random.default_rng(0)
     target = rng.standard_normal((sum(map(len, ends_all)), 2)).cumsum(axis=0) * 0.01
-    lv = Decoder([IIRFilter(8.0, 30.0, sfreq=sf)], make_pipeline(LogVariance(), Ridge(alpha=10.0)),
+    lap = LaplacianReference(names, {names[1]: [names[0], names[2]], names[8]: [names[1], names[15]]})
+    lv = Decoder([IIRFilter(8.0, 30.0, sfreq=sf), lap], make_pipeline(LogVariance(), Ridge(alpha=10.0)),
                  sfreq=sf, ch_names=names, window=80, step=8)
     out["logvar_ridge"] = (lv.fit(data, ends_all, target), test.data[:4800])
     bins = [np.arange(15, len(d), 16) for d in data]
@@ -69,7 +73,10 @@ def _check_parity(decoder, X, sizes):
     return diff
 
 
-@pytest.mark.parametrize("kind", ["csp_lda", "bandpower_lda", "logvar_ridge", "spikes_kalman", "xdf_bandpower_lda"])
+KINDS = ["csp_lda", "bandpower_lda", "smoothed_power_lda", "logvar_ridge", "spikes_kalman", "xdf_bandpower_lda"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @SETTINGS
 @given(data=st.data())
 def test_online_in_random_chunks_equals_offline(decoders, kind, data):
@@ -82,6 +89,20 @@ def test_online_in_random_chunks_equals_offline(decoders, kind, data):
 def test_single_sample_chunks_equal_offline(decoders):
     decoder, X = decoders["csp_lda"]
     _check_parity(decoder, X[:1600], [1])
+
+
+def test_smoothed_power_features_at_cues_are_the_online_values(eegmmidb_runs):
+    """Exponential smoothing runs over whole runs in training, as online."""
+    train, test = eegmmidb_runs[:2], eegmmidb_runs[2]
+    decoder = Decoder([IIRFilter(8.0, 30.0, sfreq=160.0), SmoothedPower(tau=0.5, sfreq=160.0)],
+                      make_pipeline(LastSample(), LDA(shrinkage="auto")), sfreq=160.0,
+                      ch_names=train[0].ch_names, window=1, step=1)
+    decoder.fit([r.data for r in train], window_ends(train), _labels(train))
+    ends = window_ends([test])[0]
+    offline = decoder.model.predict_proba(decoder.features.transform(decoder.epochs([test.data], [ends])))
+    online = decode_in_chunks(decoder, test.data, [5, 160, 1])
+    np.testing.assert_array_equal(online.sample_index[ends], ends)
+    np.testing.assert_allclose(online.values[ends], offline, rtol=0, atol=1e-9)
 
 
 def test_online_output_at_a_window_end_is_the_offline_epoch_prediction(eegmmidb_runs, csp_decoder):
@@ -99,3 +120,13 @@ def test_online_output_at_a_window_end_is_the_offline_epoch_prediction(eegmmidb_
     pos = np.searchsorted(online.sample_index, ends)
     np.testing.assert_array_equal(online.sample_index[pos], ends)
     np.testing.assert_allclose(online.values[pos], offline, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", KINDS[1:])
+def test_every_pipeline_kind_survives_save_and_load(decoders, kind, tmp_path):
+    decoder, X = decoders[kind]
+    loaded = load_decoder(decoder.save(tmp_path / f"{kind}.npz"), ch_names=decoder.ch_names, sfreq=decoder.sfreq)
+    assert [type(s) for s in loaded.stages] == [type(s) for s in decoder.stages]
+    a, b = decoder.decode(X[:2000]), decode_in_chunks(loaded, X[:2000], [77, 1, 300])
+    np.testing.assert_array_equal(a.sample_index, b.sample_index)
+    assert np.max(np.abs(a.values - b.values)) <= 1e-9

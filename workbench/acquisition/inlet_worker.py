@@ -73,6 +73,7 @@ class InletWorker:
         self._last_ts: float | None = None
         self._gap_pending = False
         self._native_id: int | None = None
+        self._resolver: pylsl.ContinuousResolver | None = None
 
     # -- public state -------------------------------------------------------
     @property
@@ -236,6 +237,7 @@ class InletWorker:
         finally:
             self._connected.clear()
             self._inlet = None
+            self._resolver = None
             del inlet
 
     def _lost(self, why: str) -> None:
@@ -251,7 +253,13 @@ class InletWorker:
         if not self._can_reconnect():
             return None
         desc = self._description
-        infos = pylsl.resolve_byprop("source_id", desc.source_id, minimum=1, timeout=self._retry_interval)
+        if self._resolver is None:
+            # A continuous resolver listens in the background: one-shot resolves
+            # with short timeouts were seen to miss a restarted loopback outlet
+            # for seconds (its first answer can take ~0.5 s).
+            self._resolver = pylsl.ContinuousResolver(prop="source_id", value=desc.source_id, forget_after=1.0)
+        # A restarted source has a new uid; the lost one may linger in the results briefly.
+        infos = sorted(self._resolver.results(), key=lambda i: i.uid() == desc.uid)
         for info in infos:
             # Same source id but another name or layout is another device: keep waiting.
             if info.name() != desc.name or not self._same_layout(info):
@@ -259,7 +267,8 @@ class InletWorker:
             try:
                 inlet = self._open(info, 1.0)
             except WorkbenchError:
-                return None
+                continue
+            self._resolver = None
             self._connected.set()
             self._record("reconnected", detail=f"source {desc.source_id!r} is back (uid {info.uid()})")
             return inlet

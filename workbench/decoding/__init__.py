@@ -1,9 +1,20 @@
 """The decoder core: numba kernels shared by offline analysis and online use.
 
 Layers, bottom up: ``kernels`` (numba, numpy only); scikit-learn estimators
-built on them (filters, references, CSP, band power, spikes, LDA, ridge,
-Kalman); :class:`Decoder` (one fitted object for both paths) and
-:class:`OnlineDecoder`; ``io`` (save/load without pickle); ``model_selection``.
+built on them (filters, references, exponential power smoothing, CSP, band
+power, log-variance, spikes, LDA, ridge, Kalman); :class:`Decoder` (one
+fitted object for both paths) and :class:`OnlineDecoder`; ``io`` (save/load
+without pickle); ``model_selection`` (split by run or session);
+``recordings`` (labelled EDF/XDF runs for training and validation).
+
+Typical use::
+
+    dec = Decoder([IIRFilter(7, 30, sfreq=160), CommonAverageReference()],
+                  make_pipeline(CSP(4), LDA()), sfreq=160, ch_names=names,
+                  window=161, step=23).fit(runs, ends, labels)
+    dec.save(path)                      # .npz + JSON metadata, no pickle
+    online = load_decoder(path, ch_names=stream_names, sfreq=stream_rate).online()
+    out = online.update(chunk)          # chunk: (n_times, n_channels)
 """
 
 from .csp import CSP
@@ -15,11 +26,12 @@ from .model_selection import LeaveOneRunOut, LeaveOneSessionOut, window_groups
 from .models import LDA, KalmanDecoder, Ridge
 from .online import DecoderOutput, OnlineDecoder, decode_in_chunks
 from .reref import CommonAverageReference, LaplacianReference
+from .smoothing import LastSample, SmoothedPower
 
 __all__ = [
     "BandPower", "CSP", "CommonAverageReference", "Decoder", "DecoderOutput", "FilterBank",
-    "IIRFilter", "KalmanDecoder", "LDA", "LaplacianReference", "LeaveOneRunOut",
+    "IIRFilter", "KalmanDecoder", "LDA", "LaplacianReference", "LastSample", "LeaveOneRunOut",
     "LeaveOneSessionOut", "LogVariance", "NotchFilter", "OnlineDecoder", "Ridge",
-    "SpikeFeatures", "decode_in_chunks", "load_decoder", "read_decoder_metadata",
+    "SmoothedPower", "SpikeFeatures", "decode_in_chunks", "load_decoder", "read_decoder_metadata",
     "save_decoder", "window_groups",
 ]

@@ -36,10 +36,11 @@ class Decoder:
     stages : list of estimators
         Continuous stages applied in order to (n_times, n_channels) data:
         :class:`IIRFilter`, :class:`NotchFilter`, :class:`FilterBank`,
-        :class:`CommonAverageReference`, :class:`LaplacianReference`.
+        :class:`CommonAverageReference`, :class:`LaplacianReference`,
+        :class:`SmoothedPower`.
     pipeline : sklearn Pipeline or list
         Two steps: a windowed feature (:class:`CSP`, :class:`BandPower`,
-        :class:`LogVariance`, :class:`SpikeFeatures`) then a model
+        :class:`LogVariance`, :class:`SpikeFeatures`, :class:`LastSample`) then a model
         (:class:`LDA`, :class:`Ridge`, :class:`KalmanDecoder`). It is cloned.
     sfreq : float
         Sampling rate in Hz.
@@ -78,7 +79,7 @@ class Decoder:
             problems.append(Problem("invalid_span", invalid_span, "a number of samples >= 0"))
         if len(steps) != 2 or not isinstance(steps[0], WindowedFeature):
             problems.append(Problem("pipeline", [type(s).__name__ for s in steps],
-                                    "[windowed feature (CSP, BandPower, LogVariance, SpikeFeatures), model]"))
+                                    "[windowed feature (CSP, BandPower, LogVariance, SpikeFeatures, LastSample), model]"))
         for i, st in enumerate(self.stages):
             if not (hasattr(st, "stream") and hasattr(st, "init_state")) or isinstance(st, WindowedFeature):
                 problems.append(Problem(f"stages[{i}]", type(st).__name__, "a continuous stage (filter or reference)"))
@@ -112,6 +113,8 @@ class Decoder:
         fresh state, as separate recordings), ``ends`` a list of arrays of the
         sample index of each window's last sample. This is what CSP or band
         power are trained on, and what the online decoder sees at those samples.
+        Unfitted continuous stages are fitted first (they learn only the
+        channel count; filters are designed from their parameters).
         """
         self._fit_stages(runs)
         out = []

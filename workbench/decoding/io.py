@@ -34,12 +34,12 @@ FORMAT_VERSION = 1
 
 
 def _registry():
-    from . import csp, features, filters, models, reref
+    from . import csp, features, filters, models, reref, smoothing
 
     classes = [
         filters.IIRFilter, filters.NotchFilter, filters.FilterBank,
-        reref.CommonAverageReference, reref.LaplacianReference,
-        csp.CSP, features.BandPower, features.LogVariance, features.SpikeFeatures,
+        reref.CommonAverageReference, reref.LaplacianReference, smoothing.SmoothedPower,
+        csp.CSP, features.BandPower, features.LogVariance, features.SpikeFeatures, smoothing.LastSample,
         models.LDA, models.Ridge, models.KalmanDecoder,
     ]
     return {c.__name__: c for c in classes}

@@ -55,10 +55,10 @@ def read_eegmmidb_run(data_dir, subject, run):
     fname = Path(data_dir) / f"S{subject:03d}" / f"S{subject:03d}R{run:02d}.edf"
     if not fname.is_file():
         raise RecordingFileError(f"eegmmidb file not found: {fname}")
-    raw = mne.io.read_raw_edf(fname, preload=True, verbose="error")
     names = EEGMMIDB_LABELS.get(run)
     if names is None:
         raise RecordingFileError(f"run {run} has no motor cues (allowed runs: {sorted(EEGMMIDB_LABELS)})")
+    raw = mne.io.read_raw_edf(fname, preload=True, verbose="error")
     ann = raw.annotations
     keep = [i for i, d in enumerate(ann.description) if d in names]
     onsets = np.round(ann.onset[keep] * raw.info["sfreq"]).astype(np.int64)
