@@ -32,6 +32,7 @@ class CounterOutlet:
         self._info = info
         self.n_sent = 0
         self._stop = threading.Event()
+        self.paused = threading.Event()  # set: push nothing, keep the outlet open (a hung source)
         self._thread = None
         self.outlet = None
 
@@ -60,6 +61,10 @@ class CounterOutlet:
         period = self.chunk / self.sfreq
         k = 0
         while not self._stop.is_set():
+            if self.paused.is_set():
+                self._stop.wait(period)
+                t0, k = time.perf_counter(), 0
+                continue
             block = np.zeros((self.chunk, n_ch), np.float32)
             idx = np.arange(self.n_sent, self.n_sent + self.chunk)
             block[:, 0] = idx

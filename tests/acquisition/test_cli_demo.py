@@ -25,5 +25,5 @@ def test_demo_runs_and_leaves_a_readable_recording(workspace):
     assert run.status == "complete" and run.fname in out.stdout
     raw = read_recording(run.fname)
     assert len(raw.ch_names) == 64 and raw.info["sfreq"] == 500.0
-    in_file = int(re.search(r"in file (\d+)", out.stdout).group(1))
-    assert raw.n_times == in_file >= 2.5 * 500
+    in_file = int(re.search(r"recorded (\d+)", out.stdout).group(1))
+    assert raw.n_times == in_file >= 1.5 * 500  # most of the 3 s run (LabRecorder start/stop take a moment)

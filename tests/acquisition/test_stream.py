@@ -26,6 +26,7 @@ def test_info_window_and_every_sample_once(unique_name):
         with Stream(unique_name, bufsize=5.0) as stream:
             assert stream.ch_names == labels and stream.units == tuple(units)
             assert stream.info["sfreq"] == 500.0 and stream.info.get_channel_types() == ["eeg"] * 3
+            assert [ch["unit_mul"] for ch in stream.info["chs"]] == [0, -6, -6]  # microvolts
             got = []
             while stream.n_samples_received < 1000:
                 got.append(_counter(stream.read_new()[0]))
@@ -74,6 +75,23 @@ def test_disconnect_is_seen_and_reconnect_marks_the_gap(shared_data, unique_name
     finally:
         stream.disconnect()
         first.stop()
+
+
+def test_a_silent_source_is_reported_and_its_return_marks_the_gap(unique_name):
+    with CounterOutlet(unique_name, sfreq=500.0) as out:
+        # liblsl's dejitter smooths time stamps over a short silence; raw stamps show the jump.
+        with Stream(unique_name, stall_timeout=0.3, dejitter=False) as stream:
+            assert wait_for(lambda: stream.n_samples_received > 100)
+            out.paused.set()  # the outlet stays open but sends nothing
+            assert wait_for(lambda: not stream.connected, timeout=2)
+            assert "no samples" in stream.events[-1].detail
+            time.sleep(0.2)
+            out.paused.clear()
+            assert wait_for(lambda: stream.connected, timeout=2)
+            assert wait_for(lambda: any(e.kind == "gap" for e in stream.events))
+    kinds = [e.kind for e in stream.events]
+    assert kinds[:4] == ["connected", "disconnected", "reconnected", "gap"]
+    assert stream.events[3].n_missing >= 0.4 * 500  # the silence, at the nominal rate
 
 
 def test_no_reconnect_to_another_device_with_the_same_name(unique_name):

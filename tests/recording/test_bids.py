@@ -12,6 +12,8 @@ from workbench.recording.bids import export_recording, write_bids_run
 from workbench.recording.read import read_recording
 from workbench.recording.runs import RunEntities
 
+from ..conftest import REPO
+
 
 def _read_back(export, entities, datatype="eeg"):
     path = BIDSPath(
@@ -30,8 +32,15 @@ def _assert_same(raw, back):
     assert list(back.annotations.description) == list(np.asarray(raw.annotations.description)[keep])
 
 
-def test_real_xdf_with_markers_round_trips(workspace, shared_data):
-    fname = shared_data / "magicblink_emg/handSix.xdf"  # OpenBCI 8 ch at 250 Hz + gesture markers
+@pytest.mark.parametrize(
+    "where, rel",
+    [
+        ("shared", "magicblink_emg/handSix.xdf"),  # real: OpenBCI 8 ch at 250 Hz + gesture markers
+        ("samples", "sim_eeg64_counter.xdf"),  # recorded by the workbench with LabRecorder
+    ],
+)
+def test_xdf_with_markers_round_trips(workspace, shared_data, where, rel):
+    fname = (shared_data if where == "shared" else REPO / "data_samples") / rel
     entities = RunEntities(subject="P042", session="01", task="gesture", run=1)
     export = export_recording(fname, workspace.bids, entities)
     raw = read_recording(fname)

@@ -19,7 +19,7 @@ def test_record_to_a_named_file(workspace, unique_name, tmp_path, capsys):
     assert code == 0 and f"complete: {out}" in printed and sha256_file(out) in printed
     raw = read_recording(out)
     assert raw.ch_names == player.ch_names and raw.info["sfreq"] == 500.0
-    assert raw.n_times > 500
+    assert raw.n_times > 250  # at least half of the 1.5 s run
 
 
 def test_record_errors_name_what_is_wrong(workspace, unique_name, capsys):

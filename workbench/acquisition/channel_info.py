@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import mne
 import pylsl
+from mne.io.constants import FIFF
 
 #: LSL/XDF channel types (case-insensitive) -> MNE channel types.
 LSL_TO_MNE_TYPE = {
@@ -30,6 +31,15 @@ LSL_TO_MNE_TYPE = {
     "resp": "resp",
     "bio": "bio",
 }
+
+#: Voltage unit strings (XDF meta-data "unit") -> FIFF unit multiplier of volts.
+VOLTAGE_UNIT_MUL = {
+    "v": FIFF.FIFF_UNITM_NONE, "volts": FIFF.FIFF_UNITM_NONE,
+    "mv": FIFF.FIFF_UNITM_M, "millivolts": FIFF.FIFF_UNITM_M,
+    "uv": FIFF.FIFF_UNITM_MU, "µv": FIFF.FIFF_UNITM_MU, "microvolts": FIFF.FIFF_UNITM_MU,
+    "nv": FIFF.FIFF_UNITM_N, "nanovolts": FIFF.FIFF_UNITM_N,
+}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ChannelLayout:
@@ -59,10 +69,16 @@ def read_layout(info: pylsl.StreamInfo) -> ChannelLayout:
 
 
 def build_info(info: pylsl.StreamInfo) -> mne.Info:
-    """An :class:`mne.Info` for a regular stream (names, types, rate).
+    """An :class:`mne.Info` for a regular stream: names, types, rate and units.
 
-    Units stay as the stream states them (``Stream.units``): live samples are
-    passed on unscaled, exactly as the amplifier sent them.
+    Live samples are passed on unscaled, exactly as the amplifier sent them;
+    a voltage unit is recorded as the channel's FIFF ``unit_mul`` (e.g. -6
+    for microvolts), and every unit string is also in ``Stream.units``.
     """
     layout = read_layout(info)
-    return mne.create_info(list(layout.ch_names), info.nominal_srate(), list(layout.ch_types))
+    minfo = mne.create_info(list(layout.ch_names), info.nominal_srate(), list(layout.ch_types))
+    for ch, unit in zip(minfo["chs"], layout.units):
+        mul = VOLTAGE_UNIT_MUL.get(unit.strip().lower())
+        if mul is not None:
+            ch["unit_mul"] = mul  # entries of info["chs"] are plain dicts, edited in place
+    return minfo

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EVENT_KINDS = ("connected", "disconnected", "reconnected", "gap", "nonfinite", "clock_reset")
+EVENT_KINDS = ("connected", "disconnected", "reconnected", "gap", "nonfinite")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,12 @@ then records a ``disconnected`` event, looks for a stream with the same
 source id every ``retry_interval`` seconds, and on its return records
 ``reconnected`` and, at the first new sample, a ``gap`` event. liblsl's silent
 recovery would hide the gap from the session record.
+
+A source can also fall silent without closing (a hung driver, a cable pulled
+on another host, where TCP may take minutes to notice). For regular streams
+the thread therefore also reports ``disconnected`` when no sample arrived for
+``stall_timeout`` seconds (never less than 5 sample periods), and
+``reconnected`` plus a ``gap`` when samples flow again on the same inlet.
 """
 
 from __future__ import annotations
@@ -55,8 +61,11 @@ class InletWorker:
         poll_interval: float = 0.001,
         retry_interval: float = 0.1,
         reconnect: bool = True,
+        stall_timeout: float = 0.5,
     ) -> None:
         _check_positive("poll_interval", poll_interval)
+        _check_positive("stall_timeout", stall_timeout)
+        self._stall_timeout = float(stall_timeout)
         _check_positive("retry_interval", retry_interval)
         self._query = (name, source_id, stype)
         self._poll_interval = float(poll_interval)
@@ -207,12 +216,16 @@ class InletWorker:
     def _run(self) -> None:
         self._native_id = threading.get_native_id()
         inlet = self._inlet
+        sfreq = self._description.sfreq
+        stall = max(self._stall_timeout, 5.0 / sfreq) if sfreq > 0 else None
+        last_data = time.monotonic()
         try:
             while not self._stop.is_set():
                 if inlet is None:
                     inlet = self._try_reconnect()
                     if inlet is None:
                         self._stop.wait(self._retry_interval)
+                    last_data = time.monotonic()
                     continue
                 try:
                     data, ts = self._pull(inlet)
@@ -225,12 +238,23 @@ class InletWorker:
                     self._lost(f"{type(err).__name__}: {err}")
                     continue
                 if len(ts):
+                    last_data = time.monotonic()
+                    if not self._connected.is_set():  # samples again after a stall
+                        self._connected.set()
+                        self._record("reconnected", detail="samples flow again on the same connection")
                     if self._gap_pending:
                         self._mark_gap(ts[0])
                     self._store(data, ts)
                     self._last_ts = float(ts[-1])
                     self._n_received += len(ts)
                 else:
+                    if stall is not None and self._connected.is_set() and time.monotonic() - last_data > stall:
+                        self._connected.clear()
+                        self._gap_pending = True
+                        self._record(
+                            "disconnected", gap_start=self._last_ts,
+                            detail=f"no samples for {stall:.2f} s; the connection is kept open",
+                        )  # fmt: skip
                     self._stop.wait(self._poll_interval)
         except Exception as err:  # a bug must not end acquisition silently: leave a trace
             self._record("disconnected", gap_start=self._last_ts, detail=f"acquisition thread failed: {err!r}")

@@ -51,10 +51,16 @@ class Stream(InletWorker):
         Seconds between searches for a lost source.
     reconnect : bool
         Reconnect when a stream with the same source id returns.
+    stall_timeout : float
+        Seconds without samples after which the stream is reported
+        disconnected while its connection stays open (at least 5 sample periods).
     dejitter : bool
         Smooth time stamps with liblsl's dejitter (and keep them monotonic).
         Clock-offset correction is always on. False gives the stamps as sent,
-        e.g. to measure transport latency.
+        e.g. to measure transport latency. Dejitter also smooths over a short
+        silence of a source that stays connected: the silence is then in
+        ``events`` (``disconnected``/``reconnected``) but the ``gap`` event's
+        time stamps barely move; with ``dejitter=False`` they show the jump.
 
     Examples
     --------
@@ -75,6 +81,7 @@ class Stream(InletWorker):
         poll_interval: float = 0.001,
         retry_interval: float = 0.1,
         reconnect: bool = True,
+        stall_timeout: float = 0.5,
         dejitter: bool = True,
     ) -> None:
         if not dejitter:
@@ -86,6 +93,7 @@ class Stream(InletWorker):
             poll_interval=poll_interval,
             retry_interval=retry_interval,
             reconnect=reconnect,
+            stall_timeout=stall_timeout,
         )
         self._bufsize = _check_positive("bufsize", bufsize)
         self._buffer: RingBuffer | None = None

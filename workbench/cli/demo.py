@@ -54,15 +54,18 @@ def run(args) -> int:
             )
             recorder.start()
             counters = []
-            with tqdm(total=round(args.duration, 1), unit="s", desc="recording", bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s {postfix}") as bar:
-                while (status := recorder.status()).elapsed < args.duration:
-                    counters.append(reader.read()[0][:, 0])
-                    bar.n = round(min(status.elapsed, args.duration), 1)
-                    bar.set_postfix_str(f"{stream.n_samples_received} samples, {status.size_bytes / 1e6:.1f} MB")
-                    time.sleep(0.25)
-                bar.n = round(args.duration, 1)
-            print("stopping LabRecorder (it closes the file with footers and clock offsets) ...")
-            manifest = recorder.stop()
+            fmt = "{l_bar}{bar}| {n:.1f}/{total:.1f} s {postfix}"
+            try:
+                with tqdm(total=round(args.duration, 1), unit="s", desc="recording", bar_format=fmt) as bar:
+                    while (status := recorder.status()).elapsed < args.duration:
+                        counters.append(reader.read()[0][:, 0])
+                        bar.n = round(min(status.elapsed, args.duration), 1)
+                        bar.set_postfix_str(f"{stream.n_samples_received} samples, {status.size_bytes / 1e6:.1f} MB")
+                        time.sleep(0.25)
+                    bar.n = round(args.duration, 1)
+            finally:  # also on Ctrl-C: the file is closed properly
+                print("stopping LabRecorder (it closes the file with footers and clock offsets) ...")
+                manifest = recorder.stop()
             counters.append(reader.read()[0][:, 0])
             n_markers_received = markers.n_markers_received
         n_sent, n_markers_sent = player.n_samples_sent, player.n_markers_sent
@@ -72,9 +75,15 @@ def run(args) -> int:
     in_file = {s.name: s.n_samples for s in manifest.streams}
     print()
     print(f"amplifier      {args.montage}: {len(stream.ch_names)} channels at {stream.sfreq:g} Hz")
-    print(f"samples        sent {n_sent}, received {stream.n_samples_received}, in file {in_file.get(player.name, 0)}")
+    print(
+        f"samples        sent {n_sent}, acquired {stream.n_samples_received} (since connect), "
+        f"recorded {in_file.get(player.name, 0)} (the {args.duration:g} s run)"
+    )
     print(f"counter check  {lost_or_repeated} samples lost or repeated in acquisition")
-    print(f"markers        sent {n_markers_sent}, received {n_markers_received}, in file {in_file.get(player.marker_name, 0)}")
+    print(
+        f"markers        sent {n_markers_sent}, acquired {n_markers_received}, "
+        f"recorded {in_file.get(player.marker_name, 0)}"
+    )
     print(f"recording      {manifest.status}: {manifest.fname}")
     print(f"sha256         {manifest.sha256} ({manifest.size_bytes} bytes)")
     return 0 if manifest.status == "complete" and lost_or_repeated == 0 else 1

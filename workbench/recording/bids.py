@@ -10,6 +10,7 @@ de-identification rule: pseudonyms only in exports).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,9 +87,14 @@ def write_bids_run(
         datatype=datatype,
         root=Path(bids_root),
     )
-    bids_path = write_raw_bids(
-        raw, bids_path, format="BrainVision", allow_preload=True, overwrite=overwrite, verbose="error"
-    )
+    with warnings.catch_warnings():
+        # BrainVision knows only voltages; misc channels (a sample counter, a
+        # decoder output) are written as numbers without a unit, and channels.tsv
+        # keeps their type. pybv says so on every export: expected, not a fault.
+        warnings.filterwarnings("ignore", message="Encountered unsupported non-voltage units")
+        bids_path = write_raw_bids(
+            raw, bids_path, format="BrainVision", allow_preload=True, overwrite=overwrite, verbose="error"
+        )
     events_tsv = bids_path.copy().update(suffix="events", extension=".tsv")
     channels_tsv = bids_path.copy().update(suffix="channels", extension=".tsv")
     return BidsExport(

@@ -20,13 +20,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Problem, RecordingFileError, StreamNotFoundError, ValidationError, WorkbenchError
+from ..errors import Problem, RecordingFileError, ValidationError, WorkbenchError
 from ..utils._checks import _check_positive
 from .runs import (
     RecordedStream,
     RunEntities,
     RunManifest,
     finalize,
+    manifest_path,
     new_run_id,
     next_run_number,
     own_process,
@@ -209,7 +210,7 @@ class Recorder:
         except (RuntimeError, TimeoutError, OSError) as err:
             _kill(lr)
             fname.unlink(missing_ok=True)
-            (self._recordings / "runs" / f"{manifest.run_id}.json").unlink(missing_ok=True)
+            manifest_path(self._recordings, manifest.run_id).unlink(missing_ok=True)
             raise RecordingFileError(f"LabRecorder could not start recording {fname}: {err}") from None
         self._lr = lr
         self._manifest = manifest
