@@ -51,6 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _mark_interrupted_runs(workspace: str | None) -> None:
+    """A run whose recording process died is marked interrupted at the next start.
+
+    Only reads JSON manifests (and the partial file of a dead run), so it costs
+    nothing when every run closed cleanly; a workspace that does not exist yet
+    is not created.
+    """
+    from ..config import get_workspace
+    from ..recording.runs import recover_interrupted_runs
+
+    ws = get_workspace(workspace, create=False)
+    if ws.recordings.is_dir():
+        for manifest in recover_interrupted_runs(ws.recordings):
+            print(f"workbench: run marked interrupted: {manifest.fname} ({manifest.detail})", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -58,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _mark_interrupted_runs(args.workspace)
         return int(args.func(args) or 0)
     except WorkbenchError as err:
         # Expected, user-facing failures: say what is wrong without a traceback.
