@@ -169,7 +169,7 @@ def test_corrupt_missing_empty_and_unknown_files(tmp_path):
     edf = tmp_path / "junk.edf"
     edf.write_bytes(b"0" * 300)
     for bad, expected in [
-        (junk, "could not read as XDF"),
+        (junk, "does not start with the .XDF:. magic code"),
         (fif, "could not read as FIF"),
         (edf, "could not read as EDF"),
         (tmp_path / "absent.edf", "no such file"),

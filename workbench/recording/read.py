@@ -206,6 +206,12 @@ def read_xdf_streams(fname, *, allow_truncated: bool = False) -> list[XdfStream]
     fname = check_recording_file(fname)
     if recording_format(fname) != "XDF":
         raise RecordingFileError(f"{fname}: not an XDF file (expected .xdf or .xdfz)")
+    if fname.suffix.lower() == ".xdf":
+        # Checked here because pyxdf leaves the file open when it rejects the magic code.
+        with open(fname, "rb") as fh:
+            magic = fh.read(4)
+        if magic != b"XDF:":
+            raise RecordingFileError(f"{fname}: not an XDF file (it does not start with the 'XDF:' magic code)")
     with _pyxdf_errors() as errors, warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
