@@ -44,8 +44,10 @@ dashboard: $(STAMP)
 	@echo "The clinicians' dashboard is not built yet (see the dashboard issue)."
 	@echo "Meanwhile: make lab, and open notebooks/."
 
-bench: $(STAMP)
-	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+bench: $(STAMP) debian-test-deps
+	@for b in decoder acquisition records simulator; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; done
+	@echo "== benchmarks/player_drift.py --seconds 60 (the 10-minute check: --seconds 600)"
+	@$(BIN)/python benchmarks/player_drift.py --seconds 60
 
 clean-venv:
 	rm -rf $(VENV)

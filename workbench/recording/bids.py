@@ -26,7 +26,7 @@ class BidsExport:
 
     root: Path
     fpath: Path
-    events_tsv: Path
+    events_tsv: Path | None  # None when the run holds no markers (mne-bids writes no events.tsv)
     channels_tsv: Path
     participants_tsv: Path
     n_events: int
@@ -100,7 +100,7 @@ def write_bids_run(
     return BidsExport(
         root=Path(bids_root),
         fpath=Path(bids_path.fpath),
-        events_tsv=Path(events_tsv.fpath),
+        events_tsv=Path(events_tsv.fpath) if Path(events_tsv.fpath).is_file() else None,
         channels_tsv=Path(channels_tsv.fpath),
         participants_tsv=Path(bids_root) / "participants.tsv",
         n_events=len(raw.annotations),
