@@ -8,6 +8,17 @@ from ...utils._jit import jit
 
 
 @jit
+def column_mean(x):
+    """Mean of each column of ``x`` (n_samples, n_features), accumulated in float64."""
+    n, p = x.shape
+    mean = np.zeros(p)
+    for i in range(n):
+        for j in range(p):
+            mean[j] += x[i, j]
+    return mean / n
+
+
+@jit
 def covariance(x):
     """Empirical covariance of centred data, normalised by n (maximum likelihood).
 
@@ -20,11 +31,7 @@ def covariance(x):
     cov : ndarray, shape (n_features, n_features)
     """
     n, p = x.shape
-    mean = np.zeros(p)
-    for i in range(n):
-        for j in range(p):
-            mean[j] += x[i, j]
-    mean /= n
+    mean = column_mean(x)
     cov = np.zeros((p, p))
     for i in range(n):
         for j in range(p):
@@ -58,11 +65,7 @@ def ledoit_wolf_shrinkage(x):
     shrinkage : float in [0, 1]
     """
     n, p = x.shape
-    mean = np.zeros(p)
-    for i in range(n):
-        for j in range(p):
-            mean[j] += x[i, j]
-    mean /= n
+    mean = column_mean(x)
     xc = np.empty((n, p))
     for i in range(n):
         for j in range(p):
