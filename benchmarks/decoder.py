@@ -202,7 +202,7 @@ def bench_eegmmidb(seed=0):
     from workbench.decoding import (
         CSP, LDA, BandPower, CommonAverageReference, Decoder, FilterBank, IIRFilter, decode_in_chunks,
     )
-    from workbench.decoding.recordings import read_eegmmidb_run
+    from workbench.recording.labelled import read_eegmmidb_run
 
     runs = [read_eegmmidb_run(SHARED_DATA / "eegmmidb", 1, r) for r in (6, 10, 14)]
     sf = runs[0].sfreq

@@ -10,7 +10,7 @@ from workbench.decoding import CSP, LDA, CommonAverageReference, Decoder, IIRFil
 @pytest.fixture(scope="session")
 def eegmmidb_runs(shared_data):
     """S001 runs 6, 10, 14 (imagined both fists vs both feet), 64 ch, 160 Hz."""
-    from workbench.decoding.recordings import read_eegmmidb_run
+    from workbench.recording.labelled import read_eegmmidb_run
 
     return [read_eegmmidb_run(shared_data / "eegmmidb", 1, r) for r in (6, 10, 14)]
 
@@ -18,7 +18,7 @@ def eegmmidb_runs(shared_data):
 @pytest.fixture(scope="session")
 def bci4als_run(shared_data):
     """bci4als Sub2011001 LabRecorder XDF: 16 ch at 125 Hz, idle/left/right cues."""
-    from workbench.decoding.recordings import read_bci4als_xdf
+    from workbench.recording.labelled import read_bci4als_xdf
 
     return read_bci4als_xdf(shared_data / "bci4als" / "Sub2011001" / "EEG.xdf")
 

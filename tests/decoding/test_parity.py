@@ -3,7 +3,7 @@
 For every pipeline kind, a decoder fitted on real data is run over a real
 continuous recording once as a whole (``decode``) and once in chunk sizes
 drawn by hypothesis; outputs must fall on the same samples and agree within
-1e-9. The eegmmidb EDF is read with MNE, the bci4als XDF with pyxdf.
+1e-9. Both are read with workbench.recording.read_recording (MNE for EDF, pyxdf for XDF).
 """
 
 import numpy as np

@@ -5,7 +5,7 @@ built on them (filters, references, exponential power smoothing, CSP, band
 power, log-variance, spikes, LDA, ridge, Kalman); :class:`Decoder` (one
 fitted object for both paths) and :class:`OnlineDecoder`; ``io`` (save/load
 without pickle); ``model_selection`` (split by run or session);
-``recordings`` (labelled EDF/XDF runs for training and validation).
+labelled runs for training come from :mod:`workbench.recording.labelled`.
 
 Typical use::
 
