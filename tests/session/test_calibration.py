@@ -51,6 +51,7 @@ def test_score_trials_one_per_complete_cue():
     assert [t.cue for t in trials] == ["attempt", "attempt", "rest"]
     assert all(t.correct for t in trials)
     assert trials[0].onset_s == pytest.approx(1.5) and trials[0].latency_s == pytest.approx(0.0)
+    assert trials[1].latency_s is None, "grasp -> open asks for no change of class: no detection latency"
 
 
 def test_score_trials_majority_and_latency():

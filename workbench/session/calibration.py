@@ -101,9 +101,11 @@ def score_trials(decoded_class: np.ndarray, source_index: np.ndarray, *, sfreq: 
                  cue_samples: int, settle: int, first_source_sample: int) -> list[TrialResult]:
     """Turn per-window decisions into one trial per complete cue.
 
-    A trial's decision is the majority of its settled windows; its latency is
-    the time from the cue onset to the first window decoded as the cue's class.
-    Cues cut by the start or the end of the run are left out.
+    A trial's decision is the majority of its settled windows. Its latency is
+    the time from the cue onset to the first window decoded as the cue's
+    class, and only where the cue changes the class (rest -> attempt or back):
+    after ``grasp`` the ``open`` cue asks for no change, so no detection
+    latency exists (None). Cues cut by the start or the end of the run are left out.
     """
     source_index = np.asarray(source_index)
     trials = []
@@ -122,7 +124,8 @@ def score_trials(decoded_class: np.ndarray, source_index: np.ndarray, *, sfreq: 
         values, counts = np.unique(votes, return_counts=True)
         decided = str(values[counts.argmax()])
         hits = np.flatnonzero(inside & (decoded_class == cue))
-        latency = float((source_index[hits[0]] - onset) / sfreq) if len(hits) else None
+        changes = ATTEMPT_CLASSES[str(cue_at(onset - 1))] != cue
+        latency = float((source_index[hits[0]] - onset) / sfreq) if len(hits) and changes else None
         trials.append(TrialResult(len(trials) + 1, cue, onset, (onset - first_source_sample) / sfreq,
                                   decided, decided == cue, latency))
     return trials

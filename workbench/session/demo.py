@@ -232,9 +232,10 @@ def format_summary(r: DemoResult) -> str:
         lines.append(f"decoder        {r.decoder_file.name}: rest/attempt accuracy {acc} over {r.n_windows} "
                      f"settled live windows (chance 0.5)")
         for t in r.trials:
-            lat = "-" if t.latency_s is None else f"{t.latency_s:.2f} s"
+            lat = ("(no class change)" if t.latency_s is None
+                   else f"first correct output {t.latency_s:.2f} s after the cue")
             lines.append(f"  trial {t.number}: cue {t.cue:<7} decoded {t.decoded:<7} "
-                         f"{'correct' if t.correct else 'wrong':<7} first correct output after {lat}")
+                         f"{'correct' if t.correct else 'wrong':<7} {lat}")
     lines.append(f"trial records  session {r.session_id} for {DEMO_PARTICIPANT}, {len(r.trials)} trials; "
                  f"audit trail {'intact' if r.audit_intact else 'BROKEN'} ({r.audit_entries} entries)")
     return "\n".join(lines)
