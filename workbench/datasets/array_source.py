@@ -125,10 +125,14 @@ class ArraySource:
         start = self.n_times_generated
         if not self.loop:
             n_times = max(0, min(n_times, length - start))
-        idx = start + np.arange(n_times)
-        block = self._data[idx % length]
+        first = start % length
+        if first + n_times <= length:
+            # One contiguous copy: several times cheaper than a gather at 1024 ch x 30 kHz.
+            block = self._data[first : first + n_times].copy()
+        else:
+            block = self._data[(start + np.arange(n_times)) % length]
         if self.counter:
-            block[:, 0] = idx
+            block[:, 0] = np.arange(start, start + n_times)
         markers = []
         if self._marker_at.size and n_times:
             # Markers of every pass over the data that this block touches.
