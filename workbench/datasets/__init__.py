@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from ..utils._lazy import lazy_exports
 from .montages import MONTAGES, Montage, get_montage
 from .synthetic import CUES, SyntheticSource
 
@@ -13,10 +14,4 @@ __all__ = ["MONTAGES", "Montage", "get_montage", "CUES", "SyntheticSource", "Arr
 
 _LAZY = {"Player": ".player", "ArraySource": ".array_source", "generate_raw": ".raw"}
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)[0]  # eager names stay in dir() as usual
