@@ -56,6 +56,21 @@ def test_synthetic_markers_carry_cue_labels_at_their_sample_times(unique_name):
     assert [row[0] for row in labels] == [CUES[k % 3] for k in cue]
 
 
+def _play_and_receive(player, timeout=30):
+    """Run the player to its duration with a receiver on each stream; return what arrived."""
+    player.start()
+    try:
+        rx, rx_m = Receiver(player.name), Receiver(player.marker_name)
+        assert player.wait(timeout)
+        rx.settle()
+        rx_m.settle()
+    finally:
+        received = rx.close()
+        markers = rx_m.close()
+        player.stop()
+    return rx, rx_m, received, markers
+
+
 def test_xdf_replay_sends_every_stream_with_recorded_content_and_timing(shared_data, unique_name):
     fname = shared_data / "magicblink_emg" / "markersPlusEKG.xdf"
     streams = read_xdf_streams(fname)
@@ -63,16 +78,7 @@ def test_xdf_replay_sends_every_stream_with_recorded_content_and_timing(shared_d
     mrk = next(s for s in streams if s.is_marker)
     player = Player.from_file(fname, name=unique_name, duration=6.0, counter=True)
     assert player.stream_names == [unique_name, f"{unique_name}-markers"]
-    player.start()
-    try:
-        rx, rx_m = Receiver(player.name), Receiver(player.marker_name)
-        assert player.wait(30)
-        rx.settle()
-        rx_m.settle()
-    finally:
-        values, stamps = rx.close()
-        labels, m_stamps = rx_m.close()
-        player.stop()
+    rx, rx_m, (values, stamps), (labels, m_stamps) = _play_and_receive(player)
     assert rx_m.full_info.channel_format() == pylsl.cf_int32  # as recorded
     idx = values[:, 0].astype(int)
     assert np.all(np.diff(idx) == 1) and len(idx) > 1000
@@ -95,16 +101,7 @@ def test_edf_replay_streams_annotations_as_markers(shared_data, unique_name):
     fname = shared_data / "eegmmidb" / "S001" / "S001R04.edf"
     raw = read_recording(fname)
     player = Player.from_file(fname, name=unique_name, duration=5.0, counter=True, chunk_ms=50)
-    player.start()
-    try:
-        rx, rx_m = Receiver(player.name), Receiver(player.marker_name)
-        assert player.wait(30)
-        rx.settle()
-        rx_m.settle()
-    finally:
-        values, _ = rx.close()
-        labels, m_stamps = rx_m.close()
-        player.stop()
+    _, _, (values, _), (labels, m_stamps) = _play_and_receive(player)
     assert player.n_samples_sent == 5 * 160
     idx = values[:, 0].astype(int)
     np.testing.assert_allclose(values[:, 1:] * 1e-6, raw.get_data()[1:, idx].T, rtol=1e-5, atol=1e-12)
