@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lab dashboard bench clean-venv debian-test-deps help
+.PHONY: venv demo test lab dashboard bench clean-venv debian-test-deps node-tools help
 
 help:
 	@echo "make demo       simulated amplifier -> LSL -> acquisition -> XDF recording (SQLite workspace)"
@@ -28,13 +28,23 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
+# PostgreSQL for the records tests, Debian's Chromium for the browser tests and
+# PDF reports (no browser download), poppler-utils to render and read PDFs.
 debian-test-deps:
-	@scripts/ensure-debian-packages.sh postgresql
+	@scripts/ensure-debian-packages.sh postgresql chromium poppler-utils
+
+# The official BIDS validator from the npm registry, into a local folder
+# (node is on the machine; nothing is installed globally).
+NODE_TOOLS := tools/node
+BIDS_VALIDATOR := $(NODE_TOOLS)/node_modules/.bin/bids-validator
+node-tools: $(BIDS_VALIDATOR)
+$(BIDS_VALIDATOR): tools/package.json
+	@scripts/ensure-node-tools.sh $(NODE_TOOLS)
 
 demo: $(STAMP)
 	$(BIN)/workbench demo
 
-test: $(STAMP) debian-test-deps
+test: $(STAMP) debian-test-deps node-tools
 	scripts/run-tests.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: $(STAMP)
