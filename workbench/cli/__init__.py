@@ -21,9 +21,15 @@ COMMAND_MODULES = (
     "streams",
     "record",
     "demo",
+    "session",
+    "bridge",
     "db",
+    "user",
     "audit",
     "export",
+    "report",
+    "dashboard",
+    "reanalyze",
 )
 
 

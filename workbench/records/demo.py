@@ -43,3 +43,33 @@ def seed_demo(store, fname: str | os.PathLike = DEMO_STUDY) -> int:
     records = read_study_json(fname)
     store.add(*records)
     return len(records)
+
+
+#: The demo study's id in data_samples/demo_study/study.json.
+DEMO_STUDY_ID = "BCI-SCI-DEMO"
+#: The demo's account for each role (issue 11 gives them passwords).
+DEMO_USERS = {"investigator": "demo.investigator", "engineer": "demo.engineer",
+              "assessor": "demo.assessor", "monitor": "demo.monitor"}
+
+
+def open_demo_store(workspace=None, *, role: str = "investigator"):
+    """A store on the workspace database holding the demo study, acting as the demo's ``role`` user.
+
+    The one way the demo, the notebooks and tests open the demo study: it
+    upgrades the schema and seeds the study when missing. How the user is
+    authenticated is decided here and only here.
+    """
+    from ..config import get_workspace
+    from ._base import User
+    from .store import Store
+    from .study import Study
+
+    ws = get_workspace(workspace)
+    store = Store(ws.db_url, user=User(DEMO_USERS["investigator"], "investigator"))
+    try:
+        store.upgrade()
+        if not store.find(Study, id=DEMO_STUDY_ID):
+            seed_demo(store)
+    finally:
+        store.close()
+    return Store(ws.db_url, user=User(DEMO_USERS[role], role))
