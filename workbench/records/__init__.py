@@ -47,15 +47,15 @@ from .audit import AuditEntry, AuditFinding, AuditReport
 from .outcome import OutcomeAssessment
 from .participant import AIS_GRADES, LEVELS, Consent, Participant
 from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
-from .session import RecordingFile, Run, Session, Trial
+from .session import GATE_DECISIONS, RecordingFile, Run, RunMetrics, SafetyEvent, Session, Trial
 from .store import Store
 from .study import Site, Study, VisitDefinition
 from .tables import RECORD_TYPES
 from .visit import Visit
 
 __all__ = [
-    "AIS_GRADES", "LEVELS", "RECORD_TYPES", "ROLES", "AdverseEvent", "AuditEntry", "AuditFinding", "AuditReport",
+    "AIS_GRADES", "GATE_DECISIONS", "LEVELS", "RECORD_TYPES", "ROLES", "AdverseEvent", "AuditEntry", "AuditFinding", "AuditReport",
     "Consent", "DeviceDeficiency", "OutcomeAssessment", "Participant", "ProtocolDeviation", "Record",
-    "RecordingFile", "Run", "Session", "Site", "Store", "Study", "TableRecord", "Trial", "User", "UserAccount", "Visit",
+    "RecordingFile", "Run", "RunMetrics", "SafetyEvent", "Session", "Site", "Store", "Study", "TableRecord", "Trial", "User", "UserAccount", "Visit",
     "VisitDefinition",
 ]

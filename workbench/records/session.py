@@ -20,7 +20,7 @@ ENGINEERING = frozenset({"investigator", "engineer"})
 class RecordingFile(Record):
     """A recording written during a session, with its SHA-256 for integrity checks."""
 
-    path: str = spec("str", label="file path relative to the workspace", pattern=r"[^\r\n\t]{1,400}")
+    path: str = spec("str", label="file path relative to the workspace", pattern=r"[^\r\n\t]{1,200}")
     sha256: str = spec("str", label="SHA-256 of the file (hex)", pattern=SHA256)
 
     @classmethod
@@ -94,6 +94,12 @@ class Trial(TableRecord):
     correct: bool = spec("bool", required=False, label="decoded class equals cue")
     latency_s: float = spec("float", required=False, label="cue onset to decoder output", min=0, max=3600,
                             unit="s")
+    decoder_version: str = spec("str", required=False, label="decoder version in force", pattern=LABEL)
+    command: str = spec("str", required=False, label="effector command sent", pattern=LABEL)
+    command_latency_ms: float = spec("float", required=False, label="last sample's time stamp to command push",
+                                     min=0, max=3_600_000, unit="ms")
+    gate_decision: str = spec("str", required=False, label="safety gate decision",
+                              choices=("passed", "held", "blocked", "safe_state"))
 
     def _cross_check(self, bad: set[str]) -> list[Problem]:
         # ``correct`` is derived data kept for convenience; it must agree with what it summarises.
@@ -103,3 +109,58 @@ class Trial(TableRecord):
             return [Problem("correct", self.correct, f"{self.decoded == self.cue} (decoded {self.decoded!r}, "
                                                      f"cue {self.cue!r})")]
         return []
+
+
+#: What the safety gate decided about one decoder output or command (see workbench.session).
+GATE_DECISIONS = ("passed", "held", "blocked", "safe_state", "resumed")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SafetyEvent(TableRecord):
+    """One decision of the closed loop's safety gate or watchdog, kept with the session.
+
+    Every refusal, every entry into the safe state and every resumption is
+    recorded, so a monitor can reconstruct why the effector did what it did
+    (ISO 14971 risk-control verification; ISO 14155 device deficiency review).
+    """
+
+    TABLE: ClassVar[str] = "safety_events"
+    WRITERS: ClassVar[frozenset[str]] = ENGINEERING
+
+    id: str = id_field()
+    session_id: str = spec("str", label="session identifier", ref="sessions")
+    run_id: str = spec("str", required=False, label="run identifier", ref="runs")
+    occurred_at: object = spec("datetime", label="time of the decision (UTC)")
+    lsl_time: float = spec("float", required=False, label="LSL clock time of the decision", unit="s")
+    decision: str = spec("str", label="gate decision", choices=GATE_DECISIONS)
+    rule: str = spec("str", label="rule that decided", pattern=LABEL)
+    command: str = spec("str", required=False, label="effector command concerned", pattern=LABEL)
+    time_to_safe_ms: float = spec("float", required=False, label="fault to safe state", min=0, max=60_000,
+                                  unit="ms")
+    detail: str = spec("str", required=False, label="what the gate saw", pattern=r"[^\r\n\t]{1,200}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunMetrics(TableRecord):
+    """BCI performance of one closed-loop run (accuracy, kappa, Wolpaw ITR, command latency)."""
+
+    TABLE: ClassVar[str] = "run_metrics"
+    WRITERS: ClassVar[frozenset[str]] = ENGINEERING
+
+    id: str = id_field()
+    run_id: str = spec("str", label="run identifier", ref="runs")
+    decoder_version: str = spec("str", required=False, label="decoder version in force at the end", pattern=LABEL)
+    n_trials: int = spec("int", label="trials scored", min=0, max=1_000_000)
+    n_classes: int = spec("int", label="number of classes", min=2, max=1000)
+    accuracy: float = spec("float", required=False, label="trial accuracy", min=0, max=1)
+    chance_level: float = spec("float", required=False, label="chance level", min=0, max=1)
+    kappa: float = spec("float", required=False, label="Cohen's kappa", min=-1, max=1)
+    itr_bits_per_min: float = spec("float", required=False, label="Wolpaw ITR", min=0, unit="bit/min")
+    trial_duration_s: float = spec("float", required=False, label="trial duration used for the ITR", min=0,
+                                   unit="s")
+    latency_p50_ms: float = spec("float", required=False, label="command latency p50", min=0, unit="ms")
+    latency_p95_ms: float = spec("float", required=False, label="command latency p95", min=0, unit="ms")
+    latency_p99_ms: float = spec("float", required=False, label="command latency p99", min=0, unit="ms")
+    latency_max_ms: float = spec("float", required=False, label="command latency max", min=0, unit="ms")
+    n_blocked: int = spec("int", default=0, label="commands blocked by the gate", min=0)
+    n_safe_states: int = spec("int", default=0, label="entries into the safe state", min=0)

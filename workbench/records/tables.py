@@ -15,13 +15,13 @@ from .account import UserAccount
 from .outcome import OutcomeAssessment
 from .participant import Consent, Participant
 from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
-from .session import Run, Session, Trial
+from .session import Run, RunMetrics, SafetyEvent, Session, Trial
 from .study import Site, Study
 from .visit import Visit
 
 #: Every stored record type, parents before children (insert order, export order).
 RECORD_TYPES: tuple[type[TableRecord], ...] = (
-    UserAccount, Study, Site, Participant, Consent, Visit, Session, Run, Trial,
+    UserAccount, Study, Site, Participant, Consent, Visit, Session, Run, Trial, SafetyEvent, RunMetrics,
     OutcomeAssessment, AdverseEvent, DeviceDeficiency, ProtocolDeviation,
 )
 BY_TABLE = {rt.TABLE: rt for rt in RECORD_TYPES}
