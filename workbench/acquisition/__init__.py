@@ -24,6 +24,8 @@ _EXPORTS = {
     "AcquisitionEvent": ".events",
     "compute_quality": ".quality",
     "SignalQuality": ".quality",
+    "check_counter": ".counter",
+    "CounterCheck": ".counter",
 }
 
 __all__ = sorted(_EXPORTS)
