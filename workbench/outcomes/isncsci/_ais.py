@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ._candidates import Candidate
-from ._completeness import Completeness
+from ._completeness import Completeness, sacral_scores
 from ._exam import Exam, ExamSide
 from ._levels import INDEX, INTACT_INDEX, KEY_MUSCLES, L2
 
@@ -22,13 +22,13 @@ _KEY_INDEX = [(name, INDEX[name]) for name in KEY_MUSCLES]
 
 
 def first_key_muscle_below(motor_level: int) -> int:
-    """First key-muscle segment checked 'more than three levels below' a motor level.
+    """First segment 'more than three levels below' a motor level: motor level + 4.
 
-    Below a thoracic motor level the next testable key muscle is L2, so L2 and
-    below are checked (RULES.md, AIS B); otherwise motor level + 4 segments.
+    Rupp 2021, AIS definitions (B and C) and footnote on motor incomplete
+    status: "more than three levels below the motor level on that side". The
+    count is in segments, also through the thoracic cord: below a T11 motor
+    level, L2 is only three levels down (T12, L1, L2) and does not count.
     """
-    if INDEX["T2"] <= motor_level <= INDEX["T12"]:
-        return L2
     return motor_level + 4
 
 
@@ -67,6 +67,17 @@ def can_have_motor_below(side: ExamSide, motor_levels: Sequence[Candidate]) -> b
     return False
 
 
+def sensory_sparing_possible(exam: Exam) -> bool:
+    """Sensory incomplete status is possible: DAP not 'No' or an S4-5 LT/PP score not exactly 0.
+
+    Rupp 2021, AIS B ("sensory but not motor function is preserved below the
+    NLI, including the sacral segments S4-5 (light touch or pin prick at S4-5
+    or deep anal pressure)"). A '0*' could hide sensation (a starred result),
+    a '0**' counts as normal, an NT could be anything.
+    """
+    return exam.dap != "No" or any(not s.is_exactly(0) for s in sacral_scores(exam))
+
+
 def _half_rule(exam: Exam, nli: int) -> tuple[bool, bool, bool]:
     """(C possible, D possible, C flagged) for one NLI: key muscles below it graded >= 3.
 
@@ -95,11 +106,14 @@ def possible_grades(
     if completeness.complete:
         grades["A"] = False
     if completeness.incomplete:
+        sensory_sparing = sensory_sparing_possible(exam)
         sides = [no_motor_below(s, m) for s, m in zip(exam.sides, motor_levels)]
-        if exam.vac != "Yes" and all(possible for possible, _ in sides):
+        # B is sensory incomplete: it needs sensory sparing (S4-5 LT/PP or DAP);
+        # an injury incomplete only because VAC was not testable cannot be B.
+        if exam.vac != "Yes" and sensory_sparing and all(possible for possible, _ in sides):
             grades["B"] = any(flagged for _, flagged in sides)
-        motor_incomplete = exam.vac in ("Yes", "NT") or any(
-            can_have_motor_below(s, m) for s, m in zip(exam.sides, motor_levels)
+        motor_incomplete = exam.vac in ("Yes", "NT") or (
+            sensory_sparing and any(can_have_motor_below(s, m) for s, m in zip(exam.sides, motor_levels))
         )
         if motor_incomplete:
             c_flags = []
