@@ -1,0 +1,195 @@
+"""The safety gate: no command over a limit, the safe state within 100 ms, whatever happens.
+
+The gate is a pure state machine on explicit time stamps, so the properties are
+checked on simulated time (no wall clock, no sleeping).
+"""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workbench.errors import ValidationError
+from workbench.session.gate import SAFE_COMMAND, SAFE_WITHIN_S, GateLimits, SafetyGate
+
+LIMITS = GateLimits()
+COMMANDS = ("open", "close", "hold", None)
+
+# One step of the loop: time advance (at most tick_s, the loop's promise) and what happens.
+event = st.one_of(
+    st.tuples(st.just("output"), st.sampled_from(("grasp", "open", "rest")),
+              st.one_of(st.floats(0, 1), st.just(math.nan)), st.sampled_from(COMMANDS), st.booleans(),
+              st.floats(0, 0.2)),
+    st.tuples(st.just("amplitude"), st.one_of(st.floats(-5, 50), st.just(math.inf), st.just(math.nan)),
+              st.booleans(), st.floats(0, 0.2)),
+    st.tuples(st.just("fault"), st.sampled_from(("signal_gap", "disconnected", "nonfinite_input"))),
+    st.tuples(st.just("stop"),),
+    st.tuples(st.just("resume"),),
+    st.tuples(st.just("tick"),),
+)
+step = st.tuples(st.floats(0, LIMITS.tick_s), st.booleans(), st.booleans(), event)
+
+
+def drive(gate, t, ev):
+    kind = ev[0]
+    if kind == "output":
+        _, intent, p, command, valid, latency = ev
+        return gate.propose(t, intent, p, command, valid=valid, latency_s=latency)
+    if kind == "amplitude":
+        _, amp, valid, latency = ev
+        return gate.request_amplitude(t, amp, valid=valid, latency_s=latency)
+    if kind == "fault":
+        return gate.fault(t, ev[1])
+    if kind == "stop":
+        return gate.operator_stop(t)
+    if kind == "resume":
+        return gate.operator_resume(t)
+    return gate.tick(t)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(step, min_size=1, max_size=400))
+def test_no_command_exceeds_a_limit_and_safe_state_comes_within_100_ms(steps):
+    t = 100.0
+    gate = SafetyGate(LIMITS, t)
+    passed, amp, amp_t = [], 0.0, t
+    for dt, has_signal, has_heartbeat, ev in steps:
+        t += dt
+        was_safe = gate.safe
+        decisions = []
+        if has_signal:
+            decisions += gate.signal(t)
+        if has_heartbeat:
+            decisions += gate.heartbeat(t)
+        decisions += drive(gate, t, ev)
+        for d in decisions:
+            assert d.t == t
+            if d.decision == "safe_state":
+                assert d.command == SAFE_COMMAND and d.amplitude_ma == 0.0
+                assert d.time_to_safe_s is not None and d.time_to_safe_s <= SAFE_WITHIN_S + 1e-9
+                amp, amp_t = 0.0, t
+            if d.decision == "passed":
+                assert not (was_safe and not any(x.decision == "resumed" for x in decisions))
+                if d.command == "amplitude":
+                    assert 0 <= d.amplitude_ma <= LIMITS.max_amplitude_ma
+                    assert d.amplitude_ma - amp <= LIMITS.max_ramp_ma_per_s * (t - amp_t) + 1e-9
+                else:
+                    passed.append(t)
+            if d.command == "amplitude" and d.decision in ("passed", "blocked") and d.amplitude_ma is not None \
+                    and d.rule != "safe_state":
+                assert 0 <= d.amplitude_ma <= LIMITS.max_amplitude_ma
+                assert d.amplitude_ma - amp <= LIMITS.max_ramp_ma_per_s * (t - amp_t) + 1e-9
+                amp, amp_t = d.amplitude_ma, t
+        # The watchdog's promise, checked after every call: silence longer than its timeout is already safe.
+        if ev[0] in ("fault", "stop") or t - gate._last_signal > LIMITS.signal_timeout_s \
+                or t - gate._last_heartbeat > LIMITS.heartbeat_timeout_s:
+            assert gate.safe and gate.command == SAFE_COMMAND and gate.amplitude_ma == 0.0
+        if gate.safe:
+            assert gate.command == SAFE_COMMAND and gate.amplitude_ma == 0.0
+    for a, b in zip(passed, passed[1:]):
+        assert b - a >= LIMITS.refractory_s - 1e-9
+    for i, a in enumerate(passed):
+        assert sum(1 for b in passed[i:] if b < a + 1.0) <= LIMITS.max_rate_per_s
+
+
+def test_silence_is_caught_within_100_ms_when_ticks_come_every_tick_s():
+    """Heartbeat lost at t=1.0: the ticks the loop promises catch it by t = 1.0 + timeout + tick_s <= 1.1."""
+    gate = SafetyGate(LIMITS, 0.0)
+    t, first_safe = 0.0, None
+    while t < 2.0:
+        t = round(t + LIMITS.tick_s, 6)
+        out = gate.signal(t)
+        if t <= 1.0:
+            out += gate.heartbeat(t)
+        out += gate.propose(t, "grasp", 0.95, "close")
+        if any(d.decision == "safe_state" and d.rule == "heartbeat_lost" for d in out):
+            first_safe = (t, next(d for d in out if d.decision == "safe_state"))
+            break
+    assert first_safe is not None
+    t_safe, d = first_safe
+    assert 1.0 < t_safe <= 1.0 + SAFE_WITHIN_S
+    assert d.time_to_safe_s == pytest.approx(t_safe - 1.0)
+
+
+def healthy(gate, t0, t1, dt=0.01, intent="grasp", p=0.9, command="close"):
+    out, t = [], t0
+    while t < t1 - 1e-9:
+        t = round(t + dt, 6)
+        out += gate.signal(t) + gate.heartbeat(t) + gate.propose(t, intent, p, command)
+    return out, t
+
+
+def test_a_command_passes_after_resume_and_dwell_and_is_sent_once():
+    gate = SafetyGate(LIMITS, 0.0)
+    out, t = healthy(gate, 0.0, 1.5)
+    passed = [d for d in out if d.decision == "passed"]
+    assert [d.command for d in passed] == ["close"]
+    resumed = next(d for d in out if d.decision == "resumed")
+    # resume after 0.5 s healthy, then 0.2 s dwell
+    assert passed[0].t - resumed.t == pytest.approx(LIMITS.dwell_s, abs=0.011)
+    assert gate.command == "close"
+
+
+def test_below_threshold_is_held_and_sends_nothing():
+    gate = SafetyGate(LIMITS, 0.0)
+    out, _ = healthy(gate, 0.0, 2.0, p=0.55)
+    assert not [d for d in out if d.decision == "passed"]
+    assert {d.rule for d in out if d.decision == "held"} == {"threshold"}
+
+
+def test_nan_output_forces_safe_state_then_resumes_after_healthy_outputs():
+    gate = SafetyGate(LIMITS, 0.0)
+    _, t = healthy(gate, 0.0, 1.5)
+    assert gate.command == "close"
+    t += 0.01
+    out = gate.signal(t) + gate.heartbeat(t) + gate.propose(t, "grasp", math.nan, "close")
+    [safe] = [d for d in out if d.decision == "safe_state"]
+    assert safe.rule == "invalid_output" and safe.time_to_safe_s == 0 and gate.command == SAFE_COMMAND
+    out, _ = healthy(gate, t, t + 1.0)
+    assert [d.decision for d in out if d.decision in ("resumed", "passed")] == ["resumed", "passed"]
+
+
+def test_operator_stop_latches_until_the_operator_resumes():
+    gate = SafetyGate(LIMITS, 0.0)
+    _, t = healthy(gate, 0.0, 1.5)
+    out = gate.operator_stop(t)
+    assert out[0].decision == "safe_state" and out[0].rule == "operator_stop"
+    out, t = healthy(gate, t, t + 3.0)
+    assert not [d for d in out if d.decision in ("resumed", "passed")]
+    gate.operator_resume(t)
+    out, t = healthy(gate, t, t + 1.0)
+    assert [d.decision for d in out if d.decision in ("resumed", "passed")] == ["resumed", "passed"]
+
+
+def test_amplitude_is_clamped_and_ramped():
+    gate = SafetyGate(LIMITS, 0.0)
+    healthy(gate, 0.0, 0.6, command=None)
+    t, sent = 0.6, []
+    for _ in range(400):
+        t = round(t + 0.01, 6)
+        gate.signal(t), gate.heartbeat(t)
+        [d] = [d for d in gate.request_amplitude(t, 50.0) if d.command == "amplitude"]
+        sent.append(d.amplitude_ma)
+    assert max(sent) == LIMITS.max_amplitude_ma
+    steps = [b - a for a, b in zip(sent, sent[1:])]
+    assert max(steps) <= LIMITS.max_ramp_ma_per_s * 0.01 + 1e-9
+    assert gate.request_amplitude(t + 0.01, 0.0)[-1].amplitude_ma == 0.0  # decreases are never slowed
+
+
+def test_limits_list_every_problem():
+    with pytest.raises(ValidationError) as err:
+        GateLimits(threshold=0.2, dwell_s=-1, heartbeat_timeout_s=0.5, max_rate_per_s=math.nan)
+    fields = err.value.fields
+    assert "dwell_s" in fields and "max_rate_per_s" in fields
+    with pytest.raises(ValidationError) as err:
+        GateLimits(threshold=0.2, heartbeat_timeout_s=0.5)
+    assert set(err.value.fields) == {"threshold", "heartbeat_timeout_s"}
+    assert "within 100 ms" in str(err.value)
+
+
+def test_decision_marker_names_decision_rule_and_command():
+    gate = SafetyGate(LIMITS, 0.0)
+    _, t = healthy(gate, 0.0, 1.5)
+    [d] = gate.fault(t, "signal_gap", "gap of 120 samples")
+    assert d.marker() == "gate:safe_state|signal_gap|off|0.000mA"

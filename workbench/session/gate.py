@@ -1,0 +1,318 @@
+"""The safety gate between decoder and effector, with its watchdog.
+
+A pure state machine: every call carries its own time stamp (LSL clock, s) and
+nothing reads a clock, so what the gate does is a function of its inputs only.
+The property tests drive it with arbitrary outputs, timings, gaps and faults
+and check the two promises below on simulated time; the live loop drives it
+with ``pylsl.local_clock()``.
+
+Promises (ISO 14971 risk controls, verified by tests/session/test_gate.py):
+
+1. No command ever exceeds a limit: amplitude, ramp rate (increases), command
+   rate, refractory period; nothing but the safe command leaves the gate in
+   the safe state.
+2. The safe state comes within ``SAFE_WITHIN_S`` (100 ms) of a fault. Faults
+   that arrive as events (signal gap or disconnection, non-finite or invalid
+   output, decoder latency overrun, operator stop) are handled on the call that
+   reports them (0 ms on the gate's clock). Faults seen as silence (no signal
+   sample, no effector heartbeat) are checked on *every* call, so they are
+   caught after at most ``timeout + tick_s``, which the limits must keep within
+   100 ms: the loop calls :meth:`SafetyGate.tick` at least every ``tick_s``.
+
+Why a decrease is never ramp-limited: turning stimulation down or off is the
+safe direction and must not be slowed (the ramp limit protects against a
+sudden *increase*, which can cause discomfort or a spasm).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, fields
+
+from ..errors import Problem, ValidationError
+
+#: The command every effector understands as "all outputs off" (stimulation 0 mA, glove motors unpowered).
+SAFE_COMMAND = "off"
+#: The watchdog's promise: the safe state within this long after a fault.
+SAFE_WITHIN_S = 0.100
+#: Faults that keep the gate safe until the operator resumes (a person decided to stop).
+LATCHED = frozenset({"operator_stop"})
+
+
+@dataclass(frozen=True)
+class GateLimits:
+    """Limits of the gate (seconds, mA). Checked when made: every problem is listed.
+
+    Attributes
+    ----------
+    threshold : float
+        Minimum probability of the decoded class for a command (0.5-1].
+    dwell_s : float
+        The same intent must stay above threshold this long before it is sent.
+    refractory_s : float
+        Minimum time between two commands.
+    max_rate_per_s : float
+        Most commands in any 1 s window.
+    max_amplitude_ma : float
+        Highest stimulation amplitude the gate lets through.
+    max_ramp_ma_per_s : float
+        Fastest amplitude increase.
+    max_latency_s : float
+        Decoder latency (last sample time stamp to output) beyond which the output is stale: safe state.
+    signal_timeout_s, heartbeat_timeout_s : float
+        Silence of the signal or of the effector's heartbeat that counts as lost.
+    tick_s : float
+        Longest interval between two watchdog checks in the loop.
+    resume_after_s : float
+        Valid outputs, fresh signal and heartbeat needed this long before the
+        gate leaves a (non-latched) safe state by itself.
+    """
+
+    threshold: float = 0.6
+    dwell_s: float = 0.2
+    refractory_s: float = 0.5
+    max_rate_per_s: float = 2.0
+    max_amplitude_ma: float = 8.0
+    max_ramp_ma_per_s: float = 4.0
+    max_latency_s: float = 0.05
+    signal_timeout_s: float = 0.06
+    heartbeat_timeout_s: float = 0.06
+    tick_s: float = 0.02
+    resume_after_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValidationError(problems, what="safety gate limits")
+
+    def problems(self) -> list[Problem]:
+        out = []
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                out.append(Problem(f.name, v, "a finite number >= 0"))
+        if out:
+            return out
+        if not 0.5 <= self.threshold <= 1:
+            out.append(Problem("threshold", self.threshold, "a probability between 0.5 and 1"))
+        for name in ("max_rate_per_s", "max_amplitude_ma", "tick_s", "signal_timeout_s", "heartbeat_timeout_s",
+                     "max_latency_s"):
+            if getattr(self, name) <= 0:
+                out.append(Problem(name, getattr(self, name), "a number > 0"))
+        for name in ("signal_timeout_s", "heartbeat_timeout_s"):
+            total = getattr(self, name) + self.tick_s
+            if total > SAFE_WITHIN_S + 1e-12:
+                out.append(Problem(name, getattr(self, name),
+                                   f"<= {SAFE_WITHIN_S - self.tick_s:.3f} s: with tick_s {self.tick_s} s the "
+                                   f"safe state must come within {SAFE_WITHIN_S * 1e3:.0f} ms"))
+        return out
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """One decision of the gate.
+
+    ``decision`` is one of passed, held, blocked, safe_state, resumed (the
+    values of :data:`workbench.records.session.GATE_DECISIONS`); ``rule`` says
+    which rule decided; ``command`` is what was (or would have been) sent;
+    ``time_to_safe_s`` is set on safe_state: fault to safe, on the gate's clock.
+    """
+
+    t: float
+    decision: str
+    rule: str
+    command: str | None = None
+    amplitude_ma: float | None = None
+    time_to_safe_s: float | None = None
+    detail: str = ""
+
+    @property
+    def sends(self) -> bool:
+        """True when a command leaves the gate (a passed command or the safe command)."""
+        return self.decision in ("passed", "safe_state")
+
+    def marker(self) -> str:
+        """The LSL marker string recorded for this decision."""
+        parts = [f"gate:{self.decision}", self.rule]
+        if self.command is not None:
+            parts.append(self.command)
+        if self.amplitude_ma is not None:
+            parts.append(f"{self.amplitude_ma:.3f}mA")
+        return "|".join(parts)
+
+
+class SafetyGate:
+    """Decides, for each decoder output or amplitude request, what reaches the effector.
+
+    Call order in the loop: :meth:`signal` when samples arrive, :meth:`heartbeat`
+    when the effector reports, :meth:`propose` per decoder output (discrete
+    intents) or :meth:`request_amplitude` (continuous stimulation),
+    :meth:`fault` on stream events, :meth:`operator_stop` on the stop button,
+    and :meth:`tick` at least every ``limits.tick_s``. Every call returns the
+    decisions it made (often none); the gate starts in the safe state and
+    leaves it once signal and heartbeat are fresh and outputs valid.
+    """
+
+    def __init__(self, limits: GateLimits, t0: float) -> None:
+        self.limits = limits
+        self.command = SAFE_COMMAND
+        self.amplitude_ma = 0.0
+        self.safe = True
+        self.safe_rule = "start"
+        self._latched = False
+        self._last_signal = t0
+        self._last_heartbeat = t0
+        self._healthy_since = t0
+        self._t_amp = t0
+        self._sent: deque[float] = deque()
+        self._last_command_t = -math.inf
+        self._candidate: str | None = None
+        self._candidate_since = t0
+        self._t = t0
+
+    # ----------------------------------------------------------------- inputs
+    def signal(self, t: float, last_sample_t: float | None = None) -> list[GateDecision]:
+        """New samples arrived (``last_sample_t``: their newest time stamp, default ``t``)."""
+        out = self._check(t)
+        self._last_signal = max(self._last_signal, t if last_sample_t is None else min(t, last_sample_t))
+        return out
+
+    def heartbeat(self, t: float) -> list[GateDecision]:
+        out = self._check(t)
+        self._last_heartbeat = t
+        return out
+
+    def tick(self, t: float) -> list[GateDecision]:
+        """The watchdog's periodic check (silence of signal or heartbeat)."""
+        return self._check(t)
+
+    def fault(self, t: float, rule: str, detail: str = "", fault_t: float | None = None) -> list[GateDecision]:
+        """A fault reported as an event (gap, disconnection, non-finite input...): safe state now."""
+        out = self._check(t)
+        out += self._enter_safe(t, rule, detail, t if fault_t is None else fault_t)
+        return out
+
+    def operator_stop(self, t: float) -> list[GateDecision]:
+        out = self._check(t)
+        out += self._enter_safe(t, "operator_stop", "stop pressed by the operator", t)
+        return out
+
+    def operator_resume(self, t: float) -> list[GateDecision]:
+        """The operator releases a stop; the gate still waits for healthy inputs before resuming."""
+        out = self._check(t)
+        self._latched = False
+        self._healthy_since = t
+        return out
+
+    def propose(self, t: float, intent: str, probability: float, command: str | None, *, valid: bool = True,
+                latency_s: float = 0.0) -> list[GateDecision]:
+        """A decoder output: ``intent`` with ``probability`` would send ``command`` (None: no command for it)."""
+        out = self._check(t)
+        bad = self._output_fault(valid, probability, latency_s)
+        if bad:
+            return out + self._enter_safe(t, *bad, t)
+        out += self._maybe_resume(t)
+        if self.safe:
+            return out + [GateDecision(t, "blocked", "safe_state", command, detail=f"safe since {self.safe_rule}")]
+        if probability < self.limits.threshold or command is None:
+            self._candidate = None
+            why = "no command for this intent" if command is None else f"p={probability:.2f}"
+            return out + [GateDecision(t, "held", "threshold", command, detail=why)]
+        if command != self._candidate:
+            self._candidate, self._candidate_since = command, t
+        if t - self._candidate_since < self.limits.dwell_s:
+            return out + [GateDecision(t, "held", "dwell", command)]
+        if command == self.command:
+            return out + [GateDecision(t, "held", "unchanged", command)]
+        rule = self._rate_rule(t)
+        if rule:
+            return out + [GateDecision(t, "blocked", rule, command)]
+        self._send(t, command)
+        return out + [GateDecision(t, "passed", "all_limits", command, detail=f"{intent} p={probability:.2f}")]
+
+    def request_amplitude(self, t: float, amplitude_ma: float, *, valid: bool = True,
+                          latency_s: float = 0.0) -> list[GateDecision]:
+        """A controller asks for a stimulation amplitude; the gate sends what the limits allow."""
+        out = self._check(t)
+        finite = isinstance(amplitude_ma, (int, float)) and math.isfinite(amplitude_ma)
+        bad = self._output_fault(valid and finite, 1.0, latency_s)
+        if bad:
+            return out + self._enter_safe(t, *bad, t)
+        out += self._maybe_resume(t)
+        if self.safe:
+            self._t_amp = t
+            return out + [GateDecision(t, "blocked", "safe_state", "amplitude", amplitude_ma)]
+        lim = self.limits
+        allowed, rule = float(amplitude_ma), "all_limits"
+        if allowed < 0:
+            allowed, rule = 0.0, "amplitude_min"
+        if allowed > lim.max_amplitude_ma:
+            allowed, rule = lim.max_amplitude_ma, "amplitude_limit"
+        ceiling = self.amplitude_ma + lim.max_ramp_ma_per_s * max(0.0, t - self._t_amp)
+        if allowed > ceiling:
+            allowed, rule = ceiling, "ramp_limit"
+        self.amplitude_ma, self._t_amp = allowed, t
+        decision = "passed" if rule == "all_limits" else "blocked"
+        return out + [GateDecision(t, decision, rule, "amplitude", allowed,
+                                   detail=f"asked {amplitude_ma:.3f} mA" if decision == "blocked" else "")]
+
+    # -------------------------------------------------------------- internals
+    def _output_fault(self, valid, probability, latency_s):
+        if not valid or not (isinstance(probability, (int, float)) and math.isfinite(probability)):
+            return ("invalid_output", "decoder output invalid or not finite")
+        if not (isinstance(latency_s, (int, float)) and math.isfinite(latency_s)) \
+                or latency_s > self.limits.max_latency_s:
+            return ("latency_overrun", f"decoder latency {latency_s * 1e3:.1f} ms")
+        return None
+
+    def _rate_rule(self, t: float) -> str | None:
+        if t - self._last_command_t < self.limits.refractory_s:
+            return "refractory"
+        while self._sent and self._sent[0] <= t - 1.0:
+            self._sent.popleft()
+        # One more command must still keep every 1 s window within the rate.
+        if len(self._sent) + 1 > self.limits.max_rate_per_s:
+            return "max_rate"
+        return None
+
+    def _send(self, t: float, command: str) -> None:
+        self.command = command
+        self._sent.append(t)
+        self._last_command_t = t
+
+    def _check(self, t: float) -> list[GateDecision]:
+        if t < self._t:  # time never runs backwards in the gate (a late event is handled now)
+            t = self._t
+        self._t = t
+        lim = self.limits
+        if t - self._last_signal > lim.signal_timeout_s:
+            return self._enter_safe(t, "signal_lost", "no new samples", self._last_signal)
+        if t - self._last_heartbeat > lim.heartbeat_timeout_s:
+            return self._enter_safe(t, "heartbeat_lost", "effector heartbeat missing", self._last_heartbeat)
+        return []
+
+    def _enter_safe(self, t: float, rule: str, detail: str, fault_t: float) -> list[GateDecision]:
+        t = max(t, self._t)
+        self._healthy_since = math.inf  # health is counted again from the next valid output
+        self._candidate = None
+        if rule in LATCHED:
+            self._latched = True
+        if self.safe:
+            return []
+        self.safe, self.safe_rule = True, rule
+        self.command, self.amplitude_ma, self._t_amp = SAFE_COMMAND, 0.0, t
+        return [GateDecision(t, "safe_state", rule, SAFE_COMMAND, 0.0, max(0.0, t - fault_t), detail)]
+
+    def _maybe_resume(self, t: float) -> list[GateDecision]:
+        if not self.safe:
+            return []
+        if self._healthy_since == math.inf:
+            self._healthy_since = t
+        if self._latched or t - self._healthy_since < self.limits.resume_after_s:
+            return []
+        self.safe = False
+        self._candidate = None
+        self._t_amp = t
+        return [GateDecision(t, "resumed", self.safe_rule, SAFE_COMMAND, 0.0,
+                             detail=f"inputs healthy for {self.limits.resume_after_s:g} s")]
