@@ -1,0 +1,116 @@
+"""The study and participant reports as one self-contained HTML document each."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..outcomes.longitudinal import change_from_baseline
+from . import figures as F
+from . import html_parts as H
+from . import provenance as P
+from . import summaries as S
+from .trial_data import TrialData
+
+
+def _threshold(changes: pd.DataFrame, instrument: str, score: str) -> float | None:
+    rows = changes[(changes["instrument"] == instrument) & (changes["score"] == score)]
+    values = rows["threshold"].dropna()
+    return float(values.iloc[0]) if len(values) else None
+
+
+def _outcome_figures(data: TrialData, fig) -> str:
+    """One trajectory per numeric score (ISNCSCI as its own UEMS/LEMS figure)."""
+    o = data.outcomes[data.outcomes["instrument"] != "ISNCSCI"]
+    numeric = o[pd.to_numeric(o["value"], errors="coerce").notna()]
+    if numeric.empty:
+        return "<p class='empty'>No outcome assessment recorded yet.</p>"
+    changes = change_from_baseline(data.outcomes)
+    parts = []
+    for (inst, score), _ in numeric.groupby(["instrument", "score"]):
+        parts.append(fig(F.score_trajectory_figure(data.outcomes, inst, score,
+                                                   threshold=_threshold(changes, inst, score))))
+    return "".join(parts)
+
+
+def _safety_parts(data: TrialData, fig) -> str:
+    return (fig(F.adverse_events_figure(S.adverse_event_counts(data)))
+            + "<h3>Adverse events (coded fields; verbatim terms are not shown)</h3>"
+            + H.table(S.adverse_event_list(data), empty="No adverse event recorded.")
+            + "<h3>Device deficiencies (ISO 14155:2020 3.19)</h3>"
+            + H.table(S.deficiency_list(data), empty="No device deficiency recorded."))
+
+
+def _bci_parts(data: TrialData, fig) -> str:
+    perf = S.bci_performance(data)
+    gate = S.safety_event_counts(data)
+    return (fig(F.bci_figure(perf)) + H.table(perf, empty="No BCI run with scored trials yet.")
+            + ("<h3>Safety-gate decisions per session</h3>" + H.table(gate, empty="") if not gate.empty else ""))
+
+
+def _provenance_parts(store, data: TrialData, workspace_root) -> str:
+    ok, summary = P.audit_result(store)
+    rec = P.recording_hashes(data, workspace_root)
+    return (f"<h3>Audit trail check</h3><p class='{'ok' if ok else 'bad'}'>{H.esc(summary)}</p>"
+            "<h3>Recordings</h3>" + H.table(rec, empty="No recording file attached to a session.", classes="hash")
+            + "<h3>Decoders</h3>" + H.table(P.decoder_hashes(data), empty="No BCI session recorded.", classes="hash")
+            + "<h3>Software</h3>" + H.table(P.software_versions(), empty=""))
+
+
+def study_report_html(store, data: TrialData, workspace_root=None) -> str:
+    """The whole study: flow, baseline, outcomes, BCI, safety, deviations, provenance."""
+    fig = H.FigureWriter()
+    visits = [d.name for d in data.study.visit_schedule]
+    sections = [
+        ("flow", "Enrolment flow (CONSORT style)",
+         H.consort_diagram(S.consort_flow(data), visits) + fig(F.enrolment_figure(S.enrolment_by_site_arm(data)))
+         + H.table(S.enrolment_by_site_arm(data), empty="No site.", index=True)
+         + fig(F.visit_states_figure(S.visit_state_counts(data)))
+         + H.table(S.visit_state_counts(data), empty="No visit.", index=True)
+         + "<h3>Overdue visits</h3>" + H.table(S.overdue_visits(data), empty="No visit is overdue.")),
+        ("baseline", "Baseline characteristics",
+         H.table(S.baseline_characteristics(data), empty="No participant enrolled yet.", index=True)),
+        ("outcomes", "Outcomes: change from baseline",
+         H.table(S.outcome_change_summary(data), empty="No follow-up assessment yet (change needs a baseline "
+                                                       "and a later visit).")
+         + "<h3>Thresholds used</h3>" + H.table(S.threshold_notes(data), empty="No outcome assessment yet.")
+         + fig(F.isncsci_figure(S.isncsci_across_visits(data))) + _outcome_figures(data, fig)),
+        ("bci", "BCI metrics", _bci_parts(data, fig)),
+        ("safety", "Adverse events and device deficiencies", _safety_parts(data, fig)),
+        ("deviations", "Protocol deviations", H.table(S.deviation_list(data), empty="No protocol deviation.")),
+        ("provenance", "Provenance", _provenance_parts(store, data, workspace_root)),
+    ]
+    title = f"Study report {data.study.id}"
+    sub = f"{data.study.title} · {len(data.participants)} participants · data as of {data.today} · " \
+          + P.generated_stamp(store)
+    return H.page(title, sub, sections)
+
+
+def participant_report_html(store, data: TrialData, participant_id: str, workspace_root=None) -> str:
+    """One participant: visits, ISNCSCI, other instruments with change flags, BCI, safety, provenance."""
+    data = data.for_participant(participant_id)
+    fig = H.FigureWriter()
+    p = data.participants.iloc[0]
+    facts = pd.DataFrame({"": ["study", "site", "arm", "enrolment date", "withdrawal date", "neurological level",
+                               "AIS at baseline", "age at enrolment (years)", "sex"],
+                          participant_id: [data.study.id, p["site_id"], p["arm"], p["enrolment_date"],
+                                           p["withdrawal_date"], p["injury_level"], p["baseline_ais"],
+                                           p["age_years"], p["sex"]]})
+    changes = S.outcome_changes(data).drop(columns="participant")
+    sections = [
+        ("summary", "Participant", H.table(facts, empty="")
+         + "<h3>Visits</h3>" + H.table(S.visit_states(data).drop(columns="participant_id"), empty="No visit.")),
+        ("isncsci", "ISNCSCI across visits",
+         H.table(S.isncsci_across_visits(data).drop(columns="participant"), empty="No ISNCSCI examination recorded.")
+         + fig(F.isncsci_figure(S.isncsci_across_visits(data)))),
+        ("outcomes", "Outcomes: change from baseline",
+         H.table(changes, empty="No follow-up assessment yet (change needs a baseline and a later visit).")
+         + "<h3>Thresholds used</h3>" + H.table(S.threshold_notes(data), empty="No outcome assessment yet.")
+         + _outcome_figures(data, fig)),
+        ("bci", "BCI metrics", _bci_parts(data, fig)),
+        ("safety", "Adverse events and device deficiencies", _safety_parts(data, fig)),
+        ("deviations", "Protocol deviations", H.table(S.deviation_list(data), empty="No protocol deviation.")),
+        ("provenance", "Provenance", _provenance_parts(store, data, workspace_root)),
+    ]
+    title = f"Participant report {participant_id}"
+    sub = f"study {data.study.id} · data as of {data.today} · " + P.generated_stamp(store)
+    return H.page(title, sub, sections)

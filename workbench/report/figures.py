@@ -1,0 +1,170 @@
+"""Plotly figures shared by the reports and the dashboard.
+
+Every figure has a fixed width (at most 720 px, the printable width of an A4
+page at 96 dpi with margins) and height, so the PDF never cuts or rescales it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+WIDTH = 720
+HEIGHT = 320
+#: Colours of the visit states, from good to bad (colour-blind safe, Okabe-Ito).
+STATE_COLOURS = {"done in window": "#009E73", "done out of window": "#E69F00", "missed": "#999999",
+                 "due now": "#56B4E9", "overdue": "#D55E00", "upcoming": "#CCCCCC"}
+
+
+def _layout(fig: go.Figure, title: str, *, height: int = HEIGHT, **kw) -> go.Figure:
+    fig.update_layout(title={"text": title, "x": 0.01}, width=WIDTH, height=height, template="plotly_white",
+                      margin={"l": 60, "r": 20, "t": 50, "b": 50}, legend={"orientation": "h", "y": -0.2}, **kw)
+    return fig
+
+
+def empty_figure(title: str, message: str) -> go.Figure:
+    """A figure that says why there is nothing to draw (instead of a blank area)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font={"size": 14, "color": "#555"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, height=160)
+
+
+def enrolment_figure(table: pd.DataFrame) -> go.Figure:
+    """Participants per site, one bar per arm (``summaries.enrolment_by_site_arm``)."""
+    body = table.drop(index="total", columns="total", errors="ignore")
+    if body.to_numpy().sum() == 0:
+        return empty_figure("Enrolment by site and arm", "No participant enrolled yet")
+    fig = go.Figure([go.Bar(name=arm, x=list(body.index), y=body[arm].tolist(), text=body[arm].tolist())
+                     for arm in body.columns])
+    fig.update_yaxes(title="participants", dtick=1)
+    return _layout(fig, "Enrolment by site and arm", barmode="group")
+
+
+def visit_states_figure(counts: pd.DataFrame) -> go.Figure:
+    """Visits per schedule entry stacked by state (``summaries.visit_state_counts``)."""
+    if counts.to_numpy().sum() == 0:
+        return empty_figure("Visits by window", "No visit planned yet")
+    fig = go.Figure([go.Bar(name=state, x=list(counts.index), y=counts[state].tolist(),
+                            marker_color=STATE_COLOURS[state]) for state in counts.columns if counts[state].sum()])
+    fig.update_yaxes(title="visits", dtick=1)
+    return _layout(fig, "Visits done, due and overdue by their windows", barmode="stack")
+
+
+def adverse_events_figure(counts: pd.DataFrame) -> go.Figure:
+    """Adverse events by relatedness to the device, serious ones in red."""
+    if counts.to_numpy().sum() == 0:
+        return empty_figure("Adverse events", "No adverse event recorded")
+    colours = {"serious": "#D55E00", "non-serious": "#0072B2"}
+    fig = go.Figure([go.Bar(name=row, x=list(counts.columns), y=counts.loc[row].tolist(), marker_color=colours[row])
+                     for row in counts.index])
+    fig.update_xaxes(title="relatedness to the device (MDCG 2020-10/1)")
+    fig.update_yaxes(title="events", dtick=1)
+    return _layout(fig, "Adverse events by seriousness and relatedness", barmode="stack")
+
+
+def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str, *, threshold: float | None = None,
+                            title: str | None = None) -> go.Figure:
+    """One line per participant: a score against days from enrolment.
+
+    With ``threshold`` (a confirmed minimal important change), the band
+    baseline +/- threshold is shaded for a single participant: points outside
+    it changed importantly.
+    """
+    o = outcomes[(outcomes["instrument"] == instrument) & (outcomes["score"] == score)].copy()
+    o["value"] = pd.to_numeric(o["value"], errors="coerce")
+    o = o.dropna(subset=["value"]).sort_values(["participant_id", "day"])
+    title = title or f"{instrument} {score}"
+    if o.empty:
+        return empty_figure(title, f"No {instrument} {score} recorded")
+    fig = go.Figure()
+    for pid, g in o.groupby("participant_id"):
+        fig.add_trace(go.Scatter(x=g["day"].tolist(), y=g["value"].tolist(), mode="lines+markers", name=pid,
+                                 text=g["visit"].tolist(), hovertemplate="%{text}: %{y}<extra>" + pid + "</extra>"))
+    if threshold is not None and o["participant_id"].nunique() == 1:
+        base = float(o["value"].iloc[0])
+        fig.add_hrect(y0=base - threshold, y1=base + threshold, fillcolor="#999", opacity=0.15, line_width=0,
+                      annotation_text=f"baseline ± {threshold:g} (important change)", annotation_position="top left")
+    fig.update_xaxes(title="days from enrolment")
+    fig.update_yaxes(title=score)
+    return _layout(fig, title)
+
+
+def isncsci_figure(table: pd.DataFrame) -> go.Figure:
+    """UEMS and LEMS across visits, AIS grade written at each point."""
+    if table.empty:
+        return empty_figure("ISNCSCI motor scores", "No ISNCSCI examination recorded")
+    fig = go.Figure()
+    for score, dash in (("UEMS", "solid"), ("LEMS", "dot")):
+        for pid, g in table.groupby("participant"):
+            fig.add_trace(go.Scatter(x=g["visit"].tolist(), y=pd.to_numeric(g[score], errors="coerce").tolist(),
+                                     mode="lines+markers+text", name=f"{pid} {score}", line={"dash": dash},
+                                     text=[f"AIS {a}" for a in g["AIS"]], textposition="top center"))
+    fig.update_yaxes(title="motor score (0-50)", range=[0, 52])
+    return _layout(fig, "ISNCSCI: UEMS and LEMS across visits")
+
+
+def bci_figure(perf: pd.DataFrame) -> go.Figure:
+    """Accuracy per run over sessions, with the chance level of each run."""
+    if perf.empty:
+        return empty_figure("BCI performance", "No scored BCI run yet")
+    fig = go.Figure()
+    for pid, g in perf.groupby("participant"):
+        fig.add_trace(go.Scatter(x=[str(d) for d in g["date"]], y=g["accuracy"].tolist(), mode="lines+markers",
+                                 name=pid, customdata=np.c_[g["trials"], g["ITR (bit/min)"].astype(float)],
+                                 hovertemplate="accuracy %{y:.2f}, %{customdata[0]} trials, "
+                                               "ITR %{customdata[1]:.1f} bit/min"))
+    chance = 1 / perf["classes"].astype(float).max()
+    fig.add_hline(y=chance, line_dash="dash", line_color="#999", annotation_text=f"chance {chance:.2f}")
+    fig.update_yaxes(title="accuracy", range=[0, 1.05])
+    fig.update_xaxes(title="session date", type="category")
+    return _layout(fig, "BCI accuracy across sessions")
+
+
+def confusion_figure(matrix: np.ndarray, labels) -> go.Figure:
+    """Counts, rows the cued class and columns the decoded class."""
+    labels = [str(x) for x in labels]
+    fig = go.Figure(go.Heatmap(z=np.asarray(matrix).tolist(), x=labels, y=labels, colorscale="Blues",
+                               text=np.asarray(matrix).tolist(), texttemplate="%{text}", showscale=False))
+    fig.update_xaxes(title="decoded")
+    fig.update_yaxes(title="cued", autorange="reversed")
+    fig = _layout(fig, "Confusion matrix (trials)", height=320)
+    fig.update_layout(width=420)
+    return fig
+
+
+def signal_figure(times: np.ndarray, data: np.ndarray, ch_names, *, title: str = "Signal snippet") -> go.Figure:
+    """Channels stacked with a fixed offset; ``data`` is (n_channels, n_times) in volts or raw units."""
+    data = np.asarray(data, dtype=float)
+    data = data - np.nanmedian(data, axis=1, keepdims=True)
+    spread = float(np.nanpercentile(np.abs(data), 99)) or 1.0
+    fig = go.Figure()
+    for k, (name, row) in enumerate(zip(ch_names, data)):
+        fig.add_trace(go.Scattergl(x=np.asarray(times).tolist(), y=(row / spread - 2 * k).tolist(), mode="lines",
+                                   name=str(name), line={"width": 1}))
+    fig.update_yaxes(tickvals=[-2 * k for k in range(len(ch_names))], ticktext=[str(c) for c in ch_names],
+                     showgrid=False, zeroline=False)
+    fig.update_xaxes(title="time (s)")
+    return _layout(fig, title, height=max(240, 28 * len(ch_names) + 100), showlegend=False)
+
+
+def erd_figure(erd: np.ndarray, ch_names, freqs) -> go.Figure:
+    """ERD/ERS in percent, channels by frequency (Pfurtscheller & Lopes da Silva 1999)."""
+    fig = go.Figure(go.Heatmap(z=np.asarray(erd).tolist(), x=[float(f) for f in freqs], y=[str(c) for c in ch_names],
+                               colorscale="RdBu", zmid=0, colorbar={"title": "%"}))
+    fig.update_xaxes(title="frequency (Hz)")
+    return _layout(fig, "ERD map: band power during the task vs rest", height=max(260, 14 * len(ch_names) + 100))
+
+
+def gate_events_figure(events: pd.DataFrame) -> go.Figure:
+    """Safety-gate decisions over the session's time."""
+    if events.empty:
+        return empty_figure("Safety gate", "No safety-gate event in this session")
+    fig = go.Figure()
+    for decision, g in events.groupby("decision"):
+        fig.add_trace(go.Scatter(x=[str(t) for t in g["occurred_at"]], y=[decision] * len(g), mode="markers",
+                                 name=decision, text=g["rule"].tolist(), hovertemplate="%{text}"))
+    return _layout(fig, "Safety-gate decisions", height=240)

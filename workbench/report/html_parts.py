@@ -1,0 +1,99 @@
+"""Small HTML building blocks for the self-contained reports (escaped, print-friendly)."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+
+CSS = """
+@page { size: A4; margin: 12mm 12mm 14mm 12mm; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 11px; color: #222; max-width: 760px;
+       margin: 0 auto; padding: 8px; }
+h1 { font-size: 20px; margin: 0 0 4px 0; } h2 { font-size: 15px; border-bottom: 2px solid #0072B2;
+     padding-bottom: 2px; margin-top: 22px; page-break-after: avoid; }
+h3 { font-size: 12px; margin: 12px 0 4px 0; page-break-after: avoid; }
+.meta { color: #555; margin-bottom: 10px; }
+table { border-collapse: collapse; margin: 4px 0 10px 0; page-break-inside: auto; }
+th, td { border: 1px solid #ccc; padding: 2px 5px; text-align: left; vertical-align: top; }
+th { background: #eef3f8; } tr { page-break-inside: avoid; }
+td.num { text-align: right; }
+.figure { width: 720px; page-break-inside: avoid; margin: 6px 0 12px 0; }
+.empty { color: #555; font-style: italic; }
+.ok { color: #1b5e20; font-weight: bold; } .bad { color: #b71c1c; font-weight: bold; }
+.flow { display: flex; flex-direction: column; align-items: center; gap: 6px; page-break-inside: avoid; }
+.flow .row { display: flex; gap: 16px; justify-content: center; }
+.flow .box { border: 1.5px solid #333; padding: 5px 10px; min-width: 180px; text-align: center; background: #fafafa; }
+.flow .arrow { font-size: 16px; line-height: 14px; }
+nav ol { columns: 2; margin: 4px 0; }
+.hash { font-family: "DejaVu Sans Mono", monospace; font-size: 9px; word-break: break-all; }
+"""
+
+
+def esc(value) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def table(frame: pd.DataFrame, *, empty: str, index: bool = False, classes: str = "") -> str:
+    """An escaped HTML table, or a sentence saying why there is none."""
+    if frame is None or frame.empty:
+        return f"<p class='empty'>{esc(empty)}</p>"
+    shown = frame.copy()
+    for col in shown.columns:
+        if pd.api.types.is_float_dtype(shown[col]):
+            shown[col] = [("" if pd.isna(v) else f"{v:.3g}") for v in shown[col]]
+    shown = shown.astype(object).where(shown.notna(), "—")
+    return shown.to_html(index=index, escape=True, border=0, classes=classes or None, na_rep="—")
+
+
+class FigureWriter:
+    """Turns plotly figures into HTML; plotly.js is inlined once, by the first figure."""
+
+    def __init__(self) -> None:
+        self._first = True
+
+    def __call__(self, fig: go.Figure) -> str:
+        body = fig.to_html(full_html=False, include_plotlyjs=self._first,
+                           config={"displayModeBar": False, "responsive": False})
+        self._first = False
+        return f"<div class='figure'>{body}</div>"
+
+
+def section(anchor: str, title: str, *parts: str) -> str:
+    return f"<section id='{esc(anchor)}'><h2>{esc(title)}</h2>{''.join(parts)}</section>"
+
+
+def page(title: str, subtitle: str, sections: list[tuple[str, str, str]]) -> str:
+    """A complete HTML document: title, table of contents and the sections (anchor, title, html)."""
+    toc = "".join(f"<li><a href='#{esc(a)}'>{esc(t)}</a></li>" for a, t, _ in sections)
+    body = "".join(section(a, t, h) for a, t, h in sections)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>"
+            f"<style>{CSS}</style></head><body><h1>{esc(title)}</h1><div class='meta'>{esc(subtitle)}</div>"
+            f"<nav><ol>{toc}</ol></nav>{body}</body></html>")
+
+
+def consort_diagram(flow: pd.DataFrame, visit_names) -> str:
+    """CONSORT 2010-style boxes: enrolled, then one column per arm down to the analysis."""
+    if flow.empty:
+        return "<p class='empty'>No participant enrolled yet.</p>"
+    total = flow[flow["arm"] == "total"].iloc[0]
+    arms = flow[flow["arm"] != "total"]
+
+    def box(text):
+        return f"<div class='box'>{text}</div>"
+
+    def row(cells):
+        return "<div class='row'>" + "".join(cells) + "</div><div class='arrow'>&darr;</div>"
+
+    parts = [box(f"<b>Enrolled</b> (consented and allocated)<br>n = {int(total['allocated'])}"),
+             "<div class='arrow'>&darr;</div>",
+             row(box(f"<b>Allocated to {esc(a['arm'])}</b><br>n = {int(a['allocated'])}")
+                 for _, a in arms.iterrows())]
+    for v in visit_names:
+        parts.append(row(box(f"{esc(v)}: done n = {int(a[f'{v} done'])}") for _, a in arms.iterrows()))
+    parts.append(row(box(f"Withdrawn n = {int(a['withdrawn'])}") for _, a in arms.iterrows()))
+    parts.append("<div class='row'>" + "".join(
+        box(f"<b>Analysed</b> (baseline and a follow-up)<br>n = {int(a['analysed (baseline + follow-up)'])}")
+        for _, a in arms.iterrows()) + "</div>")
+    return "<div class='flow'>" + "".join(parts) + "</div>"

@@ -1,0 +1,284 @@
+"""Tables the reports and the dashboard show, computed from :class:`TrialData`.
+
+Pure functions of the data (and ``today``); each returns a DataFrame with the
+column names a reader sees, so the HTML report and the dashboard print the
+same numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from ..outcomes.bci_metrics import wolpaw_itr
+from ..outcomes.longitudinal import change_from_baseline
+from .trial_data import TrialData
+
+#: Visit states on a given day. A visit's window is [scheduled - before, scheduled + after]
+#: (ICH E6(R2) 6.4.3); a visit not done after its window closed is overdue.
+VISIT_STATES = ("done in window", "done out of window", "missed", "due now", "overdue", "upcoming")
+
+
+def enrolment_by_site_arm(data: TrialData) -> pd.DataFrame:
+    """Participants per site (rows) and arm (columns), with totals."""
+    arms = list(data.study.arms)
+    sites = [s.id for s in data.sites]
+    table = pd.crosstab(data.participants["site_id"], data.participants["arm"]).reindex(
+        index=sites, columns=arms, fill_value=0)
+    table["total"] = table.sum(axis=1)
+    table.loc["total"] = table.sum(axis=0)
+    table.index.name, table.columns.name = "site", None
+    return table.astype(int)
+
+
+def visit_states(data: TrialData) -> pd.DataFrame:
+    """One row per visit with its state on ``data.today`` (see VISIT_STATES)."""
+    v = data.visits
+    if v.empty:
+        return pd.DataFrame(columns=["participant_id", "visit", "scheduled_date", "window_closes", "state"])
+    opens = [d - timedelta(days=int(b)) for d, b in zip(v["scheduled_date"], v["window_before"])]
+    closes = [d + timedelta(days=int(a)) for d, a in zip(v["scheduled_date"], v["window_after"])]
+    states = []
+    for row, first, last in zip(v.itertuples(index=False), opens, closes):
+        if row.status == "done":
+            states.append("done in window" if row.in_window else "done out of window")
+        elif row.status == "missed":
+            states.append("missed")
+        elif data.today > last:
+            states.append("overdue")
+        elif data.today >= first:
+            states.append("due now")
+        else:
+            states.append("upcoming")
+    return pd.DataFrame({"participant_id": v["participant_id"], "visit": v["name"],
+                         "scheduled_date": v["scheduled_date"], "window_closes": closes, "state": states})
+
+
+def visit_state_counts(data: TrialData) -> pd.DataFrame:
+    """Visits per schedule entry (rows, protocol order) and state (columns)."""
+    states = visit_states(data)
+    order = [d.name for d in data.study.visit_schedule]
+    table = pd.crosstab(states["visit"], states["state"]).reindex(index=order, columns=list(VISIT_STATES),
+                                                                 fill_value=0)
+    table.index.name, table.columns.name = "visit", None
+    return table.astype(int)
+
+
+def overdue_visits(data: TrialData) -> pd.DataFrame:
+    states = visit_states(data)
+    late = states[states["state"] == "overdue"].copy()
+    late["days overdue"] = [(data.today - d).days for d in late["window_closes"]]
+    return late.drop(columns="state").reset_index(drop=True)
+
+
+def adverse_event_counts(data: TrialData) -> pd.DataFrame:
+    """Adverse events by seriousness (rows) and relatedness to the device (columns).
+
+    Relatedness categories of MDCG 2020-10/1 Rev 1, section 9.
+    """
+    from ..records.safety import RELATEDNESS
+
+    ae = data.adverse_events
+    serious = ae["serious"].map({True: "serious", False: "non-serious"}) if not ae.empty else pd.Series(dtype=str)
+    table = pd.crosstab(serious, ae["related_device"]).reindex(
+        index=["serious", "non-serious"], columns=list(RELATEDNESS), fill_value=0)
+    table.index.name, table.columns.name = "seriousness", None
+    return table.astype(int)
+
+
+def adverse_event_list(data: TrialData) -> pd.DataFrame:
+    """Every adverse event by coded fields only (the verbatim term is free text and never shown)."""
+    ae = data.adverse_events
+    return pd.DataFrame({
+        "id": ae["id"], "participant": ae["participant_id"], "onset": ae["onset_date"],
+        "MedDRA LLT": ae["meddra_code"].fillna("not coded yet"), "severity": ae["severity"],
+        "serious": ae["serious"].map({True: "yes", False: "no"}), "device": ae["related_device"],
+        "procedure": ae["related_procedure"], "action": ae["action_taken"], "outcome": ae["outcome"],
+        "resolved": ae["resolution_date"]})
+
+
+def deficiency_list(data: TrialData) -> pd.DataFrame:
+    dd = data.device_deficiencies
+    return pd.DataFrame({
+        "id": dd["id"], "participant": dd["participant_id"], "session": dd["session_id"],
+        "observed": dd["observed_on"], "device": dd["device"], "type": dd["deficiency_type"],
+        "might have led to SAE": dd["could_have_led_to_sae"].map({True: "yes", False: "no"})})
+
+
+def deviation_list(data: TrialData) -> pd.DataFrame:
+    """Protocol deviations (ISO 14155:2020 3.17); the description is free text and left out."""
+    d = data.deviations
+    return pd.DataFrame({"id": d["id"], "participant": d["participant_id"], "visit": d["visit_id"],
+                         "category": d["category"], "occurred": d["occurred_on"]})
+
+
+def consort_flow(data: TrialData) -> pd.DataFrame:
+    """Counts for a CONSORT 2010-style flow: enrolled, allocated, followed up per visit, analysed.
+
+    Screening is not recorded by the workbench, so the flow starts at enrolment
+    (CONSORT 2010 item 13a asks for the numbers allocated, receiving the
+    intervention and analysed per arm).
+    """
+    p = data.participants
+    states = visit_states(data)
+    with_followup = set(change_from_baseline(data.outcomes)["participant_id"]) if not data.outcomes.empty else set()
+    rows = []
+    for arm in data.study.arms:
+        ids = set(p.loc[p["arm"] == arm, "id"])
+        row = {"arm": arm, "allocated": len(ids), "withdrawn": int(p.loc[p["arm"] == arm, "withdrawal_date"]
+                                                                     .notna().sum())}
+        for visit in (d.name for d in data.study.visit_schedule):
+            mine = states[(states["visit"] == visit) & states["participant_id"].isin(ids)]
+            row[f"{visit} done"] = int(mine["state"].str.startswith("done").sum())
+        row["analysed (baseline + follow-up)"] = len(ids & with_followup)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    total = frame.drop(columns="arm").sum().to_dict()
+    return pd.concat([frame, pd.DataFrame([{"arm": "total", **total}])], ignore_index=True)
+
+
+def baseline_characteristics(data: TrialData) -> pd.DataFrame:
+    """Table 1: per arm, age, sex, AIS grade, level group and time since injury at enrolment."""
+    p = data.participants
+    columns = {}
+    for arm in list(data.study.arms) + ["all"]:
+        g = p if arm == "all" else p[p["arm"] == arm]
+        ages = pd.to_numeric(g["age_years"], errors="coerce").dropna()
+        since = [(e - i).days for e, i in zip(g["enrolment_date"], g["injury_date"])]
+        level = g["injury_level"].str[0].map({"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"})
+        col = {"n": str(len(g)),
+               "age, years: mean (SD)": f"{ages.mean():.1f} ({ages.std():.1f})" if len(ages) > 1
+               else (f"{ages.iloc[0]:.0f}" if len(ages) else "—"),
+               "sex F / M / X": " / ".join(str(int((g["sex"] == s).sum())) for s in ("F", "M", "X")),
+               "AIS A / B / C / D": " / ".join(str(int((g["baseline_ais"] == a).sum())) for a in "ABCD"),
+               "level cervical / thoracic / lumbosacral": " / ".join(
+                   str(int(n)) for n in ((level == "cervical").sum(), (level == "thoracic").sum(),
+                                         level.isin(["lumbar", "sacral"]).sum())),
+               "days since injury: median": f"{np.median(since):.0f}" if since else "—"}
+        columns[f"{arm} (n={len(g)})" if arm != "all" else f"all (n={len(g)})"] = col
+    return pd.DataFrame(columns)
+
+
+def outcome_changes(data: TrialData) -> pd.DataFrame:
+    """Change from baseline of every score with its threshold flag (workbench.outcomes.longitudinal)."""
+    if data.outcomes.empty:
+        return pd.DataFrame(columns=["participant", "instrument", "score", "baseline", "visit", "value",
+                                     "change", "direction", "important change", "threshold"])
+    ch = change_from_baseline(data.outcomes)
+    flag = ch["important"].map({True: "yes", False: "no"}).fillna("not judged")
+    threshold = [f"{t:g} ({lab})" if pd.notna(t) else "none usable" for t, lab in
+                 zip(ch["threshold"], ch["threshold_label"])]
+    return pd.DataFrame({"participant": ch["participant_id"], "instrument": ch["instrument"], "score": ch["score"],
+                         "baseline": ch["baseline_value"], "visit": ch["visit"], "value": ch["value"],
+                         "change": ch["change"], "direction": ch["direction"], "important change": flag,
+                         "threshold": threshold})
+
+
+def threshold_notes(data: TrialData) -> pd.DataFrame:
+    """Which threshold decided each flag, or why none was used, with its citation."""
+    if data.outcomes.empty:
+        return pd.DataFrame(columns=["instrument", "score", "rule"])
+    ch = change_from_baseline(data.outcomes)
+    rows = ch.drop_duplicates(["instrument", "score"])
+    rule = [f"{lab} >= {t:g}: {cit}" if pd.notna(t) else note
+            for t, lab, cit, note in zip(rows["threshold"], rows["threshold_label"], rows["threshold_citation"],
+                                         rows["threshold_note"])]
+    return pd.DataFrame({"instrument": rows["instrument"], "score": rows["score"], "rule": rule}).reset_index(
+        drop=True)
+
+
+ISNCSCI_SCORES = {"ais": "AIS", "nli": "NLI", "totals.uems": "UEMS", "totals.lems": "LEMS",
+                  "zpp.motor.right": "motor ZPP R", "zpp.motor.left": "motor ZPP L",
+                  "zpp.sensory.right": "sensory ZPP R", "zpp.sensory.left": "sensory ZPP L"}
+
+
+def isncsci_across_visits(data: TrialData) -> pd.DataFrame:
+    """ISNCSCI results per participant and visit: AIS, NLI, UEMS, LEMS and ZPPs."""
+    o = data.outcomes[(data.outcomes["instrument"] == "ISNCSCI") & data.outcomes["score"].isin(ISNCSCI_SCORES)]
+    cols = ["participant", "visit", "assessed on", *ISNCSCI_SCORES.values()]
+    if o.empty:
+        return pd.DataFrame(columns=cols)
+    wide = o.pivot_table(index=["participant_id", "visit", "assessed_on"], columns="score", values="value",
+                         aggfunc="last").reset_index()
+    wide = wide.rename(columns={"participant_id": "participant", "assessed_on": "assessed on", **ISNCSCI_SCORES})
+    return wide.reindex(columns=cols).sort_values(["participant", "assessed on"], ignore_index=True)
+
+
+def bci_performance(data: TrialData) -> pd.DataFrame:
+    """BCI performance per run: trials, accuracy, Wolpaw ITR and latency.
+
+    Closed-loop runs carry their own RunMetrics; other runs are scored here from
+    their Trial records (accuracy = correct / decoded trials; ITR with N = the
+    cued classes and T = the median time between cue onsets, Wolpaw et al. 1998).
+    """
+    cols = ["participant", "session", "date", "run", "task", "trials", "classes", "accuracy", "ITR (bit/min)",
+            "latency p50 (ms)", "latency p95 (ms)", "source"]
+    sessions = {s.id: s for s in data.sessions}
+    metrics = data.run_metrics.set_index("run_id") if not data.run_metrics.empty else None
+    rows = []
+    for run in data.runs.itertuples(index=False):
+        s = sessions[run.session_id]
+        base = {"participant": s.participant_id, "session": s.id, "date": s.started_at.date(), "run": run.number,
+                "task": run.task}
+        if metrics is not None and run.id in metrics.index:
+            m = metrics.loc[run.id]
+            rows.append({**base, "trials": m["n_trials"], "classes": m["n_classes"], "accuracy": m["accuracy"],
+                         "ITR (bit/min)": m["itr_bits_per_min"], "latency p50 (ms)": m["latency_p50_ms"],
+                         "latency p95 (ms)": m["latency_p95_ms"], "source": "closed-loop run metrics"})
+            continue
+        t = data.trials[(data.trials["run_id"] == run.id) & data.trials["correct"].notna()]
+        if t.empty:
+            continue
+        n_classes = max(2, t["cue"].nunique())
+        acc = float(t["correct"].astype(bool).mean())
+        gaps = np.diff(np.sort(t["onset_s"].to_numpy(float)))
+        itr = wolpaw_itr(n_classes, acc, float(np.median(gaps))) if gaps.size and np.median(gaps) > 0 else None
+        lat = pd.to_numeric(t["latency_s"], errors="coerce").dropna() * 1e3
+        rows.append({**base, "trials": len(t), "classes": n_classes, "accuracy": acc, "ITR (bit/min)": itr,
+                     "latency p50 (ms)": float(lat.median()) if len(lat) else None,
+                     "latency p95 (ms)": float(lat.quantile(0.95)) if len(lat) else None,
+                     "source": "scored from trials"})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def safety_event_counts(data: TrialData) -> pd.DataFrame:
+    """Safety-gate decisions per session (closed-loop runs only)."""
+    e = data.safety_events
+    if e.empty:
+        return pd.DataFrame(columns=["session"])
+    table = pd.crosstab(e["session_id"], e["decision"])
+    table.index.name, table.columns.name = "session", None
+    return table.reset_index()
+
+
+
+
+def outcome_change_summary(data: TrialData) -> pd.DataFrame:
+    """Per arm, instrument, score and visit: n, mean change (SD) and how many changed importantly."""
+    cols = ["arm", "instrument", "score", "visit", "n", "mean change (SD)", "important: improved / worsened",
+            "not judged"]
+    if data.outcomes.empty:
+        return pd.DataFrame(columns=cols)
+    ch = change_from_baseline(data.outcomes)
+    if ch.empty:
+        return pd.DataFrame(columns=cols)
+    arm = dict(zip(data.participants["id"], data.participants["arm"]))
+    ch["arm"] = ch["participant_id"].map(arm)
+    order = {d.name: i for i, d in enumerate(data.study.visit_schedule)}
+    rows = []
+    for (a, inst, score, visit), g in ch.groupby(["arm", "instrument", "score", "visit"], sort=False):
+        judged = g["important"].notna()
+        imp = g[judged & g["important"].fillna(False).astype(bool)]
+        sd = g["change"].std()
+        rows.append({"arm": a, "instrument": inst, "score": score, "visit": visit, "n": len(g),
+                     "mean change (SD)": f"{g['change'].mean():+.2f}" + (f" ({sd:.2f})" if len(g) > 1 else ""),
+                     "important: improved / worsened": (f"{(imp['direction'] == 'improved').sum()} / "
+                                                        f"{(imp['direction'] == 'worsened').sum()}")
+                     if judged.any() else "—",
+                     "not judged": int((~judged).sum()), "_o": order.get(visit, 99)})
+    frame = pd.DataFrame(rows).sort_values(["instrument", "score", "arm", "_o"]).drop(columns="_o")
+    return frame.reset_index(drop=True)[cols]

@@ -1,0 +1,139 @@
+"""One read of the study store that every report and dashboard view draws from.
+
+Free-text fields (notes, verbatim terms, narratives) are dropped as the tables
+are read: they are typed freely and may hold a participant's name, so nothing
+shown or shared downstream can ever contain them (the same rule the exports
+follow, ``Spec.free_text``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pandas as pd
+
+from ..errors import Problem, ValidationError, WorkbenchError
+from ..records import (
+    AdverseEvent, DeviceDeficiency, Participant, ProtocolDeviation, Run, RunMetrics,
+    SafetyEvent, Session, Site, Study, Trial, Visit,
+)
+
+
+class EmptyStudyError(WorkbenchError):
+    """The store holds no study to report on."""
+
+
+def shareable_frame(store, rt) -> pd.DataFrame:
+    """All records of one type without their free-text columns."""
+    frame = store.frame(rt)
+    free = [name for name, sp in rt.specs() if sp.free_text]
+    return frame.drop(columns=[c for c in free if c in frame.columns])
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialData:
+    """The study's records as tables, free text removed, read at one moment.
+
+    ``today`` decides which visits are due or overdue.
+    """
+
+    study: Study
+    sites: tuple[Site, ...]
+    participants: pd.DataFrame
+    visits: pd.DataFrame
+    outcomes: pd.DataFrame
+    sessions: tuple[Session, ...]
+    runs: pd.DataFrame
+    trials: pd.DataFrame
+    run_metrics: pd.DataFrame
+    safety_events: pd.DataFrame
+    adverse_events: pd.DataFrame
+    device_deficiencies: pd.DataFrame
+    deviations: pd.DataFrame
+    today: date
+
+    @property
+    def participant_ids(self) -> tuple[str, ...]:
+        return tuple(self.participants["id"])
+
+    def check_participant(self, participant_id: str) -> str:
+        """The id if the study has this participant; else a ValidationError naming the choices."""
+        if participant_id not in self.participant_ids:
+            known = ", ".join(self.participant_ids) or "none enrolled yet"
+            raise ValidationError([Problem("participant", participant_id, f"a participant of study "
+                                           f"{self.study.id}: {known}")], what="report request")
+        return participant_id
+
+    def for_participant(self, participant_id: str) -> "TrialData":
+        """The same tables restricted to one participant (sessions, runs and trials included)."""
+        self.check_participant(participant_id)
+
+        def own(frame, column="participant_id"):
+            return frame[frame[column] == participant_id].reset_index(drop=True)
+
+        sessions = tuple(s for s in self.sessions if s.participant_id == participant_id)
+        session_ids = {s.id for s in sessions}
+        runs = self.runs[self.runs["session_id"].isin(session_ids)].reset_index(drop=True)
+        run_ids = set(runs["id"])
+        return dataclasses.replace(
+            self, participants=own(self.participants, "id"), visits=own(self.visits), outcomes=own(self.outcomes),
+            sessions=sessions, runs=runs,
+            trials=self.trials[self.trials["run_id"].isin(run_ids)].reset_index(drop=True),
+            run_metrics=self.run_metrics[self.run_metrics["run_id"].isin(run_ids)].reset_index(drop=True),
+            safety_events=self.safety_events[self.safety_events["session_id"].isin(session_ids)].reset_index(
+                drop=True),
+            adverse_events=own(self.adverse_events), device_deficiencies=own(self.device_deficiencies),
+            deviations=own(self.deviations))
+
+
+def load_trial(store, study_id: str | None = None, *, today: date | None = None) -> TrialData:
+    """Read the study ``study_id`` (the only study when None) from ``store``.
+
+    Raises EmptyStudyError when the store has no study, ValidationError when
+    ``study_id`` is unknown or several studies leave the choice open.
+    """
+    studies = store.find(Study)
+    if not studies:
+        raise EmptyStudyError("the study database holds no study yet: seed one (`workbench db seed-demo`, "
+                              "or `make demo`) or add the protocol first")
+    ids = [s.id for s in studies]
+    if study_id is None and len(studies) > 1:
+        raise ValidationError([Problem("study", None, "one of " + ", ".join(ids))], what="report request")
+    if study_id is not None and study_id not in ids:
+        raise ValidationError([Problem("study", study_id, "one of " + ", ".join(ids))], what="report request")
+    study = next(s for s in studies if study_id in (None, s.id))
+    participants = shareable_frame(store, Participant)
+    participants = participants[participants["study_id"] == study.id].reset_index(drop=True)
+    pids = set(participants["id"])
+
+    def own(frame):
+        return frame[frame["participant_id"].isin(pids)].reset_index(drop=True)
+
+    sessions = tuple(dataclasses.replace(s, notes=None) for s in store.find(Session) if s.participant_id in pids)
+    session_ids = {s.id for s in sessions}
+    runs = shareable_frame(store, Run)
+    runs = runs[runs["session_id"].isin(session_ids)].reset_index(drop=True)
+    run_ids = set(runs["id"])
+    trials = shareable_frame(store, Trial)
+    outcomes = store.outcomes("long")
+    deficiencies = shareable_frame(store, DeviceDeficiency)
+    return TrialData(
+        study=study, sites=tuple(s for s in store.find(Site) if s.study_id == study.id),
+        participants=participants, visits=own(shareable_frame(store, Visit)),
+        outcomes=outcomes[outcomes["participant_id"].isin(pids)].reset_index(drop=True),
+        sessions=sessions, runs=runs, trials=trials[trials["run_id"].isin(run_ids)].reset_index(drop=True),
+        run_metrics=_in(shareable_frame(store, RunMetrics), "run_id", run_ids),
+        safety_events=_in(shareable_frame(store, SafetyEvent), "session_id", session_ids),
+        adverse_events=own(shareable_frame(store, AdverseEvent)),
+        device_deficiencies=deficiencies[deficiencies["participant_id"].isin(pids)
+                                         | deficiencies["session_id"].isin(session_ids)].reset_index(drop=True),
+        deviations=own(shareable_frame(store, ProtocolDeviation)),
+        today=today or date.today())
+
+
+def _in(frame: pd.DataFrame, column: str, ids: set) -> pd.DataFrame:
+    return frame[frame[column].isin(ids)].reset_index(drop=True)
+
+
+__all__ = ["EmptyStudyError", "TrialData", "load_trial", "shareable_frame"]

@@ -1,0 +1,49 @@
+"""Write a report's HTML and PDF under the workspace's ``reports/`` folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ..config import get_workspace
+from ..utils.files import atomic_write
+from .build import participant_report_html, study_report_html
+from .pdf import print_pdf
+from .trial_data import load_trial
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    pdf: Path | None
+
+
+def _write(html: str, folder: Path, stem: str, pdf: bool) -> ReportFiles:
+    folder.mkdir(parents=True, exist_ok=True)
+    html_path = folder / f"{stem}.html"
+    with atomic_write(html_path, encoding="utf-8") as fh:
+        fh.write(html)
+    return ReportFiles(html_path, print_pdf(html_path, folder / f"{stem}.pdf") if pdf else None)
+
+
+def write_study_report(store, workspace=None, *, study_id: str | None = None, pdf: bool = True,
+                       today: date | None = None) -> ReportFiles:
+    """``reports/study-<STUDY>.html`` and ``.pdf`` for the whole study; returns their paths."""
+    ws = get_workspace(workspace)
+    data = load_trial(store, study_id, today=today)
+    html = study_report_html(store, data, ws.root)
+    return _write(html, ws.reports, f"study-{data.study.id}", pdf)
+
+
+def write_participant_report(store, participant_id: str, workspace=None, *, study_id: str | None = None,
+                             pdf: bool = True, today: date | None = None) -> ReportFiles:
+    """``reports/participant-<ID>.html`` and ``.pdf``; unknown ids are refused with the known ones."""
+    ws = get_workspace(workspace)
+    data = load_trial(store, study_id, today=today)
+    data.check_participant(participant_id)
+    html = participant_report_html(store, data, participant_id, ws.root)
+    return _write(html, ws.reports, f"participant-{participant_id}", pdf)
+
+
+__all__ = ["ReportFiles", "write_participant_report", "write_study_report"]
