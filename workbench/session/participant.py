@@ -27,6 +27,7 @@ is returned as a marker, which the Player stamps sample-exactly.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,8 @@ from ..errors import Problem, ValidationError
 
 EEG_CHANNELS = ("FC3", "C3", "CP3", "FC4", "C4", "CP4", "Cz", "Pz")
 #: Fraction of mu amplitude kept (left hemisphere, right hemisphere) per intent.
+#: A pause of unknown length is first inserted this long, then shortened on resume.
+_OPEN_PAUSE = 1e6
 ERD_KEEP = {"rest": (1.0, 1.0), "grasp": (0.35, 0.8), "open": (0.8, 0.35), "pause": (1.0, 1.0)}
 
 
@@ -72,18 +75,37 @@ class CueTimeline:
                     if t0 <= t < t1 and (self.end_s is None or t < self.end_s)]
 
     def shift_from(self, t: float, by: float, label: str = "pause") -> None:
-        """Insert ``by`` seconds of ``label`` at ``t``: every later cue moves later (a pause)."""
+        """Insert ``by`` seconds of ``label`` at ``t``; the cut cue is repeated whole, later cues move on."""
         with self._lock:
             later = [i for i, o in enumerate(self._onsets) if o >= t]
-            for i in later:
-                self._onsets[i] += by
             at = later[0] if later else len(self._onsets)
-            # The cue cut by the pause resumes after it.
+            # The cue cut by the pause is repeated whole after it.
             resumed = self._labels[at - 1] if at else "rest"
+            extra = t - self._onsets[at - 1] if at else 0.0
+            for i in later:
+                self._onsets[i] += by + extra
             self._onsets[at:at] = [t, t + by]
             self._labels[at:at] = [label, resumed]
             if self.end_s is not None:
-                self.end_s += by
+                self.end_s += by + extra
+
+    def pause(self, t: float) -> None:
+        """From ``t`` the participant rests (``pause``) until :meth:`resume`; later cues wait."""
+        self.shift_from(t, _OPEN_PAUSE)
+        with self._lock:
+            self._paused_at = t
+
+    def resume(self, t: float) -> None:
+        """End the pause at ``t``: the cue cut by the pause and every later one follow from ``t``."""
+        with self._lock:
+            at = getattr(self, "_paused_at", None)
+            if at is None:
+                return
+            back = _OPEN_PAUSE - max(0.0, t - at)
+            self._onsets = [o - back if o > at else o for o in self._onsets]
+            if self.end_s is not None:
+                self.end_s -= back
+            self._paused_at = None
 
     def stop_at(self, t: float) -> None:
         with self._lock:
@@ -160,6 +182,8 @@ class SimulatedParticipant:
         self.stimulation_ma = 0.0  # set by the simulated stimulator
         self.n_times_generated = 0
         self._rng = np.random.default_rng(seed)
+        self._nan_spans: list[tuple[float, float]] = []
+        self._stalls: list[list] = []
         self._mu = signal.iirpeak(10.0, 5.0, fs=self.sfreq)
         self._zi_mu = np.zeros((2, 2))
         self._keep = np.ones(2)
@@ -169,6 +193,14 @@ class SimulatedParticipant:
         w[1, 3:6] = (0.6, 1.0, 0.6)
         w[:, 6] = 0.3
         self._weights = w * 12.0  # µV: mu of ~10 µV at C3/C4
+
+    def inject_nan(self, at_s: float, for_s: float) -> None:
+        """EEG samples in [at_s, at_s + for_s) become NaN (a broken amplifier channel group)."""
+        self._nan_spans.append((float(at_s), float(at_s) + float(for_s)))
+
+    def inject_stall(self, at_s: float, for_s: float) -> None:
+        """The amplifier goes silent for ``for_s`` seconds when it reaches ``at_s`` (a signal gap)."""
+        self._stalls.append([float(at_s), float(for_s), False])
 
     def cue_at(self, sample) -> np.ndarray:
         return self.timeline.label_at(np.asarray(sample) / self.sfreq)
@@ -194,6 +226,12 @@ class SimulatedParticipant:
         x[:, 1:1 + len(EEG_CHANNELS)] += (mu * keep * 3.0) @ self._weights
         env = self.emg.step(self.stimulation_ma, n)
         x[:, -1] = env * np.sqrt(np.pi / 2) * self._rng.standard_normal(n)
+        for a, b in self._nan_spans:
+            x[(t >= a) & (t < b), 1:-1] = np.nan
+        for stall in self._stalls:
+            if not stall[2] and n and t[-1] >= stall[0]:
+                stall[2] = True
+                time.sleep(stall[1])  # the Player's thread stops pushing: a real silence on the stream
         self.n_times_generated += n
         markers = [(int(round(o * self.sfreq)), lab) for o, lab in self.timeline.onsets_between(
             start / self.sfreq, (start + n) / self.sfreq)]
