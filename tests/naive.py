@@ -114,15 +114,21 @@ def class_probabilities(decision):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def kalman(z, a, w, h, q, x0, p0):
-    """Textbook Kalman filter (gain form): K = P H' (H P H' + Q)^-1."""
+def kalman(z, a, w, h, q, x0, p0, b=None, d=None):
+    """Textbook Kalman filter (gain form): K = P H' (H P H' + Q)^-1.
+
+    ``b`` and ``d`` are the state and observation intercepts (default zero):
+    x_t = A x_{t-1} + b + w, z_t = H x_t + d + q.
+    """
+    b = np.zeros(len(x0)) if b is None else b
+    d = np.zeros(len(h)) if d is None else d
     x, p = x0.copy(), p0.copy()
     out = []
     for zt in z:
-        x = a @ x
+        x = a @ x + b
         p = a @ p @ a.T + w
         k = p @ h.T @ np.linalg.inv(h @ p @ h.T + q)
-        x = x + k @ (zt - h @ x)
+        x = x + k @ (zt - h @ x - d)
         p = (np.eye(len(x)) - k @ h) @ p
         out.append(x.copy())
     return np.array(out)
@@ -140,3 +146,7 @@ def hold_last_valid(x, last):
                 out[t, c] = prev[c]
                 bad[t] = True
     return out, bad
+
+
+def all_bounded(x, limit):
+    return bool(np.all(np.isfinite(x)) and np.all(np.abs(x) <= limit))

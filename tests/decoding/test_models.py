@@ -68,14 +68,74 @@ def _kinematics(n=600):
     return np.hstack([pos, vel])
 
 
-def test_kalman_fit_and_predict_equal_the_textbook_filter():
-    X = _kinematics()
-    H = RNG.standard_normal((30, 4))
-    Z = X @ H.T + 0.3 * RNG.standard_normal((len(X), 30))
+def _ols_with_intercept(inputs, targets):
+    """numpy least squares with a column of ones: (slope (n_out, n_in), intercept (n_out,), residuals)."""
+    design = np.hstack([inputs, np.ones((len(inputs), 1))])
+    coef, *_ = np.linalg.lstsq(design, targets, rcond=None)
+    return coef[:-1].T, coef[-1], targets - design @ coef
+
+
+def _spike_count_features(X, n_obs=30):
+    """Non-negative, far-from-zero-mean features tuned to the kinematics (like binned counts)."""
+    H = RNG.standard_normal((n_obs, X.shape[1]))
+    base = RNG.uniform(5, 40, n_obs)  # baseline firing per 20 ms bin
+    return base + X @ H.T + 0.3 * RNG.standard_normal((len(X), n_obs))
+
+
+def test_kalman_fits_intercepts_and_predicts_as_the_textbook_filter():
+    X = _kinematics() + np.array([3.0, -2.0, 0.0, 0.0])  # position offset: not zero-mean either
+    Z = _spike_count_features(X)
     kf = KalmanDecoder(obs_reg=0.0).fit(Z[:400], X[:400])
+    a, b, res_a = _ols_with_intercept(X[:399], X[1:400])
+    h, d, res_h = _ols_with_intercept(X[:400], Z[:400])
+    np.testing.assert_allclose(kf.a_, a, atol=1e-9)
+    np.testing.assert_allclose(kf.state_intercept_, b, atol=1e-9)
+    np.testing.assert_allclose(kf.h_, h, atol=1e-9)
+    np.testing.assert_allclose(kf.obs_intercept_, d, atol=1e-9)
+    np.testing.assert_allclose(kf.w_, res_a.T @ res_a / 398, atol=1e-9)
+    np.testing.assert_allclose(kf.q_, res_h.T @ res_h / 400, atol=1e-9)
     est = kf.predict(Z[400:])
-    ref = naive.kalman(Z[400:], kf.a_, kf.w_, kf.h_, kf.q_, kf.x0_, kf.p0_)
+    ref = naive.kalman(Z[400:], a, kf.w_, h, kf.q_, kf.x0_, kf.p0_, b=b, d=d)
     np.testing.assert_allclose(est, ref, atol=1e-9)
     # and it decodes: correlation of decoded and true position on held-out data
     assert np.corrcoef(est[:, 0], X[400:, 0])[0, 1] > 0.9
     assert np.corrcoef(est[:, 1], X[400:, 1])[0, 1] > 0.9
+
+
+def test_without_the_intercept_the_feature_mean_would_leak_into_the_kinematics():
+    X = _kinematics()
+    Z = _spike_count_features(X)
+    est = KalmanDecoder().fit(Z[:400], X[:400]).predict(Z[400:])
+    assert abs(np.mean(est[:, 0] - X[400:, 0])) < 0.1  # no bias from the 5..40 baseline
+
+
+def test_smoothbatch_update_blends_the_observation_model():
+    X = _kinematics(900)
+    Z = _spike_count_features(X)
+    kf = KalmanDecoder(obs_reg=0.0).fit(Z[:300], X[:300])
+    frozen = {k: v.copy() for k, v in vars(kf).items() if isinstance(v, np.ndarray)}
+    Zb, Xb = Z[300:600] * 1.5 + 2.0, X[300:600]  # tuning changed in closed loop
+    new = kf.batch_update(Zb, Xb, alpha=0.3)
+    h_b, d_b, r_b = _ols_with_intercept(Xb, Zb)
+    q_b = r_b.T @ r_b / len(Zb)
+    np.testing.assert_allclose(new.h_, 0.3 * kf.h_ + 0.7 * h_b, atol=1e-9)
+    np.testing.assert_allclose(new.obs_intercept_, 0.3 * kf.obs_intercept_ + 0.7 * d_b, atol=1e-9)
+    np.testing.assert_allclose(new.q_, 0.3 * kf.q_ + 0.7 * q_b, atol=1e-9)
+    np.testing.assert_array_equal(new.a_, kf.a_)  # the state model stays (Orsborn et al. 2014)
+    np.testing.assert_allclose(new.ht_qinv_, np.linalg.solve(new.q_, new.h_).T, atol=1e-9)
+    for k, v in frozen.items():  # the old decoder is untouched
+        np.testing.assert_array_equal(getattr(kf, k), v)
+    np.testing.assert_allclose(kf.batch_update(Zb, Xb, alpha=1.0).h_, kf.h_, atol=1e-12)
+    # adapted to the new tuning, it decodes the new data better than the old one
+    Zt = Z[600:] * 1.5 + 2.0
+    err_old = np.mean((kf.predict(Zt)[:, :2] - X[600:, :2]) ** 2)
+    err_new = np.mean((kf.batch_update(Zb, Xb, alpha=0.0).predict(Zt)[:, :2] - X[600:, :2]) ** 2)
+    assert err_new < err_old
+
+
+def test_smoothbatch_update_refuses_bad_input_by_name():
+    X = _kinematics(200)
+    kf = KalmanDecoder().fit(_spike_count_features(X), X)
+    with pytest.raises(ValidationError) as err:
+        kf.batch_update(_spike_count_features(X), X[:, :3], alpha=1.5)
+    assert set(err.value.fields) == {"alpha", "X.shape"}

@@ -15,6 +15,8 @@ Typical use::
     dec.save(path)                      # .npz + JSON metadata, no pickle
     online = load_decoder(path, ch_names=stream_names, sfreq=stream_rate).online()
     out = online.update(chunk)          # chunk: (n_times, n_channels)
+    online.mark_gap()                   # the stream lost samples: filters restart
+    faults = online.pop_faults()        # NaN input, state overflow, gaps
 """
 
 from .csp import CSP
@@ -24,12 +26,12 @@ from .filters import FilterBank, IIRFilter, NotchFilter
 from .io import load_decoder, read_decoder_metadata, save_decoder
 from .model_selection import LeaveOneRunOut, LeaveOneSessionOut, window_groups
 from .models import LDA, KalmanDecoder, Ridge
-from .online import DecoderOutput, OnlineDecoder, decode_in_chunks
+from .online import DecoderFault, DecoderOutput, OnlineDecoder, decode_in_chunks
 from .reref import CommonAverageReference, LaplacianReference
 from .smoothing import LastSample, SmoothedPower
 
 __all__ = [
-    "BandPower", "CSP", "CommonAverageReference", "Decoder", "DecoderOutput", "FilterBank",
+    "BandPower", "CSP", "CommonAverageReference", "Decoder", "DecoderFault", "DecoderOutput", "FilterBank",
     "IIRFilter", "KalmanDecoder", "LDA", "LaplacianReference", "LastSample", "LeaveOneRunOut",
     "LeaveOneSessionOut", "LogVariance", "NotchFilter", "OnlineDecoder", "Ridge",
     "SmoothedPower", "SpikeFeatures", "decode_in_chunks", "load_decoder", "read_decoder_metadata",

@@ -11,6 +11,7 @@ training.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 
 import numpy as np
@@ -170,12 +171,42 @@ class Decoder:
         self.training_sha256_ = h.hexdigest()
         return self
 
+    def batch_update(self, features, targets, *, alpha):
+        """A new decoder whose model is adapted to closed-loop data (SmoothBatch CLDA).
+
+        ``features`` are the model inputs the online decoder produced
+        (:attr:`DecoderOutput.features`) and ``targets`` the intended
+        kinematics at those outputs; see :meth:`KalmanDecoder.batch_update`
+        (Orsborn et al. 2014, Neuron 82:1380). This decoder is not changed,
+        nor are OnlineDecoders running it; its ``training_sha256_`` (the
+        decoder version) becomes a hash of the old version and the batch.
+        """
+        if not self.is_fitted:
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("This Decoder is not fitted yet: call fit(runs, ends, y) first.")
+        if not hasattr(self.model, "batch_update"):
+            raise ValidationError([Problem("model", type(self.model).__name__,
+                                           "a model with batch_update (KalmanDecoder)")], what="Decoder.batch_update")
+        model = self.model.batch_update(features, targets, alpha=alpha)
+        new = copy.deepcopy(self)
+        new.model = model
+        h = hashlib.sha256(self.training_sha256_.encode())
+        h.update(np.ascontiguousarray(features, dtype=np.float64).tobytes())
+        h.update(np.ascontiguousarray(targets, dtype=np.float64).tobytes())
+        h.update(repr(float(alpha)).encode())
+        new.training_sha256_ = h.hexdigest()
+        return new
+
     def decode(self, X):
         """Offline: run the decoder over a whole recording from a fresh state."""
         return self.online().update(X)
 
     def online(self):
-        """A fresh :class:`OnlineDecoder` over this fitted decoder."""
+        """A fresh :class:`OnlineDecoder` over a snapshot of this fitted decoder.
+
+        Refitting this decoder afterwards does not change the OnlineDecoder.
+        """
         from .online import OnlineDecoder
 
         return OnlineDecoder(self)

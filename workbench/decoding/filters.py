@@ -9,6 +9,7 @@ the same state evolution as the online decoder.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -31,6 +32,8 @@ class SOSState:
     zi: np.ndarray
     started: bool = False
     buf: np.ndarray | None = None
+    #: state that feeds back into later samples (checked for overflow online)
+    recursive_fields: ClassVar[tuple[str, ...]] = ("zi",)
 
 
 class _SOSStage(TransformerMixin, BaseEstimator):

@@ -127,7 +127,10 @@ def _build(part, desc, z, registry):
             params[k] = tuple(tuple(x) if isinstance(x, list) else x for x in v)
     est = cls(**params)
     for attr in cls._fitted_arrays:
-        setattr(est, attr, np.ascontiguousarray(z[f"{part}.{attr}"]))
+        key = f"{part}.{attr}"
+        if key not in z.files:  # e.g. a KalmanDecoder saved before it fitted intercepts
+            raise RecordingFileError(f"{part}: {desc['type']} lacks the fitted array {attr!r}; fit and save it again")
+        setattr(est, attr, np.ascontiguousarray(z[key]))
     for attr, val in desc["scalars"].items():
         setattr(est, attr, val)
     return est

@@ -6,7 +6,9 @@ streaming ``stream``) uses the numba kernels.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -186,26 +188,38 @@ class KalmanState:
 
     x: np.ndarray
     p: np.ndarray
+    recursive_fields: ClassVar[tuple[str, ...]] = ("x", "p")
 
 
 class KalmanDecoder(RegressorMixin, BaseEstimator):
-    """Kalman filter decoder of continuous kinematics (Wu et al. 2006).
+    """Kalman filter decoder of continuous kinematics (Wu et al. 2006), with intercepts.
 
-    ``fit(Z, X)`` estimates by least squares the state model x_t = A x_{t-1}
-    + w and the observation model z_t = H x_t + q from training features
-    ``Z`` (n_steps, n_features) and kinematics ``X`` (n_steps, n_state)
-    (Wu et al. 2006, Neural Comput 18:80, eqs. 2.3-2.4). ``predict`` runs the
-    filter over the rows *in order*, from the training mean: rows are time
-    steps, not independent samples.
+    ``fit(Z, X)`` estimates by least squares the state model
+    x_t = A x_{t-1} + b + w and the observation model z_t = H x_t + d + q
+    from training features ``Z`` (n_steps, n_features) and kinematics ``X``
+    (n_steps, n_state) (Wu et al. 2006, Neural Comput 18:80, eqs. 2.3-2.4,
+    with a column of ones for the intercepts ``b`` and ``d``: spike counts and
+    band powers are never zero-mean). ``predict`` runs the filter over the
+    rows *in order*, from the training mean: rows are time steps, not
+    independent samples.
 
     Parameters
     ----------
     obs_reg : float
         Added to the diagonal of Q as a fraction of its mean variance, so Q
         stays invertible with more features than training steps.
+
+    Attributes
+    ----------
+    a_, w_ : ndarray, shape (n_state, n_state)
+    state_intercept_ : ndarray, shape (n_state,)
+    h_ : ndarray, shape (n_features, n_state)
+    obs_intercept_ : ndarray, shape (n_features,)
+    q_ : ndarray, shape (n_features, n_features)
     """
 
-    _fitted_arrays = ("a_", "w_", "h_", "q_", "ht_qinv_", "ht_qinv_h_", "x0_", "p0_")
+    _fitted_arrays = ("a_", "state_intercept_", "w_", "h_", "obs_intercept_", "q_", "ht_qinv_", "ht_qinv_h_",
+                      "x0_", "p0_")
     _fitted_scalars = ("n_features_in_",)
 
     def __init__(self, obs_reg=1e-3):
@@ -218,22 +232,79 @@ class KalmanDecoder(RegressorMixin, BaseEstimator):
 
     def fit(self, Z, X):
         Z, X = validate_data(self, Z, X, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=3)
+        if not (np.isfinite(self.obs_reg) and self.obs_reg >= 0):
+            raise ValidationError([Problem("obs_reg", self.obs_reg, "a finite fraction >= 0")], what="KalmanDecoder")
         X = X[:, None] if X.ndim == 1 else X
-        x1, x2 = X[:-1], X[1:]
-        a = np.linalg.lstsq(x1, x2, rcond=None)[0].T
-        resid = x2 - x1 @ a.T
-        w = resid.T @ resid / (len(x1) - 1)
-        h = np.linalg.lstsq(X, Z, rcond=None)[0].T  # (n_obs, n_state)
-        r = Z - X @ h.T
+        n_state = X.shape[1]
+        x1 = np.column_stack([X[:-1], np.ones(len(X) - 1)])
+        coef_a = np.linalg.lstsq(x1, X[1:], rcond=None)[0]  # (n_state + 1, n_state)
+        resid = X[1:] - x1 @ coef_a
+        self.a_ = np.ascontiguousarray(coef_a[:n_state].T)
+        self.state_intercept_ = np.ascontiguousarray(coef_a[n_state])
+        self.w_ = resid.T @ resid / (len(x1) - 1)
+        self._set_observation_model(*self._fit_observation_model(Z, X))
+        self.x0_ = X.mean(axis=0)
+        self.p0_ = np.cov(X.T).reshape(n_state, n_state)
+        return self
+
+    def _fit_observation_model(self, Z, X):
+        """H, d and Q by least squares (Wu et al. 2006, eq. 2.4, with an intercept column)."""
+        n_state = X.shape[1]
+        xo = np.column_stack([X, np.ones(len(X))])
+        coef_h = np.linalg.lstsq(xo, Z, rcond=None)[0]  # (n_state + 1, n_obs)
+        r = Z - xo @ coef_h
         q = r.T @ r / len(Z)
         q += self.obs_reg * np.mean(np.diag(q)) * np.eye(q.shape[0]) + 1e-12 * np.eye(q.shape[0])
-        ht_qinv = np.linalg.solve(q, h).T  # H' Q^-1 (Q symmetric)
-        self.a_, self.w_, self.h_, self.q_ = a, w, np.ascontiguousarray(h), q
-        self.ht_qinv_ = np.ascontiguousarray(ht_qinv)
-        self.ht_qinv_h_ = ht_qinv @ h
-        self.x0_ = X.mean(axis=0)
-        self.p0_ = np.cov(X.T).reshape(X.shape[1], X.shape[1])
-        return self
+        return coef_h[:n_state].T, coef_h[n_state], q
+
+    def _set_observation_model(self, h, d, q):
+        self.h_ = np.ascontiguousarray(h)
+        self.obs_intercept_ = np.ascontiguousarray(d)
+        self.q_ = q
+        self.ht_qinv_ = np.ascontiguousarray(np.linalg.solve(q, self.h_).T)  # H' Q^-1 (Q symmetric)
+        self.ht_qinv_h_ = self.ht_qinv_ @ self.h_
+
+    def batch_update(self, Z, X, *, alpha):
+        """A new decoder adapted to a batch of closed-loop data (SmoothBatch CLDA).
+
+        Orsborn et al. 2014 (Neuron 82:1380; the SmoothBatch algorithm of
+        Orsborn et al. 2012, IEEE TNSRE 20:468): the observation model is
+        refitted on the batch (features ``Z`` and the intended kinematics
+        ``X``) and blended with the current one, theta_new = alpha * theta_old
+        + (1 - alpha) * theta_batch, for theta in H, d and Q. The state model
+        (A, b, W) describes the kinematics, not the neural tuning, and stays.
+
+        Parameters
+        ----------
+        Z : array, shape (n_steps, n_features)
+        X : array, shape (n_steps, n_state)
+        alpha : float in [0, 1]
+            Weight of the current decoder (1 keeps it, 0 takes the batch fit).
+
+        Returns
+        -------
+        KalmanDecoder
+            A new fitted decoder; this one is not changed.
+        """
+        check_is_fitted(self, "a_")
+        problems = []
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0 <= alpha <= 1:
+            problems.append(Problem("alpha", alpha, "a weight in [0, 1] for the current decoder"))
+        Zc = validate_data(self, Z, reset=False, dtype=np.float64, ensure_min_samples=3)
+        Xc = np.asarray(X, dtype=np.float64)
+        Xc = Xc[:, None] if Xc.ndim == 1 else Xc
+        if Xc.shape != (len(Zc), self.a_.shape[0]):
+            problems.append(Problem("X.shape", Xc.shape, f"({len(Zc)}, {self.a_.shape[0]}): one state row per feature row"))
+        elif not np.all(np.isfinite(Xc)):
+            problems.append(Problem("X", "NaN or Inf", "finite kinematics"))
+        if problems:
+            raise ValidationError(problems, what="KalmanDecoder.batch_update")
+        h_b, d_b, q_b = self._fit_observation_model(Zc, Xc)
+        new = copy.deepcopy(self)
+        a = float(alpha)
+        new._set_observation_model(a * self.h_ + (1 - a) * h_b, a * self.obs_intercept_ + (1 - a) * d_b,
+                                   a * self.q_ + (1 - a) * q_b)
+        return new
 
     def predict(self, Z):
         check_is_fitted(self, "a_")
@@ -246,7 +317,8 @@ class KalmanDecoder(RegressorMixin, BaseEstimator):
 
     def stream(self, features, state):
         out = np.empty((features.shape[0], self.a_.shape[0]))
-        return kalman_steps(features, self.a_, self.w_, self.h_, self.ht_qinv_, self.ht_qinv_h_, state.x, state.p, out)
+        return kalman_steps(features, self.a_, self.state_intercept_, self.w_, self.h_, self.obs_intercept_,
+                            self.ht_qinv_, self.ht_qinv_h_, state.x, state.p, out)
 
     def output_names(self):
         return [f"x{i}" for i in range(self.a_.shape[0])]

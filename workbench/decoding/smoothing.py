@@ -11,6 +11,7 @@ exactly what the online decoder reads at that sample.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -26,6 +27,7 @@ class EMAState:
     """Smoothed power of each channel after the last sample."""
 
     power: np.ndarray
+    recursive_fields: ClassVar[tuple[str, ...]] = ("power",)
 
 
 class SmoothedPower(TransformerMixin, BaseEstimator):

@@ -49,11 +49,12 @@ def test_kalman_information_form_equals_gain_form():
     h = RNG.standard_normal((n_obs, d))
     m = RNG.standard_normal((n_obs, n_obs))
     q = m @ m.T / n_obs + np.eye(n_obs)
-    z = RNG.standard_normal((n, n_obs))
+    b, off = RNG.standard_normal(d), 5.0 + RNG.standard_normal(n_obs)  # intercepts, features far from 0
+    z = off + RNG.standard_normal((n, n_obs))
     x0, p0 = RNG.standard_normal(d), np.eye(d)
     ht_qinv = np.linalg.solve(q, h).T
     x, p = x0.copy(), p0.copy()
     out = np.empty((n, d))
-    kalman_steps(z[:17], a, w, h, ht_qinv, ht_qinv @ h, x, p, out[:17])
-    kalman_steps(z[17:], a, w, h, ht_qinv, ht_qinv @ h, x, p, out[17:])
-    np.testing.assert_allclose(out, naive.kalman(z, a, w, h, q, x0, p0), atol=1e-9)
+    kalman_steps(z[:17], a, b, w, h, off, ht_qinv, ht_qinv @ h, x, p, out[:17])
+    kalman_steps(z[17:], a, b, w, h, off, ht_qinv, ht_qinv @ h, x, p, out[17:])
+    np.testing.assert_allclose(out, naive.kalman(z, a, w, h, q, x0, p0, b=b, d=off), atol=1e-9)

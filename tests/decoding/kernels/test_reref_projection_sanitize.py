@@ -1,9 +1,10 @@
 """Re-referencing, spatial filtering and NaN holding against naive versions."""
 
 import numpy as np
+from hypothesis import given, strategies as st
 
 from tests import naive
-from workbench.decoding.kernels import common_average, hold_last_valid, laplacian, spatial_filter
+from workbench.decoding.kernels import all_bounded, common_average, hold_last_valid, laplacian, spatial_filter
 
 RNG = np.random.default_rng(3)
 X = RNG.standard_normal((50, 6))
@@ -54,3 +55,10 @@ def test_count_nonfinite_rows_matches_numpy():
     assert count_nonfinite_rows(x) == 0
     x[[1, 1, 7, 30], [0, 5, 2, 3]] = [np.nan, np.inf, -np.inf, np.nan]
     assert count_nonfinite_rows(x) == int(np.sum(~np.all(np.isfinite(x), axis=1))) == 3
+
+
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.just(1e150), st.just(-1.0000001e150)),
+                max_size=40))
+def test_all_bounded_matches_naive(values):
+    x = np.array(values, dtype=np.float64)
+    assert all_bounded(x, 1e150) == naive.all_bounded(x, 1e150)

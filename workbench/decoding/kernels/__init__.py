@@ -12,10 +12,11 @@ from .models import class_probabilities, kalman_steps, linear_predict
 from .power import ema_power, window_logvar, window_power
 from .projection import spatial_filter
 from .reref import common_average, laplacian
-from .sanitize import count_nonfinite_rows, hold_last_valid
+from .sanitize import all_bounded, count_nonfinite_rows, hold_last_valid
 from .spikes import spike_bins
 
 __all__ = [
+    "all_bounded",
     "class_probabilities",
     "common_average",
     "covariance",

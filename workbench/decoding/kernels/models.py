@@ -70,21 +70,28 @@ def class_probabilities(decision, out):
 
 
 @jit
-def kalman_steps(z, a, w, h, ht_qinv, ht_qinv_h, x, p, out):
+def kalman_steps(z, a, b, w, h, d, ht_qinv, ht_qinv_h, x, p, out):
     """Run the Kalman filter over observation rows, updating state in place.
 
-    Model of Wu et al. 2006 (Neural Comput 18:80): x_t = A x_{t-1} + w,
-    z_t = H x_t + q. The update uses the information form (Simon 2006,
-    Optimal State Estimation, eqs. 6.33-6.34): P+ = (P-^-1 + H' Q^-1 H)^-1 and
-    x+ = x- + P+ H' Q^-1 (z - H x-), so each step inverts only state-sized
-    matrices; H' Q^-1 and H' Q^-1 H are computed once when fitting. With
-    2048 features (1024 channels x 2) this is what makes the update cheap.
+    Model of Wu et al. 2006 (Neural Comput 18:80) with intercepts:
+    x_t = A x_{t-1} + b + w, z_t = H x_t + d + q. Spike counts and band
+    powers are never zero-mean, so without ``d`` the fitted H would have to
+    explain the features' mean through the kinematics. The update uses the
+    information form (Simon 2006, Optimal State Estimation, eqs. 6.33-6.34):
+    P+ = (P-^-1 + H' Q^-1 H)^-1 and x+ = x- + P+ H' Q^-1 (z - H x- - d), so
+    each step inverts only state-sized matrices; H' Q^-1 and H' Q^-1 H are
+    computed once when fitting. With 2048 features (1024 channels x 2) this
+    is what makes the update cheap.
 
     Parameters
     ----------
     z : ndarray, shape (n_steps, n_obs)
     a, w : ndarray, shape (n_state, n_state)
+    b : ndarray, shape (n_state,)
+        State-model intercept.
     h : ndarray, shape (n_obs, n_state)
+    d : ndarray, shape (n_obs,)
+        Observation-model intercept.
     ht_qinv : ndarray, shape (n_state, n_obs)
     ht_qinv_h : ndarray, shape (n_state, n_state)
     x : ndarray, shape (n_state,)
@@ -94,27 +101,27 @@ def kalman_steps(z, a, w, h, ht_qinv, ht_qinv_h, x, p, out):
     out : ndarray, shape (n_steps, n_state)
     """
     n_steps, n_obs = z.shape
-    d = x.shape[0]
+    n_state = x.shape[0]
     for i in range(n_steps):
-        xp = a @ x
+        xp = a @ x + b
         pp = a @ p @ a.T + w
         post = np.linalg.inv(np.linalg.inv(pp) + ht_qinv_h)
         innov = np.empty(n_obs)
         for o in range(n_obs):
-            acc = z[i, o]
-            for j in range(d):
+            acc = z[i, o] - d[o]
+            for j in range(n_state):
                 acc -= h[o, j] * xp[j]
             innov[o] = acc
-        g = np.zeros(d)
-        for j in range(d):
+        g = np.zeros(n_state)
+        for j in range(n_state):
             acc = 0.0
             for o in range(n_obs):
                 acc += ht_qinv[j, o] * innov[o]
             g[j] = acc
         xn = xp + post @ g
-        for j in range(d):
+        for j in range(n_state):
             x[j] = xn[j]
             out[i, j] = xn[j]
-            for k in range(d):
+            for k in range(n_state):
                 p[j, k] = post[j, k]
     return out

@@ -63,3 +63,20 @@ def hold_last_valid(x, last, bad_rows):
         if bad:
             n_bad += 1
     return n_bad
+
+
+@jit
+def all_bounded(flat, limit):
+    """True when every value of the 1-D array ``flat`` is finite and ``|v| <= limit``.
+
+    Used on the recursive states (IIR ``zi``, smoothed power, Kalman x and P)
+    after each chunk. A state that overflowed to Inf feeds back into every
+    later sample (Inf - Inf = NaN); one that is merely astronomically large
+    (a 1e300 spike) is finite but its square is Inf, and an IIR filter needs
+    thousands of samples to ring down from it. Either way the state must be
+    reset rather than trusted. NaN fails every comparison, so it is caught too.
+    """
+    ok = True
+    for i in range(flat.shape[0]):
+        ok &= abs(flat[i]) <= limit
+    return ok
