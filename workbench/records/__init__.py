@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from ._base import ROLES, Record, TableRecord, User
 from .account import UserAccount
+from .analysis import REANALYSIS_STATUSES, Reanalysis, ReanalysisTrial
 from .audit import AuditEntry, AuditFinding, AuditReport
 from .outcome import OutcomeAssessment
 from .participant import AIS_GRADES, LEVELS, Consent, Participant
@@ -58,4 +59,5 @@ __all__ = [
     "Consent", "DeviceDeficiency", "OutcomeAssessment", "Participant", "ProtocolDeviation", "Record",
     "RecordingFile", "Run", "RunMetrics", "SafetyEvent", "Session", "Site", "Store", "Study", "TableRecord", "Trial", "User", "UserAccount", "Visit",
     "VisitDefinition",
+    "REANALYSIS_STATUSES", "Reanalysis", "ReanalysisTrial",
 ]

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from ._base import TableRecord
 from .account import UserAccount
+from .analysis import Reanalysis, ReanalysisTrial
 from .outcome import OutcomeAssessment
 from .participant import Consent, Participant
 from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
@@ -23,6 +24,7 @@ from .visit import Visit
 RECORD_TYPES: tuple[type[TableRecord], ...] = (
     UserAccount, Study, Site, Participant, Consent, Visit, Session, Run, Trial, SafetyEvent, RunMetrics,
     OutcomeAssessment, AdverseEvent, DeviceDeficiency, ProtocolDeviation,
+    Reanalysis, ReanalysisTrial,
 )
 BY_TABLE = {rt.TABLE: rt for rt in RECORD_TYPES}
 
@@ -54,7 +56,10 @@ def _column(name: str, sp) -> sa.Column:
 def _table(rt: type[TableRecord]) -> sa.Table:
     cols = [_column(name, sp) for name, sp in rt.specs()]
     cols.append(sa.Column("version", sa.Integer(), nullable=False))
-    return sa.Table(rt.TABLE, metadata, *cols)
+    # A record type may name column groups the database keeps unique (``UNIQUE``).
+    unique = [sa.UniqueConstraint(*group, name=f"uq_{rt.TABLE}_{'_'.join(group)}")
+              for group in getattr(rt, "UNIQUE", ())]
+    return sa.Table(rt.TABLE, metadata, *cols, *unique)
 
 
 TABLES: dict[str, sa.Table] = {rt.TABLE: _table(rt) for rt in RECORD_TYPES}

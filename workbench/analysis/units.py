@@ -1,0 +1,120 @@
+"""Work units: the recordings of a study's sessions, chosen by site, participant, visit or date.
+
+A unit is one recording read where it lies: a path in the workspace, any
+fsspec URL (``s3://``, ``gcs://``, ``file://``...), or a run of a BIDS
+dataset. Its ``identity`` names it independently of where the workspace is
+mounted, so a rerun from another machine finds the same finished units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import PurePosixPath
+
+from ..errors import Problem, ValidationError
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One recording to (re-)analyse.
+
+    Attributes
+    ----------
+    identity : str
+        Stable name of the recording (session id + path in the workspace, or
+        the run's path in a BIDS dataset).
+    source : str
+        Where to read it: a local path or an fsspec URL.
+    session_id, participant_id : str | None
+        The records it belongs to (None for a BIDS run the study does not know).
+    expected_sha256 : str | None
+        The hash the session recorded; a file that no longer has it is refused.
+    label : str
+        Short description for progress and error messages.
+    """
+
+    identity: str
+    source: str
+    session_id: str | None = None
+    participant_id: str | None = None
+    expected_sha256: str | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which sessions to take: every given criterion must hold (empty = all)."""
+
+    sites: tuple[str, ...] = ()
+    participants: tuple[str, ...] = ()
+    visits: tuple[str, ...] = ()  # visit names (``baseline``) or visit ids
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def check(self, store) -> None:
+        """Refuse criteria naming nothing in the study (a typo would silently select nothing)."""
+        from ..records import Participant, Site, Visit
+
+        problems = []
+        known_sites = {s.id for s in store.find(Site)}
+        known_people = {p.id for p in store.find(Participant)}
+        visits = store.find(Visit)
+        known_visits = {v.id for v in visits} | {v.name for v in visits}
+        problems += [Problem("site", s, "a site of the study: " + ", ".join(sorted(known_sites)))
+                     for s in self.sites if s not in known_sites]
+        problems += [Problem("participant", p, "a pseudonym of the study") for p in self.participants
+                     if p not in known_people]
+        problems += [Problem("visit", v, "a visit name or id: " + ", ".join(sorted({x.name for x in visits})))
+                     for v in self.visits if v not in known_visits]
+        if self.date_from and self.date_to and self.date_to < self.date_from:
+            problems.append(Problem("to", self.date_to.isoformat(), f"a date on or after {self.date_from}"))
+        if problems:
+            raise ValidationError(problems, what="session selection")
+
+
+def select_sessions(store, selection: Selection = Selection()) -> list:
+    """The stored sessions matching ``selection``, by start time."""
+    from ..records import Participant, Session, Visit
+
+    selection.check(store)
+    site_of = {p.id: p.site_id for p in store.find(Participant)}
+    visit_name = {v.id: v.name for v in store.find(Visit)}
+    chosen = []
+    for s in store.find(Session):
+        day = s.started_at.date()
+        if selection.sites and site_of.get(s.participant_id) not in selection.sites:
+            continue
+        if selection.participants and s.participant_id not in selection.participants:
+            continue
+        if selection.visits and not ({s.visit_id, visit_name.get(s.visit_id)} & set(selection.visits)):
+            continue
+        if (selection.date_from and day < selection.date_from) or (selection.date_to and day > selection.date_to):
+            continue
+        chosen.append(s)
+    return sorted(chosen, key=lambda s: (s.started_at, s.id))
+
+
+def workspace_units(store, workspace=None, selection: Selection = Selection(), *, root: str | None = None) -> list[WorkUnit]:
+    """One unit per recording file of every selected session.
+
+    ``root`` is where the workspace's files are read from: by default the local
+    workspace folder; any fsspec URL of the same tree (a bucket the workspace
+    was synced to) works too.
+    """
+    from ..config import get_workspace
+
+    base = root if root is not None else str(get_workspace(workspace).root)
+    units = []
+    for s in select_sessions(store, selection):
+        for f in s.recording_files:
+            units.append(WorkUnit(
+                identity=f"session:{s.id}:{f.path}", source=_join(base, f.path), session_id=s.id,
+                participant_id=s.participant_id, expected_sha256=f.sha256,
+                label=f"{s.participant_id} {s.started_at:%Y-%m-%d} {PurePosixPath(f.path).name}",
+            ))
+    return units
+
+
+def _join(base: str, rel: str) -> str:
+    return base.rstrip("/") + "/" + rel.lstrip("/")
