@@ -29,6 +29,7 @@ use_loopback(force=True)
 import numpy as np  # noqa: E402
 import pylsl  # noqa: E402
 
+from workbench.acquisition import check_counter  # noqa: E402
 from workbench.datasets import Player, SyntheticSource  # noqa: E402
 
 
@@ -47,19 +48,15 @@ def main() -> None:
     info = pylsl.resolve_byprop("name", name, timeout=10)[0]
     inlet = pylsl.StreamInlet(info, max_buflen=360)
     inlet.open_stream(timeout=10)
-    rows, stop = [], threading.Event()
+    rows, counters, stop = [], [], threading.Event()
 
     def poll():
-        last = None
         while not stop.is_set():
             data, stamps = inlet.pull_chunk(timeout=0.0)
             if stamps:
                 now = pylsl.local_clock()
-                counter = np.asarray(data)[:, 0]
-                gaps = 0 if last is None else int(counter[0] - last - 1)
-                gaps += int(np.sum(np.diff(counter) != 1))
-                last = counter[-1]
-                rows.append((now, now - stamps[-1], len(stamps), gaps))
+                counters.append(np.asarray(data)[:, 0])
+                rows.append((now, now - stamps[-1], len(stamps)))
             else:
                 time.sleep(0.002)
 
@@ -85,7 +82,8 @@ def main() -> None:
     print(f"streamed {elapsed:.1f} s of {player.name} at {player.sfreq:g} Hz")
     print(f"latency median first minute {first:.3f} ms, last minute {last:.3f} ms, drift {last - first:+.3f} ms")
     print(f"samples sent / scheduled = {sent} / {expected:.0f} = {sent / expected:.6f}")
-    print(f"samples received {int(arr[:, 2].sum())}, lost or repeated {int(arr[:, 3].sum())}")
+    check = check_counter(np.concatenate(counters))
+    print(f"samples received {int(arr[:, 2].sum())}; counter check: {check}")
 
 
 if __name__ == "__main__":
