@@ -56,10 +56,26 @@ def analyse_unit(unit: WorkUnit, spec: AnalysisSpec) -> UnitResult:
             from ..recording import read_recording
 
             raw = read_recording(fname)
+        if unit.events:
+            _set_bids_events(raw, unit.events)
         return _analyse(unit, spec, key, sha, raw)
     except (WorkbenchError, OSError, ValueError) as err:
         # Expected per-unit failures (missing, changed or corrupt file, channel mismatch): reported, not raised.
         return UnitResult(unit, key, "failed", error=_one_line(err), recording_sha256=sha)
+
+
+def _set_bids_events(raw, events: str) -> None:
+    """Cues from a BIDS ``events.tsv`` (onset in seconds from the first sample, ``trial_type``)."""
+    import fsspec
+    import mne
+    import pandas as pd
+
+    with fsspec.open(events, "rb") as fh:
+        frame = pd.read_csv(fh, sep="\t", dtype={"trial_type": str}, keep_default_na=False)
+    if "trial_type" not in frame:
+        raise WorkbenchError(f"{events}: no trial_type column (BIDS events need one to name the cues)")
+    raw.set_annotations(mne.Annotations(frame["onset"].astype(float).to_numpy(), 0.0,
+                                        frame["trial_type"].to_numpy(), orig_time=raw.annotations.orig_time))
 
 
 def _one_line(err: Exception) -> str:

@@ -32,6 +32,9 @@ class WorkUnit:
         The hash the session recorded; a file that no longer has it is refused.
     label : str
         Short description for progress and error messages.
+    events : str | None
+        A BIDS ``events.tsv`` whose ``trial_type`` column holds the cues (BIDS
+        data files keep only numeric marker codes).
     """
 
     identity: str
@@ -40,6 +43,7 @@ class WorkUnit:
     participant_id: str | None = None
     expected_sha256: str | None = None
     label: str = ""
+    events: str | None = None
 
 
 @dataclass(frozen=True)

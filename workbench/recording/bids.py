@@ -116,3 +116,50 @@ def export_recording(fname, bids_root, entities: RunEntities, *, datatype: str =
         raise RecordingFileError(f"recording {fname} does not exist")
     raw = read_recording(fname)
     return write_bids_run(raw, bids_root, entities, datatype=datatype, **kwargs)
+
+
+# -- study level: many runs in one dataset -------------------------------------------------
+def add_scans_columns(root, entities: RunEntities, fpath, values: dict[str, str], descriptions: dict[str, str]) -> Path:
+    """Add columns to the row of ``fpath`` in its session's ``scans.tsv`` (written by mne-bids).
+
+    BIDS 1.9 "Scans file": extra columns are allowed when a sidecar
+    ``scans.json`` describes them; the sidecar is written beside the table.
+    """
+    import json
+
+    import pandas as pd
+
+    folder = entities.folder(Path(root))
+    stem = f"sub-{entities.subject}" + (f"_ses-{entities.session}" if entities.session else "")
+    scans = folder / f"{stem}_scans.tsv"
+    frame = pd.read_csv(scans, sep="\t", dtype=str, keep_default_na=False)
+    name = Path(fpath).relative_to(folder).as_posix()
+    for col, value in values.items():
+        if col not in frame:
+            frame[col] = "n/a"
+        frame.loc[frame["filename"] == name, col] = value
+    frame.to_csv(scans, sep="\t", index=False)
+    sidecar = scans.with_suffix(".json")
+    meta = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+    meta.update({col: {"Description": text} for col, text in descriptions.items()})
+    sidecar.write_text(json.dumps(meta, indent=2) + "\n")
+    return scans
+
+
+def write_sessions_tsv(root, subject: str, rows: list[dict[str, str]], descriptions: dict[str, str]) -> Path:
+    """``sub-<label>/sub-<label>_sessions.tsv`` with one row per session label (BIDS 1.9, "Sessions file").
+
+    ``rows`` are mappings with ``session_id`` (``ses-<label>``) first; other
+    columns are described in the JSON sidecar.
+    """
+    import json
+
+    import pandas as pd
+
+    folder = Path(root) / f"sub-{subject}"
+    fname = folder / f"sub-{subject}_sessions.tsv"
+    frame = pd.DataFrame(rows).fillna("n/a")
+    frame.to_csv(fname, sep="\t", index=False)
+    fname.with_suffix(".json").write_text(
+        json.dumps({col: {"Description": text} for col, text in descriptions.items()}, indent=2) + "\n")
+    return fname
