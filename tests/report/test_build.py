@@ -1,0 +1,99 @@
+"""The HTML reports: every section, self-contained, pseudonyms and coded fields only."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from workbench.errors import ValidationError
+from workbench.report import write_participant_report, write_study_report
+
+SECTIONS = ("Enrolment flow (CONSORT style)", "Baseline characteristics", "Outcomes: change from baseline",
+            "BCI metrics", "Adverse events and device deficiencies", "Protocol deviations", "Provenance")
+
+
+@pytest.fixture(scope="module")
+def study_html(demo):
+    ws, store = demo
+    files = write_study_report(store, ws.root, pdf=False)
+    assert files.pdf is None and files.html == ws.reports / "study-BCI-SCI-DEMO.html"
+    return files.html.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def participant_html(demo):
+    ws, store = demo
+    return write_participant_report(store, "SCI-001", ws.root, pdf=False).html.read_text(encoding="utf-8")
+
+
+def test_study_report_has_every_section(study_html):
+    for title in SECTIONS:
+        assert f"<h2>{title}</h2>" in study_html
+
+
+def test_report_loads_nothing_from_the_network(study_html, participant_html):
+    for page in (study_html, participant_html):
+        assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=['\"]?https?:", page)
+        assert page.count("plotly.js v") >= 1  # the library itself is inlined, once
+        assert page.count("<div class='figure'>") >= 3
+
+
+def test_figures_have_fixed_widths_that_fit_a4(study_html):
+    widths = [int(w) for w in re.findall(r'"width":\s*(\d+)', study_html)]
+    assert widths and max(widths) <= 720
+
+
+def test_provenance_names_hashes_versions_and_the_audit_check(demo, study_html):
+    ws, store = demo
+    from workbench.records import Session
+
+    session = next(s for s in store.find(Session) if s.recording_files)
+    assert session.recording_files[0].sha256 in study_html
+    assert "intact" in study_html  # the recording still has its hash
+    assert "audit trail intact" in study_html
+    for name in ("workbench", "numpy", "mne", "pylsl", "plotly"):
+        assert f"<td>{name}</td>" in study_html
+
+
+def test_changed_recording_is_reported(demo):
+    ws, store = demo
+    from workbench.records import Session
+
+    session = next(s for s in store.find(Session) if s.recording_files)
+    fname = ws.root / session.recording_files[0].path
+    original = fname.read_bytes()
+    try:
+        fname.write_bytes(original + b"tampered")
+        page = write_study_report(store, ws.root, pdf=False).html.read_text(encoding="utf-8")
+        assert "file changed" in page
+    finally:
+        fname.write_bytes(original)
+
+
+def test_participant_report_shows_isncsci_and_change_flags(participant_html):
+    assert "<h2>ISNCSCI across visits</h2>" in participant_html
+    assert "UEMS" in participant_html and "AIS" in participant_html
+    assert "important change" in participant_html
+    assert "SCI-002" not in participant_html.split("Provenance")[0]  # only this participant's records
+
+
+def test_unknown_participant_is_refused_and_nothing_is_written(demo):
+    ws, store = demo
+    with pytest.raises(ValidationError, match="SCI-001"):
+        write_participant_report(store, "SCI-999", ws.root, pdf=False)
+    assert not (ws.reports / "participant-SCI-999.html").exists()
+
+
+def test_study_without_outcomes_says_so(tmp_path):
+    from workbench.records.demo import open_demo_store
+    from workbench.records import OutcomeAssessment
+
+    store = open_demo_store(tmp_path / "ws")
+    try:
+        for oa in store.find(OutcomeAssessment):
+            store.delete(oa, reason="test: a study before its first assessment")
+        page = write_study_report(store, tmp_path / "ws", pdf=False).html.read_text(encoding="utf-8")
+    finally:
+        store.close()
+    assert "No follow-up assessment yet" in page and "No outcome assessment recorded yet" in page

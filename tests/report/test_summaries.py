@@ -1,0 +1,132 @@
+"""The numbers every report and dashboard view shows, checked against the demo study's records."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from workbench.errors import ValidationError
+from workbench.outcomes.bci_metrics import wolpaw_itr
+from workbench.report import EmptyStudyError, load_trial
+from workbench.report import summaries as S
+
+from .trial_helpers import empty_store
+
+
+@pytest.fixture(scope="module")
+def data(demo):
+    return load_trial(demo[1], today=date(2026, 11, 22))
+
+
+def test_enrolment_counts_every_participant_once(data):
+    table = S.enrolment_by_site_arm(data)
+    assert table.loc["total", "total"] == len(data.participants) == 4
+    assert table.loc["ZH", "BCI"] == 2 and table.loc["HD", "control"] == 2
+
+
+def test_visits_past_their_window_are_overdue(data):
+    counts = S.visit_state_counts(data)
+    assert counts.loc["week26", "overdue"] == 3  # planned for July/August 2026, never done
+    assert counts.loc["week12", "done out of window"] == 1  # SCI-003, with its protocol deviation
+    assert counts.to_numpy().sum() == len(data.visits)
+    late = S.overdue_visits(data)
+    assert set(late["participant_id"]) == {"SCI-001", "SCI-002", "SCI-003"}
+    assert (late["days overdue"] > 0).all()
+
+
+def test_a_visit_inside_its_window_is_due_not_overdue(data):
+    # SCI-001's week 26: scheduled 2026-07-13, window 14 days either side.
+    on = dataclasses.replace(data, today=date(2026, 7, 20))
+    states = S.visit_states(on).set_index(["participant_id", "visit"])["state"]
+    assert states[("SCI-001", "week26")] == "due now"
+    before = dataclasses.replace(data, today=date(2026, 6, 1))
+    assert S.visit_states(before).set_index(["participant_id", "visit"])["state"][("SCI-001", "week26")] == "upcoming"
+
+
+@settings(max_examples=60, deadline=None)
+@given(offset=st.integers(min_value=-400, max_value=800))
+def test_every_visit_has_exactly_one_state_whatever_the_day(data, offset):
+    on = dataclasses.replace(data, today=date(2026, 1, 1) + timedelta(days=offset))
+    states = S.visit_states(on)
+    assert len(states) == len(data.visits)
+    assert set(states["state"]) <= set(S.VISIT_STATES)
+    done = data.visits["status"].to_numpy() == "done"
+    assert states["state"][done].str.startswith("done").all()
+    overdue = states["state"] == "overdue"
+    assert (states.loc[overdue, "window_closes"] < on.today).all()
+
+
+def test_adverse_events_by_seriousness_and_relatedness(data):
+    counts = S.adverse_event_counts(data)
+    assert counts.loc["non-serious", "probable"] == 1 and counts.to_numpy().sum() == len(data.adverse_events)
+
+
+def test_adverse_event_list_shows_coded_fields_only(data):
+    shown = S.adverse_event_list(data)
+    assert "term" not in shown.columns and "description" not in shown.columns
+    assert shown.loc[0, "MedDRA LLT"] == "not coded yet"
+
+
+def test_consort_flow_adds_up(data):
+    flow = S.consort_flow(data).set_index("arm")
+    assert flow.loc["total", "allocated"] == 4
+    assert flow.loc["BCI", "allocated"] + flow.loc["control", "allocated"] == 4
+    assert flow.loc["total", "withdrawn"] == data.participants["withdrawal_date"].notna().sum()
+    assert flow.loc["total", "week26 done"] == 0
+    assert flow.loc["total", "analysed (baseline + follow-up)"] <= 4
+
+
+def test_baseline_table_per_arm(data):
+    table = S.baseline_characteristics(data)
+    assert list(table.columns) == ["BCI (n=2)", "control (n=2)", "all (n=4)"]
+    ages = data.participants["age_years"]
+    assert table.loc["age, years: mean (SD)", "all (n=4)"].startswith(f"{ages.mean():.1f}")
+
+
+def test_isncsci_across_visits_from_the_classifier(data):
+    table = S.isncsci_across_visits(data)
+    assert list(table["visit"]) == ["baseline", "week6"]
+    uems = table["UEMS"].astype(float).tolist()
+    assert uems[1] > uems[0]  # grade 3 below C7 at week 6 against 1 at baseline
+    assert set(table["NLI"]) == {"C6"}
+
+
+def test_bci_performance_scored_from_trials_and_from_run_metrics(data):
+    perf = S.bci_performance(data).set_index("run")
+    scored = perf.loc[1]
+    assert scored["trials"] == 8 and scored["accuracy"] == pytest.approx(6 / 8)
+    assert scored["ITR (bit/min)"] == pytest.approx(wolpaw_itr(2, 0.75, 4.0))
+    assert scored["latency p50 (ms)"] == pytest.approx(335.0)
+    closed = perf.loc[2]
+    assert closed["source"] == "closed-loop run metrics" and closed["accuracy"] == pytest.approx(0.85)
+
+
+def test_outcome_changes_flag_against_confirmed_thresholds(data):
+    changes = S.outcome_changes(data)
+    wisci = changes[(changes["instrument"] == "WISCI-II") & (changes["participant"] == "SCI-004")]
+    # WISCI II: one level is the SCI threshold; SCI-004 went 9 -> 12 -> 13.
+    assert list(wisci["change"]) == [3, 4] and set(wisci["important change"]) == {"yes"}
+    summary = S.outcome_change_summary(data)
+    assert {"arm", "mean change (SD)", "important: improved / worsened"} <= set(summary.columns)
+
+
+def test_unknown_participant_names_the_known_ones(data):
+    with pytest.raises(ValidationError) as err:
+        data.for_participant("SCI-999")
+    assert "SCI-001" in str(err.value) and err.value.fields == ("participant",)
+
+
+def test_restricting_to_one_participant_keeps_only_their_records(data):
+    one = data.for_participant("SCI-001")
+    assert set(one.outcomes["participant_id"]) == {"SCI-001"}
+    assert all(s.participant_id == "SCI-001" for s in one.sessions)
+    assert set(one.trials["run_id"]) <= set(one.runs["id"])
+
+
+def test_empty_store_says_what_to_do(tmp_path):
+    with empty_store(tmp_path / "ws") as store:
+        with pytest.raises(EmptyStudyError, match="seed-demo"):
+            load_trial(store)
