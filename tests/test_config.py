@@ -18,3 +18,26 @@ def test_db_url_defaults_to_sqlite_in_workspace(tmp_path, monkeypatch):
     assert ws.db_url == f"sqlite:///{tmp_path / 'ws' / 'workbench.sqlite'}"
     monkeypatch.setenv("WORKBENCH_DB_URL", "postgresql+psycopg://u:p@127.0.0.1:5/db")
     assert ws.db_url.startswith("postgresql+psycopg://")
+
+
+def test_every_folder_of_a_checkout_shares_its_workspace(tmp_path, monkeypatch):
+    from workbench.config import find_checkout
+
+    from .conftest import REPO
+
+    monkeypatch.delenv("WORKBENCH_HOME", raising=False)
+    # make lab and Voila run kernels in notebooks/; make demo runs at the top: one workspace.
+    for folder in (REPO, REPO / "notebooks", REPO / "workbench" / "ui"):
+        monkeypatch.chdir(folder)
+        assert get_workspace(create=False).root == REPO / "workspace"
+    assert find_checkout(REPO / "notebooks") == REPO
+    # A fake checkout elsewhere: its own workspace, found from a sub-folder.
+    (tmp_path / "other" / "workbench").mkdir(parents=True)
+    (tmp_path / "other" / "pyproject.toml").write_text("[project]\n")
+    (tmp_path / "other" / "workbench" / "config.py").write_text("")
+    (tmp_path / "other" / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "other" / "notebooks")
+    assert get_workspace(create=False).root == tmp_path / "other" / "workspace"
+    # WORKBENCH_HOME still wins over the checkout.
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    assert get_workspace(create=False).root == tmp_path / "home"

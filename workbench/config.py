@@ -1,7 +1,11 @@
 """Where the workbench writes: one workspace folder holds everything.
 
 Resolution order: an explicit path (``--workspace DIR``), then the
-``WORKBENCH_HOME`` environment variable, then ``./workspace``. Inside it::
+``WORKBENCH_HOME`` environment variable, then ``workspace/`` at the top of the
+workbench checkout that holds the current folder (found by walking up, so
+``make demo`` at the top, ``make lab`` and a notebook or Voila kernel running
+in ``notebooks/`` all use one workspace), and outside a checkout
+``./workspace``. Inside it::
 
     workspace/
         workbench.sqlite      trial records (unless WORKBENCH_DB_URL names a server)
@@ -67,9 +71,31 @@ class Workspace:
         return self
 
 
+def find_checkout(start: str | os.PathLike | None = None) -> Path | None:
+    """The workbench checkout holding ``start`` (default: the current folder), or None.
+
+    A checkout is a folder with ``pyproject.toml`` beside the ``workbench``
+    package; the walk stops at the first one found going up.
+    """
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "workbench" / "config.py").is_file():
+            return folder
+    return None
+
+
+def default_workspace_path(start: str | os.PathLike | None = None) -> Path:
+    """``$WORKBENCH_HOME``, else the checkout's ``workspace/``, else ``./workspace``."""
+    env = os.environ.get("WORKBENCH_HOME")
+    if env:
+        return Path(env)
+    checkout = find_checkout(start)
+    return (checkout if checkout is not None else Path(start or os.getcwd())) / "workspace"
+
+
 def get_workspace(path: str | os.PathLike | None = None, *, create: bool = True) -> Workspace:
-    """Resolve the workspace: ``path``, else ``$WORKBENCH_HOME``, else ``./workspace``."""
+    """Resolve the workspace: ``path``, else ``$WORKBENCH_HOME``, else the checkout's, else ``./workspace``."""
     if path is None:
-        path = os.environ.get("WORKBENCH_HOME") or "workspace"
+        path = default_workspace_path()
     ws = Workspace(Path(path).expanduser().resolve())
     return ws.ensure() if create else ws
