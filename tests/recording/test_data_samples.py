@@ -5,7 +5,7 @@ import pytest
 
 from workbench.acquisition.quality import compute_quality
 from workbench.errors import RecordingFileError
-from workbench.recording.labrecorder import inspect_xdf
+from workbench.recording.read import inspect_xdf
 from workbench.recording.read import read_recording, read_xdf_streams
 
 from ..conftest import REPO

@@ -6,7 +6,8 @@ import pytest
 
 from workbench.datasets import Player, SyntheticSource
 from workbench.errors import RecordingFileError, StreamNotFoundError, ValidationError
-from workbench.recording.labrecorder import Recorder, inspect_xdf, record_run
+from workbench.recording.labrecorder import Recorder, record_run
+from workbench.recording.read import inspect_xdf
 from workbench.recording.read import read_xdf_streams
 from workbench.recording.runs import RunEntities, list_runs, manifest_path
 from workbench.utils.files import sha256_file

@@ -82,3 +82,26 @@ def test_next_run_number_skips_existing_files(tmp_path):
     (tmp_path / "sub-P001_task-mi_run-02_eeg.xdf").touch()
     assert next_run_number(tmp_path, e) == 3
     assert e.folder(tmp_path) == tmp_path / "sub-P001"
+
+
+def test_recording_modules_import_downward_only():
+    """read <- runs <- labrecorder: no module imports one that imports it back (also inside functions)."""
+    import ast
+    from pathlib import Path
+
+    import workbench.recording as pkg
+
+    folder = Path(pkg.__file__).parent
+
+    def local_imports(module: str) -> set[str]:
+        tree = ast.parse((folder / f"{module}.py").read_text())
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                found.add(node.module or "")
+        return found
+
+    assert local_imports("read") == set()
+    assert local_imports("runs") == {"read"}
+    assert "labrecorder" not in local_imports("runs")
+    assert {"read", "runs"} <= local_imports("labrecorder")

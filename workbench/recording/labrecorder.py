@@ -8,8 +8,8 @@ runs as a child process whose stdout and stdin are pipes to the driving
 Python process. When that process is killed (``kill -9``), the child dies on
 its next write to the broken pipe, before writing stream footers. The file
 then ends at LabRecorder's last write; pyxdf reads such a file (it skips a
-truncated final chunk), and :func:`inspect_xdf` turns what pyxdf cannot read
-into a :class:`~workbench.errors.RecordingFileError`.
+truncated final chunk), and :func:`~workbench.recording.read.inspect_xdf`
+turns what pyxdf cannot read into a :class:`~workbench.errors.RecordingFileError`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 
 from ..errors import Problem, RecordingFileError, ValidationError, WorkbenchError
 from ..utils._checks import _check_positive
+from .read import RecordedStream
 from .runs import (
-    RecordedStream,
     RunEntities,
     RunManifest,
     finalize,
@@ -46,45 +46,6 @@ class RecordingStatus:
     elapsed: float
     size_bytes: int
     samples: tuple[tuple[str, int], ...]  # (stream name, samples received by a monitor)
-
-
-def inspect_xdf(fname) -> tuple[tuple[RecordedStream, ...], str]:
-    """The streams an XDF file holds, reading a cut-short file up to its last whole chunk.
-
-    Returns
-    -------
-    streams : tuple of RecordedStream
-        Per stream: name, type, source id, channels, rate, samples, first and
-        last time stamps.
-    note : str
-        Empty for a complete file; else why it is incomplete (e.g. streams
-        without footers after a crash).
-
-    Raises
-    ------
-    RecordingFileError
-        Missing, not XDF, or nothing readable (e.g. a damaged header).
-    """
-    from .read import read_xdf_streams
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)
-        streams = read_xdf_streams(fname, allow_truncated=True)
-    notes = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    out = tuple(
-        RecordedStream(
-            name=s.name,
-            stype=s.type,
-            source_id=s.source_id,
-            n_channels=s.n_channels,
-            sfreq=s.sfreq,
-            n_samples=int(len(s.times)),
-            first_timestamp=float(s.times[0]) if len(s.times) else None,
-            last_timestamp=float(s.times[-1]) if len(s.times) else None,
-        )
-        for s in streams
-    )
-    return out, "; ".join(notes)
 
 
 def _stream_descriptions(streams, timeout: float):

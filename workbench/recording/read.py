@@ -259,6 +259,57 @@ def read_xdf_streams(fname, *, allow_truncated: bool = False) -> list[XdfStream]
     return streams
 
 
+@dataclass(frozen=True)
+class RecordedStream:
+    """One stream of a recorded run, as requested and as found in the file (:func:`inspect_xdf`)."""
+
+    name: str
+    stype: str
+    source_id: str
+    n_channels: int
+    sfreq: float
+    n_samples: int = 0
+    first_timestamp: float | None = None
+    last_timestamp: float | None = None
+
+
+def inspect_xdf(fname) -> tuple[tuple[RecordedStream, ...], str]:
+    """The streams an XDF file holds, reading a cut-short file up to its last whole chunk.
+
+    Returns
+    -------
+    streams : tuple of RecordedStream
+        Per stream: name, type, source id, channels, rate, samples, first and
+        last time stamps.
+    note : str
+        Empty for a complete file; else why it is incomplete (e.g. streams
+        without footers after a crash).
+
+    Raises
+    ------
+    RecordingFileError
+        Missing, not XDF, or nothing readable (e.g. a damaged header).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        streams = read_xdf_streams(fname, allow_truncated=True)
+    notes = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    out = tuple(
+        RecordedStream(
+            name=s.name,
+            stype=s.type,
+            source_id=s.source_id,
+            n_channels=s.n_channels,
+            sfreq=s.sfreq,
+            n_samples=int(len(s.times)),
+            first_timestamp=float(s.times[0]) if len(s.times) else None,
+            last_timestamp=float(s.times[-1]) if len(s.times) else None,
+        )
+        for s in streams
+    )
+    return out, "; ".join(notes)
+
+
 def pick_signal_stream(streams: Sequence[XdfStream], stream: str | None = None, fname="") -> XdfStream:
     """Choose the signal stream: by name or type if given, else the fastest numeric one.
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..errors import Problem, RecordingFileError, ValidationError
 from ..utils.files import atomic_write, sha256_file
+from .read import RecordedStream, inspect_xdf
 
 RUN_STATUSES = ("recording", "complete", "interrupted")
 _LABEL = re.compile(r"^[A-Za-z0-9]+$")  # BIDS labels: alphanumeric only
@@ -65,20 +66,6 @@ class RunEntities:
         """``root/sub-<label>[/ses-<label>]``."""
         out = Path(root) / f"sub-{self.subject}"
         return out / f"ses-{self.session}" if self.session else out
-
-
-@dataclass(frozen=True)
-class RecordedStream:
-    """One stream of a recorded run, as requested and as found in the file."""
-
-    name: str
-    stype: str
-    source_id: str
-    n_channels: int
-    sfreq: float
-    n_samples: int = 0
-    first_timestamp: float | None = None
-    last_timestamp: float | None = None
 
 
 @dataclass(frozen=True)
@@ -185,8 +172,6 @@ def own_process() -> tuple[int, float]:
 
 def finalize(manifest: RunManifest, status: str, detail: str = "") -> RunManifest:
     """Fill in sha256, size and per-stream contents from the file on disk."""
-    from .labrecorder import inspect_xdf
-
     fname = Path(manifest.fname)
     if not fname.exists():
         return replace(manifest, status=status, stopped_at=utc_now(), detail=detail or "no file was written")
