@@ -54,8 +54,16 @@ dashboard: $(STAMP)
 	@echo "The clinicians' dashboard is not built yet (see the dashboard issue)."
 	@echo "Meanwhile: make lab, and open notebooks/."
 
+# Every benchmark the README lists, each with a JSON object and a table; a script
+# another issue has not delivered yet is skipped with a message. Peers for the
+# side-by-side columns: pip install -r benchmarks/requirements-peers.txt
+# (each benchmark says which peer is missing and runs without it).
+BENCHMARKS := decoder acquisition records simulator player_realtime closed_loop report reanalyze
 bench: $(STAMP) debian-test-deps
-	@for b in decoder acquisition records simulator; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; done
+	@for b in $(BENCHMARKS); do \
+	  if [ -f benchmarks/$$b.py ]; then echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; \
+	  else echo "== benchmarks/$$b.py: not present yet, skipped"; fi; \
+	done
 	@echo "== benchmarks/player_drift.py --seconds 60 (the 10-minute check: --seconds 600)"
 	@$(BIN)/python benchmarks/player_drift.py --seconds 60
 
