@@ -1,0 +1,181 @@
+"""BrainFlow's own synthetic board -> bridge -> Stream -> LabRecorder XDF -> read_recording, nothing lost."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from workbench.acquisition import Stream, check_counter
+from workbench.datasets.brainflow_bridge import PACKAGE_MODULUS, BrainFlowBridge, available_boards, resolve_board
+from workbench.errors import ValidationError
+from workbench.recording import Recorder, read_recording
+
+from ..acquisition.outlets import wait_for
+
+SYNTHETIC_EEG = ["Fz", "C3", "Cz", "C4", "Pz", "PO7", "Oz", "PO8", "F5", "F7", "F3", "F1", "F2", "F4", "F6", "F8"]
+
+
+# ------------------------------------------------------------ description and bad input (no LSL)
+
+
+def test_synthetic_board_becomes_exg_aux_marker_and_preset_streams_from_its_description():
+    bridge = BrainFlowBridge("synthetic", name="bf")
+    specs = {s.name: s for s in bridge.specs}
+    assert bridge.stream_names == ["bf", "bf-aux", "bf-markers", "bf-auxiliary"]  # ExG stream first
+    exg = specs["bf"]
+    assert exg.type == "EEG" and exg.sfreq == 250 and exg.channel_format == "double64"
+    assert list(exg.ch_names) == ["PACKAGE", *SYNTHETIC_EEG]
+    assert exg.ch_types == ("misc",) + ("eeg",) * 16  # listed as EEG, EMG, ECG and EOG at once: EEG wins
+    assert exg.units == ("count",) + ("microvolts",) * 16
+    aux = specs["bf-aux"]
+    assert aux.ch_names[:7] == ("PACKAGE", "ACCEL_X", "ACCEL_Y", "ACCEL_Z", "GYRO_X", "GYRO_Y", "GYRO_Z")
+    assert {"ppg", "eda", "temperature", "resistance", "battery"} <= set(aux.ch_types)
+    # no row twice, no time stamp or marker row among the channels
+    assert len(set(aux.ch_names)) == len(aux.ch_names) == 14
+    assert specs["bf-markers"].channel_format == "string" and specs["bf-markers"].sfreq == 0
+    assert specs["bf-auxiliary"].ch_names[0] == "PACKAGE"
+    assert len({s.source_id for s in bridge.specs}) == 4
+    assert bridge.source_id == "brainflow-synthetic-local"
+
+
+def test_board_names_ids_and_enum_names_resolve_alike():
+    assert resolve_board("synthetic") == resolve_board("SYNTHETIC_BOARD") == resolve_board(-1) == -1
+    assert resolve_board("Cyton") == resolve_board(0) == 0
+    assert {"synthetic", "cyton", "cyton_daisy", "unicorn", "muse_2", "ganglion"} <= set(available_boards())
+
+
+def test_unknown_board_and_bad_options_list_every_problem_and_the_boards_available():
+    with pytest.raises(ValidationError) as err:
+        BrainFlowBridge("openbci-9000", name=" ", chunk_ms=0)
+    assert err.value.fields == ("board", "name", "chunk_ms")
+    assert "synthetic" in str(err.value) and "cyton" in str(err.value) and "unicorn" in str(err.value)
+
+
+def test_a_port_that_does_not_answer_names_the_port_brainflows_reason_and_the_boards(tmp_path):
+    port = str(tmp_path / "ttyUSB-nothing-here")
+    bridge = BrainFlowBridge("cyton", serial_port=port, name="bf-noport")
+    with pytest.raises(ValidationError) as err:
+        bridge.start()
+    text = str(err.value)
+    assert port in text and "UNABLE_TO_OPEN_PORT" in text and "synthetic" in text
+    assert not bridge.running and bridge.n_samples_sent == dict.fromkeys(bridge.stream_names, 0)
+
+
+def test_a_board_that_needs_a_port_and_gets_none_says_so():
+    with pytest.raises(ValidationError, match="no connection parameters"):
+        BrainFlowBridge("cyton", name="bf-none").start()
+
+
+# ------------------------------------------------------------ end to end on real LSL
+
+
+def _wait_last_counter(reader, chunks, expected_last, timeout=10.0):
+    def done():
+        data, _ = reader.read()
+        if len(data):
+            chunks.append(data.copy())
+        return bool(chunks) and chunks[-1][-1, 0] == expected_last
+
+    assert wait_for(done, timeout=timeout), "the bridge's last sample never reached the Stream"
+
+
+@pytest.mark.lsl
+@pytest.mark.slow
+def test_synthetic_board_bridge_stream_record_read_nothing_lost(tmp_path, unique_name):
+    fname = tmp_path / "brainflow.xdf"
+    chunks = []
+    with BrainFlowBridge("synthetic", name=unique_name) as bridge:
+        with Stream(unique_name, bufsize=60) as stream:
+            assert stream.ch_names == ["PACKAGE", *SYNTHETIC_EEG]
+            assert stream.units[1] == "microvolts"
+            reader = stream.reader(from_start=True)
+            names = [unique_name, bridge.marker_name, f"{unique_name}-aux"]
+            rec = Recorder(names, tmp_path, fname=fname)
+            rec.start(timeout=20)
+            time.sleep(1.0)
+            bridge.insert_marker(7)
+            time.sleep(2.0)
+            manifest = rec.stop()
+            bridge.stop()  # pushes what the board still held, then closes the outlets
+            n_sent = bridge.n_samples_sent[unique_name]
+            _wait_last_counter(reader, chunks, (n_sent - 1) % PACKAGE_MODULUS)
+    live = np.concatenate(chunks)
+    # Live: every sample from the first the Stream got to the last the board made, none twice.
+    check = check_counter(live[:, 0], modulus=PACKAGE_MODULUS)
+    assert check.ok, str(check)
+    assert check.n_samples == len(live) <= n_sent
+    assert n_sent >= 250 * 2.5  # the board really ran at 250 Hz for the whole time
+
+    assert manifest.status == "complete"
+    raw = read_recording(fname, stream=unique_name)
+    assert raw.ch_names == ["PACKAGE", *SYNTHETIC_EEG]
+    assert raw.get_channel_types()[:2] == ["misc", "eeg"]
+    recorded = raw.get_data()
+    file_check = check_counter(recorded[0], modulus=PACKAGE_MODULUS)
+    assert file_check.ok and file_check.n_samples == raw.n_times >= 250 * 2.5, str(file_check)
+    # The file holds exactly the samples the Stream saw over the same stretch (µV on LSL, V in MNE).
+    start = np.flatnonzero(np.isclose(live[:, 1], recorded[1, 0] * 1e6, rtol=0, atol=1e-9))
+    assert len(start) == 1
+    first = int(start[0])
+    np.testing.assert_allclose(recorded[1:].T * 1e6, live[first : first + raw.n_times, 1:], rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(recorded[0], live[first : first + raw.n_times, 0])
+    # BrainFlow's marker row became a marker stream, placed on the sample that carried it.
+    assert list(raw.annotations.description) == ["7"]
+    aux = read_recording(fname, stream=f"{unique_name}-aux")
+    assert aux.ch_names[1:4] == ["ACCEL_X", "ACCEL_Y", "ACCEL_Z"]
+    assert check_counter(aux.get_data(picks=[0])[0], modulus=PACKAGE_MODULUS).ok
+
+
+@pytest.mark.lsl
+@pytest.mark.slow
+def test_board_that_stops_sending_is_a_disconnection_then_a_reconnection_with_a_gap(unique_name):
+    bridge = BrainFlowBridge("synthetic", name=unique_name).start()
+    try:
+        with Stream(unique_name, bufsize=30) as stream:
+            assert wait_for(lambda: stream.n_samples_received > 100, timeout=10)
+            bridge.stop()  # the board and its streams go away
+            assert wait_for(lambda: any(e.kind == "disconnected" for e in stream.events), timeout=10)
+            time.sleep(0.5)
+            bridge = BrainFlowBridge("synthetic", name=unique_name).start()  # the same board back
+            assert wait_for(lambda: any(e.kind == "gap" for e in stream.events), timeout=20)
+            kinds = [e.kind for e in stream.events]
+    finally:
+        bridge.stop()
+    assert kinds.index("disconnected") < kinds.index("reconnected") < kinds.index("gap")
+    gap = next(e for e in stream.events if e.kind == "gap")
+    assert gap.n_missing >= 250 * 0.5  # at least the half second the board was away
+
+
+@pytest.mark.lsl
+@pytest.mark.slow
+def test_cli_bridges_the_synthetic_board_until_its_duration(unique_name):
+    cmd = [sys.executable, "-m", "workbench", "bridge", "brainflow", "--board", "synthetic",
+           "--name", unique_name, "--duration", "4"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        with Stream(unique_name, bufsize=30, stall_timeout=5.0) as stream:
+            assert stream.ch_names[:3] == ["PACKAGE", "Fz", "C3"]
+            reader = stream.reader(from_start=True)
+            out, err = proc.communicate(timeout=60)
+            time.sleep(0.5)
+            counter = reader.read()[0][:, 0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert f"'{unique_name}'  type=EEG  250 Hz  17 ch" in out
+    assert f"'{unique_name}-markers'" in out and "sent " in out
+    check = check_counter(counter, modulus=PACKAGE_MODULUS)
+    assert check.ok and check.n_samples > 250, str(check)
+
+
+def test_cli_unknown_board_exits_1_naming_the_boards():
+    out = subprocess.run([sys.executable, "-m", "workbench", "bridge", "brainflow", "--board", "nope"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 1
+    assert "board: got 'nope'" in out.stderr and "synthetic" in out.stderr and "Traceback" not in out.stderr
