@@ -10,8 +10,10 @@ from ..utils._lazy import lazy_exports
 from .montages import MONTAGES, Montage, get_montage
 from .synthetic import CUES, SyntheticSource
 
-__all__ = ["MONTAGES", "Montage", "get_montage", "CUES", "SyntheticSource", "ArraySource", "Player", "generate_raw"]
+__all__ = ["MONTAGES", "Montage", "get_montage", "CUES", "SyntheticSource", "ArraySource", "Player", "generate_raw",
+           "BrainFlowBridge"]
 
-_LAZY = {"Player": ".player", "ArraySource": ".array_source", "generate_raw": ".raw"}
+_LAZY = {"Player": ".player", "ArraySource": ".array_source", "generate_raw": ".raw",
+         "BrainFlowBridge": ".brainflow_bridge"}
 
 __getattr__ = lazy_exports(__name__, _LAZY)[0]  # eager names stay in dir() as usual
