@@ -31,7 +31,7 @@ def add_assessments(url, pid, n, tag, barrier, results):
         with Store(url, user=User(f"assessor-{tag}", "assessor")) as store:
             barrier.wait(timeout=60)
             for i in range(n):
-                store.add(f.assessment(pid, total=i % 20, instrument=f"T{tag}"))
+                store.add(f.assessment(pid, total=i % 20, assessor=f"T{tag}"))
         results.put((tag, "ok", ""))
     except Exception as err:
         results.put((tag, "error", repr(err)))

@@ -41,7 +41,7 @@ def visit(pid: str = "SCI-001", name: str = "week12", delay_days: int = 0, **kw)
 
 
 def assessment(pid: str = "SCI-001", visit_id: str | None = None, total: int = 12, **kw) -> OutcomeAssessment:
-    values = dict(participant_id=pid, visit_id=visit_id, instrument="WISCI-II", instrument_version="2001",
+    values = dict(participant_id=pid, visit_id=visit_id, instrument="WISCI-II", instrument_version="II",
                   assessor="a.assessor", assessed_on=ENROLMENT + timedelta(days=84),
                   item_values={"level": total}, scores={"total": total})
     values.update(kw)

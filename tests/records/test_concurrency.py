@@ -55,7 +55,7 @@ def test_two_processes_appending_keep_one_chain(store):
     out = _run(_writers.add_assessments, [(store.url, "SCI-001", n, "A"), (store.url, "SCI-001", n, "B")])
     assert sorted(out) == [("A", "ok", ""), ("B", "ok", "")], out
     saved = store.find(OutcomeAssessment)
-    assert sorted(o.instrument for o in saved) == ["TA"] * n + ["TB"] * n
+    assert sorted(o.assessor for o in saved) == ["TA"] * n + ["TB"] * n
     report = store.verify_audit()
     assert report.ok, report.summary()
     users = store.audit_trail().user_name

@@ -47,7 +47,8 @@ def _planted_study(store):
     ]
     saved = store.add(*recs)
     # Reasons are free text too, and so are changed free-text values in the trail.
-    store.update(dataclasses.replace(saved[4], notes=PLANT + " (again)", scores={"total": 13}),
+    store.update(dataclasses.replace(saved[4], notes=PLANT + " (again)", item_values={"level": 13},
+                                     scores={"total": 13}),
                  reason=f"told by {NAME} on the phone")
     return saved
 

@@ -20,8 +20,10 @@ def _fill(store):
         recs += [base, week,
                  f.assessment(pid, base.id, totals[0], assessed_on=base.actual_date),
                  f.assessment(pid, week.id, totals[1], assessed_on=week.actual_date),
-                 f.assessment(pid, week.id, instrument="BBT", item_values={"right": 7, "left": 4},
-                              scores={"right": 7, "left": 4}, assessed_on=week.actual_date)]
+                 f.assessment(pid, week.id, instrument="BBT", instrument_version="Mathiowetz 1985",
+                              item_values={"right.blocks": 7, "left.blocks": 4},
+                              scores={"right.blocks_per_minute": 7, "left.blocks_per_minute": 4},
+                              assessed_on=week.actual_date)]
     store.add(*recs)
 
 
@@ -31,17 +33,19 @@ def test_outcomes_long(store):
     assert len(long) == 2 * (1 + 1 + 2)  # WISCI total twice, BBT right and left
     row = long[(long.participant_id == "SCI-002") & (long.visit == "week12") & (long.instrument == "WISCI-II")]
     assert row.value.tolist() == [12] and row.day.tolist() == [84] and row.arm.tolist() == ["BCI"]
-    assert sorted(long[long.instrument == "BBT"].score.unique()) == ["left", "right"]
+    assert sorted(long[long.instrument == "BBT"].score.unique()) == [
+        "left.blocks_per_minute", "right.blocks_per_minute"]
 
 
 def test_outcomes_wide(store):
     _fill(store)
     wide = store.outcomes("wide")
-    assert list(wide.columns) == ["participant_id", "visit", "day", "BBT.left", "BBT.right", "WISCI-II.total"]
+    assert list(wide.columns) == ["participant_id", "visit", "day", "BBT.left.blocks_per_minute",
+                                  "BBT.right.blocks_per_minute", "WISCI-II.total"]
     assert wide[["participant_id", "visit", "day"]].values.tolist() == [
         ["SCI-001", "baseline", 2], ["SCI-001", "week12", 84], ["SCI-002", "baseline", 2], ["SCI-002", "week12", 84]]
     assert wide["WISCI-II.total"].tolist() == [3, 5, 10, 12]
-    assert wide["BBT.right"].isna().tolist() == [True, False, True, False]
+    assert wide["BBT.right.blocks_per_minute"].isna().tolist() == [True, False, True, False]
     with pytest.raises(ValidationError):
         store.outcomes("tall")
 

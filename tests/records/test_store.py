@@ -25,7 +25,8 @@ def test_add_get_update_delete_roundtrip(store):
     v = f.visit()
     saved_v, saved_oa = store.add(v, f.assessment(visit_id=v.id, total=12))
     assert store.get(Visit, v.id) == saved_v
-    changed = store.update(dataclasses.replace(saved_oa, scores={"total": 13}), reason="addition error")
+    changed = store.update(dataclasses.replace(saved_oa, item_values={"level": 13}, scores={"total": 13}),
+                           reason="level misread")
     assert changed.version == 2 and store.get(OutcomeAssessment, saved_oa.id).scores == {"total": 13}
     assert store.find(OutcomeAssessment, participant_id="SCI-001") == [changed]
     store.delete(changed, reason="entered for the wrong participant")

@@ -16,7 +16,10 @@ def test_every_instrument_has_a_working_form(instrument_id):
     form = InstrumentForm(instrument_id, save=lambda a: None)
     inst = load_instrument(instrument_id)
     assert set(form.inputs) == {i.id for i in inst.items}
+    reasons = {r.item for r in inst.rules if r.kind == "unable"}  # "unable to walk" stays empty
     for item in inst.items:  # fill every item with its highest allowed value
+        if item.id in reasons:
+            continue
         box = form.inputs[item.id]
         box.value = item.values[-1] if item.kind in ("ordinal", "choice") else str(item.max)
     assert form.entry.complete and form.errors.value == ""

@@ -34,7 +34,7 @@ def _threshold_columns(instrument: str, score: str) -> dict:
         return {"threshold": None, "threshold_label": None, "threshold_citation": None,
                 "threshold_note": f"no instrument definition for {instrument}", "higher_is_better": None}
     inst = load_instrument(instrument)
-    base = score.split(".", 1)[1] if inst.sides and score.split(".", 1)[0] in inst.sides else score
+    base = inst.base_score(score)
     usable = [t for t in inst.thresholds_for(score) if t.usable]
     if usable:
         # The smallest confirmed important change decides (e.g. SCIM 'small').

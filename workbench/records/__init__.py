@@ -19,15 +19,20 @@ How to save an OutcomeAssessment (what the outcomes forms call)::
         participant_id="SCI-001",            # the pseudonym, never a name
         visit_id=visit.id,                   # optional: the Visit it belongs to
         instrument="WISCI-II",               # instrument id ...
-        instrument_version="2001",           # ... and version of the form
+        instrument_version="II",             # ... and version, as the registry knows them
         assessor="a.assessor",
         assessed_on=date(2026, 3, 2),
         item_values={"level": 12},           # raw item values (JSON scalars)
-        scores={"total": 12},                # scores computed by workbench.outcomes
+        scores={"total": 12},                # must equal workbench.outcomes' recomputed scores
     )
     (saved,) = store.add(exam)               # saved.version == 1
     fixed = store.update(                    # any later change needs a reason
-        dataclasses.replace(saved, scores={"total": 13}), reason="sum corrected")
+        dataclasses.replace(saved, item_values={"level": 13}, scores={"total": 13}),
+        reason="level misread on the form")
+
+An assessment whose instrument or version the registry does not know, whose
+items are out of range, or whose scores differ from those recomputed from the
+items is refused (``scores={"total": 13}`` with ``level`` 12 would be).
 
 ``store.add(a, b, ...)`` writes several records in one transaction (all or
 nothing); ``store.update`` raises :class:`~workbench.errors.ConflictError` when

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
+from ..errors import Problem
 from ._base import TableRecord
 from ._fields import CODE, LABEL, id_field, spec
 
@@ -15,7 +16,10 @@ class OutcomeAssessment(TableRecord):
 
     Scoring is the job of :mod:`workbench.outcomes`; this record keeps the
     instrument id and version with the raw item values and the computed scores,
-    so a score can always be recomputed and checked.
+    and is refused when they disagree: the instrument and version must be in
+    the registry (:func:`workbench.outcomes.instruments.known_instruments`),
+    every item known and in range, and every score equal to the one
+    recomputed from the items. Problems are labelled as the form shows them.
     """
 
     TABLE: ClassVar[str] = "outcome_assessments"
@@ -31,3 +35,10 @@ class OutcomeAssessment(TableRecord):
     item_values: dict = spec("json", label="item values (item id -> value)")
     scores: dict = spec("json", label="computed scores (score name -> value)")
     notes: str = spec("str", required=False, label="notes", free_text=True)
+
+    def _cross_check(self, bad: set[str]) -> list[Problem]:
+        if bad & {"instrument", "instrument_version", "item_values", "scores"}:
+            return []
+        from ..outcomes.instruments import check_assessment
+
+        return check_assessment(self.instrument, self.instrument_version, self.item_values, self.scores)

@@ -14,7 +14,10 @@ loaded, so a new instrument is a new file, not new code. The schema:
   when ``sides`` is set), ``min``, ``max``;
 - ``derived``: ``id``, ``label``, ``unit``, ``numerator``/``denominator``,
   each an item id or a number (walk speed = distance / time);
-- ``rules``: declared scoring rules, e.g. Lyle's hierarchy for ARAT;
+- ``rules``: declared scoring rules: Lyle's hierarchy for ARAT
+  (``"hierarchical"``: ``items``, ``top``), or a test the participant could not
+  do (``"unable"``: ``item`` names a choice item holding the reason; when it is
+  given, the ``items`` it lists stay empty and the scores needing them are None);
 - ``thresholds``: ``score``, ``label``, ``change``, ``population``,
   ``citation``, ``confirmed`` (only a confirmed threshold in SCI flags change).
 """
@@ -27,7 +30,7 @@ from typing import Any, Mapping
 from ...errors import Problem, ValidationError
 
 ITEM_KINDS = ("ordinal", "number", "count", "choice")
-RULE_KINDS = ("hierarchical",)
+RULE_KINDS = ("hierarchical", "unable")
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,18 @@ class Rule:
     ``hierarchical`` (Lyle 1981, ARAT): within ``items`` (hardest first, easiest
     second), a top score on the first scores every item top; a first item below
     top with the second at 0 scores every remaining item 0.
+
+    ``unable``: the participant could not do the test (e.g. cannot walk 10 m);
+    ``item`` holds the reason and, once given, the ``items`` listed must stay
+    empty and are not missing. Nothing is imputed: the scores that need those
+    items are None, so an analysis plan decides how to treat them.
     """
 
     kind: str
     items: tuple[str, ...]
-    top: int
+    top: int | None
     citation: str
+    item: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,14 @@ class Instrument:
     def item(self, item_id: str) -> Item:
         return {i.id: i for i in self.items}[item_id]
 
+    def label_of(self, name: str) -> str:
+        """What the form shows for an item or score id (the id itself if unknown)."""
+        for group in (self.items, self.subscales, self.totals, self.derived):
+            for entry in group:
+                if entry.id == name:
+                    return entry.label
+        return name
+
     @property
     def score_names(self) -> tuple[str, ...]:
         """Every score :func:`score_instrument` returns, in order."""
@@ -148,8 +165,17 @@ class Instrument:
 
     def thresholds_for(self, score: str) -> tuple[Threshold, ...]:
         """Thresholds of a score; a per-side score (``right.total``) uses those of ``total``."""
-        base = score.split(".", 1)[1] if self.sides and score.split(".", 1)[0] in self.sides else score
+        base = self.base_score(score)
         return tuple(t for t in self.thresholds if t.score in (score, base))
+
+    def base_score(self, score: str) -> str:
+        """``right.total`` -> ``total`` for a sided instrument; any other name unchanged.
+
+        A bare side (``right``, as older stores saved Box and Block scores) has
+        no base score and is returned as it is, so it matches no threshold.
+        """
+        side, dot, rest = score.partition(".")
+        return rest if dot and rest and side in self.sides else score
 
 
 def _side_names(ids, side: str) -> tuple[str, ...]:
@@ -242,8 +268,16 @@ def instrument_from_mapping(data: Mapping[str, Any], source: str = "instrument")
         for name in raw.get("items", ()):
             if name not in base_ids:
                 problems.append(Problem(f"rules[{k}].items", name, "an item id of this instrument"))
-        for names in expand(raw.get("items", ())):
-            rules.append(Rule(raw["kind"], names, raw["top"], raw.get("citation", "")))
+        reason = raw.get("item")
+        if raw["kind"] == "unable":
+            kinds = {i.id: i.kind for i in base_items}
+            if kinds.get(reason) != "choice":
+                problems.append(Problem(f"rules[{k}].item", reason, "a choice item of this instrument (the reason)"))
+        elif not isinstance(raw.get("top"), int):
+            problems.append(Problem(f"rules[{k}].top", raw.get("top"), "the top item score (an integer)"))
+        reasons = [f"{s}.{reason}" if reason else None for s in sides] if sides else [reason]
+        for names, why in zip(expand(raw.get("items", ())), reasons):
+            rules.append(Rule(raw["kind"], names, raw.get("top"), raw.get("citation", ""), why))
 
     score_ids = {s["id"] for s in data.get("subscales", ())} | {t["id"] for t in data.get("totals", ())}
     score_ids |= {d["id"] for d in data.get("derived", ())}

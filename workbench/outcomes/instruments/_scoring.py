@@ -48,6 +48,18 @@ def _apply_hierarchy(rule: Rule, values: dict, implied: dict, problems: list[Pro
             implied[name] = fill
 
 
+def _apply_unable(rule: Rule, instrument: Instrument, values: dict, skipped: set,
+                  problems: list[Problem]) -> None:
+    """A reason given for not doing the test: its items stay empty and are not missing."""
+    if rule.item not in values:
+        return
+    skipped.update(rule.items)
+    reason = instrument.label_of(rule.item)
+    for name in rule.items:
+        if name in values:
+            problems.append(Problem(name, values[name], f"empty when {reason!r} is given ({values[rule.item]!r})"))
+
+
 def score_instrument(instrument: Instrument, values: Mapping[str, Any], *, partial: bool = False) -> InstrumentScore:
     """Validate item values and compute subscales, totals and derived scores.
 
@@ -79,13 +91,20 @@ def score_instrument(instrument: Instrument, values: Mapping[str, Any], *, parti
         else:
             entered[name] = value
     implied: dict[str, Any] = {}
+    skipped: set[str] = set()
     for rule in instrument.rules:
-        _apply_hierarchy(rule, entered, implied, problems)
+        if rule.kind == "unable":
+            _apply_unable(rule, instrument, entered, skipped, problems)
+        else:
+            _apply_hierarchy(rule, entered, implied, problems)
     full = {**entered, **implied}
+    for name in skipped:
+        full.pop(name, None)
     reported = {p.field for p in problems}
-    missing = tuple(i.id for i in instrument.items if i.required and i.id not in full and i.id not in reported)
+    missing = tuple(i.id for i in instrument.items
+                    if i.required and i.id not in full and i.id not in reported and i.id not in skipped)
     if missing and not partial:
-        problems += [Problem(name, "<missing>", by_id[name].allowed()) for name in missing]
+        problems += [Problem(name, "<missing>", _missing_allowed(instrument, name)) for name in missing]
     if problems:
         raise ValidationError(problems, what=f"{instrument.id} {instrument.version} form")
 
@@ -99,3 +118,12 @@ def score_instrument(instrument: Instrument, values: Mapping[str, Any], *, parti
         scores[d.id] = None if num is None or den is None or den == 0 else round(num / den, d.decimals)
     ordered = {i.id: full[i.id] for i in instrument.items if i.id in full}
     return InstrumentScore(instrument.id, instrument.version, ordered, scores, tuple(sorted(implied)), missing)
+
+
+def _missing_allowed(instrument: Instrument, name: str) -> str:
+    allowed = instrument.item(name).allowed()
+    for rule in instrument.rules:
+        if rule.kind == "unable" and name in rule.items:
+            allowed += f", or a reason in {instrument.label_of(rule.item)!r}"
+    return allowed
+
