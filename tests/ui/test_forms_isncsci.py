@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from tests.conftest import SHARED
-from tests.outcomes.store_helpers import make_store
+from tests.outcomes.store_helpers import add_visit, make_store
 from workbench.ui.forms import IsncsciWorksheet, is_marked
 
 
@@ -53,7 +53,7 @@ def test_wrong_value_marked_in_place_with_allowed_values():
     cell = sheet.inputs["right.pin_prick.T4"]
     cell.value = "3"
     assert is_marked(cell) and "allowed: one of '0', '1', '2'" in cell.tooltip
-    assert "right.pin_prick.T4" in sheet.errors.value
+    assert "<b>Right pin prick T4</b>: got &#x27;3&#x27;" in sheet.errors.value  # the worksheet's name, not the id
     assert "appears when every field is filled" in sheet.results.value  # no partial result
     assert not any(is_marked(b) for f, b in sheet.inputs.items() if f != "right.pin_prick.T4")
     cell.value = "1"
@@ -66,7 +66,8 @@ def test_save_to_the_records_store(tmp_path, case):
 
     store = make_store(tmp_path)
     try:
-        sheet = IsncsciWorksheet(store=store, participant_id="SCI-001")
+        visit = add_visit(store, "SCI-001", "baseline")
+        sheet = IsncsciWorksheet(store=store, participant_id="SCI-001", visit_id=visit.id)
         _type_exam(sheet, case["input"])
         sheet.comments.value = "L4 left weak"
         sheet.save_panel.assessor.value = "a.assessor"
@@ -97,9 +98,10 @@ def test_incomplete_or_anonymous_form_is_not_saved(tmp_path):
         sheet.save_panel.button.click()  # 133 fields still empty
         assert "not complete" in sheet.save_panel.status.value or "Fix before saving" in sheet.save_panel.status.value
         sheet.fill_normal_button.click()
-        sheet.save_panel.participant.value = "SCI-999"  # not enrolled
-        sheet.save_panel.button.click()
-        assert "Saved" not in sheet.save_panel.status.value and "SCI-999" in sheet.save_panel.status.value
+        sheet.save_panel.button.click()  # complete, but no visit chosen
+        assert "Saved" not in sheet.save_panel.status.value and "<b>Visit</b>" in sheet.save_panel.status.value
+        # Only enrolled participants can be chosen.
+        assert [v for _, v in sheet.save_panel.participant.options] == [None, "SCI-001"]
         assert store.find(OutcomeAssessment) == []
     finally:
         store.close()

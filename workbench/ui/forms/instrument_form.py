@@ -8,7 +8,8 @@ import ipywidgets as widgets
 
 from ...outcomes.entry import InstrumentEntry, SaveDetails
 from ...outcomes.instruments import Instrument
-from ._style import mark, problems_html
+from ._style import label, mark, problems_html, style
+from .meanings import value_label
 from .save_panel import SavePanel
 
 
@@ -26,12 +27,12 @@ class InstrumentForm:
     ----------
     instrument : Instrument | str | InstrumentEntry
         What to show (an id like ``"SCIM-III"`` builds a new entry).
-    store, save, participant_id, visit_id
-        Passed to :class:`SavePanel`.
+    store, save, participant_id, visit_id, **choices
+        Passed to :class:`SavePanel` (``participants``, ``visits``, ``on_saved``).
     """
 
     def __init__(self, instrument: Instrument | str | InstrumentEntry, *, store=None, save=None,
-                 participant_id: str | None = None, visit_id: str | None = None) -> None:
+                 participant_id: str | None = None, visit_id: str | None = None, **choices) -> None:
         self.entry = instrument if isinstance(instrument, InstrumentEntry) else InstrumentEntry(instrument)
         inst = self.entry.instrument
         self.inputs: dict[str, widgets.Widget] = {}
@@ -39,21 +40,23 @@ class InstrumentForm:
         rows = []
         for item in inst.items:
             if item.kind in ("ordinal", "choice"):
-                box = widgets.Dropdown(options=[("", None)] + [(str(v), v) for v in item.values], value=None)
+                box = widgets.Dropdown(options=[("", None)] + [(value_label(inst, item, v), v) for v in item.values],
+                                       value=None, layout=widgets.Layout(width="420px"))
             else:
                 box = widgets.Text(placeholder=f"{item.min:g}-{item.max:g} {item.unit or ''}".strip())
             box.observe(lambda change, f=item.id: self._on_edit(f, change["new"]), names="value")
             self.inputs[item.id] = box
-            rows.append(widgets.HBox([widgets.Label(item.label, layout=widgets.Layout(width="420px")), box]))
+            rows.append(widgets.HBox([label(item.label), box]))
         self.notes = widgets.Textarea(placeholder="Notes")
         self.notes.observe(lambda change: setattr(self.entry, "notes", change["new"]), names="value")
         self.scores = widgets.HTML()
         self.errors = widgets.HTML()
         title = widgets.HTML(f"<h3>{html.escape(inst.name)} ({html.escape(inst.version)})</h3>"
                              f"<small>{html.escape(inst.citation)}</small>")
-        self.save_panel = SavePanel(self._record_fields, store=store, save=save,
-                                    participant_id=participant_id, visit_id=visit_id)
-        self.widget = widgets.VBox([title, *rows, self.notes, self.errors, self.scores, self.save_panel.widget])
+        self.labels = {item.id: item.label for item in inst.items}
+        self.save_panel = SavePanel(self._record_fields, store=store, save=save, participant_id=participant_id,
+                                    visit_id=visit_id, labels=self.labels, **choices)
+        self.widget = widgets.VBox([style(), title, *rows, self.notes, self.errors, self.scores, self.save_panel.widget])
         self.entry.listeners.add(self.refresh)
         self.refresh()
 
@@ -80,7 +83,7 @@ class InstrumentForm:
             problem = problems.get(item)
             mark(box, None if problem is None else f"allowed: {problem.allowed}")
             box.disabled = item in implied
-        self.errors.value = problems_html(problems.values())
+        self.errors.value = problems_html(problems.values(), self.labels)
         inst = self.entry.instrument
         labels = {s.id: s.label for s in inst.subscales + inst.totals}
         labels.update({d.id: f"{d.label} ({d.unit})" if d.unit else d.label for d in inst.derived})

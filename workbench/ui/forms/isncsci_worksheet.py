@@ -9,10 +9,30 @@ import ipywidgets as widgets
 from ...outcomes.entry import IsncsciEntry, SaveDetails
 from ...outcomes.entry.isncsci import INSTRUMENT, NON_KEY, VERSION
 from ...outcomes.isncsci import DERMATOMES, KEY_MUSCLES, NON_KEY_MUSCLE_LEVELS, SIDES
-from ._style import mark, problems_html
+from ._style import label, mark, problems_html, style
+from .meanings import ISNCSCI_MOTOR, ISNCSCI_SENSORY
 from .save_panel import SavePanel
 
 _CELL = widgets.Layout(width="72px")
+#: ISNCSCI 2019 key muscles (Rupp et al. 2021), named as on the worksheet.
+KEY_MUSCLE_NAMES = {"C5": "elbow flexors", "C6": "wrist extensors", "C7": "elbow extensors",
+                    "C8": "finger flexors", "T1": "finger abductors", "L2": "hip flexors", "L3": "knee extensors",
+                    "L4": "ankle dorsiflexors", "L5": "long toe extensors", "S1": "ankle plantar flexors"}
+_KIND = {"motor": "motor", "light_touch": "light touch", "pin_prick": "pin prick"}
+
+
+def field_label(field: str) -> str:
+    """The worksheet's name of a field: ``right.motor.C6`` -> ``Right motor C6 (wrist extensors)``."""
+    if field == "vac":
+        return "Voluntary anal contraction (VAC)"
+    if field == "dap":
+        return "Deep anal pressure (DAP)"
+    side, _, rest = field.partition(".")
+    if rest == NON_KEY:
+        return f"{side.capitalize()}: lowest non-key muscle with motor function"
+    kind, _, level = rest.partition(".")
+    name = f"{side.capitalize()} {_KIND.get(kind, kind)} {level.replace('_', '-')}"
+    return f"{name} ({KEY_MUSCLE_NAMES[level]})" if kind == "motor" and level in KEY_MUSCLE_NAMES else name
 
 
 class IsncsciWorksheet:
@@ -23,12 +43,12 @@ class IsncsciWorksheet:
     ----------
     entry : IsncsciEntry | None
         The model (a new empty one by default).
-    store, save, participant_id, visit_id
-        Passed to :class:`SavePanel`.
+    store, save, participant_id, visit_id, **choices
+        Passed to :class:`SavePanel` (``participants``, ``visits``, ``on_saved``).
     """
 
     def __init__(self, entry: IsncsciEntry | None = None, *, store=None, save=None,
-                 participant_id: str | None = None, visit_id: str | None = None) -> None:
+                 participant_id: str | None = None, visit_id: str | None = None, **choices) -> None:
         self.entry = entry if entry is not None else IsncsciEntry()
         self._syncing = False  # True while the view copies the model into the widgets
         self.inputs: dict[str, widgets.Combobox] = {}
@@ -42,9 +62,13 @@ class IsncsciWorksheet:
         self.fill_normal_button.on_click(lambda _: self.entry.fill_normal())
         self.results = widgets.HTML()
         self.errors = widgets.HTML()
-        self.save_panel = SavePanel(self._record_fields, store=store, save=save,
-                                    participant_id=participant_id, visit_id=visit_id)
-        self.widget = widgets.VBox([self._grid(), self._anal_row(), self.comments, self.fill_normal_button,
+        self.labels = {f: field_label(f) for f in self.inputs}
+        self.save_panel = SavePanel(self._record_fields, store=store, save=save, participant_id=participant_id,
+                                    visit_id=visit_id, labels=self.labels, **choices)
+        legend = widgets.HTML(f"<small><b>Motor</b>: {html.escape(ISNCSCI_MOTOR)}<br><b>Sensory</b>: "
+                              f"{html.escape(ISNCSCI_SENSORY)}</small>")
+        self.widget = widgets.VBox([style(), legend, self._grid(), self._anal_row(), self.comments,
+                                    self.fill_normal_button,
                                     self.errors, self.results, self.save_panel.widget])
         self.entry.listeners.add(self.refresh)
         self.refresh()
@@ -53,7 +77,8 @@ class IsncsciWorksheet:
         # Free text with suggestions: fast typing, and a wrong value stays
         # visible and marked instead of being silently refused.
         box = widgets.Combobox(options=tuple(options), ensure_option=False, value=self.entry.value(field) or "",
-                               layout=_CELL)
+                               layout=_CELL, placeholder="")
+        box.add_class(f"wb-cell-{field.replace('.', '-')}")
         box.observe(lambda change, f=field: self._on_edit(f, change["new"]), names="value")
         return box
 
@@ -77,15 +102,8 @@ class IsncsciWorksheet:
         return widgets.GridBox(cells, layout=widgets.Layout(grid_template_columns="60px repeat(6, 80px)"))
 
     def _anal_row(self) -> widgets.VBox:
-        def labelled(text, box):
-            return widgets.HBox([widgets.Label(text, layout=widgets.Layout(width="260px")), box])
-
-        return widgets.VBox([
-            labelled("Voluntary anal contraction (VAC)", self.inputs["vac"]),
-            labelled("Deep anal pressure (DAP)", self.inputs["dap"]),
-            labelled("Right: lowest non-key muscle with motor function", self.inputs[f"right.{NON_KEY}"]),
-            labelled("Left: lowest non-key muscle with motor function", self.inputs[f"left.{NON_KEY}"]),
-        ])
+        return widgets.VBox([widgets.HBox([label(self.labels[f], "360px"), self.inputs[f]])
+                             for f in ("vac", "dap", f"right.{NON_KEY}", f"left.{NON_KEY}")])
 
     def refresh(self) -> None:
         """Redraw from the model: values, error markers, results."""
@@ -101,7 +119,7 @@ class IsncsciWorksheet:
         for field, box in self.inputs.items():
             problem = problems.get(field)
             mark(box, None if problem is None else f"allowed: {problem.allowed}")
-        self.errors.value = problems_html(problems.values())
+        self.errors.value = problems_html(problems.values(), self.labels)
         self.results.value = self._results_html()
 
     def _results_html(self) -> str:
