@@ -1,8 +1,8 @@
-"""``workbench demo``: calibrate, stream, acquire, record, decode live, save the session.
+"""``workbench demo``: the whole trial day with a simulated participant, headless (about 2-3 minutes).
 
 The work is done by :func:`workbench.session.demo.run_demo`; this module only
-parses options and prints. About 30 s; leaves a readable XDF with its manifest,
-a saved decoder and the session in the study database of the workspace.
+parses options and prints. Ctrl-C stops the run in progress safely (effector
+off first, then the recording is closed).
 """
 
 from __future__ import annotations
@@ -10,19 +10,21 @@ from __future__ import annotations
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "demo", help="simulated amplifier -> LSL -> acquisition -> XDF + live decoder -> trial records (about 30 s)"
+        "demo", help="the trial day: calibration, training, closed loop (glove, adaptive stimulation), records"
     )
-    p.add_argument("--duration", type=float, default=10.0, help="seconds to acquire and record (default 10)")
-    p.add_argument("--montage", default="eeg-64", help="simulated montage: eeg-64 (decoded live), ecog-8 or utah-96")
-    p.add_argument("--calibration", type=float, default=120.0, metavar="S",
-                   help="seconds of simulated cued calibration data the decoder is fitted on (default 120)")
+    p.add_argument("--calibration-reps", type=int, default=4, metavar="N",
+                   help="calibration trials per class (rest, grasp, open; default 4)")
+    p.add_argument("--loop-reps", type=int, default=2, metavar="N",
+                   help="closed-loop trials per class in the glove run (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulated participant and cue order")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..session.demo import format_summary, run_demo
 
-    result = run_demo(args.workspace, duration=args.duration, montage=args.montage, calibration_s=args.calibration)
+    result = run_demo(args.workspace, calibration_reps=args.calibration_reps, loop_reps=args.loop_reps,
+                      seed=args.seed)
     print()
     print(format_summary(result))
     return 0 if result.ok else 1

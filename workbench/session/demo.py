@@ -1,25 +1,28 @@
-"""The end-to-end demo behind ``make demo`` / ``workbench demo``.
+"""The whole trial day behind ``make demo`` / ``workbench demo``, headless, with a simulated participant.
 
-One cued session with everything real but the participant:
+Everything is real but the participant and the devices: LSL outlets and
+inlets, LabRecorder XDF files, the decoder core, the safety gate, the study
+database with its audit trail. In order:
 
-1. calibrate: a rest/attempt band-power + LDA decoder is fitted on two minutes
-   of cued calibration data from the simulated amplifier (another seed than
-   the live session) and saved into the workspace (arrays + JSON, no pickle);
-2. acquire: the simulated amplifier streams on real LSL outlets; the workbench
-   finds it, acquires it with a sample counter and records signal and markers
-   with LabRecorder into one XDF per run;
-3. decode online: the saved decoder, loaded against the live stream's
-   channels and rate, runs on every acquired chunk;
-4. record: the session, its run and one trial per complete cue go into the
-   study database (SQLite in the workspace by default) with the recording's
-   SHA-256, each write in the audit trail; the demo study is seeded first.
+1. the demo study is opened (``open_demo_store``: schema, accounts, study);
+2. **calibration run**: cued rest / grasp / open, recorded to XDF;
+3. **training** from that file: epochs from its markers, cross-validation
+   grouped by trial, chance level, confusion matrix; the decoder is saved and
+   its SHA-256 goes into the session;
+4. **closed loop with the simulated glove**, with two injected faults the
+   gate must catch (a signal gap, a NaN burst);
+5. **recalibration between blocks** from the calibration run and the
+   closed-loop trials (decoder version v2);
+6. **closed loop with adaptive stimulation**: amplitude from the EMG envelope
+   of the simulated participant, an injected loss of the stimulator's
+   heartbeat;
+7. session, runs, online trials, run metrics and every gate decision saved.
 
-Each step is a call into the layers below; nothing here is demo-only logic.
+Each step calls the layers below; nothing here is demo-only logic.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,40 +33,18 @@ import numpy as np
 from ..errors import Problem, ValidationError
 
 DEMO_PARTICIPANT = "SCI-001"
-DEMO_OPERATOR = "demo.investigator"
-CALIBRATION_SEED = 1  # the live amplifier uses seed 0: the decoder never sees its data in training
-
-
-@dataclass
-class DemoResult:
-    """What the demo did, for the summary and for tests."""
-
-    montage: str
-    n_channels: int
-    sfreq: float
-    n_sent: int
-    n_received: int
-    n_recorded: int
-    lost_or_repeated: int
-    markers_sent: int
-    markers_received: int
-    markers_recorded: int
-    recording: object  # RunManifest
-    decoder_file: Path | None = None
-    window_accuracy: float | None = None
-    n_windows: int = 0
-    trials: list = field(default_factory=list)
-    session_id: str | None = None
-    audit_intact: bool | None = None
-    audit_entries: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.recording.status == "complete" and self.lost_or_repeated == 0 and self.audit_intact is not False
+CALIBRATION_SEED = 1  # the legacy rest/attempt decoder (workbench.analysis uses it)
+CLASSES = ("rest", "grasp", "open")
+#: Injected fault -> the gate rules that catch it.
+CATCHES = {"stall": ("signal_lost", "signal_gap"), "nan": ("nonfinite_input", "invalid_output"),
+           "heartbeat": ("heartbeat_lost",)}
 
 
 def calibrate(ws, montage: str, seconds: float):
-    """Fit and save the attempt decoder on simulated calibration data; return (decoder, file)."""
+    """Fit and save the rest/attempt decoder on SyntheticSource data; return (decoder, file).
+
+    The first demo's decoder, kept for the re-analysis layer (``workbench.analysis``).
+    """
     from ..datasets import SyntheticSource
     from .calibration import fit_attempt_decoder, pick_sensorimotor
 
@@ -77,165 +58,225 @@ def calibrate(ws, montage: str, seconds: float):
     return decoder, Path(fname)
 
 
-def acquire_and_record(ws, source, duration: float, decoder_file: Path | None, progress: bool = True):
-    """Stream, acquire, record and (with a decoder) decode live; return the pieces for the summary."""
-    from tqdm import tqdm
+@dataclass
+class DemoRun:
+    """One closed-loop run of the day, summarized."""
 
-    from ..acquisition import MarkerStream, Stream, find_streams
-    from ..datasets import Player
-    from ..decoding import load_decoder
-    from ..recording.labrecorder import Recorder
-    from ..recording.runs import RunEntities
-
-    name = f"wb-demo-{os.getpid()}"
-    counters, picked, live = [], [], None
-    with Player(source, name=name) as player:
-        streams = find_streams(timeout=1.0)
-        if progress:
-            print("streams on this machine:")
-            for desc in streams:
-                print("  " + desc.summary())
-        with Stream(player.name, bufsize=duration + 5) as stream, MarkerStream(player.marker_name) as markers:
-            if decoder_file is not None:
-                from .calibration import pick_sensorimotor
-
-                picks = pick_sensorimotor(stream.ch_names)
-                cols = [stream.ch_names.index(c) for c in picks]
-                # Loading against the stream checks channels and rate and says what differs.
-                live = load_decoder(decoder_file, ch_names=picks, sfreq=stream.sfreq).online()
-            reader = stream.reader(from_start=True)
-            recorder = Recorder([player.name, player.marker_name], ws.recordings,
-                                entities=RunEntities(subject="demo", task="demo"), monitors=[stream, markers])
-            recorder.start()
-            outputs = []
-
-            def consume():
-                data = reader.read()[0]
-                counters.append(data[:, 0].astype(np.int64))
-                if live is not None and len(data):
-                    outputs.append(live.update(np.ascontiguousarray(data[:, cols], dtype=np.float64)))
-
-            fmt = "{l_bar}{bar}| {n:.1f}/{total:.1f} s {postfix}"
-            try:
-                with tqdm(total=round(duration, 1), unit="s", desc="recording", bar_format=fmt,
-                          disable=not progress) as bar:
-                    while (status := recorder.status()).elapsed < duration:
-                        consume()
-                        bar.n = round(min(status.elapsed, duration), 1)
-                        bar.set_postfix_str(f"{stream.n_samples_received} samples, {status.size_bytes / 1e6:.1f} MB")
-                        time.sleep(0.25)
-                    bar.n = round(duration, 1)
-            finally:  # also on Ctrl-C: LabRecorder closes the file with footers and clock offsets
-                if progress:
-                    print("stopping LabRecorder (it closes the file with footers and clock offsets) ...")
-                manifest = recorder.stop()
-            consume()
-            acquired = dict(n_channels=len(stream.ch_names), sfreq=stream.sfreq, n_received=stream.n_samples_received,
-                            markers_received=markers.n_markers_received)
-        acquired.update(n_sent=player.n_samples_sent, markers_sent=player.n_markers_sent)
-    counter = np.concatenate(counters) if counters else np.empty(0, np.int64)
-    return manifest, acquired, counter, outputs, live
+    label: str
+    live: object  # LiveRun
+    trials: list
+    summary: object  # RunSummary
+    caught: list  # (fault, rule or None, ms from injection to safe state or None)
+    decoder_version: str
+    target_uv: float | None = None
 
 
-def save_session(ws, manifest, decoder_file, montage: str, trials) -> tuple[str, object]:
-    """Seed the demo study if needed, then save session, run and trials in one transaction."""
-    from ..records import RecordingFile, Run, Session, Store, Study, Trial, User
-    from ..records.demo import seed_demo
-    from ..utils.files import sha256_file
+@dataclass
+class DemoResult:
+    workspace: Path
+    calibration: object  # LiveRun
+    training: object  # TrainingResult
+    recalibration: object  # TrainingResult
+    runs: list = field(default_factory=list)
+    session_id: str | None = None
+    audit_intact: bool | None = None
+    audit_entries: int = 0
+    seconds: float = 0.0
+    shortened: tuple = ()
 
-    store = Store(ws.db_url, user=User(DEMO_OPERATOR, "investigator"))
-    try:
-        store.upgrade()
-        if not store.find(Study, id="BCI-SCI-DEMO"):
-            seed_demo(store)
-        now = datetime.now(timezone.utc)
-        session = Session(participant_id=DEMO_PARTICIPANT, started_at=now, device="workbench simulated amplifier",
-                          montage=f"simulated {montage}",
-                          decoder_version="rest-attempt bandpower-lda" if decoder_file else None,
-                          decoder_sha256=sha256_file(decoder_file) if decoder_file else None,
-                          recording_files=(RecordingFile.from_file(manifest.fname, root=ws.root),),
-                          operator=DEMO_OPERATOR, notes="workbench demo session")
-        run = Run(session_id=session.id, number=1, task="demo", started_at=now)
-        rows = [Trial(run_id=run.id, number=t.number, cue=t.cue, onset_s=t.onset_s, decoded=t.decoded,
-                      correct=t.correct, latency_s=t.latency_s) for t in trials]
-        store.add(session, run, *rows)
-        return session.id, store.verify_audit()
-    finally:
-        store.close()
+    @property
+    def ok(self) -> bool:
+        recordings = [self.calibration.manifest] + [r.live.manifest for r in self.runs]
+        faults_caught = all(rule is not None for r in self.runs for _, rule, _ in r.caught)
+        return (all(m.status == "complete" for m in recordings) and faults_caught
+                and self.audit_intact is not False and all(r.live.lost_or_repeated == 0 for r in self.runs))
 
 
-def run_demo(workspace=None, *, duration: float = 10.0, montage: str = "eeg-64", calibration_s: float = 120.0,
-             progress: bool = True) -> DemoResult:
-    """Run the whole demo (see module docstring) and return what it measured."""
+def _caught(live, log) -> list:
+    """For each injected fault: the gate rule that put the loop in the safe state, and how soon."""
+    out = []
+    start = live.t0 + live.runner.timeline.cues[0][0] if live.runner.timeline.cues else live.t0
+    for f in live.faults:
+        t_fault = start + f.at_s
+        hits = [d for d in log.decisions if d.decision == "safe_state" and d.rule in CATCHES[f.kind]
+                and t_fault - 0.05 <= d.t <= t_fault + f.for_s + 1.0]
+        already = [d for d in log.decisions if d.decision == "safe_state" and d.t <= t_fault]
+        if hits:
+            out.append((f, hits[0].rule, max(0.0, (hits[0].t - t_fault) * 1e3)))
+        elif already and not [d for d in log.decisions if d.decision == "resumed" and already[-1].t < d.t <= t_fault]:
+            out.append((f, f"already safe ({already[-1].rule})", 0.0))
+        else:
+            out.append((f, None, None))
+    return out
+
+
+def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, progress: bool = True,
+             seed: int = 0) -> DemoResult:
+    """Run the whole trial day (module docstring) and return what it measured."""
     from ..acquisition.lsl_config import use_loopback
     from ..config import get_workspace
-    from ..datasets import SyntheticSource
-    from ..recording.runs import recover_interrupted_runs
-    from .calibration import CalibrationSpec, score_trials
+    from ..records.demo import open_demo_store
+    from ..recording.runs import RunEntities, recover_interrupted_runs
+    from .adaptive import AdaptiveController, ControllerSpec
+    from .live import Fault, run_block
+    from .paradigm import ParadigmSpec
+    from .participant import CueTimeline, SimulatedParticipant
+    from .results import score_online_trials, summarize_run
+    from .training import cue_windows, train_decoder
 
     problems = []
-    if not (isinstance(duration, (int, float)) and duration > 0):
-        problems.append(Problem("duration", duration, "seconds > 0"))
-    if not (isinstance(calibration_s, (int, float)) and calibration_s >= 30):
-        problems.append(Problem("calibration_s", calibration_s, "seconds >= 30"))
+    for name, v, lo in (("calibration_reps", calibration_reps, 2), ("loop_reps", loop_reps, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= 50:
+            problems.append(Problem(name, v, f"a whole number of repetitions per class, {lo}-50"))
     if problems:
         raise ValidationError(problems, what="demo")
+    t_start = time.monotonic()
     use_loopback()
     ws = get_workspace(workspace)
     for m in recover_interrupted_runs(ws.recordings):
         print(f"marked interrupted: {m.fname}")
+    store = open_demo_store(ws.root, role="investigator")
+    try:
+        def say(text):
+            if progress:
+                print(text, flush=True)
 
-    source = SyntheticSource(montage=montage, seed=0, counter=True)
-    # The attempt detector reads sensorimotor EEG rhythms; ECoG and Utah montages record without it.
-    decoder, decoder_file = calibrate(ws, montage, calibration_s) if montage == "eeg-64" else (None, None)
-    manifest, acq, counter, outputs, live = acquire_and_record(ws, source, duration, decoder_file, progress)
+        cal_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.5, repetitions=calibration_reps, seed=seed,
+                                jitter_s=0.5)
+        say(f"1/5 calibration run: {cal_spec.n_trials} cued trials (rest, grasp, open), recorded to XDF")
+        participant = SimulatedParticipant(CueTimeline(), seed=seed)
+        cal = run_block(ws.recordings, cal_spec, participant=participant, progress=progress,
+                        entities=RunEntities(subject="demo", task="calibration"))
+        say("2/5 training from the recording: grouped cross-validation by trial")
+        cal_windows = cue_windows(cal.manifest.fname, CLASSES, cue_s=cal_spec.cue_s)
+        training = train_decoder(cal_windows, fname=ws.decoders / "demo_grasp_v1.npz")
 
-    lost = int(np.count_nonzero(np.diff(counter) != 1))
-    in_file = {s.name: s.n_samples for s in manifest.streams}
-    signal_name = manifest.streams[0].name if manifest.streams else ""
-    result = DemoResult(montage=montage, n_recorded=in_file.get(signal_name, 0), lost_or_repeated=lost,
-                        markers_recorded=sum(n for s, n in in_file.items() if s.endswith("-markers")),
-                        recording=manifest, decoder_file=decoder_file, **acq)
-    trials = []
-    if live is not None and outputs and len(counter):
-        from ..decoding import DecoderOutput
+        loop_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.5, repetitions=loop_reps, seed=seed + 1,
+                                 jitter_s=0.5)
+        trial_s = loop_spec.cue_s + loop_spec.rest_s + loop_spec.jitter_s / 2
+        say("3/5 closed loop, simulated glove; injected: a 0.3 s signal gap, a 0.2 s NaN burst")
+        glove_faults = [Fault("stall", 5.0, 0.3), Fault("nan", 11.0, 0.2)]
+        glove_participant = SimulatedParticipant(CueTimeline(), seed=seed + 1)
+        glove = run_block(ws.recordings, loop_spec, participant=glove_participant, decoder=training.decoder,
+                          effector="glove", faults=glove_faults, decoder_version="grasp-v1", progress=progress,
+                          entities=RunEntities(subject="demo", task="glove"))
+        runs = [_summarize("glove", glove, training.classes, trial_s)]
 
-        out = DecoderOutput.concatenate(outputs, len(decoder.output_names()))
-        decided = decoder.model.classes_[out.values.argmax(axis=1)]
-        source_index = counter[out.sample_index]  # the counter channel maps outputs to cues exactly
-        _, _, settle = CalibrationSpec().samples(source.sfreq)
-        settled = (source_index % source.cue_samples) >= settle
-        truth = np.where(source.cue_at(source_index) == "rest", "rest", "attempt")
-        result.n_windows = int(settled.sum())
-        result.window_accuracy = float(np.mean(decided[settled] == truth[settled])) if settled.any() else None
-        trials = score_trials(decided, source_index, sfreq=source.sfreq, cue_at=source.cue_at,
-                              cue_samples=source.cue_samples, settle=settle, first_source_sample=int(counter[0]))
-    result.trials = trials
-    result.session_id, report = save_session(ws, manifest, decoder_file, montage, trials)
-    result.audit_intact, result.audit_entries = report.ok, report.n_entries
+        say("4/5 recalibration between blocks: calibration + closed-loop trials -> decoder v2")
+        loop_windows = cue_windows(glove.manifest.fname, CLASSES, cue_s=loop_spec.cue_s)
+        recal = train_decoder([cal_windows, loop_windows], fname=ws.decoders / "demo_grasp_v2.npz")
+
+        say("5/5 closed loop, adaptive stimulation on the EMG envelope; injected: stimulator heartbeat lost 0.3 s")
+        stim_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.5, repetitions=max(1, loop_reps - 1),
+                                 seed=seed + 2, jitter_s=0.5)
+        stim_participant = SimulatedParticipant(CueTimeline(), seed=seed + 2)
+        stim = run_block(ws.recordings, stim_spec, participant=stim_participant, decoder=recal.decoder,
+                         effector="adaptive", controller=AdaptiveController(ControllerSpec()),
+                         faults=[Fault("heartbeat", 4.0, 0.3)], decoder_version="grasp-v2", progress=progress,
+                         entities=RunEntities(subject="demo", task="adaptive"))
+        runs.append(_summarize("adaptive stimulation", stim, recal.classes, trial_s))
+        runs[-1].target_uv = ControllerSpec().target_uv
+
+        result = DemoResult(ws.root, cal, training, recal, runs)
+        result.session_id = _save(store, ws, result)
+        report = store.verify_audit()
+        result.audit_intact, result.audit_entries = report.ok, report.n_entries
+    finally:
+        store.close()
+    result.seconds = time.monotonic() - t_start
+    result.shortened = (
+        f"calibration: {cal_spec.n_trials} trials of {cal_spec.cue_s:g} s (a real session: 40-80 trials per class, "
+        f"4-5 s cues, several runs)",
+        f"closed loop: {loop_spec.n_trials} and {stim_spec.n_trials} trials (a real session: blocks of 20-40 "
+        f"trials, repeated after each recalibration)",
+        "participant, glove and stimulator are simulated; recalibration uses one closed-loop block",
+    )
     return result
 
 
+def _summarize(label, live, classes, trial_s) -> DemoRun:
+    from .results import score_online_trials, summarize_run
+
+    trials = score_online_trials(live.log, live.runner.trials(), live.t0)
+    summary = summarize_run(live.log, trials, classes, trial_s)
+    version = next((t.decoder_version for t in trials if t.decoder_version), "")
+    return DemoRun(label, live, trials, summary, _caught(live, live.log), version)
+
+
+def _save(store, ws, r: DemoResult) -> str:
+    """Session with its recordings and decoder hash, then each run with trials, metrics and safety events."""
+    from ..records import RecordingFile, Session
+    from .results import save_run
+
+    files = [r.calibration.manifest] + [run.live.manifest for run in r.runs]
+    session = Session(participant_id=DEMO_PARTICIPANT, started_at=datetime.now(timezone.utc),
+                      device="workbench simulated amplifier", montage="simulated sensorimotor EEG (8 ch) + EMG",
+                      decoder_version="grasp-v1", decoder_sha256=r.training.sha256,
+                      recording_files=tuple(RecordingFile.from_file(m.fname, root=ws.root) for m in files),
+                      operator=store.user.name,
+                      notes=f"workbench demo trial day; decoder v2 sha256 {r.recalibration.sha256}")
+    store.add(session)
+    save_run(store, session_id=session.id, number=1, task="calibration", log=_empty_log(), trials=[],
+             summary=None, t0=r.calibration.t0, notes=f"{r.training.n_trials} cued trials")
+    for i, run in enumerate(r.runs, start=2):
+        save_run(store, session_id=session.id, number=i, task=run.label.replace(" ", "-"), log=run.live.log,
+                 trials=run.trials, summary=run.summary, t0=run.live.t0)
+    return session.id
+
+
+def _empty_log():
+    from .closed_loop import LoopLog
+
+    return LoopLog()
+
+
+def _ms(x):
+    return "n/a" if x is None else f"{x:.1f} ms"
+
+
 def format_summary(r: DemoResult) -> str:
-    """The lines ``workbench demo`` prints."""
-    m = r.recording
-    lines = [
-        f"amplifier      {r.montage}: {r.n_channels} channels at {r.sfreq:g} Hz",
-        f"samples        sent {r.n_sent}, acquired {r.n_received}, recorded {r.n_recorded} (this run)",
-        f"counter check  {r.lost_or_repeated} samples lost or repeated in acquisition",
-        f"markers        sent {r.markers_sent}, acquired {r.markers_received}, recorded {r.markers_recorded}",
-        f"recording      {m.status}: {m.fname}",
-        f"sha256         {m.sha256} ({m.size_bytes} bytes)",
-    ]
-    if r.decoder_file is not None:
-        acc = "n/a" if r.window_accuracy is None else f"{r.window_accuracy:.2f}"
-        lines.append(f"decoder        {r.decoder_file.name}: rest/attempt accuracy {acc} over {r.n_windows} "
-                     f"settled live windows (chance 0.5)")
-        for t in r.trials:
-            lat = ("(no class change)" if t.latency_s is None
-                   else f"first correct output {t.latency_s:.2f} s after the cue")
-            lines.append(f"  trial {t.number}: cue {t.cue:<7} decoded {t.decoded:<7} "
-                         f"{'correct' if t.correct else 'wrong':<7} {lat}")
-    lines.append(f"trial records  session {r.session_id} for {DEMO_PARTICIPANT}, {len(r.trials)} trials; "
-                 f"audit trail {'intact' if r.audit_intact else 'BROKEN'} ({r.audit_entries} entries)")
+    """What ``workbench demo`` prints at the end."""
+    t = r.training
+    lines = [f"trial day finished in {r.seconds:.0f} s; everything is under {r.workspace}", "", "written:"]
+    lines.append(f"  calibration    {r.calibration.manifest.fname}")
+    for run in r.runs:
+        lines.append(f"  {run.label:<14} {run.live.manifest.fname}")
+    lines += [f"  decoder v1     {t.fname} (sha256 {t.sha256[:16]}...)",
+              f"  decoder v2     {r.recalibration.fname}",
+              f"  records        session {r.session_id} for {DEMO_PARTICIPANT} in {r.workspace / 'workbench.sqlite'}"
+              f" (audit trail {'intact' if r.audit_intact else 'BROKEN'}, {r.audit_entries} entries)", ""]
+    lines.append(f"training         {t.n_trials} trials, {t.n_folds}-fold CV grouped by trial: trial accuracy "
+                 f"{t.trial_accuracy:.2f}, window accuracy {t.window_accuracy:.2f} (chance {t.chance_level:.2f}, "
+                 f"95% chance bound {t.chance_upper_95:.2f})")
+    lines.append("  confusion (rows cue, columns decoded: " + ", ".join(t.classes) + "): "
+                 + " | ".join(" ".join(str(int(v)) for v in row) for row in t.confusion))
+    lines.append(f"recalibration    v2 on calibration + closed-loop trials: CV trial accuracy "
+                 f"{r.recalibration.trial_accuracy:.2f}")
+    for run in r.runs:
+        s = run.summary
+        acc = "n/a" if s.accuracy is None else f"{s.accuracy:.2f}"
+        itr = "n/a" if s.itr_bits_per_min is None else f"{s.itr_bits_per_min:.1f} bit/min"
+        lat = s.latency_ms
+        lines.append(f"{run.label} ({run.decoder_version}): {s.n_trials} trials, accuracy {acc} "
+                     f"(chance {s.chance_level:.2f}), kappa {'n/a' if s.kappa is None else f'{s.kappa:.2f}'}, "
+                     f"ITR {itr}")
+        out = s.output_latency_ms
+        lines.append(f"  command latency (last sample -> push) p50 {_ms(lat and lat[0])}, p99 {_ms(lat and lat[2])}, "
+                     f"max {_ms(lat and lat[3])}; decoder output latency p50 {_ms(out and out[0])}, "
+                     f"p99 {_ms(out and out[2])}; samples lost or repeated {run.live.lost_or_repeated}")
+        lines.append(f"  gate: {s.n_passed} passed, {s.n_blocked} blocked, {s.n_safe_states} safe states "
+                     + str(dict(sorted(s.safe_state_rules.items()))))
+        for f, rule, ms in run.caught:
+            what = "NOT CAUGHT" if rule is None else f"caught by {rule}, safe state {ms:.0f} ms after injection"
+            lines.append(f"  injected {f.kind} at {f.at_s:g} s for {f.for_s:g} s: {what}")
+        if run.label.startswith("adaptive") and run.live.log.envelopes:
+            env = [e for _, e, _ in run.live.log.envelopes]
+            amp = [a for _, _, a in run.live.log.envelopes]
+            half = env[len(env) // 2:]
+            lines.append(f"  EMG envelope over the second half {np.median(half):.1f} µV median (target "
+                         f"{run.target_uv:g} µV); amplitude asked max {max(amp):.2f} mA")
+        for tr in run.trials:
+            lines.append(f"    trial {tr.number}: cue {tr.cue:<5} decoded {str(tr.decoded):<5} "
+                         f"{'correct' if tr.correct else 'wrong  '} command {str(tr.command):<6} gate {tr.gate_decision}")
+    lines += ["", "shortened compared with a real session:"] + [f"  - {s}" for s in r.shortened]
     return "\n".join(lines)

@@ -75,9 +75,9 @@ class GateLimits:
     max_rate_per_s: float = 2.0
     max_amplitude_ma: float = 8.0
     max_ramp_ma_per_s: float = 4.0
-    max_latency_s: float = 0.05
-    signal_timeout_s: float = 0.06
-    heartbeat_timeout_s: float = 0.06
+    max_latency_s: float = 0.08
+    signal_timeout_s: float = 0.08
+    heartbeat_timeout_s: float = 0.08
     tick_s: float = 0.02
     resume_after_s: float = 0.5
 

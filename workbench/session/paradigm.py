@@ -104,14 +104,12 @@ class ParadigmRunner:
         self.state = "ready"
         self._emitted = 0.0
 
-    def start(self) -> None:
+    def start(self, offset_s: float = 0.0) -> None:
+        """Put the schedule on the timeline, starting ``offset_s`` into the run (a lead-in for the recorder)."""
         if self.state != "ready":
             raise ValidationError([Problem("state", self.state, "ready (a runner runs once)")], what="paradigm run")
-        cues = self.spec.schedule()
-        with self.timeline._lock:
-            self.timeline._onsets = [t for t, _ in cues]
-            self.timeline._labels = [lab for _, lab in cues]
-            self.timeline.end_s = self.spec.duration_s
+        self.timeline.set_cues([(t + offset_s, lab) for t, lab in self.spec.schedule()],
+                               end_s=offset_s + self.spec.duration_s)
         self.state = "running"
 
     def pause(self, t: float) -> None:

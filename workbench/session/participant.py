@@ -51,6 +51,12 @@ class CueTimeline:
         self._labels = [str(lab) for _, lab in cues]
         self.end_s: float | None = None
 
+    def set_cues(self, cues, end_s: float | None = None) -> None:
+        with self._lock:
+            self._onsets = [float(t) for t, _ in cues]
+            self._labels = [str(lab) for _, lab in cues]
+            self.end_s = end_s
+
     @property
     def cues(self) -> list[tuple[float, str]]:
         with self._lock:

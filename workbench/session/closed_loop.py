@@ -1,0 +1,167 @@
+"""The closed loop: samples -> online decoder -> safety gate -> effector command.
+
+:class:`ClosedLoop` is the loop's logic with its inputs and outputs passed in
+(no LSL, no clock of its own), so tests drive it with arrays and times;
+:func:`workbench.session.live.run_closed_loop` wires it to real streams.
+Each call to :meth:`ClosedLoop.step` takes the samples that arrived, the
+stream events and heartbeats seen, and the current time, and returns nothing:
+what happened is in :attr:`ClosedLoop.log` and went out through ``send``
+(commands) and ``mark`` (gate markers, decoder outputs).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .adaptive import AdaptiveController
+from .gate import GateDecision, SafetyGate
+
+#: Stream events that put the loop in the safe state, and the gate rule each becomes.
+FAULT_EVENTS = {"gap": "signal_gap", "disconnected": "signal_lost", "reconnected": "signal_gap",
+                "nonfinite": "nonfinite_input"}
+
+
+@dataclass
+class LoopLog:
+    """Everything the loop did, for trials, metrics, safety events and the benchmark."""
+
+    outputs: list = field(default_factory=list)  # (now, sample_time, intent, p, valid, latency_s, decoder_version)
+    decisions: list = field(default_factory=list)  # GateDecision
+    commands: list = field(default_factory=list)  # (push time, command, source sample time)
+    faults: list = field(default_factory=list)  # (time, rule, detail)
+    envelopes: list = field(default_factory=list)  # (time, EMG envelope µV, amplitude asked mA)
+
+
+class ClosedLoop:
+    """Decoder, gate and (for adaptive stimulation) controller, stepped by the caller.
+
+    Parameters
+    ----------
+    online : OnlineDecoder
+        Over a classifier; its input columns are ``picks`` of the stream.
+    picks : array of int
+        Stream columns the decoder reads.
+    gate : SafetyGate
+    commands : dict
+        Decoded class -> effector command (None: no command for it).
+    send : callable(command, source_time)
+        Pushes a command to the effector.
+    mark : callable(text, time) | None
+        Pushes a gate marker for the recording.
+    mark_output : callable(values, valid, sample_time) | None
+        Pushes a decoder output for the recording.
+    controller : AdaptiveController | None
+        Adaptive stimulation: amplitude from the EMG envelope of column ``emg_col``.
+    decoder_version : str
+    """
+
+    def __init__(self, online, picks, gate: SafetyGate, commands: dict, send: Callable, *, mark=None, mark_output=None,
+                 controller: AdaptiveController | None = None, emg_col: int | None = None, sfreq: float = 500.0,
+                 decoder_version: str = "", control_period_s: float = 0.02) -> None:
+        self.online = online
+        self.picks = np.asarray(picks)
+        self.gate = gate
+        self.commands = dict(commands)
+        self.classes = [str(c) for c in online.decoder.model.classes_]
+        self.send = send
+        self.mark = mark or (lambda text, t: None)
+        self.mark_output = mark_output or (lambda values, valid, t: None)
+        self.controller = controller
+        self.emg_col = emg_col
+        self.sfreq = float(sfreq)
+        self.decoder_version = decoder_version
+        self.control_period_s = control_period_s
+        self.log = LoopLog()
+        self._emg = np.zeros(max(1, int(round(0.1 * sfreq))))  # 100 ms envelope window
+        self._emg_pos = 0
+        self._next_control = -math.inf
+
+    def replace_decoder(self, online, version: str) -> None:
+        """Swap in a recalibrated decoder between blocks (its first outputs wait for a full window)."""
+        self.online, self.decoder_version = online, version
+        self.classes = [str(c) for c in online.decoder.model.classes_]
+
+    def operator_stop(self, now: float) -> None:
+        self._apply(self.gate.operator_stop(now), now)
+
+    def step(self, now: float, data: np.ndarray, timestamps: np.ndarray, events=(), heartbeats=()) -> None:
+        """Process what arrived since the previous step (``data``: (n_times, n_channels) of the stream)."""
+        gate = self.gate
+        for t_beat in heartbeats:
+            self._apply(gate.heartbeat(min(now, t_beat)), now)
+        for ev in events:
+            rule = FAULT_EVENTS.get(ev.kind)
+            if rule is None:
+                continue
+            self.log.faults.append((now, rule, ev.detail))
+            self._apply(gate.fault(now, rule, ev.detail), now)
+            if ev.kind in ("gap", "disconnected", "reconnected") and hasattr(self.online, "mark_gap"):
+                self.online.mark_gap()
+        if len(data):
+            self._apply(gate.signal(now, float(timestamps[-1])), now)
+            self._decode(now, data, timestamps)
+            if self.controller is not None and self.emg_col is not None:
+                self._control(now, data[:, self.emg_col])
+        self._apply(gate.tick(now), now)
+
+    # ---------------------------------------------------------------- internals
+    def _decode(self, now, data, timestamps) -> None:
+        n_before = self.online.n_samples_seen
+        out = self.online.update(np.ascontiguousarray(data[:, self.picks], dtype=np.float64))
+        for pop in (getattr(self.online, "pop_faults", None),):
+            for fault in (pop() if pop else ()):
+                self.log.faults.append((now, fault.kind, getattr(fault, "detail", "")))
+                self._apply(self.gate.fault(now, "nonfinite_input" if fault.kind != "gap" else "signal_gap",
+                                            getattr(fault, "detail", "")), now)
+        for idx, values, valid in zip(out.sample_index, out.values, out.valid):
+            t_sample = float(timestamps[int(idx) - n_before])
+            latency = now - t_sample
+            k = int(np.argmax(values)) if np.all(np.isfinite(values)) else 0
+            intent, p = self.classes[k], float(values[k])
+            self.log.outputs.append((now, t_sample, intent, p, bool(valid), latency, self.decoder_version))
+            self.mark_output(values, bool(valid), t_sample)
+            command = self.commands.get(intent)
+            decisions = self.gate.propose(now, intent, p if valid else math.nan, command, valid=bool(valid),
+                                          latency_s=latency)
+            self._apply(decisions, now, t_sample)
+
+    def _control(self, now, emg) -> None:
+        n = len(emg)
+        w = self._emg
+        if n >= len(w):
+            w[:] = np.abs(emg[-len(w):])
+            self._emg_pos = 0
+        else:
+            idx = (self._emg_pos + np.arange(n)) % len(w)
+            w[idx] = np.abs(emg)
+            self._emg_pos = int((self._emg_pos + n) % len(w))
+        if now < self._next_control:
+            return
+        self._next_control = now + self.control_period_s
+        envelope = float(np.nanmean(w))
+        asked = self.controller.update(now, envelope)
+        self.log.envelopes.append((now, envelope, asked))
+        self._apply(self.gate.request_amplitude(now, asked), now, now)
+        # Anti-windup by tracking: the controller continues from what was really applied (0 while safe).
+        self.controller.amplitude_ma = min(max(self.gate.amplitude_ma, self.controller.spec.min_ma),
+                                           self.controller.spec.max_ma)
+
+    def _apply(self, decisions: list[GateDecision], now: float, source_time: float | None = None) -> None:
+        for d in decisions:
+            self.log.decisions.append(d)
+            self.mark(d.marker(), now)
+            if not d.sends:
+                if d.command == "amplitude" and d.amplitude_ma is not None and d.rule != "safe_state":
+                    self._push(f"amplitude:{d.amplitude_ma:.3f}", now, source_time)  # the clamped value
+                continue
+            text = d.command if d.command != "amplitude" else f"amplitude:{d.amplitude_ma:.3f}"
+            self._push(text, now, source_time)
+
+    def _push(self, text, now, source_time) -> None:
+        src = now if source_time is None else source_time
+        self.send(text, src)
+        self.log.commands.append((now, text, src))

@@ -1,0 +1,223 @@
+"""Effectors behind an LSL command stream, and their simulated devices.
+
+The loop pushes one string per command on ``<name>-commands`` (irregular
+rate): ``<command>;seq=<n>;src=<lsl time of the newest sample it was decoded
+from>``. A device answers on ``<name>-heartbeat`` every ``heartbeat_s`` with its
+state; a missing heartbeat is a fault the gate acts on.
+
+Three kinds, each with a simulated device:
+
+- ``glove`` (grasp glove or FES): ``open``, ``close``, ``hold``;
+- ``programs`` (spinal stimulation): ``program:<name>``, one validated
+  :class:`~workbench.session.stimulation.StimProgram` per decoded intent;
+- ``adaptive`` (spinal stimulation): ``amplitude:<mA>`` from the controller.
+
+Every kind understands ``off`` (:data:`~workbench.session.gate.SAFE_COMMAND`).
+A simulated device applies a command the moment it arrives and checks it once
+more on its side (unknown command, amplitude over its hardware limit: it goes
+off and reports a fault), as real stimulators do.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from ..errors import Problem, ValidationError
+from .gate import SAFE_COMMAND
+
+EFFECTOR_KINDS = ("glove", "programs", "adaptive")
+#: Decoded intent -> glove command.
+GLOVE_COMMANDS = {"grasp": "close", "open": "open", "rest": "hold"}
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command as sent: what, its sequence number and the sample time it was decoded from."""
+
+    command: str
+    seq: int
+    source_time: float
+
+    def encode(self) -> str:
+        return f"{self.command};seq={self.seq};src={self.source_time:.6f}"
+
+    @classmethod
+    def decode(cls, text: str) -> "Command":
+        head, *fields = text.split(";")
+        kv = dict(f.split("=", 1) for f in fields if "=" in f)
+        return cls(head, int(kv.get("seq", -1)), float(kv.get("src", "nan")))
+
+
+def intent_commands(kind: str, classes, programs: dict | None = None) -> dict:
+    """Decoded intent -> command (None: no command) for an effector kind."""
+    if kind not in EFFECTOR_KINDS:
+        raise ValidationError([Problem("effector", kind, ", ".join(EFFECTOR_KINDS))], what="effector")
+    if kind == "glove":
+        return {c: GLOVE_COMMANDS.get(c) for c in classes}
+    if kind == "programs":
+        programs = programs or {}
+        return {c: programs[c].command() if c in programs else None for c in classes}
+    return {c: None for c in classes}  # adaptive: the controller sends amplitudes
+
+
+class CommandOutlet:
+    """The loop's side of the command stream."""
+
+    def __init__(self, name: str, source_id: str | None = None) -> None:
+        import pylsl
+
+        info = pylsl.StreamInfo(f"{name}-commands", "Commands", 1, pylsl.IRREGULAR_RATE, pylsl.cf_string,
+                                source_id or f"{name}-commands")
+        self.name = info.name()
+        self._outlet = pylsl.StreamOutlet(info)
+        self._seq = 0
+        self.sent: list[tuple[float, Command]] = []
+
+    def push(self, command: str, source_time: float) -> Command:
+        import pylsl
+
+        self._seq += 1
+        cmd = Command(command, self._seq, source_time)
+        now = pylsl.local_clock()
+        self._outlet.push_sample([cmd.encode()], now)
+        self.sent.append((now, cmd))
+        return cmd
+
+    def close(self) -> None:
+        self._outlet = None
+
+
+class SimulatedEffector:
+    """A simulated device on the command stream: applies commands and sends a heartbeat.
+
+    Parameters
+    ----------
+    kind : str
+        glove, programs or adaptive.
+    command_stream : str
+        Name of the loop's command stream.
+    participant : SimulatedParticipant | None
+        Stimulation sets ``participant.stimulation_ma`` (its EMG answers after a delay).
+    programs : dict | None
+        For ``programs``: intent -> StimProgram (already checked).
+    max_amplitude_ma : float
+        The device's own hardware limit.
+    """
+
+    def __init__(self, kind: str, command_stream: str, *, participant=None, programs: dict | None = None,
+                 max_amplitude_ma: float = 8.0, heartbeat_s: float = 0.02) -> None:
+        if kind not in EFFECTOR_KINDS:
+            raise ValidationError([Problem("kind", kind, ", ".join(EFFECTOR_KINDS))], what="simulated effector")
+        self.kind = kind
+        self.command_stream = command_stream
+        self.participant = participant
+        self.programs = {p.name: p for p in (programs or {}).values()}
+        self.max_amplitude_ma = float(max_amplitude_ma)
+        self.heartbeat_s = float(heartbeat_s)
+        self.heartbeat_name = f"{command_stream.removesuffix('-commands')}-heartbeat"
+        self.state = SAFE_COMMAND
+        self.amplitude_ma = 0.0
+        self.position = 0.0  # glove: 0 open .. 1 closed
+        self.received: list[tuple[float, Command]] = []
+        self.faults: list[str] = []
+        self._silent_until = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self.error: BaseException | None = None
+
+    # -- fault injection ------------------------------------------------------
+    def silence_heartbeat(self, seconds: float) -> None:
+        """Stop the heartbeat for ``seconds`` (a device that hangs)."""
+        import pylsl
+
+        self._silent_until = pylsl.local_clock() + seconds
+
+    # -- lifecycle ------------------------------------------------------------
+    def start(self, timeout: float = 5.0) -> "SimulatedEffector":
+        self._thread = threading.Thread(target=self._run, name=f"effector-{self.kind}", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise ValidationError([Problem("command_stream", self.command_stream, "a visible LSL command stream")],
+                                  what="simulated effector")
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _run(self) -> None:
+        import pylsl
+
+        try:
+            found = pylsl.resolve_byprop("name", self.command_stream, 1, 5.0)
+            if not found:
+                return
+            inlet = pylsl.StreamInlet(found[0], processing_flags=pylsl.proc_clocksync)
+            inlet.open_stream(5.0)
+            info = pylsl.StreamInfo(self.heartbeat_name, "Heartbeat", 1, pylsl.IRREGULAR_RATE, pylsl.cf_string,
+                                    f"{self.heartbeat_name}-sim")
+            outlet = pylsl.StreamOutlet(info)
+            self._ready.set()
+            next_beat = 0.0
+            while not self._stop.is_set():
+                # Polling with timeout 0 and short sleeps: a blocking pull hung on this machine (STACK.md).
+                samples, _ = inlet.pull_chunk(timeout=0.0)
+                now = pylsl.local_clock()
+                for (text,) in samples or ():
+                    cmd = Command.decode(text)
+                    self.received.append((now, cmd))
+                    self.apply(cmd.command)
+                if now >= next_beat and now >= self._silent_until:
+                    outlet.push_sample([f"{self.state}|{self.amplitude_ma:.3f}"], now)
+                    next_beat = now + self.heartbeat_s
+                if self.kind == "glove":
+                    target = {"close": 1.0, "open": 0.0}.get(self.state)
+                    if target is not None:  # about 1 s from open to closed
+                        self.position += max(-0.001, min(0.001, target - self.position))
+                time.sleep(0.001)
+        except BaseException as err:  # reported, never silently lost
+            self.error = err
+        finally:
+            self._off()
+
+    # -- the device's own checks -----------------------------------------------
+    def _off(self) -> None:
+        self.state, self.amplitude_ma = SAFE_COMMAND, 0.0
+        if self.participant is not None:
+            self.participant.stimulation_ma = 0.0
+
+    def apply(self, command: str) -> None:
+        if command == SAFE_COMMAND:
+            return self._off()
+        if self.kind == "glove" and command in ("open", "close", "hold"):
+            self.state = command
+            return None
+        if self.kind == "programs" and command.startswith("program:") and command[8:] in self.programs:
+            prog = self.programs[command[8:]]
+            if prog.amplitude_ma <= self.max_amplitude_ma:
+                self.state, self.amplitude_ma = command, prog.amplitude_ma
+                if self.participant is not None:
+                    self.participant.stimulation_ma = prog.amplitude_ma
+                return None
+        if self.kind == "adaptive" and command.startswith("amplitude:"):
+            try:
+                amp = float(command[10:])
+            except ValueError:
+                amp = float("nan")
+            if 0 <= amp <= self.max_amplitude_ma:
+                self.state, self.amplitude_ma = "stimulating" if amp > 0 else "idle", amp
+                if self.participant is not None:
+                    self.participant.stimulation_ma = amp
+                return None
+        self.faults.append(command)
+        return self._off()

@@ -1,0 +1,188 @@
+"""Run a cued block live: paradigm, amplifier stream, (decoder, gate, effector), one XDF per run.
+
+Every run is recorded with LabRecorder through the recording layer: the
+signal, the cue markers, and in closed loop also the decoder outputs
+(``<name>-outputs``), the gate's decisions (``<name>-gate``) and the effector
+commands (``<name>-commands``), in one XDF.
+
+With ``participant`` (a :class:`SimulatedParticipant`), the run streams it
+through a real :class:`~workbench.datasets.Player` and cue markers come with
+its samples; against a real amplifier (``stream=NAME``) the runner pushes
+cue markers on ``<name>-cues`` at each cue onset.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import Problem, ValidationError
+from .closed_loop import ClosedLoop, LoopLog
+from .gate import SAFE_COMMAND, GateLimits, SafetyGate
+from .paradigm import ParadigmRunner, ParadigmSpec
+
+LEAD_IN_S = 2.0  # after the recorder started: the decoder fills its window, the gate sees healthy inputs
+
+
+@dataclass
+class Fault:
+    """A fault to inject at ``at_s`` on the run's clock: stall (signal gap), nan (NaN burst), heartbeat."""
+
+    kind: str
+    at_s: float
+    for_s: float
+
+
+@dataclass
+class LiveRun:
+    manifest: object
+    runner: ParadigmRunner
+    t0: float
+    log: LoopLog | None = None
+    effector: object = None
+    n_samples: int = 0
+    lost_or_repeated: int | None = None
+    faults: list = field(default_factory=list)
+    stopped_by_operator: bool = False
+
+
+def _marker_outlet(name: str, stype: str, n_channels: int = 1, fmt: str = "string"):
+    import pylsl
+
+    cf = pylsl.cf_string if fmt == "string" else pylsl.cf_float32
+    info = pylsl.StreamInfo(name, stype, n_channels, pylsl.IRREGULAR_RATE, cf, f"{name}-{os.getpid()}")
+    return pylsl.StreamOutlet(info)
+
+
+def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str | None = None, decoder=None,
+              effector: str | None = None, programs: dict | None = None, controller=None,
+              limits: GateLimits = GateLimits(), faults=(), entities=None, decoder_version: str = "",
+              name: str | None = None, progress: bool = True, chunk_ms: float = 10.0,
+              lead_in_s: float = LEAD_IN_S) -> LiveRun:
+    """Run one paradigm block and record it; with ``decoder`` and ``effector``, in closed loop.
+
+    Stops cleanly on Ctrl-C (the gate enters the safe state first, then the recorder closes the file);
+    the result then says ``stopped_by_operator``.
+    """
+    import pylsl
+    from tqdm import tqdm
+
+    from ..acquisition import MarkerStream, Stream
+    from ..datasets import Player
+    from ..recording.labrecorder import Recorder
+    from ..recording.runs import RunEntities
+    from .effectors import CommandOutlet, SimulatedEffector, intent_commands
+
+    problems = []
+    if (participant is None) == (stream is None):
+        problems.append(Problem("source", stream, "either a simulated participant or a stream name"))
+    if (decoder is None) != (effector is None):
+        problems.append(Problem("effector", effector, "given together with a decoder (closed loop) or neither"))
+    for f in faults:
+        if f.kind not in ("stall", "nan", "heartbeat") or not (f.at_s >= 0 and 0 < f.for_s <= 10):
+            problems.append(Problem("faults", f, "kind stall/nan/heartbeat, at_s >= 0, 0 < for_s <= 10"))
+        elif f.kind != "heartbeat" and participant is None:
+            problems.append(Problem("faults", f.kind, "heartbeat only, against a real stream"))
+    if problems:
+        raise ValidationError(problems, what="closed-loop block")
+    name = name or f"wb-loop-{os.getpid()}"
+    runner = ParadigmRunner(spec, participant.timeline if participant is not None else None)
+    closed = decoder is not None
+    with ExitStack() as stack:
+        if participant is not None:
+            player = stack.enter_context(Player(participant, name=name, chunk_ms=chunk_ms))
+            signal_name, cue_stream, t0 = player.name, player.marker_name, player.t0
+            cue_outlet = None
+        else:
+            signal_name, cue_stream = stream, f"{name}-cues"
+            cue_outlet = _marker_outlet(cue_stream, "Markers")
+            t0 = pylsl.local_clock()
+        sig = stack.enter_context(Stream(signal_name, bufsize=30.0))
+        names = [signal_name, cue_stream]
+        loop = effector_dev = heart = None
+        if closed:
+            decoder.check_stream([c for c in sig.ch_names if c in decoder.ch_names], sig.sfreq)
+            picks = [sig.ch_names.index(c) for c in decoder.ch_names]
+            commands_out = CommandOutlet(name)
+            gate_out = _marker_outlet(f"{name}-gate", "Markers")
+            classes = [str(c) for c in decoder.model.classes_]
+            outputs_out = _marker_outlet(f"{name}-outputs", "DecoderOutput", len(classes) + 1, "float")
+            names += [commands_out.name, f"{name}-gate", f"{name}-outputs"]
+            if participant is not None:
+                effector_dev = stack.enter_context(SimulatedEffector(
+                    effector, commands_out.name, participant=participant, programs=programs,
+                    max_amplitude_ma=limits.max_amplitude_ma))
+            heart = stack.enter_context(MarkerStream(f"{name}-heartbeat"))
+            emg_col = sig.ch_names.index("EMG") if "EMG" in sig.ch_names and controller is not None else None
+            loop = ClosedLoop(
+                decoder.online(), picks, SafetyGate(limits, pylsl.local_clock()),
+                intent_commands(effector, classes, programs), commands_out.push,
+                mark=lambda text, t: gate_out.push_sample([text], t),
+                mark_output=lambda v, ok, t: outputs_out.push_sample([*map(float, v), float(ok)], t),
+                controller=controller, emg_col=emg_col, sfreq=sig.sfreq, decoder_version=decoder_version)
+        recorder = Recorder(names, recordings, entities=entities or RunEntities(subject="demo", task="loop"),
+                            monitors=[sig])
+        recorder.start()
+        # The paradigm starts once everything records (LabRecorder takes seconds to start on a loaded machine).
+        offset = pylsl.local_clock() - t0 + lead_in_s
+        runner.start(offset_s=offset)
+        if participant is not None:
+            for f in faults:
+                if f.kind == "stall":
+                    participant.inject_stall(offset + f.at_s, f.for_s)
+                elif f.kind == "nan":
+                    participant.inject_nan(offset + f.at_s, f.for_s)
+        reader = sig.reader()
+        result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev)
+        counters, n_events, injected = [], 0, set()
+        end = runner.end_s
+        try:
+            fmt = "{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}"
+            with tqdm(total=round(end), unit="s", desc="closed loop" if closed else "calibration",
+                      bar_format=fmt, disable=not progress, mininterval=1.0) as bar:
+                while True:
+                    now = pylsl.local_clock()
+                    t_rel = now - t0
+                    if runner.state in ("finished", "aborted"):
+                        break
+                    for onset, label in runner.update(t_rel):
+                        if cue_outlet is not None:
+                            cue_outlet.push_sample([label], t0 + onset)
+                    for i, f in enumerate(faults):
+                        if f.kind == "heartbeat" and i not in injected and t_rel >= offset + f.at_s:
+                            injected.add(i)
+                            effector_dev.silence_heartbeat(f.for_s)
+                    data, ts = reader.read()
+                    if len(data) and "COUNTER" in sig.ch_names:
+                        counters.append(data[:, sig.ch_names.index("COUNTER")].astype(np.int64))
+                    if loop is not None:
+                        events = sig.events[n_events:]
+                        n_events += len(events)
+                        beats = [m.timestamp for m in heart.read_new()]
+                        loop.step(now, data, ts, events=events, heartbeats=beats)
+                    label = runner.cue_state(t_rel).label
+                    if label != bar.postfix:
+                        bar.set_postfix_str(label, refresh=False)
+                    if min(int(t_rel), bar.total) > bar.n:
+                        bar.update(min(int(t_rel), bar.total) - bar.n)
+                    time.sleep(0.004)
+        except KeyboardInterrupt:
+            result.stopped_by_operator = True
+            runner.abort(pylsl.local_clock() - t0)
+            if loop is not None:
+                loop.operator_stop(pylsl.local_clock())
+            if progress:
+                print("operator stop: effector off, closing the recording ...")
+        finally:
+            if loop is not None and loop.gate.command != SAFE_COMMAND:
+                loop.operator_stop(pylsl.local_clock())  # the run ends with every output off
+            result.manifest = recorder.stop()
+        counter = np.concatenate(counters) if counters else np.empty(0, np.int64)
+        result.n_samples = sig.n_samples_received
+        result.lost_or_repeated = int(np.count_nonzero(np.diff(counter) != 1)) if len(counter) else None
+        result.faults = list(faults)
+    return result

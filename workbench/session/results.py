@@ -1,0 +1,154 @@
+"""A closed-loop run's trials, metrics and safety events, scored from the loop's log and saved as records.
+
+Times here are seconds on the run's clock (sample 0 of the signal = 0), the
+clock of the paradigm's cues. Writes go through a :class:`~workbench.records.Store`
+passed in (already authenticated); nothing here builds a user or a store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from .closed_loop import LoopLog
+
+
+@dataclass(frozen=True)
+class OnlineTrial:
+    number: int
+    cue: str
+    onset_s: float
+    decoded: str | None
+    correct: bool | None
+    latency_s: float | None
+    decoder_version: str | None
+    command: str | None
+    command_latency_ms: float | None
+    gate_decision: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    n_trials: int
+    n_classes: int
+    accuracy: float | None
+    chance_level: float
+    kappa: float | None
+    itr_bits_per_min: float | None
+    trial_duration_s: float
+    latency_ms: tuple | None  # p50, p95, p99, max of command latencies
+    output_latency_ms: tuple | None  # p50, p95, p99, max of decoder output latencies
+    n_passed: int
+    n_blocked: int
+    n_safe_states: int
+    safe_state_rules: dict
+    time_to_safe_ms_max: float | None
+
+
+def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = 1.0) -> list[OnlineTrial]:
+    """One record per complete cue: majority of its valid settled outputs, the command and the gate's word."""
+    outs = log.outputs
+    out_t = np.array([o[1] - t0 for o in outs]) if outs else np.empty(0)
+    decisions = [(d.t - t0, d) for d in log.decisions]
+    result = []
+    for number, cue, onset, end in trials:
+        inside = [(o, t) for o, t in zip(outs, out_t) if onset + settle_s <= t < end and o[4]]
+        decoded = correct = None
+        if inside:
+            names, counts = np.unique([o[2] for o, _ in inside], return_counts=True)
+            decoded = str(names[counts.argmax()])
+            correct = decoded == cue
+        hits = [t for o, t in zip(outs, out_t) if onset <= t < end and o[4] and o[2] == cue]
+        during = [d for t, d in decisions if onset <= t < end]
+        passed = [d for d in during if d.decision == "passed" and d.command != "amplitude"]
+        command = passed[-1].command if passed else None
+        cmd_lat = None
+        if passed:
+            sent = [c for c in log.commands if c[0] == passed[-1].t and c[1] == command]
+            cmd_lat = (sent[-1][0] - sent[-1][2]) * 1e3 if sent else None
+        kinds = {d.decision for d in during}
+        gate = ("safe_state" if "safe_state" in kinds else "passed" if passed
+                else "blocked" if "blocked" in kinds else "held")
+        versions = [o[6] for o, _ in inside] or [o[6] for o in outs] or [None]
+        result.append(OnlineTrial(number, cue, onset, decoded, correct,
+                                  max(0.0, hits[0] - onset) if hits else None, versions[-1] or None, command,
+                                  None if cmd_lat is None else max(0.0, cmd_lat), gate))
+    return result
+
+
+def _pcts(values):
+    if not len(values):
+        return None
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return float(p50), float(p95), float(p99), float(np.max(values))
+
+
+def summarize_run(log: LoopLog, trials: list[OnlineTrial], classes, trial_duration_s: float) -> RunSummary:
+    """Accuracy, kappa and Wolpaw ITR (workbench.outcomes.bci_metrics), latency percentiles, gate counts."""
+    from ..outcomes.bci_metrics import accuracy, cohen_kappa, wolpaw_itr
+
+    scored = [t for t in trials if t.decoded is not None]
+    acc = kappa = itr = None
+    if scored:
+        y, p = [t.cue for t in scored], [t.decoded for t in scored]
+        acc = accuracy(y, p)
+        k = cohen_kappa(y, p)
+        kappa = None if not np.isfinite(k) else float(k)
+        itr = wolpaw_itr(len(classes), acc, trial_duration_s)
+    cmd_lat = [(c[0] - c[2]) * 1e3 for c in log.commands if not c[1].startswith("amplitude") and c[1] != "off"]
+    out_lat = [o[5] * 1e3 for o in log.outputs if o[4]]
+    safe = [d for d in log.decisions if d.decision == "safe_state"]
+    tts = [d.time_to_safe_s for d in safe if d.time_to_safe_s is not None]
+    rules: dict = {}
+    for d in safe:
+        rules[d.rule] = rules.get(d.rule, 0) + 1
+    return RunSummary(len(scored), len(classes), acc, 1.0 / len(classes), kappa, itr, trial_duration_s,
+                      _pcts(np.maximum(cmd_lat, 0)) if cmd_lat else None, _pcts(np.maximum(out_lat, 0)),
+                      sum(d.decision == "passed" for d in log.decisions),
+                      sum(d.decision == "blocked" and d.rule != "safe_state" for d in log.decisions),
+                      len(safe), rules, 1e3 * max(tts) if tts else None)
+
+
+def safety_event_records(log: LoopLog, session_id: str, run_id: str, t0: float, started_at: datetime):
+    """SafetyEvent records: every pass, refusal, safe state and resumption (repeat refusals while safe are counted)."""
+    from ..records.session import SafetyEvent
+
+    out = []
+    for d in log.decisions:
+        if d.decision == "held" or (d.decision == "blocked" and d.rule == "safe_state"):
+            continue
+        if d.command == "amplitude" and d.decision == "passed":
+            continue  # continuous amplitude updates: in the recording, not one record each
+        out.append(SafetyEvent(session_id=session_id, run_id=run_id,
+                               occurred_at=started_at + timedelta(seconds=max(0.0, d.t - t0)), lsl_time=d.t,
+                               decision=d.decision, rule=d.rule, command=d.command,
+                               time_to_safe_ms=None if d.time_to_safe_s is None else 1e3 * d.time_to_safe_s,
+                               detail=(d.detail or None) and d.detail[:200]))
+    return out
+
+
+def save_run(store, *, session_id: str, number: int, task: str, log: LoopLog, trials: list[OnlineTrial],
+             summary: RunSummary | None, t0: float, started_at: datetime | None = None, notes: str | None = None):
+    """Run, trials, run metrics and safety events in one transaction; returns the Run."""
+    from ..records.session import Run, RunMetrics, Trial
+
+    started_at = started_at or datetime.now(timezone.utc)
+    run = Run(session_id=session_id, number=number, task=task, started_at=started_at, notes=notes)
+    rows = [Trial(run_id=run.id, number=t.number, cue=t.cue, onset_s=max(0.0, t.onset_s), decoded=t.decoded,
+                  correct=t.correct, latency_s=t.latency_s, decoder_version=t.decoder_version, command=t.command,
+                  command_latency_ms=t.command_latency_ms, gate_decision=t.gate_decision) for t in trials]
+    if summary is not None:
+        lat = summary.latency_ms or (None, None, None, None)
+        versions = [t.decoder_version for t in trials if t.decoder_version]
+        rows.append(RunMetrics(run_id=run.id, decoder_version=versions[-1] if versions else None,
+                               n_trials=summary.n_trials, n_classes=summary.n_classes, accuracy=summary.accuracy,
+                               chance_level=summary.chance_level, kappa=summary.kappa,
+                               itr_bits_per_min=summary.itr_bits_per_min,
+                               trial_duration_s=summary.trial_duration_s, latency_p50_ms=lat[0],
+                               latency_p95_ms=lat[1], latency_p99_ms=lat[2], latency_max_ms=lat[3],
+                               n_blocked=summary.n_blocked, n_safe_states=summary.n_safe_states))
+    rows += safety_event_records(log, session_id, run.id, t0, started_at)
+    store.add(run, *rows)
+    return run

@@ -1,0 +1,200 @@
+"""Training from a recorded cued run: epochs from its markers, grouped cross-validation, ERD/ERS map.
+
+Windows of one trial are strongly correlated (they overlap and share the
+trial's state), so cross-validation keeps every window of a trial in the same
+fold (GroupKFold by trial). Shuffled windows would put near-copies of a test
+window in training and inflate accuracy (Lemm et al. 2011, NeuroImage
+56:387, section "Cross-validation"). Chance level is given as 1/N and as the
+95 % upper bound of a random classifier's accuracy for the number of test
+trials (binomial; Müller-Putz et al. 2008, Int J Bioelectromagn 10:52).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import Problem, ValidationError
+from .paradigm import ITI
+from .participant import EEG_CHANNELS
+
+BANDS = ((8.0, 12.0), (18.0, 26.0))
+
+
+@dataclass(frozen=True)
+class LabelledWindows:
+    """One recorded run cut into decoder windows: data (µV), window ends, class and trial of each."""
+
+    data: np.ndarray  # (n_times, n_channels)
+    ch_names: list
+    sfreq: float
+    ends: np.ndarray
+    labels: np.ndarray
+    trials: np.ndarray
+    cues: list  # (onset_s, label) of each cue
+    raw: object  # mne Raw, for the ERD/ERS map
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    decoder: object
+    classes: list
+    window_accuracy: float
+    trial_accuracy: float
+    chance_level: float
+    chance_upper_95: float
+    confusion: np.ndarray  # trials, rows = true class, columns = predicted, in ``classes`` order
+    n_trials: int
+    n_folds: int
+    fname: Path | None = None
+    sha256: str | None = None
+
+
+def cue_windows(fname, classes, *, window_s=1.0, step_s=0.1, settle_s=1.0, cue_s=4.0) -> LabelledWindows:
+    """Read a recorded run and cut windows from each cue's settled part (``settle_s`` after onset to its end)."""
+    from ..recording.read import read_recording
+
+    raw = read_recording(fname)
+    picks = [c for c in raw.ch_names if c in EEG_CHANNELS]
+    if len(picks) < 2:
+        raise ValidationError([Problem("channels", raw.ch_names[:8], "a recording with C3 and C4")],
+                              what="training run")
+    sfreq = raw.info["sfreq"]
+    # The live stream carries µV; read_recording gives volts: the decoder is trained on what it will see.
+    data = np.ascontiguousarray(raw.get_data(picks=picks).T * 1e6)
+    bad = ~np.isfinite(data).all(axis=1)
+    if bad.any():  # hold the last finite value (as the online decoder does) and train on no window near them
+        idx = np.where(bad, 0, np.arange(len(data)))
+        np.maximum.accumulate(idx, out=idx)
+        data = np.nan_to_num(data[idx])
+    window, step, settle = (int(round(x * sfreq)) for x in (window_s, step_s, settle_s))
+    cue_n = int(round(cue_s * sfreq))
+    cues = [(float(a["onset"]), str(a["description"]).rsplit("/", 1)[-1]) for a in raw.annotations]
+    cues = [(t, lab) for t, lab in cues if lab in classes or lab == ITI]
+    ends, labels, trials = [], [], []
+    for k, (onset, label) in enumerate(cues):
+        if label not in classes:
+            continue
+        start = int(round(onset * sfreq))
+        first = max(start + settle, start + window - 1)
+        # Outputs fall where (sample + 1) % step == 0: train on exactly those windows.
+        e = np.arange(first + (-(first + 1) % step), min(start + cue_n, len(data)), step)
+        if bad.any():  # a repaired sample inside the window or the filters' settling second before it
+            last_bad = np.maximum.accumulate(np.where(bad, np.arange(len(data)), -(1 << 40)))
+            e = e[e - last_bad[e] > window + int(sfreq)]
+        ends.append(e)
+        labels += [label] * len(e)
+        trials += [k] * len(e)
+    if not ends or len(set(labels)) < 2:
+        raise ValidationError([Problem("markers", sorted({lab for _, lab in cues}), f"cues of {list(classes)}")],
+                              what="training run")
+    return LabelledWindows(data, picks, sfreq, np.concatenate(ends), np.asarray(labels), np.asarray(trials),
+                           cues, raw)
+
+
+def make_decoder(ch_names, sfreq, window, step):
+    """Mu/beta band power (log) + shrinkage LDA, from the decoder core."""
+    from sklearn.pipeline import make_pipeline
+
+    from ..decoding import LDA, BandPower, Decoder, FilterBank
+
+    return Decoder([FilterBank(BANDS, sfreq=sfreq)], make_pipeline(BandPower(log=True), LDA()), sfreq=sfreq,
+                   ch_names=ch_names, window=window, step=step)
+
+
+def train_decoder(windows, *, n_folds=5, window_s=1.0, step_s=0.1, fname=None) -> TrainingResult:
+    """Grouped cross-validation by trial, then the final decoder on every window (saved when ``fname``).
+
+    ``windows``: one :class:`LabelledWindows` or a list of them (several runs, e.g. the calibration run and
+    the closed-loop trials for a supervised recalibration between blocks); folds never split a trial.
+    """
+    from scipy.stats import binom
+    from sklearn.model_selection import GroupKFold
+
+    from ..outcomes.bci_metrics import confusion_matrix
+    from ..utils.files import sha256_file
+
+    runs = [windows] if isinstance(windows, LabelledWindows) else list(windows)
+    first = runs[0]
+    problems = [Problem(f"windows[{i}]", w.ch_names, f"the channels {first.ch_names} at {first.sfreq:g} Hz")
+                for i, w in enumerate(runs) if w.ch_names != first.ch_names or w.sfreq != first.sfreq]
+    if problems:
+        raise ValidationError(problems, what="training runs")
+    window, step = int(round(window_s * first.sfreq)), int(round(step_s * first.sfreq))
+    run_of = np.concatenate([np.full(len(w.ends), r) for r, w in enumerate(runs)])
+    ends = np.concatenate([w.ends for w in runs])
+    labels = np.concatenate([w.labels for w in runs])
+    groups = run_of * 1_000_000 + np.concatenate([w.trials for w in runs])
+    classes = sorted(set(labels))
+    uniq = np.unique(groups)
+    n_folds = int(min(n_folds, len(uniq)))
+    if n_folds < 2:
+        raise ValidationError([Problem("trials", len(uniq), "at least 2 trials for cross-validation")],
+                              what="training")
+    data = [w.data for w in runs]
+
+    def fit(mask):
+        return make_decoder(first.ch_names, first.sfreq, window, step).fit(
+            data, [ends[mask & (run_of == r)] for r in range(len(runs))], labels[mask])
+
+    pred = np.empty(len(ends), dtype=object)
+    for train, test in GroupKFold(n_splits=n_folds).split(ends, labels, groups):
+        mask = np.zeros(len(ends), bool)
+        mask[train] = True
+        dec = fit(mask)
+        names = dec.model.classes_
+        for r, x in enumerate(data):
+            sel = test[run_of[test] == r]
+            if not len(sel):
+                continue
+            out = dec.decode(x)
+            by_index = dict(zip(out.sample_index.tolist(), range(len(out))))
+            pred[sel] = [names[int(np.argmax(out.values[by_index[int(e)]]))] for e in ends[sel]]
+    window_acc = float(np.mean(pred == labels))
+    true_t, pred_t = [], []
+    for g in uniq:  # a trial's decision: the majority of its windows
+        m = groups == g
+        values, counts = np.unique(pred[m].astype(str), return_counts=True)
+        true_t.append(labels[m][0])
+        pred_t.append(values[counts.argmax()])
+    true_t, pred_t = np.asarray(true_t), np.asarray(pred_t)
+    n = len(true_t)
+    chance = 1.0 / len(classes)
+    upper = float(binom.ppf(0.95, n, chance) / n)
+    final = fit(np.ones(len(ends), bool))
+    sha = None
+    if fname is not None:
+        fname = Path(final.save(fname))
+        sha = sha256_file(fname)
+    return TrainingResult(final, classes, window_acc, float(np.mean(true_t == pred_t)), chance, upper,
+                          confusion_matrix(true_t, pred_t, labels=classes), n, n_folds, fname, sha)
+
+
+def erd_map(w: LabelledWindows, *, picks=("C3", "C4"), freqs=None, tmin=-1.5, tmax=4.0, baseline=(-1.5, -0.5)):
+    """ERD/ERS per class: percent power change from the pre-cue baseline (Pfurtscheller & Lopes da Silva 1999).
+
+    Returns ``{class: (times, freqs, array (n_picks, n_freqs, n_times))}`` (negative = desynchronization).
+    """
+    import mne
+
+    freqs = np.arange(6.0, 32.0, 2.0) if freqs is None else np.asarray(freqs)
+    raw = w.raw.copy().pick([c for c in picks if c in w.raw.ch_names])
+    sfreq = raw.info["sfreq"]
+    classes = sorted(set(w.labels))
+    events = [(int(round(t * sfreq)), classes.index(lab) + 1) for t, lab in w.cues if lab in classes]
+    events = np.array([[s, 0, c] for s, c in events if s + tmin * sfreq >= 0 and s + tmax * sfreq < raw.n_times])
+    if not len(events):
+        raise ValidationError([Problem("cues", len(w.cues), "cues with 1.5 s before and 4 s after them")],
+                              what="ERD/ERS map")
+    epochs = mne.Epochs(raw, events, {c: i + 1 for i, c in enumerate(classes)}, tmin, tmax, baseline=None,
+                        preload=True, verbose="ERROR")
+    out = {}
+    for c in classes:
+        if c not in epochs.event_id or not len(epochs[c]):
+            continue
+        tfr = epochs[c].compute_tfr("morlet", freqs=freqs, n_cycles=freqs / 2.0, average=True, verbose="ERROR")
+        tfr.apply_baseline(baseline, mode="percent", verbose="ERROR")
+        out[c] = (tfr.times, freqs, tfr.data * 100.0)
+    return out
