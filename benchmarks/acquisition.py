@@ -365,6 +365,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per configuration")
     parser.add_argument("--bufsize", type=float, default=0.5, help="seconds of buffer for the workbench Stream and StreamLSL")
     parser.add_argument("--configs", default="64:1000,256:2000,1024:30000", help="CHANNELS:HZ,... to run")
+    parser.add_argument("--consumers", default=",".join(CONSUMERS), help="which of them to run (default all)")
     parser.add_argument("--no-scope", action="store_true", help="skip the live-scope frame cost")
     parser.add_argument("--json", action="store_true", help="JSON on stdout (the table goes to stderr)")
     args = parser.parse_args()
@@ -372,7 +373,11 @@ def main() -> None:
     missing = mne_lsl_missing()
     if missing:
         print(f"PEER MISSING: {missing}; mne-lsl columns are left empty", file=out)
-    kinds = [k for k in CONSUMERS if not (k == "mne_lsl" and missing)]
+    wanted = args.consumers.split(",")
+    unknown = sorted(set(wanted) - set(CONSUMERS))
+    if unknown:
+        parser.error(f"--consumers: unknown {unknown}; choose from {', '.join(CONSUMERS)}")
+    kinds = [k for k in CONSUMERS if k in wanted and not (k == "mne_lsl" and missing)]
     configs = [tuple(float(x) for x in c.split(":")) for c in args.configs.split(",")]
     rows = [run_config(int(n), f, args.seconds, args.bufsize, kinds) for n, f in configs]
     scope = None if args.no_scope else scope_cost()

@@ -306,8 +306,13 @@ class BrainFlowBridge:
                          + ", ".join(available_boards()))],
                 what="BrainFlow board connection",
             ) from err  # fmt: skip
+        try:
+            self._outlets = [open_outlet(lane.spec) for lane in self._lanes]
+        except BaseException:
+            shim.stop_stream()
+            shim.release_session()  # nothing half-open: the board is free again
+            raise
         self._shim = shim
-        self._outlets = [open_outlet(lane.spec) for lane in self._lanes]
         # BrainFlow stamps samples with the host's wall clock; LSL wants its own clock.
         import pylsl
 
