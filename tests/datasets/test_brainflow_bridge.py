@@ -154,19 +154,28 @@ def test_board_that_stops_sending_is_a_disconnection_then_a_reconnection_with_a_
 @pytest.mark.lsl
 @pytest.mark.slow
 def test_cli_bridges_the_synthetic_board_until_its_duration(unique_name):
-    cmd = [sys.executable, "-m", "workbench", "bridge", "brainflow", "--board", "synthetic",
-           "--name", unique_name, "--duration", "4"]  # fmt: skip
+    cmd = [sys.executable, "-u", "-m", "workbench", "bridge", "brainflow", "--board", "synthetic",
+           "--name", unique_name, "--duration", "6"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     try:
-        with Stream(unique_name, bufsize=30, stall_timeout=5.0) as stream:
+        head = []
+        while not head or not head[-1].startswith("running"):  # the streams are up once it says so
+            line = proc.stdout.readline()
+            assert line, f"the bridge ended before streaming: {proc.communicate(timeout=30)}"
+            head.append(line)
+        stream = Stream(unique_name, bufsize=30, stall_timeout=5.0).connect(timeout=30)
+        try:
             assert stream.ch_names[:3] == ["PACKAGE", "Fz", "C3"]
             reader = stream.reader(from_start=True)
             out, err = proc.communicate(timeout=60)
             time.sleep(0.5)
             counter = reader.read()[0][:, 0]
+        finally:
+            stream.disconnect()
     finally:
         if proc.poll() is None:
             proc.kill()
+    out = "".join(head) + out
     assert proc.returncode == 0, err
     assert f"'{unique_name}'  type=EEG  250 Hz  17 ch" in out
     assert f"'{unique_name}-markers'" in out and "sent " in out
