@@ -190,7 +190,7 @@ class SimulatedParticipant:
         self._rng = np.random.default_rng(seed)
         self._nan_spans: list[tuple[float, float]] = []
         self._stalls: list[list] = []
-        self._mu = signal.iirpeak(10.0, 5.0, fs=self.sfreq)
+        self._mu = signal.iirpeak(10.0, 2.0, fs=self.sfreq)  # a 5 Hz wide mu band, as in scalp EEG
         self._zi_mu = np.zeros((2, 2))
         self._keep = np.ones(2)
         self._keep_alpha = 1.0 - np.exp(-1.0 / (0.3 * self.sfreq))

@@ -56,7 +56,12 @@ def cue_windows(fname, classes, *, window_s=1.0, step_s=0.1, settle_s=1.0, cue_s
     """Read a recorded run and cut windows from each cue's settled part (``settle_s`` after onset to its end)."""
     from ..recording.read import read_recording
 
-    raw = read_recording(fname)
+    return windows_from_raw(read_recording(fname), classes, window_s=window_s, step_s=step_s, settle_s=settle_s,
+                            cue_s=cue_s)
+
+
+def windows_from_raw(raw, classes, *, window_s=1.0, step_s=0.1, settle_s=1.0, cue_s=4.0) -> LabelledWindows:
+    """As :func:`cue_windows`, from an MNE Raw in volts with the cues as annotations."""
     picks = [c for c in raw.ch_names if c in EEG_CHANNELS]
     if len(picks) < 2:
         raise ValidationError([Problem("channels", raw.ch_names[:8], "a recording with C3 and C4")],

@@ -1,0 +1,120 @@
+"""The loop's logic, stepped on simulated time: decoder -> gate -> commands, faults -> safe state."""
+
+import numpy as np
+import pytest
+
+from workbench.acquisition.events import AcquisitionEvent
+from workbench.session.adaptive import AdaptiveController, ControllerSpec
+from workbench.session.closed_loop import ClosedLoop
+from workbench.session.effectors import intent_commands
+from workbench.session.gate import SAFE_COMMAND, SAFE_WITHIN_S, GateLimits, SafetyGate
+from workbench.session.paradigm import ParadigmRunner, ParadigmSpec
+from workbench.session.participant import CueTimeline, SimulatedParticipant
+from workbench.session.training import train_decoder, windows_from_raw
+
+from ._simulated import simulated_raw
+
+SPEC = ParadigmSpec(cue_s=3.0, rest_s=1.5, repetitions=4, seed=0)
+STEP_S = 0.01
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    raw, _, _ = simulated_raw(SPEC)
+    return train_decoder(windows_from_raw(raw, SPEC.classes, cue_s=SPEC.cue_s)).decoder
+
+
+def make_loop(decoder, participant, effector="glove", controller=None):
+    sent = []
+    gate = SafetyGate(GateLimits(), 0.0)
+    picks = [participant.ch_names.index(c) for c in decoder.ch_names]
+    emg = participant.ch_names.index("EMG") if controller else None
+    loop = ClosedLoop(decoder.online(), picks, gate, intent_commands(effector, decoder.model.classes_),
+                      lambda text, src: sent.append(text), controller=controller, emg_col=emg,
+                      sfreq=participant.sfreq, decoder_version="v1")
+    return loop, sent
+
+
+def drive(loop, participant, seconds, t0=0.0, nan_at=None, beat_until=np.inf, event_at=None):
+    """Step the loop every 10 ms of simulated time on the participant's samples; heartbeat each step."""
+    n = int(round(STEP_S * participant.sfreq))
+    t = t0
+    for _ in range(int(round(seconds / STEP_S))):
+        x, _ = participant.generate(n)
+        t = round(t + STEP_S, 6)
+        ts = t - STEP_S + (np.arange(n) + 1) / participant.sfreq
+        events = []
+        if nan_at is not None and nan_at <= t < nan_at + 0.1:
+            x[:, 1:-1] = np.nan
+            events = [AcquisitionEvent("nonfinite", "sim", 0.0, t, 0, detail="NaN")]
+        if event_at is not None and event_at <= t < event_at + STEP_S - 1e-9:
+            events = [AcquisitionEvent("gap", "sim", 0.0, t, 0, detail="gap")]
+        loop.step(t, x, ts, events=events, heartbeats=[t] if t <= beat_until else [])
+    return t
+
+
+def participant_for(spec, seed):
+    p = SimulatedParticipant(CueTimeline(), seed=seed)
+    ParadigmRunner(spec, p.timeline).start(offset_s=1.0)
+    return p
+
+
+def test_commands_follow_the_decoded_intent_and_leave_through_send(decoder):
+    p = participant_for(ParadigmSpec(cue_s=3.0, rest_s=1.5, repetitions=2, seed=5), seed=5)
+    loop, sent = make_loop(decoder, p)
+    drive(loop, p, 20.0)
+    passed = [d for d in loop.log.decisions if d.decision == "passed"]
+    assert passed and all(d.command in ("open", "close", "hold") for d in passed)
+    assert sent == [c[1] for c in loop.log.commands]
+    assert len(loop.log.outputs) == pytest.approx(20.0 / 0.1, abs=12)  # one output per 100 ms after the window
+    # each passed command is the glove command of an intent that was decoded above threshold just before it
+    by_t = {}
+    for o in loop.log.outputs:
+        by_t.setdefault(o[0], o)
+    commands = intent_commands("glove", decoder.model.classes_)
+    assert all(commands[by_t[d.t][2]] == d.command for d in passed)
+
+
+def test_nan_burst_forces_the_safe_state_at_once(decoder):
+    p = participant_for(SPEC, seed=6)
+    loop, sent = make_loop(decoder, p)
+    drive(loop, p, 8.0, nan_at=6.0)
+    safe = [d for d in loop.log.decisions if d.decision == "safe_state" and d.rule == "nonfinite_input"]
+    assert safe and safe[0].t == pytest.approx(6.0, abs=STEP_S) and safe[0].time_to_safe_s == 0
+    assert SAFE_COMMAND in sent
+    # no command passed between the fault and the gate's resumption
+    resumed = [d.t for d in loop.log.decisions if d.decision == "resumed" and d.t > safe[0].t]
+    until = resumed[0] if resumed else np.inf
+    assert not [d for d in loop.log.decisions if d.decision == "passed" and safe[0].t <= d.t < until]
+    assert not any(o[4] for o in loop.log.outputs if 6.0 <= o[0] < 6.1), "outputs over NaN are invalid"
+
+
+def test_stream_gap_event_and_lost_heartbeat_are_caught_within_100_ms(decoder):
+    p = participant_for(SPEC, seed=7)
+    loop, _ = make_loop(decoder, p)
+    drive(loop, p, 10.0, event_at=5.0, beat_until=8.0)
+    gap = [d for d in loop.log.decisions if d.decision == "safe_state" and d.rule == "signal_gap"]
+    beat = [d for d in loop.log.decisions if d.decision == "safe_state" and d.rule == "heartbeat_lost"]
+    assert gap and gap[0].t == pytest.approx(5.0, abs=STEP_S)
+    assert beat and 8.0 < beat[0].t <= 8.0 + SAFE_WITHIN_S
+    assert loop.gate.safe and loop.gate.command == SAFE_COMMAND
+
+
+def test_adaptive_stimulation_closes_the_loop_on_the_participants_emg(decoder):
+    p = participant_for(SPEC, seed=8)
+    spec = ControllerSpec(target_uv=30.0)
+    sent = []
+    gate = SafetyGate(GateLimits(), 0.0)
+
+    def send(text, src):  # the simulated stimulator, without LSL: the participant's EMG answers after its delay
+        sent.append(text)
+        p.stimulation_ma = float(text.split(":")[1]) if text.startswith("amplitude:") else 0.0
+
+    loop = ClosedLoop(decoder.online(), [p.ch_names.index(c) for c in decoder.ch_names], gate,
+                      intent_commands("adaptive", decoder.model.classes_), send,
+                      controller=AdaptiveController(spec), emg_col=p.ch_names.index("EMG"), sfreq=p.sfreq)
+    drive(loop, p, 12.0)
+    env = np.array([e for t, e, _ in loop.log.envelopes if t > 8.0])
+    assert abs(np.median(env) - spec.target_uv) < 0.15 * spec.target_uv
+    amps = [float(s.split(":")[1]) for s in sent if s.startswith("amplitude:")]
+    assert max(amps) <= GateLimits().max_amplitude_ma

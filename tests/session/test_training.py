@@ -1,0 +1,84 @@
+"""Training from a cued run: grouped cross-validation above chance, confusion matrix, ERD/ERS map, saved decoder."""
+
+import numpy as np
+import pytest
+
+from workbench.errors import ValidationError
+from workbench.session.paradigm import ParadigmSpec
+from workbench.session.training import train_decoder, windows_from_raw, erd_map
+from workbench.utils.files import sha256_file
+
+from ._simulated import simulated_raw
+
+SPEC = ParadigmSpec(cue_s=3.0, rest_s=1.5, repetitions=4, seed=0)
+
+
+@pytest.fixture(scope="module")
+def windows():
+    raw, _, _ = simulated_raw(SPEC)
+    return windows_from_raw(raw, SPEC.classes, cue_s=SPEC.cue_s)
+
+
+def test_windows_come_from_the_settled_part_of_each_cue(windows):
+    w = windows
+    cues = [(t, lab) for t, lab in w.cues if lab in SPEC.classes]
+    assert len(cues) == SPEC.n_trials == len(np.unique(w.trials))
+    for k in np.unique(w.trials):
+        ends = w.ends[w.trials == k] / w.sfreq
+        onset = w.cues[k][0]
+        assert ends.min() >= onset + 1.0 - 1e-9 and ends.max() < onset + SPEC.cue_s
+        assert len(set(w.labels[w.trials == k])) == 1
+    assert np.all((w.ends + 1) % int(0.1 * w.sfreq) == 0), "windows on the online decoder's output grid"
+
+
+def test_grouped_cv_beats_chance_and_the_decoder_is_saved(windows, tmp_path):
+    res = train_decoder(windows, fname=tmp_path / "dec.npz")
+    assert res.classes == ["grasp", "open", "rest"]
+    assert res.confusion.shape == (3, 3) and res.confusion.sum() == SPEC.n_trials
+    assert res.chance_level == pytest.approx(1 / 3)
+    assert res.trial_accuracy > res.chance_upper_95
+    assert res.sha256 == sha256_file(res.fname)
+
+
+def test_cv_never_splits_a_trial(windows, monkeypatch):
+    import sklearn.model_selection as ms
+
+    seen = []
+    real = ms.GroupKFold.split
+
+    def spy(self, X, y, groups):
+        for train, test in real(self, X, y, groups):
+            seen.append(set(groups[train]) & set(groups[test]))
+            yield train, test
+
+    monkeypatch.setattr(ms.GroupKFold, "split", spy)
+    train_decoder(windows, n_folds=3)
+    assert len(seen) == 3 and all(not s for s in seen)
+
+
+def test_nan_samples_are_held_and_no_window_trains_on_them():
+    raw, _, _ = simulated_raw(SPEC, seed=3)
+    data = raw.get_data()
+    data[1:-1, 3000:3100] = np.nan
+    raw._data = data
+    w = windows_from_raw(raw, SPEC.classes, cue_s=SPEC.cue_s)
+    assert np.isfinite(w.data).all()
+    assert not np.any((w.ends >= 3000) & (w.ends < 3100 + 500 + 500))
+
+
+def test_erd_map_shows_the_simulated_desynchronization(windows):
+    maps = erd_map(windows)
+    times, freqs, grasp = maps["grasp"]
+    _, _, open_ = maps["open"]
+    mu = (freqs >= 8) & (freqs <= 12)
+    late = (times > 1.0) & (times < 3.0)
+    c3_grasp, c4_grasp = (grasp[i][np.ix_(mu, late)].mean() for i in range(2))
+    c3_open, c4_open = (open_[i][np.ix_(mu, late)].mean() for i in range(2))
+    assert c3_grasp < -30 and c3_grasp < c4_grasp  # grasp: left hemisphere desynchronizes more
+    assert c4_open < -30 and c4_open < c3_open
+
+
+def test_a_run_without_two_classes_is_refused():
+    raw, _, _ = simulated_raw(ParadigmSpec(classes=("rest", "grasp"), repetitions=1))
+    with pytest.raises(ValidationError, match="markers"):
+        windows_from_raw(raw, ("open", "stand"))
