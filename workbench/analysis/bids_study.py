@@ -37,8 +37,11 @@ def _task_of(path: str) -> str:
 
 
 def export_bids_study(store, out, workspace=None, selection: Selection = Selection(), *,
-                      line_freq: float = 50.0) -> Path:
-    """Write the recordings of the selected sessions as one BIDS dataset in ``out`` (new or empty)."""
+                      line_freq: float = 50.0, allow_broken_trail: bool = False) -> Path:
+    """Write the recordings of the selected sessions as one BIDS dataset in ``out`` (new or empty).
+
+    The audit trail is verified first, as for every export (``allow_broken_trail``).
+    """
     import pandas as pd
 
     from ..config import get_workspace
@@ -54,9 +57,8 @@ def export_bids_study(store, out, workspace=None, selection: Selection = Selecti
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValidationError([Problem("out", str(out), "a new or empty folder")], what="BIDS export")
     sessions = [s for s in select_sessions(store, selection) if s.recording_files]
-    if not sessions:
-        raise ValidationError([Problem("sessions", 0, "at least one selected session with a recording")],
-                              what="BIDS export")
+    if not sessions:  # nothing recorded yet: the participants files alone, as before recordings existed
+        return export_study(store, out, "bids", allow_broken_trail=allow_broken_trail)
     visit_name = {v.id: v.name for v in store.find(Visit)}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -82,7 +84,7 @@ def export_bids_study(store, out, workspace=None, selection: Selection = Selecti
                                               sorted(labels.items())], {"visit": "visit of the study schedule"})
         # participants.tsv from the records (pseudonyms only), restricted to the exported subjects:
         # the validator refuses a participants.tsv naming subjects without data.
-        records = export_study(store, tmp / ".participants", "bids")
+        records = export_study(store, tmp / ".participants", "bids", allow_broken_trail=allow_broken_trail)
         frame = pd.read_csv(records / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
         frame[frame["participant_id"].isin([f"sub-{s}" for s in sessions_of])].to_csv(
             tmp / "participants.tsv", sep="\t", index=False)
