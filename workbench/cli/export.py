@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._user import add_user_options, open_store
+from .reanalyze import add_selection_options, selection_from_args
 
 FORMATS = ("csv", "parquet", "redcap", "bids")
 
@@ -14,6 +15,7 @@ def register(subparsers) -> None:
                         help="new or empty folder (default: a new folder in the workspace's exports/)")
     parser.add_argument("--allow-broken-trail", action="store_true",
                         help="export even if `workbench audit verify` fails (the manifest records it)")
+    add_selection_options(parser)  # bids: which sessions' recordings go into the dataset
     add_user_options(parser, default_role="monitor")
     parser.set_defaults(func=run)
 
@@ -29,7 +31,13 @@ def run(args) -> int:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         out = get_workspace(args.workspace).exports / f"{args.format}-{stamp}"
     with open_store(args, "monitor") as store:
-        folder = export_study(store, out, args.format, allow_broken_trail=args.allow_broken_trail)
+        if args.format == "bids":  # every recording of the chosen sessions, as one BIDS dataset
+            from ..analysis import export_bids_study
+
+            folder = export_bids_study(store, out, args.workspace, selection_from_args(args),
+                                       allow_broken_trail=args.allow_broken_trail)
+        else:
+            folder = export_study(store, out, args.format, allow_broken_trail=args.allow_broken_trail)
     files = sorted(p.name for p in folder.iterdir())
     print(f"exported {args.format} to {folder}: {', '.join(files)}")
     return 0
