@@ -138,7 +138,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                     participant.inject_nan(offset + f.at_s, f.for_s)
         reader = sig.reader()
         result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev)
-        counters, n_events, injected = [], 0, set()
+        counters, n_events, injected, shown = [], 0, set(), None
         end = runner.end_s
         try:
             fmt = "{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}"
@@ -165,7 +165,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                         beats = [m.timestamp for m in heart.read_new()]
                         loop.step(now, data, ts, events=events, heartbeats=beats)
                     label = runner.cue_state(t_rel).label
-                    if label != bar.postfix:
+                    if label != shown:
+                        shown = label
                         bar.set_postfix_str(label, refresh=False)
                     if min(int(t_rel), bar.total) > bar.n:
                         bar.update(min(int(t_rel), bar.total) - bar.n)

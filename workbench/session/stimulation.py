@@ -137,3 +137,15 @@ def walking_programs(array: ElectrodeArray | None = None) -> dict:
         "stand": StimProgram("stand", ("E8", "E9"), 2.5, 250.0, 30.0),
     }
     return check_programs(programs, array)
+
+
+def intent_programs(classes, array: ElectrodeArray | None = None) -> dict:
+    """Walking programs per decoded class for the simulated participant (rest, grasp, open).
+
+    Its two attempted movements stand in for left and right step and rest for
+    stand: a test mapping, so the programs effector runs with the same
+    decoder as the glove.
+    """
+    walking = walking_programs(array)
+    mapping = {"rest": "stand", "grasp": "left_step", "open": "right_step"}
+    return {c: walking[mapping[c]] if c in mapping else walking[c] for c in classes if c in mapping or c in walking}

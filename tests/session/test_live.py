@@ -1,0 +1,83 @@
+"""A closed-loop block on real LSL, LabRecorder and SQLite: everything in one XDF, faults caught, records saved."""
+
+import pytest
+
+from workbench.recording.read import read_xdf_streams
+from workbench.recording.runs import RunEntities
+from workbench.records import Run, RunMetrics, SafetyEvent, Session, Trial
+from workbench.records.demo import open_demo_store
+from workbench.session.live import Fault, run_block
+from workbench.session.paradigm import ParadigmSpec
+from workbench.session.participant import CueTimeline, SimulatedParticipant
+from workbench.session.results import save_run, score_online_trials, summarize_run
+from workbench.session.stimulation import intent_programs
+from workbench.session.training import train_decoder, windows_from_raw
+
+from ._simulated import simulated_raw
+
+pytestmark = [pytest.mark.lsl, pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    spec = ParadigmSpec(cue_s=3.0, rest_s=1.5, repetitions=4, seed=0)
+    raw, _, _ = simulated_raw(spec)
+    return train_decoder(windows_from_raw(raw, spec.classes, cue_s=spec.cue_s)).decoder
+
+
+def test_stimulation_programs_block_records_everything_and_the_gate_catches_a_nan_burst(decoder, workspace,
+                                                                                         unique_name):
+    spec = ParadigmSpec(cue_s=2.5, rest_s=1.0, repetitions=1, seed=3, jitter_s=0.3)
+    participant = SimulatedParticipant(CueTimeline(), seed=3)
+    programs = intent_programs(decoder.model.classes_)
+    block = run_block(workspace.recordings, spec, participant=participant, decoder=decoder, effector="programs",
+                      programs=programs, faults=[Fault("nan", 3.0, 0.2)], name=unique_name, progress=False,
+                      decoder_version="test-v1", entities=RunEntities(subject="test", task="programs"))
+    assert block.manifest.status == "complete" and block.lost_or_repeated == 0
+
+    # one XDF: signal, cue markers, commands, gate decisions, decoder outputs
+    streams = {s.name: s for s in read_xdf_streams(block.manifest.fname)}
+    assert set(streams) == {unique_name, f"{unique_name}-markers", f"{unique_name}-commands", f"{unique_name}-gate",
+                            f"{unique_name}-outputs"}
+    cues = [lab for lab in streams[f"{unique_name}-markers"].labels() if lab != "iti"]
+    assert sorted(cues) == sorted(spec.classes)
+    recorded_commands = [c.split(";")[0] for c in streams[f"{unique_name}-commands"].labels()]
+    sent = [c for _, c, _ in block.log.commands]
+    assert recorded_commands == sent[: len(recorded_commands)] and len(recorded_commands) >= len(sent) - 1
+    gate_markers = streams[f"{unique_name}-gate"].labels()
+    assert any(m.startswith("gate:safe_state|nonfinite_input") for m in gate_markers)
+    assert streams[f"{unique_name}-outputs"].n_channels == len(decoder.model.classes_) + 1
+
+    # the simulated stimulator got exactly the commands, in order, and only accepted programs
+    received = [c.command for _, c in block.effector.received]
+    assert received == sent[: len(received)] and not block.effector.faults
+    assert {c for c in received} <= {p.command() for p in programs.values()} | {"off"}
+
+    # the NaN burst: safe state at once, stimulation off
+    t_nan = block.t0 + block.runner.timeline.cues[0][0] + 3.0
+    safe = [d for d in block.log.decisions if d.decision == "safe_state" and d.rule == "nonfinite_input"]
+    assert safe and abs(safe[0].t - t_nan) < 0.1
+
+    # records: trials with the decoder version, metrics, every gate decision that matters
+    trials = score_online_trials(block.log, block.runner.trials(), block.t0)
+    summary = summarize_run(block.log, trials, list(decoder.model.classes_), 3.65)
+    store = open_demo_store(workspace.root)
+    try:
+        from datetime import datetime, timezone
+
+        session = Session(participant_id="SCI-001", started_at=datetime.now(timezone.utc), device="sim",
+                          montage="sim", operator=store.user.name)
+        store.add(session)
+        run = save_run(store, session_id=session.id, number=1, task="programs", log=block.log, trials=trials,
+                       summary=summary, t0=block.t0)
+        saved = store.find(Trial, run_id=run.id)
+        assert len(saved) == len(trials) == spec.n_trials
+        assert all(t.decoder_version == "test-v1" for t in saved if t.decoded is not None)
+        [metrics] = store.find(RunMetrics, run_id=run.id)
+        assert metrics.n_safe_states == summary.n_safe_states >= 1
+        events = store.find(SafetyEvent, run_id=run.id)
+        assert any(e.decision == "safe_state" and e.rule == "nonfinite_input" and e.time_to_safe_ms == 0
+                   for e in events)
+        assert store.find(Run, id=run.id) and store.verify_audit().ok
+    finally:
+        store.close()

@@ -1,0 +1,134 @@
+"""``workbench session run``: one closed-loop block against an LSL stream, or ``--simulated``.
+
+The work is done by :func:`workbench.session.live.run_block` (and, without a
+``--decoder``, a calibration block and :mod:`workbench.session.training`
+first); this module parses options, prints and saves the run through a store
+opened with the caller's account. Ctrl-C is the operator's stop: the gate
+turns the effector off first, then the recording is closed and the run saved.
+"""
+
+from __future__ import annotations
+
+from ._user import add_user_options, open_store
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("session", help="closed-loop BCI sessions: cue paradigm, decoder, safety gate, effector")
+    sub = p.add_subparsers(dest="session_command", metavar="ACTION")
+    r = sub.add_parser("run", help="run one closed-loop block and record it (Ctrl-C stops safely)")
+    src = r.add_mutually_exclusive_group(required=True)
+    src.add_argument("--stream", help="name of the amplifier's LSL stream (its channels must match the decoder)")
+    src.add_argument("--simulated", action="store_true",
+                     help="simulated participant and effector (calibrates first when no --decoder)")
+    r.add_argument("--decoder", help="decoder file (.npz); required with --stream")
+    r.add_argument("--effector", default="glove", choices=("glove", "programs", "adaptive"),
+                   help="glove/FES (open, close, hold), spinal stimulation programs, or adaptive stimulation")
+    r.add_argument("--classes", nargs="+", default=["rest", "grasp", "open"], help="cued classes")
+    r.add_argument("--reps", type=int, default=2, help="trials per class (default 2)")
+    r.add_argument("--cue-s", type=float, default=3.0, help="cue duration in seconds")
+    r.add_argument("--rest-s", type=float, default=1.5, help="inter-trial interval in seconds")
+    r.add_argument("--jitter-s", type=float, default=0.5, help="inter-trial jitter in seconds")
+    r.add_argument("--seed", type=int, default=0, help="seed of the cue order (and simulated participant)")
+    r.add_argument("--threshold", type=float, default=0.6, help="gate: minimum class probability")
+    r.add_argument("--max-amplitude", type=float, default=8.0, help="gate: highest stimulation amplitude, mA")
+    r.add_argument("--participant", default=None, help="pseudonym the session is saved for (default: none, not saved)")
+    add_user_options(r, "engineer")
+    r.set_defaults(func=run)
+    p.set_defaults(func=lambda args: p.print_help() or 2)
+
+
+def run(args) -> int:
+    from ..acquisition.lsl_config import use_loopback
+    from ..config import get_workspace
+    from ..decoding import load_decoder
+    from ..errors import Problem, ValidationError
+    from ..recording.runs import RunEntities
+    from ..session.adaptive import AdaptiveController
+    from ..session.gate import GateLimits
+    from ..session.live import run_block
+    from ..session.paradigm import ParadigmSpec
+    from ..session.participant import CueTimeline, SimulatedParticipant
+    from ..session.stimulation import intent_programs
+
+    problems = []
+    if args.stream and not args.decoder:
+        problems.append(Problem("--decoder", None, "a decoder file when running against --stream"))
+    # Every limit and the paradigm are checked before anything starts.
+    try:
+        limits = GateLimits(threshold=args.threshold, max_amplitude_ma=args.max_amplitude)
+    except ValidationError as err:
+        problems += err.problems
+        limits = None
+    try:
+        spec = ParadigmSpec(tuple(args.classes), args.cue_s, args.rest_s, args.reps, args.seed, args.jitter_s)
+    except ValidationError as err:
+        problems += err.problems
+        spec = None
+    if problems:
+        raise ValidationError(problems, what="session run")
+    use_loopback()
+    ws = get_workspace(args.workspace)
+    store = open_store(args, "engineer") if args.participant else None
+    participant = SimulatedParticipant(CueTimeline(), seed=args.seed) if args.simulated else None
+    if args.decoder:
+        decoder = load_decoder(args.decoder)
+        version = decoder_version = f"file {args.decoder.rsplit('/', 1)[-1]}"
+    else:
+        decoder, version = _calibrate(ws, spec, args.seed), "calibrated now"
+        decoder_version = "session-calibrated"
+    programs = intent_programs(decoder.model.classes_) if args.effector == "programs" else None
+    block = run_block(ws.recordings, spec, participant=participant, stream=args.stream, decoder=decoder,
+                      effector=args.effector, programs=programs, limits=limits,
+                      controller=AdaptiveController() if args.effector == "adaptive" else None,
+                      decoder_version=decoder_version[:60], entities=RunEntities(subject="cli", task="loop"))
+    _report(block, decoder, spec, version, store, args.participant, ws)
+    if block.stopped_by_operator:
+        print("stopped by the operator (Ctrl-C): the effector was turned off first")
+        return 130
+    return 0 if block.manifest.status == "complete" else 1
+
+
+def _calibrate(ws, spec, seed):
+    from ..recording.runs import RunEntities
+    from ..session.live import run_block
+    from ..session.participant import CueTimeline, SimulatedParticipant
+    from ..session.training import cue_windows, train_decoder
+
+    print("no --decoder: calibration block with the simulated participant first")
+    cal = run_block(ws.recordings, spec, participant=SimulatedParticipant(CueTimeline(), seed=seed + 100),
+                    entities=RunEntities(subject="cli", task="calibration"))
+    res = train_decoder(cue_windows(cal.manifest.fname, spec.classes, cue_s=spec.cue_s),
+                        fname=ws.decoders / f"session_{cal.manifest.run_id}.npz")
+    print(f"trained: CV trial accuracy {res.trial_accuracy:.2f} (chance {res.chance_level:.2f}); saved {res.fname}")
+    return res.decoder
+
+
+def _report(block, decoder, spec, version, store, participant_id, ws) -> None:
+    from datetime import datetime, timezone
+
+    from ..records import RecordingFile, Session
+    from ..session.results import save_run, score_online_trials, summarize_run
+
+    trials = score_online_trials(block.log, block.runner.trials(), block.t0)
+    classes = [str(c) for c in decoder.model.classes_]
+    summary = summarize_run(block.log, trials, classes, spec.cue_s + spec.rest_s + spec.jitter_s / 2)
+    print(f"recording  {block.manifest.status}: {block.manifest.fname}")
+    acc = "n/a" if summary.accuracy is None else f"{summary.accuracy:.2f}"
+    print(f"trials     {summary.n_trials}, accuracy {acc} (chance {summary.chance_level:.2f}), decoder {version}")
+    print(f"gate       {summary.n_passed} passed, {summary.n_blocked} blocked, {summary.n_safe_states} safe states "
+          f"{summary.safe_state_rules}")
+    if store is None:
+        print("not saved (give --participant to save the session)")
+        return
+    try:
+        session = Session(participant_id=participant_id, started_at=datetime.now(timezone.utc),
+                          device="simulated amplifier" if block.effector is not None else "LSL stream",
+                          montage=f"{len(decoder.ch_names)} channels", decoder_version=version[:60],
+                          recording_files=(RecordingFile.from_file(block.manifest.fname, root=ws.root),),
+                          operator=store.user.name)
+        store.add(session)
+        run = save_run(store, session_id=session.id, number=1, task="closed-loop", log=block.log, trials=trials,
+                       summary=summary, t0=block.t0)
+        print(f"saved      session {session.id}, run {run.id} ({len(trials)} trials)")
+    finally:
+        store.close()
