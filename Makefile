@@ -47,12 +47,17 @@ demo: $(STAMP)
 test: $(STAMP) debian-test-deps node-tools
 	scripts/run-tests.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+# JupyterLab refuses to start as root without --allow-root (containers, CI machines).
+# Both targets use the checkout's workspace/ (workbench/config.py) unless WORKBENCH_HOME says otherwise.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+DASHBOARD_ARGS ?=
 
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT)
+
+# Voila on 127.0.0.1:8866 with a token printed at start; DASHBOARD_ARGS="--port N --token T --ip ADDR".
 dashboard: $(STAMP)
-	@echo "The clinicians' dashboard is not built yet (see the dashboard issue)."
-	@echo "Meanwhile: make lab, and open notebooks/."
+	$(BIN)/workbench dashboard $(DASHBOARD_ARGS)
 
 # Every benchmark the README lists, each with a JSON object and a table; a script
 # another issue has not delivered yet is skipped with a message. Peers for the

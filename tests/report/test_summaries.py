@@ -33,17 +33,17 @@ def test_visits_past_their_window_are_overdue(data):
     assert counts.loc["week12", "done out of window"] == 1  # SCI-003, with its protocol deviation
     assert counts.to_numpy().sum() == len(data.visits)
     late = S.overdue_visits(data)
-    assert set(late["participant_id"]) == {"SCI-001", "SCI-002", "SCI-003"}
+    assert set(late["participant"]) == {"SCI-001", "SCI-002", "SCI-003"}
     assert (late["days overdue"] > 0).all()
 
 
 def test_a_visit_inside_its_window_is_due_not_overdue(data):
     # SCI-001's week 26: scheduled 2026-07-13, window 14 days either side.
     on = dataclasses.replace(data, today=date(2026, 7, 20))
-    states = S.visit_states(on).set_index(["participant_id", "visit"])["state"]
+    states = S.visit_states(on).set_index(["participant", "visit"])["state"]
     assert states[("SCI-001", "week26")] == "due now"
     before = dataclasses.replace(data, today=date(2026, 6, 1))
-    assert S.visit_states(before).set_index(["participant_id", "visit"])["state"][("SCI-001", "week26")] == "upcoming"
+    assert S.visit_states(before).set_index(["participant", "visit"])["state"][("SCI-001", "week26")] == "upcoming"
 
 
 @settings(max_examples=60, deadline=None)
@@ -56,7 +56,7 @@ def test_every_visit_has_exactly_one_state_whatever_the_day(data, offset):
     done = data.visits["status"].to_numpy() == "done"
     assert states["state"][done].str.startswith("done").all()
     overdue = states["state"] == "overdue"
-    assert (states.loc[overdue, "window_closes"] < on.today).all()
+    assert (states.loc[overdue, "window closes"] < on.today).all()
 
 
 def test_adverse_events_by_seriousness_and_relatedness(data):

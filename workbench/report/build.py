@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..outcomes.longitudinal import change_from_baseline
 from . import figures as F
 from . import html_parts as H
 from . import provenance as P
 from . import summaries as S
 from .trial_data import TrialData
-
-
-def _threshold(changes: pd.DataFrame, instrument: str, score: str) -> float | None:
-    rows = changes[(changes["instrument"] == instrument) & (changes["score"] == score)]
-    values = rows["threshold"].dropna()
-    return float(values.iloc[0]) if len(values) else None
 
 
 def _outcome_figures(data: TrialData, fig) -> str:
@@ -24,11 +17,11 @@ def _outcome_figures(data: TrialData, fig) -> str:
     numeric = o[pd.to_numeric(o["value"], errors="coerce").notna()]
     if numeric.empty:
         return "<p class='empty'>No outcome assessment recorded yet.</p>"
-    changes = change_from_baseline(data.outcomes)
+    thresholds = S.score_thresholds(data)
     parts = []
     for (inst, score), _ in numeric.groupby(["instrument", "score"]):
         parts.append(fig(F.score_trajectory_figure(data.outcomes, inst, score,
-                                                   threshold=_threshold(changes, inst, score))))
+                                                   threshold=thresholds.get((inst, score)))))
     return "".join(parts)
 
 
@@ -98,7 +91,7 @@ def participant_report_html(store, data: TrialData, participant_id: str, workspa
     changes = S.outcome_changes(data).drop(columns="participant")
     sections = [
         ("summary", "Participant", H.table(facts, empty="")
-         + "<h3>Visits</h3>" + H.table(S.visit_states(data).drop(columns="participant_id"), empty="No visit.")),
+         + "<h3>Visits</h3>" + H.table(S.visit_states(data).drop(columns="participant"), empty="No visit.")),
         ("isncsci", "ISNCSCI across visits",
          H.table(S.isncsci_across_visits(data).drop(columns="participant"), empty="No ISNCSCI examination recorded.")
          + fig(F.isncsci_figure(S.isncsci_across_visits(data)))),

@@ -37,7 +37,7 @@ def visit_states(data: TrialData) -> pd.DataFrame:
     """One row per visit with its state on ``data.today`` (see VISIT_STATES)."""
     v = data.visits
     if v.empty:
-        return pd.DataFrame(columns=["participant_id", "visit", "scheduled_date", "window_closes", "state"])
+        return pd.DataFrame(columns=["participant", "visit", "scheduled", "window closes", "state"])
     opens = [d - timedelta(days=int(b)) for d, b in zip(v["scheduled_date"], v["window_before"])]
     closes = [d + timedelta(days=int(a)) for d, a in zip(v["scheduled_date"], v["window_after"])]
     states = []
@@ -52,8 +52,8 @@ def visit_states(data: TrialData) -> pd.DataFrame:
             states.append("due now")
         else:
             states.append("upcoming")
-    return pd.DataFrame({"participant_id": v["participant_id"], "visit": v["name"],
-                         "scheduled_date": v["scheduled_date"], "window_closes": closes, "state": states})
+    return pd.DataFrame({"participant": v["participant_id"], "visit": v["name"],
+                         "scheduled": v["scheduled_date"], "window closes": closes, "state": states})
 
 
 def visit_state_counts(data: TrialData) -> pd.DataFrame:
@@ -69,7 +69,7 @@ def visit_state_counts(data: TrialData) -> pd.DataFrame:
 def overdue_visits(data: TrialData) -> pd.DataFrame:
     states = visit_states(data)
     late = states[states["state"] == "overdue"].copy()
-    late["days overdue"] = [(data.today - d).days for d in late["window_closes"]]
+    late["days overdue"] = [(data.today - d).days for d in late["window closes"]]
     return late.drop(columns="state").reset_index(drop=True)
 
 
@@ -130,7 +130,7 @@ def consort_flow(data: TrialData) -> pd.DataFrame:
         row = {"arm": arm, "allocated": len(ids), "withdrawn": int(p.loc[p["arm"] == arm, "withdrawal_date"]
                                                                      .notna().sum())}
         for visit in (d.name for d in data.study.visit_schedule):
-            mine = states[(states["visit"] == visit) & states["participant_id"].isin(ids)]
+            mine = states[(states["visit"] == visit) & states["participant"].isin(ids)]
             row[f"{visit} done"] = int(mine["state"].str.startswith("done").sum())
         row["analysed (baseline + follow-up)"] = len(ids & with_followup)
         rows.append(row)
@@ -282,3 +282,15 @@ def outcome_change_summary(data: TrialData) -> pd.DataFrame:
                      "not judged": int((~judged).sum()), "_o": order.get(visit, 99)})
     frame = pd.DataFrame(rows).sort_values(["instrument", "score", "arm", "_o"]).drop(columns="_o")
     return frame.reset_index(drop=True)[cols]
+
+
+def score_thresholds(data: TrialData) -> dict[tuple[str, str], float | None]:
+    """(instrument, score) -> the confirmed important change used for flags, None when none is usable."""
+    if data.outcomes.empty:
+        return {}
+    ch = change_from_baseline(data.outcomes)
+    out: dict[tuple[str, str], float | None] = {}
+    for inst, score, t in zip(ch["instrument"], ch["score"], ch["threshold"]):
+        if out.get((inst, score)) is None:
+            out[(inst, score)] = None if t is None or t != t else float(t)
+    return out

@@ -1,0 +1,99 @@
+"""The dashboard's model: choices, views' contents and roles, without a browser."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from workbench.config import get_workspace
+from workbench.errors import ValidationError
+from workbench.records.demo import open_demo_store
+from workbench.ui.dashboard import Dashboard, DashboardModel
+
+from ...report.trial_helpers import add_bci, add_isncsci, empty_store
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    ws = get_workspace(tmp_path_factory.mktemp("dash") / "workspace")
+    store = open_demo_store(ws.root, role="investigator")
+    add_isncsci(store, "SCI-001")
+    add_bci(store, ws)
+    store.close()
+    return ws
+
+
+@pytest.fixture
+def monitor(ws):
+    store = open_demo_store(ws.root, role="monitor")
+    yield DashboardModel(store, ws.root, today=date(2026, 11, 22))
+    store.close()
+
+
+def test_participants_are_offered_by_pseudonym_arm_and_site(monitor):
+    labels = dict((pid, label) for label, pid in monitor.participant_choices)
+    assert list(labels) == ["SCI-001", "SCI-002", "SCI-003", "SCI-004"]
+    assert labels["SCI-001"] == "SCI-001 · BCI · site ZH"
+    assert monitor.participant == "SCI-001"
+
+
+def test_choosing_a_participant_changes_the_figures(monitor):
+    first = monitor.participant_figures()
+    assert first["isncsci"].layout.title.text.startswith("SCI-001")
+    monitor.select_participant("SCI-004")
+    second = monitor.participant_figures()
+    assert second["WISCI-II total"].layout.title.text == "SCI-004: WISCI-II total"
+    assert [t.name for t in second["WISCI-II total"].data] == ["SCI-004"]
+    # A confirmed SCI threshold (WISCI II: one level) is drawn around the baseline.
+    assert second["WISCI-II total"].layout.shapes
+
+
+def test_unknown_participant_is_refused_with_the_choices(monitor):
+    with pytest.raises(ValidationError, match="SCI-001"):
+        monitor.select_participant("SCI-999")
+    assert monitor.participant == "SCI-001"
+
+
+def test_session_view_shows_the_recording_confusion_matrix_and_gate(monitor):
+    assert monitor.session_id == "S-SCI-001-baseline"
+    view = monitor.session()
+    assert {"signal", "confusion", "gate"} <= set(view.figures)
+    cm = view.figures["confusion"].data[0].z
+    assert sum(map(sum, cm)) == 8  # the run's decoded trials
+    assert any("ERD" in n for n in view.notes)  # a 4 s recording with one marker: said, not drawn
+
+
+def test_monitor_reads_everything_and_enters_nothing(monitor):
+    assert not monitor.can_enter_outcomes
+    dash = Dashboard(monitor.store, monitor.workspace.root, today=date(2026, 11, 22))
+    assert dash.entry.form is None and "changes none" in dash.entry.widget.value
+
+
+def test_investigator_enters_outcomes_and_the_views_follow(ws):
+    store = open_demo_store(ws.root, role="investigator")
+    try:
+        dash = Dashboard(store, ws.root, today=date(2026, 11, 22))
+        dash.model.select_participant("SCI-002")
+        dash.entry.instrument.value = "WISCI-II"
+        form = dash.entry.form
+        assert form.save_panel.participant.value == "SCI-002"
+        visit = next(v for label, v in form.save_panel.visit.options if label.startswith("week12"))
+        form.save_panel.visit.value = visit
+        form.inputs["level"].value = 3
+        form.save_panel.button.click()
+        assert "Saved WISCI-II" in form.save_panel.status.value
+        tables = dash.model.participant_tables()
+        wisci = tables["Change from baseline"]
+        wisci = wisci[(wisci["instrument"] == "WISCI-II") & (wisci["visit"] == "week12")]
+        assert 3 in list(wisci["value"])  # the dashboard reloaded from the store
+    finally:
+        store.close()
+
+
+def test_empty_study_is_a_message_not_an_error(tmp_path):
+    with empty_store(tmp_path / "ws") as store:
+        model = DashboardModel(store, tmp_path / "ws")
+        assert model.data is None and "no study yet" in model.message
+        dash = Dashboard(store, tmp_path / "ws")
+        assert "no study yet" in dash.message.value and dash.tabs.layout.display == "none"

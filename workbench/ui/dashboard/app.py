@@ -1,0 +1,57 @@
+"""What the dashboard notebook shows: sign in, then the dashboard of the signed-in user."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from ...config import get_workspace
+from ...errors import WorkbenchError
+from .views import Dashboard
+
+
+def _message(text: str) -> widgets.HTML:
+    return widgets.HTML(f"<div class='wb-dash-message' style='font-size:15px;padding:12px;border-left:4px solid "
+                        f"#E69F00;background:#fff8e1'>{html.escape(text)}</div>")
+
+
+def dashboard_app(workspace=None, *, today=None) -> widgets.VBox:
+    """The clinicians' dashboard behind the sign-in panel (``workbench.ui.login.LoginPanel``).
+
+    The dashboard is built for the store the panel hands over once the user
+    and password are accepted, so what is shown and what can be changed
+    follow the account's role. Errors (an empty study, an unreadable
+    database) become a sentence on the page, never a traceback.
+    """
+    ws = get_workspace(workspace)
+    box = widgets.VBox()
+    box.add_class("wb-dashboard-app")
+
+    def show(store) -> None:
+        try:
+            box.children = (Dashboard(store, ws.root, today=today).widget,)
+        except WorkbenchError as err:
+            box.children = (_message(f"The dashboard cannot open: {err}"),)
+
+    try:
+        from ..login import LoginPanel
+    except ImportError:  # sign-in not installed (issue 11): the demo study's monitor, read-only
+        from ...records.demo import open_demo_store
+
+        try:
+            show(open_demo_store(ws.root, role="monitor"))
+        except WorkbenchError as err:
+            box.children = (_message(f"The dashboard cannot open: {err}"),)
+        return box
+    panel = _login_panel(LoginPanel, ws)
+    panel.on_login(lambda *_: show(panel.store))
+    box.children = (panel.widget if hasattr(panel, "widget") else panel,)
+    return box
+
+
+def _login_panel(cls, ws):
+    try:
+        return cls(workspace=ws.root)
+    except TypeError:
+        return cls()

@@ -1,0 +1,173 @@
+"""The dashboard's widgets: thin views over :class:`DashboardModel`."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+
+from ...report.html_parts import table as html_table
+from .entry import OutcomeEntryPanel
+from .model import DashboardModel
+
+_STYLE = """<style>
+.wb-dash table { border-collapse: collapse; font-size: 13px; margin: 4px 0 12px 0; }
+.wb-dash th, .wb-dash td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
+.wb-dash th { background: #eef3f8; }
+.wb-dash .empty { color: #555; font-style: italic; }
+.wb-dash-note { color: #555; font-style: italic; }
+.wb-dash-message { font-size: 15px; padding: 12px; border-left: 4px solid #E69F00; background: #fff8e1; }
+</style>"""
+
+
+def _figure(fig: go.Figure, name: str) -> widgets.Widget:
+    w = go.FigureWidget(fig)
+    box = widgets.Box([w], layout=widgets.Layout(width=f"{fig.layout.width or 720}px"))
+    box.add_class("wb-figure")
+    box.add_class(f"wb-figure-{name.replace(' ', '-').lower()}")
+    return box
+
+
+def _tables(tables: dict) -> widgets.HTML:
+    parts = [f"<h4>{html.escape(title)}</h4>" + html_table(frame, empty=f"No {title.lower()}.",
+                                                          index=frame.index.name is not None)
+             for title, frame in tables.items()]
+    return widgets.HTML("<div class='wb-dash'>" + "".join(parts) + "</div>")
+
+
+class OverviewView:
+    def __init__(self, model: DashboardModel) -> None:
+        self.model = model
+        self.widget = widgets.VBox()
+        self.widget.add_class("wb-overview")
+        model.listeners.add(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.model.data is None:
+            self.widget.children = ()
+            return
+        figs = [_figure(f, name) for name, f in self.model.overview_figures().items()]
+        self.widget.children = (*figs, _tables(self.model.overview_tables()))
+
+
+class ParticipantView:
+    """A participant chosen from the study's list; their scores, thresholds and BCI performance."""
+
+    def __init__(self, model: DashboardModel) -> None:
+        self.model = model
+        self.chooser = widgets.Dropdown(description="Participant", style={"description_width": "90px"},
+                                        layout=widgets.Layout(width="420px"))
+        self.chooser.observe(self._chosen, names="value")
+        self.body = widgets.VBox()
+        self.widget = widgets.VBox([self.chooser, self.body])
+        self.widget.add_class("wb-participant")
+        self._shown = None
+        model.listeners.add(self.refresh)
+        self.refresh()
+
+    def _chosen(self, change) -> None:
+        if change["new"] is not None and change["new"] != self.model.participant:
+            self.model.select_participant(change["new"])
+
+    def refresh(self) -> None:
+        m = self.model
+        if self.chooser.options != tuple(m.participant_choices):
+            self.chooser.options = m.participant_choices
+        self.chooser.value = m.participant
+        if m.participant is None:
+            self.body.children = ()
+            return
+        key = (m.participant, id(m.data))
+        if key == self._shown:
+            return  # a session choice changed; this view stays as drawn
+        self._shown = key
+        figs = [_figure(f, name) for name, f in m.participant_figures().items()]
+        self.body.children = (*figs, _tables(m.participant_tables()))
+
+
+class SessionPanel:
+    """One of the participant's sessions: signal snippet, ERD map, confusion matrix, gate events."""
+
+    def __init__(self, model: DashboardModel) -> None:
+        self.model = model
+        self.chooser = widgets.Dropdown(description="Session", style={"description_width": "90px"},
+                                        layout=widgets.Layout(width="420px"))
+        self.chooser.observe(self._chosen, names="value")
+        self.notes = widgets.HTML()
+        self.body = widgets.VBox()
+        self.widget = widgets.VBox([self.chooser, self.notes, self.body])
+        self.widget.add_class("wb-session")
+        self._shown = None
+        model.listeners.add(self.refresh)
+        self.refresh()
+
+    def _chosen(self, change) -> None:
+        if change["new"] is not None and change["new"] != self.model.session_id:
+            self.model.select_session(change["new"])
+
+    def refresh(self) -> None:
+        m = self.model
+        if self.chooser.options != tuple(m.session_choices):
+            self.chooser.options = m.session_choices
+        self.chooser.value = m.session_id
+        key = (m.session_id, id(m.data))
+        if key == self._shown:
+            return
+        self._shown = key
+        view = m.session()
+        if view is None:
+            who = m.participant or "this participant"
+            self.notes.value = f"<p class='wb-dash-note'>No BCI session recorded for {html.escape(who)}.</p>"
+            self.body.children = ()
+            return
+        self.notes.value = "".join(f"<p class='wb-dash-note'>{html.escape(n)}</p>" for n in view.notes)
+        self.body.children = tuple(_figure(f, name) for name, f in view.figures.items())
+
+
+class Dashboard:
+    """The clinicians' dashboard: study overview, participant, session and outcome entry.
+
+    Parameters
+    ----------
+    store : workbench.records.Store
+        An authenticated store (a monitor's store gives a read-only dashboard).
+    workspace, today
+        Passed to :class:`DashboardModel`.
+    """
+
+    def __init__(self, store, workspace=None, *, today=None) -> None:
+        self.model = DashboardModel(store, workspace, today=today)
+        m = self.model
+        study = f"study {m.data.study.id} · " if m.data is not None else ""
+        access = "enters outcomes" if m.can_enter_outcomes else "read-only: looks at everything, changes nothing"
+        self.header = widgets.HTML(
+            f"{_STYLE}<div class='wb-dash-who'>{html.escape(study)}signed in as {html.escape(m.user_label)} "
+            f"({html.escape(access)})</div>")
+        self.message = widgets.HTML()
+        self.overview = OverviewView(m)
+        self.participant = ParticipantView(m)
+        self.session = SessionPanel(m)
+        self.entry = OutcomeEntryPanel(m)
+        self.tabs = widgets.Tab(children=[self.overview.widget, widgets.VBox([self.participant.widget]),
+                                          widgets.VBox([self.participant_hint(), self.session.widget]),
+                                          self.entry.widget],
+                                titles=("Study overview", "Participant", "Session", "Enter outcomes"))
+        self.widget = widgets.VBox([self.header, self.message, self.tabs])
+        self.widget.add_class("wb-dashboard")
+        m.listeners.add(self._refresh_message)
+        self._refresh_message()
+
+    def participant_hint(self) -> widgets.HTML:
+        return widgets.HTML("<p class='wb-dash-note'>Sessions of the participant chosen in the Participant tab.</p>")
+
+    def _refresh_message(self) -> None:
+        msg = self.model.message
+        self.message.value = f"<div class='wb-dash-message'>{html.escape(msg)}</div>" if msg else ""
+        self.tabs.layout.display = "none" if self.model.data is None else None
+
+    def _ipython_display_(self):  # pragma: no cover - notebook display only
+        from IPython.display import display
+
+        display(self.widget)
