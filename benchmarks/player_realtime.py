@@ -15,7 +15,14 @@ really copies every sample to a consumer):
    the same format with a single time stamp (no generation, no stamps):
    ``x bare`` is how much the Player's work costs on top of liblsl's.
 2. **Live pacing**: a started Player for ``--seconds``; prints the samples it
-   sent over the samples the schedule called for (1.000 = keeps pace).
+   sent over the samples the schedule called for (1.000 = keeps pace), and
+   the samples a bare inlet received over the nominal rate, with
+   :func:`~workbench.acquisition.check_counter` on the received counter.
+3. **mne-lsl's PlayerLSL** beside it (the peer from
+   benchmarks/requirements-peers.txt; said so and skipped when missing):
+   the same second of signal as an MNE ``RawArray`` (counter on channel 0),
+   20 ms chunks, looping, received by the same kind of inlet; the counter
+   wraps at the file's length, so it is checked with ``modulus=n_times``.
 
 Nothing is asserted: this script only reports.
 """
@@ -23,6 +30,7 @@ Nothing is asserted: this script only reports.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import threading
 import time
@@ -37,6 +45,7 @@ use_loopback(force=True)
 import numpy as np  # noqa: E402
 import pylsl  # noqa: E402
 
+from workbench.acquisition import check_counter  # noqa: E402
 from workbench.datasets import ArraySource, Player  # noqa: E402
 from workbench.datasets.outlets import open_outlet  # noqa: E402
 
@@ -51,19 +60,23 @@ def make_source(n_channels: int, sfreq: float) -> ArraySource:
 class Drain:
     """A bare inlet pulling everything from ``name`` on its own thread."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, keep_counter: bool = False) -> None:
         info = pylsl.resolve_byprop("name", name, timeout=10)[0]
         self.inlet = pylsl.StreamInlet(info, max_buflen=30)
         self.inlet.open_stream(timeout=10)
         self.n = 0
+        self.keep_counter = keep_counter
+        self.counters: list[np.ndarray] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            _, ts = self.inlet.pull_chunk(timeout=0.0, max_samples=65536, as_numpy=True)
+            data, ts = self.inlet.pull_chunk(timeout=0.0, max_samples=65536, as_numpy=True)
             self.n += len(ts)
+            if self.keep_counter and len(ts):
+                self.counters.append(data[:, 0].copy())
             if not len(ts):
                 time.sleep(0.002)
 
@@ -107,18 +120,56 @@ def push_factor(n_channels: int, sfreq: float, seconds: float, chunk_ms: float =
     return player_rtf, n_calls * chunk_s / wall
 
 
-def live_pacing(n_channels: int, sfreq: float, seconds: float) -> tuple[float, int]:
-    """(samples sent / samples due, samples behind the schedule at the end) of a started Player."""
+def live_pacing(n_channels: int, sfreq: float, seconds: float) -> dict:
+    """A started Player: sent / due, samples behind schedule at the end, received / nominal, counter check."""
     name = f"wb-live-{int(time.time() * 1000) % 100000}"
     with Player(make_source(n_channels, sfreq), name=name, chunk_ms=20) as player:
-        drain = Drain(name)
+        drain = Drain(name, keep_counter=True)
         time.sleep(1.0)  # settle: consumer connected, liblsl's pool grown
-        sent0, t0 = player.n_samples_sent, time.perf_counter()
+        drain.counters.clear()
+        sent0, got0, t0 = player.n_samples_sent, drain.n, time.perf_counter()
         time.sleep(seconds)
-        sent, wall = player.n_samples_sent - sent0, time.perf_counter() - t0
+        sent, got, wall = player.n_samples_sent - sent0, drain.n - got0, time.perf_counter() - t0
         behind = (pylsl.local_clock() - player.t0) * sfreq - player.n_samples_sent
         drain.close()
-    return sent / (wall * sfreq), int(behind)
+    check = check_counter(np.concatenate(drain.counters))
+    return {"sent_over_due": sent / (wall * sfreq), "behind": int(behind), "received_over_nominal": got / (wall * sfreq),
+            "check": check}  # fmt: skip
+
+
+def live_pacing_mne_lsl(n_channels: int, sfreq: float, seconds: float) -> dict | None:
+    """mne-lsl's PlayerLSL on the same second of signal: received / nominal and the counter check."""
+    if importlib.util.find_spec("mne_lsl") is None:
+        return None
+    import mne
+    import mne_lsl
+    from mne_lsl.player import PlayerLSL
+
+    mne_lsl.set_log_level("WARNING")
+    # One sample more than a second: with a length that is a whole number of chunks,
+    # PlayerLSL 1.14.0 sends the whole file again at every lap (its wrap takes
+    # start % n_times == 0 and pushes raw[:, 0:] plus the next chunk), which a
+    # counter that wraps with the file cannot see; the benchmark measures its pacing,
+    # not that bug (received / nominal near 2 would show it).
+    n_times = int(sfreq) + 1
+    data = np.random.default_rng(0).normal(0, 10e-6, (n_channels, n_times))  # volts: MNE's unit
+    data[0] = np.arange(n_times)
+    info = mne.create_info([f"ch{i:04d}" for i in range(n_channels)], sfreq, ["misc"] + ["eeg"] * (n_channels - 1))
+    raw = mne.io.RawArray(data, info, verbose="error")
+    name = f"wb-live-mnelsl-{int(time.time() * 1000) % 100000}"
+    player = PlayerLSL(raw, chunk_size=round(0.02 * sfreq), name=name, source_id=name).start()
+    try:
+        drain = Drain(name, keep_counter=True)
+        time.sleep(2.0)  # settle: PlayerLSL was seen to push nothing for its first second, then catch up
+        drain.counters.clear()
+        got0, t0 = drain.n, time.perf_counter()
+        time.sleep(seconds)
+        got, wall = drain.n - got0, time.perf_counter() - t0
+        drain.close()
+    finally:
+        player.stop()
+    check = check_counter(np.concatenate(drain.counters), modulus=n_times)
+    return {"received_over_nominal": got / (wall * sfreq), "check": check}
 
 
 def main() -> None:
@@ -131,9 +182,16 @@ def main() -> None:
     player_rtf, bare_rtf = push_factor(args.channels, args.sfreq, args.seconds)
     print(f"{cfg}: Player push real-time factor {player_rtf:.1f} "
           f"(bare pylsl {bare_rtf:.1f}; Player costs {bare_rtf / player_rtf:.2f} x bare)")  # fmt: skip
-    ratio, behind = live_pacing(args.channels, args.sfreq, args.seconds)
-    print(f"{cfg}: live Player sent {ratio:.3f} of the nominal rate, {behind} samples behind schedule at the end")
-
+    live = live_pacing(args.channels, args.sfreq, args.seconds)
+    print(f"{cfg}: live Player sent {live['sent_over_due']:.3f} of the nominal rate, {live['behind']} samples behind "
+          f"schedule at the end; a bare inlet received {live['received_over_nominal']:.3f} of it ({live['check']})")  # fmt: skip
+    peer = live_pacing_mne_lsl(args.channels, args.sfreq, args.seconds)
+    if peer is None:
+        print(f"PEER MISSING: mne-lsl is not installed (pip install -r benchmarks/requirements-peers.txt): "
+              f"no PlayerLSL figures")  # fmt: skip
+    else:
+        print(f"{cfg}: mne-lsl PlayerLSL: a bare inlet received {peer['received_over_nominal']:.3f} of the nominal "
+              f"rate ({peer['check']})")  # fmt: skip
 
 if __name__ == "__main__":
     main()
