@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from workbench.acquisition import Stream, check_counter
-from workbench.datasets.brainflow_bridge import PACKAGE_MODULUS, BrainFlowBridge, available_boards, resolve_board
+from workbench.datasets.brainflow_bridge import (
+    PACKAGE_MODULUS,
+    BrainFlowBridge,
+    available_boards,
+    board_lanes,
+    resolve_board,
+)
 from workbench.errors import ValidationError
 from workbench.recording import Recorder, read_recording
 
@@ -41,6 +47,31 @@ def test_synthetic_board_becomes_exg_aux_marker_and_preset_streams_from_its_desc
     assert specs["bf-auxiliary"].ch_names[0] == "PACKAGE"
     assert len({s.source_id for s in bridge.specs}) == 4
     assert bridge.source_id == "brainflow-synthetic-local"
+
+
+@pytest.mark.parametrize("board", available_boards())
+def test_every_board_description_becomes_valid_streams(board):
+    """Any BrainFlow board, not just the synthetic one: read from its descriptions, no hardware needed."""
+    from brainflow.board_shim import BoardShim
+
+    board_id = resolve_board(board)
+    lanes = board_lanes(board_id, "bf", "sid")
+    names = [lane.spec.name for lane in lanes]
+    assert len(set(names)) == len(names) and len({lane.spec.source_id for lane in lanes}) == len(lanes)
+    default = BoardShim.get_board_descr(board_id, 0) if 0 in BoardShim.get_board_presets(board_id) else {}
+    exg = [r for key in ("eeg_channels", "emg_channels", "ecg_channels", "eog_channels") for r in default.get(key, [])]
+    if exg:
+        assert names[0] == "bf" and lanes[0].spec.units[1:] == ("microvolts",) * len(lanes[0].spec.units[1:])
+    for lane in lanes:
+        spec = lane.spec
+        assert len(spec.ch_names) == len(lane.rows) == spec.n_channels
+        assert len(set(spec.ch_names)) == spec.n_channels, f"duplicate channel names in {spec.name}"
+        assert len(set(lane.rows)) == len(lane.rows), f"a board row twice in {spec.name}"
+        if spec.channel_format != "string":
+            assert spec.sfreq > 0 and lane.timestamp_row not in lane.rows
+    # every ExG row of the default preset is published once, in the ExG stream
+    if exg:
+        assert sorted(lanes[0].rows[1:]) == sorted(set(exg))
 
 
 def test_board_names_ids_and_enum_names_resolve_alike():
