@@ -150,3 +150,10 @@ def hold_last_valid(x, last):
 
 def all_bounded(x, limit):
     return bool(np.all(np.isfinite(x)) and np.all(np.abs(x) <= limit))
+
+
+def bandpower_lda(x, sos_bank, window, step, coef, intercept, log=True):
+    """Filter bank, band power and LDA posteriors over a whole recording, stage by stage."""
+    bands = np.hstack([sosfilt(sos, x) for sos in sos_bank])
+    feats = window_power(bands, window, step, log=log)
+    return feats, class_probabilities(linear_predict(feats, coef, intercept))

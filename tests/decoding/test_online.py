@@ -8,7 +8,7 @@ from sklearn.pipeline import make_pipeline
 
 from tests.decoding.conftest import window_ends
 from workbench.decoding import CSP, LDA, CommonAverageReference, Decoder, IIRFilter, decode_in_chunks
-from workbench.decoding.online import DecoderFault
+from workbench.decoding.online import DecoderFault, DecoderOutput
 from workbench.errors import ValidationError
 
 
@@ -183,3 +183,32 @@ def test_no_fault_sequence_poisons_the_decoder(csp_decoder, eegmmidb_runs, event
     tail = online.update(x[pos:pos + 2 * csp_decoder.window])
     settled = tail.sample_index >= pos + csp_decoder.window - 1
     assert settled.any() and tail.valid[settled].all()
+
+
+def test_the_fused_bandpower_lda_path_equals_the_stage_by_stage_path(eegmmidb_runs):
+    from workbench.decoding import BandPower, FilterBank
+
+    train = eegmmidb_runs[:2]
+    sf = train[0].sfreq
+    dec = Decoder([FilterBank(((8.0, 12.0), (18.0, 26.0)), sfreq=sf)], make_pipeline(BandPower(), LDA()),
+                  sfreq=sf, ch_names=train[0].ch_names, window=160, step=16)
+    dec.fit([r.data for r in train], window_ends(train), np.concatenate([r.labels for r in train]))
+    x = eegmmidb_runs[2].data[:5000].copy()
+    x[1200:1210, 4] = np.nan
+    x[3000, 0] = 1e300
+    outs, faults = [], []
+    for fused in (True, False):
+        online = dec.online(fused=fused)
+        parts = []
+        for k, (a, b) in enumerate(zip(range(0, 5000, 37), range(37, 5037, 37))):
+            if k == 60:
+                online.mark_gap()
+            parts.append(online.update(x[a:b]))
+        outs.append(DecoderOutput.concatenate(parts, 2))
+        faults.append(online.pop_faults())
+    fused_out, staged = outs
+    for field in ("sample_index", "values", "valid", "features"):
+        np.testing.assert_array_equal(getattr(fused_out, field), getattr(staged, field))
+    assert faults[0] == faults[1]
+    assert [f.kind for f in faults[0]] == ["nonfinite_input", "gap", "state_overflow"]
+    assert not fused_out.valid.all() and fused_out.valid[-20:].all()

@@ -202,14 +202,15 @@ class Decoder:
         """Offline: run the decoder over a whole recording from a fresh state."""
         return self.online().update(X)
 
-    def online(self):
+    def online(self, *, fused=True):
         """A fresh :class:`OnlineDecoder` over a snapshot of this fitted decoder.
 
         Refitting this decoder afterwards does not change the OnlineDecoder.
+        ``fused=False`` runs every stage separately (see :class:`OnlineDecoder`).
         """
         from .online import OnlineDecoder
 
-        return OnlineDecoder(self)
+        return OnlineDecoder(self, fused=fused)
 
     def output_names(self):
         return self.model.output_names()

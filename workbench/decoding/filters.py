@@ -60,11 +60,8 @@ class _SOSStage(TransformerMixin, BaseEstimator):
         n_bands, n_sec = self.sos_.shape[:2]
         return SOSState(np.zeros((n_bands, n_sec, 2, self.n_features_in_)))
 
-    def stream(self, x, state):
-        """Filter a chunk (n_times, n_channels), updating ``state``.
-
-        The result is a view of ``state.buf``, valid until the next call.
-        """
+    def start(self, x, state):
+        """Before the first sample: the steady state for it with ``initial='steady'``."""
         if not state.started and x.shape[0]:
             if getattr(self, "initial", "zero") == "steady":
                 from scipy.signal import sosfilt_zi
@@ -74,6 +71,13 @@ class _SOSStage(TransformerMixin, BaseEstimator):
                 for b in range(self.sos_.shape[0]):
                     state.zi[b] = sosfilt_zi(self.sos_[b])[:, :, None] * x[0][None, None, :]
             state.started = True
+
+    def stream(self, x, state):
+        """Filter a chunk (n_times, n_channels), updating ``state``.
+
+        The result is a view of ``state.buf``, valid until the next call.
+        """
+        self.start(x, state)
         n_out = self.sos_.shape[0] * x.shape[1]
         if state.buf is None or len(state.buf) < x.shape[0]:
             state.buf = np.empty((x.shape[0], n_out))

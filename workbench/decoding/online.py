@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import Problem, ValidationError
 from ._validation import check_continuous
+from ._fused import FusedBandPowerLDA
 from .kernels import all_bounded, count_nonfinite_rows, hold_last_valid
 
 
@@ -116,9 +117,18 @@ class OnlineDecoder:
     - gap: :meth:`mark_gap` (the stream reported lost samples or a
       reconnection) resets the recursive states and invalidates outputs until
       a full window of new data has arrived.
+
+    Parameters
+    ----------
+    decoder : Decoder
+        A fitted decoder (copied).
+    fused : bool
+        Run a filter + :class:`BandPower` + :class:`LDA` decoder in one
+        kernel call per chunk (same outputs, a third of the time at 64
+        channels); False runs every decoder stage by stage.
     """
 
-    def __init__(self, decoder):
+    def __init__(self, decoder, *, fused=True):
         if not decoder.is_fitted:
             from sklearn.exceptions import NotFittedError
 
@@ -126,6 +136,8 @@ class OnlineDecoder:
         # A deep copy: Decoder.fit refits its estimators in place, and a running
         # loop must never see half-refitted or different parameters.
         self.decoder = copy.deepcopy(decoder)
+        use_fused = fused and FusedBandPowerLDA.applies(self.decoder)
+        self._fused = FusedBandPowerLDA(self.decoder) if use_fused else None
         self.reset()
 
     def reset(self):
@@ -136,7 +148,7 @@ class OnlineDecoder:
         self._model_state = d.model.init_state()
         self._last_valid = np.zeros(d.n_channels)
         self._n_seen = 0
-        self._last_bad = -(1 << 62)
+        self._last_bad = np.full(1, -(1 << 62), dtype=np.int64)  # last non-finite input sample
         self._valid_from = 0
         self._faults = []
 
@@ -178,6 +190,8 @@ class OnlineDecoder:
         """Feed samples (n_times, n_channels); return the outputs they complete."""
         d = self.decoder
         x = check_continuous("chunk", chunk, d.n_channels, allow_nonfinite=True, copy=False)
+        if self._fused is not None and self._stage_states[0].started:
+            return self._update_fused(x)
         n = x.shape[0]
         n0 = self._n_seen
         n_bad = count_nonfinite_rows(x)
@@ -185,11 +199,7 @@ class OnlineDecoder:
             x = x.copy()
             bad_rows = np.zeros(n, dtype=bool)
             hold_last_valid(x, self._last_valid, bad_rows)
-            first = int(np.argmax(bad_rows))
-            self._faults.append(DecoderFault(
-                n0 + first, "nonfinite_input",
-                f"{n_bad} sample(s) with NaN or Inf in samples {n0 + first}..{n0 + n - 1}, "
-                "replaced by each channel's last finite value"))
+            self._report_nonfinite(bad_rows, n_bad, n0)
         elif n:
             self._last_valid[:] = x[-1]
         for st, state in zip(d.stages, self._stage_states):
@@ -203,17 +213,37 @@ class OnlineDecoder:
             raise RuntimeError(f"decoder produced {len(values)} outputs, expected {len(idx)}")
         if n_bad:
             bad_idx = np.where(bad_rows, np.arange(n0, n0 + n), -(1 << 62))
-            last_bad = np.maximum(np.maximum.accumulate(bad_idx), self._last_bad)
+            last_bad = np.maximum(np.maximum.accumulate(bad_idx), self._last_bad[0])
             last_bad_at = last_bad[idx - n0]
-            self._last_bad = int(last_bad[-1])
+            self._last_bad[0] = last_bad[-1]
         else:
-            last_bad_at = self._last_bad
+            last_bad_at = self._last_bad[0]
         self._n_seen += n
         overflowed = self._reset_overflowed_states() if n else False
         valid = (idx - last_bad_at >= d.invalid_span) & (idx >= self._valid_from) & np.isfinite(values).all(axis=1)
         if overflowed:  # when in the chunk it happened is unknown: none of its outputs is trusted
             valid[:] = False
         return DecoderOutput(idx, values, valid, feats)
+
+    def _update_fused(self, x):
+        """The same outputs in one kernel call (see :mod:`._fused`)."""
+        d, n0, n = self.decoder, self._n_seen, x.shape[0]
+        n_bad, state_ok, idx, feats, values, valid = self._fused.run(
+            x, self._stage_states[0], self._feature_state, self._last_valid, self._last_bad, self._valid_from,
+            d.invalid_span, STATE_LIMIT)
+        if n_bad:
+            self._report_nonfinite(self._fused.bad_rows[:n], n_bad, n0)
+        self._n_seen += n
+        if not state_ok and self._reset_overflowed_states():
+            valid[:] = False
+        return DecoderOutput(idx, values, valid, feats)
+
+    def _report_nonfinite(self, bad_rows, n_bad, n0):
+        first = int(np.argmax(bad_rows))
+        self._faults.append(DecoderFault(
+            n0 + first, "nonfinite_input",
+            f"{n_bad} sample(s) with NaN or Inf in samples {n0 + first}..{n0 + len(bad_rows) - 1}, "
+            "replaced by each channel's last finite value"))
 
     def _reset_overflowed_states(self):
         d = self.decoder

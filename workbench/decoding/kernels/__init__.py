@@ -8,6 +8,7 @@ public layer (``workbench.decoding``) validates input; kernels trust it.
 
 from .covariance import covariance, ledoit_wolf_shrinkage
 from .filtering import sosfilt_bank
+from .fused import bandpower_lda_chunk
 from .models import class_probabilities, kalman_steps, linear_predict
 from .power import ema_power, window_logvar, window_power
 from .projection import spatial_filter
@@ -17,6 +18,7 @@ from .spikes import spike_bins
 
 __all__ = [
     "all_bounded",
+    "bandpower_lda_chunk",
     "class_probabilities",
     "common_average",
     "covariance",

@@ -1,0 +1,62 @@
+"""One kernel call per chunk for the filter + band power + LDA decoder.
+
+The stage-by-stage path of :class:`~workbench.decoding.OnlineDecoder` is
+general; this one serves the decoder the workbench trains by default (one
+filter stage, :class:`BandPower`, :class:`LDA`) with the same kernels chained
+inside :func:`~workbench.decoding.kernels.bandpower_lda_chunk` and buffers
+kept from chunk to chunk. Its outputs equal the general path's to the last
+bit (tests/decoding/test_online.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .kernels import bandpower_lda_chunk
+
+
+class FusedBandPowerLDA:
+    """Buffers and the call of the fused kernel for one fitted decoder."""
+
+    @staticmethod
+    def applies(decoder):
+        from .features import BandPower
+        from .filters import _SOSStage
+        from .models import LDA
+
+        return (len(decoder.stages) == 1 and isinstance(decoder.stages[0], _SOSStage)
+                and type(decoder.features) is BandPower and type(decoder.model) is LDA)
+
+    def __init__(self, decoder):
+        stage, lda = decoder.stages[0], decoder.model
+        self.sos = stage.sos_
+        self.n_channels = decoder.n_channels
+        self.n_features = stage.n_outputs(decoder.n_channels)
+        self.coef, self.intercept = lda.coef_, lda.intercept_
+        self.n_classes = len(lda.classes_)
+        self.step, self.window = int(decoder.step), int(decoder.window)
+        self.take_log = bool(decoder.features.log)
+        self._grow(2 * self.step)
+
+    def _grow(self, n):
+        self.scratch = np.empty((n, self.n_channels))
+        self.bad_rows = np.zeros(n, dtype=bool)
+        self.filt = np.empty((n, self.n_features))
+        self.decision = np.empty((n // self.step + 1, len(self.intercept)))
+
+    def run(self, x, stage_state, feature_state, last_valid, last_bad, valid_from, invalid_span, limit):
+        """Process chunk ``x``; return (n_bad, state_ok, sample_index, features, posteriors, valid)."""
+        n = x.shape[0]
+        if n > len(self.scratch):
+            self._grow(n)
+        m = n // self.step + 1
+        feats = np.empty((m, self.n_features))
+        probs = np.empty((m, self.n_classes))
+        valid = np.empty(m, dtype=bool)
+        idx = np.empty(m, dtype=np.int64)
+        n_out, n_bad, state_ok = bandpower_lda_chunk(
+            x, self.scratch, last_valid, self.bad_rows, self.sos, stage_state.zi, self.filt, self.step,
+            feature_state.acc, feature_state.blocks, feature_state.counter, self.take_log, self.coef,
+            self.intercept, feats, self.decision, probs, valid, idx, self.window, last_bad, valid_from,
+            invalid_span, limit)
+        return n_bad, state_ok, idx[:n_out], feats[:n_out], probs[:n_out], valid[:n_out]
