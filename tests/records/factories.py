@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from workbench.records import OutcomeAssessment, Participant, Site, Study, Visit, VisitDefinition
+from workbench.records import Consent, OutcomeAssessment, Participant, Site, Study, Visit, VisitDefinition
 
 ENROLMENT = date(2026, 1, 5)
 
@@ -48,8 +48,16 @@ def assessment(pid: str = "SCI-001", visit_id: str | None = None, total: int = 1
     return OutcomeAssessment(**values)
 
 
+def consent(pid: str = "SCI-001", **kw) -> Consent:
+    """Written consent signed three days before enrolment (data need consent in force)."""
+    values = dict(participant_id=pid, form_version="ICF v1", consent_date=ENROLMENT - timedelta(days=3),
+                  data_sharing=True)
+    values.update(kw)
+    return Consent(**values)
+
+
 def seeded(store, n_participants: int = 1):
-    """Save the study, its site and participants SCI-001.. in ``store``; return the participants."""
+    """Save the study, its site and participants SCI-001.. (each with consent); return the participants."""
     parts = [participant(f"SCI-{i:03d}") for i in range(1, n_participants + 1)]
-    store.add(study(), site(), *parts)
+    store.add(study(), site(), *parts, *[consent(p.id) for p in parts])
     return [store.get(Participant, p.id) for p in parts]

@@ -37,7 +37,7 @@ def _planted_study(store):
         Consent(participant_id="SCI-001", form_version="v2", consent_date="2026-01-02", data_sharing=True,
                 notes=PLANT),
         ProtocolDeviation(participant_id="SCI-001", visit_id=late.id, category="visit out of window",
-                          occurred_on=late.actual_date, description=PLANT),
+                          occurred_on=late.actual_date, grade="minor", description=PLANT),
         AdverseEvent(participant_id="SCI-001", session_id=session.id, term=f"rash ({PLANT})", meddra_code="10037844",
                      onset_date="2026-03-30", severity="mild", serious=False, related_device="probable",
                      related_procedure="not related", action_taken="none", outcome="recovering/resolving",

@@ -56,8 +56,9 @@ def test_participant_timeline(store):
                            severity="mild", serious=False, related_device="not related",
                            related_procedure="possible", action_taken="none", outcome="recovering/resolving"))
     tl = store.timeline("SCI-001")
-    assert tl.event.tolist() == ["enrolment", "visit", "outcome", "adverse event", "visit", "outcome", "outcome"]
-    assert tl.day.tolist() == [0, 2, 2, 3, 84, 84, 84]
+    assert tl.event.tolist() == ["consent", "enrolment", "visit", "outcome", "adverse event", "visit", "outcome",
+                                 "outcome"]
+    assert tl.day.tolist() == [-3, 0, 2, 2, 3, 84, 84, 84]  # consent three days before enrolment (factories)
     assert "headache" not in " ".join(tl.what)  # verbatim terms are free text: not shown
     with pytest.raises(ValidationError, match="SCI-404"):
         store.timeline("SCI-404")

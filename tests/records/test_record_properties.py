@@ -19,7 +19,10 @@ from workbench.records import RECORD_TYPES, OutcomeAssessment, RecordingFile, Vi
 ALL_TYPES = RECORD_TYPES + (VisitDefinition, RecordingFile)
 #: Fields that take part in a cross-field rule, per type (dates in order, status vs date...).
 CROSS = {"Participant": {"enrolment_date", "withdrawal_date"}, "Consent": {"withdrawn_date"},
-         "Visit": {"actual_date"}, "AdverseEvent": {"resolution_date", "serious"},
+         "Visit": {"actual_date"}, "AdverseEvent": {"resolution_date", "serious", "seriousness_criteria", "anticipated", "usade",
+                          "imminent_risk", "awareness_date", "reported_on", "follow_up"},
+         "DeviceDeficiency": {"awareness_date", "reported_on", "imminent_risk"},
+         "ProtocolDeviation": {"corrective_action"},
          "Study": {"visit_schedule"}, "Trial": {"correct"}}
 
 

@@ -82,7 +82,7 @@ def test_out_of_window_visit_is_accepted_with_a_deviation(store):
     f.seeded(store)
     late = f.visit(delay_days=20)
     dev = ProtocolDeviation(participant_id="SCI-001", visit_id=late.id, category="visit out of window",
-                            occurred_on=late.actual_date)
+                            occurred_on=late.actual_date, grade="minor")
     store.add(late, dev)
     assert store.get(Visit, late.id).in_window is False
     assert store.frame(Visit).in_window.tolist() == [False]

@@ -1,8 +1,10 @@
 """Rules a batch of records must satisfy against each other and the stored records.
 
 References must exist, a participant's arm and site must belong to the study,
-visits must follow the study's schedule, and a visit done outside its window
-needs a protocol deviation (ICH E3 10.2). Every problem is collected, so one
+visits must follow the study's schedule, a visit done outside its window
+needs a protocol deviation (ICH E3 10.2), and sessions, runs, outcome
+assessments and completed visits need consent in force on their date
+(:mod:`workbench.records.consent`). Every problem is collected, so one
 ValidationError lists them all before anything is written.
 """
 
@@ -15,9 +17,12 @@ import sqlalchemy as sa
 
 from ..errors import Problem
 from ._base import TableRecord
-from .participant import Participant
+from .consent import CONSENT_RULE, status_from
+from .outcome import OutcomeAssessment
+from .participant import Consent, Participant
 from .rows import from_row
 from .safety import ProtocolDeviation
+from .session import Run, Session
 from .tables import BY_TABLE, TABLES
 from .visit import Visit
 
@@ -35,6 +40,7 @@ class BatchContext:
         self.batch = batch
         self._mine = {(r.TABLE, r.id): r for r in batch}
         self._cache: dict[tuple[str, str], TableRecord | None] = {}
+        self._consents: dict[str, list[Consent]] = {}
 
     def lookup(self, table: str, id: str) -> TableRecord | None:
         key = (table, id)
@@ -106,6 +112,7 @@ class BatchContext:
                 problems += self._check_participant(rec, label)
             if isinstance(rec, Visit):
                 problems += self._check_visit(rec, label, deviations)
+            problems += self._check_consent(rec, label)
             # A linked visit or session must belong to the same participant.
             for name, table in (("visit_id", "visits"), ("session_id", "sessions")):
                 ref = getattr(rec, name, None)
@@ -157,3 +164,43 @@ class BatchContext:
         tbl = TABLES["protocol_deviations"]
         query = sa.select(tbl.c.id).where(tbl.c.visit_id == visit_id).limit(1)
         return self.conn.execute(query).first() is not None
+
+    # -- consent ---------------------------------------------------------------------
+    def consents_of(self, participant_id: str) -> list[Consent]:
+        """The participant's Consent records: the batch's versions over the stored ones."""
+        if participant_id not in self._consents:
+            tbl = TABLES[Consent.TABLE]
+            stored = {r.id: r for r in (from_row(Consent, row) for row in self.conn.execute(
+                sa.select(tbl).where(tbl.c.participant_id == participant_id)).mappings())}
+            stored.update({r.id: r for r in self.batch
+                           if isinstance(r, Consent) and r.participant_id == participant_id})
+            self._consents[participant_id] = list(stored.values())
+        return self._consents[participant_id]
+
+    def _dated_participant(self, rec: TableRecord):
+        """(participant id, date, field to name) of a record that needs consent; None otherwise."""
+        if isinstance(rec, Session):
+            return rec.participant_id, rec.started_at.date(), "started_at"
+        if isinstance(rec, OutcomeAssessment):
+            return rec.participant_id, rec.assessed_on, "assessed_on"
+        if isinstance(rec, Visit) and rec.status == "done":
+            return rec.participant_id, rec.actual_date, "actual_date"
+        if isinstance(rec, Run):
+            session = self.lookup("sessions", rec.session_id)
+            if session is None:
+                return None  # reported by check_references
+            when = rec.started_at or session.started_at
+            return session.participant_id, when.date(), "started_at" if rec.started_at else "session_id"
+        return None
+
+    def _check_consent(self, rec: TableRecord, label) -> list[Problem]:
+        dated = self._dated_participant(rec)
+        if dated is None:
+            return []
+        pid, on, field = dated
+        if self.lookup("participants", pid) is None:
+            return []  # reported by check_references
+        status = status_from(self.consents_of(pid), pid, on)
+        if status.in_force:
+            return []
+        return [Problem(label(field), on.isoformat(), f"{CONSENT_RULE}; {status.describe()}")]

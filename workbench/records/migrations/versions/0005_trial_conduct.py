@@ -1,12 +1,18 @@
-"""consent, signatures, locks, randomization, adverse-event fields (issue 11, placeholder)
+"""trial conduct (issue 11): adverse-event reporting fields, graded deviations
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-22
+
+Written by hand in the shape alembic autogenerate gives (checked by
+tests/records/test_migrate.py against tables.py). Rows that exist before this
+revision get ``imminent_risk``/``usade`` False and their deviations are graded
+``major`` with a corrective action asking for review: an ungraded deviation is
+treated as the more serious grade until someone reviews it.
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0005'
@@ -14,10 +20,48 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
+UNGRADED = "to be reviewed: graded major by schema migration 0005 (recorded before deviations were graded)"
+
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('adverse_events', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('seriousness_criteria', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('anticipated', sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column('usade', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('imminent_risk', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('awareness_date', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('reported_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('follow_up', sa.String(length=200), nullable=True))
+
+    with op.batch_alter_table('device_deficiencies', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('imminent_risk', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('awareness_date', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('reported_on', sa.Date(), nullable=True))
+
+    with op.batch_alter_table('protocol_deviations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('grade', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('corrective_action', sa.Text(), nullable=True))
+    deviations = sa.table('protocol_deviations', sa.column('grade', sa.String), sa.column('corrective_action', sa.Text))
+    op.execute(deviations.update().where(deviations.c.grade.is_(None)).values(grade='major', corrective_action=UNGRADED))
+    with op.batch_alter_table('protocol_deviations', schema=None) as batch_op:
+        batch_op.alter_column('grade', existing_type=sa.String(length=200), nullable=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('protocol_deviations', schema=None) as batch_op:
+        batch_op.drop_column('corrective_action')
+        batch_op.drop_column('grade')
+
+    with op.batch_alter_table('device_deficiencies', schema=None) as batch_op:
+        batch_op.drop_column('reported_on')
+        batch_op.drop_column('awareness_date')
+        batch_op.drop_column('imminent_risk')
+
+    with op.batch_alter_table('adverse_events', schema=None) as batch_op:
+        batch_op.drop_column('follow_up')
+        batch_op.drop_column('reported_on')
+        batch_op.drop_column('awareness_date')
+        batch_op.drop_column('imminent_risk')
+        batch_op.drop_column('usade')
+        batch_op.drop_column('anticipated')
+        batch_op.drop_column('seriousness_criteria')
