@@ -1,4 +1,4 @@
-"""`workbench demo` (what `make demo` runs), end to end on real LSL, LabRecorder and SQLite."""
+"""`workbench demo` (what `make demo` runs): the whole trial day on real LSL, LabRecorder and SQLite."""
 
 import re
 import subprocess
@@ -7,71 +7,71 @@ import sys
 import pytest
 
 from workbench.decoding import load_decoder
-from workbench.recording.read import read_recording
+from workbench.recording.read import read_xdf_streams
 from workbench.recording.runs import list_runs
-from workbench.records import Run, Session, Store, Trial, User
+from workbench.records import RunMetrics, Run, SafetyEvent, Session, Trial
+from workbench.records.demo import open_demo_store
+from workbench.utils.files import sha256_file
 
 from ..conftest import REPO
 
-pytestmark = [pytest.mark.lsl, pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.lsl, pytest.mark.slow, pytest.mark.timeout(400)]
 
 
-def test_demo_records_decodes_and_saves_the_session(workspace, monkeypatch):
+def test_demo_runs_the_trial_day_and_saves_everything(workspace, monkeypatch):
     monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
     out = subprocess.run(
-        [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "demo", "--duration", "9",
-         "--calibration", "60"],
-        cwd=REPO, capture_output=True, text=True, timeout=170,
+        [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "demo", "--calibration-reps", "3",
+         "--loop-reps", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=380,
     )  # fmt: skip
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    assert "0 samples lost or repeated" in out.stdout
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    text = out.stdout
 
-    # the recording: complete, readable, the length the summary claims
-    [run] = list_runs(workspace.recordings)
-    assert run.status == "complete" and run.fname in out.stdout
-    raw = read_recording(run.fname)
-    assert len(raw.ch_names) == 64 and raw.info["sfreq"] == 500.0
-    in_file = int(re.search(r"recorded (\d+) \(this run\)", out.stdout).group(1))
-    assert raw.n_times == in_file >= 6 * 500  # most of the 9 s run (LabRecorder start/stop take a moment)
+    # three complete recordings, each named in the summary; closed-loop ones carry commands and gate decisions
+    runs = list_runs(workspace.recordings)
+    assert len(runs) == 3 and all(r.status == "complete" and r.fname in text for r in runs)
+    loop_files = [r.fname for r in runs if "calibration" not in r.fname]
+    for fname in loop_files:
+        names = {s.name for s in read_xdf_streams(fname)}
+        assert any(n.endswith("-commands") for n in names) and any(n.endswith("-gate") for n in names)
 
-    # the saved decoder loads against the stream's sensorimotor channels and rate
-    [decoder_file] = workspace.decoders.glob("*.npz")
-    decoder = load_decoder(decoder_file, ch_names=load_decoder(decoder_file).ch_names, sfreq=500.0)
-    assert "C3" in decoder.ch_names and "COUNTER" not in decoder.ch_names
+    # every injected fault caught by the gate
+    assert len(re.findall(r"injected \w+ at .*: caught by", text)) == 3 and "NOT CAUGHT" not in text
 
-    # the session in the study database points at exactly that file, by hash
-    store = Store(workspace.db_url, user=User("monitor.m", "monitor"))
-    [session] = store.find(Session, device="workbench simulated amplifier")
-    [rec] = session.recording_files
-    assert rec.sha256 == run.sha256 and rec.check(workspace.root) is None
-    [session_run] = store.find(Run, session_id=session.id)
-    trials = store.find(Trial, run_id=session_run.id)
-    n_trials = len(re.findall(r"^  trial \d+:", out.stdout, flags=re.M))
-    assert len(trials) == n_trials >= 1, "a 9 s run holds at least one complete 4 s cue"
-    assert {t.cue for t in trials} <= {"rest", "attempt"}
-    assert store.verify_audit().ok
-
-
-def test_second_demo_reuses_the_seeded_study(workspace, monkeypatch):
-    monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
-    args = [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "demo", "--duration", "2",
-            "--montage", "ecog-8"]
-    for _ in range(2):
-        out = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=170)
-        assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-        assert "decoder" not in out.stdout.split("sha256", 1)[1], "ECoG/Utah runs record without the EEG decoder"
-    store = Store(workspace.db_url, user=User("monitor.m", "monitor"))
-    assert len(store.find(Session, device="workbench simulated amplifier")) == 2
-    assert len(list_runs(workspace.recordings)) == 2
+    # decoders saved; the session holds v1's hash and every recording's hash
+    v1 = workspace.decoders / "demo_grasp_v1.npz"
+    assert load_decoder(v1).ch_names == ["FC3", "C3", "CP3", "FC4", "C4", "CP4", "Cz", "Pz"]
+    store = open_demo_store(workspace.root, role="monitor")
+    try:
+        [session] = [s for s in store.find(Session, participant_id="SCI-001") if s.notes and "trial day" in s.notes]
+        assert session.decoder_sha256 == sha256_file(v1)
+        assert {f.sha256 for f in session.recording_files} == {r.sha256 for r in runs}
+        assert all(f.check(workspace.root) is None for f in session.recording_files)
+        saved_runs = sorted(store.find(Run, session_id=session.id), key=lambda r: r.number)
+        assert [r.task for r in saved_runs] == ["calibration", "glove", "adaptive-stimulation"]
+        glove_trials = store.find(Trial, run_id=saved_runs[1].id)
+        assert len(glove_trials) == 3 and {t.decoder_version for t in glove_trials if t.decoded} == {"grasp-v1"}
+        stim_trials = store.find(Trial, run_id=saved_runs[2].id)
+        assert {t.decoder_version for t in stim_trials if t.decoded} == {"grasp-v2"}
+        for r in saved_runs[1:]:
+            [m] = store.find(RunMetrics, run_id=r.id)
+            assert m.n_classes == 3 and m.n_safe_states >= 1
+        rules = {e.rule for r in saved_runs[1:] for e in store.find(SafetyEvent, run_id=r.id)
+                 if e.decision == "safe_state"}
+        assert {"signal_lost", "nonfinite_input", "heartbeat_lost"} <= rules
+        assert store.verify_audit().ok
+    finally:
+        store.close()
+    assert "shortened compared with a real session" in text
 
 
 def test_demo_rejects_bad_options(workspace):
     out = subprocess.run(
-        [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "demo", "--duration", "-1",
-         "--calibration", "5"],
+        [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "demo", "--calibration-reps", "1",
+         "--loop-reps", "0"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert out.returncode == 1
-    assert "duration: got -1.0; allowed: seconds > 0" in out.stderr
-    assert "calibration_s: got 5.0; allowed: seconds >= 30" in out.stderr
+    assert "calibration_reps: got 1" in out.stderr and "loop_reps: got 0" in out.stderr
     assert "Traceback" not in out.stderr

@@ -94,7 +94,11 @@ def _calibrate(ws, spec, seed):
     from ..session.participant import CueTimeline, SimulatedParticipant
     from ..session.training import cue_windows, train_decoder
 
-    print("no --decoder: calibration block with the simulated participant first")
+    from dataclasses import replace
+
+    # At least three trials per class: grouped cross-validation needs every class in every training fold.
+    spec = replace(spec, repetitions=max(3, spec.repetitions))
+    print(f"no --decoder: calibration block of {spec.n_trials} trials with the simulated participant first")
     cal = run_block(ws.recordings, spec, participant=SimulatedParticipant(CueTimeline(), seed=seed + 100),
                     entities=RunEntities(subject="cli", task="calibration"))
     res = train_decoder(cue_windows(cal.manifest.fname, spec.classes, cue_s=spec.cue_s),
