@@ -112,7 +112,11 @@ PEERS_FILE = "benchmarks/requirements-peers.txt"
 
 def mne_lsl_missing() -> str | None:
     """None when mne-lsl imports, else why not (the benchmark runs without it)."""
-    if importlib.util.find_spec("mne_lsl") is None:
+    try:
+        spec = importlib.util.find_spec("mne_lsl")
+    except (ImportError, ValueError):  # a broken or blocked install counts as missing
+        spec = None
+    if spec is None:
         return f"mne-lsl is not installed: .venv/bin/python -m pip install -r {PEERS_FILE}"
     return None
 
