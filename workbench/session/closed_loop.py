@@ -88,6 +88,10 @@ class ClosedLoop:
     def operator_stop(self, now: float) -> None:
         self._apply(self.gate.operator_stop(now), now)
 
+    def operator_release(self, now: float) -> None:
+        """The operator releases a stop; the gate resumes once its inputs are healthy again."""
+        self._apply(self.gate.operator_resume(now), now)
+
     def step(self, now: float, data: np.ndarray, timestamps: np.ndarray, events=(), heartbeats=()) -> None:
         """Process what arrived since the previous step (``data``: (n_times, n_channels) of the stream)."""
         gate = self.gate

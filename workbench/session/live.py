@@ -37,6 +37,45 @@ class Fault:
     for_s: float
 
 
+class BlockControl:
+    """The operator's hold on a running block, from another thread (the operator panel's buttons).
+
+    Requests are queued and applied by the loop at its next step, with the
+    loop's clock; :meth:`snapshot` tells the panel what is happening.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._requests: list[str] = []
+        self.cue = None  # CueState
+        self.gate_safe = True
+        self.gate_rule = "start"
+        self.command = SAFE_COMMAND
+        self.n_decisions = 0
+        self.running = False
+
+    def request(self, action: str) -> None:
+        """``pause``, ``resume``, ``abort``, ``stop`` (operator stop: effector off now) or ``release``."""
+        if action not in ("pause", "resume", "abort", "stop", "release"):
+            raise ValidationError([Problem("action", action, "pause, resume, abort, stop or release")],
+                                  what="operator request")
+        with self._lock:
+            self._requests.append(action)
+
+    def take(self) -> list[str]:
+        with self._lock:
+            out, self._requests = self._requests, []
+        return out
+
+    def update(self, cue, loop) -> None:
+        self.cue = cue
+        if loop is not None:
+            self.gate_safe, self.gate_rule, self.command = loop.gate.safe, loop.gate.safe_rule, loop.gate.command
+            self.n_decisions = len(loop.log.decisions)
+
+
 @dataclass
 class LiveRun:
     manifest: object
@@ -62,7 +101,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
               effector: str | None = None, programs: dict | None = None, controller=None,
               limits: GateLimits = GateLimits(), faults=(), entities=None, decoder_version: str = "",
               name: str | None = None, progress: bool = True, chunk_ms: float = 10.0,
-              lead_in_s: float = LEAD_IN_S) -> LiveRun:
+              lead_in_s: float = LEAD_IN_S, control: BlockControl | None = None) -> LiveRun:
     """Run one paradigm block and record it; with ``decoder`` and ``effector``, in closed loop.
 
     Stops cleanly on Ctrl-C (the gate enters the safe state first, then the recorder closes the file);
@@ -127,6 +166,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         recorder = Recorder(names, recordings, entities=entities or RunEntities(subject="demo", task="loop"),
                             monitors=[sig])
         recorder.start()
+        if control is not None:
+            control.running = True
         # The paradigm starts once everything records (LabRecorder takes seconds to start on a loaded machine).
         offset = pylsl.local_clock() - t0 + lead_in_s
         runner.start(offset_s=offset)
@@ -156,6 +197,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                         if f.kind == "heartbeat" and i not in injected and t_rel >= offset + f.at_s:
                             injected.add(i)
                             effector_dev.silence_heartbeat(f.for_s)
+                    for action in control.take() if control is not None else ():
+                        _apply_request(action, runner, loop, t_rel, pylsl.local_clock())
                     data, ts = reader.read()
                     if len(data) and "COUNTER" in sig.ch_names:
                         counters.append(data[:, sig.ch_names.index("COUNTER")].astype(np.int64))
@@ -164,7 +207,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                         n_events += len(events)
                         beats = [m.timestamp for m in heart.read_new()]
                         loop.step(now, data, ts, events=events, heartbeats=beats)
-                    label = runner.cue_state(t_rel).label
+                    cue = runner.cue_state(t_rel)
+                    label = cue.label
+                    if control is not None:
+                        control.update(cue, loop)
                     if label != shown:
                         shown = label
                         bar.set_postfix_str(label, refresh=False)
@@ -182,8 +228,25 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             if loop is not None and loop.gate.command != SAFE_COMMAND:
                 loop.operator_stop(pylsl.local_clock())  # the run ends with every output off
             result.manifest = recorder.stop()
+            if control is not None:
+                control.running = False
         counter = np.concatenate(counters) if counters else np.empty(0, np.int64)
         result.n_samples = sig.n_samples_received
         result.lost_or_repeated = int(np.count_nonzero(np.diff(counter) != 1)) if len(counter) else None
         result.faults = list(faults)
     return result
+
+
+def _apply_request(action: str, runner, loop, t_rel: float, now: float) -> None:
+    if action == "pause":
+        runner.pause(t_rel)
+    elif action == "resume":
+        runner.resume(t_rel)
+    elif action == "abort":
+        runner.abort(t_rel)
+        if loop is not None:
+            loop.operator_stop(now)
+    elif action == "stop" and loop is not None:
+        loop.operator_stop(now)
+    elif action == "release" and loop is not None:
+        loop.operator_release(now)

@@ -1,0 +1,55 @@
+"""Operator panel and cue view: thin views over BlockControl and the cue markers."""
+
+import time
+
+import pylsl
+import pytest
+
+from workbench.acquisition import MarkerStream
+from workbench.session.live import BlockControl
+from workbench.session.paradigm import CueState
+from workbench.ui.session import CueView, MarkerCueSource, OperatorPanel
+
+
+def test_panel_buttons_queue_requests_for_the_loop():
+    control = BlockControl()
+    panel = OperatorPanel(control)
+    panel.stop_button.click()
+    panel.buttons["pause"].click()
+    panel.buttons["release"].click()
+    assert control.take() == ["stop", "pause", "release"]
+    assert control.take() == []
+
+
+def test_panel_shows_the_gate_and_the_cue():
+    control = BlockControl()
+    control.running = True
+    control.cue = CueState("grasp", "Close your hand", 1.5, 2, 9, "running")
+    text = OperatorPanel(control).refresh()
+    assert "trial 2/9" in text and "<b>grasp</b>" in text and "SAFE STATE (start)" in text
+    control.gate_safe, control.command = False, "close"
+    text = OperatorPanel(control).refresh()
+    assert "active" in text and "<code>close</code>" in text
+
+
+def test_cue_view_shows_the_plain_cue_text():
+    control = BlockControl()
+    view = CueView(control)
+    assert view.refresh() == "+"
+    control.cue = CueState("open", "Open your hand", 2.0, 1, 3, "running")
+    assert view.refresh() == "Open your hand" and "font-size:96px" in view.html.value
+
+
+@pytest.mark.lsl
+def test_cue_view_follows_cue_markers_over_lsl(unique_name):
+    """A second window (its own kernel) follows the cues from the marker stream alone."""
+    info = pylsl.StreamInfo(unique_name, "Markers", 1, pylsl.IRREGULAR_RATE, pylsl.cf_string, unique_name)
+    outlet = pylsl.StreamOutlet(info)
+    with MarkerStream(unique_name) as markers:
+        view = CueView(MarkerCueSource(markers))
+        for label in ("iti", "grasp", "gate:passed|all_limits|close"):
+            outlet.push_sample([label])
+        deadline = time.monotonic() + 5
+        while view.refresh() != "Close your hand" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert view.refresh() == "Close your hand"

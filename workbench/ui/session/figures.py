@@ -1,0 +1,55 @@
+"""Figures of a session's results (plotly): confusion matrix, ERD/ERS map, metrics across sessions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def confusion_figure(result, width: int = 420, height: int = 380):
+    """Trials per (cued, decoded) class from a :class:`~workbench.session.training.TrainingResult`."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Heatmap(z=result.confusion, x=result.classes, y=result.classes, colorscale="Blues",
+                               text=result.confusion, texttemplate="%{text}", showscale=False))
+    fig.update_layout(title=f"Cross-validated trials (accuracy {result.trial_accuracy:.2f}, "
+                            f"chance {result.chance_level:.2f})", xaxis_title="decoded", yaxis_title="cued",
+                      width=width, height=height, yaxis_autorange="reversed")
+    return fig
+
+
+def erd_figure(maps: dict, picks=("C3", "C4"), width: int = 720, height: int = 420):
+    """ERD/ERS (% power change from baseline) per class and channel, from :func:`~workbench.session.training.erd_map`."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    classes = list(maps)
+    fig = make_subplots(rows=len(picks), cols=len(classes), shared_xaxes=True, shared_yaxes=True,
+                        subplot_titles=[f"{c} - {p}" for p in picks for c in classes])
+    for j, c in enumerate(classes):
+        times, freqs, data = maps[c]
+        for i in range(min(len(picks), data.shape[0])):
+            fig.add_trace(go.Heatmap(z=data[i], x=times, y=freqs, zmin=-100, zmax=100, colorscale="RdBu_r",
+                                     showscale=(i == 0 and j == 0), colorbar=dict(title="%")), i + 1, j + 1)
+    fig.update_layout(title="ERD/ERS (negative: desynchronization)", width=width, height=height)
+    fig.update_xaxes(title_text="s from cue", row=len(picks))
+    fig.update_yaxes(title_text="Hz", col=1)
+    return fig
+
+
+def run_metrics_figure(frame, width: int = 720, height: int = 360):
+    """Accuracy and ITR per run over time, from a table of RunMetrics joined to their run start."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    if len(frame):
+        x = np.arange(1, len(frame) + 1)
+        fig.add_trace(go.Scatter(x=x, y=frame["accuracy"], mode="lines+markers", name="accuracy"))
+        fig.add_trace(go.Scatter(x=x, y=frame["chance_level"], mode="lines", name="chance",
+                                 line=dict(dash="dot")))
+        fig.add_trace(go.Bar(x=x, y=frame["itr_bits_per_min"], name="ITR (bit/min)", opacity=0.4),
+                      secondary_y=True)
+    fig.update_layout(title="Closed-loop runs", xaxis_title="run", width=width, height=height)
+    fig.update_yaxes(title_text="accuracy", range=[0, 1], secondary_y=False)
+    fig.update_yaxes(title_text="bit/min", secondary_y=True)
+    return fig
