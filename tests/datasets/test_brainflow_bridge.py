@@ -219,3 +219,12 @@ def test_cli_unknown_board_exits_1_naming_the_boards():
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode == 1
     assert "board: got 'nope'" in out.stderr and "synthetic" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_lists_the_boards_and_refuses_no_board():
+    listed = subprocess.run([sys.executable, "-m", "workbench", "bridge", "brainflow", "--list-boards"],
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert listed.returncode == 0 and listed.stdout.split() == list(available_boards())
+    none = subprocess.run([sys.executable, "-m", "workbench", "bridge", "brainflow"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert none.returncode == 1 and "board: got None" in none.stderr and "synthetic" in none.stderr

@@ -23,7 +23,8 @@ def register(subparsers) -> None:
             "from BrainFlow's board description. Runs until --duration or Ctrl-C."
         ),
     )
-    bf.add_argument("--board", required=True, help="board name (synthetic, cyton, unicorn, muse_2, ...) or BrainFlow id")
+    bf.add_argument("--board", default=None, help="board name (synthetic, cyton, unicorn, muse_2, ...; --list-boards) "
+                    "or BrainFlow id")
     bf.add_argument("--serial-port", default=None, help="serial port, e.g. /dev/ttyUSB0 (OpenBCI Cyton, ...)")
     bf.add_argument("--mac-address", default=None, help="Bluetooth MAC address (boards that need one)")
     bf.add_argument("--ip-address", default=None, help="IP address (Wi-Fi boards)")
