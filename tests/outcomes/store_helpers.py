@@ -5,14 +5,26 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 ENROLMENT = date(2026, 1, 5)
+#: The throwaway investigator these stores log in as (a test-only password).
+INVESTIGATOR, PASSWORD = "a.investigator", "outcome-tests-password"
 
 
 def make_store(tmp_path, participants=("SCI-001",)):
-    """An upgraded SQLite store holding a study, a site and the given participants."""
-    from workbench.records import Participant, Site, Store, Study, User, VisitDefinition
+    """An upgraded SQLite store holding a study, a site and the given participants.
 
-    store = Store(f"sqlite:///{tmp_path / 'study.sqlite'}", user=User("a.assessor", "investigator"))
-    store.upgrade()
+    Logged in as the database's first account (a coordinating investigator);
+    ``tmp_path`` is the workspace, so the audit key is ``tmp_path/keys/audit.key``
+    (unless WORKBENCH_AUDIT_KEY_FILE names one).
+    """
+    from workbench.records import Participant, Site, Store, Study, VisitDefinition
+    from workbench.records.engine import create_engine
+    from workbench.records.migrate import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'study.sqlite'}"
+    engine = create_engine(url)
+    upgrade_database(engine)
+    engine.dispose()
+    store = Store.create_first_account(url, user=INVESTIGATOR, password=PASSWORD, workspace=tmp_path)
     study = Study(id="BCI-SCI-01", title="BCI for upper-limb function after SCI", arms=("BCI", "control"),
                   visit_schedule=(VisitDefinition(name="baseline", target_day=0, window_before=0, window_after=7),
                                   VisitDefinition(name="week12", target_day=84, window_before=7, window_after=7)))

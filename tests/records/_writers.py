@@ -8,9 +8,10 @@ import dataclasses
 def update_after_barrier(url, pid, field, value, barrier, results):
     """Read a participant, wait until the other process has read it too, then update it."""
     from workbench.errors import ConflictError
-    from workbench.records import Participant, Store, User
+    from tests.records.accounts import login
+    from workbench.records import Participant
 
-    with Store(url, user=User(f"writer-{field}", "investigator")) as store:
+    with login(url, f"writer-{field}") as store:
         record = store.get(Participant, pid)
         barrier.wait(timeout=60)
         try:
@@ -25,10 +26,10 @@ def update_after_barrier(url, pid, field, value, barrier, results):
 def add_assessments(url, pid, n, tag, barrier, results):
     """Add ``n`` assessments one transaction each, racing the other process."""
     from tests.records import factories as f
-    from workbench.records import Store, User
+    from tests.records.accounts import login
 
     try:
-        with Store(url, user=User(f"assessor-{tag}", "assessor")) as store:
+        with login(url, f"assessor-{tag}") as store:
             barrier.wait(timeout=60)
             for i in range(n):
                 store.add(f.assessment(pid, total=i % 20, assessor=f"T{tag}"))

@@ -59,12 +59,19 @@ def _drop_database(admin: sa.Engine, name: str, attempts: int = 50) -> None:
     warnings.warn(f"could not drop test database {name} (left on the throwaway server)")
 
 
+@pytest.fixture(autouse=True)
+def audit_key_file(tmp_path, monkeypatch):
+    """Each test's audit key in its own folder (never the repository's ./workspace)."""
+    path = tmp_path / "keys" / "audit.key"
+    monkeypatch.setenv("WORKBENCH_AUDIT_KEY_FILE", str(path))
+    return path
+
+
 @pytest.fixture
 def store(db_url):
-    """An investigator's store on an upgraded, empty database."""
-    from workbench.records import Store, User
+    """A coordinating investigator's store (the first account, all sites) on an upgraded, empty database."""
+    from tests.records.accounts import first_investigator
 
-    s = Store(db_url, user=User("dr.inv", "investigator"))
-    s.upgrade()
+    s = first_investigator(db_url)
     yield s
     s.close()

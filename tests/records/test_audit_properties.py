@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.records import factories as f
-from workbench.records import Participant, Store, User
+from tests.records.accounts import first_investigator
+from workbench.records import Participant
 
 CHANGES = st.lists(
     st.tuples(st.sampled_from(["SCI-001", "SCI-002"]),
@@ -30,9 +31,8 @@ def _value(field, n):
        field=st.sampled_from(["age_years", "injury_level"]))
 def test_replay_matches_and_tampering_is_named(changes, target, field):
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(f"sqlite:///{Path(tmp) / 's.sqlite'}", user=User("dr", "investigator"))
+        store = first_investigator(f"sqlite:///{Path(tmp) / 's.sqlite'}")
         try:
-            store.upgrade()
             f.seeded(store, 2)
             for pid, name, n in changes:
                 current = store.get(Participant, pid)

@@ -6,6 +6,7 @@ import dataclasses
 import multiprocessing as mp
 
 from tests.records import _writers
+from tests.records.accounts import as_user
 from tests.records import factories as f
 from workbench.records import OutcomeAssessment, Participant
 
@@ -31,6 +32,8 @@ def _run(target, args_list):
 
 def test_two_processes_updating_one_record(store):
     f.seeded(store)
+    for field in ("age_years", "sex"):
+        as_user(store, f"writer-{field}", "investigator").close()
     out = _run(_writers.update_after_barrier,
                [(store.url, "SCI-001", "age_years", 41), (store.url, "SCI-001", "sex", "M")])
     outcomes = sorted(o[1] for o in out)
@@ -51,6 +54,8 @@ def test_two_processes_updating_one_record(store):
 
 def test_two_processes_appending_keep_one_chain(store):
     f.seeded(store)
+    for tag in "AB":
+        as_user(store, f"assessor-{tag}", "assessor", "ZH").close()
     n = 15
     out = _run(_writers.add_assessments, [(store.url, "SCI-001", n, "A"), (store.url, "SCI-001", n, "B")])
     assert sorted(out) == [("A", "ok", ""), ("B", "ok", "")], out

@@ -27,3 +27,4 @@ def test_notebook_executes():
                       for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "audit trail intact" in outputs and "redcap_records.csv" in outputs
     assert "age transcribed wrongly" in outputs
+    assert "'SCI-001', 'SCI-002']" in outputs  # the ZH assessor sees ZH only

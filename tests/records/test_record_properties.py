@@ -23,7 +23,7 @@ CROSS = {"Participant": {"enrolment_date", "withdrawal_date"}, "Consent": {"with
                           "imminent_risk", "awareness_date", "reported_on", "follow_up"},
          "DeviceDeficiency": {"awareness_date", "reported_on", "imminent_risk"},
          "ProtocolDeviation": {"corrective_action"},
-         "Study": {"visit_schedule"}, "Trial": {"correct"}}
+         "Study": {"visit_schedule"}, "Trial": {"correct"}, "UserAccount": {"site_id"}}
 
 
 def _text(sp):

@@ -95,7 +95,7 @@ def test_study_schedule_names_must_be_distinct():
 
 def test_user_role_checked():
     with pytest.raises(ValidationError) as err:
-        User("x", "sponsor")
+        User("x", "pharmacist")
     assert err.value.fields == ("user.role",)
 
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.records import factories as f
+from tests.records.accounts import as_user
 from workbench.errors import ConflictError, PermissionDeniedError, ValidationError, WorkbenchError
 from workbench.records import (
     OutcomeAssessment, Participant, ProtocolDeviation, Session, Store, User, Visit,
@@ -122,7 +123,7 @@ def test_linked_visit_must_belong_to_the_same_participant(store):
 )
 def test_every_write_checks_the_role(store, role, allowed, refused):
     (p,) = f.seeded(store)
-    other = Store(store.url, user=User(f"{role}.user", role))
+    other = as_user(store, f"{role}.user", role, None if role == "monitor" else "ZH")
     try:
         samples = {
             OutcomeAssessment: f.assessment(),
@@ -140,7 +141,7 @@ def test_every_write_checks_the_role(store, role, allowed, refused):
         with pytest.raises(PermissionDeniedError):
             other.update(dataclasses.replace(p, age_years=40), reason="x")
         assert other.get(Participant, "SCI-001").age_years == 34  # reading is always allowed
-        assert other.verify_audit().ok
+        assert store.verify_audit().ok
     finally:
         other.close()
 
@@ -157,7 +158,5 @@ def test_delete_of_a_referenced_record_is_refused(store):
 def test_unknown_id_and_unmigrated_database(store, tmp_path):
     with pytest.raises(ValidationError, match="SCI-404"):
         store.get(Participant, "SCI-404")
-    fresh = Store(f"sqlite:///{tmp_path / 'empty.sqlite'}", user=User("x", "investigator"))
     with pytest.raises(WorkbenchError, match="workbench db upgrade"):
-        fresh.add(f.study())
-    fresh.close()
+        Store(f"sqlite:///{tmp_path / 'empty.sqlite'}", user="x.y", password="whatever-it-is")

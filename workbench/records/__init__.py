@@ -6,15 +6,17 @@ One record type per domain object (``Study``, ``Site``, ``Participant``,
 ``ProtocolDeviation``). Each is a frozen dataclass validated when it is made:
 every invalid field is listed in one :class:`~workbench.errors.ValidationError`.
 :class:`Store` is the one way in and out of storage (SQLite in the workspace or
-PostgreSQL via ``WORKBENCH_DB_URL``); every write checks the user's role and
-appends SHA-256-chained entries to the audit trail in the same transaction.
+PostgreSQL via ``WORKBENCH_DB_URL``), opened by logging in with a user name and
+password (argon2 hashes); every write checks the account's role and site and
+appends entries chained by HMAC-SHA-256 (key outside the database) to the
+audit trail in the same transaction.
 
 How to save an OutcomeAssessment (what the outcomes forms call)::
 
     from datetime import date
-    from workbench.records import Store, User, OutcomeAssessment
+    from workbench.records import Store, OutcomeAssessment
 
-    store = Store(user=User("a.assessor", "assessor"))   # workspace database
+    store = Store(user="a.assessor", password=password)  # workspace database; role and site from the account
     exam = OutcomeAssessment(
         participant_id="SCI-001",            # the pseudonym, never a name
         visit_id=visit.id,                   # optional: the Visit it belongs to
@@ -40,8 +42,11 @@ someone else changed the record since it was read.
 
 Roles: investigators write everything; assessors write visits and outcome
 assessments; engineers write sessions, runs, trials and device deficiencies;
-monitors only read. Once any :class:`UserAccount` exists, only active account
-holders write, and only in the role their account holds.
+monitors and sponsors only read. Only active account holders act, only in the
+role their account holds, and site staff only on their own site's participants
+(``Store.create_first_account`` makes the first, an investigator; investigators
+add the rest with ``Store.add_account``). The demo study's accounts come from
+``workbench.records.demo.open_demo_store``.
 """
 
 from __future__ import annotations
@@ -49,11 +54,16 @@ from __future__ import annotations
 from ._base import ROLES, Record, TableRecord, User
 from .account import UserAccount
 from .analysis import REANALYSIS_STATUSES, Reanalysis, ReanalysisTrial
+from .anchors import Anchor
 from .audit import AuditEntry, AuditFinding, AuditReport
+from .consent import ConsentStatus, consent_status
+from .lock import Lock
+from .auth import AuthenticationError
 from .outcome import OutcomeAssessment
 from .participant import AIS_GRADES, LEVELS, Consent, Participant
 from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
 from .session import GATE_DECISIONS, RecordingFile, Run, RunMetrics, SafetyEvent, Session, Trial
+from .signature import Signature, SignedVersion
 from .store import Store
 from .study import Site, Study, VisitDefinition
 from .tables import RECORD_TYPES
@@ -64,5 +74,7 @@ __all__ = [
     "Consent", "DeviceDeficiency", "OutcomeAssessment", "Participant", "ProtocolDeviation", "Record",
     "RecordingFile", "Run", "RunMetrics", "SafetyEvent", "Session", "Site", "Store", "Study", "TableRecord", "Trial", "User", "UserAccount", "Visit",
     "VisitDefinition",
+    "ConsentStatus", "Lock", "Signature", "SignedVersion", "consent_status",
     "REANALYSIS_STATUSES", "Reanalysis", "ReanalysisTrial",
+    "Anchor", "AuthenticationError",
 ]

@@ -9,8 +9,14 @@ from typing import Any, ClassVar, Iterator
 from ..errors import Problem, ValidationError
 from ._fields import Spec, check_value, to_plain
 
-#: Roles of the trial team (issue 5, item 4). A monitor reads and never writes.
-ROLES = ("investigator", "assessor", "engineer", "monitor")
+#: Roles of the trial team (issue 5, item 4; issue 11 adds data manager and sponsor).
+ROLES = ("investigator", "assessor", "engineer", "monitor", "data_manager", "sponsor")
+#: Roles that work across every site and hold no site of their own: the sponsor and the
+#: monitor oversee all sites (ICH E6(R2) 5.18), the data manager cleans everyone's data.
+CROSS_SITE_ROLES = frozenset({"monitor", "data_manager", "sponsor"})
+#: Roles that may only read: monitoring and sponsor oversight never change source data
+#: (ICH E6(R2) 5.18.4(n): the monitor reports, the investigator corrects).
+READ_ONLY_ROLES = frozenset({"monitor", "sponsor"})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -114,14 +120,17 @@ def date_order(record: Record, bad: set[str], earlier: str, later: str) -> list[
 
 @dataclasses.dataclass(frozen=True)
 class User:
-    """Who is writing: a name and one of :data:`ROLES`.
+    """Who is acting: a name, one of :data:`ROLES` and the site they work at.
 
-    The workbench records the name in every audit entry; authenticating the
-    person is the job of the operating system or database login.
+    A :class:`~workbench.records.Store` builds this from the account it logged
+    in with (never from what someone declares); the name goes into every
+    audit entry. ``site_id`` None means every site (the coordinating
+    investigator, monitor, sponsor and data manager).
     """
 
     name: str
     role: str
+    site_id: str | None = None
 
     def __post_init__(self) -> None:
         problems = []

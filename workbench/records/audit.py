@@ -1,12 +1,16 @@
-"""The audit trail: append-only, SHA-256-chained, replayable.
+"""The audit trail: append-only, chained by HMAC-SHA-256 with a key kept outside the database, replayable.
 
 Every create, update and delete of a clinical record appends one entry per
 field changed (one per record deleted) with the user, role, UTC time, entity,
 field, old and new value and the reason, as 21 CFR 11.10(e) asks of an audit
 trail ("secure, computer-generated, time-stamped ... record the date and time
 of operator entries and actions that create, modify, or delete electronic
-records"). Each entry's hash is ``sha256(previous hash + canonical JSON of the
-entry)``, so changing, removing or reordering any entry breaks every later link.
+records"). Each entry's hash is ``HMAC-SHA-256(key, previous hash + canonical
+JSON of the entry)`` (RFC 2104), so changing, removing or reordering any entry
+breaks every later link, and, unlike a plain hash chain, nobody without the
+key (``workbench.records.keys``: a file outside the database) can recompute the
+chain after rewriting history. Anchors (``workbench.records.anchors``) kept
+outside the database catch the remaining attack: a whole older copy restored.
 
 :func:`verify_trail` checks the chain and then replays it into the row states
 it implies and compares them with the tables: an ``UPDATE`` run directly on
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -51,9 +56,10 @@ class AuditEntry:
     prev_hash: str
     hash: str = ""
 
-    def compute_hash(self) -> str:
+    def compute_hash(self, key: bytes) -> str:
+        """HMAC-SHA-256 of the previous hash and this entry's canonical JSON under ``key``."""
         payload = canonical_json({k: getattr(self, k) for k in HASHED})
-        return hashlib.sha256((self.prev_hash + payload).encode("utf-8")).hexdigest()
+        return hmac.new(key, (self.prev_hash + payload).encode("utf-8"), hashlib.sha256).hexdigest()
 
     def describe(self) -> str:
         where = f"{self.entity}/{self.entity_id}" + (f".{self.field}" if self.field else "")
@@ -68,10 +74,11 @@ class AuditWriter:
     IMMEDIATE``), so concurrent writers append one after the other.
     """
 
-    def __init__(self, conn: sa.Connection, user: User) -> None:
+    def __init__(self, conn: sa.Connection, user: User, key: bytes) -> None:
         head = conn.execute(sa.select(audit_head).where(audit_head.c.id == 1).with_for_update()).one()
         self._conn = conn
         self._user = user
+        self._key = key
         self._seq = head.seq
         self._hash = head.hash
         # One timestamp per transaction: all its entries happened together.
@@ -88,7 +95,7 @@ class AuditWriter:
             new_value=canonical_json(new) if has_new else None,
             reason=reason, prev_hash=self._hash,
         )
-        self._hash = entry.compute_hash()
+        self._hash = entry.compute_hash(self._key)
         # A plain dict per row: dataclasses.asdict deep-copies and cost 45% of an insert (profiled).
         row = {k: getattr(entry, k) for k in HASHED}
         row["hash"] = self._hash
@@ -167,10 +174,11 @@ def read_entries(conn: sa.Connection, entity: tuple[str, str] | None = None) -> 
     return [AuditEntry(**row) for row in rows]
 
 
-def verify_trail(conn: sa.Connection) -> AuditReport:
-    """Check the hash chain, then replay it and compare with every audited table."""
+def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
+    """Check the keyed chain and every anchor, then replay the trail and compare with every audited table."""
     entries = read_entries(conn)
-    findings = _check_chain(conn, entries)
+    findings = _check_chain(conn, entries, key)
+    findings += [AuditFinding(a.seq, problem) for a in anchors if (problem := a.disagreement(entries))]
     expected, last_seq = _replay(entries, findings)
     n_rows = 0
     for name, table in TABLES.items():
@@ -200,7 +208,7 @@ def verify_trail(conn: sa.Connection) -> AuditReport:
     return AuditReport(len(entries), n_rows, tuple(findings))
 
 
-def _check_chain(conn: sa.Connection, entries: list[AuditEntry]) -> list[AuditFinding]:
+def _check_chain(conn: sa.Connection, entries: list[AuditEntry], key: bytes) -> list[AuditFinding]:
     findings = []
     prev_hash, prev_seq = GENESIS, 0
     for e in entries:
@@ -208,8 +216,9 @@ def _check_chain(conn: sa.Connection, entries: list[AuditEntry]) -> list[AuditFi
             findings.append(AuditFinding(e.seq, f"follows entry #{prev_seq}: entries are missing"))
         if e.prev_hash != prev_hash:
             findings.append(AuditFinding(e.seq, "does not link to the entry before it (prev_hash differs)"))
-        if e.compute_hash() != e.hash:
-            findings.append(AuditFinding(e.seq, f"content was altered: {e.describe()} no longer matches its hash"))
+        if not hmac.compare_digest(e.compute_hash(key), e.hash):
+            findings.append(AuditFinding(e.seq, f"content was altered: {e.describe()} no longer matches its keyed "
+                                                "hash (or the trail was written with another audit key)"))
         prev_hash, prev_seq = e.hash, e.seq
     head = conn.execute(sa.select(audit_head).where(audit_head.c.id == 1)).one_or_none()
     if head is None or head.seq != prev_seq or head.hash != prev_hash:

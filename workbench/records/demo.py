@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from ..errors import Problem, ValidationError
@@ -47,29 +48,74 @@ def seed_demo(store, fname: str | os.PathLike = DEMO_STUDY) -> int:
 
 #: The demo study's id in data_samples/demo_study/study.json.
 DEMO_STUDY_ID = "BCI-SCI-DEMO"
-#: The demo's account for each role (issue 11 gives them passwords).
+#: The demo's account for each role, and its site (site staff work at the demo's first site).
 DEMO_USERS = {"investigator": "demo.investigator", "engineer": "demo.engineer",
-              "assessor": "demo.assessor", "monitor": "demo.monitor"}
+              "assessor": "demo.assessor", "monitor": "demo.monitor",
+              "data_manager": "demo.data-manager", "sponsor": "demo.sponsor"}
+DEMO_SITE = "ZH"
+#: Where the demo accounts' generated passwords are kept, inside the workspace (mode 0600).
+DEMO_ACCOUNTS_FILE = ("keys", "demo-accounts.json")
+
+
+def demo_passwords(workspace=None) -> dict[str, str]:
+    """The demo accounts' passwords by user name, generated once per workspace (keys/demo-accounts.json)."""
+    import secrets
+
+    from ..config import get_workspace
+    from .keys import write_secret
+
+    path = get_workspace(workspace).root.joinpath(*DEMO_ACCOUNTS_FILE)
+    if not path.exists():
+        passwords = {name: secrets.token_urlsafe(18) for name in DEMO_USERS.values()}
+        write_secret(path, json.dumps(passwords, indent=2) + "\n")
+        print(f"workbench: created the demo accounts ({', '.join(DEMO_USERS.values())}) with generated "
+              f"passwords, kept in {path} (readable by you only)", file=sys.stderr)
+        return passwords
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def open_demo_store(workspace=None, *, role: str = "investigator"):
-    """A store on the workspace database holding the demo study, acting as the demo's ``role`` user.
+    """A store on the workspace database holding the demo study, logged in as the demo's ``role`` user.
 
     The one way the demo, the notebooks and tests open the demo study: it
-    upgrades the schema and seeds the study when missing. How the user is
-    authenticated is decided here and only here.
+    upgrades the schema, creates the demo accounts when missing (the
+    investigator first, with passwords generated into the workspace's
+    ``keys/demo-accounts.json``, said once on stderr), seeds the study when
+    missing, and logs in with the password from that file.
     """
     from ..config import get_workspace
-    from ._base import User
+    from ..errors import Problem, ValidationError
+    from .account import UserAccount
+    from .auth import has_logins
+    from .engine import create_engine
+    from .migrate import upgrade_database
     from .store import Store
     from .study import Study
 
+    if role not in DEMO_USERS:
+        raise ValidationError([Problem("role", role, "one of " + ", ".join(DEMO_USERS))], what="demo store")
     ws = get_workspace(workspace)
-    store = Store(ws.db_url, user=User(DEMO_USERS["investigator"], "investigator"))
+    engine = create_engine(ws.db_url)
     try:
-        store.upgrade()
+        upgrade_database(engine, workspace=ws.root)
+        with engine.connect() as conn:
+            fresh = not has_logins(conn)
+    finally:
+        engine.dispose()
+    passwords = demo_passwords(ws.root)
+    lead = DEMO_USERS["investigator"]
+    if fresh:
+        store = Store.create_first_account(ws.db_url, user=lead, password=passwords[lead], workspace=ws.root)
+    else:
+        store = Store(ws.db_url, user=lead, password=passwords[lead], workspace=ws.root)
+    try:
         if not store.find(Study, id=DEMO_STUDY_ID):
             seed_demo(store)
+        have = {a.id for a in store.find(UserAccount)}
+        for r, name in DEMO_USERS.items():
+            if name not in have:
+                site = DEMO_SITE if r in ("assessor", "engineer") else None
+                store.add_account(UserAccount(id=name, role=r, site_id=site), passwords[name])
     finally:
         store.close()
-    return Store(ws.db_url, user=User(DEMO_USERS[role], role))
+    return Store(ws.db_url, user=DEMO_USERS[role], password=passwords[DEMO_USERS[role]], workspace=ws.root)

@@ -13,12 +13,16 @@ import sqlalchemy as sa
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def _config(connection: sa.Connection):
+def _config(connection: sa.Connection, workspace=None):
     from alembic.config import Config
+
+    from .keys import load_audit_key
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
+    # 0004 re-keys an existing trail: it asks for the key only when there is one to re-key.
+    cfg.attributes["audit_key"] = lambda: load_audit_key(workspace)
     return cfg
 
 
@@ -28,18 +32,19 @@ def _revision_of(conn: sa.Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade_database(engine: sa.Engine, revision: str = "head") -> str | None:
+def upgrade_database(engine: sa.Engine, revision: str = "head", *, workspace=None) -> str | None:
     """Bring the database to ``revision``; return the revision it is at afterwards.
 
     ``"head"`` is the newest schema; ``"base"`` or an older revision downgrades
-    (revision ids are zero-padded numbers, so they sort in order).
+    (revision ids are zero-padded numbers, so they sort in order). ``workspace``
+    locates the audit key when an existing trail must be re-keyed (0004).
     """
     from alembic import command
 
     with engine.connect() as conn:
         current = _revision_of(conn)
         older = revision == "base" or (current is not None and revision != "head" and revision < current)
-        (command.downgrade if older else command.upgrade)(_config(conn), revision)
+        (command.downgrade if older else command.upgrade)(_config(conn, workspace), revision)
         conn.commit()
     return current_revision(engine)
 

@@ -8,17 +8,21 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ._base import TableRecord
+from .sites import visible_clause
 from .tables import TABLES
 
 _TIMELINE_ORDER = {"enrolment": 0, "consent": 1, "visit": 2, "session": 3, "outcome": 4, "adverse event": 5,
                    "device deficiency": 6, "protocol deviation": 7, "withdrawal": 8}
 
 
-def records_frame(engine: sa.Engine, rt: type[TableRecord]) -> pd.DataFrame:
-    """Every stored record of one type, one row each, columns in field order."""
+def records_frame(engine: sa.Engine, rt: type[TableRecord], site_id: str | None = None) -> pd.DataFrame:
+    """Every stored record of one type (only ``site_id``'s when given), one row each, columns in field order."""
     table = TABLES[rt.TABLE]
+    query = sa.select(table).order_by(table.c.id)
+    if site_id is not None and (clause := visible_clause(rt.TABLE, site_id)) is not None:
+        query = query.where(clause)
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(table).order_by(table.c.id)).mappings().all()
+        rows = conn.execute(query).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
     if rt.TABLE == "visits":  # derived, never stored: computed from the dates and window
         frame.insert(frame.columns.get_loc("actual_date") + 1, "in_window", [
@@ -29,8 +33,10 @@ def records_frame(engine: sa.Engine, rt: type[TableRecord]) -> pd.DataFrame:
     return frame
 
 
-def outcomes_long(engine: sa.Engine) -> pd.DataFrame:
+def outcomes_long(engine: sa.Engine, site_id: str | None = None) -> pd.DataFrame:
     """One row per computed score: participant, visit, day, instrument, score, value.
+
+    Only ``site_id``'s participants when it is given.
 
     ``day`` counts from enrolment (day 0), the usual time axis of trial plots.
     """
@@ -43,6 +49,8 @@ def outcomes_long(engine: sa.Engine) -> pd.DataFrame:
         .outerjoin(v, v.c.id == oa.c.visit_id)
         .order_by(oa.c.participant_id, oa.c.assessed_on, oa.c.instrument, oa.c.id)
     )
+    if site_id is not None:
+        query = query.where(p.c.site_id == site_id)
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     out = [
@@ -58,13 +66,13 @@ def outcomes_long(engine: sa.Engine) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
-def outcomes_wide(engine: sa.Engine) -> pd.DataFrame:
+def outcomes_wide(engine: sa.Engine, site_id: str | None = None) -> pd.DataFrame:
     """One row per participant and visit, one column per ``instrument.score``.
 
     When an instrument was given twice at one visit, the later assessment wins
     (the earlier one is still in :func:`outcomes_long`).
     """
-    long = outcomes_long(engine)
+    long = outcomes_long(engine, site_id)
     if long.empty:
         return pd.DataFrame(columns=["participant_id", "visit", "day"])
     long = long.assign(column=long["instrument"] + "." + long["score"], visit=long["visit"].fillna("unscheduled"))

@@ -34,10 +34,17 @@ def from_row(rt: type[TableRecord], row) -> TableRecord:
     return rt(**values, version=row["version"])
 
 
-def fetch(conn: sa.Connection, rt: type[TableRecord], id: str) -> TableRecord:
-    """The stored record of type ``rt`` with this id; a ValidationError naming the id if none."""
+def fetch(conn: sa.Connection, rt: type[TableRecord], id: str, where=None) -> TableRecord:
+    """The stored record of type ``rt`` with this id; a ValidationError naming the id if none.
+
+    ``where``: an extra condition (a site's visibility); a record it hides is
+    reported exactly as a missing one, so its existence is not revealed.
+    """
     table = TABLES[rt.TABLE]
-    row = conn.execute(sa.select(table).where(table.c.id == id)).mappings().one_or_none()
+    query = sa.select(table).where(table.c.id == id)
+    if where is not None:
+        query = query.where(where)
+    row = conn.execute(query).mappings().one_or_none()
     if row is None:
         raise ValidationError([Problem("id", id, f"the id of a stored {rt.__name__}")], what=rt.__name__)
     return from_row(rt, row)

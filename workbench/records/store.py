@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
@@ -11,49 +12,126 @@ import sqlalchemy as sa
 from ..errors import ConflictError, PermissionDeniedError, Problem, ValidationError, WorkbenchError
 from ._base import TableRecord, User
 from .account import UserAccount
+from .anchors import Anchor, make_anchor, read_anchor
 from .audit import AuditReport, AuditWriter, read_entries, verify_trail
+from .auth import (AuthenticationError, authenticate, check_new_password, credential_row, has_logins,
+                   log_event, require_user_name)
 from .engine import create_engine
+from .keys import load_audit_key
 from .migrate import current_revision, head_revision, upgrade_database
 from .participant import Participant
 from .rows import fetch, from_row, to_row
 from .rules import BatchContext, label_of
-from .tables import RECORD_TYPES, TABLES
+from .sites import site_of, visible_clause
+from .tables import RECORD_TYPES, TABLES, audit_head, credentials
+from .study import Site
 
 #: Why a reason is demanded for every change after the first save.
 REASON_RULE = "a non-empty reason for the change (21 CFR 11.10(e); ICH E6(R2) 4.9.0)"
 
 
+def _logs_refusals(method):
+    """Append a refused write (role, site, inactive account) to the access log before raising."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except PermissionDeniedError as err:
+            log_event(self.engine, self.user.name, "write_refused", f"{method.__name__}: {err}"[:1000])
+            raise
+
+    return wrapper
+
+
 class Store:
-    """Trial records in a SQL database, with role checks and an audit trail.
+    """Trial records in a SQL database, opened by logging in, with role and site checks and a keyed audit trail.
 
     Parameters
     ----------
     url : str | None
         SQLAlchemy URL. ``None`` uses the workspace database
         (``WORKBENCH_DB_URL`` or ``workspace/workbench.sqlite``).
-    user : User
-        Who reads and writes; every write checks ``user.role``.
+    user, password : str
+        The account to log in with. The password is checked against the
+        account's argon2 hash; the role and site come from the account, never
+        from the caller. A refused login raises
+        :class:`~workbench.records.auth.AuthenticationError` and is logged.
     workspace : path-like | None
-        Workspace folder used when ``url`` is None.
+        Workspace folder: the database when ``url`` is None, and the audit key
+        (``keys/audit.key`` unless ``WORKBENCH_AUDIT_KEY_FILE`` names one).
 
     Examples
     --------
-    >>> store = Store("sqlite:///trial.sqlite", user=User("dr.x", "investigator"))
-    >>> store.upgrade()                              # doctest: +SKIP
-    >>> saved, = store.add(participant)              # doctest: +SKIP
+    >>> store = Store.create_first_account("sqlite:///trial.sqlite", user="dr.x", password=pw)  # doctest: +SKIP
+    >>> store = Store("sqlite:///trial.sqlite", user="dr.x", password=pw)                       # doctest: +SKIP
+    >>> saved, = store.add(participant)                                                         # doctest: +SKIP
     """
 
-    def __init__(self, url: str | None = None, *, user: User, workspace=None) -> None:
-        if not isinstance(user, User):
-            raise TypeError(f"user must be a workbench.records.User, got {type(user).__name__}")
-        if url is None:
-            from ..config import get_workspace
-
-            url = get_workspace(workspace).db_url
-        self.url = url
-        self.user = user
-        self.engine = create_engine(url)
+    def __init__(self, url: str | None = None, *, user: str, password: str | None = None, workspace=None) -> None:
+        if isinstance(user, User):
+            raise TypeError("a Store no longer trusts a declared User: log in with "
+                            "Store(url, user='name', password='...') (or workbench.records.demo.open_demo_store)")
+        require_user_name(user)
+        if not isinstance(password, str) or not password:
+            raise ValidationError([Problem("password", None, "the account's password")], what="login")
+        self.url = _resolve_url(url, workspace)
+        self.workspace = workspace
+        self.engine = create_engine(self.url)
         self._schema_checked = False
+        self._key: bytes | None = None
+        try:
+            self._check_schema()
+            self.user: User = authenticate(self.engine, user, password)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @classmethod
+    def login(cls, url: str | None = None, *, user: str, password: str, workspace=None) -> "Store":
+        """Same as ``Store(url, user=..., password=...)``."""
+        return cls(url, user=user, password=password, workspace=workspace)
+
+    @classmethod
+    def create_first_account(cls, url: str | None = None, *, user: str, password: str, workspace=None) -> "Store":
+        """Create the database's first account, a coordinating investigator (no site), and log in as it.
+
+        Only while nobody can log in (no account has a password): every later
+        account is added by an investigator (:meth:`add_account`). An account
+        kept from before passwords existed (schema 0003) gets its password
+        this way if it is an investigator's. The schema must be current.
+        """
+        require_user_name(user)
+        url = _resolve_url(url, workspace)
+        problems = check_new_password(password, name=user)
+        if problems:
+            raise ValidationError(problems, what="first account")
+        account = UserAccount(id=user, role="investigator", version=1)
+        engine = create_engine(url)
+        try:
+            _require_head(engine)
+            key = load_audit_key(workspace)
+            with engine.connect() as conn:
+                conn.execution_options(workbench_write=True)
+                with conn.begin():
+                    audit = AuditWriter(conn, User(user, "investigator"), key)
+                    if has_logins(conn):
+                        raise PermissionDeniedError(
+                            "this database has accounts already: an investigator adds new ones "
+                            "(`workbench user add NAME --role ROLE --as INVESTIGATOR`)")
+                    kept = fetch_or_none(conn, UserAccount, user)
+                    if kept is None:
+                        conn.execute(TABLES[UserAccount.TABLE].insert(), [to_row(account)])
+                        audit.created(account)
+                    elif kept.role != "investigator" or not kept.active:
+                        raise PermissionDeniedError(f"the first login must be an active investigator's; "
+                                                    f"{user!r} is a {kept.role} account")
+                    conn.execute(credentials.insert(), [credential_row(user, password)])
+                    audit.flush()
+            log_event(engine, user, "account_created", "investigator (first account)")
+        finally:
+            engine.dispose()
+        return cls(url, user=user, password=password, workspace=workspace)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -68,33 +146,88 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r}, user={self.user})"
 
+    @property
+    def audit_key(self) -> bytes:
+        """The key of the audit chain (read once from the key file, created on first use)."""
+        if self._key is None:
+            self._key = load_audit_key(self.workspace)
+        return self._key
+
     # -- schema -----------------------------------------------------------------
     def upgrade(self) -> str | None:
         """Create or migrate the schema to the newest revision; return that revision."""
-        rev = upgrade_database(self.engine)
+        rev = upgrade_database(self.engine, workspace=self.workspace)
         self._schema_checked = True
         return rev
 
     def _check_schema(self) -> None:
-        if self._schema_checked:
-            return
-        have, want = current_revision(self.engine), head_revision()
-        if have != want:
-            raise WorkbenchError(
-                f"the study database is at schema revision {have!r}, this workbench needs {want!r}: "
-                "run `workbench db upgrade` first"
-            )
-        self._schema_checked = True
+        if not self._schema_checked:
+            _require_head(self.engine)
+            self._schema_checked = True
+
+    # -- accounts ---------------------------------------------------------------
+    @_logs_refusals
+    def add_account(self, account: UserAccount, password: str) -> UserAccount:
+        """Give a staff member an account with a password (investigators only; audited).
+
+        A site investigator adds accounts at their own site only.
+        """
+        if not isinstance(account, UserAccount):
+            raise TypeError(f"account must be a UserAccount, got {type(account).__name__}")
+        problems = account.site_problems() + check_new_password(password, name=account.id)
+        if problems:
+            raise ValidationError(problems, what=f"account {account.id}")
+
+        def also(conn: sa.Connection) -> None:
+            if account.site_id is not None and fetch_or_none(conn, Site, account.site_id) is None:
+                raise ValidationError([Problem("site_id", account.site_id, "the code of a stored site")],
+                                      what=f"account {account.id}")
+            conn.execute(credentials.insert(), [credential_row(account.id, password)])
+
+        (saved,) = self._add((account,), also=also)
+        log_event(self.engine, self.user.name, "account_created", f"{account.id} ({account.role})")
+        return saved
+
+    @_logs_refusals
+    def deactivate_account(self, name: str, *, reason: str) -> UserAccount:
+        """Stop an account from logging in and writing (investigators only); the account is kept."""
+        account = self.get(UserAccount, name)
+        saved = self.update(dataclasses.replace(account, active=False), reason=reason)
+        log_event(self.engine, self.user.name, "account_deactivated", f"{name}: {reason}")
+        return saved
+
+    def change_password(self, old_password: str, new_password: str) -> None:
+        """Change the logged-in user's own password (the old one again first)."""
+        authenticate(self.engine, self.user.name, old_password)
+        problems = check_new_password(new_password, name=self.user.name, field="new password")
+        if problems:
+            raise ValidationError(problems, what="password change")
+        with self.engine.connect() as conn, conn.begin():
+            conn.execute(credentials.update().where(credentials.c.user_name == self.user.name)
+                         .values(**credential_row(self.user.name, new_password)))
+        log_event(self.engine, self.user.name, "password_changed")
+
+    def access_log(self):
+        """The access log (logins, refused logins, refused writes) as a DataFrame; study-wide staff only."""
+        import pandas as pd
+
+        from .tables import auth_events
+
+        self._require_study_wide("read the access log")
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(auth_events).order_by(auth_events.c.id)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in auth_events.columns])
 
     # -- writes -----------------------------------------------------------------
     @contextmanager
     def _write(self) -> Iterator[tuple[sa.Connection, AuditWriter]]:
         self._check_schema()
+        key = self.audit_key
         with self.engine.connect() as conn:
             conn.execution_options(workbench_write=True)
             try:
                 with conn.begin():
-                    audit = AuditWriter(conn, self.user)
+                    audit = AuditWriter(conn, self.user, key)
                     self._check_account(conn)
                     yield conn, audit
                     audit.flush()
@@ -113,23 +246,45 @@ class Store:
             )
 
     def _check_account(self, conn: sa.Connection) -> None:
-        """Once accounts exist, only an active account holder writes, in the account's role.
+        """The account is still active, in the role and site it logged in with.
 
         Checked inside the write transaction, after the chain head is locked,
         so an account deactivated a moment ago cannot slip a write in.
         """
         accounts = TABLES[UserAccount.TABLE]
-        if conn.execute(sa.select(accounts.c.id).limit(1)).first() is None:
-            return  # no accounts yet: set-up mode, the role is taken as declared
         row = conn.execute(sa.select(accounts).where(accounts.c.id == self.user.name)).mappings().one_or_none()
-        if row is None or not row["active"] or row["role"] != self.user.role:
-            held = "no account" if row is None else (
-                f"an {'active' if row['active'] else 'inactive'} {row['role']!r} account")
-            raise PermissionDeniedError(
-                f"user {self.user.name!r} may not write as {self.user.role!r}: they hold {held}; "
-                "an investigator manages accounts (workbench db add-user)"
-            )
+        if row is None or not row["active"]:
+            raise PermissionDeniedError(f"user {self.user.name!r}: the account is inactive or gone; nothing written")
+        if row["role"] != self.user.role or row["site_id"] != self.user.site_id:
+            raise PermissionDeniedError(f"user {self.user.name!r}: the account's role or site changed since login "
+                                        "(log in again); nothing written")
 
+    def _check_sites(self, ctx: BatchContext, records: Sequence[TableRecord], action: str) -> None:
+        """Site staff write only records of their own site's participants (and accounts at their site)."""
+        mine = self.user.site_id
+        if mine is None:
+            return
+        for rec in records:
+            belongs, site = site_of(ctx.lookup, rec)
+            if belongs and site == mine:
+                continue
+            if not belongs and isinstance(rec, UserAccount) and rec.site_id == mine:
+                continue
+            where = f"site {site!r}" if belongs else "the whole study (no participant)"
+            raise PermissionDeniedError(
+                f"user {self.user.name!r} works at site {mine!r} and may not {action} {type(rec).__name__} "
+                f"{rec.id!r}, which belongs to {where}; nothing written")
+
+    def _require_study_wide(self, what: str) -> None:
+        if self.user.site_id is not None:
+            raise PermissionDeniedError(
+                f"user {self.user.name!r} works at site {self.user.site_id!r}; to {what} takes a study-wide "
+                "account (coordinating investigator, monitor, data manager or sponsor)")
+
+    def _visible(self, rt: type[TableRecord]):
+        return None if self.user.site_id is None else visible_clause(rt.TABLE, self.user.site_id)
+
+    @_logs_refusals
     def add(self, *records: TableRecord) -> tuple[TableRecord, ...]:
         """Save new records in one transaction: all are written, or none.
 
@@ -137,6 +292,9 @@ class Store:
         listing every problem (bad references, an out-of-window visit without
         a deviation, duplicate ids) before anything is written.
         """
+        return self._add(records)
+
+    def _add(self, records: Sequence[TableRecord], also=None) -> tuple[TableRecord, ...]:
         if not records:
             return ()
         problems = []
@@ -156,14 +314,18 @@ class Store:
             problems = ctx.check_new_ids() + ctx.check_references() + ctx.check_rules()
             if problems:
                 raise ValidationError(problems, what=_what(saved))
+            self._check_sites(ctx, saved, "create")
             for rt in RECORD_TYPES:  # parents before children, for the foreign keys
                 rows = [to_row(r) for r in saved if type(r) is rt]
                 if rows:
                     conn.execute(TABLES[rt.TABLE].insert(), rows)
+            if also is not None:
+                also(conn)
             for rec in saved:
                 audit.created(rec)
         return saved
 
+    @_logs_refusals
     def update(self, record: TableRecord, *, reason: str) -> TableRecord:
         """Save a changed copy of a stored record (``dataclasses.replace(old, ...)``).
 
@@ -184,10 +346,12 @@ class Store:
             old, new = current.to_plain(), record.to_plain()
             if old == new:
                 return current
+            self._check_sites(BatchContext(conn, ()), (current,), "update")
             ctx = BatchContext(conn, (record,))
             problems = ctx.check_references() + ctx.check_rules()
             if problems:
                 raise ValidationError(problems, what=rt.__name__)
+            self._check_sites(ctx, (record,), "update")
             row = to_row(dataclasses.replace(record, version=record.version + 1))
             res = conn.execute(
                 table.update().where(table.c.id == record.id, table.c.version == record.version).values(**row)
@@ -197,6 +361,7 @@ class Store:
             audit.updated(record, old, new, reason)
         return dataclasses.replace(record, version=record.version + 1)
 
+    @_logs_refusals
     def delete(self, record: TableRecord, *, reason: str) -> None:
         """Delete a stored record (entered in error); the trail keeps its last values."""
         rt = type(record)
@@ -205,8 +370,12 @@ class Store:
         table = TABLES[rt.TABLE]
         with self._write() as (conn, audit):
             current = fetch(conn, rt, record.id)
+            self._check_sites(BatchContext(conn, ()), (current,), "delete")
             if current.version != record.version:
                 raise _conflict(current, record)
+            locked = BatchContext(conn, (current,)).check_locks()  # a lock refuses deletes too
+            if locked:
+                raise ValidationError(locked, what=f"delete {rt.__name__}")
             conn.execute(table.delete().where(table.c.id == record.id, table.c.version == record.version))
             audit.deleted(current, reason)
 
@@ -215,7 +384,7 @@ class Store:
         """The stored record of type ``rt`` with this id."""
         self._check_schema()
         with self.engine.connect() as conn:
-            return fetch(conn, rt, id)
+            return fetch(conn, rt, id, where=self._visible(rt))
 
     def find(self, rt: type[TableRecord], **equals: Any) -> list[TableRecord]:
         """Stored records of type ``rt`` whose fields equal the given values, by id."""
@@ -226,6 +395,8 @@ class Store:
             raise ValidationError([Problem(k, equals[k], f"a field of {rt.__name__}") for k in unknown],
                                   what="query")
         query = sa.select(table).where(*(table.c[k] == v for k, v in equals.items())).order_by(table.c.id)
+        if (clause := self._visible(rt)) is not None:
+            query = query.where(clause)
         with self.engine.connect() as conn:
             return [from_row(rt, row) for row in conn.execute(query).mappings()]
 
@@ -234,7 +405,7 @@ class Store:
         from .queries import records_frame
 
         self._check_schema()
-        return records_frame(self.engine, rt)
+        return records_frame(self.engine, rt, self.user.site_id)
 
     def outcomes(self, shape: str = "long"):
         """Outcome scores as a DataFrame: ``"long"`` (one row per score) or ``"wide"``."""
@@ -243,7 +414,8 @@ class Store:
         self._check_schema()
         if shape not in ("long", "wide"):
             raise ValidationError([Problem("shape", shape, "'long' or 'wide'")], what="query")
-        return outcomes_long(self.engine) if shape == "long" else outcomes_wide(self.engine)
+        site = self.user.site_id
+        return outcomes_long(self.engine, site) if shape == "long" else outcomes_wide(self.engine, site)
 
     def timeline(self, participant_id: str):
         """Everything that happened to one participant, in date order, as a DataFrame."""
@@ -258,13 +430,22 @@ class Store:
 
         self._check_schema()
         with self.engine.connect() as conn:
+            if record is not None:
+                fetch(conn, type(record), record.id, where=self._visible(type(record)))
             entries = read_entries(conn, None if record is None else (record.TABLE, record.id))
+            if self.user.site_id is not None and record is None:
+                entries = _visible_entries(conn, entries, self.user.site_id)
         # Plain tuples: dataclasses.astuple deep-copies, slow on 100k entries.
         return pd.DataFrame([tuple(getattr(e, c) for c in _AUDIT_COLS) for e in entries], columns=list(_AUDIT_COLS))
 
-    def verify_audit(self) -> AuditReport:
-        """Check the trail's hash chain and that every audited table matches its replay."""
+    def verify_audit(self, anchors: Sequence[Anchor | str] = ()) -> AuditReport:
+        """Check the keyed chain, every anchor (Anchor or anchor file), and every table against its replay.
+
+        Reads every site's records, so it takes a study-wide account.
+        """
         self._check_schema()
+        self._require_study_wide("verify the audit trail")
+        anchors = [a if isinstance(a, Anchor) else read_anchor(a) for a in anchors]
         with self.engine.connect() as conn:
             if self.engine.dialect.name == "postgresql":
                 # One snapshot for the trail and every table, or a write committed
@@ -272,7 +453,15 @@ class Store:
                 # in WAL mode is already a snapshot.)
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
-                return verify_trail(conn)
+                return verify_trail(conn, self.audit_key, anchors)
+
+    def anchor(self) -> Anchor:
+        """The trail's current head (entry number, hash, time) to file outside the database."""
+        self._check_schema()
+        self._require_study_wide("anchor the audit trail")
+        with self.engine.connect() as conn:
+            head = conn.execute(sa.select(audit_head).where(audit_head.c.id == 1)).one()
+        return make_anchor(head.seq, head.hash, self.engine.url.render_as_string(hide_password=True))
 
 
 _AUDIT_COLS = ("seq", "ts", "user_name", "role", "action", "entity", "entity_id", "field", "old_value",
@@ -294,3 +483,39 @@ def _conflict(current: TableRecord, record: TableRecord) -> ConflictError:
 
 def _what(records: Sequence[TableRecord]) -> str:
     return type(records[0]).__name__ if len(records) == 1 else f"{len(records)} records"
+
+
+def _resolve_url(url: str | None, workspace) -> str:
+    if url is not None:
+        return url
+    from ..config import get_workspace
+
+    return get_workspace(workspace).db_url
+
+
+def _require_head(engine: sa.Engine) -> None:
+    have, want = current_revision(engine), head_revision()
+    if have != want:
+        raise WorkbenchError(
+            f"the study database is at schema revision {have!r}, this workbench needs {want!r}: "
+            "run `workbench db upgrade` first"
+        )
+
+
+def fetch_or_none(conn: sa.Connection, rt: type[TableRecord], id: str) -> TableRecord | None:
+    try:
+        return fetch(conn, rt, id)
+    except ValidationError:
+        return None
+
+
+def _visible_entries(conn: sa.Connection, entries, site_id: str):
+    """The entries a site's staff may read: their participants' records and the study-wide ones."""
+    from .sites import site_paths
+
+    visible: dict[str, set[str] | None] = {}
+    for name, table in TABLES.items():
+        clause = visible_clause(name, site_id) if site_paths(name) else None
+        visible[name] = None if clause is None else set(conn.execute(sa.select(table.c.id).where(clause)).scalars())
+    return [e for e in entries if e.entity in visible and (visible[e.entity] is None
+                                                             or e.entity_id in visible[e.entity])]

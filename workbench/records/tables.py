@@ -2,7 +2,8 @@
 
 Each :class:`~workbench.records._base.TableRecord` maps to one table whose
 columns are its fields plus ``version``; the audit trail lives in
-``audit_log`` (append-only) with its chain head in ``audit_head``. Alembic
+``audit_log`` (append-only) with its chain head in ``audit_head``; password
+hashes in ``credentials`` and every login attempt in ``auth_events``. Alembic
 migrations (``workbench/records/migrations``) create exactly these tables.
 """
 
@@ -13,10 +14,12 @@ import sqlalchemy as sa
 from ._base import TableRecord
 from .account import UserAccount
 from .analysis import Reanalysis, ReanalysisTrial
+from .lock import Lock
 from .outcome import OutcomeAssessment
 from .participant import Consent, Participant
 from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
 from .session import Run, RunMetrics, SafetyEvent, Session, Trial
+from .signature import Signature
 from .study import Site, Study
 from .visit import Visit
 
@@ -25,6 +28,7 @@ RECORD_TYPES: tuple[type[TableRecord], ...] = (
     UserAccount, Study, Site, Participant, Consent, Visit, Session, Run, Trial, SafetyEvent, RunMetrics,
     OutcomeAssessment, AdverseEvent, DeviceDeficiency, ProtocolDeviation,
     Reanalysis, ReanalysisTrial,
+    Signature, Lock,
 )
 BY_TABLE = {rt.TABLE: rt for rt in RECORD_TYPES}
 
@@ -64,7 +68,7 @@ def _table(rt: type[TableRecord]) -> sa.Table:
 
 TABLES: dict[str, sa.Table] = {rt.TABLE: _table(rt) for rt in RECORD_TYPES}
 
-#: One row per changed field (or one per delete), chained by SHA-256.
+#: One row per changed field (or one per delete), chained by HMAC-SHA-256 (keyed, issue 11).
 audit_log = sa.Table(
     "audit_log", metadata,
     sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=False),
@@ -89,4 +93,22 @@ audit_head = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
     sa.Column("seq", sa.Integer(), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+)
+
+#: argon2 password hashes, one per account (kept out of the record and its trail).
+credentials = sa.Table(
+    "credentials", metadata,
+    sa.Column("user_name", sa.String(64), sa.ForeignKey("user_accounts.id"), primary_key=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("changed_at", sa.String(40), nullable=False),
+)
+
+#: Every login, refused login and refused write attempt: append-only (21 CFR 11.10(d), 11.300(d)).
+auth_events = sa.Table(
+    "auth_events", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.String(40), nullable=False),
+    sa.Column("user_name", sa.String(80), nullable=False),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=True),
 )

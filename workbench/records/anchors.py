@@ -1,0 +1,88 @@
+"""Anchors: the trail's head written outside the database, for the trial master file.
+
+A keyed chain stops anyone without the key from rewriting history, but not
+from putting back a whole older copy of the database (its chain is valid, just
+short). An anchor (sequence number, hash, time) filed away from the database
+catches it: the restored trail is shorter than the anchor, or holds another
+entry at the anchor's number. File one after each monitoring visit or data lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import Problem, ValidationError
+
+FORMAT = "workbench-audit-anchor/1"
+
+
+@dataclasses.dataclass(frozen=True)
+class Anchor:
+    """The head of the trail at one moment: entry number, its hash, when, and which database."""
+
+    seq: int
+    hash: str
+    time: str
+    database: str = ""
+    source: str = ""  # the file it was read from, for messages
+
+    def disagreement(self, entries) -> str | None:
+        """Why ``entries`` (the trail, in order) contradict this anchor, or None if they agree."""
+        where = f" (anchor {self.source})" if self.source else ""
+        if self.seq == 0:
+            return None
+        last = entries[-1].seq if entries else 0
+        if last < self.seq:
+            return (f"the trail ends at entry #{last} but an anchor of {self.time} saw entry #{self.seq}{where}: "
+                    "entries were removed or an older copy of the database was restored")
+        entry = next((e for e in entries if e.seq == self.seq), None)
+        if entry is None or not hmac.compare_digest(entry.hash, self.hash):
+            return (f"entry #{self.seq} differs from the anchor of {self.time}{where}: "
+                    "the trail was rewritten after the anchor was taken")
+        return None
+
+
+def make_anchor(seq: int, hash: str, database: str) -> Anchor:
+    return Anchor(seq=seq, hash=hash, time=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  database=database)
+
+
+def write_anchor(anchor: Anchor, fname: str | os.PathLike) -> Path:
+    """Write ``anchor`` as JSON to a new file (an existing anchor is never overwritten)."""
+    path = Path(fname)
+    data = {"format": FORMAT, "seq": anchor.seq, "hash": anchor.hash, "time": anchor.time,
+            "database": anchor.database}
+    with open(path, "x", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+        fh.write("\n")
+    return path
+
+
+def read_anchor(fname: str | os.PathLike) -> Anchor:
+    """The anchor in a file written by :func:`write_anchor`; ValidationError naming every problem."""
+    path = Path(fname)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ValidationError([Problem("anchor", str(path), f"a readable anchor JSON file ({err})")],
+                              what="audit anchor") from None
+    problems = []
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValidationError([Problem("format", data.get("format") if isinstance(data, dict) else data,
+                                       FORMAT)], what=f"audit anchor {path.name}")
+    if not isinstance(data.get("seq"), int) or data["seq"] < 0:
+        problems.append(Problem("seq", data.get("seq"), "an entry number >= 0"))
+    h = data.get("hash")
+    if not (isinstance(h, str) and len(h) == 64 and all(c in "0123456789abcdef" for c in h)):
+        problems.append(Problem("hash", h, "64 lowercase hexadecimal digits"))
+    if not isinstance(data.get("time"), str):
+        problems.append(Problem("time", data.get("time"), "an ISO 8601 time"))
+    if problems:
+        raise ValidationError(problems, what=f"audit anchor {path.name}")
+    return Anchor(seq=data["seq"], hash=h, time=data["time"], database=str(data.get("database", "")),
+                  source=str(path))
