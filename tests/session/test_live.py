@@ -81,3 +81,39 @@ def test_stimulation_programs_block_records_everything_and_the_gate_catches_a_na
         assert store.find(Run, id=run.id) and store.verify_audit().ok
     finally:
         store.close()
+
+
+def test_operator_stop_release_and_abort_from_the_panel_thread(decoder, workspace, unique_name):
+    """The operator panel's requests reach the running loop: stop = safe state now, abort ends the block."""
+    import threading
+    import time
+
+    from workbench.session.live import BlockControl
+
+    spec = ParadigmSpec(cue_s=2.5, rest_s=1.0, repetitions=3, seed=4, jitter_s=0.3)
+    control = BlockControl()
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(block=run_block(
+        workspace.recordings, spec, participant=SimulatedParticipant(CueTimeline(), seed=4), decoder=decoder,
+        effector="glove", name=unique_name, progress=False, control=control,
+        entities=RunEntities(subject="test", task="operator"))))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not (control.running and control.cue is not None and control.cue.trial >= 1):
+        assert time.monotonic() < deadline and thread.is_alive()
+        time.sleep(0.05)
+    control.request("stop")
+    while control.gate_rule != "operator_stop":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(1.0)
+    assert control.gate_safe, "an operator stop holds until released"
+    control.request("release")
+    control.request("abort")
+    thread.join(60)
+    block = box["block"]
+    assert block.runner.state == "aborted" and block.manifest.status == "complete"
+    rules = [d.rule for d in block.log.decisions if d.decision == "safe_state"]
+    assert "operator_stop" in rules
+    assert block.effector.received and block.effector.received[-1][1].command == "off"
+    assert len(block.runner.trials()) < spec.n_trials

@@ -242,3 +242,24 @@ class SimulatedParticipant:
         markers = [(int(round(o * self.sfreq)), lab) for o, lab in self.timeline.onsets_between(
             start / self.sfreq, (start + n) / self.sfreq)]
         return x, markers
+
+
+def simulate_recording(spec, seed: int = 0, lead_s: float = 1.0):
+    """A paradigm run of the simulated participant offline (no LSL), as an MNE Raw in volts with cue annotations.
+
+    For training a decoder without streaming first (notebooks, tests); the
+    live path records the same signal through LSL and LabRecorder.
+    """
+    import mne
+
+    from .paradigm import ParadigmRunner
+
+    p = SimulatedParticipant(CueTimeline(), seed=seed)
+    ParadigmRunner(spec, p.timeline).start(offset_s=lead_s)
+    x, markers = p.generate(int(round((spec.duration_s + 2 * lead_s) * p.sfreq)))
+    info = mne.create_info(p.ch_names, p.sfreq, p.ch_types)
+    scale = np.where(np.array(p.ch_types) == "misc", 1.0, 1e-6)
+    raw = mne.io.RawArray(x.T * scale[:, None], info, verbose=False)
+    raw.set_annotations(mne.Annotations([s / p.sfreq for s, _ in markers], [0.0] * len(markers),
+                                        [lab for _, lab in markers]))
+    return raw
