@@ -29,9 +29,17 @@ def exam_dicts(sensory=("0", "1", "2"), motor=("0", "1", "2", "3", "4", "5"), an
     )
 
 
+def _flagged(draw, value: str, kind: str) -> str:
+    """The score with a non-SCI flag: 'x*' (not normal) or 'x**' (normal), as allowed."""
+    top = 4 if kind == "motor" else 1
+    base = "NT" if value == "NT" else str(min(int(value), top))
+    return base + draw(st.sampled_from(("*", "**")))
+
+
 @st.composite
-def injured_exam_dicts(draw, nt_rate=0.0, anal=("Yes", "No")):
-    """Exams normal above a drawn level and impaired below, with some NT scores."""
+def injured_exam_dicts(draw, nt_rate=0.0, anal=("Yes", "No"), flag_rate=0.0):
+    """Exams normal above a drawn level and impaired below, with some NT scores
+    and (``flag_rate``) some scores flagged as impaired by a non-SCI condition."""
     cut = draw(st.integers(0, len(DERMATOMES)))
     exam = {"vac": draw(st.sampled_from(anal)), "dap": draw(st.sampled_from(anal))}
     for side in ("right", "left"):
@@ -47,6 +55,8 @@ def injured_exam_dicts(draw, nt_rate=0.0, anal=("Yes", "No")):
             for key in scores:
                 if nt_rate and draw(st.floats(0, 1)) < nt_rate:
                     scores[key] = "NT"
+                if flag_rate and draw(st.floats(0, 1)) < flag_rate:
+                    scores[key] = _flagged(draw, scores[key], "motor" if scores is motor else "sensory")
         exam[side] = {
             "motor": motor,
             "light_touch": lt,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ._ais import GRADES, possible_grades
 from ._candidates import Candidate, format_candidates
 from ._completeness import Completeness, determine_completeness
 from ._exam import Exam, parse_exam
+from ._explain import Explanation, explain_all
 from ._levels import INTACT_INDEX
 from ._totals import SideTotals, Totals, compute_totals
 from ._walk import motor_level, neurological_level, sensory_level
@@ -29,6 +31,28 @@ class Classification:
     sensory_zpp: tuple[tuple[Candidate, ...], tuple[Candidate, ...]]
     motor_zpp: tuple[tuple[Candidate, ...], tuple[Candidate, ...]]
     totals: Totals
+    exam: Exam | None = field(default=None, compare=False, repr=False)  # what was classified
+
+    @cached_property
+    def explanations(self) -> dict[str, Explanation]:
+        """Every result field (flat keys: ``nli``, ``motor_level.left``, ``zpp.sensory.right``,
+        ``totals.uems``...) -> its :class:`Explanation` (rule, citation, variable inputs)."""
+        if self.exam is None:
+            raise ValueError("this Classification was built without its exam; use classify_exam")
+        return explain_all(self.exam, self.to_dict(), lambda exam: classify_exam(exam).to_dict())
+
+    def explain(self, field_name: str) -> Explanation:
+        """The rule, citation and variable inputs of one result field.
+
+        Raises
+        ------
+        KeyError
+            When ``field_name`` is not a result field (the message lists them).
+        """
+        try:
+            return self.explanations[field_name]
+        except KeyError:
+            raise KeyError(f"no ISNCSCI result {field_name!r}; results: {', '.join(self.explanations)}") from None
 
     def to_dict(self) -> dict[str, Any]:
         """The result in the worksheet-string shape of the reference cases."""
@@ -86,6 +110,7 @@ def classify_exam(exam: Exam) -> Classification:
         sensory_zpp=tuple(sensory_zpp(s, exam.dap) for s in exam.sides),
         motor_zpp=tuple(motor_zpp(s, exam.vac, m, set(grades)) for s, m in zip(exam.sides, motor)),
         totals=compute_totals(exam),
+        exam=exam,
     )
 
 
