@@ -68,3 +68,14 @@ def test_scores_are_flat_json_scalars(cases):
 def test_unknown_field_is_refused():
     with pytest.raises(KeyError, match="right.motor.T5"):
         IsncsciEntry().set("right.motor.T5", "5")
+
+
+def test_explain_names_the_rule_and_the_inputs_that_made_a_result_variable(cases):
+    entry = IsncsciEntry()
+    assert entry.explain("ais") is None  # nothing to explain before the worksheet is complete
+    entry.load_exam(next(c for c in cases if c["id"] == "praxis2019-126")["input"])
+    why = entry.explain("motor_level.left")
+    assert why.value == entry.scores()["motor_level.left"] == "C5,C6*"
+    assert why.variable_inputs == ("left.motor.C6",) and "Rupp" in why.citation
+    entry.set("left.motor.C6", "5")  # the examiner could test it after all
+    assert entry.explain("motor_level.left").variable_inputs == ()

@@ -6,8 +6,8 @@ from typing import Any
 
 from ...errors import Problem, ValidationError
 from ..isncsci import (
-    ANAL_ALLOWED, DERMATOMES, KEY_MUSCLES, MOTOR_ALLOWED, SENSORY_ALLOWED, SIDES, Classification, classify_exam,
-    parse_exam,
+    ANAL_ALLOWED, DERMATOMES, KEY_MUSCLES, MOTOR_ALLOWED, SENSORY_ALLOWED, SIDES, Classification, Explanation,
+    classify_exam, parse_exam,
 )
 from ._base import Listeners, empty
 
@@ -109,6 +109,15 @@ class IsncsciEntry:
     def result(self) -> dict | None:
         """The classification as the worksheet-string dict, or None until complete."""
         return None if self._classification is None else self._classification.to_dict()
+
+    def explain(self, result_field: str) -> Explanation | None:
+        """Why one result is what it is, for display next to it; None until the worksheet is complete.
+
+        ``result_field`` is a key of :meth:`scores` (``ais``, ``motor_level.left``,
+        ``zpp.sensory.right``, ``totals.uems``); the :class:`Explanation` gives the
+        rule, its citation and the worksheet fields that made the result variable.
+        """
+        return None if self._classification is None else self._classification.explain(result_field)
 
     def exam_dict(self) -> dict:
         """The exam in the shape :func:`workbench.outcomes.isncsci.classify` takes."""
