@@ -1,7 +1,8 @@
 """Read-out models: shrinkage LDA, ridge regression, Kalman filter.
 
-Fitting uses numpy/scipy; applying (``predict_proba``, ``predict``, the
-streaming ``stream``) uses the numba kernels.
+LDA is fitted by scikit-learn (its fitted arrays are copied); ridge and the
+Kalman filter by numpy least squares. Applying (``predict_proba``,
+``predict``, the streaming ``stream``) uses the numba kernels.
 """
 
 from __future__ import annotations
@@ -16,30 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import Problem, ValidationError
-from .kernels import class_probabilities, covariance, kalman_steps, ledoit_wolf_shrinkage, linear_predict
-
-
-def _shrunk_cov(x, shrinkage):
-    """Class covariance as in LDA with shrinkage (Ledoit & Wolf 2004).
-
-    With 'auto' the data are standardised first, the Ledoit-Wolf intensity is
-    computed on the standardised data and the result is scaled back, as
-    recommended for features of different units (Blankertz et al. 2011,
-    NeuroImage 56:814, sec. 3.4) and as scikit-learn's LDA does.
-    """
-    if shrinkage is None:
-        return covariance(x)
-    if shrinkage == "auto":
-        scale = x.std(axis=0)
-        scale[scale == 0] = 1.0
-        xs = np.ascontiguousarray((x - x.mean(axis=0)) / scale)
-        s = ledoit_wolf_shrinkage(xs)
-        cov = covariance(xs)
-        mu = np.trace(cov) / cov.shape[0]
-        cov = (1 - s) * cov + s * mu * np.eye(cov.shape[0])
-        return scale[:, None] * cov * scale[None, :]
-    cov = covariance(x)
-    return (1 - shrinkage) * cov + shrinkage * np.trace(cov) / cov.shape[0] * np.eye(cov.shape[0])
+from .kernels import class_probabilities, kalman_steps, linear_predict
 
 
 class LDA(ClassifierMixin, BaseEstimator):
@@ -67,34 +45,36 @@ class LDA(ClassifierMixin, BaseEstimator):
         self.priors = priors
 
     def fit(self, X, y):
+        """Fit with scikit-learn's ``LinearDiscriminantAnalysis(solver='lsqr')``; keep its arrays.
+
+        The field's reference implementation does the fitting (pooled
+        covariance, Ledoit-Wolf shrinkage on standardised features as
+        Blankertz et al. 2011 recommend, priors); the numba kernels only
+        apply the copied ``coef_`` and ``intercept_``.
+        """
+        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
         X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
         check_classification_targets(y)
+        classes = np.unique(y)
+        problems = []
         sh = self.shrinkage
-        if not (sh is None or sh == "auto" or (isinstance(sh, (int, float)) and not isinstance(sh, bool) and 0 <= sh <= 1)):
-            raise ValidationError([Problem("shrinkage", sh, "None, 'auto' or a float in [0, 1]")], what="LDA")
-        classes, y_idx = np.unique(y, return_inverse=True)
+        if not (sh is None or (isinstance(sh, str) and sh == "auto")
+                or (isinstance(sh, (int, float)) and not isinstance(sh, bool) and 0 <= sh <= 1)):
+            problems.append(Problem("shrinkage", sh, "None, 'auto' or a float in [0, 1]"))
         if len(classes) < 2:
-            raise ValueError(f"LDA needs at least 2 classes in y; got 1 class: {classes[0]!r}")
-        counts = np.bincount(y_idx)
-        if self.priors is None:
-            priors = counts / len(y)
-        else:
+            problems.append(Problem("y", f"1 class: {classes[0]!r}", "at least 2 classes"))
+        if self.priors is not None:
             priors = np.asarray(self.priors, dtype=float)
             if priors.shape != (len(classes),) or np.any(priors < 0) or not np.isclose(priors.sum(), 1):
-                raise ValidationError(
-                    [Problem("priors", self.priors, f"{len(classes)} non-negative values summing to 1")], what="LDA"
-                )
-        X = np.ascontiguousarray(X)
-        means = np.stack([X[y_idx == k].mean(axis=0) for k in range(len(classes))])
-        cov = sum(priors[k] * _shrunk_cov(np.ascontiguousarray(X[y_idx == k]), sh) for k in range(len(classes)))
-        coef = np.linalg.lstsq(cov, means.T, rcond=None)[0].T
-        intercept = -0.5 * np.einsum("kf,kf->k", means, coef) + np.log(priors)
-        if len(classes) == 2:
-            coef = coef[1:] - coef[:1]
-            intercept = intercept[1:] - intercept[:1]
-        self.classes_, self.means_, self.priors_, self.covariance_ = classes, means, priors, cov
-        self.coef_ = np.ascontiguousarray(coef)
-        self.intercept_ = np.ascontiguousarray(intercept)
+                problems.append(Problem("priors", self.priors, f"{len(classes)} non-negative values summing to 1"))
+        if problems:
+            raise ValidationError(problems, what="LDA")
+        sk = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=sh, priors=self.priors).fit(X, y)
+        self.classes_ = sk.classes_
+        self.means_, self.priors_, self.covariance_ = sk.means_, sk.priors_, sk.covariance_
+        self.coef_ = np.ascontiguousarray(sk.coef_, dtype=np.float64)
+        self.intercept_ = np.ascontiguousarray(sk.intercept_, dtype=np.float64)
         return self
 
     def decision_function(self, X):
