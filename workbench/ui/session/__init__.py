@@ -9,7 +9,8 @@ Voila page with its own kernel); the figures plot results computed by
 """
 
 from .cue_view import CueView, MarkerCueSource
-from .figures import confusion_figure, erd_figure, run_metrics_figure
+from .figures import confusion_figure, erd_figure, outcomes_figure, run_metrics_figure, sessions_figure
 from .operator_panel import OperatorPanel
 
-__all__ = ["CueView", "MarkerCueSource", "OperatorPanel", "confusion_figure", "erd_figure", "run_metrics_figure"]
+__all__ = ["CueView", "MarkerCueSource", "OperatorPanel", "confusion_figure", "erd_figure", "outcomes_figure",
+           "run_metrics_figure", "sessions_figure"]

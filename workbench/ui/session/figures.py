@@ -53,3 +53,32 @@ def run_metrics_figure(frame, width: int = 720, height: int = 360):
     fig.update_yaxes(title_text="accuracy", range=[0, 1], secondary_y=False)
     fig.update_yaxes(title_text="bit/min", secondary_y=True)
     return fig
+
+
+def sessions_figure(frame, width: int = 720, height: int = 340):
+    """Cross-validated accuracy per session beside chance and its 95 % bound (from ``simulated_sessions``)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=frame["session"], y=frame["trial_accuracy"], mode="lines+markers", name="trials"))
+    fig.add_trace(go.Scatter(x=frame["session"], y=frame["window_accuracy"], mode="lines+markers", name="windows"))
+    fig.add_trace(go.Scatter(x=frame["session"], y=frame["chance_upper_95"], mode="lines", name="chance 95 %",
+                             line=dict(dash="dot")))
+    fig.update_layout(title="Decoder accuracy across sessions (grouped CV)", xaxis_title="session",
+                      yaxis=dict(title="accuracy", range=[0, 1]), width=width, height=height)
+    return fig
+
+
+def outcomes_figure(outcomes, instrument: str, score: str, width: int = 720, height: int = 340):
+    """One line per participant: ``score`` of ``instrument`` over study days (from ``Store.outcomes('long')``)."""
+    import plotly.graph_objects as go
+
+    rows = outcomes[(outcomes["instrument"] == instrument) & (outcomes["score"] == score)]
+    fig = go.Figure()
+    for pid, g in rows.groupby("participant_id"):
+        g = g.sort_values("day")
+        fig.add_trace(go.Scatter(x=g["day"], y=g["value"], mode="lines+markers", name=str(pid),
+                                 text=g["visit"], hovertemplate="%{text}: %{y}<extra>%{fullData.name}</extra>"))
+    fig.update_layout(title=f"{instrument} {score} across visits", xaxis_title="study day", yaxis_title=score,
+                      width=width, height=height)
+    return fig
