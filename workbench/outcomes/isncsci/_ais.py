@@ -44,7 +44,7 @@ def _non_key_below(side: ExamSide, motor_level: int) -> bool:
 
 def _flag_weak(score) -> bool:
     """A 'not normal' non-SCI flag on a weak or untested score (0*-2*, NT*)."""
-    return score.stars == 1 and (score.value is None or score.value <= 2)
+    return score.flagged_possibly_weak()
 
 
 def no_motor_below(side: ExamSide, motor_levels: Sequence[Candidate]) -> tuple[bool, bool]:

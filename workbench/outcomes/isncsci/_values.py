@@ -46,6 +46,12 @@ class Score:
         """``x*``: a non-SCI impairment the examiner says to treat as not normal."""
         return self.stars == 1
 
+    def flagged_possibly_weak(self) -> bool:
+        """'0*'-'2*' or 'NT*': flagged not normal, and the grade the cord alone would
+        give may or may not reach 3. Only these leave a motor result open (a
+        '3*'/'4*' is certainly >= 3 and, being 'not normal', certainly not 5)."""
+        return self.stars == 1 and (self.value is None or self.value <= 2)
+
     @property
     def normal_star(self) -> bool:
         """``x**``: a non-SCI impairment the examiner says to treat as normal."""

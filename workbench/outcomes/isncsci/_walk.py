@@ -78,9 +78,13 @@ def motor_check(side: ExamSide, vac: str, *, limb_dermatomes: bool = True) -> Ch
         current, following = side.motor[LEVELS[i]], side.motor[LEVELS[i + 1]]
         # The current muscle is the level when it is >= 3 and not normal, or
         # the next one is below 3; NT and 0*-2* leave it possible (ND).
+        # A '3*'/'4*' ends the walk here with no star: 'x*' means "consider not
+        # normal" (Rupp 2021, worksheet), so the level is certain, as a '1*'
+        # dermatome ends the sensory walk unstarred. Only a flagged score that
+        # may be below 3 (0*-2*, NT*) makes this level a starred possibility.
         stop = not current.motor_can_continue() or following.motor_weak()
         possible = not (current.motor_normal() and following.motor_at_least_3())
-        return Step(stop, possible, star=current.not_normal_star, normal_star=current.normal_star)
+        return Step(stop, possible, star=current.flagged_possibly_weak(), normal_star=current.normal_star)
 
     def before_key_muscles(i: int) -> Step:
         # C4 and L1: decided by the next key muscle (C5 or L2).
@@ -101,7 +105,7 @@ def motor_check(side: ExamSide, vac: str, *, limb_dermatomes: bool = True) -> Ch
         return Step(
             stop,
             possible,
-            star=current.not_normal_star,
+            star=current.flagged_possibly_weak(),
             normal_star=current.normal_star or dermatomes.normal_star,
         )
 
