@@ -38,7 +38,12 @@ def sensory_zpp(side: ExamSide, dap: str) -> tuple[Candidate, ...]:
         scores = (side.light_touch[LEVELS[i]], side.pin_prick[LEVELS[i]])
         flagged = flagged or any(s.stars == 1 and s.can_be_absent() for s in scores)
         if any(s.sensory_present() for s in scores):
-            found.append(Candidate(i, star=flagged))
+            # Sensation that exists only because a '0**' is considered normal:
+            # the flag decided this ZPP, as a '0**' key muscle does for the
+            # motor ZPP (public exam praxis2019-104; an 'NT**' stays unstarred
+            # there, praxis2019-84, and so here).
+            by_flag_only = not any(s.value or (s.nt and s.normal_star) for s in scores)
+            found.append(Candidate(i, star=flagged or by_flag_only))
             return tuple(found)
         if not all(s.is_exactly(0) for s in scores):
             found.append(Candidate(i, star=flagged))
@@ -81,6 +86,7 @@ def _motor_zpp_walk(side: ExamSide, motor_levels: Sequence[Candidate], use_non_k
             found.append(Candidate(i))
             break
         if score is not None and ((score.value is not None and score.value > 0) or score.stars == 2):
+            # '0**': function only because the flag says "consider normal".
             found.append(Candidate(i, star=score.stars == 2 and score.value == 0))
             break
         if score is not None and not score.is_exactly(0):
