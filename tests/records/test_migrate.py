@@ -32,3 +32,48 @@ def test_migrations_match_the_tables_and_downgrade(db_url):
         assert tuple(chain) == (0, "0" * 64) and fks == 1 and mode == "wal"
     finally:
         engine.dispose()
+
+
+def test_0004_rekeys_an_existing_trail_and_refuses_a_broken_one(tmp_path):
+    """A trail written before keys existed is checked, then re-keyed; a broken one is never laundered."""
+    import hashlib
+    import json
+
+    import pytest
+
+    from tests.records import factories as f
+    from tests.records.accounts import first_investigator, password_of
+    from workbench.records import Store
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    store = first_investigator(url)
+    f.seeded(store)
+    store.close()
+    engine = create_engine(url)
+    try:
+        assert upgrade_database(engine, "0003") == "0003"  # back to the plain SHA-256 chain
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT * FROM audit_log ORDER BY seq").mappings().all()
+        prev = "0" * 64
+        for row in rows:  # a naive plain chain: what 0001-0003 wrote
+            body = {k: row[k] for k in row.keys() if k != "hash"}
+            payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            assert hashlib.sha256((prev + payload).encode()).hexdigest() == row["hash"]
+            prev = row["hash"]
+        upgrade_database(engine)
+    finally:
+        engine.dispose()
+    # the passwords went with the downgrade: the kept investigator sets one as the first login
+    with Store.create_first_account(url, user="dr.inv", password=password_of("dr.inv")) as again:
+        assert again.verify_audit().ok
+    engine = create_engine(url)
+    try:
+        upgrade_database(engine, "0003")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+            conn.exec_driver_sql("UPDATE audit_log SET reason = 'slipped in' WHERE seq = 4")
+        with pytest.raises(RuntimeError, match="entry #4 does not match"):
+            upgrade_database(engine)
+        assert current_revision(engine) == "0003"
+    finally:
+        engine.dispose()

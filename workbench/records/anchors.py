@@ -57,9 +57,13 @@ def write_anchor(anchor: Anchor, fname: str | os.PathLike) -> Path:
     path = Path(fname)
     data = {"format": FORMAT, "seq": anchor.seq, "hash": anchor.hash, "time": anchor.time,
             "database": anchor.database}
-    with open(path, "x", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-        fh.write("\n")
+    try:
+        with open(path, "x", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+            fh.write("\n")
+    except FileExistsError:
+        raise ValidationError([Problem("out", str(path), "a new file (an anchor is never overwritten)")],
+                              what="audit anchor") from None
     return path
 
 

@@ -1,0 +1,142 @@
+"""Anchors and the keyed chain: an older copy restored, or a chain rewritten, is caught.
+
+Real file copies of a real SQLite database; the key lives outside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from tests.records import factories as f
+from tests.records.accounts import first_investigator, login
+from workbench.cli import main
+from workbench.errors import ValidationError
+from workbench.records import Participant
+from workbench.records.anchors import read_anchor, write_anchor
+from workbench.records.audit import AuditEntry, read_entries
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    s = first_investigator(f"sqlite:///{tmp_path / 'study.sqlite'}")
+    f.seeded(s, 2)
+    yield s
+    s.close()
+
+
+def _db_file(store):
+    return store.engine.url.database
+
+
+def _copy_closed(store, dest):
+    """Copy the database file with no connection open (WAL checkpointed into the file)."""
+    store.close()
+    shutil.copyfile(_db_file(store), dest)
+
+
+def _restore(src, store):
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        shutil.os.remove(_db_file(store) + suffix) if shutil.os.path.exists(_db_file(store) + suffix) else None
+    shutil.copyfile(src, _db_file(store))
+
+
+def test_an_older_copy_restored_over_the_current_one_is_caught(sqlite_store, tmp_path):
+    store = sqlite_store
+    first = write_anchor(store.anchor(), tmp_path / "anchor-1.json")
+    _copy_closed(store, tmp_path / "backup.sqlite")
+    store = login(store.url, "dr.inv")
+    p = store.get(Participant, "SCI-001")
+    store.update(dataclasses.replace(p, age_years=60), reason="age corrected at week 12")
+    second = write_anchor(store.anchor(), tmp_path / "anchor-2.json")
+    assert store.verify_audit([first, second]).ok
+    _restore(tmp_path / "backup.sqlite", store)  # the older file, put back by hand
+    store = login(store.url, "dr.inv")
+    assert store.get(Participant, "SCI-001").age_years == 34
+    assert store.verify_audit().ok  # on its own the older copy is a valid, keyed chain ...
+    assert store.verify_audit([first]).ok  # ... and agrees with the anchor taken before it
+    report = store.verify_audit([first, second])  # ... but not with the later anchor
+    assert not report.ok
+    (finding,) = report.findings
+    assert finding.seq == read_anchor(second).seq and "older copy" in finding.message
+    assert "anchor-2.json" in finding.message
+    store.close()
+
+
+def _rewrite_entry(store, seq, key):
+    """What someone with write access does: change an entry, recompute every later hash, move the head."""
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+        entries = read_entries(conn)
+        prev = entries[seq - 2].hash if seq > 1 else "0" * 64
+        for e in entries[seq - 1:]:
+            changed = dataclasses.replace(e, prev_hash=prev,
+                                          new_value='"nothing to see"' if e.seq == seq else e.new_value)
+            prev = changed.compute_hash(key)
+            conn.execute(sa.text("UPDATE audit_log SET new_value = :v, prev_hash = :p, hash = :h WHERE seq = :s"),
+                         {"v": changed.new_value, "p": changed.prev_hash, "h": prev, "s": e.seq})
+        conn.execute(sa.text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": prev})
+
+
+def test_a_chain_recomputed_without_the_key_is_caught(sqlite_store):
+    store = sqlite_store
+    _rewrite_entry(store, 3, key=b"a key the forger guessed")
+    report = store.verify_audit()
+    assert not report.ok and report.first_broken.seq == 3 and "keyed hash" in report.first_broken.message
+
+
+def test_a_chain_recomputed_with_the_stolen_key_is_caught_by_the_anchor(sqlite_store, tmp_path):
+    store = sqlite_store
+    anchor = write_anchor(store.anchor(), tmp_path / "anchor.json")
+    _rewrite_entry(store, 3, key=store.audit_key)
+    # with the key, the forged chain itself checks out (only the replay sees entry 3's value) ...
+    assert not any("keyed hash" in x.message or "link" in x.message for x in store.verify_audit().findings)
+    # ... but the anchor filed before the forgery holds another hash for its entry
+    report = store.verify_audit([anchor])
+    assert any(x.seq == read_anchor(anchor).seq and "rewritten" in x.message for x in report.findings)
+
+
+def test_wrong_key_file_fails_every_entry(sqlite_store, audit_key_file):
+    store = sqlite_store
+    audit_key_file.write_text("00" * 32 + "\n")
+    store._key = None  # the store reads the key file again, as a new session would
+    report = store.verify_audit()
+    assert not report.ok and report.first_broken.seq == 1
+
+
+def test_key_file_is_private(sqlite_store, audit_key_file):
+    assert audit_key_file.stat().st_mode & 0o777 == 0o600
+    assert len(bytes.fromhex(audit_key_file.read_text().strip())) == 32
+
+
+def test_cli_anchor_then_verify_after_a_restore(sqlite_store, tmp_path, capsys, monkeypatch):
+    store = sqlite_store
+    monkeypatch.setenv("WORKBENCH_USER", "dr.inv")
+    monkeypatch.setenv("WORKBENCH_PASSWORD", "dr.inv-Secret-Pass-1")
+    db = ["--db-url", store.url]
+    _copy_closed(store, tmp_path / "backup.sqlite")
+    store = login(store.url, "dr.inv")
+    store.add(f.participant("SCI-003"), f.consent("SCI-003"))
+    assert main(["audit", "anchor", "--out", str(tmp_path / "a.json"), *db]) == 0
+    out = capsys.readouterr().out
+    anchor = json.loads((tmp_path / "a.json").read_text())
+    assert f"anchored entry #{anchor['seq']}" in out and len(anchor["hash"]) == 64 and anchor["time"]
+    assert main(["audit", "anchor", "--out", str(tmp_path / "a.json"), *db]) == 1  # never overwritten
+    assert main(["audit", "verify", "--anchor", str(tmp_path / "a.json"), *db]) == 0
+    _restore(tmp_path / "backup.sqlite", store)
+    capsys.readouterr()
+    assert main(["audit", "verify", "--anchor", str(tmp_path / "a.json"), *db]) == 1
+    assert "older copy of the database was restored" in capsys.readouterr().out
+
+
+def test_a_bad_anchor_file_names_its_fields(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "workbench-audit-anchor/1", "seq": -1, "hash": "xyz", "time": 5}))
+    with pytest.raises(ValidationError) as err:
+        read_anchor(bad)
+    assert err.value.fields == ("seq", "hash", "time")
