@@ -18,11 +18,14 @@ import sqlalchemy as sa
 from ..errors import Problem
 from ._base import TableRecord
 from .consent import CONSENT_RULE, status_from
+from .lock import Lock
 from .outcome import OutcomeAssessment
 from .participant import Consent, Participant
 from .rows import from_row
 from .safety import ProtocolDeviation
 from .session import Run, Session
+from .signature import Signature, content_hash
+from .study import Study
 from .tables import BY_TABLE, TABLES
 from .visit import Visit
 
@@ -41,6 +44,7 @@ class BatchContext:
         self._mine = {(r.TABLE, r.id): r for r in batch}
         self._cache: dict[tuple[str, str], TableRecord | None] = {}
         self._consents: dict[str, list[Consent]] = {}
+        self._locks: list[Lock] | None = None
 
     def lookup(self, table: str, id: str) -> TableRecord | None:
         key = (table, id)
@@ -113,6 +117,8 @@ class BatchContext:
             if isinstance(rec, Visit):
                 problems += self._check_visit(rec, label, deviations)
             problems += self._check_consent(rec, label)
+            if isinstance(rec, Signature):
+                problems += self._check_signature(rec, label)
             # A linked visit or session must belong to the same participant.
             for name, table in (("visit_id", "visits"), ("session_id", "sessions")):
                 ref = getattr(rec, name, None)
@@ -122,7 +128,7 @@ class BatchContext:
                 if other is not None and getattr(other, "participant_id", owner) != owner:
                     problems.append(Problem(label(name), ref, f"a {table[:-1]} of participant {owner!r} "
                                                               f"(it belongs to {other.participant_id!r})"))
-        return problems
+        return problems + self.check_locks()
 
     def _check_participant(self, rec: Participant, label) -> list[Problem]:
         problems = []
@@ -204,3 +210,69 @@ class BatchContext:
         if status.in_force:
             return []
         return [Problem(label(field), on.isoformat(), f"{CONSENT_RULE}; {status.describe()}")]
+
+    # -- signatures --------------------------------------------------------------------
+    def _check_signature(self, rec: Signature, label) -> list[Problem]:
+        """A signature must cover exactly the versions and content stored now, all of its visit."""
+        problems = []
+        for k, item in enumerate(rec.signed):
+            name = f"{item.table}/{item.record_id} version {item.version}"
+            now = self.lookup(item.table, item.record_id) if item.table in TABLES else None
+            if now is None or now.version != item.version or content_hash(now) != item.sha256:
+                problems.append(Problem(label(f"signed[{k}]"), name, "a record at the version and content stored "
+                                        "now (a signature covers exactly what is stored; 21 CFR 11.70)"))
+            elif getattr(now, "visit_id", None) != rec.visit_id:
+                problems.append(Problem(label(f"signed[{k}]"), name, f"a record of visit {rec.visit_id!r}"))
+        return problems
+
+    # -- locks -----------------------------------------------------------------------------
+    def locks_in_force(self) -> list[Lock]:
+        if self._locks is None:
+            tbl = TABLES[Lock.TABLE]
+            rows = self.conn.execute(sa.select(tbl).where(tbl.c.unlocked_at.is_(None))).mappings()
+            self._locks = [from_row(Lock, row) for row in rows]
+        return self._locks
+
+    def check_locks(self) -> list[Problem]:
+        """A Problem for every record of the batch that a lock in force covers (Lock records excepted)."""
+        locks = self.locks_in_force()
+        if not locks:
+            return []
+        problems = []
+        for i, rec in enumerate(self.batch):
+            if isinstance(rec, Lock):
+                continue  # locking and unlocking are what a lock allows
+            study, visit = self.scope_of(rec)
+            for lk in locks:
+                if lk.study_id == study and (lk.visit_id is None or lk.visit_id == visit):
+                    problems.append(Problem(label_of(self.batch, i, "id"), rec.id,
+                                            f"a record no lock covers: {lk.describe()}"))
+                    break
+        return problems
+
+    def scope_of(self, rec: TableRecord) -> tuple[str | None, str | None]:
+        """(study id, visit id) a record belongs to, following its references."""
+        if isinstance(rec, Study):
+            return rec.id, None
+        visit_id = rec.id if isinstance(rec, Visit) else getattr(rec, "visit_id", None)
+        session = rec if isinstance(rec, Session) else None
+        session_id = getattr(rec, "session_id", None)
+        run_id = getattr(rec, "run_id", None)
+        if session is None and session_id is None and run_id is not None:
+            run = self.lookup("runs", run_id)
+            session_id = run.session_id if run is not None else None
+        if session is None and session_id is not None:
+            session = self.lookup("sessions", session_id)
+        if visit_id is None and session is not None:
+            visit_id = session.visit_id
+        pid = rec.id if isinstance(rec, Participant) else getattr(rec, "participant_id", None)
+        if pid is None and session is not None:
+            pid = session.participant_id
+        if pid is None and visit_id is not None:
+            visit = self.lookup("visits", visit_id)
+            pid = visit.participant_id if visit is not None else None
+        study = getattr(rec, "study_id", None)
+        if study is None and pid is not None:
+            participant = self.lookup("participants", pid)
+            study = participant.study_id if participant is not None else None
+        return study, visit_id

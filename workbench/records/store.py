@@ -376,6 +376,9 @@ class Store:
             locked = BatchContext(conn, (current,)).check_locks()  # a lock refuses deletes too
             if locked:
                 raise ValidationError(locked, what=f"delete {rt.__name__}")
+            locked = BatchContext(conn, (current,)).check_locks()  # a lock refuses deletes too
+            if locked:
+                raise ValidationError(locked, what=f"delete {rt.__name__}")
             conn.execute(table.delete().where(table.c.id == record.id, table.c.version == record.version))
             audit.deleted(current, reason)
 

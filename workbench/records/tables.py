@@ -15,10 +15,12 @@ from ._base import TableRecord
 from .account import UserAccount
 from .analysis import Reanalysis, ReanalysisTrial
 from .lock import Lock
+from .lock import Lock
 from .outcome import OutcomeAssessment
 from .participant import Consent, Participant
 from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
 from .session import Run, RunMetrics, SafetyEvent, Session, Trial
+from .signature import Signature
 from .signature import Signature
 from .study import Site, Study
 from .visit import Visit

@@ -1,4 +1,4 @@
-"""trial conduct (issue 11): adverse-event reporting fields, graded deviations
+"""trial conduct (issue 11): adverse-event reporting fields, graded deviations, signatures, locks
 
 Revision ID: 0005
 Revises: 0004
@@ -24,6 +24,40 @@ UNGRADED = "to be reviewed: graded major by schema migration 0005 (recorded befo
 
 
 def upgrade() -> None:
+    op.create_table('signatures',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('visit_id', sa.String(length=64), nullable=False),
+    sa.Column('signer', sa.String(length=200), nullable=False),
+    sa.Column('meaning', sa.String(length=200), nullable=False),
+    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('signed', sa.JSON(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_signatures_visit_id')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signatures'))
+    )
+    with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signatures_visit_id'), ['visit_id'], unique=False)
+
+    op.create_table('locks',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('study_id', sa.String(length=64), nullable=False),
+    sa.Column('visit_id', sa.String(length=64), nullable=True),
+    sa.Column('locked_by', sa.String(length=200), nullable=False),
+    sa.Column('locked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.Column('unlocked_by', sa.String(length=200), nullable=True),
+    sa.Column('unlocked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('unlock_reason', sa.String(length=200), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['study_id'], ['studies.id'], name=op.f('fk_locks_study_id')),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_locks_visit_id')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_locks'))
+    )
+    with op.batch_alter_table('locks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_locks_study_id'), ['study_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_locks_visit_id'), ['visit_id'], unique=False)
+
     with op.batch_alter_table('adverse_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seriousness_criteria', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('anticipated', sa.Boolean(), nullable=True))
@@ -65,3 +99,11 @@ def downgrade() -> None:
         batch_op.drop_column('usade')
         batch_op.drop_column('anticipated')
         batch_op.drop_column('seriousness_criteria')
+
+    with op.batch_alter_table('locks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_locks_visit_id'))
+        batch_op.drop_index(batch_op.f('ix_locks_study_id'))
+    op.drop_table('locks')
+    with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signatures_visit_id'))
+    op.drop_table('signatures')
