@@ -6,6 +6,18 @@ fewer than half of the key muscles below the single NLI graded >= 3; D at least
 half >= 3; E normal (NLI INT with anal contraction). Motor incomplete needs
 voluntary anal contraction, or sensory sparing with motor function (key or
 non-key muscle) more than three levels below the motor level on either side.
+
+Sources: Rupp 2021, "ASIA Impairment Scale" and Classification step 5 with its
+footnote on motor incomplete status (2019: non-key muscle functions more than
+three levels below the motor level may be used to decide B vs C);
+Kirshblum S et al., Phys Med Rehabil Clin N Am 2020;31(3):319-330 (the '*').
+
+Unclear, decided here: the standard does not say how a flagged weak score
+('0*'-'2*', 'NT*') among the muscles below the NLI enters C vs D; it is read
+as possibly >= 3 (D stays possible) and a C that counts it below 3 is starred.
+ND lists are built per NLI candidate and may list a grade that only a
+combination of NT values inconsistent with that NLI would give (e.g. 'C,D'
+where an NT muscle both sets the NLI and is counted for D).
 """
 
 from __future__ import annotations
@@ -50,7 +62,12 @@ def _flag_weak(score) -> bool:
 def no_motor_below(side: ExamSide, motor_levels: Sequence[Candidate]) -> tuple[bool, bool]:
     """(possible, flagged): some motor level leaves every muscle more than 3
     levels below possibly at 0; flagged when each such level relies on a
-    '0*'/'NT*' score being read as absent."""
+    '0*'/'NT*' score being read as absent.
+
+    Rule: AIS B needs "no motor function more than three levels below the
+    motor level on either side of the body" (Rupp 2021, AIS B), key or
+    non-key muscles (2019 footnote).
+    """
     flags = []
     for ml in motor_levels:
         scores = _scores_below(side, ml.index)
@@ -60,7 +77,12 @@ def no_motor_below(side: ExamSide, motor_levels: Sequence[Candidate]) -> tuple[b
 
 
 def can_have_motor_below(side: ExamSide, motor_levels: Sequence[Candidate]) -> bool:
-    """Some motor level has a muscle more than 3 levels below that may work."""
+    """Some motor level has a muscle more than 3 levels below that may work.
+
+    Rule: motor incomplete status (AIS C/D) with sensory sparing needs motor
+    function more than three levels below the motor level on that side, key
+    or non-key muscle (Rupp 2021, AIS C and its footnote).
+    """
     for ml in motor_levels:
         if any(not s.is_exactly(0) for s in _scores_below(side, ml.index)) or _non_key_below(side, ml.index):
             return True
@@ -81,6 +103,10 @@ def sensory_sparing_possible(exam: Exam) -> bool:
 def _half_rule(exam: Exam, nli: int) -> tuple[bool, bool, bool]:
     """(C possible, D possible, C flagged) for one NLI: key muscles below it graded >= 3.
 
+    Rule: C = fewer than half, D = at least half of the key muscle functions
+    below the single NLI graded >= 3 (Rupp 2021, AIS C and D); non-key
+    muscles do not count here (2019 footnote: they decide B vs C only).
+
     C is flagged when a weak score with a 'not normal' non-SCI flag is among
     the muscles counted below 3.
     """
@@ -96,6 +122,9 @@ def possible_grades(
     exam: Exam, completeness: Completeness, motor_levels: Sequence[Sequence[Candidate]], nli: Sequence[Candidate]
 ) -> dict[str, bool]:
     """Every AIS grade the exam leaves possible -> whether a '*' score decided it.
+
+    Rule: A = complete; B, C, D as above; E = normal in all segments (NLI INT)
+    with VAC (Rupp 2021, ASIA Impairment Scale, Classification step 5).
 
     The flag covers scores read at face value although marked 'not normal'
     for a non-SCI reason (B from absent 0* muscles, C from weak 0*-2*

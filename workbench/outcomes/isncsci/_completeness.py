@@ -3,6 +3,10 @@
 Complete (C) means no sacral sparing: no voluntary anal contraction, no deep
 anal pressure and no light touch or pin prick at S4-5 on either side. Any sacral
 sparing makes the injury incomplete (I).
+
+Rule: Rupp 2021, Classification step 4 and the definition of sacral sparing.
+A '0*' at S4-5 (absent, but a non-SCI condition may hide sensation) leaves
+both open, starred; a '0**' counts as sensation (incomplete, starred).
 """
 
 from __future__ import annotations

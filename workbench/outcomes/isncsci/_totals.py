@@ -3,6 +3,8 @@
 UEMS = C5-T1 key muscles, LEMS = L2-S1 (0-25 per side); LT and PP = C2-S4-5
 (0-56 per side). A total is not determinable (None) when any contributing score
 is NT, NT* or NT**; a flagged score counts at its number.
+
+Rule: Rupp 2021, "Sensory and motor scores/subscores" (UEMS, LEMS, LT, PP).
 """
 
 from __future__ import annotations

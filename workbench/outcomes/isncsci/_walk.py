@@ -10,6 +10,21 @@ The walk stands at a level and checks the next one. Each check answers with a
 :class:`Step`: stop here or go on, and whether the current level is a possible
 answer. An NT score makes the current level possible and lets the walk go on,
 which yields the list of every possible level (ND).
+
+Sources: Rupp 2021 (the 2019 booklet), "Classification", steps 1-3
+(sensory levels, motor levels, NLI) and the definitions of sensory level,
+motor level and NLI; the worksheet's non-SCI notation (``x*`` consider not
+normal, ``x**`` consider normal) from the same booklet and Kirshblum S et al.,
+Phys Med Rehabil Clin N Am 2020;31(3):319-330.
+
+Unclear in the standard, decided here and listed in the issue note:
+- T1 and S1 graded 5: the booklet does not say how far a motor level may pass
+  into segments without key muscles; the walk goes on only when the limb's
+  dermatomes (C5-T2, L2-S2) are normal (ASIA committee ruling, 2013).
+- A weak key muscle flagged ``0*``-``2*``/``NT*``: the grade the cord alone
+  would give is unknown, so the next level is a starred possibility; ``3*``
+  and ``4*`` are certainly >= 3 and, "not normal", certainly not 5, so they
+  end the walk unstarred (as ``0*``/``1*`` dermatomes end the sensory walk).
 """
 
 from __future__ import annotations
@@ -39,7 +54,13 @@ Check = Callable[[int], Step]
 
 
 def sensory_check(side: ExamSide) -> Check:
-    """Check of the next dermatome's light touch and pin prick (Rupp 2021, sensory level)."""
+    """Check of the next dermatome's light touch and pin prick.
+
+    Rule: sensory level = most caudal dermatome with normal (2) LT and PP, all
+    rostral normal (Rupp 2021, Classification step 1). NT: the current level
+    is possible and the walk goes on (ND); ``NT*`` is not normal, so it stops
+    with a star; ``x**`` is normal and stars every later level.
+    """
 
     def check(i: int) -> Step:
         scores = (side.light_touch[LEVELS[i + 1]], side.pin_prick[LEVELS[i + 1]])
@@ -68,6 +89,12 @@ def _dermatomes_check(side: ExamSide, first: str, last: str) -> Step:
 
 def motor_check(side: ExamSide, vac: str, *, limb_dermatomes: bool = True) -> Check:
     """Motor-level check at each level of one side.
+
+    Rule: motor level = lowest key muscle graded >= 3 with all rostral key
+    muscles 5; in C1-C4, T2-L1 and S2-S3, where no key muscle can be tested,
+    the motor level is presumed to follow the sensory level when the motor
+    function above is normal (Rupp 2021, Classification step 2). Below S3,
+    VAC decides between S3 and INT (2019: INT = normal through S4-5).
 
     ``limb_dermatomes=False`` drops the T1/S1 dermatome rule: the NLI walk
     checks sensation itself, level by level.
@@ -166,7 +193,13 @@ def motor_level(side: ExamSide, vac: str) -> tuple[Candidate, ...]:
 
 
 def neurological_level(exam: Exam) -> tuple[Candidate, ...]:
-    """Most rostral level normal for both sides' sensation and (C4-T1, L1-S1) motor."""
+    """Most rostral level normal for both sides' sensation and (C4-T1, L1-S1) motor.
+
+    Rule: NLI = most caudal segment with normal sensation and antigravity
+    motor function on both sides, rostral segments normal (Rupp 2021,
+    Classification step 3). VAC is not part of it: with S4-5 normal the NLI
+    is INT even when the motor level is S3 for absent VAC.
+    """
     every = set(range(S3 + 1))
     motor_levels = set(range(_UPPER_START, _UPPER_END + 1)) | set(range(_LOWER_START, _LOWER_END + 1))
     checks = [

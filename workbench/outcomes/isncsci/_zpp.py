@@ -6,6 +6,15 @@ function below the sensory/motor level, reported when there is no sacral
 sparing of that modality (no DAP/S4-5 sensation for sensory ZPP, no VAC for
 motor ZPP); otherwise NA. A non-key muscle counts for the motor ZPP only in an
 AIS C injury.
+
+Unclear, decided here: the 2019 booklet defines the ZPP as the most caudal
+segment with any function below the level; it does not say how NT and
+flagged scores enter, nor how a non-key muscle and a thoracic motor level
+do. Here a '0**' (function only because considered normal) stars the ZPP
+(sensory and motor alike), an 'NT**' does not (public exam praxis2019-84);
+a thoracic motor ZPP is the motor level itself (Kirshblum S et al., Spinal
+Cord 2021, "Classification challenges of the 2019 revised ISNCSCI", case 2:
+no myotomes to test there).
 """
 
 from __future__ import annotations
