@@ -12,9 +12,11 @@ segment with any function below the level; it does not say how NT and
 flagged scores enter, nor how a non-key muscle and a thoracic motor level
 do. Here a '0**' (function only because considered normal) stars the ZPP
 (sensory and motor alike), an 'NT**' does not (public exam praxis2019-84);
-a thoracic motor ZPP is the motor level itself (Kirshblum S et al., Spinal
-Cord 2021, "Classification challenges of the 2019 revised ISNCSCI", case 2:
-no myotomes to test there).
+a thoracic motor ZPP is the motor level itself: no myotome can be tested
+there, and motor function is not inferred from sensation below the motor
+level (public exam praxis2019-124; the question is discussed as case 2 of
+Kirshblum S et al., Spinal Cord 2021;59:1031-1038, "Classification challenges
+of the 2019 revised ISNCSCI" -- check the wording there before relying on it).
 """
 
 from __future__ import annotations
