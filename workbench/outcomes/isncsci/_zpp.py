@@ -15,7 +15,7 @@ do. Here a '0**' (function only because considered normal) stars the ZPP
 a thoracic motor ZPP is the motor level itself: no myotome can be tested
 there, and motor function is not inferred from sensation below the motor
 level (public exam praxis2019-124; the question is discussed as case 2 of
-Kirshblum S et al., Spinal Cord 2021;59:1031-1038, "Classification challenges
+Kirshblum S et al., Spinal Cord 2021, doi:10.1038/s41393-021-00648-y, "Classification challenges
 of the 2019 revised ISNCSCI" -- check the wording there before relying on it).
 """
 
