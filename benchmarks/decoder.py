@@ -27,6 +27,10 @@ never compared to a hard-coded number.
   vs random chunks of 1..160 samples.
 - ``accuracy_eegmmidb_hands_feet``: CSP+LDA, ShuffleSplit(10, 0.2, 42), as
   ../shared/data/README.md describes; ``accuracy_eegmmidb_bandpower_lda`` beside it.
+- ``metabci_*``, ``workbench_csp_*``, ``workbench_online_ms_p50``: MetaBCI's
+  CSP and FBCSP beside the workbench on identical epochs, and both online
+  paths (benchmarks/metabci_compare.py describes them); ``null`` with a
+  ``metabci_missing`` reason when the peer is not installed.
 """
 
 from __future__ import annotations
@@ -262,11 +266,15 @@ def main(argv=None):
     res["intracortical_filter_order"] = args.ic_order
     res.update(startup)
     res.update(bench_eegmmidb())
+    from metabci_compare import compare  # benchmarks/ is this script's folder
+
+    res.update(compare())  # MetaBCI side by side: null figures and metabci_missing without the peer
     goals = {"speedup_64ch": ">= 5", "speedup_256ch": ">= 5", "speedup_1024ch": ">= 5", "intracortical_realtime_factor": ">= 10",
              "warm_start_s": "< 3", "accuracy_eegmmidb_hands_feet": ">= 0.93", "parity_max_abs_diff": "<= 1e-9"}
     lines = [f"{'measure':40s} {'value':>14s}  goal", "-" * 64]
     for k, v in res.items():
-        lines.append(f"{k:40s} {v:14.6g}  {goals.get(k, '')}")
+        shown = f"{v:14.6g}" if isinstance(v, (int, float)) else f"{str(v):>14s}"
+        lines.append(f"{k:40s} {shown}  {goals.get(k, '')}")
     table = "\n".join(lines)
     if args.json:
         print(table, file=sys.stderr)
