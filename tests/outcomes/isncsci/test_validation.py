@@ -69,3 +69,21 @@ def test_input_is_not_modified(good_exam):
     before = copy.deepcopy(good_exam)
     classify(good_exam)
     assert good_exam == before
+
+
+def test_missing_sacral_fields_and_contradictory_flags_in_one_error(good_exam):
+    # A normal score cannot be impaired by a non-SCI condition ('5*', '5**',
+    # '2**'), and S4-5 and the anal findings are required: every one is named.
+    exam = copy.deepcopy(good_exam)
+    exam["right"]["motor"]["C5"] = "5*"
+    exam["left"]["motor"]["S1"] = "5**"
+    exam["right"]["pin_prick"]["C6"] = "2**"
+    del exam["left"]["light_touch"]["S4_5"]
+    del exam["right"]["pin_prick"]["S4_5"]
+    del exam["dap"]
+    with pytest.raises(ValidationError) as info:
+        classify(exam)
+    assert set(info.value.fields) == {
+        "right.motor.C5", "left.motor.S1", "right.pin_prick.C6", "left.light_touch.S4_5", "right.pin_prick.S4_5", "dap",
+    }
+    assert all("'NT'" in p.allowed for p in info.value.problems)
