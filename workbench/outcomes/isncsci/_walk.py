@@ -82,8 +82,12 @@ def _dermatomes_check(side: ExamSide, first: str, last: str) -> Step:
     """Whether a whole span of dermatomes is normal (continue), abnormal (stop) or ND."""
     span = range(INDEX[first], INDEX[last] + 1)
     scores = [getattr(side, kind)[LEVELS[j]] for j in span for kind in ("light_touch", "pin_prick")]
-    if any(s.sensory_abnormal() or (s.nt and s.stars == 1) for s in scores):
+    if any(s.sensory_abnormal() for s in scores):
         return Step(stop=True, possible=True)
+    if any(s.nt and s.stars == 1 for s in scores):
+        # 'NT*' is "not normal" only by the examiner's non-SCI call: it stops
+        # the walk, and the stop carries its star as in the sensory walk.
+        return Step(stop=True, possible=True, star=True)
     return Step(stop=False, possible=any(s.nt for s in scores), normal_star=any(s.stars == 2 for s in scores))
 
 
@@ -132,7 +136,8 @@ def motor_check(side: ExamSide, vac: str, *, limb_dermatomes: bool = True) -> Ch
         return Step(
             stop,
             possible,
-            star=current.flagged_possibly_weak(),
+            # An 'NT*' dermatome that alone stops a normal muscle stars the level.
+            star=current.flagged_possibly_weak() or (current.motor_can_continue() and dermatomes.star),
             normal_star=current.normal_star or dermatomes.normal_star,
         )
 
