@@ -25,6 +25,8 @@ def _figure(fig: go.Figure, name: str) -> widgets.Widget:
     w = go.FigureWidget(fig)
     box = widgets.Box([w], layout=widgets.Layout(width=f"{fig.layout.width or 720}px"))
     box.add_class("wb-figure")
+    if not fig.data:
+        box.add_class("wb-figure-empty")  # a sentence says why there is nothing to draw
     box.add_class(f"wb-figure-{name.replace(' ', '-').lower()}")
     return box
 

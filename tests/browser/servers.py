@@ -1,0 +1,74 @@
+"""Start the workbench's own servers for browser tests (the dashboard, JupyterLab) and stop them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..conftest import REPO
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback)
+            return
+        except urllib.error.HTTPError:
+            return  # the server answers (a 403 without the token is an answer)
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"no answer from {url} within {timeout} s")
+
+
+@contextmanager
+def running(cmd: list[str], url: str, *, env=None, log: Path, cwd=None):
+    """Run ``cmd`` in its own process group until the block ends; the log keeps its output."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True)
+        try:
+            wait_http(url)
+            yield proc
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)  # this test's own server and its kernels
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@contextmanager
+def dashboard(workspace: Path, token: str, log: Path):
+    """``workbench dashboard`` on a free loopback port; yields the base URL (without the token)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "workbench", "--workspace", str(workspace), "dashboard", "--port", str(port),
+           "--token", token]
+    base = f"http://127.0.0.1:{port}/"
+    with running(cmd, base, log=log, cwd=REPO):
+        yield base
+
+
+def sign_in(page, user: str, password: str) -> None:
+    """Sign in through the dashboard's login panel when it asks (issue 11's LoginPanel)."""
+    pw = page.locator("input[type=password]")
+    try:
+        pw.first.wait_for(timeout=15_000)
+    except Exception:  # noqa: BLE001 - no sign-in panel on this page
+        return
+    page.locator(".wb-dashboard-app input[type=text]").first.fill(user)
+    pw.first.fill(password)
+    page.locator(".wb-dashboard-app button").first.click()

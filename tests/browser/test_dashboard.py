@@ -1,0 +1,155 @@
+"""The clinicians' dashboard in Chromium, served by `workbench dashboard` (Voila) with a token."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.config import get_workspace
+from workbench.records.demo import demo_passwords, open_demo_store
+
+from ..report.trial_helpers import PLANTED, add_bci, add_isncsci, plant_identifiers
+from .chromium import assert_not_blank, browser, save_png  # noqa: F401 (fixture)
+from .servers import dashboard, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TOKEN = "test-token-7f3a9c"
+FIGURE = ".wb-figure .js-plotly-plot .main-svg"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dashboard")
+    ws = get_workspace(root / "workspace")
+    store = open_demo_store(ws.root)
+    add_isncsci(store, "SCI-001")
+    add_bci(store, ws)
+    store.close()
+    with dashboard(ws.root, TOKEN, root / "voila.log") as base:
+        yield base, ws
+
+
+def _open(browser, base, ws, *, user="demo.monitor"):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(f"{base}?token={TOKEN}", timeout=90_000)
+    sign_in(page, user, demo_passwords(ws.root)[user])
+    page.wait_for_selector(FIGURE, timeout=90_000)
+    return page
+
+
+def test_refused_without_the_token(served, browser):  # noqa: F811
+    base, _ = served
+    page = browser.new_page()
+    for url in (base, f"{base}?token=wrong"):
+        response = page.goto(url)
+        assert "/login" in page.url or response.status in (401, 403)
+        assert "Enrolment by site and arm" not in page.content()
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def monitor_page(served, browser):  # noqa: F811
+    """One signed-in page for the monitor's views (each Voila page load starts a kernel)."""
+    base, ws = served
+    page = _open(browser, base, ws)
+    yield page
+    page.close()
+
+
+def test_overview_draws_every_figure_with_the_token(monitor_page, tmp_path):
+    page = monitor_page
+    assert "signed in as demo.monitor" in page.inner_text(".wb-dash-who")
+    page.wait_for_function("document.querySelectorAll('.wb-overview .wb-figure .main-svg').length >= 3")
+    titles = [t.text_content() for t in page.locator(".wb-overview .gtitle").all()]
+    assert "Enrolment by site and arm" in titles and any("overdue" in t for t in titles)
+    assert "Traceback" not in page.content() and "There was an error" not in page.content()
+    save_png(page.screenshot(full_page=True), tmp_path, "dashboard-overview.png")
+    for k, fig in enumerate(page.locator(".wb-overview .wb-figure").all()):
+        assert_not_blank(save_png(fig.screenshot(), tmp_path, f"dashboard-overview-{k}.png").read_bytes(), titles[k])
+
+
+def _assert_figures_drawn(view) -> None:
+    """Every figure area is drawn; one with nothing to draw says why in words."""
+    figures = view.locator(".wb-figure").all()
+    assert figures
+    for k, fig in enumerate(figures):
+        if "wb-figure-empty" in (fig.get_attribute("class") or ""):
+            assert fig.locator(".annotation-text").first.text_content().startswith("No ")
+        else:
+            assert_not_blank(fig.screenshot(), f"figure {k}: {fig.locator('.gtitle').first.text_content()}")
+
+
+def _choose(page, participant: str) -> None:
+    """Pick a participant in the Participant tab's drop-down (options are 'SCI-004 · arm · site')."""
+    select = page.locator(".wb-participant select").first
+    labels = [o.text_content() for o in select.locator("option").all()]
+    select.select_option(index=next(i for i, lab in enumerate(labels) if lab.startswith(participant)))
+
+
+def test_choosing_a_participant_updates_the_figures(monitor_page, tmp_path):
+    page = monitor_page
+    page.get_by_text("Participant", exact=True).first.click()
+    view = page.locator(".wb-participant")
+    view.locator(".js-plotly-plot .main-svg").first.wait_for()
+    assert "SCI-001" in view.locator(".gtitle").first.text_content()
+    _choose(page, "SCI-004")
+    page.wait_for_function("[...document.querySelectorAll('.wb-participant .gtitle')]"
+                           ".some(t => t.textContent.includes('SCI-004: WISCI-II total'))", timeout=60_000)
+    titles = " ".join(t.text_content() for t in view.locator(".gtitle").all())
+    assert "SCI-001" not in titles
+    save_png(page.screenshot(full_page=True), tmp_path, "dashboard-participant-SCI-004.png")
+    _assert_figures_drawn(view)
+    _choose(page, "SCI-001")  # back, for the session view
+    page.wait_for_function("[...document.querySelectorAll('.wb-participant .gtitle')]"
+                           ".some(t => t.textContent.includes('SCI-001'))", timeout=60_000)
+
+
+def test_session_view_shows_signal_and_confusion_matrix(monitor_page, tmp_path):
+    page = monitor_page
+    page.get_by_text("Session", exact=True).first.click()
+    view = page.locator(".wb-session")
+    page.wait_for_function("document.querySelectorAll('.wb-session .wb-figure .main-svg').length >= 3",
+                           timeout=60_000)
+    titles = " ".join(t.text_content() for t in view.locator(".gtitle").all())
+    assert "Signal snippet" in titles and "Confusion matrix (8 trials)" in titles and "Safety-gate" in titles
+    save_png(page.screenshot(full_page=True), tmp_path, "dashboard-session.png")
+    _assert_figures_drawn(view)
+
+
+def test_monitor_sees_no_entry_form(monitor_page):
+    page = monitor_page
+    page.get_by_text("Enter outcomes", exact=True).first.click()
+    assert "changes none" in page.inner_text(".wb-dashboard")
+    assert page.locator(".wb-entry").count() == 0
+
+
+@pytest.fixture(scope="module")
+def planted_served(tmp_path_factory):
+    root = tmp_path_factory.mktemp("planted-dashboard")
+    ws = get_workspace(root / "workspace")
+    store = open_demo_store(ws.root)
+    add_bci(store, ws)
+    plant_identifiers(store)
+    store.close()
+    with dashboard(ws.root, TOKEN, root / "voila.log") as base:
+        yield base, ws
+
+
+def test_no_identifier_on_any_dashboard_view(planted_served, browser):  # noqa: F811
+    base, ws = planted_served
+    page = _open(browser, base, ws)
+    seen = [page.content()]
+    for tab in ("Participant", "Session"):
+        page.get_by_text(tab, exact=True).first.click()
+        page.wait_for_timeout(500)
+        seen.append(page.content())
+    for pid in ("SCI-002", "SCI-003"):
+        page.get_by_text("Participant", exact=True).first.click()
+        _choose(page, pid)
+        page.wait_for_function(f"[...document.querySelectorAll('.wb-participant .gtitle')]"
+                               f".some(t => t.textContent.includes('{pid}'))", timeout=60_000)
+        seen.append(page.content())
+    text = "\n".join(seen)
+    assert "SCI-003" in text  # the pages were really read
+    found = [p for p in PLANTED if p in text]
+    assert not found, f"the dashboard shows {found}"
+    page.close()
