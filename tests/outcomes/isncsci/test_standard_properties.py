@@ -8,6 +8,7 @@ the two sides, and what an ND list must contain.
 from __future__ import annotations
 
 import copy
+import json
 import os
 
 from hypothesis import HealthCheck, given, settings
@@ -204,3 +205,12 @@ def test_every_resolution_of_nt_lies_in_the_listed_values(exam, data):
     pairs += [(resolved[k], listed[k]) for k in ("nli", "ais", "injury_complete")]
     for value, candidates in pairs:
         assert set(_names(value)) <= set(_names(candidates)), (value, candidates)
+
+
+@SETTINGS
+@given(exam_dicts(sensory=("0", "1", "2", "NT"), motor=("0", "1", "2", "3", "4", "5", "NT"), anal=ANAL_ALLOWED))
+def test_only_non_sci_flags_put_a_star_on_a_result(exam):
+    # The '*' on a result says a score flagged for a non-SCI condition decided
+    # it (Rupp 2021, worksheet notes); NT alone gives lists, never stars.
+    flat = json.dumps(classify(exam))
+    assert "*" not in flat
