@@ -13,7 +13,10 @@ no consumer pays for another's GIL):
   reader calling ``read()`` every 2 ms;
 - ``mne_lsl``: mne-lsl's ``StreamLSL`` (acquisition thread every 1 ms, its
   default) read every 2 ms through ``n_new_samples`` and ``get_data``; needs
-  the peer from benchmarks/requirements-peers.txt, and says so when missing;
+  the peer from benchmarks/requirements-peers.txt, and says so when missing.
+  It reads only the counter channel (``picks=[0]``) where the workbench
+  consumer takes every channel: its process CPU is flattered, not its
+  acquisition thread's;
 - ``bare_pylsl``: a plain inlet polled with ``pull_chunk(timeout=0.0)`` and
   2 ms sleeps (the recipe that works here, shared/STACK.md): the floor.
 
