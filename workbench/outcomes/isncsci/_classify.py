@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -101,6 +101,9 @@ def classify_exam(exam: Exam) -> Classification:
     if "E" in grades and any(c.star for c in nli if c.index == INTACT_INDEX):
         starred.add("E")
     ais = tuple(g + "*" * (g in starred) for g in GRADES if g in grades)
+    # The motor ZPP only applies without VAC (Schuld 2024), so whether the AIS
+    # can be C there (and a non-key muscle counts) is judged with VAC absent.
+    zpp_grades = set(grades) if exam.vac != "NT" else set(_levels_and_grades(replace(exam, vac="No"))[3])
     return Classification(
         sensory_level=tuple(sensory_level(s) for s in exam.sides),
         motor_level=motor,
@@ -108,7 +111,7 @@ def classify_exam(exam: Exam) -> Classification:
         completeness=completeness,
         ais=ais,
         sensory_zpp=tuple(sensory_zpp(s, exam.dap) for s in exam.sides),
-        motor_zpp=tuple(motor_zpp(s, exam.vac, m, set(grades)) for s, m in zip(exam.sides, motor)),
+        motor_zpp=tuple(motor_zpp(s, exam.vac, m, zpp_grades) for s, m in zip(exam.sides, motor)),
         totals=compute_totals(exam),
         exam=exam,
     )
