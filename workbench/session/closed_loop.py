@@ -109,7 +109,7 @@ class ClosedLoop:
             self._apply(gate.signal(now, float(timestamps[-1])), now)
             self._decode(now, data, timestamps)
             if self.controller is not None and self.emg_col is not None:
-                self._control(now, data[:, self.emg_col])
+                self._control(now, data[:, self.emg_col], float(timestamps[-1]))
         self._apply(gate.tick(now), now)
 
     # ---------------------------------------------------------------- internals
@@ -133,7 +133,7 @@ class ClosedLoop:
                                           latency_s=latency)
             self._apply(decisions, now, t_sample)
 
-    def _control(self, now, emg) -> None:
+    def _control(self, now, emg, newest_t) -> None:
         n = len(emg)
         w = self._emg
         if n >= len(w):
@@ -149,7 +149,7 @@ class ClosedLoop:
         envelope = float(np.nanmean(w))
         asked = self.controller.update(now, envelope)
         self.log.envelopes.append((now, envelope, asked))
-        self._apply(self.gate.request_amplitude(now, asked), now, now)
+        self._apply(self.gate.request_amplitude(now, asked), now, newest_t)
         # Anti-windup by tracking: the controller continues from what was really applied (0 while safe).
         self.controller.amplitude_ma = min(max(self.gate.amplitude_ma, self.controller.spec.min_ma),
                                            self.controller.spec.max_ma)

@@ -164,6 +164,8 @@ class SimulatedEffector:
                 return
             inlet = pylsl.StreamInlet(found[0], processing_flags=pylsl.proc_clocksync)
             inlet.open_stream(5.0)
+            # A clock-synced inlet holds its first samples until the first offset estimate: get it now.
+            inlet.time_correction(5.0)
             info = pylsl.StreamInfo(self.heartbeat_name, "Heartbeat", 1, pylsl.IRREGULAR_RATE, pylsl.cf_string,
                                     f"{self.heartbeat_name}-sim")
             outlet = pylsl.StreamOutlet(info)

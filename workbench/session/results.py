@@ -97,7 +97,7 @@ def summarize_run(log: LoopLog, trials: list[OnlineTrial], classes, trial_durati
         k = cohen_kappa(y, p)
         kappa = None if not np.isfinite(k) else float(k)
         itr = wolpaw_itr(len(classes), acc, trial_duration_s)
-    cmd_lat = [(c[0] - c[2]) * 1e3 for c in log.commands if not c[1].startswith("amplitude") and c[1] != "off"]
+    cmd_lat = [(c[0] - c[2]) * 1e3 for c in log.commands if c[1] != "off"]  # "off" answers a fault, not a sample
     out_lat = [o[5] * 1e3 for o in log.outputs if o[4]]
     safe = [d for d in log.decisions if d.decision == "safe_state"]
     tts = [d.time_to_safe_s for d in safe if d.time_to_safe_s is not None]

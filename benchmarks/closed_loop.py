@@ -1,0 +1,329 @@
+"""Closed-loop benchmark: amplifier push -> decoder -> gate -> command arrival at the effector.
+
+Usage::
+
+    .venv/bin/python benchmarks/closed_loop.py [--seconds 5] [--json]
+
+Three processes on loopback LSL, so that no stage pays for another's GIL:
+
+- the **amplifier** pushes 1 ms chunks of a 64 ch / 1 kHz or 256 ch / 2 kHz
+  stream, each stamped with the time of its push (the newest sample);
+- the **loop** (this process): a workbench ``Stream`` (no dejittering: the
+  stamps as sent), the online decoder (filter bank + band power + LDA over all
+  channels), the adaptive controller and the safety gate, one step per
+  millisecond; every step with new samples sends one amplitude command
+  stamped with the newest sample's time;
+- the **effector** receives the commands with a bare pylsl inlet and
+  measures ``local_clock() - stamp``: push at the amplifier to arrival.
+
+Beside it, in the same run and the same topology, a **bare LSL round trip**:
+the amplifier's chunks relayed by a bare pylsl process (pull, push at once)
+to the same kind of receiver. The difference is what the workbench's loop
+costs. Then the **watchdog**: a signal gap (the amplifier stops 0.3 s), a NaN
+burst and a lost effector heartbeat (0.3 s) are injected into a live loop and
+the time from the fault (the last sample or heartbeat before it, or the first
+NaN sample) to the gate's safe state is measured on the LSL clock. Last, a
+**fuzzed run** drives the gate with 200,000 random events (outputs, amplitudes,
+faults, stops, arbitrary timings) and counts commands over any limit.
+
+Nothing is asserted: this script reports. Keys: ``latency_p50_ms_256ch``,
+``latency_p99_ms_256ch``, ``lsl_roundtrip_p99_ms``, ``fault_time_to_safe_ms_max``,
+``commands_over_limit`` and every figure per configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from workbench.acquisition.lsl_config import use_loopback  # noqa: E402
+
+use_loopback(force=True)
+
+import numpy as np  # noqa: E402
+import pylsl  # noqa: E402
+
+CONFIGS = {"64ch": (64, 1000.0), "256ch": (256, 2000.0)}
+
+
+# ------------------------------------------------------------------ processes
+def amplifier(name, n_ch, sfreq, seconds, stall_at, nan_at, ready, go=None):
+    """Push 1 ms chunks stamped with their push time; optional silence (stall) and NaN burst (s after ``go``)."""
+    use_loopback(force=True)
+    info = pylsl.StreamInfo(name, "EEG", n_ch, sfreq, pylsl.cf_float32, f"{name}-src")
+    outlet = pylsl.StreamOutlet(info, chunk_size=0)
+    rng = np.random.default_rng(0)
+    block = rng.standard_normal((int(sfreq), n_ch)).astype(np.float32) * 10
+    ready.set()
+    t0 = pylsl.local_clock()
+    sent, stalled, t_go = 0, False, None
+    while (now := pylsl.local_clock()) - t0 < seconds:
+        if t_go is None and go is not None and go.is_set():
+            t_go = now
+        since_go = -1.0 if t_go is None else now - t_go
+        if stall_at is not None and not stalled and since_go >= stall_at:
+            stalled = True
+            time.sleep(0.3)
+            t0 += 0.3  # the silence is lost time, not a backlog: the stream resumes at its rate
+            sent = int((pylsl.local_clock() - t0) * sfreq)
+            continue
+        due = int((now - t0) * sfreq)
+        if due > sent:
+            idx = np.arange(sent, due) % len(block)
+            chunk = block[idx].copy()
+            if nan_at is not None and nan_at <= since_go < nan_at + 0.2:
+                chunk[:, 1:] = np.nan
+            outlet.push_chunk(chunk, now)
+            sent = due
+        time.sleep(0.0005)
+
+
+def receiver(command_stream, seconds, queue, heartbeat_name, silence_at, go=None, stop=None):
+    """The effector: arrival time minus the command's source stamp; heartbeat every 10 ms (except a silence)."""
+    use_loopback(force=True)
+    found = pylsl.resolve_byprop("name", command_stream, 1, 10.0)
+    inlet = pylsl.StreamInlet(found[0], processing_flags=pylsl.proc_clocksync)
+    inlet.open_stream(5.0)
+    # A clock-synced inlet holds its first samples until the first offset estimate: get it now.
+    inlet.time_correction(5.0)
+    beat = None
+    if heartbeat_name:
+        beat = pylsl.StreamOutlet(pylsl.StreamInfo(heartbeat_name, "Heartbeat", 1, pylsl.IRREGULAR_RATE,
+                                                   pylsl.cf_string, f"{heartbeat_name}-src"))
+    lat, t_start, next_beat, beats, t_go = [], pylsl.local_clock(), 0.0, [], None
+    while (now := pylsl.local_clock()) - t_start < seconds and not (stop is not None and stop.is_set()):
+        samples, _ = inlet.pull_chunk(timeout=0.0)
+        now = pylsl.local_clock()
+        if t_go is None and (go is None or go.is_set()):
+            t_go = now
+        for (text,) in samples or ():
+            src = float(text.split("src=")[1]) if "src=" in text else float(text.split(";")[0])
+            lat.append((now, now - src))
+        since_go = -1.0 if t_go is None else now - t_go
+        if beat is not None and now >= next_beat:
+            if not (silence_at is not None and silence_at <= since_go < silence_at + 0.3):
+                beat.push_sample(["ok"], now)
+                beats.append(now)
+            next_beat = now + 0.01
+        time.sleep(0.0002)
+    queue.put((lat, beats))
+
+
+def relay(name, out_name, seconds):
+    """Bare pylsl: pull the amplifier's chunks and push each newest stamp on at once."""
+    use_loopback(force=True)
+    found = pylsl.resolve_byprop("name", name, 1, 10.0)
+    inlet = pylsl.StreamInlet(found[0], processing_flags=pylsl.proc_clocksync)
+    inlet.open_stream(5.0)
+    inlet.time_correction(5.0)
+    outlet = pylsl.StreamOutlet(pylsl.StreamInfo(out_name, "Commands", 1, pylsl.IRREGULAR_RATE, pylsl.cf_string,
+                                                 f"{out_name}-src"))
+    t_start = pylsl.local_clock()
+    while pylsl.local_clock() - t_start < seconds:
+        data, ts = inlet.pull_chunk(timeout=0.0)
+        if ts:
+            outlet.push_sample([f"{ts[-1]:.6f}"])
+        time.sleep(0.0005)
+
+
+# ---------------------------------------------------------------------- loop
+def bench_decoder(names, sfreq):
+    from sklearn.pipeline import make_pipeline
+
+    from workbench.decoding import LDA, BandPower, Decoder, FilterBank
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((int(4 * sfreq), len(names)))
+    window, step = int(sfreq / 2), int(sfreq / 10)
+    ends = np.arange(window - 1, len(x), step)
+    y = np.where(np.arange(len(ends)) % 2, "rest", "grasp")
+    return Decoder([FilterBank(((8.0, 12.0), (18.0, 26.0)), sfreq=sfreq)], make_pipeline(BandPower(log=True), LDA()),
+                   sfreq=sfreq, ch_names=names, window=window, step=step).fit([x], [ends], y)
+
+
+def run_loop(name, n_ch, sfreq, seconds, *, stall_at=None, nan_at=None, silence_at=None):
+    """One live loop; returns (arrival latencies s, loop log, fault marks)."""
+    from workbench.acquisition import MarkerStream, Stream
+    from workbench.session.adaptive import AdaptiveController, ControllerSpec
+    from workbench.session.closed_loop import ClosedLoop
+    from workbench.session.effectors import CommandOutlet
+    from workbench.session.gate import GateLimits, SafetyGate
+
+    ctx = multiprocessing.get_context("spawn")
+    ready, go, stop, queue = ctx.Event(), ctx.Event(), ctx.Event(), ctx.Queue()
+    amp = ctx.Process(target=amplifier, args=(name, n_ch, sfreq, seconds + 30, stall_at, nan_at, ready, go))
+    amp.start()
+    ready.wait(20)
+    commands = CommandOutlet(name)
+    heart_name = f"{name}-heartbeat"
+    rx = ctx.Process(target=receiver, args=(commands.name, seconds + 30, queue, heart_name, silence_at, go, stop))
+    rx.start()
+    with Stream(name, dejitter=False, bufsize=5.0) as sig, MarkerStream(heart_name) as heart:
+        names = sig.ch_names
+        decoder = bench_decoder(names, sfreq)
+        loop = ClosedLoop(decoder.online(), np.arange(n_ch), SafetyGate(GateLimits(), pylsl.local_clock()),
+                          {"rest": None, "grasp": None}, commands.push,
+                          controller=AdaptiveController(ControllerSpec(max_step_ma_per_s=1000.0)), emg_col=0,
+                          sfreq=sfreq, control_period_s=0.0)
+        decoder.online().update(np.zeros((decoder.window, n_ch)))  # compiled kernels loaded before timing
+        while not heart.read_new():  # the effector is up and its heartbeat arrives
+            time.sleep(0.01)
+        reader, n_events, first_nan = sig.reader(), 0, None
+        t_start = pylsl.local_clock()
+        go.set()
+        while (now := pylsl.local_clock()) - t_start < seconds:
+            data, ts = reader.read()
+            events = sig.events[n_events:]
+            n_events += len(events)
+            if first_nan is None and len(data) and np.isnan(data).any():
+                first_nan = float(ts[np.flatnonzero(np.isnan(data).any(axis=1))[0]])
+            loop.step(now, data, ts, events=events, heartbeats=[m.timestamp for m in heart.read_new()])
+            time.sleep(0.001)
+    stop.set()  # the loop decides how long a measurement lasts
+    lat, beats = queue.get(timeout=60)
+    rx.join(10)
+    amp.terminate()
+    amp.join(10)
+    # from 0.5 s after the start: connections and the decoder's first window settle first
+    loop.log.first_nan_stamp = first_nan
+    return np.asarray([x for t, x in lat if t >= t_start + 0.5]), loop.log, beats
+
+
+def bare_roundtrip(n_ch, sfreq, seconds):
+    ctx = multiprocessing.get_context("spawn")
+    name = f"bench-bare-{n_ch}-{int(time.time() * 1000) % 100000}"
+    ready, queue = ctx.Event(), ctx.Queue()
+    amp = ctx.Process(target=amplifier, args=(name, n_ch, sfreq, seconds + 3, None, None, ready))
+    amp.start()
+    ready.wait(20)
+    rel = ctx.Process(target=relay, args=(name, f"{name}-relay", seconds + 2))
+    rel.start()
+    rx = ctx.Process(target=receiver, args=(f"{name}-relay", seconds, queue, None, None))
+    rx.start()
+    lat, _ = queue.get(timeout=60)
+    for p in (rx, rel, amp):
+        p.join(10)
+    first = lat[0][0] if lat else 0.0
+    return np.asarray([x for t, x in lat if t >= first + 0.5])
+
+
+def pcts(lat_s):
+    lat = np.asarray(lat_s) * 1e3
+    if not len(lat):
+        return dict(n=0, p50=None, p99=None, max=None)
+    return dict(n=int(len(lat)), p50=float(np.percentile(lat, 50)), p99=float(np.percentile(lat, 99)),
+                max=float(lat.max()))
+
+
+# ------------------------------------------------------------------- faults
+def fault_times(seconds):
+    """Time to safe (ms) for each injected fault, on the LSL clock of a live 64 ch loop."""
+    name = f"bench-faults-{int(time.time() * 1000) % 100000}"
+    stall_at, nan_at, silence_at = 2.0, 4.0, 6.0
+    lat, log, _ = run_loop(name, 64, 1000.0, max(seconds, 8.0), stall_at=stall_at, nan_at=nan_at,
+                           silence_at=silence_at)
+    out = {}
+    for rule, key in (("signal_lost", "signal_gap"), ("nonfinite_input", "nan_burst"), ("heartbeat_lost", "heartbeat_lost")):
+        safe = [d for d in log.decisions if d.decision == "safe_state" and d.rule == rule]
+        if key == "nan_burst" and safe and log.first_nan_stamp is not None:
+            # from the push of the first NaN sample (its stamp) to the gate's safe state
+            out[key] = max(0.0, (safe[0].t - log.first_nan_stamp) * 1e3)
+        else:
+            out[key] = safe[0].time_to_safe_s * 1e3 if safe else None
+    return out
+
+
+# -------------------------------------------------------------------- fuzz
+def fuzz(n_events=200_000, seed=0):
+    """Random outputs, amplitudes, faults and stops at random times; count commands over any limit."""
+    from workbench.session.gate import GateLimits, SafetyGate
+
+    lim = GateLimits()
+    rng = np.random.default_rng(seed)
+    t = 0.0
+    gate = SafetyGate(lim, t)
+    over, passed, amp, amp_t, n_sent = 0, [], 0.0, 0.0, 0
+    commands = ["open", "close", "hold", None]
+    for _ in range(n_events):
+        t += float(rng.uniform(0, lim.tick_s))
+        r = rng.random()
+        out = []
+        if rng.random() < 0.97:
+            out += gate.signal(t)
+        if rng.random() < 0.97:
+            out += gate.heartbeat(t)
+        if r < 0.45:
+            p = float(rng.random()) if rng.random() > 0.01 else math.nan
+            out += gate.propose(t, "x", p, commands[rng.integers(4)], valid=rng.random() > 0.01,
+                                latency_s=float(rng.exponential(0.02)))
+        elif r < 0.9:
+            out += gate.request_amplitude(t, float(rng.uniform(-2, 20)), latency_s=float(rng.exponential(0.02)))
+        elif r < 0.905:
+            out += gate.fault(t, "signal_gap")
+        elif r < 0.906:
+            out += gate.operator_stop(t)
+        elif r < 0.908:
+            out += gate.operator_resume(t)
+        else:
+            out += gate.tick(t)
+        for d in out:
+            if d.decision == "safe_state":
+                amp, amp_t = 0.0, t
+                continue
+            if d.command == "amplitude" and d.amplitude_ma is not None and d.rule != "safe_state":
+                n_sent += 1
+                if d.amplitude_ma > lim.max_amplitude_ma + 1e-9 or d.amplitude_ma < 0 \
+                        or d.amplitude_ma - amp > lim.max_ramp_ma_per_s * (t - amp_t) + 1e-9:
+                    over += 1
+                amp, amp_t = d.amplitude_ma, t
+            elif d.decision == "passed":
+                n_sent += 1
+                if passed and t - passed[-1] < lim.refractory_s - 1e-9:
+                    over += 1
+                if sum(1 for x in passed[-10:] if x > t - 1.0) + 1 > lim.max_rate_per_s:
+                    over += 1
+                passed.append(t)
+    return over, n_sent
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per latency run (default 5)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = {}
+    for key, (n_ch, sfreq) in CONFIGS.items():
+        lat, _, _ = run_loop(f"bench-loop-{key}-{int(time.time() * 1000) % 100000}", n_ch, sfreq, args.seconds)
+        bare = bare_roundtrip(n_ch, sfreq, args.seconds)
+        s, b = pcts(lat), pcts(bare)
+        result.update({f"latency_p50_ms_{key}": s["p50"], f"latency_p99_ms_{key}": s["p99"],
+                       f"latency_max_ms_{key}": s["max"], f"n_commands_{key}": s["n"],
+                       f"lsl_roundtrip_p50_ms_{key}": b["p50"], f"lsl_roundtrip_p99_ms_{key}": b["p99"],
+                       f"lsl_roundtrip_max_ms_{key}": b["max"]})
+    result["lsl_roundtrip_p99_ms"] = result["lsl_roundtrip_p99_ms_256ch"]
+    faults = fault_times(args.seconds)
+    result.update({f"fault_time_to_safe_ms_{k}": v for k, v in faults.items()})
+    caught = [v for v in faults.values() if v is not None]
+    result["faults_not_caught"] = sum(v is None for v in faults.values())
+    result["fault_time_to_safe_ms_max"] = max(caught) if caught else None
+    over, n = fuzz()
+    result["commands_over_limit"] = over
+    result["fuzzed_commands"] = n
+    if args.json:
+        print(json.dumps(result))
+    else:
+        width = max(map(len, result))
+        for k, v in result.items():
+            print(f"{k:<{width}}  {v if not isinstance(v, float) else round(v, 3)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
