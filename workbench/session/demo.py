@@ -122,6 +122,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
     from .paradigm import ParadigmSpec
     from .participant import CueTimeline, SimulatedParticipant
     from .results import score_online_trials, summarize_run
+    from .adaptation import recalibrate
     from .training import cue_windows, train_decoder
 
     problems = []
@@ -164,7 +165,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
 
         say("4/5 recalibration between blocks: calibration + closed-loop trials -> decoder v2")
         loop_windows = cue_windows(glove.manifest.fname, CLASSES, cue_s=loop_spec.cue_s)
-        recal = train_decoder([cal_windows, loop_windows], fname=ws.decoders / "demo_grasp_v2.npz")
+        recal = recalibrate([cal_windows, loop_windows], fname=ws.decoders / "demo_grasp_v2.npz")
 
         say("5/5 closed loop, adaptive stimulation on the EMG envelope; injected: stimulator heartbeat lost 0.3 s")
         stim_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.5, repetitions=max(1, loop_reps - 1),
