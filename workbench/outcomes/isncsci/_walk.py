@@ -153,11 +153,13 @@ def motor_check(side: ExamSide, vac: str, *, limb_dermatomes: bool = True) -> Ch
             return key_muscle(i)
         if i == S3:
             # Below S3 the motor level depends on voluntary anal contraction.
+            # Without VAC the motor level is S3 whatever S4-5 sensation is, so
+            # a flag there cannot star it; with VAC NT, S3 is possible anyway.
             step = sensory(i)
             if vac == "No":
-                return Step(stop=True, possible=True, star=step.star)
+                return Step(stop=True, possible=True)
             if vac == "NT":
-                return Step(stop=step.stop, possible=True, star=step.star, normal_star=step.normal_star)
+                return Step(stop=step.stop, possible=True, normal_star=step.normal_star)
             return step
         return sensory(i)
 
