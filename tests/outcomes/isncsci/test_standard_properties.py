@@ -20,7 +20,9 @@ from workbench.outcomes.isncsci import (
 )
 
 # ISNCSCI_EXAMPLES=5000 runs a deeper search when changing a rule.
-SETTINGS = settings(max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 #: Output order: NA first, then C1 .. S3, then INT (intact through S4-5).
 ORDER = {name: i for i, name in enumerate(("NA",) + LEVELS[:-1] + ("INT",))}
 SIDES = ("right", "left")

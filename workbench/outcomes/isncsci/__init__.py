@@ -14,5 +14,6 @@ from ._values import ANAL_ALLOWED, MOTOR_ALLOWED, SENSORY_ALLOWED
 
 __all__ = [
     "ANAL_ALLOWED", "DERMATOMES", "KEY_MUSCLES", "LEVELS", "MOTOR_ALLOWED", "NON_KEY_MUSCLE_LEVELS",
-    "SENSORY_ALLOWED", "SIDES", "Classification", "Exam", "Explanation", "ExamSide", "classify", "classify_exam", "parse_exam",
+    "SENSORY_ALLOWED", "SIDES", "Classification", "Exam", "ExamSide", "Explanation", "classify", "classify_exam",
+    "parse_exam",
 ]
