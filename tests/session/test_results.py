@@ -1,0 +1,73 @@
+"""Online trials and run metrics scored from a loop log; analysis across runs from the store."""
+
+import pytest
+
+from workbench.records import RunMetrics
+from workbench.records.demo import open_demo_store
+from workbench.session.analysis import closed_loop_performance
+from workbench.session.closed_loop import LoopLog
+from workbench.session.gate import GateDecision
+from workbench.session.results import save_run, score_online_trials, summarize_run
+
+T0 = 1000.0
+
+
+def log_for(cues_decoded):
+    """Outputs every 0.1 s: each trial (3 s cue at 4 s spacing) decoded as given; one passed command per trial."""
+    log = LoopLog()
+    trials = []
+    for k, (cue, decoded) in enumerate(cues_decoded):
+        onset = 1.0 + 4.0 * k
+        trials.append((k + 1, cue, onset, onset + 3.0))
+        for i in range(30):
+            t = T0 + onset + 0.1 * i
+            log.outputs.append((t + 0.004, t, decoded, 0.9, True, 0.004, "v1"))
+        t_cmd = T0 + onset + 1.5
+        log.decisions.append(GateDecision(t_cmd, "passed", "all_limits", f"cmd-{decoded}"))
+        log.commands.append((t_cmd, f"cmd-{decoded}", t_cmd - 0.003))
+    return log, trials
+
+
+def test_trials_take_the_majority_of_settled_valid_outputs_and_their_command():
+    log, trials = log_for([("grasp", "grasp"), ("open", "rest"), ("rest", "rest")])
+    scored = score_online_trials(log, trials, T0)
+    assert [(t.cue, t.decoded, t.correct) for t in scored] == [("grasp", "grasp", True), ("open", "rest", False),
+                                                               ("rest", "rest", True)]
+    assert scored[0].command == "cmd-grasp" and scored[0].command_latency_ms == pytest.approx(3.0)
+    assert scored[0].gate_decision == "passed" and scored[0].decoder_version == "v1"
+    assert scored[0].latency_s == pytest.approx(0.0) and scored[1].latency_s is None
+
+
+def test_summary_uses_the_outcome_metrics():
+    from workbench.outcomes.bci_metrics import wolpaw_itr
+
+    log, trials = log_for([("grasp", "grasp"), ("open", "rest"), ("rest", "rest"), ("open", "open")])
+    log.decisions.append(GateDecision(T0 + 2.0, "safe_state", "signal_lost", "off", 0.0, 0.08))
+    s = summarize_run(log, score_online_trials(log, trials, T0), ["grasp", "open", "rest"], 4.0)
+    assert s.accuracy == 0.75 and s.itr_bits_per_min == pytest.approx(wolpaw_itr(3, 0.75, 4.0))
+    assert s.latency_ms[0] == pytest.approx(3.0) and s.n_safe_states == 1 and s.time_to_safe_ms_max == 80.0
+    assert s.safe_state_rules == {"signal_lost": 1}
+
+
+def test_saved_runs_come_back_in_the_performance_table(workspace):
+    from datetime import datetime, timezone
+
+    from workbench.records import Session
+
+    log, trials = log_for([("grasp", "grasp"), ("open", "open"), ("rest", "grasp")])
+    scored = score_online_trials(log, trials, T0)
+    summary = summarize_run(log, scored, ["grasp", "open", "rest"], 4.0)
+    store = open_demo_store(workspace.root)
+    try:
+        assert closed_loop_performance(store).empty
+        session = Session(participant_id="SCI-002", started_at=datetime.now(timezone.utc), device="sim",
+                          montage="sim", operator=store.user.name)
+        store.add(session)
+        run = save_run(store, session_id=session.id, number=1, task="glove", log=log, trials=scored,
+                       summary=summary, t0=T0)
+        table = closed_loop_performance(store)
+        assert list(table.participant_id) == ["SCI-002"] and table.accuracy[0] == pytest.approx(2 / 3)
+        [m] = store.find(RunMetrics, run_id=run.id)
+        assert m.decoder_version == "v1" and m.n_trials == 3
+    finally:
+        store.close()
