@@ -56,7 +56,7 @@ def stored_results(store, spec: AnalysisSpec) -> dict[str, object]:
 
 def write_result(store, result: UnitResult, spec: AnalysisSpec) -> str:
     """Save one unit's records; return ``"written"``, ``"replaced"`` (a failed unit now done) or ``"duplicate"``."""
-    from ..records import Reanalysis
+    from ..records import Reanalysis, ReanalysisTrial
 
     summary, trials = to_records(result, spec)
     try:
@@ -75,11 +75,15 @@ def write_result(store, result: UnitResult, spec: AnalysisSpec) -> str:
             raise
     if existing.status == "done" or (result.status == "failed" and existing.error == summary.error):
         return "duplicate"
-    # A unit that failed before and ran again: the failed summary is updated (the trail keeps it).
+    # A unit that failed before and ran again: its trials first (a failed unit has none, so any
+    # found are from an interrupted earlier replacement), then the summary is updated; the trail
+    # keeps the failure. Stopped in between, the summary still says failed and the unit reruns.
+    have = {t.id for t in store.find(ReanalysisTrial, reanalysis_id=summary.id)}
+    missing = [t for t in trials if t.id not in have]
+    if missing:
+        store.add(*missing)
     fields = {k: v for k, v in dataclasses.asdict(summary).items() if k not in ("id", "version")}
     store.update(dataclasses.replace(existing, **fields), reason="re-analysis re-run: the unit ran again")
-    if trials:
-        store.add(*trials)
     return "replaced"
 
 

@@ -11,6 +11,7 @@ A unit that keeps killing workers is recorded as failed with that reason.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -73,6 +74,7 @@ def reanalyze(store, units: Sequence[WorkUnit], spec: AnalysisSpec, *, scheduler
     problems += [Problem(f"units[{i}]", type(units[i]).__name__, "a WorkUnit") for i in bad[:5]]
     if problems:
         raise ValidationError(problems, what="reanalyze")
+    units = _known_links(store, units)
     report = ReanalysisReport(units=len(units))
     stored = stored_results(store, spec)
     todo, seen = [], set()
@@ -119,6 +121,18 @@ def reanalyze(store, units: Sequence[WorkUnit], spec: AnalysisSpec, *, scheduler
         if own:
             close_client(client)
     return report
+
+
+def _known_links(store, units):
+    """Units whose session or participant this study does not hold (a BIDS dataset from elsewhere)
+    keep their results, without the link the database would refuse."""
+    from ..records import Participant, Session
+
+    sessions = {s.id for s in store.find(Session)}
+    people = {p.id for p in store.find(Participant)}
+    return [dataclasses.replace(u, session_id=u.session_id if u.session_id in sessions else None,
+                                participant_id=u.participant_id if u.participant_id in people else None)
+            if (u.session_id, u.participant_id) != (None, None) else u for u in units]
 
 
 def _run_on(client, todo, spec, record, progress) -> None:
