@@ -93,7 +93,7 @@ def test_choosing_a_participant_updates_the_figures(monitor_page, tmp_path):
     assert "SCI-001" in view.locator(".gtitle").first.text_content()
     _choose(page, "SCI-004")
     page.wait_for_function("[...document.querySelectorAll('.wb-participant .gtitle')]"
-                           ".some(t => t.textContent.includes('SCI-004: WISCI-II total'))", timeout=60_000)
+                           ".some(t => t.textContent.includes('SCI-004 · WISCI-II: WISCI II level'))", timeout=60_000)
     titles = " ".join(t.text_content() for t in view.locator(".gtitle").all())
     assert "SCI-001" not in titles
     save_png(page.screenshot(full_page=True), tmp_path, "dashboard-participant-SCI-004.png")

@@ -20,8 +20,8 @@ def _outcome_figures(data: TrialData, fig) -> str:
     thresholds = S.score_thresholds(data)
     parts = []
     for (inst, score), _ in numeric.groupby(["instrument", "score"]):
-        parts.append(fig(F.score_trajectory_figure(data.outcomes, inst, score,
-                                                   threshold=thresholds.get((inst, score)))))
+        parts.append(fig(F.score_trajectory_figure(data.outcomes, inst, score, threshold=thresholds.get((inst, score)),
+                                                   title=S.score_label(inst, score))))
     return "".join(parts)
 
 

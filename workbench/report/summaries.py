@@ -294,3 +294,14 @@ def score_thresholds(data: TrialData) -> dict[tuple[str, str], float | None]:
         if out.get((inst, score)) is None:
             out[(inst, score)] = None if t is None or t != t else float(t)
     return out
+
+
+def score_label(instrument: str, score: str) -> str:
+    """What a reader calls a score: ``BBT``, ``right.blocks_per_minute`` -> ``BBT: Blocks per minute (right)``."""
+    from ..outcomes.instruments import list_instruments, load_instrument
+
+    if instrument not in list_instruments():
+        return f"{instrument}: {score.replace('_', ' ')}"
+    inst = load_instrument(instrument)
+    names = {e.id: e.label for group in (inst.subscales, inst.totals, inst.derived) for e in group}
+    return f"{instrument}: {names.get(score, score.replace('_', ' ').replace('.', ' '))}"

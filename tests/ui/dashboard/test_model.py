@@ -43,7 +43,7 @@ def test_choosing_a_participant_changes_the_figures(monitor):
     assert first["isncsci"].layout.title.text.startswith("SCI-001")
     monitor.select_participant("SCI-004")
     second = monitor.participant_figures()
-    assert second["WISCI-II total"].layout.title.text == "SCI-004: WISCI-II total"
+    assert second["WISCI-II total"].layout.title.text == "SCI-004 · WISCI-II: WISCI II level"
     assert [t.name for t in second["WISCI-II total"].data] == ["SCI-004"]
     # A confirmed SCI threshold (WISCI II: one level) is drawn around the baseline.
     assert second["WISCI-II total"].layout.shapes

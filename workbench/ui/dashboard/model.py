@@ -142,7 +142,8 @@ class DashboardModel:
         o = mine.outcomes[mine.outcomes["instrument"] != "ISNCSCI"]
         for (inst, score), _ in o.groupby(["instrument", "score"]):
             figs[f"{inst} {score}"] = F.score_trajectory_figure(
-                mine.outcomes, inst, score, threshold=thresholds.get((inst, score)), title=f"{pid}: {inst} {score}")
+                mine.outcomes, inst, score, threshold=thresholds.get((inst, score)),
+                title=f"{pid} · {S.score_label(inst, score)}")
         if len(figs) == 1:
             figs["outcomes"] = F.empty_figure(f"{pid}: outcomes", "No outcome assessment recorded yet")
         figs["bci"] = F.bci_figure(S.bci_performance(mine))
