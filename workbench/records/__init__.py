@@ -58,14 +58,12 @@ from .anchors import Anchor
 from .audit import AuditEntry, AuditFinding, AuditReport
 from .consent import ConsentStatus, consent_status
 from .lock import Lock
-from .consent import ConsentStatus, consent_status
-from .lock import Lock
 from .auth import AuthenticationError
 from .outcome import OutcomeAssessment
 from .participant import AIS_GRADES, LEVELS, Consent, Participant
+from .randomization import Allocation, AllocationSequence
 from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
 from .session import GATE_DECISIONS, RecordingFile, Run, RunMetrics, SafetyEvent, Session, Trial
-from .signature import Signature, SignedVersion
 from .signature import Signature, SignedVersion
 from .store import Store
 from .study import Site, Study, VisitDefinition
@@ -77,8 +75,7 @@ __all__ = [
     "Consent", "DeviceDeficiency", "OutcomeAssessment", "Participant", "ProtocolDeviation", "Record",
     "RecordingFile", "Run", "RunMetrics", "SafetyEvent", "Session", "Site", "Store", "Study", "TableRecord", "Trial", "User", "UserAccount", "Visit",
     "VisitDefinition",
-    "ConsentStatus", "Lock", "Signature", "SignedVersion", "consent_status",
-    "ConsentStatus", "Lock", "Signature", "SignedVersion", "consent_status",
+    "ConsentStatus", "Lock", "Signature", "SignedVersion", "consent_status", "Allocation", "AllocationSequence",
     "REANALYSIS_STATUSES", "Reanalysis", "ReanalysisTrial",
     "Anchor", "AuthenticationError",
 ]

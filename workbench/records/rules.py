@@ -21,6 +21,7 @@ from .consent import CONSENT_RULE, status_from
 from .lock import Lock
 from .outcome import OutcomeAssessment
 from .participant import Consent, Participant
+from .randomization import Allocation
 from .rows import from_row
 from .safety import ProtocolDeviation
 from .session import Run, Session
@@ -138,7 +139,19 @@ class BatchContext:
         site = self.lookup("sites", rec.site_id)
         if site is not None and site.study_id != rec.study_id:
             problems.append(Problem(label("site_id"), rec.site_id, f"a site of study {rec.study_id!r}"))
+        allocated = self._allocation_of(rec.id)
+        if allocated is not None and rec.arm != allocated.arm:
+            problems.append(Problem(label("arm"), rec.arm, f"{allocated.arm!r}, the arm randomization allocated "
+                                                           f"(slot {allocated.position} of {allocated.sequence_id})"))
         return problems
+
+    def _allocation_of(self, participant_id: str) -> Allocation | None:
+        mine = [r for r in self.batch if isinstance(r, Allocation) and r.participant_id == participant_id]
+        if mine:
+            return mine[0]
+        tbl = TABLES[Allocation.TABLE]
+        row = self.conn.execute(sa.select(tbl).where(tbl.c.participant_id == participant_id)).mappings().first()
+        return None if row is None else from_row(Allocation, row)
 
     def _check_visit(self, rec: Visit, label, deviations: set[str]) -> list[Problem]:
         participant = self.lookup("participants", rec.participant_id)
@@ -189,6 +202,8 @@ class BatchContext:
             return rec.participant_id, rec.started_at.date(), "started_at"
         if isinstance(rec, OutcomeAssessment):
             return rec.participant_id, rec.assessed_on, "assessed_on"
+        if isinstance(rec, Allocation):  # consent comes before randomization too
+            return rec.participant_id, rec.randomized_at.date(), "randomized_at"
         if isinstance(rec, Visit) and rec.status == "done":
             return rec.participant_id, rec.actual_date, "actual_date"
         if isinstance(rec, Run):

@@ -15,12 +15,11 @@ from ._base import TableRecord
 from .account import UserAccount
 from .analysis import Reanalysis, ReanalysisTrial
 from .lock import Lock
-from .lock import Lock
 from .outcome import OutcomeAssessment
 from .participant import Consent, Participant
+from .randomization import Allocation, AllocationSequence
 from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
 from .session import Run, RunMetrics, SafetyEvent, Session, Trial
-from .signature import Signature
 from .signature import Signature
 from .study import Site, Study
 from .visit import Visit
@@ -30,7 +29,7 @@ RECORD_TYPES: tuple[type[TableRecord], ...] = (
     UserAccount, Study, Site, Participant, Consent, Visit, Session, Run, Trial, SafetyEvent, RunMetrics,
     OutcomeAssessment, AdverseEvent, DeviceDeficiency, ProtocolDeviation,
     Reanalysis, ReanalysisTrial,
-    Signature, Lock,
+    Signature, Lock, AllocationSequence, Allocation,
 )
 BY_TABLE = {rt.TABLE: rt for rt in RECORD_TYPES}
 

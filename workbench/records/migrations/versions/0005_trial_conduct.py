@@ -1,4 +1,4 @@
-"""trial conduct (issue 11): adverse-event reporting fields, graded deviations, signatures, locks
+"""trial conduct (issue 11): adverse-event reporting fields, graded deviations, signatures, locks, randomization
 
 Revision ID: 0005
 Revises: 0004
@@ -58,6 +58,47 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_locks_study_id'), ['study_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_locks_visit_id'), ['visit_id'], unique=False)
 
+    op.create_table('allocation_sequences',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('study_id', sa.String(length=64), nullable=False),
+    sa.Column('site_id', sa.String(length=64), nullable=False),
+    sa.Column('ais_grade', sa.String(length=200), nullable=False),
+    sa.Column('arms', sa.JSON(), nullable=False),
+    sa.Column('block_multiples', sa.JSON(), nullable=False),
+    sa.Column('algorithm', sa.String(length=200), nullable=False),
+    sa.Column('seed_sha256', sa.String(length=200), nullable=False),
+    sa.Column('generated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('generated_by', sa.String(length=200), nullable=False),
+    sa.Column('slots', sa.JSON(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_allocation_sequences_site_id')),
+    sa.ForeignKeyConstraint(['study_id'], ['studies.id'], name=op.f('fk_allocation_sequences_study_id')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_allocation_sequences')),
+    sa.UniqueConstraint('study_id', 'site_id', 'ais_grade', name='uq_allocation_sequences_study_id_site_id_ais_grade')
+    )
+    with op.batch_alter_table('allocation_sequences', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_allocation_sequences_site_id'), ['site_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_allocation_sequences_study_id'), ['study_id'], unique=False)
+
+    op.create_table('allocations',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('participant_id', sa.String(length=64), nullable=False),
+    sa.Column('sequence_id', sa.String(length=64), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('arm', sa.String(length=200), nullable=False),
+    sa.Column('randomized_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('randomized_by', sa.String(length=200), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_allocations_participant_id')),
+    sa.ForeignKeyConstraint(['sequence_id'], ['allocation_sequences.id'], name=op.f('fk_allocations_sequence_id')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_allocations')),
+    sa.UniqueConstraint('participant_id', name='uq_allocations_participant_id'),
+    sa.UniqueConstraint('sequence_id', 'position', name='uq_allocations_sequence_id_position')
+    )
+    with op.batch_alter_table('allocations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_allocations_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_allocations_sequence_id'), ['sequence_id'], unique=False)
+
     with op.batch_alter_table('adverse_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seriousness_criteria', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('anticipated', sa.Boolean(), nullable=True))
@@ -107,3 +148,11 @@ def downgrade() -> None:
     with op.batch_alter_table('signatures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signatures_visit_id'))
     op.drop_table('signatures')
+    with op.batch_alter_table('allocations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_allocations_sequence_id'))
+        batch_op.drop_index(batch_op.f('ix_allocations_participant_id'))
+    op.drop_table('allocations')
+    with op.batch_alter_table('allocation_sequences', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_allocation_sequences_study_id'))
+        batch_op.drop_index(batch_op.f('ix_allocation_sequences_site_id'))
+    op.drop_table('allocation_sequences')
