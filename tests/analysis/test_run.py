@@ -149,3 +149,14 @@ def test_bad_arguments_are_listed_together(study):
     with pytest.raises(ValidationError) as err:
         AnalysisSpec(settle_s=-1, result_version=0)
     assert set(err.value.fields) == {"settle_s", "result_version"}
+
+
+def test_a_run_from_elsewhere_keeps_its_results_without_a_link_the_study_lacks(study):
+    ws, units, spec = study
+    spec = dataclasses.replace(spec, result_version=6)
+    foreign = dataclasses.replace(units[0], identity="bids:other-study/run-1", session_id="other-study-session",
+                                  participant_id="XYZ-9", expected_sha256=None)
+    with open_store(ws) as store:
+        report = reanalyze(store, [foreign], spec, scheduler="serial")
+        (stored,) = store.find(Reanalysis, result_version=6)
+    assert report.done == 1 and stored.session_id is None and stored.participant_id is None
