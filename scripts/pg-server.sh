@@ -2,7 +2,8 @@
 # A throwaway PostgreSQL server on loopback, for tests and benchmarks.
 #   scripts/pg-server.sh start DIR   -> prints the SQLAlchemy URL on stdout
 #   scripts/pg-server.sh stop DIR
-# initdb refuses to run as root, hence runuser -u postgres.
+# initdb refuses to run as root, hence runuser -u postgres. The owner role gets CREATEROLE:
+# each person logs in as their own database role, created by the workbench (issue 11).
 set -euo pipefail
 cmd=$1; dir=$2
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -17,7 +18,7 @@ case "$cmd" in
     as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 start \
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" >/dev/null
     as_pg psql -qX -h "$dir" -p "$port" -U postgres -v ON_ERROR_STOP=1 \
-        -c "CREATE ROLE workbench LOGIN PASSWORD 'workbench-test' CREATEDB" \
+        -c "CREATE ROLE workbench LOGIN PASSWORD 'workbench-test' CREATEDB CREATEROLE" \
         -c "CREATE DATABASE workbench_test OWNER workbench" >/dev/null
     echo "postgresql+psycopg://workbench:workbench-test@127.0.0.1:$port/workbench_test"
     ;;

@@ -43,6 +43,15 @@ def db_url(request, tmp_path):
         admin.dispose()
 
 
+def _drop_roles(conn, database: str) -> None:
+    """The login and group roles the workbench made for that database (roles outlive databases)."""
+    from workbench.records.pg import db_tag
+
+    names = conn.exec_driver_sql(f"SELECT rolname FROM pg_roles WHERE rolname LIKE '%%@{db_tag(database)}'").scalars()
+    for role in sorted(names, key=lambda n: n.startswith("wb_")):  # logins before their groups
+        conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+
+
 def _drop_database(admin: sa.Engine, name: str, attempts: int = 50) -> None:
     """Drop a test database, waiting (bounded) for an autovacuum worker to leave it.
 
@@ -53,6 +62,7 @@ def _drop_database(admin: sa.Engine, name: str, attempts: int = 50) -> None:
         try:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                _drop_roles(conn, name)
             return
         except sa.exc.DBAPIError:
             time.sleep(0.1)

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from ._base import TableRecord, User
 from ._fields import canonical_json, plain_from_db
-from .tables import BY_TABLE, TABLES, audit_head, audit_log
+from .tables import BY_TABLE, TABLES, audit_head, audit_log, db_change_log
 
 GENESIS = "0" * 64
 #: Audit columns hashed, in this order of meaning (the JSON is key-sorted anyway).
@@ -190,7 +190,7 @@ def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
             want = expected.pop(key, None)
             if want is None:
                 findings.append(AuditFinding(None, f"{name}/{row['id']}: row has no audit trail "
-                                                   "(written behind the workbench's back)"))
+                                                   "(written behind the workbench's back)" + _db_note(conn, key)))
                 continue
             for field, sp in specs.items():
                 if field == "id":
@@ -200,12 +200,24 @@ def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
                     seq = last_seq.get((name, row["id"], field))
                     findings.append(AuditFinding(
                         seq, f"{name}/{row['id']}.{field} is {have!r} in the table but the trail says "
-                             f"{want.get(field)!r} (changed behind the workbench's back)"))
+                             f"{want.get(field)!r} (changed behind the workbench's back)" + _db_note(conn, key)))
     for (name, rid), _ in expected.items():
         seq = max((s for (t, i, _f), s in last_seq.items() if (t, i) == (name, rid)), default=None)
         findings.append(AuditFinding(seq, f"{name}/{rid}: row is missing from the table but the trail "
-                                          "never deleted it"))
+                                          "never deleted it" + _db_note(conn, (name, rid))))
     return AuditReport(len(entries), n_rows, tuple(findings))
+
+
+def _db_note(conn: sa.Connection, key: tuple[str, str]) -> str:
+    """Who last changed the row, as PostgreSQL's change trigger recorded it ('' on SQLite)."""
+    if conn.dialect.name != "postgresql":
+        return ""
+    row = conn.execute(sa.select(db_change_log.c.operation, db_change_log.c.db_user, db_change_log.c.changed_at)
+                       .where(db_change_log.c.table_name == key[0], db_change_log.c.row_id == key[1])
+                       .order_by(db_change_log.c.id.desc()).limit(1)).first()
+    if row is None:
+        return ""
+    return f"; the database recorded {row.operation} by role {row.db_user} at {row.changed_at}"
 
 
 def _check_chain(conn: sa.Connection, entries: list[AuditEntry], key: bytes) -> list[AuditFinding]:

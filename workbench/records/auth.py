@@ -60,8 +60,9 @@ def log_event(engine: sa.Engine, user_name: str, event: str, detail: str | None 
     """Append one line to the access log in its own transaction (it survives a refused write)."""
     with engine.connect() as conn:
         with conn.begin():
-            conn.execute(auth_events.insert().values(ts=now_iso(), user_name=str(user_name)[:80], event=event,
-                                                     detail=detail))
+            # A parameter list, so no RETURNING: site staff may append to the log but not read it.
+            conn.execute(auth_events.insert(), [dict(ts=now_iso(), user_name=str(user_name)[:80], event=event,
+                                                     detail=detail)])
 
 
 def authenticate(engine: sa.Engine, name: str, password: str) -> User:
@@ -99,8 +100,11 @@ def authenticate(engine: sa.Engine, name: str, password: str) -> User:
 
 
 def has_logins(conn: sa.Connection) -> bool:
-    """Whether anyone can log in (an account with a password exists)."""
-    return conn.execute(sa.select(credentials.c.user_name).limit(1)).first() is not None
+    """Whether anyone can log in (an account with a password, or a PostgreSQL login role)."""
+    from .tables import db_logins
+
+    return any(conn.execute(sa.select(t.c.user_name).limit(1)).first() is not None
+               for t in (credentials, db_logins))
 
 
 def require_user_name(name) -> None:

@@ -45,6 +45,11 @@ def upgrade_database(engine: sa.Engine, revision: str = "head", *, workspace=Non
         current = _revision_of(conn)
         older = revision == "base" or (current is not None and revision != "head" and revision < current)
         (command.downgrade if older else command.upgrade)(_config(conn, workspace), revision)
+        if conn.dialect.name == "postgresql" and (_revision_of(conn) or "") >= "0004":
+            # Every table of the schema now there gets its GRANTs, site policy and change trigger.
+            from .pg import apply_privileges
+
+            apply_privileges(conn)
         conn.commit()
     return current_revision(engine)
 

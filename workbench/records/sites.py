@@ -47,8 +47,10 @@ def _all_optional(table: str) -> bool:
     return all(not rt.spec_of(f).required for f, _ in site_paths(table))
 
 
-def visible_clause(table: str, site_id: str) -> sa.ColumnElement[bool] | None:
+def visible_clause(table: str, site_id) -> sa.ColumnElement[bool] | None:
     """A WHERE clause keeping the rows of ``table`` that belong to ``site_id`` (or to the whole study).
+
+    ``site_id``: a site code, or a SQL expression (PostgreSQL's policies use ``wb_my_site()``).
 
     None for tables under no participant (every row visible).
     """

@@ -16,6 +16,7 @@ from .anchors import Anchor, make_anchor, read_anchor
 from .audit import AuditReport, AuditWriter, read_entries, verify_trail
 from .auth import (AuthenticationError, authenticate, check_new_password, credential_row, has_logins,
                    log_event, require_user_name)
+from . import pg
 from .engine import create_engine
 from .keys import load_audit_key
 from .migrate import current_revision, head_revision, upgrade_database
@@ -77,15 +78,45 @@ class Store:
             raise ValidationError([Problem("password", None, "the account's password")], what="login")
         self.url = _resolve_url(url, workspace)
         self.workspace = workspace
-        self.engine = create_engine(self.url)
+        # PostgreSQL: the person connects as their own database role, so the server checks the
+        # password and its GRANTs and row-level security apply to everything they do.
+        self.postgres = sa.make_url(self.url).get_backend_name() == "postgresql"
+        self.engine = create_engine(pg.person_url(self.url, user, password) if self.postgres else self.url)
         self._schema_checked = False
         self._key: bytes | None = None
         try:
-            self._check_schema()
-            self.user: User = authenticate(self.engine, user, password)
+            if self.postgres:
+                self.user: User = self._pg_login(user)
+            else:
+                self._check_schema()
+                self.user = authenticate(self.engine, user, password)
         except BaseException:
             self.engine.dispose()
             raise
+
+    def _pg_login(self, name: str) -> User:
+        accounts = TABLES[UserAccount.TABLE]
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except sa.exc.OperationalError as err:
+            if pg.refused_login(err):
+                raise AuthenticationError(
+                    f"login refused for {name!r}: unknown user name, wrong password or inactive account "
+                    "(PostgreSQL's server log records the attempt)") from None
+            raise
+        self._check_schema()
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(accounts).where(accounts.c.id == name)).mappings().one_or_none()
+        if row is None or not row["active"]:
+            log_event(self.engine, name, "login_refused", "inactive account")
+            raise AuthenticationError(f"login refused for {name!r}: the account is inactive (the attempt is logged)")
+        account = UserAccount(id=row["id"], role=row["role"], site_id=row["site_id"])
+        if account.site_problems():
+            log_event(self.engine, name, "login_refused", "site staff account without a site")
+            raise AuthenticationError(f"login refused for {name!r}: a {account.role} account needs a site")
+        log_event(self.engine, name, "login", account.role)
+        return User(account.id, account.role, account.site_id)
 
     @classmethod
     def login(cls, url: str | None = None, *, user: str, password: str, workspace=None) -> "Store":
@@ -126,7 +157,7 @@ class Store:
                     elif kept.role != "investigator" or not kept.active:
                         raise PermissionDeniedError(f"the first login must be an active investigator's; "
                                                     f"{user!r} is a {kept.role} account")
-                    conn.execute(credentials.insert(), [credential_row(user, password)])
+                    _store_password(conn, user, "investigator", password)
                     audit.flush()
             log_event(engine, user, "account_created", "investigator (first account)")
         finally:
@@ -182,7 +213,7 @@ class Store:
             if account.site_id is not None and fetch_or_none(conn, Site, account.site_id) is None:
                 raise ValidationError([Problem("site_id", account.site_id, "the code of a stored site")],
                                       what=f"account {account.id}")
-            conn.execute(credentials.insert(), [credential_row(account.id, password)])
+            _store_password(conn, account.id, account.role, password)
 
         (saved,) = self._add((account,), also=also)
         log_event(self.engine, self.user.name, "account_created", f"{account.id} ({account.role})")
@@ -193,18 +224,24 @@ class Store:
         """Stop an account from logging in and writing (investigators only); the account is kept."""
         account = self.get(UserAccount, name)
         saved = self.update(dataclasses.replace(account, active=False), reason=reason)
+        if self.postgres:
+            with self.engine.begin() as conn:
+                pg.set_login(conn, name, False)  # the server refuses the login from now on
         log_event(self.engine, self.user.name, "account_deactivated", f"{name}: {reason}")
         return saved
 
     def change_password(self, old_password: str, new_password: str) -> None:
         """Change the logged-in user's own password (the old one again first)."""
-        authenticate(self.engine, self.user.name, old_password)
+        Store(self.url, user=self.user.name, password=old_password, workspace=self.workspace).close()
         problems = check_new_password(new_password, name=self.user.name, field="new password")
         if problems:
             raise ValidationError(problems, what="password change")
         with self.engine.connect() as conn, conn.begin():
-            conn.execute(credentials.update().where(credentials.c.user_name == self.user.name)
-                         .values(**credential_row(self.user.name, new_password)))
+            if self.postgres:  # a role may change its own password; no statement parameters in ALTER ROLE
+                conn.exec_driver_sql("ALTER ROLE CURRENT_USER PASSWORD '" + new_password.replace("'", "''") + "'")
+            else:
+                conn.execute(credentials.update().where(credentials.c.user_name == self.user.name)
+                             .values(**credential_row(self.user.name, new_password)))
         log_event(self.engine, self.user.name, "password_changed")
 
     def access_log(self):
@@ -376,9 +413,6 @@ class Store:
             locked = BatchContext(conn, (current,)).check_locks()  # a lock refuses deletes too
             if locked:
                 raise ValidationError(locked, what=f"delete {rt.__name__}")
-            locked = BatchContext(conn, (current,)).check_locks()  # a lock refuses deletes too
-            if locked:
-                raise ValidationError(locked, what=f"delete {rt.__name__}")
             conn.execute(table.delete().where(table.c.id == record.id, table.c.version == record.version))
             audit.deleted(current, reason)
 
@@ -486,6 +520,14 @@ def _conflict(current: TableRecord, record: TableRecord) -> ConflictError:
 
 def _what(records: Sequence[TableRecord]) -> str:
     return type(records[0]).__name__ if len(records) == 1 else f"{len(records)} records"
+
+
+def _store_password(conn: sa.Connection, user: str, role: str, password: str) -> None:
+    """An argon2 hash in ``credentials`` (SQLite), or the person's own login role (PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        pg.create_login(conn, user, role, password)
+    else:
+        conn.execute(credentials.insert(), [credential_row(user, password)])
 
 
 def _resolve_url(url: str | None, workspace) -> str:

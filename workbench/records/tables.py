@@ -112,4 +112,26 @@ auth_events = sa.Table(
     sa.Column("user_name", sa.String(80), nullable=False),
     sa.Column("event", sa.String(40), nullable=False),
     sa.Column("detail", sa.Text(), nullable=True),
+    implicit_returning=False,  # site staff append to the log without reading it back (PostgreSQL GRANTs)
+)
+
+#: PostgreSQL: which database role is which person (filled by wb_create_login; empty on SQLite).
+db_logins = sa.Table(
+    "db_logins", metadata,
+    sa.Column("role_name", sa.String(63), primary_key=True),
+    sa.Column("user_name", sa.String(64), sa.ForeignKey("user_accounts.id"), nullable=False, unique=True),
+)
+
+#: PostgreSQL: every row change of a record table as the database saw it, with the database role
+#: that made it, written by a trigger (so a change made with psql is recorded too; empty on SQLite).
+db_change_log = sa.Table(
+    "db_change_log", metadata,
+    sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=True),
+    sa.Column("changed_at", sa.String(40), nullable=False),
+    sa.Column("db_user", sa.String(63), nullable=False),
+    sa.Column("txid", sa.BigInteger(), nullable=False),
+    sa.Column("table_name", sa.String(63), nullable=False),
+    sa.Column("row_id", sa.String(64), nullable=False),
+    sa.Column("operation", sa.String(10), nullable=False),
+    sa.Column("row_data", sa.Text(), nullable=True),
 )

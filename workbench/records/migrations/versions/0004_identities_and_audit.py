@@ -45,7 +45,31 @@ def upgrade() -> None:
     sa.Column('detail', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_auth_events'))
     )
+    op.create_table('db_logins',
+    sa.Column('role_name', sa.String(length=63), nullable=False),
+    sa.Column('user_name', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['user_name'], ['user_accounts.id'], name=op.f('fk_db_logins_user_name')),
+    sa.PrimaryKeyConstraint('role_name', name=op.f('pk_db_logins')),
+    sa.UniqueConstraint('user_name')
+    )
+    op.create_table('db_change_log',
+    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
+    sa.Column('changed_at', sa.String(length=40), nullable=False),
+    sa.Column('db_user', sa.String(length=63), nullable=False),
+    sa.Column('txid', sa.BigInteger(), nullable=False),
+    sa.Column('table_name', sa.String(length=63), nullable=False),
+    sa.Column('row_id', sa.String(length=64), nullable=False),
+    sa.Column('operation', sa.String(length=10), nullable=False),
+    sa.Column('row_data', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_db_change_log'))
+    )
     conn = op.get_bind()
+    if conn.dialect.name == "postgresql":
+        # Group roles and SECURITY DEFINER functions; the GRANTs, policies and triggers per table
+        # are (re)applied after every upgrade by workbench.records.pg.apply_privileges.
+        from workbench.records.pg import create_groups
+
+        create_groups(conn)
     if conn.exec_driver_sql("SELECT COUNT(*) FROM audit_log").scalar_one():
         key = context.config.attributes["audit_key"]()
         _rechain(conn, _plain, lambda prev, payload: hmac.new(key, (prev + payload).encode("utf-8"),
@@ -58,6 +82,16 @@ def downgrade() -> None:
         key = context.config.attributes["audit_key"]()
         _rechain(conn, lambda prev, payload: hmac.new(key, (prev + payload).encode("utf-8"),
                                                       hashlib.sha256).hexdigest(), _plain)
+    if conn.dialect.name == "postgresql":
+        from workbench.records.pg import drop_groups
+
+        for name in conn.exec_driver_sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").scalars():
+            conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS wb_record_change ON "{name}"')
+            conn.exec_driver_sql(f'DROP POLICY IF EXISTS wb_site ON "{name}"')
+            conn.exec_driver_sql(f'ALTER TABLE "{name}" DISABLE ROW LEVEL SECURITY')
+        drop_groups(conn)
+    op.drop_table('db_change_log')
+    op.drop_table('db_logins')
     op.drop_table('auth_events')
     op.drop_table('credentials')
     with op.batch_alter_table('user_accounts', schema=None) as batch_op:

@@ -1,0 +1,115 @@
+"""PostgreSQL enforces the roles and sites itself: each person connects as their own database role
+and tries, with plain SQL as psql would, what the workbench would refuse them."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.records import factories as f
+from tests.records.accounts import as_user, password_of
+from workbench.records import Participant, Site
+from workbench.records.pg import login_role
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_store(store):
+    if not store.postgres:
+        pytest.skip("PostgreSQL only: SQLite has no database roles")
+    (p,) = f.seeded(store)
+    store.add(Site(id="BE", study_id="BCI-SCI-01", name="Spinal cord unit B", country="CH"))
+    store.add(f.participant("SCI-002", site_id="BE"), f.consent("SCI-002"))
+    v = f.visit()
+    store.add(v, f.assessment(visit_id=v.id))
+    for name, role, site in [("a.zh", "assessor", "ZH"), ("e.zh", "engineer", "ZH"), ("m.on", "monitor", None),
+                             ("s.pon", "sponsor", None), ("d.man", "data_manager", None)]:
+        as_user(store, name, role, site).close()
+    return store
+
+
+def _psql(store, name, password=None):
+    """A plain SQLAlchemy engine logged in as the person's database role (what psql would be)."""
+    url = sa.make_url(store.url)
+    return sa.create_engine(url.set(username=login_role(url.database, name), password=password or password_of(name)))
+
+
+def _try(engine, sql):
+    """Run one statement; return None if it worked, else the database's error text."""
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+    except sa.exc.DBAPIError as err:
+        return str(err.orig).splitlines()[0]
+    return None
+
+
+def _rows(engine, sql):
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.exec_driver_sql(sql)]
+
+
+def test_each_role_gets_only_what_the_workbench_gives(pg_store):
+    store = pg_store
+    zh = _psql(store, "a.zh")
+    try:
+        assert _rows(zh, "SELECT id FROM participants ORDER BY id") == [("SCI-001",)]  # row-level security
+        assert _rows(zh, "SELECT count(*) FROM consents") == [(1,)]
+        assert "permission denied" in _try(zh, "UPDATE participants SET age_years = 50")  # not an assessor's
+        assert "row-level security" in _try(
+            zh, "INSERT INTO visits (id, participant_id, name, scheduled_date, window_before, window_after, "
+                "status, version) VALUES ('V-X', 'SCI-002', 'week12', '2026-03-30', 7, 7, 'planned', 1)")
+        assert _try(zh, "UPDATE visits SET notes = 'psql' WHERE participant_id = 'SCI-002'") is None
+        assert _rows(zh, "SELECT count(*) FROM visits WHERE notes = 'psql'") == [(0,)]  # touched nothing
+        for sql in ("UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
+                    "DELETE FROM auth_events", "SELECT * FROM credentials", "UPDATE user_accounts SET role = 'investigator'",
+                    "SELECT wb_create_login('x@y', 'x', 'investigator', 'pw')", "DROP TABLE participants"):
+            assert _try(zh, sql) is not None, sql
+    finally:
+        zh.dispose()
+    for name in ("m.on", "s.pon"):
+        reader = _psql(store, name)
+        try:
+            assert _rows(reader, "SELECT count(*) FROM participants") == [(2,)]  # every site
+            assert "permission denied" in _try(reader, "UPDATE participants SET age_years = 50")
+            assert "permission denied" in _try(reader, "INSERT INTO audit_log (seq) VALUES (999)")
+        finally:
+            reader.dispose()
+    eng = _psql(store, "e.zh")
+    try:
+        assert "permission denied" in _try(eng, "UPDATE outcome_assessments SET notes = 'x'")
+    finally:
+        eng.dispose()
+    assert store.get(Participant, "SCI-001").age_years == 34
+    assert store.verify_audit().ok
+
+
+def test_wrong_password_and_inactive_account_cannot_connect(pg_store):
+    store = pg_store
+    for engine in (_psql(store, "a.zh", "wrong password"), _psql(store, "nobody.here")):
+        with pytest.raises(sa.exc.OperationalError, match="password authentication failed"):
+            engine.connect()
+        engine.dispose()
+    store.deactivate_account("a.zh", reason="left the site")
+    engine = _psql(store, "a.zh")
+    with pytest.raises(sa.exc.OperationalError, match="not permitted to log in"):
+        engine.connect()
+    engine.dispose()
+
+
+def test_a_change_made_with_psql_is_recorded_and_caught(pg_store):
+    store = pg_store
+    inv = _psql(store, "dr.inv")
+    try:
+        assert _try(inv, "UPDATE participants SET age_years = 70 WHERE id = 'SCI-001'") is None
+    finally:
+        inv.dispose()
+    with store.engine.connect() as conn:
+        last = conn.exec_driver_sql("SELECT db_user, table_name, row_id, operation FROM db_change_log "
+                                    "ORDER BY id DESC LIMIT 1").one()
+    assert tuple(last) == (login_role(sa.make_url(store.url).database, "dr.inv"), "participants", "SCI-001",
+                           "UPDATE")
+    report = store.verify_audit()
+    assert not report.ok and "participants/SCI-001.age_years is 70" in str(report.first_broken)
+    assert "dr.inv" in str(report.first_broken)  # who did it, from the database's own record

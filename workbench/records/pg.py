@@ -1,0 +1,192 @@
+"""PostgreSQL: each person logs in as their own database role; GRANTs and row-level security
+make the database itself refuse what the workbench refuses.
+
+Roles (cluster-wide in PostgreSQL, so tagged with the database they serve):
+
+- one group role per trial role, ``wb_<role>@<tag>`` (NOLOGIN), created by migration 0004;
+- one login role per person, ``<user>@<tag>``, member of their group, created
+  by :func:`create_login` through the SECURITY DEFINER function
+  ``wb_create_login`` (only the owner and investigators may execute it).
+
+``<tag>`` is the first 8 hex digits of SHA-256 of the database name.
+:func:`apply_privileges` (run after every upgrade, so tables added by later
+migrations are covered too) grants SELECT to every group, INSERT/UPDATE/DELETE
+on a record table only to the groups in its record type's ``WRITERS``, INSERT
+(never UPDATE or DELETE) on the audit trail, and puts a row-level-security
+policy on every table under a participant: site staff's rows are their
+site's (the same path as :mod:`workbench.records.sites`). A trigger on every
+record table copies each row change, with the database role that made it,
+into ``db_change_log`` (INSERT by the SECURITY DEFINER trigger only), so a
+change made with psql outside the workbench is still recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+
+from ._base import READ_ONLY_ROLES, ROLES
+from .account import UserAccount
+from .sites import site_paths, visible_clause
+from .tables import BY_TABLE, TABLES
+
+TAG_LEN = 8
+
+
+def db_tag(database: str) -> str:
+    return hashlib.sha256(database.encode("utf-8")).hexdigest()[:TAG_LEN]
+
+
+def group_role(database: str, role: str) -> str:
+    return f"wb_{role}@{db_tag(database)}"
+
+
+def login_role(database: str, user: str) -> str:
+    """The person's database role: their user name (shortened past 40 characters) and the tag (<= 63 bytes)."""
+    if len(user) > 40:
+        user = user[:30] + "~" + hashlib.sha256(user.encode("utf-8")).hexdigest()[:8]
+    return f"{user}@{db_tag(database)}"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _ddl(conn: sa.Connection, sql: str) -> None:
+    """Run DDL holding plpgsql ``%`` placeholders (the driver would read them as its own)."""
+    conn.exec_driver_sql(sql.replace("%", "%%"))
+
+
+def create_groups(conn: sa.Connection) -> None:
+    """Migration 0004: the group roles and the SECURITY DEFINER functions (run as the database owner)."""
+    db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+    tag = db_tag(db)
+    for role in ROLES:
+        name = group_role(db, role)
+        exists = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first()
+        if not exists:
+            conn.exec_driver_sql(f"CREATE ROLE {_q(name)} NOLOGIN")
+    roles_sql = ", ".join(f"'{r}'" for r in ROLES)
+    _ddl(conn, f"""
+CREATE FUNCTION wb_create_login(p_login text, p_user text, p_role text, p_password text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  IF p_role NOT IN ({roles_sql}) THEN RAISE EXCEPTION 'unknown role %', p_role; END IF;
+  IF right(p_login, {TAG_LEN + 1}) <> '@{tag}' THEN RAISE EXCEPTION 'login % is not of this database', p_login; END IF;
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login) THEN
+    RAISE EXCEPTION 'database role % exists already', p_login;
+  END IF;
+  EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', p_login, p_password, 'wb_' || p_role || '@{tag}');
+  INSERT INTO db_logins (role_name, user_name) VALUES (p_login, p_user);
+END $$""")
+    _ddl(conn, f"""
+CREATE FUNCTION wb_set_login(p_user text, p_enabled boolean) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE r text;
+BEGIN
+  SELECT role_name INTO r FROM db_logins WHERE user_name = p_user;
+  IF r IS NULL THEN RAISE EXCEPTION 'no database login for %', p_user; END IF;
+  EXECUTE format('ALTER ROLE %I %s', r, CASE WHEN p_enabled THEN 'LOGIN' ELSE 'NOLOGIN' END);
+END $$""")
+    _ddl(conn, """
+CREATE FUNCTION wb_my_site() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT a.site_id FROM user_accounts a JOIN db_logins l ON l.user_name = a.id WHERE l.role_name = session_user
+$$""")
+    _ddl(conn, """
+CREATE FUNCTION wb_record_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE rec record;
+BEGIN
+  IF TG_OP = 'DELETE' THEN rec := OLD; ELSE rec := NEW; END IF;
+  INSERT INTO db_change_log (changed_at, db_user, txid, table_name, row_id, operation, row_data)
+  VALUES (clock_timestamp()::text, session_user, txid_current(), TG_TABLE_NAME, rec.id, TG_OP,
+          row_to_json(rec)::text);
+  RETURN NULL;
+END $$""")
+    for fn in ("wb_create_login(text, text, text, text)", "wb_set_login(text, boolean)"):
+        conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
+        conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {fn} TO {_q(group_role(db, 'investigator'))}")
+
+
+def drop_groups(conn: sa.Connection) -> None:
+    """Downgrade of 0004: the functions, every login and group role of this database."""
+    db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+    for fn in ("wb_create_login(text, text, text, text)", "wb_set_login(text, boolean)", "wb_my_site()",
+               "wb_record_change()"):
+        conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn} CASCADE")
+    tag = db_tag(db)
+    names = conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
+                         {"p": f"%@{tag}"}).scalars().all()
+    for name in sorted(names, key=lambda n: n.startswith("wb_")):  # logins before groups
+        for what in ("ALL TABLES", "ALL SEQUENCES"):
+            conn.exec_driver_sql(f"REVOKE ALL ON {what} IN SCHEMA public FROM {_q(name)}")
+        conn.exec_driver_sql(f"REVOKE ALL ON SCHEMA public FROM {_q(name)}")
+        conn.exec_driver_sql(f"DROP ROLE {_q(name)}")
+
+
+def apply_privileges(conn: sa.Connection) -> None:
+    """GRANTs, row-level-security policies and change triggers for every table of the current schema."""
+    from sqlalchemy.dialects import postgresql
+
+    db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+    groups = {r: _q(group_role(db, r)) for r in ROLES}
+    everyone = ", ".join(groups.values())
+    writers_all = ", ".join(g for r, g in groups.items() if r not in READ_ONLY_ROLES)
+    existing = set(sa.inspect(conn).get_table_names())
+    conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {everyone}")
+    for name in sorted(existing):
+        conn.exec_driver_sql(f"REVOKE ALL ON TABLE {_q(name)} FROM {everyone}")
+    for name in ("alembic_version", "audit_log", "audit_head", "db_change_log", "db_logins"):
+        conn.exec_driver_sql(f"GRANT SELECT ON TABLE {name} TO {everyone}")
+    # The trail: appended to by writers, never changed (no UPDATE or DELETE for anyone but the owner).
+    conn.exec_driver_sql(f"GRANT INSERT ON TABLE audit_log TO {writers_all}")
+    conn.exec_driver_sql(f"GRANT UPDATE ON TABLE audit_head TO {writers_all}")  # the head moves (and is locked)
+    conn.exec_driver_sql(f"GRANT INSERT ON TABLE auth_events TO {everyone}")
+    conn.exec_driver_sql(f"GRANT USAGE ON SEQUENCE auth_events_id_seq TO {everyone}")
+    study_wide = ", ".join(groups[r] for r in ("investigator", "monitor", "data_manager", "sponsor"))
+    conn.exec_driver_sql(f"GRANT SELECT ON TABLE auth_events TO {study_wide}")
+    site_expr = sa.func.wb_my_site()
+    for name in TABLES:
+        if name not in existing:
+            continue
+        rt = BY_TABLE[name]
+        conn.exec_driver_sql(f"GRANT SELECT ON TABLE {_q(name)} TO {everyone}")
+        writers = ", ".join(groups[r] for r in sorted(rt.WRITERS) if r in groups)
+        if writers:
+            conn.exec_driver_sql(f"GRANT INSERT, UPDATE, DELETE ON TABLE {_q(name)} TO {writers}")
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS wb_record_change ON {_q(name)}")
+        conn.exec_driver_sql(f"CREATE TRIGGER wb_record_change AFTER INSERT OR UPDATE OR DELETE ON {_q(name)} "
+                             "FOR EACH ROW EXECUTE FUNCTION wb_record_change()")
+        if name == UserAccount.TABLE or not site_paths(name):
+            continue
+        clause = visible_clause(name, site_expr)
+        sql = str(clause.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        rule = f"(wb_my_site() IS NULL OR {sql})"
+        conn.exec_driver_sql(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
+        conn.exec_driver_sql(f"DROP POLICY IF EXISTS wb_site ON {_q(name)}")
+        conn.exec_driver_sql(f"CREATE POLICY wb_site ON {_q(name)} USING {rule} WITH CHECK {rule}")
+
+
+def person_url(url: str, user: str, password: str) -> sa.URL:
+    """The URL that logs ``user`` in as their own database role."""
+    u = sa.make_url(url)
+    return u.set(username=login_role(u.database, user), password=password)
+
+
+def create_login(conn: sa.Connection, user: str, role: str, password: str) -> None:
+    """Create the person's login role (inside the caller's transaction: rolled back with it)."""
+    db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+    conn.execute(sa.text("SELECT wb_create_login(:login, :user, :role, :pw)"),
+                 {"login": login_role(db, user), "user": user, "role": role, "pw": password})
+
+
+def set_login(conn: sa.Connection, user: str, enabled: bool) -> None:
+    conn.execute(sa.text("SELECT wb_set_login(:user, :on)"), {"user": user, "on": enabled})
+
+
+def refused_login(err: Exception) -> bool:
+    """Whether a connection error is PostgreSQL refusing the login (which its server log records)."""
+    text = str(err).lower()
+    return "password authentication failed" in text or "not permitted to log in" in text
