@@ -64,3 +64,20 @@ def injured_exam_dicts(draw, nt_rate=0.0, anal=("Yes", "No"), flag_rate=0.0):
             "lowest_non_key_muscle_with_motor_function": draw(st.none() | st.sampled_from(NON_KEY_MUSCLE_LEVELS)),
         }
     return exam
+
+
+def injured_exam(level: str, *, vac: str = "No", dap: str = "No") -> dict:
+    """A plain exam: normal (2 / 5) rostral to ``level``'s next segment, absent (0) from there down."""
+    from workbench.outcomes.isncsci import LEVELS
+
+    cut = LEVELS.index(level)
+
+    def side():
+        return {
+            "motor": {m: "5" if LEVELS.index(m) <= cut else "0" for m in KEY_MUSCLES},
+            "light_touch": {d: "2" if LEVELS.index(d) <= cut else "0" for d in DERMATOMES},
+            "pin_prick": {d: "2" if LEVELS.index(d) <= cut else "0" for d in DERMATOMES},
+            "lowest_non_key_muscle_with_motor_function": None,
+        }
+
+    return {"vac": vac, "dap": dap, "right": side(), "left": side()}
