@@ -117,3 +117,23 @@ def test_operator_stop_release_and_abort_from_the_panel_thread(decoder, workspac
     assert "operator_stop" in rules
     assert block.effector.received and block.effector.received[-1][1].command == "off"
     assert len(block.runner.trials()) < spec.n_trials
+
+
+def test_against_any_lsl_stream_the_runner_pushes_the_cue_markers(decoder, workspace, unique_name):
+    """A real amplifier (here the participant played by a separate Player): cues go out on NAME-cues."""
+    from workbench.datasets import Player
+
+    spec = ParadigmSpec(cue_s=2.0, rest_s=1.0, repetitions=1, seed=6, jitter_s=0.0)
+    with Player(SimulatedParticipant(CueTimeline(), seed=6), name=unique_name, chunk_ms=10):
+        block = run_block(workspace.recordings, spec, stream=unique_name, decoder=decoder, effector="glove",
+                          name=f"{unique_name}-loop", progress=False, simulate_effector=True,
+                          entities=RunEntities(subject="test", task="stream"))
+    assert block.manifest.status == "complete"
+    streams = {s.name: s for s in read_xdf_streams(block.manifest.fname)}
+    cues = streams[f"{unique_name}-loop-cues"]
+    labels = cues.labels()
+    assert [lab for lab in labels if lab != "iti"] == [lab for _, lab in spec.schedule() if lab != "iti"]
+    # each marker is stamped with its scheduled onset on the run's clock
+    onsets = [t for t, _ in block.runner.timeline.cues]
+    assert cues.times - block.t0 == pytest.approx(onsets[: len(labels)], abs=1e-3)
+    assert block.effector.received and block.effector.received[-1][1].command == "off"

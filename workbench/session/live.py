@@ -101,8 +101,13 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
               effector: str | None = None, programs: dict | None = None, controller=None,
               limits: GateLimits = GateLimits(), faults=(), entities=None, decoder_version: str = "",
               name: str | None = None, progress: bool = True, chunk_ms: float = 10.0,
-              lead_in_s: float = LEAD_IN_S, control: BlockControl | None = None) -> LiveRun:
+              lead_in_s: float = LEAD_IN_S, control: BlockControl | None = None,
+              simulate_effector: bool | None = None) -> LiveRun:
     """Run one paradigm block and record it; with ``decoder`` and ``effector``, in closed loop.
+
+    A real effector listens to ``<name>-commands`` and answers on ``<name>-heartbeat``; without it the
+    block does not start (``simulate_effector=True`` puts the simulated device there, e.g. to try a decoder
+    on a real amplifier with nothing attached).
 
     Stops cleanly on Ctrl-C (the gate enters the safe state first, then the recorder closes the file);
     the result then says ``stopped_by_operator``.
@@ -151,7 +156,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             classes = [str(c) for c in decoder.model.classes_]
             outputs_out = _marker_outlet(f"{name}-outputs", "DecoderOutput", len(classes) + 1, "float")
             names += [commands_out.name, f"{name}-gate", f"{name}-outputs"]
-            if participant is not None:
+            if participant is not None if simulate_effector is None else simulate_effector:
                 effector_dev = stack.enter_context(SimulatedEffector(
                     effector, commands_out.name, participant=participant, programs=programs,
                     max_amplitude_ma=limits.max_amplitude_ma))

@@ -1,0 +1,56 @@
+"""`workbench session run`: bad input refused before anything starts; a simulated block saved with the caller's account."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from workbench.records import Run, Session, Trial
+from workbench.records.demo import open_demo_store
+from workbench.session.paradigm import ParadigmSpec
+from workbench.session.participant import simulate_recording
+from workbench.session.training import train_decoder, windows_from_raw
+
+from ..conftest import REPO
+
+
+def cli(workspace, *args, env=None, timeout=60):
+    return subprocess.run([sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "session", "run",
+                           *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_unsafe_or_impossible_settings_are_refused_with_every_problem(workspace):
+    out = cli(workspace, "--stream", "nowhere", "--threshold", "0.2", "--cue-s", "-1", "--reps", "0")
+    assert out.returncode == 1, out.stderr
+    for text in ("--decoder: got None", "threshold: got 0.2", "cue_s: got -1.0", "repetitions: got 0"):
+        assert text in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not workspace.recordings.exists() or not list(workspace.recordings.rglob("*.xdf"))
+
+
+@pytest.mark.lsl
+@pytest.mark.slow
+@pytest.mark.timeout(200)
+def test_simulated_block_with_a_saved_decoder_is_recorded_and_saved(workspace, monkeypatch):
+    import os
+
+    spec = ParadigmSpec(cue_s=3.0, rest_s=1.5, repetitions=3)
+    fname = train_decoder(windows_from_raw(simulate_recording(spec), spec.classes, cue_s=3.0),
+                          fname=workspace.decoders / "cli.npz").fname
+    open_demo_store(workspace.root).close()  # the demo accounts, with their generated passwords
+    password = json.loads((workspace.root / "keys" / "demo-accounts.json").read_text())["demo.engineer"]
+    env = {**os.environ, "WORKBENCH_PASSWORD": password, "WORKBENCH_USER": "demo.engineer"}
+    env.pop("WORKBENCH_DB_URL", None)
+    out = cli(workspace, "--simulated", "--decoder", str(fname), "--reps", "1", "--cue-s", "2.5",
+              "--effector", "glove", "--participant", "SCI-001", env=env, timeout=180)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "recording  complete" in out.stdout and "saved      session" in out.stdout
+    store = open_demo_store(workspace.root, role="monitor")
+    try:
+        [session] = [s for s in store.find(Session, participant_id="SCI-001") if s.operator == "demo.engineer"]
+        [run] = store.find(Run, session_id=session.id)
+        assert len(store.find(Trial, run_id=run.id)) == 3
+        assert session.recording_files[0].check(workspace.root) is None
+    finally:
+        store.close()
