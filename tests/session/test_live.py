@@ -137,3 +137,15 @@ def test_against_any_lsl_stream_the_runner_pushes_the_cue_markers(decoder, works
     onsets = [t for t, _ in block.runner.timeline.cues]
     assert cues.times - block.t0 == pytest.approx(onsets[: len(labels)], abs=1e-3)
     assert block.effector.received and block.effector.received[-1][1].command == "off"
+
+
+def test_a_program_over_the_gates_limit_is_refused_before_anything_starts(decoder, workspace, unique_name):
+    from workbench.errors import ValidationError
+    from workbench.session.gate import GateLimits
+
+    with pytest.raises(ValidationError) as err:
+        run_block(workspace.recordings, ParadigmSpec(), participant=SimulatedParticipant(), decoder=decoder,
+                  effector="programs", programs=intent_programs(decoder.model.classes_), name=unique_name,
+                  limits=GateLimits(max_amplitude_ma=2.0), faults=[Fault("melt", -1, 0)])
+    assert {"programs['grasp'].amplitude_ma", "programs['open'].amplitude_ma", "faults"} <= set(err.value.fields)
+    assert not list(workspace.recordings.rglob("*.xdf"))

@@ -21,6 +21,9 @@ def register(subparsers) -> None:
     src.add_argument("--simulated", action="store_true",
                      help="simulated participant and effector (calibrates first when no --decoder)")
     r.add_argument("--decoder", help="decoder file (.npz); required with --stream")
+    r.add_argument("--simulated-effector", action="store_true",
+                   help="with --stream: the simulated effector answers the commands (no device attached); "
+                        "otherwise the device must listen on NAME-commands and answer on NAME-heartbeat")
     r.add_argument("--effector", default="glove", choices=("glove", "programs", "adaptive"),
                    help="glove/FES (open, close, hold), spinal stimulation programs, or adaptive stimulation")
     r.add_argument("--classes", nargs="+", default=["rest", "grasp", "open"], help="cued classes")
@@ -31,6 +34,8 @@ def register(subparsers) -> None:
     r.add_argument("--seed", type=int, default=0, help="seed of the cue order (and simulated participant)")
     r.add_argument("--threshold", type=float, default=0.6, help="gate: minimum class probability")
     r.add_argument("--max-amplitude", type=float, default=8.0, help="gate: highest stimulation amplitude, mA")
+    r.add_argument("--name", default=None,
+                   help="prefix of the loop's streams: NAME-commands, NAME-gate, NAME-outputs (default wb-loop-PID)")
     r.add_argument("--participant", default=None, help="pseudonym the session is saved for (default: none, not saved)")
     add_user_options(r, "engineer")
     r.set_defaults(func=run)
@@ -38,6 +43,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    import os
+
     from ..acquisition.lsl_config import use_loopback
     from ..config import get_workspace
     from ..decoding import load_decoder
@@ -77,10 +84,13 @@ def run(args) -> int:
         decoder, version = _calibrate(ws, spec, args.seed), "calibrated now"
         decoder_version = "session-calibrated"
     programs = intent_programs(decoder.model.classes_) if args.effector == "programs" else None
+    name = args.name or f"wb-loop-{os.getpid()}"
+    print(f"commands on {name}-commands; the effector's heartbeat expected on {name}-heartbeat")
     block = run_block(ws.recordings, spec, participant=participant, stream=args.stream, decoder=decoder,
-                      effector=args.effector, programs=programs, limits=limits,
+                      effector=args.effector, programs=programs, limits=limits, name=name,
                       controller=AdaptiveController() if args.effector == "adaptive" else None,
-                      decoder_version=decoder_version[:60], entities=RunEntities(subject="cli", task="loop"))
+                      decoder_version=decoder_version[:60], entities=RunEntities(subject="cli", task="loop"),
+                      simulate_effector=True if args.simulated or args.simulated_effector else None)
     _report(block, decoder, spec, version, store, args.participant, ws)
     if block.stopped_by_operator:
         print("stopped by the operator (Ctrl-C): the effector was turned off first")

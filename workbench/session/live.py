@@ -131,6 +131,13 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             problems.append(Problem("faults", f, "kind stall/nan/heartbeat, at_s >= 0, 0 < for_s <= 10"))
         elif f.kind != "heartbeat" and participant is None:
             problems.append(Problem("faults", f.kind, "heartbeat only, against a real stream"))
+    if effector == "programs" and not programs:
+        problems.append(Problem("programs", programs, "one checked StimProgram per decoded intent"))
+    for intent, prog in (programs or {}).items():
+        # Programs were checked against Shannon's limit when made; the gate's amplitude limit may be lower.
+        if prog.amplitude_ma > limits.max_amplitude_ma:
+            problems.append(Problem(f"programs[{intent!r}].amplitude_ma", prog.amplitude_ma,
+                                    f"<= {limits.max_amplitude_ma} mA (the gate's limit)"))
     if problems:
         raise ValidationError(problems, what="closed-loop block")
     name = name or f"wb-loop-{os.getpid()}"

@@ -148,4 +148,5 @@ def intent_programs(classes, array: ElectrodeArray | None = None) -> dict:
     """
     walking = walking_programs(array)
     mapping = {"rest": "stand", "grasp": "left_step", "open": "right_step"}
+    classes = [str(c) for c in classes]
     return {c: walking[mapping[c]] if c in mapping else walking[c] for c in classes if c in mapping or c in walking}
