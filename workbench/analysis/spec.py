@@ -68,7 +68,7 @@ class AnalysisSpec:
 
     @classmethod
     def from_files(cls, decoder=None, **kwargs) -> "AnalysisSpec":
-        """Read the decoder file (if any) into the spec; RecordingFileError-free: a missing file is a ValidationError."""
+        """Read the decoder file (if any) into the spec; a missing file is a ValidationError."""
         if decoder is None:
             return cls(**kwargs)
         fname = Path(decoder)

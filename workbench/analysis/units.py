@@ -99,7 +99,8 @@ def select_sessions(store, selection: Selection = Selection()) -> list:
     return sorted(chosen, key=lambda s: (s.started_at, s.id))
 
 
-def workspace_units(store, workspace=None, selection: Selection = Selection(), *, root: str | None = None) -> list[WorkUnit]:
+def workspace_units(store, workspace=None, selection: Selection = Selection(), *,
+                    root: str | None = None) -> list[WorkUnit]:
     """One unit per recording file of every selected session.
 
     ``root`` is where the workspace's files are read from: by default the local
