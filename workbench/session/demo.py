@@ -142,7 +142,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
             if progress:
                 print(text, flush=True)
 
-        cal_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.5, repetitions=calibration_reps, seed=seed,
+        cal_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.0, repetitions=calibration_reps, seed=seed,
                                 jitter_s=0.5)
         say(f"1/5 calibration run: {cal_spec.n_trials} cued trials (rest, grasp, open), recorded to XDF")
         participant = SimulatedParticipant(CueTimeline(), seed=seed)
@@ -152,7 +152,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         cal_windows = cue_windows(cal.manifest.fname, CLASSES, cue_s=cal_spec.cue_s)
         training = train_decoder(cal_windows, fname=ws.decoders / "demo_grasp_v1.npz")
 
-        loop_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.5, repetitions=loop_reps, seed=seed + 1,
+        loop_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.0, repetitions=loop_reps, seed=seed + 1,
                                  jitter_s=0.5)
         trial_s = loop_spec.cue_s + loop_spec.rest_s + loop_spec.jitter_s / 2
         say("3/5 closed loop, simulated glove; injected: a 0.3 s signal gap, a 0.2 s NaN burst")
@@ -168,7 +168,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         recal = recalibrate([cal_windows, loop_windows], fname=ws.decoders / "demo_grasp_v2.npz")
 
         say("5/5 closed loop, adaptive stimulation on the EMG envelope; injected: stimulator heartbeat lost 0.3 s")
-        stim_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.5, repetitions=max(1, loop_reps - 1),
+        stim_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.0, repetitions=max(1, loop_reps - 1),
                                  seed=seed + 2, jitter_s=0.5)
         stim_participant = SimulatedParticipant(CueTimeline(), seed=seed + 2)
         stim = run_block(ws.recordings, stim_spec, participant=stim_participant, decoder=recal.decoder,
