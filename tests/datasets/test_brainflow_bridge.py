@@ -177,3 +177,25 @@ def test_board_that_stops_sending_is_a_disconnection_then_a_reconnection_with_a_
     assert kinds.index("disconnected") < kinds.index("reconnected") < kinds.index("gap")
     gap = next(e for e in stream.events if e.kind == "gap")
     assert gap.n_missing >= 250 * 0.5  # at least the half second the board was away
+
+
+@pytest.mark.lsl
+@pytest.mark.slow
+def test_board_that_stops_sending_on_an_open_connection_is_a_stall_then_a_gap(unique_name):
+    with BrainFlowBridge("synthetic", name=unique_name) as bridge:
+        # dejitter off: the gap event's stamps then show the silence (see Stream)
+        with Stream(unique_name, bufsize=30, dejitter=False, stall_timeout=0.5) as stream:
+            assert wait_for(lambda: stream.n_samples_received > 100, timeout=10)
+            bridge.board_shim.stop_stream()  # the board goes quiet; the outlets stay open
+            assert wait_for(lambda: any(e.kind == "disconnected" for e in stream.events), timeout=10)
+            time.sleep(0.5)
+            bridge.board_shim.start_stream()
+            assert wait_for(lambda: any(e.kind == "gap" for e in stream.events), timeout=10)
+            assert stream.connected
+            events = stream.events
+    kinds = [e.kind for e in events]
+    assert kinds.index("disconnected") < kinds.index("reconnected") < kinds.index("gap")
+    assert "connection is kept open" in next(e for e in events if e.kind == "disconnected").detail
+    gap = next(e for e in events if e.kind == "gap")
+    assert gap.n_missing >= 250 * 1.0  # the 0.5 s stall timeout and the 0.5 s after it, at 250 Hz
+    assert bridge.error is None

@@ -270,6 +270,13 @@ class BrainFlowBridge:
         return dict(zip(self.stream_names, self._n_sent))
 
     @property
+    def board_shim(self):
+        """The open ``brainflow.BoardShim`` (None when stopped): for board commands
+        such as ``config_board`` while bridging. Stopping its stream silences the
+        bridge's outlets without closing them, as a board that stops sending does."""
+        return self._shim
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
