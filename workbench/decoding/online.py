@@ -124,8 +124,9 @@ class OnlineDecoder:
         A fitted decoder (copied).
     fused : bool
         Run a filter + :class:`BandPower` + :class:`LDA` decoder in one
-        kernel call per chunk (same outputs, a third of the time at 64
-        channels); False runs every decoder stage by stage.
+        kernel call per chunk (same outputs, about half the time at 64
+        channels: benchmarks/decoder.py); False runs every decoder stage by
+        stage.
     """
 
     def __init__(self, decoder, *, fused=True):
