@@ -69,3 +69,14 @@ def test_a_decoder_that_never_changes_is_wrong_on_attempts():
     # Rest at 12 s follows an attempt (a change) and its first window says rest: latency 0.
     # grasp never gets its class; open asks for no change: no latency for either.
     assert [t.latency_s for t in trials] == [0.0, None, None, 0.0]
+
+
+def test_an_inter_trial_interval_ends_a_cue_and_stream_prefixes_are_read_through():
+    # As the demo's paradigm records them: iti, cue, iti, cue ...; several marker streams in one
+    # file are named "<stream>/<label>"; other streams' markers (decoder outputs) are not cues.
+    onsets = [0.0, 2.0, 5.0, 6.5, 9.5, 10.0, 10.5]
+    labels = ["iti", "loop-markers/grasp", "loop-markers/iti", "rest", "iti", "loop-outputs/0.1/0.9", "grasp"]
+    cues = read_cues(_raw(onsets, labels), CLASSES, boundaries=("iti",))
+    np.testing.assert_array_equal(cues.onsets, [200, 650])
+    np.testing.assert_array_equal(cues.ends, [500, 950])  # each cue ends at its iti, not at the next cue
+    assert list(cues.labels) == ["grasp", "rest"] and list(cues.classes) == ["attempt", "rest"]

@@ -10,6 +10,7 @@ the same results.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import tempfile
@@ -88,7 +89,7 @@ def _analyse(unit, spec, key, sha, raw) -> UnitResult:
     from .erd import erd_percent
 
     sfreq = float(raw.info["sfreq"])
-    cues = read_cues(raw, spec.class_of)
+    cues = read_cues(raw, spec.class_of, spec.boundaries)
     if cues.n == 0:
         raise WorkbenchError(f"{unit.source}: no complete cue among the markers "
                              f"(cue markers: {', '.join(m for m, _ in spec.classes)})")
@@ -102,7 +103,10 @@ def _analyse(unit, spec, key, sha, raw) -> UnitResult:
         trials = score_cues(cues, sfreq, settle)
         return UnitResult(unit, key, "done", recording_sha256=sha, n_trials=len(trials),
                           trial_duration_s=trial_s, erd_percent=erd, trials=tuple(trials))
-    window_end, decided, n_classes = _decode(spec, raw, sfreq)
+    window_end, decided, classes = _decode(spec, raw, sfreq)
+    n_classes = len(classes)
+    if set(cues.labels) <= set(classes):  # a decoder of the markers themselves (rest, grasp, open)
+        cues = dataclasses.replace(cues, classes=cues.labels)
     trials = score_cues(cues, sfreq, settle, window_end, decided)
     return UnitResult(unit, key, "done", recording_sha256=sha, n_trials=len(trials), n_classes=n_classes,
                       trial_duration_s=trial_s, erd_percent=erd, trials=tuple(trials), **_metrics(trials, n_classes,
@@ -126,7 +130,7 @@ def _decode(spec, raw, sfreq):
     classes = np.asarray(decoder.model.classes_).astype(str)
     decided = classes[out.values.argmax(axis=1)].astype(object)
     decided[~out.valid] = None  # a window that saw non-finite samples votes for nothing
-    return out.sample_index, decided, len(classes)
+    return out.sample_index, decided, [str(c) for c in classes]
 
 
 @functools.lru_cache(maxsize=4)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import Problem, ValidationError
 from ..session.calibration import ATTEMPT_CLASSES, CalibrationSpec
+from ..session.paradigm import ITI
 
 #: Event-related desynchronization bands (Pfurtscheller & Lopes da Silva 1999, Clin Neurophysiol
 #: 110:1842): mu 8-12 Hz and beta 18-26 Hz, the bands the attempt decoder reads.
@@ -35,7 +36,11 @@ class AnalysisSpec:
         Seconds after a cue before its windows count (the first second mixes states).
     erd_bands : tuple of (name, low Hz, high Hz)
     classes : tuple of (marker, class)
-        Which markers are cues and the class each one asks for.
+        Which markers are cues and the class each one asks for (ERD: rest
+        against attempt). A decoder whose classes are the markers themselves
+        (rest, grasp, open) is scored against the markers.
+    boundaries : tuple of str
+        Markers that end a cue without starting one (the inter-trial interval).
     result_version : int
         Bump it when the analysis code changes what it computes: results of
         another version are kept beside, never overwritten.
@@ -46,6 +51,7 @@ class AnalysisSpec:
     settle_s: float = CalibrationSpec().settle_s
     erd_bands: tuple = ERD_BANDS
     classes: tuple = tuple(ATTEMPT_CLASSES.items())
+    boundaries: tuple = (ITI,)
     result_version: int = 1
 
     def __post_init__(self) -> None:
@@ -93,6 +99,7 @@ class AnalysisSpec:
             "settle_s": float(self.settle_s),
             "erd_bands": "; ".join(f"{n} {lo:g}-{hi:g} Hz" for n, lo, hi in self.erd_bands),
             "classes": "; ".join(f"{m}={c}" for m, c in self.classes),
+            "boundaries": ", ".join(self.boundaries),
             "result_version": self.result_version,
         }
 

@@ -1,8 +1,11 @@
 """Cues of a recording and the trials a decoder's outputs make of them.
 
 A recording's cue markers (annotations) need not fall on a regular grid: each
-cue lasts until the next one. Only complete cues are trials (the last marker
-has no end, so it opens no trial). A trial's decision is the majority of the
+cue lasts until the next cue or boundary marker (``iti``, the inter-trial
+interval of :mod:`workbench.session.paradigm`). Only complete cues are trials
+(the last marker has no end, so it opens no trial). A file holding several
+marker streams names markers ``<stream>/<label>`` (``read_recording``): the
+label after the stream name is what counts. A trial's decision is the majority of the
 decoder windows that end in its settled part (``settle`` samples after the
 onset: the first second after a cue mixes both states). Its latency is from
 the onset to the first window of the cued class, and only where the cue
@@ -18,11 +21,12 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Cues:
-    """Cue onsets (sample index) and their classes; ``ends[k]`` is the next cue's onset."""
+    """Cue onsets (sample index), their classes and marker labels; ``ends[k]`` is the next marker's onset."""
 
     onsets: np.ndarray
     classes: np.ndarray
     ends: np.ndarray
+    labels: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -42,21 +46,29 @@ class TrialOutcome:
     n_windows: int
 
 
-def read_cues(raw, class_of: dict[str, str]) -> Cues:
-    """Complete cues of a Raw from its annotations (descriptions not in ``class_of`` are ignored)."""
-    onsets, classes = [], []
+def _label(desc: str, known) -> str | None:
+    if desc in known:
+        return desc
+    _, sep, rest = desc.partition("/")  # "<stream>/<label>" when a file holds several marker streams
+    return rest if sep and rest in known else None
+
+
+def read_cues(raw, class_of: dict[str, str], boundaries=()) -> Cues:
+    """Complete cues of a Raw from its annotations (markers neither cue nor boundary are ignored)."""
+    known = set(class_of) | set(boundaries)
+    events = []
     first = raw.first_time if raw.annotations.orig_time is not None else 0.0
     for onset, desc in zip(raw.annotations.onset, raw.annotations.description):
-        cls = class_of.get(str(desc))
-        if cls is not None:
-            onsets.append(int(raw.time_as_index(onset - first, use_rounding=True)[0]))
-            classes.append(cls)
-    order = np.argsort(onsets, kind="stable")
-    onsets = np.asarray(onsets, dtype=np.int64)[order]
-    classes = np.asarray(classes, dtype=object)[order]
-    # Each cue lasts until the next one; the last one's end is unknown, so it is no trial.
-    return Cues(onsets[:-1], classes[:-1], onsets[1:]) if len(onsets) > 1 else Cues(
-        np.empty(0, np.int64), np.empty(0, object), np.empty(0, np.int64))
+        label = _label(str(desc), known)
+        if label is not None:
+            events.append((int(raw.time_as_index(onset - first, use_rounding=True)[0]), label))
+    events.sort(key=lambda e: e[0])  # stable: simultaneous markers keep the file's order
+    keep = [k for k in range(len(events) - 1) if events[k][1] in class_of]  # a cue with a marker after it
+    onsets = np.array([events[k][0] for k in keep], dtype=np.int64)
+    ends = np.array([events[k + 1][0] for k in keep], dtype=np.int64)
+    labels = np.array([events[k][1] for k in keep], dtype=object)
+    classes = np.array([class_of[lab] for lab in labels], dtype=object)
+    return Cues(onsets, classes, ends, labels)
 
 
 def score_cues(cues: Cues, sfreq: float, settle: int, window_end=None, decided=None) -> list[TrialOutcome]:
