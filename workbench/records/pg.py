@@ -147,7 +147,8 @@ def apply_privileges(conn: sa.Connection) -> None:
     conn.exec_driver_sql(f"GRANT USAGE ON SEQUENCE auth_events_id_seq TO {everyone}")
     study_wide = ", ".join(groups[r] for r in ("investigator", "monitor", "data_manager", "sponsor"))
     conn.exec_driver_sql(f"GRANT SELECT ON TABLE auth_events TO {study_wide}")
-    site_expr = sa.func.wb_my_site()
+    # As a scalar subquery the site is looked up once per statement (an InitPlan), not once per row.
+    site_expr = sa.select(sa.func.wb_my_site()).scalar_subquery()
     for name in TABLES:
         if name not in existing:
             continue
@@ -163,7 +164,7 @@ def apply_privileges(conn: sa.Connection) -> None:
             continue
         clause = visible_clause(name, site_expr)
         sql = str(clause.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-        rule = f"(wb_my_site() IS NULL OR {sql})"
+        rule = f"((SELECT wb_my_site()) IS NULL OR {sql})"
         conn.exec_driver_sql(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS wb_site ON {_q(name)}")
         conn.exec_driver_sql(f"CREATE POLICY wb_site ON {_q(name)} USING {rule} WITH CHECK {rule}")
