@@ -136,3 +136,18 @@ def test_assessors_do_not_see_the_arm(sequenced):
     assert list(blinded(frame, "investigator").columns) == ["participant_id", "arm", "value"]
     assert "arm" in blinded_view(store, "participants").columns  # the investigator randomized: not blind
     assert "arm" not in blinded(store.frame(Participant), "assessor").columns
+
+
+def test_an_assessor_cannot_randomize_and_sees_no_arm(sequenced):
+    from tests.records.accounts import as_user
+
+    store, _ = sequenced
+    _enrol(store, "SCI-001")
+    assessor = as_user(store, "a.ssessor", "assessor", "ZH")
+    try:
+        with pytest.raises(PermissionDeniedError):
+            _enrol(assessor, "SCI-002")
+        assert "arm" not in blinded_view(assessor, "participants").columns
+        assert "arm" not in blinded_view(assessor, "outcomes").columns
+    finally:
+        assessor.close()

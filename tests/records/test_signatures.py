@@ -126,3 +126,27 @@ def test_content_hash_changes_exactly_when_the_content_does(a, b, notes):
     y = dataclasses.replace(x, item_values={"level": b}, scores={"total": b},
                             notes=notes if notes and notes.strip() else None)
     assert (content_hash(x) == content_hash(y)) == (x.to_plain() == y.to_plain())
+
+
+def test_by_default_the_password_is_checked_against_the_signers_account(store):
+    from tests.records.accounts import password_of
+
+    visit, _ = _visit_with_assessments(store)
+    with pytest.raises(PermissionDeniedError):
+        sign_visit(store, visit.id, meaning="approved", password="wrong-password-123")
+    assert _count(store, "signatures") == 0
+    sig = sign_visit(store, visit.id, meaning="approved", password=password_of(store.user.name))
+    assert signature_status(store, sig).state == "valid"
+
+
+def test_only_an_investigator_signs(store):
+    from tests.records.accounts import as_user, password_of
+
+    visit, _ = _visit_with_assessments(store)
+    assessor = as_user(store, "a.ssessor", "assessor", "ZH")
+    try:
+        with pytest.raises(PermissionDeniedError):
+            sign_visit(assessor, visit.id, meaning="authored", password=password_of("a.ssessor"))
+    finally:
+        assessor.close()
+    assert _count(store, "signatures") == 0
