@@ -15,9 +15,11 @@ Kirshblum S et al., Phys Med Rehabil Clin N Am 2020;31(3):319-330 (the '*').
 Unclear, decided here: the standard does not say how a flagged weak score
 ('0*'-'2*', 'NT*') among the muscles below the NLI enters C vs D; it is read
 as possibly >= 3 (D stays possible) and a C that counts it below 3 is starred.
-ND lists are built per NLI candidate and may list a grade that only a
-combination of NT values inconsistent with that NLI would give (e.g. 'C,D'
-where an NT muscle both sets the NLI and is counted for D).
+ND lists are built per listed NLI and motor level, each on its own, as the
+reference exams show (praxis2019-132): they may list a grade that no single
+completion of the NT scores gives (e.g. 'C,D' where one NT muscle both sets
+the NLI and is counted for D). The standard's "every possible value" would
+be the exact set; the reference's superset is kept for conformance.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Sequence
 from ._candidates import Candidate
 from ._completeness import Completeness, sacral_scores
 from ._exam import Exam, ExamSide
-from ._levels import INDEX, INTACT_INDEX, KEY_MUSCLES, L2
+from ._levels import INDEX, INTACT_INDEX, KEY_MUSCLES
 
 GRADES = ("A", "B", "C", "D", "E")
 _KEY_INDEX = [(name, INDEX[name]) for name in KEY_MUSCLES]
@@ -141,6 +143,11 @@ def possible_grades(
         # an injury incomplete only because VAC was not testable cannot be B.
         if exam.vac != "Yes" and sensory_sparing and all(possible for possible, _ in sides):
             grades["B"] = any(flagged for _, flagged in sides)
+        # ND lists hold the grades of each listed NLI and motor level taken
+        # one by one, as the reference does: praxis2019-132 lists C although
+        # no single completion of its NT scores gives C (the motor level that
+        # makes it motor incomplete and the NLI that makes it C need different
+        # completions). A superset of the possible grades, never a subset.
         motor_incomplete = exam.vac in ("Yes", "NT") or (
             sensory_sparing and any(can_have_motor_below(s, m) for s, m in zip(exam.sides, motor_levels))
         )

@@ -8,7 +8,7 @@ partly valid exam.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from ...errors import Problem, ValidationError
@@ -60,6 +60,23 @@ class Exam:
     def stripped(self) -> "Exam":
         """The exam with every non-SCI flag removed (to see what the flags decided)."""
         return Exam(self.vac, self.dap, self.right.stripped(), self.left.stripped())
+
+
+def with_values(exam: Exam, changes: Mapping[str, Score | str]) -> Exam:
+    """The exam with some worksheet fields read differently."""
+    anal = {k: v for k, v in changes.items() if k in ("vac", "dap")}
+    sides = {}
+    for side_name in SIDES:
+        side: ExamSide = getattr(exam, side_name)
+        kinds = {}
+        for kind in ("motor", "light_touch", "pin_prick"):
+            prefix = f"{side_name}.{kind}."
+            mine = {k[len(prefix):]: v for k, v in changes.items() if k.startswith(prefix)}
+            if mine:
+                kinds[kind] = {**getattr(side, kind), **mine}
+        if kinds:
+            sides[side_name] = replace(side, **kinds)
+    return replace(exam, **anal, **sides)
 
 
 def _one_of(values) -> str:

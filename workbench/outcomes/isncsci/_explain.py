@@ -22,10 +22,10 @@ necessarily every input involved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from ._exam import SIDES, Exam, ExamSide
+from ._exam import SIDES, Exam, ExamSide, with_values
 from ._values import Score
 
 _BOOKLET = "Rupp R et al., ISNCSCI: Revised 2019, Top Spinal Cord Inj Rehabil 2021;27(2):1-22"
@@ -164,23 +164,6 @@ def uncertain_inputs(exam: Exam) -> dict[str, list[Score | str]]:
                 if options:
                     found[f"{side_name}.{kind}.{name}"] = options
     return found
-
-
-def with_values(exam: Exam, changes: Mapping[str, Score | str]) -> Exam:
-    """The exam with some worksheet fields read differently."""
-    anal = {k: v for k, v in changes.items() if k in ("vac", "dap")}
-    sides = {}
-    for side_name in SIDES:
-        side: ExamSide = getattr(exam, side_name)
-        kinds = {}
-        for kind in ("motor", "light_touch", "pin_prick"):
-            prefix = f"{side_name}.{kind}."
-            mine = {k[len(prefix):]: v for k, v in changes.items() if k.startswith(prefix)}
-            if mine:
-                kinds[kind] = {**getattr(side, kind), **mine}
-        if kinds:
-            sides[side_name] = replace(side, **kinds)
-    return replace(exam, **anal, **sides)
 
 
 def flatten(result: Mapping) -> dict[str, str]:
