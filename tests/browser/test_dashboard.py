@@ -153,3 +153,54 @@ def test_no_identifier_on_any_dashboard_view(planted_served, browser):  # noqa: 
     found = [p for p in PLANTED if p in text]
     assert not found, f"the dashboard shows {found}"
     page.close()
+
+
+def test_a_form_saves_a_value_that_then_appears_in_the_store(served, browser, tmp_path):  # noqa: F811
+    from workbench.records import OutcomeAssessment
+
+    base, ws = served
+    page = _open(browser, base, ws, user="demo.investigator")
+    page.get_by_text("Participant", exact=True).first.click()
+    _choose(page, "SCI-002")
+    page.get_by_text("Enter outcomes", exact=True).first.click()
+    entry = page.locator(".wb-entry")
+    _pick(entry, "Walking Index for Spinal Cord Injury II (WISCI-II)")
+    try:
+        page.wait_for_selector(".wb-entry .wb-form-label", timeout=60_000)
+    finally:
+        save_png(page.screenshot(full_page=True), tmp_path, "dashboard-entry-form.png")
+    _pick(entry, "12 = ")  # the WISCI II level, shown with what it means
+    _pick(entry, "week12")  # the visit, chosen from SCI-002's own visits
+    entry.get_by_role("button", name="Save").click()
+    page.wait_for_function("document.querySelector('.wb-entry').innerText.includes('Saved WISCI-II for SCI-002')",
+                           timeout=60_000)
+    save_png(page.screenshot(full_page=True), tmp_path, "dashboard-entry-saved.png")
+    store = open_demo_store(ws.root, role="monitor")
+    try:
+        saved = [a for a in store.find(OutcomeAssessment, participant_id="SCI-002", instrument="WISCI-II")
+                 if a.visit_id == "V-SCI-002-week12" and a.assessor == "demo.investigator"]
+    finally:
+        store.close()
+    assert [a.scores for a in saved] == [{"total": 12}]
+    page.close()
+
+
+def _option(select, starts: str) -> str | None:
+    # ipywidgets writes option labels with non-breaking spaces
+    labels = [o.text_content() for o in select.locator("option").all()]
+    return next((lab for lab in labels if lab.replace("\xa0", " ").startswith(starts)), None)
+
+
+def _pick(scope, starts: str) -> None:
+    """Choose, in whichever drop-down offers it, the option whose label starts with ``starts``."""
+    import time
+
+    deadline = time.monotonic() + 30  # the widgets may still be arriving from the kernel
+    while time.monotonic() < deadline:
+        for select in scope.locator("select").all():
+            label = _option(select, starts)
+            if label is not None:
+                select.select_option(label=label)
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"no drop-down offers an option starting with {starts!r}")

@@ -24,7 +24,7 @@ class OutcomeEntryPanel:
                 "record and changes none. Outcomes are entered by assessors and investigators.</p>")
             return
         options = [("ISNCSCI 2019 worksheet", ISNCSCI)] + [
-            (f"{load_instrument(i).name}", i) for i in list_instruments()]
+            (f"{load_instrument(i).name} ({i})", i) for i in list_instruments()]
         self.instrument = widgets.Dropdown(options=options, value=None, description="Instrument",
                                            style={"description_width": "90px"}, layout=widgets.Layout(width="520px"))
         self.instrument.observe(lambda change: self.show(change["new"]), names="value")
