@@ -54,3 +54,38 @@ def test_simulated_block_with_a_saved_decoder_is_recorded_and_saved(workspace, m
         assert session.recording_files[0].check(workspace.root) is None
     finally:
         store.close()
+
+
+@pytest.mark.lsl
+@pytest.mark.slow
+@pytest.mark.timeout(200)
+def test_ctrl_c_is_an_operator_stop_effector_off_then_the_file_is_closed(workspace):
+    import os
+    import signal
+    import time
+
+    from workbench.recording.read import read_xdf_streams
+    from workbench.recording.runs import list_runs
+
+    spec = ParadigmSpec(cue_s=3.0, rest_s=1.5, repetitions=3)
+    fname = train_decoder(windows_from_raw(simulate_recording(spec), spec.classes, cue_s=3.0),
+                          fname=workspace.decoders / "cli.npz").fname
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "session", "run",
+                             "--simulated", "--decoder", str(fname), "--reps", "3"], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while not list(workspace.recordings.rglob("*.xdf")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(6.0)  # into the paradigm, the gate active
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130, out[-2000:] + err[-2000:]
+    assert "stopped by the operator" in out
+    [run] = list_runs(workspace.recordings)
+    assert run.status == "complete"
+    streams = {s.name: s for s in read_xdf_streams(run.fname)}
+    [gate] = [s for n, s in streams.items() if n.endswith("-gate")]
+    [commands] = [s for n, s in streams.items() if n.endswith("-commands")]
+    assert any(m.startswith("gate:safe_state|operator_stop") for m in gate.labels())
+    assert commands.labels()[-1].startswith("off;"), "the last command the effector got: all outputs off"
+    assert os.path.getsize(run.fname) > 0

@@ -193,3 +193,11 @@ def test_decision_marker_names_decision_rule_and_command():
     _, t = healthy(gate, 0.0, 1.5)
     [d] = gate.fault(t, "signal_gap", "gap of 120 samples")
     assert d.marker() == "gate:safe_state|signal_gap|off|0.000mA"
+
+
+def test_operator_stop_while_already_safe_is_still_recorded_and_sends_off():
+    gate = SafetyGate(LIMITS, 0.0)
+    [d] = gate.operator_stop(0.01)  # the gate starts safe
+    assert (d.decision, d.rule, d.command, d.time_to_safe_s) == ("safe_state", "operator_stop", SAFE_COMMAND, 0.0)
+    out, _ = healthy(gate, 0.01, 2.0)
+    assert not [x for x in out if x.decision in ("resumed", "passed")], "latched until the operator resumes"

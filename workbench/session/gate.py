@@ -194,7 +194,17 @@ class SafetyGate:
         return out
 
     def operator_stop(self, t: float) -> list[GateDecision]:
+        """The stop button: safe state now, held until :meth:`operator_resume`.
+
+        Pressed while already safe, the stop is still a decision of its own: the
+        off command goes out again and the record shows that the operator stopped.
+        """
         out = self._check(t)
+        if self.safe:
+            self._latched = True
+            self.safe_rule = "operator_stop"
+            return out + [GateDecision(max(t, self._t), "safe_state", "operator_stop", SAFE_COMMAND, 0.0, 0.0,
+                                       "stop pressed while already safe: off sent again")]
         out += self._enter_safe(t, "operator_stop", "stop pressed by the operator", t)
         return out
 

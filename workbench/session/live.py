@@ -239,6 +239,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         finally:
             if loop is not None and loop.gate.command != SAFE_COMMAND:
                 loop.operator_stop(pylsl.local_clock())  # the run ends with every output off
+            if loop is not None:
+                time.sleep(0.5)  # LabRecorder pulls the last gate markers and the final "off" before it closes
             result.manifest = recorder.stop()
             if control is not None:
                 control.running = False
