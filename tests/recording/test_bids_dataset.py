@@ -92,3 +92,20 @@ def test_reanalysis_reads_the_bids_dataset_as_it_reads_the_workspace(recorded, t
             for k, v in twin.erd_percent.items():
                 assert r.erd_percent[k] == pytest.approx(v, abs=0.5)
         assert {s.id for s in store.find(Session)} >= set(by_session)
+
+
+def test_workbench_export_format_bids_writes_the_recordings(recorded, tmp_path, monkeypatch, capsys):
+    from workbench.cli import main
+
+    ws, _ = recorded
+    monkeypatch.setenv("WORKBENCH_HOME", str(ws))
+    monkeypatch.setenv("WORKBENCH_USER", "demo.monitor")
+    monkeypatch.setenv("WORKBENCH_ROLE", "monitor")
+    keys = ws / "keys" / "demo-accounts.json"
+    if keys.is_file():  # demo accounts with passwords (issue 11)
+        monkeypatch.setenv("WORKBENCH_PASSWORD", json.loads(keys.read_text())["demo.monitor"])
+    code = main(["export", "--format", "bids", "--out", str(tmp_path / "cli"), "--visit", "baseline"])
+    text = capsys.readouterr()
+    assert code == 0, text.err
+    assert sorted(p.name for p in (tmp_path / "cli").glob("sub-*/ses-*")) == ["ses-baseline", "ses-baseline"]
+    assert _validate(tmp_path / "cli")["errors"] == []
