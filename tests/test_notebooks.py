@@ -19,11 +19,28 @@ def test_there_are_notebooks():
     assert NOTEBOOKS, "notebooks/ holds the engineers' entry points; none found"
 
 
+def _demo_workspace(root):
+    """The demo study as `make demo` leaves it: seeded, with ISNCSCI, a recording and BCI runs."""
+    from workbench.config import get_workspace
+
+    from .report.trial_helpers import full_demo_store
+
+    ws = get_workspace(root)
+    full_demo_store(ws).close()
+    return ws.root
+
+
+#: Notebooks that read the trial's records: run against an empty workspace and the demo study
+#: (05 once failed only with the demo study in place, never in an empty workspace).
+WORKSPACES = {"empty": lambda root: root, "demo-study": _demo_workspace}
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("kind", list(WORKSPACES))
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_headless(path, tmp_path, monkeypatch):
+def test_notebook_runs_headless(path, kind, tmp_path, monkeypatch):
     # Each notebook writes into its own workspace, never the user's.
-    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "workspace"))
+    monkeypatch.setenv("WORKBENCH_HOME", str(WORKSPACES[kind](tmp_path / "workspace")))
     nb = nbformat.read(path, as_version=4)
     # A relative ipc path hangs (STACK.md): give the kernel an absolute one.
     cfg = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(tempfile.mkdtemp(), "k")}})
@@ -38,4 +55,4 @@ def test_notebook_runs_headless(path, tmp_path, monkeypatch):
         for out in cell.get("outputs", [])
         if out.get("output_type") == "error"
     ]
-    assert not errors, f"{path.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    assert not errors, f"{path.name} ({kind}): {errors[0].get('ename')}: {errors[0].get('evalue')}"

@@ -9,8 +9,10 @@ Both save an ``OutcomeAssessment`` through the records store (or any
 """
 
 from ._style import INVALID_CLASS, is_marked
+from .chooser import FormChooser, instrument_options, make_form
 from .instrument_form import InstrumentForm
 from .isncsci_worksheet import IsncsciWorksheet
 from .save_panel import SavePanel
 
-__all__ = ["INVALID_CLASS", "InstrumentForm", "IsncsciWorksheet", "SavePanel", "is_marked"]
+__all__ = ["INVALID_CLASS", "FormChooser", "InstrumentForm", "IsncsciWorksheet", "SavePanel", "instrument_options",
+           "is_marked", "make_form"]

@@ -1,0 +1,55 @@
+"""Choose an instrument and get its form (the notebook's and the dashboard's way in)."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from ...outcomes.instruments import list_instruments, load_instrument
+from .instrument_form import InstrumentForm
+from .isncsci_worksheet import IsncsciWorksheet
+
+ISNCSCI = "ISNCSCI"
+
+
+def instrument_options() -> list[tuple[str, str]]:
+    """(label, id): the ISNCSCI worksheet first, then every instrument defined as data."""
+    return [("ISNCSCI 2019 worksheet", ISNCSCI)] + [(f"{load_instrument(i).name} ({i})", i)
+                                                    for i in list_instruments()]
+
+
+def make_form(instrument: str, **kwargs):
+    """The form of ``instrument`` (``"ISNCSCI"`` or an instrument id); kwargs go to the form."""
+    return IsncsciWorksheet(**kwargs) if instrument == ISNCSCI else InstrumentForm(instrument, **kwargs)
+
+
+class FormChooser:
+    """A drop-down of instruments; choosing one shows its form, saving through ``store``.
+
+    ``participant_id`` preselects the participant (the dashboard passes the one
+    being viewed); ``on_saved`` is called with each saved assessment.
+    """
+
+    def __init__(self, store, *, participant_id: str | None = None, on_saved=None) -> None:
+        self.store = store
+        self.participant_id = participant_id
+        self.on_saved = on_saved
+        self.form = None
+        self.instrument = widgets.Dropdown(options=instrument_options(), value=None, description="Instrument",
+                                           style={"description_width": "90px"}, layout=widgets.Layout(width="560px"))
+        self.instrument.observe(lambda change: self.show(change["new"]), names="value")
+        self.area = widgets.VBox()
+        self.widget = widgets.VBox([self.instrument, self.area])
+
+    def show(self, instrument: str | None):
+        if instrument is None:
+            self.form, self.area.children = None, ()
+            return None
+        self.form = make_form(instrument, store=self.store, participant_id=self.participant_id,
+                              on_saved=self.on_saved)
+        self.area.children = (self.form.widget,)
+        return self.form
+
+    def _ipython_display_(self):  # pragma: no cover - notebook display only
+        from IPython.display import display
+
+        display(self.widget)
