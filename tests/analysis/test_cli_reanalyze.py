@@ -55,5 +55,6 @@ def test_bad_options_and_a_silent_scheduler_are_clear_errors(demo_user, capsys):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code, text = _wb(capsys, "reanalyze", "--simulate", "1", "--scheduler", f"tcp://127.0.0.1:{port}")
-    assert code == 1 and f"tcp://127.0.0.1:{port}" in text and "a running Dask scheduler" in text
+    code, text = _wb(capsys, "reanalyze", "--simulate", "1", "--scheduler", f"tcp://127.0.0.1:{port}",
+                     "--connect-timeout", "2")
+    assert code == 1 and f"tcp://127.0.0.1:{port}" in text and "answers within 2 s" in text

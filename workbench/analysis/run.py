@@ -44,7 +44,8 @@ class ReanalysisReport:
 
 def reanalyze(store, units: Sequence[WorkUnit], spec: AnalysisSpec, *, scheduler: str | None = None,
               client=None, workers: int = 2, progress: str | None = None,
-              on_result: Callable[[UnitResult], None] | None = None) -> ReanalysisReport:
+              on_result: Callable[[UnitResult], None] | None = None,
+              connect_timeout: float = 10.0) -> ReanalysisReport:
     """Analyse every unit not finished yet and write its results through ``store``.
 
     Parameters
@@ -64,6 +65,8 @@ def reanalyze(store, units: Sequence[WorkUnit], spec: AnalysisSpec, *, scheduler
         A tqdm bar on the terminal, or Dask's progress widget in a notebook.
     on_result : callable, optional
         Called with each result after it is written.
+    connect_timeout : float
+        Seconds a scheduler at ``scheduler`` has to answer.
     """
     problems = []
     if progress not in PROGRESS:
@@ -111,7 +114,7 @@ def reanalyze(store, units: Sequence[WorkUnit], spec: AnalysisSpec, *, scheduler
 
     own = client is None
     if own:
-        client = local_client(workers) if scheduler is None else connect(scheduler)
+        client = local_client(workers) if scheduler is None else connect(scheduler, connect_timeout)
     try:
         report.dashboard_link = _dashboard(client)
         if progress == "bar" and report.dashboard_link:

@@ -53,6 +53,8 @@ def register(subparsers) -> None:
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="a running Dask scheduler (tcp://host:8786), or 'serial' for this process "
                              "(default: a local cluster of --workers processes)")
+    parser.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="how long --scheduler has to answer (default 10 s)")
     parser.add_argument("--workers", type=int, default=2, help="local cluster size (default 2)")
     parser.add_argument("--result-version", type=int, default=1, help="version of the results (default 1)")
     parser.add_argument("--simulate", type=int, default=0, metavar="N",
@@ -78,7 +80,7 @@ def run(args) -> int:
             units = workspace_units(store, args.workspace, selection, root=args.root)
         print(f"{len(units)} recordings to analyse" + (f" with {spec.decoder_name}" if decoder else " (ERD only)"))
         report = reanalyze(store, units, spec, scheduler=args.scheduler, workers=args.workers,
-                           progress=None if args.no_progress else "bar")
+                           progress=None if args.no_progress else "bar", connect_timeout=args.connect_timeout)
     print(report.summary())
     for r in report.results:
         if r.status == "failed":
