@@ -1,4 +1,4 @@
-"""Record control widget: start, stop, elapsed time, file size, samples per stream."""
+"""Record control widget: start, stop, elapsed time, file size, samples in this run per stream."""
 
 from __future__ import annotations
 
@@ -8,11 +8,19 @@ import threading
 
 import ipywidgets as widgets
 
-from ...recording.labrecorder import Recorder
+from ._loop import KernelLoop
+from .record_control_model import RecordControlModel
+
+_LABEL = {"idle": "ready", "starting": "starting LabRecorder ...", "recording": "recording",
+          "stopping": "closing the file ...", "stopped": "stopped", "failed": "could not record"}
 
 
 class RecordControl:
-    """A view over a :class:`~workbench.recording.labrecorder.Recorder` factory.
+    """A view over :class:`RecordControlModel`.
+
+    A click changes the buttons and the status at once; LabRecorder then
+    starts or stops in a background thread, and every redraw is scheduled
+    on the kernel's event loop (widgets are not thread-safe).
 
     Parameters
     ----------
@@ -23,64 +31,81 @@ class RecordControl:
     """
 
     def __init__(self, make_recorder, rate: float = 2.0) -> None:
-        self.make_recorder = make_recorder
+        self.model = RecordControlModel(make_recorder)
         self.rate = rate
-        self.recorder: Recorder | None = None
-        self.manifest = None
+        self._loop = KernelLoop()
         self.start_button = widgets.Button(description="Record", button_style="danger", icon="circle")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
-        self.status = widgets.HTML("idle")
-        self.start_button.on_click(lambda _: self.start())
+        self.status = widgets.HTML(_LABEL["idle"])
+        self.status.add_class("wb-record-status")
+        self.start_button.on_click(lambda _: self.start_in_background())
         self.stop_button.on_click(lambda _: self.stop_in_background())
         self.widget = widgets.VBox([widgets.HBox([self.start_button, self.stop_button]), self.status])
+        self.widget.add_class("wb-record-control")
+        self.model.listeners.add(lambda: self._loop.call(self.refresh))
         self._task = None
-        self._stopper: threading.Thread | None = None
+        self._worker: threading.Thread | None = None
+
+    @property
+    def recorder(self):
+        return self.model.recorder
+
+    @property
+    def manifest(self):
+        return self.model.manifest
 
     def start(self) -> None:
-        self.recorder = self.make_recorder()
-        self.recorder.start()
-        self.start_button.disabled, self.stop_button.disabled = True, False
-        self.refresh()
-        try:
-            self._task = asyncio.get_event_loop().create_task(self._loop())
-        except RuntimeError:  # no event loop (plain script): refresh() is called by the user
-            self._task = None
+        """Start a run now (blocks while LabRecorder opens the file)."""
+        self.model.start()
+        if self.model.state == "recording":
+            self._task = self._loop.create_task(self._tick())
 
-    def refresh(self) -> None:
-        if self.recorder is None:
-            return
-        s = self.recorder.status()
-        per_stream = ", ".join(f"{html.escape(n)}: {k}" for n, k in s.samples) or "-"
-        self.status.value = (
-            f"{'recording' if s.recording else 'stopped'} {s.elapsed:.1f} s, {s.size_bytes / 1e6:.2f} MB"
-            f" &nbsp; samples {per_stream}<br><code>{html.escape(s.fname)}</code>"
-        )
-
-    async def _loop(self) -> None:
-        while self.recorder is not None and self.recorder.recording:
-            self.refresh()
-            await asyncio.sleep(1.0 / self.rate)
+    def start_in_background(self) -> threading.Thread:
+        """Button handler: the buttons change at once, LabRecorder starts in a thread."""
+        self.start_button.disabled = True
+        self.status.value = _LABEL["starting"]
+        self._worker = threading.Thread(target=self.start, daemon=True)
+        self._worker.start()
+        return self._worker
 
     def stop(self):
         """Stop the run (LabRecorder takes a few seconds to close the file) and show its manifest."""
         if self._task is not None:
             self._task.cancel()
-        self.stop_button.disabled = True
-        self.status.value += "<br>closing the file ..."
-        self.manifest = self.recorder.stop()
-        m = self.manifest
-        self.status.value = (
-            f"{m.status}: <code>{html.escape(m.fname)}</code><br>sha256 {m.sha256}<br>"
-            + "<br>".join(f"{html.escape(s.name)}: {s.n_samples} samples" for s in m.streams)
-        )
-        self.start_button.disabled = False
-        return m
+            self._task = None
+        return self.model.stop()
 
     def stop_in_background(self) -> threading.Thread:
         """Button handler: stop without freezing the notebook while LabRecorder closes the file."""
-        self._stopper = threading.Thread(target=self.stop, daemon=True)
-        self._stopper.start()
-        return self._stopper
+        self.stop_button.disabled = True
+        self.status.value += "<br>closing the file ..."
+        self._worker = threading.Thread(target=self.stop, daemon=True)
+        self._worker.start()
+        return self._worker
+
+    def refresh(self) -> None:
+        """Draw the model's state: buttons, status, samples in this run."""
+        m = self.model
+        v = m.view()
+        self.start_button.disabled, self.stop_button.disabled = not m.can_start, not m.can_stop
+        per_stream = ", ".join(f"{html.escape(n)}: {k}" for n, k in v.samples) or "-"
+        if v.state == "recording":
+            text = (f"recording {v.elapsed:.1f} s, {v.size_bytes / 1e6:.2f} MB &nbsp; samples in this run "
+                    f"{per_stream}<br><code>{html.escape(v.fname)}</code>")
+        elif v.state == "stopped":
+            mf = m.manifest
+            text = (f"{mf.status}: <code>{html.escape(mf.fname)}</code><br>sha256 {mf.sha256}<br>"
+                    + "<br>".join(f"{html.escape(n)}: {k} samples in the file" for n, k in v.samples))
+        else:
+            text = _LABEL[v.state]
+        if v.message and v.state in ("failed", "stopped"):
+            text += f"<br><span style='color:#c62828'>{html.escape(v.message)}</span>"
+        self.status.value = text
+
+    async def _tick(self) -> None:
+        while self.model.state == "recording":
+            self.refresh()
+            await asyncio.sleep(1.0 / self.rate)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
