@@ -24,7 +24,8 @@ CROSS = {"Participant": {"enrolment_date", "withdrawal_date"}, "Consent": {"with
          "DeviceDeficiency": {"awareness_date", "reported_on", "imminent_risk"},
          "ProtocolDeviation": {"corrective_action"}, "Signature": {"signed"},
          "Lock": {"unlocked_at", "unlocked_by/unlocked_at/unlock_reason"},
-         "Study": {"visit_schedule"}, "Trial": {"correct"}, "UserAccount": {"site_id"}}
+         "Study": {"visit_schedule"}, "Trial": {"correct"}, "UserAccount": {"site_id"},
+         "Reanalysis": {"error"}, "ReanalysisTrial": {"correct"}}
 
 
 def _text(sp):
