@@ -110,6 +110,12 @@ def test_a_change_made_with_psql_is_recorded_and_caught(pg_store):
                                     "ORDER BY id DESC LIMIT 1").one()
     assert tuple(last) == (login_role(sa.make_url(store.url).database, "dr.inv"), "participants", "SCI-001",
                            "UPDATE")
+    owner = sa.create_engine(store.url)  # the record of it cannot be taken back, not even by the owner
+    try:
+        for sql in ("DELETE FROM db_change_log", "UPDATE db_change_log SET db_user = 'x'", "TRUNCATE db_change_log"):
+            assert "append-only" in _try(owner, sql), sql
+    finally:
+        owner.dispose()
     report = store.verify_audit()
     assert not report.ok and "participants/SCI-001.age_years is 70" in str(report.first_broken)
     assert "dr.inv" in str(report.first_broken)  # who did it, from the database's own record

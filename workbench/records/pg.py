@@ -105,6 +105,13 @@ BEGIN
           row_to_json(rec)::text);
   RETURN NULL;
 END $$""")
+    # The database's own change record is append-only like the trail (0001's guard): not even the
+    # owner changes it without first dropping this trigger, which DDL logging would show.
+    _ddl(conn, """
+CREATE FUNCTION db_change_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'db_change_log is append-only'; END $$""")
+    conn.exec_driver_sql("CREATE TRIGGER db_change_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
+                         "ON db_change_log FOR EACH STATEMENT EXECUTE FUNCTION db_change_log_append_only()")
     for fn in ("wb_create_login(text, text, text, text)", "wb_set_login(text, boolean)"):
         conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
         conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {fn} TO {_q(group_role(db, 'investigator'))}")
@@ -114,7 +121,7 @@ def drop_groups(conn: sa.Connection) -> None:
     """Downgrade of 0004: the functions, every login and group role of this database."""
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
     for fn in ("wb_create_login(text, text, text, text)", "wb_set_login(text, boolean)", "wb_my_site()",
-               "wb_record_change()"):
+               "wb_record_change()", "db_change_log_append_only()"):
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn} CASCADE")
     tag = db_tag(db)
     names = conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
