@@ -27,11 +27,30 @@ class StreamPickerModel:
         Seconds each refresh listens for streams.
     """
 
-    def __init__(self, timeout: float = 1.0) -> None:
+    def __init__(self, timeout: float = 1.0, *, stream_type: str | None = None) -> None:
         self.timeout = timeout
         self.streams: tuple[StreamDescription, ...] = ()
         self.selected: tuple[str, ...] = ()  # uids
         self.connections: list = []
+        self.stream_type = stream_type  # None: every type
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The stream types found by the last refresh, sorted (EEG, Markers, ...)."""
+        return tuple(sorted({d.stype for d in self.streams}))
+
+    def set_type(self, stream_type: str | None) -> None:
+        """Show only streams of this LSL type (None: all); chosen streams of other types are unchosen."""
+        self.stream_type = stream_type or None
+        shown = {d.uid for d in self.visible}
+        self.selected = tuple(u for u in self.selected if u in shown)
+
+    @property
+    def visible(self) -> tuple[StreamDescription, ...]:
+        """The streams listed: those of the chosen type, or all."""
+        if self.stream_type is None:
+            return self.streams
+        return tuple(d for d in self.streams if d.stype == self.stream_type)
 
     def refresh(self) -> tuple[StreamDescription, ...]:
         """List the visible streams again; a chosen stream that went away is unchosen."""
@@ -42,10 +61,11 @@ class StreamPickerModel:
 
     def select(self, uids) -> None:
         uids = tuple(uids)
-        known = {d.uid for d in self.streams}
+        known = {d.uid for d in self.visible}
         bad = [u for u in uids if u not in known]
         if bad:
-            raise ValidationError([Problem("uids", bad, "uids of streams listed by refresh()")], what="stream choice")
+            raise ValidationError([Problem("uids", bad, "uids of streams listed by refresh() (and of the chosen "
+                                                        "type)")], what="stream choice")
         self.selected = uids
 
     @property

@@ -46,6 +46,23 @@ class ScopeWidget:
         self._task: asyncio.Task | None = None
         self.n_redraws = 0
 
+    def show_stream(self, stream, picks=None, markers=None) -> None:
+        """Draw another stream from the next redraw on (the picker's Connect calls this)."""
+        m = self.model
+        self.model = ScopeModel(stream, picks, window=m.window, max_points=m.max_points, markers=markers,
+                                line_freq=m.line_freq)
+        self.figure.layout.title = stream.name
+        self.figure.layout.height = 120 + 40 * len(self.model.picks)
+
+    def follow(self, opened) -> None:
+        """Callback for a StreamPicker: show the first signal stream just connected, with its markers."""
+        from ...acquisition import MarkerStream
+
+        signal = [c for c in opened if not isinstance(c, MarkerStream)]
+        markers = [c for c in opened if isinstance(c, MarkerStream)]
+        if signal:
+            self.show_stream(signal[0], markers=markers[0] if markers else self.model.markers)
+
     def refresh(self) -> None:
         """Take one frame from the model and draw it."""
         frame = self.model.update()
