@@ -60,7 +60,7 @@ def test_demo_runs_the_trial_day_and_saves_everything(workspace, monkeypatch):
         rules = {e.rule for r in saved_runs[1:] for e in store.find(SafetyEvent, run_id=r.id)
                  if e.decision == "safe_state"}
         assert {"signal_lost", "heartbeat_lost"} <= rules
-        assert rules & {"nonfinite_input", "invalid_output"}, "the NaN burst: a Stream event or an invalid output
+        assert rules & {"nonfinite_input", "invalid_output"}, "the NaN burst: a Stream event or an invalid output"
         assert store.verify_audit().ok
     finally:
         store.close()
