@@ -230,7 +230,8 @@ def fault_times(seconds):
     lat, log, _ = run_loop(name, 64, 1000.0, max(seconds, 8.0), stall_at=stall_at, nan_at=nan_at,
                            silence_at=silence_at)
     out = {}
-    for rule, key in (("signal_lost", "signal_gap"), ("nonfinite_input", "nan_burst"), ("heartbeat_lost", "heartbeat_lost")):
+    for rule, key in (("signal_lost", "signal_gap"), ("nonfinite_input", "nan_burst"),
+                      ("heartbeat_lost", "heartbeat_lost")):
         safe = [d for d in log.decisions if d.decision == "safe_state" and d.rule == rule]
         if key == "nan_burst" and safe and log.first_nan_stamp is not None:
             # from the push of the first NaN sample (its stamp) to the gate's safe state

@@ -1,4 +1,4 @@
-"""`workbench session run`: bad input refused before anything starts; a simulated block saved with the caller's account."""
+"""`workbench session run`: bad input refused before anything starts; simulated blocks saved; Ctrl-C stops safely."""
 
 import json
 import subprocess

@@ -31,7 +31,7 @@ def closed_loop_performance(store) -> pd.DataFrame:
 
 
 def simulated_sessions(n_sessions: int, spec, *, seed: int = 0) -> pd.DataFrame:
-    """Train and cross-validate one decoder per simulated session (a new participant seed each): accuracy per session."""
+    """One decoder trained and cross-validated per simulated session (a new participant seed each)."""
     from .participant import simulate_recording
     from .training import train_decoder, windows_from_raw
 

@@ -278,6 +278,7 @@ def format_summary(r: DemoResult) -> str:
                          f"{run.target_uv:g} µV); amplitude asked max {max(amp):.2f} mA")
         for tr in run.trials:
             lines.append(f"    trial {tr.number}: cue {tr.cue:<5} decoded {str(tr.decoded):<5} "
-                         f"{'correct' if tr.correct else 'wrong  '} command {str(tr.command):<6} gate {tr.gate_decision}")
+                         f"{'correct' if tr.correct else 'wrong  '} command {str(tr.command):<6} "
+                         f"gate {tr.gate_decision}")
     lines += ["", "shortened compared with a real session:"] + [f"  - {s}" for s in r.shortened]
     return "\n".join(lines)

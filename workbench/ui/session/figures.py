@@ -18,7 +18,7 @@ def confusion_figure(result, width: int = 420, height: int = 380):
 
 
 def erd_figure(maps: dict, picks=("C3", "C4"), width: int = 720, height: int = 420):
-    """ERD/ERS (% power change from baseline) per class and channel, from :func:`~workbench.session.training.erd_map`."""
+    """ERD/ERS (% power change from baseline) per class and channel (from ``training.erd_map``)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
