@@ -8,6 +8,7 @@ the two sides, and what an ND list must contain.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 
@@ -216,3 +217,43 @@ def test_only_non_sci_flags_put_a_star_on_a_result(exam):
     # it (Rupp 2021, worksheet notes); NT alone gives lists, never stars.
     flat = json.dumps(classify(exam))
     assert "*" not in flat
+
+
+@settings(max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", "40")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(injured_exam_dicts(anal=ANAL_ALLOWED), st.randoms(use_true_random=False), st.integers(1, 2))
+def test_level_and_zpp_lists_hold_only_values_some_completion_gives(exam, rnd, how_many):
+    # ND = "every possible value" and nothing more: with one or two NT scores,
+    # each listed level, NLI, completeness and ZPP value is the result of some
+    # completion of them. (AIS lists are the reference's per-candidate
+    # superset, see workbench/outcomes/isncsci/_ais.py, and are left out.)
+    fields = [(s, kind, key) for s in SIDES for kind in ("motor", "light_touch", "pin_prick") for key in exam[s][kind]]
+    untested = rnd.sample(fields, how_many)
+    for s, kind, key in untested:
+        exam[s][kind][key] = "NT"
+    listed = classify(exam)
+    choices = [("012345" if kind == "motor" else "012") for _, kind, _ in untested]
+    anal = [k for k in ("vac", "dap") if exam[k] == "NT"]
+    seen: dict[str, set] = {}
+    for values in itertools.product(*choices, *[("Yes", "No")] * len(anal)):
+        filled = copy.deepcopy(exam)
+        for (s, kind, key), value in zip(untested, values):
+            filled[s][kind][key] = value
+        for key, value in zip(anal, values[len(untested):]):
+            filled[key] = value
+        result = classify(filled)
+        for name, value in _comparable(result).items():
+            seen.setdefault(name, set()).add(value)
+    for name, value in _comparable(listed).items():
+        assert set(value.split(",")) == seen[name], (name, value, seen[name])
+
+
+def _comparable(result: dict) -> dict[str, str]:
+    out = {"nli": result["nli"], "injury_complete": result["injury_complete"]}
+    for k in ("sensory_level", "motor_level"):
+        for s in SIDES:
+            out[f"{k}.{s}"] = result[k][s]
+    for k in ("sensory", "motor"):
+        for s in SIDES:
+            out[f"zpp.{k}.{s}"] = result["zpp"][k][s]
+    return out
