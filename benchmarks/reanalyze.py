@@ -54,8 +54,12 @@ def _per_unit_s(store, units, spec) -> float:
     from workbench.analysis import reanalyze
 
     t = time.perf_counter()
-    reanalyze(store, units, spec, scheduler="serial")
-    return (time.perf_counter() - t) / len(units)
+    report = reanalyze(store, units, spec, scheduler="serial")
+    elapsed = time.perf_counter() - t
+    failed = [r.error for r in report.results if r.status != "done"]
+    if failed or report.done != len(units):
+        raise RuntimeError(f"size measurement: {report.summary()}; {failed[:1]}")
+    return elapsed / len(units)
 
 
 def main(argv=None) -> dict:
@@ -64,6 +68,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--sessions", type=int, default=40)
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--montage", default="eeg-64")
+    parser.add_argument("--repeat", type=int, default=2, help="alternating serial/cluster runs (best of each)")
     args = parser.parse_args(argv)
 
     ws = Path(tempfile.mkdtemp(prefix="wb-bench-reanalyze-"))
@@ -90,10 +95,6 @@ def _run(args, ws) -> dict:
         spec = AnalysisSpec.from_files(demo_decoder(ws, montage=args.montage))
         reanalyze(store, units[:1], dataclasses.replace(spec, result_version=99), scheduler="serial")  # warm numba
 
-        t = time.perf_counter()
-        serial = reanalyze(store, units, spec, scheduler="serial")
-        serial_s = time.perf_counter() - t
-
         client = local_client(2, dashboard=False)
         try:
             if _autogroup():
@@ -104,27 +105,39 @@ def _run(args, ws) -> dict:
                 client.run(os.setsid)
             # Warm every worker (imports, numba's cached kernels, the decoder), as a running cluster is.
             client.run(analyse_unit, units[0], spec)
-            t = time.perf_counter()
-            cluster = reanalyze(store, units, dataclasses.replace(spec, result_version=2), client=client)
-            cluster_s = time.perf_counter() - t
+            # Serial and cluster alternate, best of --repeat each: the machine's load changes
+            # during a run, and alternating exposes both paths to it alike.
+            serial_times, cluster_times, same = [], [], True
+            reference = None
+            for k in range(args.repeat):
+                t = time.perf_counter()
+                serial = reanalyze(store, units, dataclasses.replace(spec, result_version=10 + k), scheduler="serial")
+                serial_times.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                cluster = reanalyze(store, units, dataclasses.replace(spec, result_version=20 + k), client=client)
+                cluster_times.append(time.perf_counter() - t)
+                reference = reference or {r.unit.identity: _comparable(r) for r in serial.results}
+                same = same and serial.done == cluster.done == len(units) and all(
+                    {r.unit.identity: _comparable(r) for r in run.results} == reference for run in (serial, cluster))
         finally:
             client.close()
             client.cluster.close()
-        same = (serial.done == cluster.done == len(units)
-                and {r.unit.identity: _comparable(r) for r in serial.results}
-                == {r.unit.identity: _comparable(r) for r in cluster.results})
+        serial_s, cluster_s = min(serial_times), min(cluster_times)
 
         # Time per unit at a second size: recordings half as long (same channels).
         short = simulate_sessions(store, ws, n_sessions=8, duration_s=args.minutes * 30, montage=args.montage,
                                   seed=900)
         short_units = [u for u in workspace_units(store, ws) if u.session_id in {s.id for s in short}]
         per_unit_full = serial_s / len(units)
-        per_unit_half = _per_unit_s(store, short_units, dataclasses.replace(spec, result_version=3))
+        per_unit_half = min(_per_unit_s(store, short_units, dataclasses.replace(spec, result_version=30 + k))
+                            for k in range(args.repeat))
     return {
         "units": len(units),
         "serial_s": round(serial_s, 3),
         "cluster_s": round(cluster_s, 3),
         "speedup": round(serial_s / cluster_s, 3),
+        "serial_runs_s": [round(x, 3) for x in serial_times],
+        "cluster_runs_s": [round(x, 3) for x in cluster_times],
         "same_results": bool(same),
         "per_unit_s": {f"{args.minutes:g} min": round(per_unit_full, 4),
                        f"{args.minutes / 2:g} min": round(per_unit_half, 4)},
