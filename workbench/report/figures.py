@@ -168,3 +168,29 @@ def gate_events_figure(events: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Scatter(x=[str(t) for t in g["occurred_at"]], y=[decision] * len(g), mode="markers",
                                  name=decision, text=g["rule"].tolist(), hovertemplate="%{text}"))
     return _layout(fig, "Safety-gate decisions", height=240)
+
+
+def decoder_output_figure(sample_index, values, classes, onsets, labels, sfreq: float, *,
+                          cue_s: float = 4.0, title: str = "Decoder output over time against the cues") -> go.Figure:
+    """The decoder's score for ``classes[1]`` over time, each cue's period shaded by its class.
+
+    ``values`` is (n_outputs, n_classes) as the online decoder emits it; the
+    trace is ``values[:, 1] - values[:, 0]`` (above 0: the decoder leans to
+    ``classes[1]``).
+    """
+    values = np.asarray(values, dtype=float)
+    t = np.asarray(sample_index, dtype=float) / sfreq
+    score = values[:, 1] - values[:, 0] if values.ndim == 2 and values.shape[1] > 1 else values.ravel()
+    fig = go.Figure(go.Scatter(x=t.tolist(), y=score.tolist(), mode="lines", name=f"{classes[1]} − {classes[0]}",
+                               line={"color": "#333", "width": 1}))
+    colours = {str(classes[0]): "#0072B2", str(classes[1]): "#E69F00"}
+    for onset, label in zip(np.asarray(onsets) / sfreq, labels):
+        fig.add_vrect(x0=float(onset), x1=float(onset) + cue_s, fillcolor=colours.get(str(label), "#999"),
+                      opacity=0.25, line_width=0)
+    for label, colour in colours.items():  # legend entries for the shaded cues
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"cue: {label}",
+                                 marker={"color": colour, "size": 10, "symbol": "square"}))
+    fig.add_hline(y=0, line_color="#999", line_dash="dot")
+    fig.update_xaxes(title="time in the run (s)")
+    fig.update_yaxes(title="decoder score")
+    return _layout(fig, title)
