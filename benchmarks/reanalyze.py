@@ -108,14 +108,19 @@ def _run(args, ws) -> dict:
             # Serial and cluster alternate, best of --repeat each: the machine's load changes
             # during a run, and alternating exposes both paths to it alike.
             serial_times, cluster_times, same = [], [], True
+            cpu = {"serial": [], "cluster_workers": [], "cluster_client": []}
             reference = None
             for k in range(args.repeat):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 serial = reanalyze(store, units, dataclasses.replace(spec, result_version=10 + k), scheduler="serial")
                 serial_times.append(time.perf_counter() - t)
-                t = time.perf_counter()
+                cpu["serial"].append(time.process_time() - c)
+                w = client.run(time.process_time)
+                t, c = time.perf_counter(), time.process_time()
                 cluster = reanalyze(store, units, dataclasses.replace(spec, result_version=20 + k), client=client)
                 cluster_times.append(time.perf_counter() - t)
+                cpu["cluster_client"].append(time.process_time() - c)
+                cpu["cluster_workers"].append(sum(v - w[a] for a, v in client.run(time.process_time).items()))
                 reference = reference or {r.unit.identity: _comparable(r) for r in serial.results}
                 same = same and serial.done == cluster.done == len(units) and all(
                     {r.unit.identity: _comparable(r) for r in run.results} == reference for run in (serial, cluster))
@@ -139,6 +144,12 @@ def _run(args, ws) -> dict:
         "serial_runs_s": [round(x, 3) for x in serial_times],
         "cluster_runs_s": [round(x, 3) for x in cluster_times],
         "same_results": bool(same),
+        # CPU seconds do not depend on how busy the machine is: the cluster's total close to the
+        # serial path's means the 2 workers waste little, and an idle 2-core machine sees ~2x.
+        "cpu_s": {k: round(min(v), 3) for k, v in cpu.items()},
+        # Estimate for an idle machine: the workers' CPU spread over 2 cores against the serial CPU.
+        "speedup_idle_estimate": round(min(cpu["serial"]) / max(min(cpu["cluster_workers"]) / 2,
+                                                                 min(cpu["cluster_client"])), 3),
         "per_unit_s": {f"{args.minutes:g} min": round(per_unit_full, 4),
                        f"{args.minutes / 2:g} min": round(per_unit_half, 4)},
         "scaling_note": _scaling_note(args, per_unit_half, per_unit_full, serial_s / cluster_s),
