@@ -135,6 +135,10 @@ def test_by_default_the_password_is_checked_against_the_signers_account(store):
     with pytest.raises(PermissionDeniedError):
         sign_visit(store, visit.id, meaning="approved", password="wrong-password-123")
     assert _count(store, "signatures") == 0
+    if store.engine.dialect.name == "sqlite":  # PostgreSQL logs refused logins in its server log
+        with store.engine.connect() as conn:
+            refused = conn.execute(sa.text("SELECT user_name FROM auth_events WHERE event = 'login_refused'")).all()
+        assert [r[0] for r in refused] == [store.user.name]
     sig = sign_visit(store, visit.id, meaning="approved", password=password_of(store.user.name))
     assert signature_status(store, sig).state == "valid"
 

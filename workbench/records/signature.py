@@ -88,8 +88,9 @@ def sign_visit(store, visit_id: str, *, meaning: str, password: str,
         The signer's password, checked again now.
     verify_password : callable, optional
         ``verify_password(user_name, password)``; raises or returns False when
-        wrong. Defaults to the store's own login check
-        (``workbench.records.auth.authenticate``), which logs a refusal.
+        wrong. By default the signer logs in again with ``password`` (the
+        store's own login: argon2 on SQLite, the person's database role on
+        PostgreSQL; a refusal is logged).
     reason : str, optional
         Why a visit is signed again (required when an earlier signature broke).
     """
@@ -122,11 +123,12 @@ def sign_visit(store, visit_id: str, *, meaning: str, password: str,
 
 def _check_password(store, password: str, verify_password) -> None:
     if verify_password is None:
-        try:
-            from .auth import authenticate  # issue 11 identities: argon2 check, refusals logged
-        except ImportError:  # pragma: no cover - an older workbench without passwords
-            raise PermissionDeniedError("no password check available: pass verify_password") from None
-        authenticate(store.engine, store.user.name, password)
+        # Log in again as the signer: on SQLite the argon2 check (a refusal is logged), on
+        # PostgreSQL the server itself checks the person's own database role.
+        from .store import Store
+
+        again = Store(store.url, user=store.user.name, password=password, workspace=getattr(store, "workspace", None))
+        again.close()
         return
     try:
         ok = verify_password(store.user.name, password)
