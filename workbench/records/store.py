@@ -3,49 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
 import sqlalchemy as sa
 
-from ..errors import ConflictError, PermissionDeniedError, Problem, ValidationError, WorkbenchError
+from ..errors import ConflictError, PermissionDeniedError, Problem, ValidationError
+from . import pg
 from ._base import TableRecord, User
 from .account import UserAccount
 from .anchors import Anchor, make_anchor, read_anchor
 from .audit import AuditReport, AuditWriter, read_entries, verify_trail
-from .auth import (AuthenticationError, authenticate, check_new_password, credential_row, has_logins,
-                   log_event, require_user_name)
-from . import pg
+from .auth import authenticate, require_user_name
 from .engine import create_engine
 from .keys import load_audit_key
-from .migrate import current_revision, head_revision, upgrade_database
+from .logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
+from .migrate import upgrade_database
 from .participant import Participant
 from .rows import fetch, from_row, to_row
 from .rules import BatchContext, label_of
 from .sites import site_of, visible_clause
-from .tables import RECORD_TYPES, TABLES, audit_head, credentials
-from .study import Site
+from .tables import RECORD_TYPES, TABLES, audit_head
 
 #: Why a reason is demanded for every change after the first save.
 REASON_RULE = "a non-empty reason for the change (21 CFR 11.10(e); ICH E6(R2) 4.9.0)"
 
 
-def _logs_refusals(method):
-    """Append a refused write (role, site, inactive account) to the access log before raising."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except PermissionDeniedError as err:
-            log_event(self.engine, self.user.name, "write_refused", f"{method.__name__}: {err}"[:1000])
-            raise
-
-    return wrapper
-
-
-class Store:
+class Store(AccountMethods):
     """Trial records in a SQL database, opened by logging in, with role and site checks and a keyed audit trail.
 
     Parameters
@@ -94,74 +78,9 @@ class Store:
             self.engine.dispose()
             raise
 
-    def _pg_login(self, name: str) -> User:
-        accounts = TABLES[UserAccount.TABLE]
-        try:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
-        except sa.exc.OperationalError as err:
-            if pg.refused_login(err):
-                raise AuthenticationError(
-                    f"login refused for {name!r}: unknown user name, wrong password or inactive account "
-                    "(PostgreSQL's server log records the attempt)") from None
-            raise
-        self._check_schema()
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(accounts).where(accounts.c.id == name)).mappings().one_or_none()
-        if row is None or not row["active"]:
-            log_event(self.engine, name, "login_refused", "inactive account")
-            raise AuthenticationError(f"login refused for {name!r}: the account is inactive (the attempt is logged)")
-        account = UserAccount(id=row["id"], role=row["role"], site_id=row["site_id"])
-        if account.site_problems():
-            log_event(self.engine, name, "login_refused", "site staff account without a site")
-            raise AuthenticationError(f"login refused for {name!r}: a {account.role} account needs a site")
-        log_event(self.engine, name, "login", account.role)
-        return User(account.id, account.role, account.site_id)
-
     @classmethod
     def login(cls, url: str | None = None, *, user: str, password: str, workspace=None) -> "Store":
         """Same as ``Store(url, user=..., password=...)``."""
-        return cls(url, user=user, password=password, workspace=workspace)
-
-    @classmethod
-    def create_first_account(cls, url: str | None = None, *, user: str, password: str, workspace=None) -> "Store":
-        """Create the database's first account, a coordinating investigator (no site), and log in as it.
-
-        Only while nobody can log in (no account has a password): every later
-        account is added by an investigator (:meth:`add_account`). An account
-        kept from before passwords existed (schema 0003) gets its password
-        this way if it is an investigator's. The schema must be current.
-        """
-        require_user_name(user)
-        url = _resolve_url(url, workspace)
-        problems = check_new_password(password, name=user)
-        if problems:
-            raise ValidationError(problems, what="first account")
-        account = UserAccount(id=user, role="investigator", version=1)
-        engine = create_engine(url)
-        try:
-            _require_head(engine)
-            key = load_audit_key(workspace)
-            with engine.connect() as conn:
-                conn.execution_options(workbench_write=True)
-                with conn.begin():
-                    audit = AuditWriter(conn, User(user, "investigator"), key)
-                    if has_logins(conn):
-                        raise PermissionDeniedError(
-                            "this database has accounts already: an investigator adds new ones "
-                            "(`workbench user add NAME --role ROLE --as INVESTIGATOR`)")
-                    kept = fetch_or_none(conn, UserAccount, user)
-                    if kept is None:
-                        conn.execute(TABLES[UserAccount.TABLE].insert(), [to_row(account)])
-                        audit.created(account)
-                    elif kept.role != "investigator" or not kept.active:
-                        raise PermissionDeniedError(f"the first login must be an active investigator's; "
-                                                    f"{user!r} is a {kept.role} account")
-                    _store_password(conn, user, "investigator", password)
-                    audit.flush()
-            log_event(engine, user, "account_created", "investigator (first account)")
-        finally:
-            engine.dispose()
         return cls(url, user=user, password=password, workspace=workspace)
 
     def close(self) -> None:
@@ -195,65 +114,6 @@ class Store:
         if not self._schema_checked:
             _require_head(self.engine)
             self._schema_checked = True
-
-    # -- accounts ---------------------------------------------------------------
-    @_logs_refusals
-    def add_account(self, account: UserAccount, password: str) -> UserAccount:
-        """Give a staff member an account with a password (investigators only; audited).
-
-        A site investigator adds accounts at their own site only.
-        """
-        if not isinstance(account, UserAccount):
-            raise TypeError(f"account must be a UserAccount, got {type(account).__name__}")
-        problems = account.site_problems() + check_new_password(password, name=account.id)
-        if problems:
-            raise ValidationError(problems, what=f"account {account.id}")
-
-        def also(conn: sa.Connection) -> None:
-            if account.site_id is not None and fetch_or_none(conn, Site, account.site_id) is None:
-                raise ValidationError([Problem("site_id", account.site_id, "the code of a stored site")],
-                                      what=f"account {account.id}")
-            _store_password(conn, account.id, account.role, password)
-
-        (saved,) = self._add((account,), also=also)
-        log_event(self.engine, self.user.name, "account_created", f"{account.id} ({account.role})")
-        return saved
-
-    @_logs_refusals
-    def deactivate_account(self, name: str, *, reason: str) -> UserAccount:
-        """Stop an account from logging in and writing (investigators only); the account is kept."""
-        account = self.get(UserAccount, name)
-        saved = self.update(dataclasses.replace(account, active=False), reason=reason)
-        if self.postgres:
-            with self.engine.begin() as conn:
-                pg.set_login(conn, name, False)  # the server refuses the login from now on
-        log_event(self.engine, self.user.name, "account_deactivated", f"{name}: {reason}")
-        return saved
-
-    def change_password(self, old_password: str, new_password: str) -> None:
-        """Change the logged-in user's own password (the old one again first)."""
-        Store(self.url, user=self.user.name, password=old_password, workspace=self.workspace).close()
-        problems = check_new_password(new_password, name=self.user.name, field="new password")
-        if problems:
-            raise ValidationError(problems, what="password change")
-        with self.engine.connect() as conn, conn.begin():
-            if self.postgres:  # a role may change its own password; no statement parameters in ALTER ROLE
-                conn.exec_driver_sql("ALTER ROLE CURRENT_USER PASSWORD '" + new_password.replace("'", "''") + "'")
-            else:
-                conn.execute(credentials.update().where(credentials.c.user_name == self.user.name)
-                             .values(**credential_row(self.user.name, new_password)))
-        log_event(self.engine, self.user.name, "password_changed")
-
-    def access_log(self):
-        """The access log (logins, refused logins, refused writes) as a DataFrame; study-wide staff only."""
-        import pandas as pd
-
-        from .tables import auth_events
-
-        self._require_study_wide("read the access log")
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(auth_events).order_by(auth_events.c.id)).mappings().all()
-        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in auth_events.columns])
 
     # -- writes -----------------------------------------------------------------
     @contextmanager
@@ -520,38 +380,6 @@ def _conflict(current: TableRecord, record: TableRecord) -> ConflictError:
 
 def _what(records: Sequence[TableRecord]) -> str:
     return type(records[0]).__name__ if len(records) == 1 else f"{len(records)} records"
-
-
-def _store_password(conn: sa.Connection, user: str, role: str, password: str) -> None:
-    """An argon2 hash in ``credentials`` (SQLite), or the person's own login role (PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
-        pg.create_login(conn, user, role, password)
-    else:
-        conn.execute(credentials.insert(), [credential_row(user, password)])
-
-
-def _resolve_url(url: str | None, workspace) -> str:
-    if url is not None:
-        return url
-    from ..config import get_workspace
-
-    return get_workspace(workspace).db_url
-
-
-def _require_head(engine: sa.Engine) -> None:
-    have, want = current_revision(engine), head_revision()
-    if have != want:
-        raise WorkbenchError(
-            f"the study database is at schema revision {have!r}, this workbench needs {want!r}: "
-            "run `workbench db upgrade` first"
-        )
-
-
-def fetch_or_none(conn: sa.Connection, rt: type[TableRecord], id: str) -> TableRecord | None:
-    try:
-        return fetch(conn, rt, id)
-    except ValidationError:
-        return None
 
 
 def _visible_entries(conn: sa.Connection, entries, site_id: str):
