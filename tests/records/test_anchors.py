@@ -11,6 +11,8 @@ import shutil
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.records import factories as f
 from tests.records.accounts import first_investigator, login
@@ -140,3 +142,30 @@ def test_a_bad_anchor_file_names_its_fields(tmp_path):
     with pytest.raises(ValidationError) as err:
         read_anchor(bad)
     assert err.value.fields == ("seq", "hash", "time")
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 30), anchored=st.integers(0, 30), kept=st.integers(0, 30), forged=st.booleans())
+def test_an_anchor_agrees_exactly_with_the_trails_that_contain_it(n, anchored, kept, forged):
+    """For any trail and any anchor of it: a copy holding the anchored entry unchanged agrees;
+    a shorter copy, or one whose anchored entry differs, is reported."""
+    from hypothesis import assume
+
+    from workbench.records.anchors import Anchor
+
+    assume(anchored <= n)
+    key = b"k" * 32
+    entries, prev = [], "0" * 64
+    for seq in range(1, n + 1):
+        e = AuditEntry(seq=seq, ts="2026-01-01T00:00:00+00:00", user_name="u", role="investigator",
+                       action="create", entity="studies", entity_id=f"S{seq}", field="title", old_value=None,
+                       new_value=f'"t{seq}"', reason=None, prev_hash=prev)
+        prev = e.compute_hash(key)
+        entries.append(dataclasses.replace(e, hash=prev))
+    anchor = Anchor(seq=anchored, hash=entries[anchored - 1].hash if anchored else "0" * 64, time="t")
+    copy = entries[:kept]
+    if forged and anchored and kept >= anchored:
+        copy[anchored - 1] = dataclasses.replace(copy[anchored - 1], hash="f" * 64)
+    problem = anchor.disagreement(copy)
+    should_fail = anchored > 0 and (kept < anchored or forged)
+    assert (problem is not None) == should_fail, problem
