@@ -133,3 +133,20 @@ def test_stored_and_read_back_with_every_field(store):
     assert again.seriousness_criteria == ("hospitalisation or prolonged hospitalisation",)
     assert again.usade and again.reporting_deadline == ONSET + timedelta(days=3)
     assert store.verify_audit().ok
+
+
+def test_reporting_overview_lists_reportable_events_with_deadlines(store):
+    from workbench.records.safety import reporting_overview
+
+    f.seeded(store)
+    late = _ae(imminent_risk=True)  # aware ONSET+1, deadline ONSET+3, never reported
+    on_time = _ae(reported_on=ONSET + timedelta(days=4))
+    mild = _ae(serious=False, seriousness_criteria=None, severity="mild", anticipated=None, follow_up=None)
+    dd = DeviceDeficiency(device="amp", observed_on=ONSET, deficiency_type="malfunction", could_have_led_to_sae=True,
+                          awareness_date=ONSET + timedelta(days=2))
+    store.add(late, on_time, mild, dd)
+    frame = reporting_overview(store, on=ONSET + timedelta(days=5)).set_index("id")
+    assert set(frame.index) == {late.id, on_time.id, dd.id}  # the mild event is not reportable
+    assert frame.loc[late.id, "deadline"] == ONSET + timedelta(days=3) and frame.loc[late.id, "overdue"]
+    assert not frame.loc[on_time.id, "overdue"] and not frame.loc[dd.id, "overdue"]
+    assert frame.loc[dd.id, "deadline"] == ONSET + timedelta(days=9)

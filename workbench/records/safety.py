@@ -256,3 +256,26 @@ def _overdue(deadline: date | None, reported_on: date | None, on: date) -> bool:
         return False
     return (reported_on is None and on > deadline) or (reported_on is not None and reported_on > deadline)
 
+
+
+def reporting_overview(store, *, on: date):
+    """Every reportable adverse event and device deficiency with its deadline, as a DataFrame.
+
+    One row each: ``kind``, ``id``, ``participant_id``, ``awareness_date``,
+    ``deadline`` (2 or 7 calendar days after awareness, MDCG 2020-10/1 s. 10),
+    ``reported_on``, ``overdue`` on ``on``, and for adverse events ``usade``.
+    Verbatim terms are free text and not shown.
+    """
+    import pandas as pd
+
+    rows = []
+    for kind, rt in (("adverse event", AdverseEvent), ("device deficiency", DeviceDeficiency)):
+        for rec in store.find(rt):
+            if rec.reportable:
+                rows.append({"kind": kind, "id": rec.id, "participant_id": rec.participant_id,
+                             "awareness_date": rec.awareness_date, "deadline": rec.reporting_deadline,
+                             "imminent_risk": rec.imminent_risk, "reported_on": rec.reported_on,
+                             "overdue": rec.reporting_overdue(on), "usade": getattr(rec, "usade", None)})
+    cols = ["kind", "id", "participant_id", "awareness_date", "deadline", "imminent_risk", "reported_on", "overdue",
+            "usade"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["deadline", "id"], ignore_index=True)
