@@ -1,0 +1,124 @@
+"""The notebooks' widgets in JupyterLab (run as root with --allow-root, a token, a temporary workspace):
+the live scope draws and redraws, the record control records, the ISNCSCI worksheet classifies as typed."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import nbformat
+import pytest
+
+from workbench.config import get_workspace
+
+from .chromium import assert_not_blank, browser, save_png  # noqa: F401 (fixture)
+from .servers import free_port, running
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.lsl, pytest.mark.timeout(600)]
+TOKEN = "lab-test-token-51b2"
+
+#: Cells as the notebooks write them: every line a call into the package.
+CELLS = [
+    "from workbench.acquisition.lsl_config import use_loopback\nuse_loopback()\n"
+    "from workbench.acquisition import MarkerStream, Stream\nfrom workbench.config import get_workspace\n"
+    "from workbench.datasets import Player, SyntheticSource\nfrom workbench.recording.labrecorder import Recorder\n"
+    "from workbench.recording.runs import RunEntities\n"
+    "from workbench.ui.acquisition import RecordControl, ScopeModel, ScopeWidget\n"
+    "from workbench.ui.forms import IsncsciWorksheet",
+    "player = Player(SyntheticSource(montage='eeg-64', seed=0), name='{name}').start()\n"
+    "stream = Stream(player.name, bufsize=10).connect()\n"
+    "scope = ScopeWidget(ScopeModel(stream, picks=['C3', 'Cz', 'C4'], window=3.0))\nscope.start()\nscope",
+    "control = RecordControl(lambda: Recorder([player.name], get_workspace().recordings,\n"
+    "                                         entities=RunEntities(subject='lab', task='browser'), monitors=[stream]))\n"
+    "control",
+    "sheet = IsncsciWorksheet(save=lambda a: None)\nsheet.widget",
+]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, browser):  # noqa: F811
+    root = tmp_path_factory.mktemp("lab")
+    ws = get_workspace(root / "workspace")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c.replace("{name}", f"wb-lab-{os.getpid()}")) for c in CELLS]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (root / "notebooks").mkdir()
+    nbformat.write(nb, root / "notebooks" / "widgets.ipynb")
+    port = free_port()
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+           f"--IdentityProvider.token={TOKEN}", f"--notebook-dir={root / 'notebooks'}",
+           "--LabApp.news_url=", "--ServerApp.open_browser=False"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")  # what `make lab` passes as root
+    env = {**os.environ, "WORKBENCH_HOME": str(ws.root)}
+    with running(cmd, f"http://127.0.0.1:{port}/api/status", env=env, log=root / "lab.log"):
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/widgets.ipynb?token={TOKEN}", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-Toolbar-kernelStatus",
+                               timeout=120_000)
+        time.sleep(3)  # the kernel is ready
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.get_by_text("Run All Cells", exact=True).first.click()
+        yield page, ws
+        page.close()
+
+
+def _samples_shown(page) -> int:
+    text = page.locator("text=/connected, [0-9]+ samples/").first.inner_text()
+    return int(text.split("connected, ")[1].split()[0])
+
+
+def test_live_scope_draws_and_redraws(lab, tmp_path):
+    page, _ = lab
+    try:
+        # The traces are WebGL (scattergl): wait for the plot and its tick labels, then compare frames.
+        page.wait_for_selector(".js-plotly-plot .ytick text", timeout=120_000)
+    finally:
+        save_png(page.screenshot(full_page=True), tmp_path, "lab-after-run-all.png")
+    plot = page.locator(".js-plotly-plot").first
+    first, n1 = plot.screenshot(), _samples_shown(page)
+    time.sleep(1.5)
+    second, n2 = plot.screenshot(), _samples_shown(page)
+    assert n2 > n1 and first != second  # new samples arrived and were drawn
+    assert_not_blank(save_png(second, tmp_path, "lab-scope.png").read_bytes(), "live scope")
+    ticks = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
+    assert {"C3", "Cz", "C4"} <= set(ticks)
+
+
+def test_record_control_records(lab, tmp_path):
+    page, ws = lab
+    page.get_by_role("button", name="Record").first.click()
+    status = page.locator(".wb-record-status").first
+    page.wait_for_function("document.querySelector('.wb-record-status').innerText.includes('recording')",
+                           timeout=60_000)
+    time.sleep(2.0)
+    assert "samples in this run" in status.inner_text()
+    page.get_by_role("button", name="Stop").first.click()
+    page.wait_for_function("document.querySelector('.wb-record-status').innerText.includes('samples in the file')",
+                           timeout=60_000)
+    save_png(page.locator(".wb-record-control").first.screenshot(), tmp_path, "lab-record-control.png")
+    files = list(ws.recordings.rglob("*.xdf"))
+    assert len(files) == 1 and files[0].stat().st_size > 10_000
+    assert files[0].name in status.inner_text().replace("\n", "")
+
+
+def test_isncsci_worksheet_classifies_as_cells_are_typed(lab, tmp_path):
+    page, _ = lab
+    page.get_by_role("button", name="Empty fields normal").first.click()
+    result = page.locator(".wb-isncsci-result").first
+    result.wait_for(timeout=60_000)
+    assert "50 + 50 = 100" in result.inner_text().replace("\xa0", " ")  # UEMS of a normal exam
+    cell = page.locator(".wb-cell-right-motor-C6 input").first
+    cell.fill("2")
+    cell.press("Tab")
+    page.wait_for_function("document.querySelector('.wb-isncsci-result').innerText.includes('47 + 50 = 97')",
+                           timeout=30_000)
+    cell.fill("7")  # not a motor grade
+    cell.press("Tab")
+    page.wait_for_function("document.body.innerText.includes('Right motor C6 (wrist extensors)')", timeout=30_000)
+    border = cell.evaluate("e => getComputedStyle(e).borderTopColor")
+    assert border == "rgb(198, 40, 40)"  # the red mark the notebook promises
+    save_png(page.locator(".wb-isncsci-result").first.screenshot(), tmp_path, "lab-isncsci-result.png")
+    save_png(page.screenshot(full_page=True), tmp_path, "lab-notebook.png")
