@@ -22,12 +22,17 @@ def local_client(n_workers: int = 2, *, dashboard: bool = True):
     One thread per process: the units are numpy/numba work that holds the GIL
     in parts, and processes keep one unit's memory out of the others'.
     """
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         raise ValidationError([Problem("workers", n_workers, "an integer >= 1")], what="local cluster")
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=":0" if dashboard else None, silence_logs=logging.ERROR)
+    # Dask's statistical profiler samples every task's stack every 10 ms; on the units here it
+    # cost about 10% of the workers' CPU (benchmarks/reanalyze.py, cpu_s). The dashboard's task
+    # stream and progress do not need it.
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=":0" if dashboard else None, silence_logs=logging.ERROR)
     return Client(cluster)
 
 
