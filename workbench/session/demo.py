@@ -268,7 +268,8 @@ def format_summary(r: DemoResult) -> str:
         lines.append(f"  gate: {s.n_passed} passed, {s.n_blocked} blocked, {s.n_safe_states} safe states "
                      + str(dict(sorted(s.safe_state_rules.items()))))
         for f, rule, ms in run.caught:
-            what = "NOT CAUGHT" if rule is None else f"caught by {rule}, safe state {ms:.0f} ms after injection"
+            what = ("NOT CAUGHT" if rule is None else f"came while the gate was {rule}" if rule.startswith("already")
+                    else f"caught by {rule}, safe state {ms:.0f} ms after injection")
             lines.append(f"  injected {f.kind} at {f.at_s:g} s for {f.for_s:g} s: {what}")
         if run.label.startswith("adaptive") and run.live.log.envelopes:
             env = [e for _, e, _ in run.live.log.envelopes]
