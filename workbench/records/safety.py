@@ -238,7 +238,7 @@ class ProtocolDeviation(TableRecord):
 
     def _cross_check(self, bad: set[str]) -> list[Problem]:
         # A major deviation needs its corrective action on record (ICH E6(R2) 4.5.3 and 5.20.1; ISO 14155:2020 deviations).
-        if "grade" not in bad and self.grade == "major" and not (self.corrective_action or "").strip():
+        if not {"grade", "corrective_action"} & bad and self.grade == "major" and not (self.corrective_action or "").strip():
             return [Problem("corrective_action", self.corrective_action,
                             "the corrective and preventive action taken, for a major deviation")]
         return []
