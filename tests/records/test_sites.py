@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.records import factories as f
 from tests.records.accounts import as_user
@@ -13,6 +15,7 @@ from workbench.records import (
     OutcomeAssessment, Participant, Run, Session, Site, Trial, UserAccount, Visit,
 )
 from workbench.records.sites import site_paths
+from workbench.records.tables import TABLES
 
 
 def _two_sites(store):
@@ -104,3 +107,50 @@ def test_sponsor_and_data_manager_read_every_site_and_the_sponsor_writes_nothing
             sponsor.add(f.assessment("SCI-001"))
     with as_user(store, "d.man", "data_manager") as dm:
         assert len(dm.find(OutcomeAssessment)) == 2 and dm.verify_audit().ok
+
+
+@settings(max_examples=15, deadline=None)
+@given(sites=st.lists(st.sampled_from(["ZH", "BE", "GE"]), min_size=1, max_size=6),
+       sessions=st.lists(st.integers(0, 5), max_size=8), viewer=st.sampled_from(["ZH", "BE", "GE"]))
+def test_visible_clause_matches_a_naive_walk_up_the_references(tmp_path_factory, sites, sessions, viewer):
+    """For any participants spread over sites, with sessions, runs and trials under them: the SQL
+    clause keeps exactly the rows whose chain of references ends at a participant of the viewer's site."""
+    import sqlalchemy as sa
+
+    from workbench.records.engine import create_engine
+    from workbench.records.migrate import upgrade_database
+    from workbench.records.sites import visible_clause
+
+    engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('vis') / 'v.sqlite'}")
+    upgrade_database(engine)
+    pids = [f"P{i}" for i in range(len(sites))]
+    owner = {}  # table -> {id: participant}
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO studies (id, title, arms, visit_schedule, version) "
+                             "VALUES ('S', 't', '[\"a\"]', '[]', 1)")
+        for code in ("ZH", "BE", "GE"):
+            conn.exec_driver_sql(f"INSERT INTO sites (id, study_id, name, country, version) "
+                                 f"VALUES ('{code}', 'S', 'n', 'CH', 1)")
+        for pid, code in zip(pids, sites):
+            conn.exec_driver_sql(
+                "INSERT INTO participants (id, study_id, site_id, arm, enrolment_date, injury_date, injury_level, "
+                f"baseline_ais, age_years, sex, version) VALUES ('{pid}', 'S', '{code}', 'a', '2026-01-05', "
+                "'2025-01-01', 'C5', 'B', 30, 'F', 1)")
+        for k, i in enumerate(sessions):
+            pid = pids[i % len(pids)]
+            conn.exec_driver_sql("INSERT INTO sessions (id, participant_id, started_at, device, montage, operator, "
+                                 f"recording_files, version) VALUES ('SE{k}', '{pid}', '2026-01-06 09:00:00', 'd', "
+                                 "'m', 'o', '[]', 1)")
+            conn.exec_driver_sql(f"INSERT INTO runs (id, session_id, number, task, version) "
+                                 f"VALUES ('R{k}', 'SE{k}', 1, 't', 1)")
+            conn.exec_driver_sql(f"INSERT INTO trials (id, run_id, number, cue, onset_s, version) "
+                                 f"VALUES ('T{k}', 'R{k}', 1, 'rest', 1.0, 1)")
+            for table, rid in (("sessions", f"SE{k}"), ("runs", f"R{k}"), ("trials", f"T{k}")):
+                owner.setdefault(table, {})[rid] = pid
+        owner["participants"] = dict(zip(pids, pids))
+        site_of_pid = dict(zip(pids, sites))
+        for table, rows in owner.items():
+            tbl = TABLES[table]
+            got = set(conn.execute(sa.select(tbl.c.id).where(visible_clause(table, viewer))).scalars())
+            assert got == {rid for rid, pid in rows.items() if site_of_pid[pid] == viewer}, table
+    engine.dispose()
