@@ -60,9 +60,16 @@ KEYS = ("metabci_accuracy_hands_feet", "metabci_fbcsp_accuracy_hands_feet", "met
 
 def metabci_missing():
     """None when MetaBCI's CSP and FBCSP import, else the reason (shown in the results)."""
+    import contextlib
+    import tempfile
+
     try:
         from metabci.brainda.algorithms.decomposition import CSP, FBCSP  # noqa: F401
-        from metabci.brainflow.amplifiers import Marker  # noqa: F401
+
+        # metabci.brainflow's logger opens "log.txt" in the current folder at import:
+        # import it from a scratch folder so the benchmark leaves nothing in the checkout.
+        with contextlib.chdir(tempfile.mkdtemp(prefix="metabci-")):
+            from metabci.brainflow.amplifiers import Marker  # noqa: F401
     except Exception as err:  # ImportError, or a dependency failing at import
         return (f"MetaBCI not importable ({type(err).__name__}: {err}); "
                 "install it with: .venv/bin/python -m pip install -r benchmarks/requirements-peers.txt")
