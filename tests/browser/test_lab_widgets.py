@@ -109,16 +109,17 @@ def test_isncsci_worksheet_classifies_as_cells_are_typed(lab, tmp_path):
     page.get_by_role("button", name="Empty fields normal").first.click()
     result = page.locator(".wb-isncsci-result").first
     result.wait_for(timeout=60_000)
-    assert "50 + 50 = 100" in result.inner_text().replace("\xa0", " ")  # UEMS of a normal exam
+    assert "25 + 25 = 50" in result.inner_text()  # UEMS (R + L) of a normal exam
     cell = page.locator(".wb-cell-right-motor-C6 input").first
     cell.fill("2")
     cell.press("Tab")
-    page.wait_for_function("document.querySelector('.wb-isncsci-result').innerText.includes('47 + 50 = 97')",
-                           timeout=30_000)
+    page.wait_for_function("document.querySelector('.wb-isncsci-result').innerText.includes('22 + 25 = 47')",
+                           timeout=90_000)
+    save_png(result.screenshot(), tmp_path, "lab-isncsci-result.png")
     cell.fill("7")  # not a motor grade
     cell.press("Tab")
-    page.wait_for_function("document.body.innerText.includes('Right motor C6 (wrist extensors)')", timeout=30_000)
+    page.wait_for_function("document.body.innerText.includes('Right motor C6 (wrist extensors)')", timeout=90_000)
     border = cell.evaluate("e => getComputedStyle(e).borderTopColor")
     assert border == "rgb(198, 40, 40)"  # the red mark the notebook promises
-    save_png(page.locator(".wb-isncsci-result").first.screenshot(), tmp_path, "lab-isncsci-result.png")
+    save_png(page.locator(".wb-form-errors").first.screenshot(), tmp_path, "lab-isncsci-error.png")
     save_png(page.screenshot(full_page=True), tmp_path, "lab-notebook.png")
