@@ -54,7 +54,7 @@ def test_wrong_value_marked_in_place_with_allowed_values():
     cell.value = "3"
     assert is_marked(cell) and "allowed: one of '0', '1', '2'" in cell.tooltip
     assert "<b>Right pin prick T4</b>: got &#x27;3&#x27;" in sheet.errors.value  # the worksheet's name, not the id
-    assert "appears when every field is filled" in sheet.results.value  # no partial result
+    assert "marked red is corrected" in sheet.results.value  # no partial result, and why
     assert not any(is_marked(b) for f, b in sheet.inputs.items() if f != "right.pin_prick.T4")
     cell.value = "1"
     assert not is_marked(cell) and sheet.errors.value == ""

@@ -58,7 +58,8 @@ class IsncsciWorksheet:
             self.inputs[f"{side}.{NON_KEY}"] = self._cell(f"{side}.{NON_KEY}", NON_KEY_MUSCLE_LEVELS)
         self.comments = widgets.Textarea(placeholder="Comments (e.g. reason for NT or a non-SCI condition)")
         self.comments.observe(self._on_comments, names="value")
-        self.fill_normal_button = widgets.Button(description="Empty fields normal")
+        self.fill_normal_button = widgets.Button(description="Empty fields normal",
+                                                 layout=widgets.Layout(width="auto"))  # the label in full
         self.fill_normal_button.on_click(lambda _: self.entry.fill_normal())
         self.results = widgets.HTML()
         self.errors = widgets.HTML()
@@ -125,7 +126,10 @@ class IsncsciWorksheet:
     def _results_html(self) -> str:
         result = self.entry.result
         if result is None:
-            missing = len(self.entry.missing)
+            missing, wrong = len(self.entry.missing), len(self.entry.problems)
+            if wrong:
+                return (f"<i>Classification appears when the {wrong} cell{'s' * (wrong > 1)} marked red "
+                        f"{'are' if wrong > 1 else 'is'} corrected{f' and {missing} empty filled' if missing else ''}.</i>")
             return f"<i>Classification appears when every field is filled ({missing} empty).</i>"
         t, z = result["totals"], result["zpp"]
         rows = [
