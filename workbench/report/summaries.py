@@ -163,12 +163,27 @@ def baseline_characteristics(data: TrialData) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+#: ISNCSCI scores whose change is tabulated (per-side subtotals add rows, not information).
+ISNCSCI_CHANGE_SCORES = ("totals.uems", "totals.lems", "totals.light_touch", "totals.pin_prick")
+
+
+def _changes(data: TrialData) -> pd.DataFrame:
+    """change_from_baseline on the scores worth a row: ISNCSCI's four totals, every other instrument's scores."""
+    o = data.outcomes
+    keep = (o["instrument"] != "ISNCSCI") | o["score"].isin(ISNCSCI_CHANGE_SCORES)
+    ch = change_from_baseline(o[keep])
+    isn = ch["instrument"] == "ISNCSCI"
+    ch.loc[isn, "threshold_note"] = ("not flagged: no minimal important change of ISNCSCI totals is confirmed in "
+                                     "the workbench's instrument definitions")
+    return ch
+
+
 def outcome_changes(data: TrialData) -> pd.DataFrame:
     """Change from baseline of every score with its threshold flag (workbench.outcomes.longitudinal)."""
     if data.outcomes.empty:
         return pd.DataFrame(columns=["participant", "instrument", "score", "baseline", "visit", "value",
                                      "change", "direction", "important change", "threshold"])
-    ch = change_from_baseline(data.outcomes)
+    ch = _changes(data)
     flag = ch["important"].map({True: "yes", False: "no"}).fillna("not judged")
     threshold = [f"{t:g} ({lab})" if pd.notna(t) else "none usable" for t, lab in
                  zip(ch["threshold"], ch["threshold_label"])]
@@ -182,7 +197,7 @@ def threshold_notes(data: TrialData) -> pd.DataFrame:
     """Which threshold decided each flag, or why none was used, with its citation."""
     if data.outcomes.empty:
         return pd.DataFrame(columns=["instrument", "score", "rule"])
-    ch = change_from_baseline(data.outcomes)
+    ch = _changes(data)
     rows = ch.drop_duplicates(["instrument", "score"])
     rule = [f"{lab} >= {t:g}: {cit}" if pd.notna(t) else note
             for t, lab, cit, note in zip(rows["threshold"], rows["threshold_label"], rows["threshold_citation"],
@@ -263,7 +278,7 @@ def outcome_change_summary(data: TrialData) -> pd.DataFrame:
             "not judged"]
     if data.outcomes.empty:
         return pd.DataFrame(columns=cols)
-    ch = change_from_baseline(data.outcomes)
+    ch = _changes(data)
     if ch.empty:
         return pd.DataFrame(columns=cols)
     arm = dict(zip(data.participants["id"], data.participants["arm"]))
@@ -288,7 +303,7 @@ def score_thresholds(data: TrialData) -> dict[tuple[str, str], float | None]:
     """(instrument, score) -> the confirmed important change used for flags, None when none is usable."""
     if data.outcomes.empty:
         return {}
-    ch = change_from_baseline(data.outcomes)
+    ch = _changes(data)
     out: dict[tuple[str, str], float | None] = {}
     for inst, score, t in zip(ch["instrument"], ch["score"], ch["threshold"]):
         if out.get((inst, score)) is None:
