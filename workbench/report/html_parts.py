@@ -27,7 +27,8 @@ td.num { text-align: right; }
 .flow .box { border: 1.5px solid #333; padding: 5px 10px; min-width: 180px; text-align: center; background: #fafafa; }
 .flow .arrow { font-size: 16px; line-height: 14px; }
 nav ol { columns: 2; margin: 4px 0; }
-.hash { font-family: "DejaVu Sans Mono", monospace; font-size: 9px; word-break: break-all; }
+table.hash { font-size: 9px; }
+table.hash td:nth-child(3) { font-family: "DejaVu Sans Mono", monospace; word-break: break-all; }
 """
 
 
