@@ -34,24 +34,9 @@ def dashboard_app(workspace=None, *, today=None) -> widgets.VBox:
         except WorkbenchError as err:
             box.children = (_message(f"The dashboard cannot open: {err}"),)
 
-    try:
-        from ..login import LoginPanel
-    except ImportError:  # sign-in not installed (issue 11): the demo study's monitor, read-only
-        from ...records.demo import open_demo_store
+    from ..login import LoginPanel
 
-        try:
-            show(open_demo_store(ws.root, role="monitor"))
-        except WorkbenchError as err:
-            box.children = (_message(f"The dashboard cannot open: {err}"),)
-        return box
-    panel = _login_panel(LoginPanel, ws)
+    panel = LoginPanel(workspace=ws.root)
     panel.on_login(lambda *_: show(panel.store))
-    box.children = (panel.widget if hasattr(panel, "widget") else panel,)
+    box.children = (panel.widget,)
     return box
-
-
-def _login_panel(cls, ws):
-    try:
-        return cls(workspace=ws.root)
-    except TypeError:
-        return cls()
