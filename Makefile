@@ -12,8 +12,8 @@ PYTEST_ARGS ?=
 .PHONY: venv demo test lab dashboard bench clean-venv debian-test-deps node-tools help
 
 help:
-	@echo "make demo       simulated amplifier -> LSL -> acquisition -> XDF recording (SQLite workspace)"
-	@echo "make test       the whole test suite (installs chromium/postgresql from Debian when missing)"
+	@echo "make demo       the trial day: calibration, training, closed loop (glove, adaptive stimulation), records"
+	@echo "make test       the whole test suite (installs chromium, poppler-utils, postgresql and the BIDS validator when missing)"
 	@echo "make lab        JupyterLab on notebooks/"
 	@echo "make dashboard  the clinicians' Voila dashboard"
 	@echo "make bench      the benchmarks (JSON + tables)"
