@@ -105,3 +105,27 @@ def test_incomplete_or_anonymous_form_is_not_saved(tmp_path):
         assert store.find(OutcomeAssessment) == []
     finally:
         store.close()
+
+
+def _starred_case():
+    """A public exam whose result is variable because of a flagged or untested input."""
+    cases = json.loads((SHARED / "isncsci" / "cases_2019.json").read_text())["cases"]
+    return next(c for c in cases if c["id"] == "praxis2019-126")
+
+
+def test_each_result_shows_its_rule_and_on_request_the_inputs_that_made_it_variable():
+    case = _starred_case()
+    sheet = IsncsciWorksheet(save=lambda a: None)
+    _type_exam(sheet, case["input"])
+    html = sheet.results.value
+    # The rule of the standard sits next to every result, with its citation.
+    assert html.count("<details>") >= 11 and "Classification step 3" in html
+    assert "Variable because of" not in html  # the search for inputs runs only on request
+    sheet.explain_toggle.value = True
+    html = sheet.results.value
+    assert "Variable because of" in html
+    # The inputs are named as the worksheet names them, never by internal ids.
+    expected = sheet.entry.explain("motor_level.left").variable_inputs
+    assert expected, "praxis2019-126's left motor level is variable"
+    assert all(sheet.labels[f] in html for f in expected)
+    assert "left.motor.C6" not in html

@@ -7,7 +7,7 @@ Output conventions follow the ISNCSCI Algorithm, Praxis Spinal Cord Institute.
 """
 
 from ._classify import Classification, classify, classify_exam
-from ._explain import Explanation
+from ._explain import Explanation, rule_for
 from ._exam import SIDES, Exam, ExamSide, parse_exam
 from ._levels import DERMATOMES, KEY_MUSCLES, LEVELS, NON_KEY_MUSCLE_LEVELS
 from ._values import ANAL_ALLOWED, MOTOR_ALLOWED, SENSORY_ALLOWED
@@ -15,5 +15,5 @@ from ._values import ANAL_ALLOWED, MOTOR_ALLOWED, SENSORY_ALLOWED
 __all__ = [
     "ANAL_ALLOWED", "DERMATOMES", "KEY_MUSCLES", "LEVELS", "MOTOR_ALLOWED", "NON_KEY_MUSCLE_LEVELS",
     "SENSORY_ALLOWED", "SIDES", "Classification", "Exam", "ExamSide", "Explanation", "classify", "classify_exam",
-    "parse_exam",
+    "parse_exam", "rule_for",
 ]

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from ...outcomes.entry import IsncsciEntry, SaveDetails
 from ...outcomes.entry.isncsci import INSTRUMENT, NON_KEY, VERSION
-from ...outcomes.isncsci import DERMATOMES, KEY_MUSCLES, NON_KEY_MUSCLE_LEVELS, SIDES
+from ...outcomes.isncsci import DERMATOMES, KEY_MUSCLES, NON_KEY_MUSCLE_LEVELS, SIDES, rule_for
 from ._style import label, mark, problems_html, style
 from .meanings import ISNCSCI_MOTOR, ISNCSCI_SENSORY
 from .save_panel import SavePanel
@@ -62,6 +62,14 @@ class IsncsciWorksheet:
                                                  layout=widgets.Layout(width="auto"))  # the label in full
         self.fill_normal_button.on_click(lambda _: self.entry.fill_normal())
         self.results = widgets.HTML()
+        # Naming the inputs that made a result variable means classifying every
+        # reading of the uncertain values: cheap for most exams, seconds for one
+        # full of NT. So the search runs only while this toggle is on; the rule
+        # and its citation are always shown.
+        self.explain_toggle = widgets.ToggleButton(
+            value=False, description="Name the inputs behind starred or listed results",
+            layout=widgets.Layout(width="auto"))
+        self.explain_toggle.observe(lambda _: self.refresh(), names="value")
         self.errors = widgets.HTML()
         self.labels = {f: field_label(f) for f in self.inputs}
         self.save_panel = SavePanel(self._record_fields, store=store, save=save, participant_id=participant_id,
@@ -70,7 +78,7 @@ class IsncsciWorksheet:
                               f"{html.escape(ISNCSCI_SENSORY)}</small>")
         self.widget = widgets.VBox([style(), legend, self._grid(), self._anal_row(), self.comments,
                                     self.fill_normal_button,
-                                    self.errors, self.results, self.save_panel.widget])
+                                    self.errors, self.explain_toggle, self.results, self.save_panel.widget])
         self.entry.listeners.add(self.refresh)
         self.refresh()
 
@@ -132,21 +140,46 @@ class IsncsciWorksheet:
                         f"{'are' if wrong > 1 else 'is'} corrected{f' and {missing} empty filled' if missing else ''}.</i>")
             return f"<i>Classification appears when every field is filled ({missing} empty).</i>"
         t, z = result["totals"], result["zpp"]
+        t, z = result["totals"], result["zpp"]
         rows = [
-            ("Sensory level (R / L)", f"{result['sensory_level']['right']} / {result['sensory_level']['left']}"),
-            ("Motor level (R / L)", f"{result['motor_level']['right']} / {result['motor_level']['left']}"),
-            ("Neurological level of injury", result["nli"]),
-            ("Complete / incomplete", result["injury_complete"]),
-            ("AIS", result["ais"]),
-            ("Sensory ZPP (R / L)", f"{z['sensory']['right']} / {z['sensory']['left']}"),
-            ("Motor ZPP (R / L)", f"{z['motor']['right']} / {z['motor']['left']}"),
-            ("UEMS (R + L)", f"{t['right']['uems']} + {t['left']['uems']} = {t['uems']}"),
-            ("LEMS (R + L)", f"{t['right']['lems']} + {t['left']['lems']} = {t['lems']}"),
-            ("Light touch (R + L)", f"{t['right']['light_touch']} + {t['left']['light_touch']} = {t['light_touch']}"),
-            ("Pin prick (R + L)", f"{t['right']['pin_prick']} + {t['left']['pin_prick']} = {t['pin_prick']}"),
+            ("Sensory level (R / L)", f"{result['sensory_level']['right']} / {result['sensory_level']['left']}",
+             ("sensory_level.right", "sensory_level.left")),
+            ("Motor level (R / L)", f"{result['motor_level']['right']} / {result['motor_level']['left']}",
+             ("motor_level.right", "motor_level.left")),
+            ("Neurological level of injury", result["nli"], ("nli",)),
+            ("Complete / incomplete", result["injury_complete"], ("injury_complete",)),
+            ("AIS", result["ais"], ("ais",)),
+            ("Sensory ZPP (R / L)", f"{z['sensory']['right']} / {z['sensory']['left']}",
+             ("zpp.sensory.right", "zpp.sensory.left")),
+            ("Motor ZPP (R / L)", f"{z['motor']['right']} / {z['motor']['left']}",
+             ("zpp.motor.right", "zpp.motor.left")),
+            ("UEMS (R + L)", f"{t['right']['uems']} + {t['left']['uems']} = {t['uems']}", ("totals.uems",)),
+            ("LEMS (R + L)", f"{t['right']['lems']} + {t['left']['lems']} = {t['lems']}", ("totals.lems",)),
+            ("Light touch (R + L)", f"{t['right']['light_touch']} + {t['left']['light_touch']} = {t['light_touch']}",
+             ("totals.light_touch",)),
+            ("Pin prick (R + L)", f"{t['right']['pin_prick']} + {t['left']['pin_prick']} = {t['pin_prick']}",
+             ("totals.pin_prick",)),
         ]
-        body = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>" for k, v in rows)
+        flat = self.entry.scores()
+        body = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td>"
+                       f"<td>{self._why_html(fields, flat)}</td></tr>" for k, v, fields in rows)
         return f"<table class='wb-isncsci-result'>{body}</table>"
+
+    def _why_html(self, fields: tuple[str, ...], flat: dict) -> str:
+        """The rule behind a result, its citation, and (toggle on) the inputs that made it variable."""
+        parts = []
+        for field in fields:
+            if self.explain_toggle.value:
+                why = self.entry.explain(field)
+                rule, citation, inputs = why.rule, why.citation, why.variable_inputs
+            else:
+                (rule, citation), inputs = rule_for(field, str(flat.get(field) or "")), ()
+            side = f"{field.rsplit('.', 1)[1].capitalize()}: " if field.endswith((".right", ".left")) else ""
+            variable = ("" if not inputs else "<br><b>Variable because of:</b> "
+                        + html.escape(", ".join(self.labels.get(f, f) for f in inputs)))
+            parts.append(f"<details><summary>{side}rule</summary><small>{html.escape(rule)}<br>"
+                         f"<i>{html.escape(citation)}</i>{variable}</small></details>")
+        return "".join(parts)
 
     def _record_fields(self, details: SaveDetails) -> tuple:
         return INSTRUMENT, VERSION, self.entry.item_values(), self.entry.scores(), self.entry.comments
