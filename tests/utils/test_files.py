@@ -31,3 +31,19 @@ def test_sha256_matches_hashlib(tmp_path):
     f = tmp_path / "blob.bin"
     f.write_bytes(data)
     assert sha256_file(f, chunk_size=4096) == hashlib.sha256(data).hexdigest()
+
+
+def test_staged_folder_appears_whole_or_not_at_all(tmp_path):
+    import pytest
+
+    from workbench.utils.files import staged_folder
+
+    out = tmp_path / "export"
+    with pytest.raises(RuntimeError):
+        with staged_folder(out) as tmp:
+            (tmp / "half.csv").write_text("a,b\n")
+            raise RuntimeError("writer failed")
+    assert not out.exists() and list(tmp_path.iterdir()) == []  # nothing half-written, no temp left
+    with staged_folder(out) as tmp:
+        (tmp / "whole.csv").write_text("a,b\n")
+    assert [p.name for p in out.iterdir()] == ["whole.csv"] and list(tmp_path.iterdir()) == [out]

@@ -13,12 +13,11 @@ renamed into place: a failed export leaves nothing half-written.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from ..errors import Problem, ValidationError
+from ..utils.files import staged_folder
 from .units import Selection, WorkUnit, select_sessions
 
 #: Recording files mne-bids can write from (read_recording's formats).
@@ -60,9 +59,7 @@ def export_bids_study(store, out, workspace=None, selection: Selection = Selecti
     if not sessions:  # nothing recorded yet: the participants files alone, as before recordings existed
         return export_study(store, out, "bids", allow_broken_trail=allow_broken_trail)
     visit_name = {v.id: v.name for v in store.find(Visit)}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with staged_folder(out) as tmp:
         runs: dict[tuple, int] = {}
         sessions_of: dict[str, dict[str, str]] = {}
         for s in sessions:
@@ -92,12 +89,6 @@ def export_bids_study(store, out, workspace=None, selection: Selection = Selecti
         shutil.copyfile(records / "manifest.json", tmp / "manifest.json")
         shutil.rmtree(records)
         (tmp / ".bidsignore").write_text("manifest.json\n")
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import Problem, ValidationError, WorkbenchError
-from ..utils.files import sha256_file
+from ..utils.files import sha256_file, staged_folder
 from ._fields import Spec, canonical_json
 from .tables import BY_TABLE, RECORD_TYPES
 
@@ -71,9 +69,7 @@ def export_study(store, out_dir: str | os.PathLike | None, fmt: str, *, allow_br
     out = Path(out_dir).resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValidationError([Problem("out", str(out), "a new or empty folder")], what="export")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with staged_folder(out) as tmp:
         tables = {rt.TABLE: _shareable(store.frame(rt), rt) for rt in RECORD_TYPES}
         trail = _shareable_trail(store.audit_trail())
         if fmt in ("csv", "parquet"):
@@ -83,12 +79,6 @@ def export_study(store, out_dir: str | os.PathLike | None, fmt: str, *, allow_br
         else:
             _write_bids(tmp, tables["participants"])
         _write_manifest(tmp, store, fmt, report)
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
