@@ -151,12 +151,31 @@ def signal_figure(times: np.ndarray, data: np.ndarray, ch_names, *, title: str =
     return _layout(fig, title, height=max(240, 28 * len(ch_names) + 100), showlegend=False)
 
 
-def erd_figure(erd: np.ndarray, ch_names, freqs) -> go.Figure:
-    """ERD/ERS in percent, channels by frequency (Pfurtscheller & Lopes da Silva 1999)."""
-    fig = go.Figure(go.Heatmap(z=np.asarray(erd).tolist(), x=[float(f) for f in freqs], y=[str(c) for c in ch_names],
-                               colorscale="RdBu", zmid=0, colorbar={"title": "%"}))
-    fig.update_xaxes(title="frequency (Hz)")
-    return _layout(fig, "ERD map: band power during the task vs rest", height=max(260, 14 * len(ch_names) + 100))
+def erd_figure(erd: np.ndarray, ch_names, freqs, classes=("task",)) -> go.Figure:
+    """ERD/ERS in percent, channels by frequency, one panel per class (Pfurtscheller & Lopes da Silva 1999).
+
+    ``erd`` is (n_classes, n_channels, n_freqs), or (n_channels, n_freqs) for
+    one class. One colour scale for every panel, centred on 0 (blue: ERD).
+    """
+    from plotly.subplots import make_subplots
+
+    erd = np.asarray(erd, dtype=float)
+    if erd.ndim == 2:
+        erd = erd[None]
+    classes = [str(c) for c in classes]
+    fig = make_subplots(rows=1, cols=len(classes), shared_yaxes=True, subplot_titles=classes,
+                        horizontal_spacing=0.04)
+    finite = erd[np.isfinite(erd)]
+    span = float(np.percentile(np.abs(finite), 98)) if finite.size else 1.0
+    for k, c in enumerate(classes):
+        z = [[None if not np.isfinite(v) else float(v) for v in row] for row in erd[k]]
+        fig.add_trace(go.Heatmap(z=z, x=[float(f) for f in freqs], y=[str(ch) for ch in ch_names], name=c,
+                                 coloraxis="coloraxis", hovertemplate=c + " %{y} %{x} Hz: %{z:.0f} %<extra></extra>"),
+                      row=1, col=k + 1)
+        fig.update_xaxes(title="frequency (Hz)", row=1, col=k + 1)
+    fig.update_layout(coloraxis={"colorscale": "RdBu", "cmin": -max(span, 1.0), "cmax": max(span, 1.0),
+                                 "colorbar": {"title": "%"}})
+    return _layout(fig, "ERD map: band power during each cue vs rest", height=max(260, 14 * len(ch_names) + 100))
 
 
 def gate_events_figure(events: pd.DataFrame) -> go.Figure:

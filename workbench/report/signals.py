@@ -24,11 +24,27 @@ class Snippet:
 
 @dataclass(frozen=True)
 class ErdMap:
-    erd_percent: np.ndarray  # (n_channels, n_freqs)
+    """ERD% of each cued class against the rest cues."""
+
+    erd_percent: np.ndarray  # (n_classes, n_channels, n_freqs); NaN where the rest power is zero
+    classes: tuple[str, ...]
     ch_names: tuple[str, ...]
     freqs: np.ndarray
-    n_task: int
+    n_windows: dict  # class -> task windows averaged
     n_rest: int
+
+
+#: Marker labels that are not cues of a class: the inter-trial interval and a pause
+#: (``workbench.session.paradigm``), and MNE's acquisition-skip annotations.
+NOT_A_CUE = ("iti", "pause")
+
+
+def _cue_label(desc: str) -> str | None:
+    """The class a marker cues, or None (a recording with several marker streams prefixes 'stream/')."""
+    label = str(desc).rsplit("/", 1)[-1]
+    if label in NOT_A_CUE or label.upper().startswith("BAD") or label.startswith("gate:"):
+        return None
+    return label
 
 
 def _signal_picks(raw) -> list[int]:
@@ -53,24 +69,34 @@ def signal_snippet(raw, *, seconds: float = 5.0, max_channels: int = 8, start: f
 
 def erd_map(raw, *, rest: str = "rest", tmin: float = 0.5, length: float = 1.5, fmin: float = 4.0,
             fmax: float = 40.0, max_channels: int = 32) -> ErdMap | None:
-    """ERD% per channel and frequency: every non-``rest`` cue against the ``rest`` cues.
+    """ERD% per class, channel and frequency: each cued class against the ``rest`` cues.
 
     Windows start ``tmin`` s after each cue onset (past the evoked response)
-    and last ``length`` s. None when the recording has no rest cue or no task
-    cue with a full window inside the recording.
+    and last ``length`` s; a window that reaches the next marker or the end of
+    the recording is left out (it would mix in the next period). Classes are
+    kept apart because their ERD differs in place (grasp over the left
+    hemisphere, say): pooling them would blur the map. None when the
+    recording has no rest cue or no other cue with a full window.
     """
     picks = _signal_picks(raw)[:max_channels]
     sfreq = raw.info["sfreq"]
     n = int(length * sfreq)
     if not picks or n < 16:
         return None
-    windows = {"task": [], "rest": []}
-    for onset, desc in zip(raw.annotations.onset - raw.first_time, raw.annotations.description):
-        a = int(round((onset + tmin) * sfreq))
-        if a < 0 or a + n > raw.n_times:
+    onsets = np.asarray(raw.annotations.onset - raw.first_time, dtype=float)
+    marks = [(o, _cue_label(d)) for o, d in zip(onsets, raw.annotations.description)]
+    marks.sort(key=lambda m: m[0])
+    windows: dict[str, list[int]] = {}
+    for k, (onset, label) in enumerate(marks):
+        if label is None:
             continue
-        windows["rest" if desc == rest else "task"].append(a)
-    if not windows["task"] or not windows["rest"]:
+        a = int(round((onset + tmin) * sfreq))
+        stop = marks[k + 1][0] * sfreq if k + 1 < len(marks) else raw.n_times
+        if a < 0 or a + n > min(stop, raw.n_times):
+            continue
+        windows.setdefault(label, []).append(a)
+    classes = tuple(sorted(c for c in windows if c != rest))
+    if not classes or not windows.get(rest):
         return None
     data = raw.get_data(picks=picks)
     nper = min(n, int(sfreq))
@@ -80,10 +106,14 @@ def erd_map(raw, *, rest: str = "rest", tmin: float = 0.5, length: float = 1.5, 
         freqs, pxx = sps.welch(segs, fs=sfreq, nperseg=nper, axis=-1)
         return freqs, pxx.mean(axis=0)
 
-    freqs, task = power(windows["task"])
-    _, ref = power(windows["rest"])
+    freqs, ref = power(windows[rest])
     keep = (freqs >= fmin) & (freqs <= fmax)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        erd = (task[:, keep] - ref[:, keep]) / ref[:, keep] * 100.0
-    return ErdMap(np.nan_to_num(erd), tuple(raw.ch_names[i] for i in picks), freqs[keep],
-                  len(windows["task"]), len(windows["rest"]))
+    ref = ref[:, keep]
+    maps = []
+    for c in classes:
+        task = power(windows[c])[1][:, keep]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # A flat channel has no reference power: NaN (drawn as a gap), never a made-up 0 %.
+            maps.append(np.where(ref > 0, (task - ref) / np.where(ref > 0, ref, 1.0) * 100.0, np.nan))
+    return ErdMap(np.stack(maps), classes, tuple(raw.ch_names[i] for i in picks), freqs[keep],
+                  {c: len(windows[c]) for c in classes}, len(windows[rest]))

@@ -67,8 +67,9 @@ def _recording_figures(session, root: Path, view: SessionView) -> None:
     if erd is None:
         view.notes.append("No ERD map: the recording needs cued task and rest periods (markers).")
     else:
-        fig = F.erd_figure(erd.erd_percent, erd.ch_names, erd.freqs)
-        fig.update_layout(title_text=f"ERD map: {erd.n_task} task vs {erd.n_rest} rest windows")
+        fig = F.erd_figure(erd.erd_percent, erd.ch_names, erd.freqs, erd.classes)
+        counts = ", ".join(f"{c} {n}" for c, n in erd.n_windows.items())
+        fig.update_layout(title_text=f"ERD map vs rest: windows per class {counts}; rest {erd.n_rest}")
         view.figures["erd"] = fig
 
 
