@@ -39,6 +39,18 @@ def test_simulated_stimulator_applies_programs_and_refuses_anything_else():
     assert dev.state == "off" and p.stimulation_ma == 0.0 and dev.faults == ["program:unknown"]
 
 
+def test_a_ramp_step_runs_a_program_below_its_own_amplitude_never_above():
+    p = SimulatedParticipant()
+    programs = intent_programs(["grasp", "open", "rest"])
+    grasp = programs["grasp"]
+    dev = SimulatedEffector("programs", "x-commands", participant=p, programs=programs, max_amplitude_ma=8.0)
+    dev.apply(f"{grasp.command()}@{grasp.amplitude_ma / 2:.3f}")
+    assert dev.state == grasp.command() and p.stimulation_ma == pytest.approx(grasp.amplitude_ma / 2)
+    over = f"{grasp.command()}@{grasp.amplitude_ma + 0.5:.3f}"  # above what its charge density was checked for
+    dev.apply(over)
+    assert dev.state == "off" and p.stimulation_ma == 0.0 and dev.faults == [over]
+
+
 @pytest.mark.parametrize("command", ["amplitude:9.5", "amplitude:-1", "amplitude:nan", "amplitude:abc", "close"])
 def test_adaptive_stimulator_goes_off_on_a_command_over_its_hardware_limit(command):
     p = SimulatedParticipant()

@@ -15,6 +15,8 @@ from workbench.session.gate import SAFE_COMMAND, SAFE_WITHIN_S, GateLimits, Safe
 
 LIMITS = GateLimits()
 COMMANDS = ("open", "close", "hold", None)
+#: The same commands as stimulation programs with their checked amplitudes (mA): switches are ramped.
+LEVELS = {"open": 3.0, "close": 6.0, "hold": 1.5}
 
 # One step of the loop: time advance (at most tick_s, the loop's promise) and what happens.
 event = st.one_of(
@@ -48,11 +50,12 @@ def drive(gate, t, ev):
     return gate.tick(t)
 
 
+@pytest.mark.parametrize("levels", [{}, LEVELS], ids=["glove", "programs"])
 @settings(max_examples=300, deadline=None)
-@given(st.lists(step, min_size=1, max_size=400))
-def test_no_command_exceeds_a_limit_and_safe_state_comes_within_100_ms(steps):
+@given(steps=st.lists(step, min_size=1, max_size=400))
+def test_no_command_exceeds_a_limit_and_safe_state_comes_within_100_ms(levels, steps):
     t = 100.0
-    gate = SafetyGate(LIMITS, t)
+    gate = SafetyGate(LIMITS, t, {c: a for c, a in levels.items()})
     passed, amp, amp_t = [], 0.0, t
     for dt, has_signal, has_heartbeat, ev in steps:
         t += dt
@@ -65,21 +68,24 @@ def test_no_command_exceeds_a_limit_and_safe_state_comes_within_100_ms(steps):
         decisions += drive(gate, t, ev)
         for d in decisions:
             assert d.t == t
-            if d.decision == "safe_state":
-                assert d.command == SAFE_COMMAND and d.amplitude_ma == 0.0
+            if d.decision == "safe_state":  # the one immediate change: everything off
+                assert d.command == SAFE_COMMAND and d.amplitude_ma == 0.0 and d.wire() == SAFE_COMMAND
                 assert d.time_to_safe_s is not None and d.time_to_safe_s <= SAFE_WITHIN_S + 1e-9
                 amp, amp_t = 0.0, t
-            if d.decision == "passed":
-                assert not (was_safe and not any(x.decision == "resumed" for x in decisions))
-                if d.command == "amplitude":
-                    assert 0 <= d.amplitude_ma <= LIMITS.max_amplitude_ma
-                    assert d.amplitude_ma - amp <= LIMITS.max_ramp_ma_per_s * (t - amp_t) + 1e-9
-                else:
-                    passed.append(t)
-            if d.command == "amplitude" and d.decision in ("passed", "blocked") and d.amplitude_ma is not None \
-                    and d.rule != "safe_state":
+                continue
+            if d.wire() is None:
+                continue
+            assert not (was_safe and not any(x.decision == "resumed" for x in decisions)), "nothing leaves while safe"
+            if d.decision == "passed" and d.rule == "all_limits" and d.command != "amplitude":
+                passed.append(t)
+            if d.amplitude_ma is not None:
+                # Between two consecutive commands that are not the safe state: at most ramp rate x dt, up or down.
                 assert 0 <= d.amplitude_ma <= LIMITS.max_amplitude_ma
-                assert d.amplitude_ma - amp <= LIMITS.max_ramp_ma_per_s * (t - amp_t) + 1e-9
+                assert abs(d.amplitude_ma - amp) <= LIMITS.max_ramp_ma_per_s * (t - amp_t) + 1e-9
+                on_wire = d.via or d.command
+                if on_wire in levels:  # never above what the program on the wire was checked for
+                    assert d.amplitude_ma <= levels[on_wire] + 1e-9
+                    assert d.wire() == f"{on_wire}@{d.amplitude_ma:.3f}"
                 amp, amp_t = d.amplitude_ma, t
         # The watchdog's promise, checked after every call: silence longer than its timeout is already safe.
         if ev[0] in ("fault", "stop") or t - gate._last_signal > LIMITS.signal_timeout_s \
@@ -174,7 +180,49 @@ def test_amplitude_is_clamped_and_ramped():
     assert max(sent) == LIMITS.max_amplitude_ma
     steps = [b - a for a, b in zip(sent, sent[1:])]
     assert max(steps) <= LIMITS.max_ramp_ma_per_s * 0.01 + 1e-9
-    assert gate.request_amplitude(t + 0.01, 0.0)[-1].amplitude_ma == 0.0  # decreases are never slowed
+    # A decrease is ramped too; only the safe state is immediate.
+    down = gate.request_amplitude(t + 0.01, 0.0)[-1]
+    assert (down.rule, down.amplitude_ma) == ("ramp_limit", pytest.approx(8.0 - LIMITS.max_ramp_ma_per_s * 0.01))
+    [off] = gate.operator_stop(t + 0.02)
+    assert (off.decision, off.wire(), gate.amplitude_ma) == ("safe_state", SAFE_COMMAND, 0.0)
+
+
+def run_programs(gate, t0, t1, command, dt=0.01):
+    out, t = [], t0
+    while t < t1 - 1e-9:
+        t = round(t + dt, 6)
+        out += gate.signal(t) + gate.heartbeat(t) + gate.propose(t, "x", 0.95, command)
+    return out, t
+
+
+def test_a_program_switch_is_stepped_at_the_ramp_rate_through_amplitudes_both_programs_were_checked_for():
+    gate = SafetyGate(LIMITS, 0.0, {"program:walk": 6.0, "program:stand": 2.0})
+    out, t = run_programs(gate, 0.0, 3.5, "program:walk")
+    walk = [d for d in out if d.wire()]
+    # From off, walk starts low and climbs in steps of ramp x ramp_step_s until its own 6 mA.
+    amps = [d.amplitude_ma for d in walk]
+    assert walk[0].rule == "all_limits" and amps[0] <= LIMITS.max_ramp_ma_per_s * LIMITS.ramp_step_s + 1e-9
+    assert amps[-1] == pytest.approx(6.0) and amps == sorted(amps)
+    assert all(d.rule == "ramp" and d.wire().startswith("program:walk@") for d in walk[1:])
+    out, t = run_programs(gate, t, t + 2.0, "program:stand")
+    switch = [d for d in out if d.wire()]
+    # Walk (stronger) comes down to 2 mA first, then stand takes over: never stand above its 2 mA.
+    assert switch[0].rule == "all_limits" and switch[0].command == "program:stand" and switch[0].via == "program:walk"
+    first_stand = next(i for i, d in enumerate(switch) if d.via is None)
+    assert all(d.wire().startswith("program:walk@") for d in switch[:first_stand])
+    assert switch[first_stand].amplitude_ma == pytest.approx(2.0)
+    assert all(d.amplitude_ma <= 2.0 + 1e-9 for d in switch[first_stand:])
+    steps = [abs(b.amplitude_ma - a.amplitude_ma) for a, b in zip(walk + switch, (walk + switch)[1:])]
+    assert max(steps) <= LIMITS.max_ramp_ma_per_s * LIMITS.ramp_step_s + 1e-9
+    # ... and entering the safe state is immediate, whatever was ramping.
+    [off] = gate.fault(t, "signal_gap")
+    assert off.wire() == SAFE_COMMAND and gate.amplitude_ma == 0.0
+
+
+def test_levels_over_the_gates_limit_are_refused():
+    with pytest.raises(ValidationError) as err:
+        SafetyGate(LIMITS, 0.0, {"program:walk": 9.0, "program:stand": -1.0})
+    assert set(err.value.fields) == {"levels['program:walk']", "levels['program:stand']"}
 
 
 def test_limits_list_every_problem():

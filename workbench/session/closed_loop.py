@@ -54,13 +54,16 @@ class ClosedLoop:
         Pushes a gate marker for the recording.
     mark_output : callable(values, valid, sample_time) | None
         Pushes a decoder output for the recording.
+    record : callable(GateDecision) | None
+        Hands every decision to the records (``SafetyEventWriter.put``: a queue append,
+        the database write happens on the writer's thread).
     controller : AdaptiveController | None
         Adaptive stimulation: amplitude from the EMG envelope of column ``emg_col``.
     decoder_version : str
     """
 
     def __init__(self, online, picks, gate: SafetyGate, commands: dict, send: Callable, *, mark=None, mark_output=None,
-                 controller: AdaptiveController | None = None, emg_col: int | None = None, sfreq: float = 500.0,
+                 record=None, controller: AdaptiveController | None = None, emg_col: int | None = None, sfreq: float = 500.0,
                  decoder_version: str = "", control_period_s: float = 0.02) -> None:
         self.online = online
         self.picks = np.asarray(picks)
@@ -70,6 +73,7 @@ class ClosedLoop:
         self.send = send
         self.mark = mark or (lambda text, t: None)
         self.mark_output = mark_output or (lambda values, valid, t: None)
+        self.record = record or (lambda decision: None)
         self.controller = controller
         self.emg_col = emg_col
         self.sfreq = float(sfreq)
@@ -158,12 +162,11 @@ class ClosedLoop:
         for d in decisions:
             self.log.decisions.append(d)
             self.mark(d.marker(), now)
-            if not d.sends:
-                if d.command == "amplitude" and d.amplitude_ma is not None and d.rule != "safe_state":
-                    self._push(f"amplitude:{d.amplitude_ma:.3f}", now, source_time)  # the clamped value
-                continue
-            text = d.command if d.command != "amplitude" else f"amplitude:{d.amplitude_ma:.3f}"
-            self._push(text, now, source_time)
+            self.record(d)
+            text = d.wire()
+            if text is not None:
+                # A ramp step answers the clock, not a sample: its source is its own push time.
+                self._push(text, now, None if d.rule == "ramp" else source_time)
 
     def _push(self, text, now, source_time) -> None:
         src = now if source_time is None else source_time

@@ -8,8 +8,10 @@ state; a missing heartbeat is a fault the gate acts on.
 Three kinds, each with a simulated device:
 
 - ``glove`` (grasp glove or FES): ``open``, ``close``, ``hold``;
-- ``programs`` (spinal stimulation): ``program:<name>``, one validated
-  :class:`~workbench.session.stimulation.StimProgram` per decoded intent;
+- ``programs`` (spinal stimulation): ``program:<name>@<mA>``, one validated
+  :class:`~workbench.session.stimulation.StimProgram` per decoded intent, run
+  at an amplitude up to its own (the gate ramps switches between programs;
+  ``program:<name>`` alone runs it at its own amplitude);
 - ``adaptive`` (spinal stimulation): ``amplitude:<mA>`` from the controller.
 
 Every kind understands ``off`` (:data:`~workbench.session.gate.SAFE_COMMAND`).
@@ -60,6 +62,11 @@ def intent_commands(kind: str, classes, programs: dict | None = None) -> dict:
         programs = programs or {}
         return {c: programs[c].command() if c in programs else None for c in classes}
     return {c: None for c in classes}  # adaptive: the controller sends amplitudes
+
+
+def command_levels(programs: dict | None) -> dict:
+    """Program command -> its checked amplitude (mA): what the gate ramps between."""
+    return {p.command(): p.amplitude_ma for p in (programs or {}).values()}
 
 
 class CommandOutlet:
@@ -204,18 +211,18 @@ class SimulatedEffector:
         if self.kind == "glove" and command in ("open", "close", "hold"):
             self.state = command
             return None
-        if self.kind == "programs" and command.startswith("program:") and command[8:] in self.programs:
-            prog = self.programs[command[8:]]
-            if prog.amplitude_ma <= self.max_amplitude_ma:
-                self.state, self.amplitude_ma = command, prog.amplitude_ma
+        name, _, level = command.partition("@")
+        if self.kind == "programs" and name.startswith("program:") and name[8:] in self.programs:
+            prog = self.programs[name[8:]]
+            amp = _number(level) if level else prog.amplitude_ma
+            # Never above the amplitude the program was checked at (charge density), nor the hardware limit.
+            if 0 <= amp <= min(prog.amplitude_ma, self.max_amplitude_ma) + 1e-9:
+                self.state, self.amplitude_ma = name, amp
                 if self.participant is not None:
-                    self.participant.stimulation_ma = prog.amplitude_ma
+                    self.participant.stimulation_ma = amp
                 return None
         if self.kind == "adaptive" and command.startswith("amplitude:"):
-            try:
-                amp = float(command[10:])
-            except ValueError:
-                amp = float("nan")
+            amp = _number(command[10:])
             if 0 <= amp <= self.max_amplitude_ma:
                 self.state, self.amplitude_ma = "stimulating" if amp > 0 else "idle", amp
                 if self.participant is not None:
@@ -223,3 +230,10 @@ class SimulatedEffector:
                 return None
         self.faults.append(command)
         return self._off()
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")

@@ -8,8 +8,8 @@ with ``pylsl.local_clock()``.
 
 Promises (ISO 14971 risk controls, verified by tests/session/test_gate.py):
 
-1. No command ever exceeds a limit: amplitude, ramp rate (increases), command
-   rate, refractory period; nothing but the safe command leaves the gate in
+1. No command ever exceeds a limit: amplitude, ramp rate (up and down between
+   commands that are not the safe state), command rate, refractory period; nothing but the safe command leaves the gate in
    the safe state.
 2. The safe state comes within ``SAFE_WITHIN_S`` (100 ms) of a fault. Faults
    that arrive as events (signal gap or disconnection, non-finite or invalid
@@ -19,9 +19,16 @@ Promises (ISO 14971 risk controls, verified by tests/session/test_gate.py):
    caught after at most ``timeout + tick_s``, which the limits must keep within
    100 ms: the loop calls :meth:`SafetyGate.tick` at least every ``tick_s``.
 
-Why a decrease is never ramp-limited: turning stimulation down or off is the
-safe direction and must not be slowed (the ramp limit protects against a
-sudden *increase*, which can cause discomfort or a spasm).
+Ramp limit: between two consecutive commands that are not the safe state, the
+amplitude changes by at most ``max_ramp_ma_per_s * min(dt, ramp_step_s)``, up
+*and* down: a sudden step in either direction is felt (discomfort, a spasm, a
+knee that gives way when extensor stimulation drops), so a controller's
+amplitude and a switch between stimulation programs are stepped by
+intermediate commands every ``ramp_step_s``. A switch from program A to
+program B goes through amplitudes both programs were checked for: when A is
+stronger, A is ramped down to B's amplitude first (each step on the wire says
+``via`` A), then B takes over and is ramped to its own amplitude. Only the
+safe state is immediate: everything off is the one step that must never wait.
 """
 
 from __future__ import annotations
@@ -57,7 +64,10 @@ class GateLimits:
     max_amplitude_ma : float
         Highest stimulation amplitude the gate lets through.
     max_ramp_ma_per_s : float
-        Fastest amplitude increase.
+        Fastest amplitude change, up or down, outside the safe state.
+    ramp_step_s : float
+        Interval of the intermediate commands of a ramp (each moves at most
+        ``max_ramp_ma_per_s * ramp_step_s``).
     max_latency_s : float
         Decoder latency (last sample time stamp to output) beyond which the output is stale: safe state.
     signal_timeout_s, heartbeat_timeout_s : float
@@ -75,6 +85,7 @@ class GateLimits:
     max_rate_per_s: float = 2.0
     max_amplitude_ma: float = 8.0
     max_ramp_ma_per_s: float = 4.0
+    ramp_step_s: float = 0.05
     max_latency_s: float = 0.08
     signal_timeout_s: float = 0.08
     heartbeat_timeout_s: float = 0.08
@@ -96,7 +107,7 @@ class GateLimits:
             return out
         if not 0.5 <= self.threshold <= 1:
             out.append(Problem("threshold", self.threshold, "a probability between 0.5 and 1"))
-        for name in ("max_rate_per_s", "max_amplitude_ma", "tick_s", "signal_timeout_s", "heartbeat_timeout_s",
+        for name in ("max_rate_per_s", "max_amplitude_ma", "tick_s", "ramp_step_s", "signal_timeout_s", "heartbeat_timeout_s",
                      "max_latency_s"):
             if getattr(self, name) <= 0:
                 out.append(Problem(name, getattr(self, name), "a number > 0"))
@@ -117,6 +128,8 @@ class GateDecision:
     values of :data:`workbench.records.session.GATE_DECISIONS`); ``rule`` says
     which rule decided; ``command`` is what was (or would have been) sent;
     ``time_to_safe_s`` is set on safe_state: fault to safe, on the gate's clock.
+    ``via`` is set on a step of a program switch that still runs the previous
+    program (ramped down to the new program's amplitude before the switch).
     """
 
     t: float
@@ -126,11 +139,29 @@ class GateDecision:
     amplitude_ma: float | None = None
     time_to_safe_s: float | None = None
     detail: str = ""
+    via: str | None = None
+
+    def wire(self) -> str | None:
+        """What goes to the effector for this decision (None: nothing is sent).
+
+        The safe command; a passed command (``program:NAME@mA`` when it carries an
+        amplitude); an amplitude, also when clamped by a limit (what the limits allow).
+        """
+        if self.decision == "safe_state":
+            return SAFE_COMMAND
+        if self.command == "amplitude":
+            if self.amplitude_ma is None or self.rule == "safe_state" or self.decision not in ("passed", "blocked"):
+                return None
+            return f"amplitude:{self.amplitude_ma:.3f}"
+        if self.decision != "passed":
+            return None
+        command = self.via or self.command
+        return command if self.amplitude_ma is None else f"{command}@{self.amplitude_ma:.3f}"
 
     @property
     def sends(self) -> bool:
-        """True when a command leaves the gate (a passed command or the safe command)."""
-        return self.decision in ("passed", "safe_state")
+        """True when a command leaves the gate."""
+        return self.wire() is not None
 
     def marker(self) -> str:
         """The LSL marker string recorded for this decision."""
@@ -139,6 +170,8 @@ class GateDecision:
             parts.append(self.command)
         if self.amplitude_ma is not None:
             parts.append(f"{self.amplitude_ma:.3f}mA")
+        if self.via is not None:
+            parts.append(f"via={self.via}")
         return "|".join(parts)
 
 
@@ -152,12 +185,23 @@ class SafetyGate:
     and :meth:`tick` at least every ``limits.tick_s``. Every call returns the
     decisions it made (often none); the gate starts in the safe state and
     leaves it once signal and heartbeat are fresh and outputs valid.
+
+    ``levels`` maps the commands that carry a stimulation amplitude (programs:
+    ``program:NAME`` -> its checked amplitude, mA) so that switching between
+    them is ramped; other commands (glove) carry none.
     """
 
-    def __init__(self, limits: GateLimits, t0: float) -> None:
+    def __init__(self, limits: GateLimits, t0: float, levels: dict | None = None) -> None:
         self.limits = limits
-        self.command = SAFE_COMMAND
+        self.levels = {str(k): float(v) for k, v in (levels or {}).items()}
+        over = {k: v for k, v in self.levels.items() if not (math.isfinite(v) and 0 <= v <= limits.max_amplitude_ma)}
+        if over:
+            raise ValidationError([Problem(f"levels[{k!r}]", v, f"0-{limits.max_amplitude_ma} mA (the gate's limit)")
+                                   for k, v in over.items()], what="safety gate")
+        self.command = SAFE_COMMAND  # the command in force (a program switch: the one being ramped to)
+        self.on_air = SAFE_COMMAND  # the program the effector runs now (differs while ramping down the old one)
         self.amplitude_ma = 0.0
+        self._target_ma = 0.0
         self.safe = True
         self.safe_rule = "start"
         self._latched = False
@@ -239,7 +283,14 @@ class SafetyGate:
         if rule:
             return out + [GateDecision(t, "blocked", rule, command)]
         self._send(t, command)
-        return out + [GateDecision(t, "passed", "all_limits", command, detail=f"{intent} p={probability:.2f}")]
+        why = f"{intent} p={probability:.2f}"
+        if command not in self.levels:
+            self.on_air = command
+            return out + [GateDecision(t, "passed", "all_limits", command, detail=why)]
+        self._target_ma = self.levels[command]
+        air, amp = self._ramp_step(t)
+        return out + [GateDecision(t, "passed", "all_limits", command, amp, detail=why,
+                                   via=air if air != command else None)]
 
     def request_amplitude(self, t: float, amplitude_ma: float, *, valid: bool = True,
                           latency_s: float = 0.0) -> list[GateDecision]:
@@ -259,10 +310,14 @@ class SafetyGate:
             allowed, rule = 0.0, "amplitude_min"
         if allowed > lim.max_amplitude_ma:
             allowed, rule = lim.max_amplitude_ma, "amplitude_limit"
-        ceiling = self.amplitude_ma + lim.max_ramp_ma_per_s * max(0.0, t - self._t_amp)
-        if allowed > ceiling:
-            allowed, rule = ceiling, "ramp_limit"
+        step = self._max_step(t)
+        if allowed > self.amplitude_ma + step:
+            allowed, rule = self.amplitude_ma + step, "ramp_limit"
+        elif allowed < self.amplitude_ma - step:
+            allowed, rule = self.amplitude_ma - step, "ramp_limit"
         self.amplitude_ma, self._t_amp = allowed, t
+        self.on_air = self.command = "amplitude"
+        self._target_ma = allowed
         decision = "passed" if rule == "all_limits" else "blocked"
         return out + [GateDecision(t, decision, rule, "amplitude", allowed,
                                    detail=f"asked {amplitude_ma:.3f} mA" if decision == "blocked" else "")]
@@ -286,6 +341,29 @@ class SafetyGate:
             return "max_rate"
         return None
 
+    def _max_step(self, t: float) -> float:
+        """Largest amplitude change allowed now (mA) since the last amplitude command."""
+        return self.limits.max_ramp_ma_per_s * min(max(0.0, t - self._t_amp), self.limits.ramp_step_s)
+
+    def _ramping(self) -> bool:
+        return self.command in self.levels and (self.on_air != self.command or self.amplitude_ma != self._target_ma)
+
+    def _ramp_step(self, t: float) -> tuple[str, float]:
+        """Move one step toward the command in force: (program on the wire, amplitude)."""
+        step = self._max_step(t)
+        target, air, amp = self._target_ma, self.on_air, self.amplitude_ma
+        if air != self.command and air in self.levels and amp > target:
+            # The old program comes down to the new one's amplitude first; it switches once there.
+            amp = max(target, amp - step)
+            if amp <= target:
+                air = self.command
+        else:
+            # At the present amplitude the new program is within what it was checked for (<= its own).
+            air = self.command
+            amp = amp + max(-step, min(step, target - amp))
+        self.on_air, self.amplitude_ma, self._t_amp = air, amp, t
+        return air, amp
+
     def _send(self, t: float, command: str) -> None:
         self.command = command
         self._sent.append(t)
@@ -300,6 +378,10 @@ class SafetyGate:
             return self._enter_safe(t, "signal_lost", "no new samples", self._last_signal)
         if t - self._last_heartbeat > lim.heartbeat_timeout_s:
             return self._enter_safe(t, "heartbeat_lost", "effector heartbeat missing", self._last_heartbeat)
+        if not self.safe and self._ramping() and t - self._t_amp >= lim.ramp_step_s - 1e-9:
+            air, amp = self._ramp_step(t)
+            return [GateDecision(t, "passed", "ramp", self.command, amp, via=air if air != self.command else None,
+                                 detail=f"toward {self._target_ma:.3f} mA")]
         return []
 
     def _enter_safe(self, t: float, rule: str, detail: str, fault_t: float) -> list[GateDecision]:
@@ -311,7 +393,8 @@ class SafetyGate:
         if self.safe:
             return []
         self.safe, self.safe_rule = True, rule
-        self.command, self.amplitude_ma, self._t_amp = SAFE_COMMAND, 0.0, t
+        self.command = self.on_air = SAFE_COMMAND
+        self.amplitude_ma, self._target_ma, self._t_amp = 0.0, 0.0, t
         return [GateDecision(t, "safe_state", rule, SAFE_COMMAND, 0.0, max(0.0, t - fault_t), detail)]
 
     def _maybe_resume(self, t: float) -> list[GateDecision]:

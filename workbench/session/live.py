@@ -102,7 +102,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
               limits: GateLimits = GateLimits(), faults=(), entities=None, decoder_version: str = "",
               name: str | None = None, progress: bool = True, chunk_ms: float = 10.0,
               lead_in_s: float = LEAD_IN_S, control: BlockControl | None = None,
-              simulate_effector: bool | None = None) -> LiveRun:
+              simulate_effector: bool | None = None, safety_events=None) -> LiveRun:
     """Run one paradigm block and record it; with ``decoder`` and ``effector``, in closed loop.
 
     A real effector listens to ``<name>-commands`` and answers on ``<name>-heartbeat``; without it the
@@ -111,6 +111,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
 
     Stops cleanly on Ctrl-C (the gate enters the safe state first, then the recorder closes the file);
     the result then says ``stopped_by_operator``.
+
+    ``safety_events`` (a :class:`~workbench.session.safety_log.SafetyEventWriter` for this run's
+    Session and Run) records every gate decision as a SafetyEvent while the block runs, from its own
+    thread; its final flush comes after the last "off", however the block ends.
     """
     import pylsl
     from tqdm import tqdm
@@ -119,7 +123,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     from ..datasets import Player
     from ..recording.labrecorder import Recorder
     from ..recording.runs import RunEntities
-    from .effectors import CommandOutlet, SimulatedEffector, intent_commands
+    from .effectors import CommandOutlet, SimulatedEffector, command_levels, intent_commands
 
     problems = []
     if (participant is None) == (stream is None):
@@ -131,6 +135,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             problems.append(Problem("faults", f, "kind stall/nan/heartbeat, at_s >= 0, 0 < for_s <= 10"))
         elif f.kind != "heartbeat" and participant is None:
             problems.append(Problem("faults", f.kind, "heartbeat only, against a real stream"))
+    if safety_events is not None and decoder is None:
+        problems.append(Problem("safety_events", "writer", "only for a closed-loop block (with a decoder)"))
     if effector == "programs" and not programs:
         problems.append(Problem("programs", programs, "one checked StimProgram per decoded intent"))
     for intent, prog in (programs or {}).items():
@@ -170,14 +176,17 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             heart = stack.enter_context(MarkerStream(f"{name}-heartbeat"))
             emg_col = sig.ch_names.index("EMG") if "EMG" in sig.ch_names and controller is not None else None
             loop = ClosedLoop(
-                decoder.online(), picks, SafetyGate(limits, pylsl.local_clock()),
+                decoder.online(), picks, SafetyGate(limits, pylsl.local_clock(), command_levels(programs)),
                 intent_commands(effector, classes, programs), commands_out.push,
                 mark=lambda text, t: gate_out.push_sample([text], t),
+                record=safety_events.put if safety_events is not None else None,
                 mark_output=lambda v, ok, t: outputs_out.push_sample([*map(float, v), float(ok)], t),
                 controller=controller, emg_col=emg_col, sfreq=sig.sfreq, decoder_version=decoder_version)
         recorder = Recorder(names, recordings, entities=entities or RunEntities(subject="demo", task="loop"),
                             monitors=[sig])
         recorder.start()
+        if safety_events is not None:
+            safety_events.start()
         if control is not None:
             control.running = True
         # The paradigm starts once everything records (LabRecorder takes seconds to start on a loaded machine).
@@ -244,6 +253,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             result.manifest = recorder.stop()
             if control is not None:
                 control.running = False
+            if safety_events is not None:
+                safety_events.close()  # the final flush: every decision up to the last "off"
         counter = np.concatenate(counters) if counters else np.empty(0, np.int64)
         result.n_samples = sig.n_samples_received
         result.lost_or_repeated = int(np.count_nonzero(np.diff(counter) != 1)) if len(counter) else None

@@ -62,11 +62,12 @@ def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = 1.
             correct = decoded == cue
         hits = [t for o, t in zip(outs, out_t) if onset <= t < end and o[4] and o[2] == cue]
         during = [d for t, d in decisions if onset <= t < end]
-        passed = [d for d in during if d.decision == "passed" and d.command != "amplitude"]
+        # The decoded command that passed (not the ramp steps that follow it, nor amplitude updates).
+        passed = [d for d in during if d.decision == "passed" and d.rule == "all_limits" and d.command != "amplitude"]
         command = passed[-1].command if passed else None
         cmd_lat = None
         if passed:
-            sent = [c for c in log.commands if c[0] == passed[-1].t and c[1] == command]
+            sent = [c for c in log.commands if c[0] == passed[-1].t and c[1] == passed[-1].wire()]
             cmd_lat = (sent[-1][0] - sent[-1][2]) * 1e3 if sent else None
         kinds = {d.decision for d in during}
         gate = ("safe_state" if "safe_state" in kinds else "passed" if passed
@@ -97,7 +98,9 @@ def summarize_run(log: LoopLog, trials: list[OnlineTrial], classes, trial_durati
         k = cohen_kappa(y, p)
         kappa = None if not np.isfinite(k) else float(k)
         itr = wolpaw_itr(len(classes), acc, trial_duration_s)
-    cmd_lat = [(c[0] - c[2]) * 1e3 for c in log.commands if c[1] != "off"]  # "off" answers a fault, not a sample
+    # "off" answers a fault and a ramp step the clock, not a sample: neither is a command latency.
+    ramp = {(d.t, d.wire()) for d in log.decisions if d.rule == "ramp"}
+    cmd_lat = [(c[0] - c[2]) * 1e3 for c in log.commands if c[1] != "off" and (c[0], c[1]) not in ramp]
     out_lat = [o[5] * 1e3 for o in log.outputs if o[4]]
     safe = [d for d in log.decisions if d.decision == "safe_state"]
     tts = [d.time_to_safe_s for d in safe if d.time_to_safe_s is not None]
@@ -112,30 +115,43 @@ def summarize_run(log: LoopLog, trials: list[OnlineTrial], classes, trial_durati
 
 
 def safety_event_records(log: LoopLog, session_id: str, run_id: str, t0: float, started_at: datetime):
-    """SafetyEvent records: every pass, refusal, safe state and resumption (repeat refusals while safe are counted)."""
-    from ..records.session import SafetyEvent
+    """One SafetyEvent per gate decision in ``log`` (held, passed, blocked, safe state, resumed, ramp steps).
 
-    out = []
-    for d in log.decisions:
-        if d.decision == "held" or (d.decision == "blocked" and d.rule == "safe_state"):
-            continue
-        if d.command == "amplitude" and d.decision == "passed":
-            continue  # continuous amplitude updates: in the recording, not one record each
-        out.append(SafetyEvent(session_id=session_id, run_id=run_id,
-                               occurred_at=started_at + timedelta(seconds=max(0.0, d.t - t0)), lsl_time=d.t,
-                               decision=d.decision, rule=d.rule, command=d.command,
-                               time_to_safe_ms=None if d.time_to_safe_s is None else 1e3 * d.time_to_safe_s,
-                               detail=(d.detail or None) and d.detail[:200]))
-    return out
+    For a run saved after the fact; a live run writes the same records while it runs
+    (:class:`~workbench.session.safety_log.SafetyEventWriter`).
+    """
+    from .safety_log import safety_event
+
+    return [safety_event(d, session_id=session_id, run_id=run_id,
+                         occurred_at=started_at + timedelta(seconds=max(0.0, d.t - t0))) for d in log.decisions]
+
+
+def start_run(store, *, session_id: str, number: int, task: str, started_at: datetime | None = None,
+              notes: str | None = None):
+    """Save the Run before its block starts, so its safety events can be written while it runs."""
+    from ..records.session import Run
+
+    run = Run(session_id=session_id, number=number, task=task, started_at=started_at or datetime.now(timezone.utc),
+              notes=notes)
+    store.add(run)
+    return run
 
 
 def save_run(store, *, session_id: str, number: int, task: str, log: LoopLog, trials: list[OnlineTrial],
-             summary: RunSummary | None, t0: float, started_at: datetime | None = None, notes: str | None = None):
-    """Run, trials, run metrics and safety events in one transaction; returns the Run."""
+             summary: RunSummary | None, t0: float, started_at: datetime | None = None, notes: str | None = None,
+             run=None):
+    """Trials, run metrics (and the Run and its safety events) in one transaction; returns the Run.
+
+    With ``run`` (saved by :func:`start_run` before the block, its safety events written during it
+    by a SafetyEventWriter) only the trials and metrics are added; without, the Run and one
+    SafetyEvent per gate decision in ``log`` are added too.
+    """
     from ..records.session import Run, RunMetrics, Trial
 
-    started_at = started_at or datetime.now(timezone.utc)
-    run = Run(session_id=session_id, number=number, task=task, started_at=started_at, notes=notes)
+    started_at = started_at or (run.started_at if run is not None else None) or datetime.now(timezone.utc)
+    new_run = run is None
+    if new_run:
+        run = Run(session_id=session_id, number=number, task=task, started_at=started_at, notes=notes)
     rows = [Trial(run_id=run.id, number=t.number, cue=t.cue, onset_s=max(0.0, t.onset_s), decoded=t.decoded,
                   correct=t.correct, latency_s=t.latency_s, decoder_version=t.decoder_version, command=t.command,
                   command_latency_ms=t.command_latency_ms, gate_decision=t.gate_decision) for t in trials]
@@ -149,6 +165,8 @@ def save_run(store, *, session_id: str, number: int, task: str, log: LoopLog, tr
                                trial_duration_s=summary.trial_duration_s, latency_p50_ms=lat[0],
                                latency_p95_ms=lat[1], latency_p99_ms=lat[2], latency_max_ms=lat[3],
                                n_blocked=summary.n_blocked, n_safe_states=summary.n_safe_states))
-    rows += safety_event_records(log, session_id, run.id, t0, started_at)
-    store.add(run, *rows)
+    if new_run:
+        rows = [run, *rows, *safety_event_records(log, session_id, run.id, t0, started_at)]
+    if rows:
+        store.add(*rows)
     return run

@@ -1,0 +1,150 @@
+"""Every gate decision as a SafetyEvent record, written off the loop's real-time thread.
+
+The loop only appends each decision to a queue (:meth:`SafetyEventWriter.put`:
+one ``deque.append``, no database, no allocation of a record); a writer
+thread turns what accumulated into :class:`~workbench.records.SafetyEvent`
+rows and saves them in one transaction every ``period_s`` (1 s by default),
+and :meth:`SafetyEventWriter.close` saves the rest when the block ends,
+however it ends (finished, aborted, operator stop, Ctrl-C).
+
+Why a thread and one transaction per second rather than a row per decision:
+a decision comes every 10-20 ms (each decoder output, each adaptive amplitude
+update) and a store write with its audit entry costs milliseconds, so
+writing on the loop's thread would add that to the command latency. Batching
+also keeps the audit chain to one transaction per second.
+
+Nothing is dropped silently: :attr:`n_put` counts what the loop handed over,
+:attr:`n_written` what the store committed. A failed write keeps its rows and
+is retried at the next period; if the final flush still fails,
+:meth:`close` raises with the number of decisions not saved (the recording
+holds them all as gate markers).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+#: Longest ``detail`` a SafetyEvent holds (its field pattern).
+DETAIL_MAX = 200
+
+
+def lsl_to_utc() -> Callable[[float], datetime]:
+    """A converter from the LSL clock to UTC, fixed now (both clocks run at the same rate)."""
+    import pylsl
+
+    offset = time.time() - pylsl.local_clock()
+    return lambda t: datetime.fromtimestamp(t + offset, timezone.utc)
+
+
+def safety_event(decision, *, session_id: str, run_id: str | None, occurred_at: datetime):
+    """The SafetyEvent record of one :class:`~workbench.session.gate.GateDecision`."""
+    from ..records.session import SafetyEvent
+
+    detail = decision.detail or ""
+    if decision.via is not None:
+        detail = f"via {decision.via} (ramping it first); {detail}".rstrip("; ")
+    if decision.amplitude_ma is not None and decision.command not in (None, "off"):
+        detail = f"{decision.amplitude_ma:.3f} mA; {detail}".rstrip("; ")
+    return SafetyEvent(session_id=session_id, run_id=run_id, occurred_at=occurred_at, lsl_time=decision.t,
+                       decision=decision.decision, rule=decision.rule, command=decision.command,
+                       time_to_safe_ms=None if decision.time_to_safe_s is None else 1e3 * decision.time_to_safe_s,
+                       detail=detail[:DETAIL_MAX] or None)
+
+
+class SafetyEventWriter:
+    """Saves every gate decision of one run as a SafetyEvent, in batches, from its own thread.
+
+    Parameters
+    ----------
+    store : workbench.records.Store
+        Opened with an engineering account; the run's Session and Run exist in it.
+    session_id, run_id : str
+    to_utc : callable(float) -> datetime | None
+        LSL time of a decision -> UTC (default :func:`lsl_to_utc`, fixed at construction).
+    period_s : float
+        How often the writer thread commits what accumulated.
+
+    Use as a context manager around the block (``run_block(..., safety_events=writer)`` does it).
+    """
+
+    def __init__(self, store, *, session_id: str, run_id: str | None, to_utc=None, period_s: float = 1.0) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.run_id = run_id
+        self.to_utc = to_utc or lsl_to_utc()
+        self.period_s = float(period_s)
+        self.n_put = 0
+        self.n_written = 0
+        self.n_transactions = 0
+        self.errors: list[str] = []
+        self._queue: deque = deque()
+        self._pending: list = []  # records built but not yet committed (a failed write keeps them)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # one flush at a time (the thread's and the final one)
+        self._thread: threading.Thread | None = None
+
+    # -- the loop's side (real-time thread) -------------------------------------
+    def put(self, decision) -> None:
+        """Hand one decision over (thread-safe; ``deque.append`` is atomic)."""
+        self._queue.append(decision)
+        self.n_put += 1
+
+    # -- lifecycle ----------------------------------------------------------------
+    def start(self) -> "SafetyEventWriter":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="safety-events", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop the thread and save everything still queued; raises if some decisions could not be saved."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30.0)
+            self._thread = None
+        self.flush()
+        lost = self.n_put - self.n_written
+        if lost:
+            from ..errors import Problem, ValidationError
+
+            raise ValidationError([Problem("safety events", lost, "every gate decision saved; the store refused: "
+                                           + "; ".join(self.errors[-3:]))], what="safety event records")
+
+    def __enter__(self) -> "SafetyEventWriter":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def flush(self) -> int:
+        """Save what is queued in one transaction; returns how many rows were committed."""
+        with self._lock:
+            while self._queue:
+                d = self._queue.popleft()
+                self._pending.append(safety_event(d, session_id=self.session_id, run_id=self.run_id,
+                                                  occurred_at=self.to_utc(d.t)))
+            if not self._pending:
+                return 0
+            try:
+                self.store.add(*self._pending)
+            except Exception as err:  # kept and retried; close() reports what never got in
+                self.errors.append(f"{type(err).__name__}: {err}"[:300])
+                return 0
+            n = len(self._pending)
+            self._pending = []
+            self.n_written += n
+            self.n_transactions += 1
+            return n
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.period_s)
+            if self._stop.is_set():
+                break
+            self.flush()
