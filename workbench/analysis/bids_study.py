@@ -1,4 +1,4 @@
-"""The study as one BIDS dataset, and a BIDS dataset as re-analysis units.
+"""The study as one BIDS dataset (read back for re-analysis by ``bids_runs.bids_units``).
 
 :func:`export_bids_study` writes every recording of the chosen sessions as a
 BIDS run (``write_bids_run``: BrainVision, events, channels, pseudonym only),
@@ -6,7 +6,10 @@ then the dataset-level files: ``participants.tsv`` from the study records
 (the participants exported, nothing else), one ``sessions.tsv`` per
 participant, and ``scans.tsv`` rows naming the workbench session each run
 came from, so re-analysis results from the BIDS copy link back to the
-records. BIDS session labels are the visit names (``ses-baseline``), runs are
+records. Each run's ``acq_time`` is its session's start (UTC), and each
+session's row in ``sessions.tsv`` has the first start, its visit and visit id,
+so the copy can be selected by date and visit as the workspace is (the
+records export carries the same dates). BIDS session labels are the visit names (``ses-baseline``), runs are
 numbered within a visit. The dataset is assembled in a temporary folder and
 renamed into place: a failed export leaves nothing half-written.
 """
@@ -18,12 +21,13 @@ from pathlib import Path
 
 from ..errors import Problem, ValidationError
 from ..utils.files import staged_folder
-from .units import Selection, WorkUnit, select_sessions
+from .units import Selection, select_sessions
 
-#: Recording files mne-bids can write from (read_recording's formats).
-_BIDS_DATA = ("_eeg.vhdr", "_ieeg.vhdr", "_eeg.edf", "_ieeg.edf", "_eeg.bdf", "_eeg.fif")
-_SCAN_COLUMNS = {"session_record": "identifier of the workbench Session record this run was recorded in",
+_SCAN_COLUMNS = {"acq_time": "start of the workbench session this run was recorded in (UTC)",
+                 "session_record": "identifier of the workbench Session record this run was recorded in",
                  "source_sha256": "SHA-256 of the recording file the run was exported from"}
+_SESSION_COLUMNS = {"acq_time": "start of the first workbench session under this label (UTC)",
+                    "visit": "visit of the study schedule", "visit_id": "identifier of the workbench Visit record"}
 _IEEG_TYPES = {"ecog", "seeg", "dbs"}
 TASK = "bci"
 
@@ -73,12 +77,15 @@ def export_bids_study(store, out, workspace=None, selection: Selection = Selecti
                     raw = read_recording(fname)
                 datatype = "ieeg" if _IEEG_TYPES & set(raw.get_channel_types()) else "eeg"
                 export = write_bids_run(raw, tmp, entities, datatype=datatype, line_freq=line_freq)
-                add_scans_columns(tmp, entities, export.fpath, {"session_record": s.id, "source_sha256": sha},
+                add_scans_columns(tmp, entities, export.fpath, {"acq_time": _acq_time(s.started_at),
+                                                                "session_record": s.id, "source_sha256": sha},
                                   _SCAN_COLUMNS)
-                sessions_of.setdefault(subject, {})[label] = visit_name.get(s.visit_id, "n/a")
+                # Sessions come by start time: the first one of a label gives its acq_time.
+                sessions_of.setdefault(subject, {}).setdefault(label, {
+                    "session_id": f"ses-{label}", "acq_time": _acq_time(s.started_at),
+                    "visit": visit_name.get(s.visit_id, "n/a"), "visit_id": s.visit_id or "n/a"})
         for subject, labels in sessions_of.items():
-            write_sessions_tsv(tmp, subject, [{"session_id": f"ses-{lab}", "visit": v} for lab, v in
-                                              sorted(labels.items())], {"visit": "visit of the study schedule"})
+            write_sessions_tsv(tmp, subject, [row for _, row in sorted(labels.items())], _SESSION_COLUMNS)
         # participants.tsv from the records (pseudonyms only), restricted to the exported subjects:
         # the validator refuses a participants.tsv naming subjects without data.
         records = export_study(store, tmp / ".participants", "bids", allow_broken_trail=allow_broken_trail)
@@ -89,42 +96,26 @@ def export_bids_study(store, out, workspace=None, selection: Selection = Selecti
         shutil.copyfile(records / "manifest.json", tmp / "manifest.json")
         shutil.rmtree(records)
         (tmp / ".bidsignore").write_text("manifest.json\n")
+        _name_dataset(tmp / "dataset_description.json", store)
     return out
 
 
-def bids_units(root) -> list[WorkUnit]:
-    """One unit per EEG/iEEG run of a BIDS dataset (a folder or any fsspec URL).
+def _acq_time(started_at) -> str:
+    """BIDS ``acq_time`` (``YYYY-MM-DDThh:mm:ss``) of a UTC start, to the second."""
+    from datetime import timezone
 
-    Runs exported by the workbench name their session record in
-    ``scans.tsv`` (``session_record``), so results link back to the study;
-    runs of other datasets are analysed without that link.
-    """
-    import io
+    return started_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
-    import fsspec
-    import pandas as pd
 
-    fs, base = fsspec.core.url_to_fs(str(root))
-    if not fs.isdir(base):
-        raise ValidationError([Problem("bids", str(root), "a BIDS dataset folder (with sub-*/ folders)")],
-                              what="BIDS dataset")
-    prefix = str(root).split("://", 1)[0] + "://" if "://" in str(root) else ""
-    base = base.rstrip("/")
-    files = [p for p in fs.find(base) if p[len(base) + 1:].startswith("sub-")]
-    records: dict[str, str] = {}
-    for scans in (p for p in files if p.endswith("_scans.tsv")):
-        frame = pd.read_csv(io.BytesIO(fs.cat_file(scans)), sep="\t", dtype=str, keep_default_na=False)
-        folder = scans.rsplit("/", 1)[0]
-        if "session_record" in frame:
-            for fname, rec in zip(frame["filename"], frame["session_record"]):
-                if rec and rec != "n/a":
-                    records[f"{folder}/{fname}"] = rec
-    units = []
-    for path in sorted(files):
-        if not path.endswith(_BIDS_DATA):
-            continue
-        rel = path[len(base) + 1:]
-        events = path.rsplit("_", 1)[0] + "_events.tsv"
-        units.append(WorkUnit(identity=f"bids:{rel}", source=prefix + path, session_id=records.get(path),
-                              label=rel.rsplit("/", 1)[-1], events=prefix + events if events in files else None))
-    return units
+def _name_dataset(fname: Path, store) -> None:
+    """Name the dataset by the study and the export's time (mne-bids leaves "[Unspecified]"):
+    re-analysis names a run's results by its dataset and path, so two exports never share a name."""
+    import json
+    from datetime import datetime, timezone
+
+    from ..records import Study
+
+    description = json.loads(fname.read_text())
+    study = ", ".join(s.id for s in store.find(Study)) or "study"
+    description["Name"] = f"{study} recordings, workbench export {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+    fname.write_text(json.dumps(description, indent=4) + "\n")

@@ -19,7 +19,7 @@ from ..errors import Problem, ValidationError
 from .compute import UnitResult, analyse_unit
 from .results import stored_results, write_result
 from .spec import AnalysisSpec
-from .units import WorkUnit
+from .units import WorkUnit, link_units
 
 PROGRESS = (None, "bar", "widget")
 
@@ -77,7 +77,8 @@ def reanalyze(store, units: Sequence[WorkUnit], spec: AnalysisSpec, *, scheduler
     problems += [Problem(f"units[{i}]", type(units[i]).__name__, "a WorkUnit") for i in bad[:5]]
     if problems:
         raise ValidationError(problems, what="reanalyze")
-    units = _known_links(store, units)
+    units = link_units(store, units)
+    _check_account_scope(store, units)
     report = ReanalysisReport(units=len(units))
     stored = stored_results(store, spec)
     todo, seen = [], set()
@@ -126,16 +127,22 @@ def reanalyze(store, units: Sequence[WorkUnit], spec: AnalysisSpec, *, scheduler
     return report
 
 
-def _known_links(store, units):
-    """Units whose session or participant this study does not hold (a BIDS dataset from elsewhere)
-    keep their results, without the link the database would refuse."""
-    from ..records import Participant, Session
+def _check_account_scope(store, units) -> None:
+    """A site-restricted account writes results only on its own site's sessions.
 
-    sessions = {s.id for s in store.find(Session)}
-    people = {p.id for p in store.find(Participant)}
-    return [dataclasses.replace(u, session_id=u.session_id if u.session_id in sessions else None,
-                                participant_id=u.participant_id if u.participant_id in people else None)
-            if (u.session_id, u.participant_id) != (None, None) else u for u in units]
+    The store refuses anything else (``Store._check_sites``); refusing before
+    the run starts says which units, instead of stopping at the first write.
+    """
+    site = store.user.site_id
+    if site is None:
+        return
+    outside = [u for u in units if u.session_id is None]  # links to sessions it cannot see are dropped
+    if outside:
+        shown = "; ".join(u.label or u.identity for u in outside[:5]) + (" ..." if len(outside) > 5 else "")
+        raise ValidationError([Problem("units", f"{len(outside)} of {len(units)}",
+                                       f"recordings of sessions at site {site!r}, the site of user "
+                                       f"{store.user.name!r}; not linked to one of them: {shown}")],
+                              what="reanalyze")
 
 
 def _run_on(client, todo, spec, record, progress) -> None:

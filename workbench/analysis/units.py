@@ -8,6 +8,7 @@ mounted, so a rerun from another machine finds the same finished units.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
@@ -35,6 +36,11 @@ class WorkUnit:
     events : str | None
         A BIDS ``events.tsv`` whose ``trial_type`` column holds the cues (BIDS
         data files keep only numeric marker codes).
+    source_sha256 : str | None
+        For a BIDS run exported by the workbench: the SHA-256 of the recording
+        it was exported from. The run links to ``session_id`` only if that
+        session holds a file with this hash (a stale or copied ``scans.tsv``
+        cannot attach results to the wrong session).
     """
 
     identity: str
@@ -44,6 +50,7 @@ class WorkUnit:
     expected_sha256: str | None = None
     label: str = ""
     events: str | None = None
+    source_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,30 @@ class Selection:
     date_from: date | None = None
     date_to: date | None = None
 
+    def account_problems(self, user) -> list[Problem]:
+        """Sites a site-restricted account asks for beyond its own (it sees only its site's sessions).
+
+        ICH E6(R2) 4.1-4.2 and GDPR art. 5(1)(c), as the store applies them
+        (``workbench.records.sites``): a site's staff work on their own site's
+        participants only. Asking for another site is refused, not answered
+        with an empty selection that would read as "no sessions there".
+        """
+        mine = getattr(user, "site_id", None)
+        if mine is None:
+            return []
+        return [Problem("site", s, f"{mine} only: user {user.name!r} works at site {mine!r} and sees only "
+                                   "its sessions (a study-wide account re-analyses other sites)")
+                for s in self.sites if s != mine]
+
+    def check_account(self, user) -> None:
+        """Raise the :meth:`account_problems` of ``user`` (a ``Store.user``)."""
+        problems = self.account_problems(user)
+        if problems:
+            raise ValidationError(problems, what="session selection")
+
     def check(self, store) -> None:
-        """Refuse criteria naming nothing in the study (a typo would silently select nothing)."""
+        """Refuse criteria naming nothing in the study (a typo would silently select nothing),
+        and other sites asked for by a site-restricted account."""
         from ..records import Participant, Site, Visit
 
         problems = []
@@ -67,6 +96,7 @@ class Selection:
         known_visits = {v.id for v in visits} | {v.name for v in visits}
         problems += [Problem("site", s, "a site of the study: " + ", ".join(sorted(known_sites)))
                      for s in self.sites if s not in known_sites]
+        problems += [p for p in self.account_problems(store.user) if p.value in known_sites]
         problems += [Problem("participant", p, "a pseudonym of the study") for p in self.participants
                      if p not in known_people]
         problems += [Problem("visit", v, "a visit name or id: " + ", ".join(sorted({x.name for x in visits})))
@@ -119,6 +149,41 @@ def workspace_units(store, workspace=None, selection: Selection = Selection(), *
                 label=f"{s.participant_id} {s.started_at:%Y-%m-%d} {PurePosixPath(f.path).name}",
             ))
     return units
+
+
+def link_units(store, units: list[WorkUnit]) -> list[WorkUnit]:
+    """Units linked to the records this store holds and shows.
+
+    A session link stands when the session is there and, for a BIDS run the
+    workbench exported, holds the recording the run came from (its hash); the
+    unit then takes the session's participant, so results land on that
+    session. Other links are dropped: a foreign dataset's results are kept
+    under their BIDS path, without a link the database would refuse.
+    """
+    from ..records import Participant, Session
+
+    sessions = {s.id: s for s in store.find(Session)}
+    people = {p.id for p in store.find(Participant)}
+    out = []
+    for u in units:
+        session = sessions.get(u.session_id)
+        if session is not None and u.source_sha256 is not None \
+                and u.source_sha256 not in {f.sha256 for f in session.recording_files}:
+            session = None
+        participant = session.participant_id if session is not None else u.participant_id
+        out.append(dataclasses.replace(u, session_id=None if session is None else session.id,
+                                       participant_id=participant if participant in people else None))
+    return out
+
+
+def site_units(store, units: list[WorkUnit]) -> tuple[list[WorkUnit], list[WorkUnit]]:
+    """(units linked to sessions the store's account sees, the others) after :func:`link_units`.
+
+    For a site-restricted account the first are its site's recordings; a
+    study-wide account sees every session, so only foreign runs are "others".
+    """
+    linked = link_units(store, units)
+    return [u for u in linked if u.session_id], [u for u in linked if not u.session_id]
 
 
 def _join(base: str, rel: str) -> str:

@@ -47,7 +47,8 @@ def register(subparsers) -> None:
                              "without it only the ERD re-analysis runs")
     add_selection_options(parser)
     parser.add_argument("--bids", default=None, metavar="DIR_OR_URL",
-                        help="read the runs of this BIDS dataset instead of the workspace's sessions")
+                        help="read the runs of this BIDS dataset instead of the workspace's sessions; the "
+                             "selection reads sub-/ses- entities, participants.tsv site, scans.tsv acq_time")
     parser.add_argument("--root", default=None, metavar="URL",
                         help="read workspace recordings from this copy of the workspace (any fsspec URL)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -65,7 +66,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..analysis import AnalysisSpec, bids_units, demo_decoder, reanalyze, simulate_sessions, workspace_units
+    from ..analysis import (AnalysisSpec, bids_units, demo_decoder, reanalyze, simulate_sessions, site_units,
+                            workspace_units)
 
     selection = selection_from_args(args)
     decoder = demo_decoder(args.workspace) if args.decoder == "demo" else args.decoder
@@ -75,7 +77,12 @@ def run(args) -> int:
             made = simulate_sessions(store, args.workspace, n_sessions=args.simulate)
             print(f"recorded {len(made)} simulated sessions")
         if args.bids:
-            units = bids_units(args.bids)
+            selection.check_account(store.user)  # the workspace path checks it against the study
+            units = bids_units(args.bids, selection)
+            if store.user.site_id is not None:  # a site's account re-analyses its own sessions' runs only
+                units, others = site_units(store, units)
+                if others:
+                    print(f"{len(others)} runs left out: not recordings of site {store.user.site_id}'s sessions")
         else:
             units = workspace_units(store, args.workspace, selection, root=args.root)
         print(f"{len(units)} recordings to analyse" + (f" with {spec.decoder_name}" if decoder else " (ERD only)"))
