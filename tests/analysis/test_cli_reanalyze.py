@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from workbench.cli import main
-from workbench.records import Reanalysis
+from workbench.records import Reanalysis, Session
 from workbench.records.demo import open_demo_store
 
 pytestmark = pytest.mark.slow
@@ -58,3 +58,28 @@ def test_bad_options_and_a_silent_scheduler_are_clear_errors(demo_user, capsys):
     code, text = _wb(capsys, "reanalyze", "--simulate", "1", "--scheduler", f"tcp://127.0.0.1:{port}",
                      "--connect-timeout", "2")
     assert code == 1 and f"tcp://127.0.0.1:{port}" in text and "answers within 2 s" in text
+
+
+def test_reanalyze_bids_honours_the_selection_and_the_accounts_site(demo_user, capsys, monkeypatch, tmp_path):
+    from workbench.analysis import export_bids_study, simulate_sessions
+
+    with open_demo_store(demo_user) as store:  # SCI-001 and SCI-002 at ZH, SCI-003 at HD
+        simulate_sessions(store, demo_user, n_sessions=8, duration_s=12.0)
+        out = export_bids_study(store, tmp_path / "bids", demo_user)
+    bids = ("reanalyze", "--bids", str(out), "--scheduler", "serial", "--no-progress")
+    code, text = _wb(capsys, *bids, "--participant", "SCI-003", "--visit", "baseline")
+    assert code == 0 and "1 recordings to analyse (ERD only)" in text and "1 units: 1 done" in text, text
+    # demo.engineer works at site ZH: another site is refused by name; its runs are left out.
+    monkeypatch.setenv("WORKBENCH_USER", "demo.engineer")
+    monkeypatch.setenv("WORKBENCH_ROLE", "engineer")
+    monkeypatch.setenv("WORKBENCH_PASSWORD", json.loads((demo_user / "keys" / "demo-accounts.json").read_text())
+                       ["demo.engineer"])
+    code, text = _wb(capsys, *bids, "--site", "HD")
+    assert code == 1 and "site: got 'HD'" in text and "works at site 'ZH'" in text
+    code, text = _wb(capsys, *bids, "--visit", "baseline")
+    assert code == 0 and "1 runs left out: not recordings of site ZH's sessions" in text, text
+    assert "2 recordings to analyse" in text and "2 units: 2 done" in text
+    with open_demo_store(demo_user) as store:
+        sessions = {s.id: s.participant_id for s in store.find(Session)}
+        linked = sorted(sessions[r.session_id] for r in store.find(Reanalysis))
+    assert linked == ["SCI-001", "SCI-002", "SCI-003"]

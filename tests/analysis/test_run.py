@@ -10,8 +10,11 @@ import socket
 import pytest
 
 from workbench.analysis import AnalysisSpec, WorkUnit, connect, local_client, reanalyze
-from workbench.errors import ValidationError
-from workbench.records import Reanalysis, ReanalysisTrial
+from workbench.analysis.compute import UnitResult
+from workbench.analysis.results import write_result
+from workbench.errors import PermissionDeniedError, ValidationError
+from workbench.records import Participant, Reanalysis, ReanalysisTrial
+from workbench.records.demo import open_demo_store
 from workbench.utils.files import sha256_file
 
 from .conftest import comparable, open_store
@@ -160,3 +163,24 @@ def test_a_run_from_elsewhere_keeps_its_results_without_a_link_the_study_lacks(s
         report = reanalyze(store, [foreign], spec, scheduler="serial")
         (stored,) = store.find(Reanalysis, result_version=6)
     assert report.done == 1 and stored.session_id is None and stored.participant_id is None
+
+
+def test_a_site_account_writes_results_only_on_its_own_sessions(study):
+    ws, units, spec = study
+    spec = dataclasses.replace(spec, decoder=None, decoder_name=None, result_version=8)  # ERD only: cheap
+    with open_store(ws) as lead:
+        site_of = {p.id: p.site_id for p in lead.find(Participant)}
+    zh = [u for u in units if site_of[u.participant_id] == "ZH"][:2]
+    hd = [u for u in units if site_of[u.participant_id] == "HD"][:1]
+    with open_demo_store(ws, role="engineer") as store:  # demo.engineer works at site ZH
+        assert reanalyze(store, zh, spec, scheduler="serial").done == 2
+        # A unit of another site's session is refused before anything runs, naming the site.
+        with pytest.raises(ValidationError) as err:
+            reanalyze(store, hd + zh, spec, scheduler="serial")
+        assert "site 'ZH'" in str(err.value) and hd[0].label in str(err.value)
+        # The store itself refuses a result on that session, whoever writes it.
+        with pytest.raises(PermissionDeniedError, match="belongs to site 'HD'"):
+            write_result(store, UnitResult(hd[0], spec.unit_key(hd[0].identity), "failed", error="x"), spec)
+    with open_store(ws) as lead:
+        stored = lead.find(Reanalysis, result_version=8)
+    assert sorted(r.session_id for r in stored) == sorted(u.session_id for u in zh)

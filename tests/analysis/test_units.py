@@ -9,6 +9,7 @@ import pytest
 from workbench.analysis import Selection, select_sessions, workspace_units
 from workbench.errors import ValidationError
 from workbench.records import Participant, Visit
+from workbench.records.demo import open_demo_store
 
 from .conftest import open_store
 
@@ -45,3 +46,18 @@ def test_criteria_naming_nothing_are_refused_together(study):
             workspace_units(store, ws, Selection(sites=("XX",), participants=("SCI-999",), visits=("week99",),
                                                  date_from=date(2026, 5, 1), date_to=date(2026, 1, 1)))
     assert err.value.fields == ("site", "participant", "visit", "to")
+
+
+def test_a_site_account_sees_only_its_site_and_is_refused_another(study):
+    ws, units, _ = study
+    with open_store(ws) as lead:
+        site_of = {p.id: p.site_id for p in lead.find(Participant)}
+    zh = sorted(u.session_id for u in units if site_of[u.participant_id] == "ZH")
+    assert zh and len(zh) < len(units)
+    with open_demo_store(ws, role="engineer") as store:  # demo.engineer works at site ZH
+        assert _ids(workspace_units(store, ws)) == zh
+        assert _ids(workspace_units(store, ws, Selection(sites=("ZH",)))) == zh
+        with pytest.raises(ValidationError) as err:
+            workspace_units(store, ws, Selection(sites=("HD", "ZH")))
+    assert err.value.fields == ("site",) and err.value.problems[0].value == "HD"
+    assert "works at site 'ZH'" in str(err.value)
