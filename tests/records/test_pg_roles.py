@@ -119,3 +119,48 @@ def test_a_change_made_with_psql_is_recorded_and_caught(pg_store):
     report = store.verify_audit()
     assert not report.ok and "participants/SCI-001.age_years is 70" in str(report.first_broken)
     assert "dr.inv" in str(report.first_broken)  # who did it, from the database's own record
+
+
+def test_the_database_conceals_the_sequence_and_keeps_the_arm_from_assessors(pg_store):
+    from workbench.records.randomization import generate_sequences, randomize
+
+    store = pg_store
+    generate_sequences(store, "BCI-SCI-01", seed=7, n_per_stratum=4)
+    _, allocation = randomize(store, f.participant("SCI-003"), seed=7, consent=f.consent("SCI-003"))
+    owner = sa.create_engine(store.url)
+    try:
+        (n_arm_entries,) = _rows(owner, "SELECT count(*) FROM audit_log WHERE field = 'arm'")[0]
+    finally:
+        owner.dispose()
+    assert n_arm_entries >= 3  # two participants and the allocation carry an arm in the trail
+    zh = _psql(store, "a.zh")
+    try:
+        for sql in ("SELECT arm FROM participants", "SELECT * FROM participants", "SELECT arm FROM allocations",
+                    "SELECT seal FROM allocation_sequences, jsonb_to_recordset(slots::jsonb) AS s(seal text)",
+                    "SELECT seed_sha256 FROM allocation_sequences", "SELECT row_data FROM db_change_log"):
+            assert "permission denied" in _try(zh, sql), sql
+        assert _rows(zh, "SELECT id, site_id FROM participants ORDER BY id") == [("SCI-001", "ZH"), ("SCI-003", "ZH")]
+        assert _rows(zh, "SELECT participant_id, position FROM allocations") == [("SCI-003", allocation.position)]
+        assert _rows(zh, "SELECT count(*) FROM audit_log WHERE field = 'arm' OR entity = 'allocation_sequences' "
+                         "OR (entity = 'participants' AND field IS NULL)") == [(0,)]
+        assert _rows(zh, "SELECT count(*) FROM audit_log WHERE field = 'age_years'") != [(0,)]
+    finally:
+        zh.dispose()
+    inv = _psql(store, "dr.inv")
+    try:
+        assert _rows(inv, "SELECT arm FROM allocations") == [(allocation.arm,)]
+        assert _rows(inv, "SELECT count(*) FROM allocation_sequences") == [(10,)]  # ZH, BE x AIS A-E
+    finally:
+        inv.dispose()
+    for name in ("m.on", "e.zh"):
+        reader = _psql(store, name)
+        try:
+            assert "permission denied" in _try(reader, "SELECT seed_sha256 FROM allocation_sequences"), name
+            assert _rows(reader, "SELECT arm FROM participants WHERE id = 'SCI-003'") == [(allocation.arm,)]
+        finally:
+            reader.dispose()
+    with as_user(store, "m.on", "monitor") as monitor:
+        report = monitor.verify_audit()  # the whole chain; every table but the one it may not read
+        assert report.ok and report.unread == ("allocation_sequences",)
+        assert "allocation_sequences not replayed" in report.summary()
+    assert store.verify_audit().ok and store.verify_audit().unread == ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 
 import pandas as pd
@@ -151,3 +152,43 @@ def test_an_assessor_cannot_randomize_and_sees_no_arm(sequenced):
         assert "arm" not in blinded_view(assessor, "outcomes").columns
     finally:
         assessor.close()
+
+
+def test_the_store_keeps_the_arm_from_assessors_and_the_sequence_from_all_but_the_allocation_roles(sequenced):
+    """The same on SQLite (the store enforces it) and PostgreSQL (the database also does: test_pg_roles)."""
+    from tests.records.accounts import as_user
+    from workbench.records.blinding import MASK
+
+    store, _ = sequenced
+    participant, allocation = _enrol(store, "SCI-001")
+    assert participant.arm in ("BCI", "control")
+    v = f.visit()
+    assessor = as_user(store, "a.ssessor", "assessor", "ZH")
+    try:
+        assessor.add(v, f.assessment(visit_id=v.id))  # writing reads the participant: works blind
+        assert assessor.get(Participant, "SCI-001").arm == MASK
+        assert [p.arm for p in assessor.find(Participant)] == [MASK]
+        assert set(assessor.frame(Participant)["arm"]) == {MASK}
+        assert set(assessor.outcomes("long")["arm"]) == {MASK}
+        assert assessor.get(Allocation, allocation.id).arm == MASK
+        assert f"arm {MASK}, site ZH" in set(assessor.timeline("SCI-001")["what"])
+        trail = assessor.audit_trail()
+        assert ((trail.entity == "participants") & (trail.field == "age_years")).any()
+        assert ((trail.entity == "allocations") & (trail.field == "position")).any()
+        assert not ((trail.entity.isin(["participants", "allocations"])) & (trail.field == "arm")).any()
+        assert not (trail.entity == "allocation_sequences").any()
+        assert json.dumps(participant.arm) not in set(trail.new_value.dropna()) | set(trail.old_value.dropna())
+        with pytest.raises(PermissionDeniedError, match="allocation concealment"):
+            assessor.find(AllocationSequence)
+    finally:
+        assessor.close()
+    for name, role, site in [("e.ng", "engineer", "ZH"), ("m.on", "monitor", None)]:
+        other = as_user(store, name, role, site)
+        try:
+            assert other.get(Participant, "SCI-001").arm == participant.arm  # not blinded
+            with pytest.raises(PermissionDeniedError, match="allocation concealment"):
+                other.get(AllocationSequence, allocation.sequence_id)
+        finally:
+            other.close()
+    assert store.get(AllocationSequence, allocation.sequence_id).seed_sha256  # the allocation role reads it
+    assert store.verify_audit().ok

@@ -10,7 +10,10 @@ Roles (cluster-wide in PostgreSQL, so tagged with the database they serve):
 
 ``<tag>`` is the first 8 hex digits of SHA-256 of the database name.
 :func:`apply_privileges` (run after every upgrade, so tables added by later
-migrations are covered too) grants SELECT to every group, INSERT/UPDATE/DELETE
+migrations are covered too) grants SELECT to every group (except what
+:mod:`workbench.records.blinding` conceals: the allocation sequence from all
+but the allocation roles, the arm column, the change log and the arm-carrying
+trail entries from assessors), INSERT/UPDATE/DELETE
 on a record table only to the groups in its record type's ``WRITERS``, INSERT
 (never UPDATE or DELETE) on the audit trail, and puts a row-level-security
 policy on every table under a participant: site staff's rows are their
@@ -27,6 +30,7 @@ import hashlib
 import sqlalchemy as sa
 
 from ._base import READ_ONLY_ROLES, ROLES
+from .blinding import ALLOCATION_ROLES, BLINDED_COLUMNS, BLINDED_ROLES, CONCEALED_TABLES, hidden_entries_sql
 from .account import UserAccount
 from .sites import site_paths, visible_clause
 from .tables import BY_TABLE, TABLES
@@ -145,8 +149,19 @@ def apply_privileges(conn: sa.Connection) -> None:
     conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {everyone}")
     for name in sorted(existing):
         conn.exec_driver_sql(f"REVOKE ALL ON TABLE {_q(name)} FROM {everyone}")
-    for name in ("alembic_version", "audit_log", "audit_head", "db_change_log", "db_logins"):
+    for name in ("alembic_version", "audit_log", "audit_head", "db_logins"):
         conn.exec_driver_sql(f"GRANT SELECT ON TABLE {name} TO {everyone}")
+    # Blinding (blinding.py): the change log copies whole rows, arm included, so blinded groups get none
+    # of it, and the trail's entries that carry an arm or a seal are hidden from them row by row.
+    seeing = ", ".join(g for r, g in groups.items() if r not in BLINDED_ROLES)
+    blind = ", ".join(g for r, g in groups.items() if r in BLINDED_ROLES)
+    conn.exec_driver_sql(f"GRANT SELECT ON TABLE db_change_log TO {seeing}")
+    conn.exec_driver_sql("ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY")
+    for policy, rule in (("wb_read", f"FOR SELECT TO {seeing} USING (true)"),
+                         ("wb_read_blinded", f"FOR SELECT TO {blind} USING (NOT ({hidden_entries_sql()}))"),
+                         ("wb_append", f"FOR INSERT TO {writers_all} WITH CHECK (true)")):
+        conn.exec_driver_sql(f"DROP POLICY IF EXISTS {policy} ON audit_log")
+        conn.exec_driver_sql(f"CREATE POLICY {policy} ON audit_log {rule}")
     # The trail: appended to by writers, never changed (no UPDATE or DELETE for anyone but the owner).
     conn.exec_driver_sql(f"GRANT INSERT ON TABLE audit_log TO {writers_all}")
     conn.exec_driver_sql(f"GRANT UPDATE ON TABLE audit_head TO {writers_all}")  # the head moves (and is locked)
@@ -160,7 +175,7 @@ def apply_privileges(conn: sa.Connection) -> None:
         if name not in existing:
             continue
         rt = BY_TABLE[name]
-        conn.exec_driver_sql(f"GRANT SELECT ON TABLE {_q(name)} TO {everyone}")
+        _grant_reads(conn, TABLES[name], groups)
         writers = ", ".join(groups[r] for r in sorted(rt.WRITERS) if r in groups)
         if writers:
             conn.exec_driver_sql(f"GRANT INSERT, UPDATE, DELETE ON TABLE {_q(name)} TO {writers}")
@@ -175,6 +190,22 @@ def apply_privileges(conn: sa.Connection) -> None:
         conn.exec_driver_sql(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS wb_site ON {_q(name)}")
         conn.exec_driver_sql(f"CREATE POLICY wb_site ON {_q(name)} USING {rule} WITH CHECK {rule}")
+
+
+def _grant_reads(conn: sa.Connection, table: sa.Table, groups: dict[str, str]) -> None:
+    """SELECT for every group, except: the allocation sequence for the allocation roles only, and
+    the arm columns never for blinded groups (a column privilege: ``SELECT arm`` is refused)."""
+    name = _q(table.name)
+    if table.name in CONCEALED_TABLES:
+        conn.exec_driver_sql(f"GRANT SELECT ON TABLE {name} TO "
+                             + ", ".join(g for r, g in groups.items() if r in ALLOCATION_ROLES))
+        return
+    hidden = BLINDED_COLUMNS.get(table.name, ())
+    blind = [g for r, g in groups.items() if r in BLINDED_ROLES and hidden]
+    conn.exec_driver_sql(f"GRANT SELECT ON TABLE {name} TO " + ", ".join(g for g in groups.values() if g not in blind))
+    if blind:
+        cols = ", ".join(_q(c.name) for c in table.columns if c.name not in hidden)
+        conn.exec_driver_sql(f"GRANT SELECT ({cols}) ON TABLE {name} TO {', '.join(blind)}")
 
 
 def person_url(url: str, user: str, password: str) -> sa.URL:

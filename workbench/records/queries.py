@@ -8,6 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ._base import TableRecord
+from .blinding import MASK, is_blinded, select_readable
 from .sites import visible_clause
 from .tables import TABLES
 
@@ -18,7 +19,7 @@ _TIMELINE_ORDER = {"enrolment": 0, "consent": 1, "visit": 2, "session": 3, "outc
 def records_frame(engine: sa.Engine, rt: type[TableRecord], site_id: str | None = None) -> pd.DataFrame:
     """Every stored record of one type (only ``site_id``'s when given), one row each, columns in field order."""
     table = TABLES[rt.TABLE]
-    query = sa.select(table).order_by(table.c.id)
+    query = select_readable(engine, table).order_by(table.c.id)
     if site_id is not None and (clause := visible_clause(rt.TABLE, site_id)) is not None:
         query = query.where(clause)
     with engine.connect() as conn:
@@ -41,9 +42,10 @@ def outcomes_long(engine: sa.Engine, site_id: str | None = None) -> pd.DataFrame
     ``day`` counts from enrolment (day 0), the usual time axis of trial plots.
     """
     oa, v, p = TABLES["outcome_assessments"], TABLES["visits"], TABLES["participants"]
+    arm = sa.literal(MASK).label("arm") if is_blinded(engine) else p.c.arm
     query = (
         sa.select(oa.c.id.label("assessment_id"), oa.c.participant_id, v.c.name.label("visit"), oa.c.visit_id,
-                  oa.c.assessed_on, p.c.enrolment_date, p.c.arm, oa.c.instrument, oa.c.instrument_version,
+                  oa.c.assessed_on, p.c.enrolment_date, arm, oa.c.instrument, oa.c.instrument_version,
                   oa.c.scores)
         .join(p, p.c.id == oa.c.participant_id)
         .outerjoin(v, v.c.id == oa.c.visit_id)
@@ -95,7 +97,7 @@ def participant_timeline(engine: sa.Engine, participant_id: str) -> pd.DataFrame
     with engine.connect() as conn:
         def rows(name, *where):
             tbl = t[name]
-            return conn.execute(sa.select(tbl).where(*where)).mappings().all()
+            return conn.execute(select_readable(conn, tbl).where(*where)).mappings().all()
 
         p = rows("participants", t["participants"].c.id == participant_id)[0]
         events.append((p["enrolment_date"], "enrolment", f"arm {p['arm']}, site {p['site_id']}", p["id"]))

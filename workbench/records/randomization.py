@@ -12,8 +12,11 @@ allocation role outside the database (like the audit key), and also kept as a
 SHA-256 commitment so a seed shown later can be checked. The arm of a slot is
 revealed only by :func:`randomize`, which needs the seed, checks the seal and
 stores the :class:`Allocation` (a record in the audit trail) together with
-the participant, in one transaction. Assessors are blind: :func:`blinded`
-drops the arm from anything shown to them (ICH E9 2.3.1).
+the participant, in one transaction. Assessors are blind: the store never
+reads the arm for them (it shows :data:`~workbench.records.blinding.MASK`),
+PostgreSQL refuses them the column, and :func:`blinded` drops the arm column
+from frames shown to them (ICH E9 2.3.1). The sequence itself is readable
+only by the allocation roles (:mod:`workbench.records.blinding`).
 """
 
 from __future__ import annotations
@@ -29,11 +32,15 @@ import numpy as np
 from ..errors import PermissionDeniedError, Problem, ValidationError
 from ._base import Record, TableRecord
 from ._fields import CODE, LABEL, id_field, spec
+from .blinding import ALLOCATION_ROLES, BLINDED_ROLES
 from .participant import AIS_GRADES, Participant
 
 #: Roles that randomize (and so see the arm at allocation) and roles kept blind to the arm.
-RANDOMIZERS = frozenset({"investigator", "data_manager"})
-BLINDED_ROLES = frozenset({"assessor"})
+#: The allocation roles are the enrolling ones, not a separate "allocation" login: randomize()
+#: writes the participant, its consent and the Allocation in one transaction, which one login
+#: must be allowed to do whole. Concealment rests on the seed (held outside the database by
+#: whoever randomizes) and, on PostgreSQL, on the sequence being readable by these roles only.
+RANDOMIZERS = ALLOCATION_ROLES
 #: Block sizes are multiples of the number of arms; the multiple is drawn at random per block.
 DEFAULT_BLOCK_MULTIPLES = (1, 2)
 ALGORITHM = "permuted blocks of random size; numpy PCG64 seeded with (seed, sha256(stratum)); v1"

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ..errors import Problem, ValidationError
 from ._base import TableRecord
 from ._fields import to_plain
+from .blinding import select_readable
 from .tables import TABLES
 
 
@@ -41,7 +42,7 @@ def fetch(conn: sa.Connection, rt: type[TableRecord], id: str, where=None) -> Ta
     reported exactly as a missing one, so its existence is not revealed.
     """
     table = TABLES[rt.TABLE]
-    query = sa.select(table).where(table.c.id == id)
+    query = select_readable(conn, table).where(table.c.id == id)
     if where is not None:
         query = query.where(where)
     row = conn.execute(query).mappings().one_or_none()

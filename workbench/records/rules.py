@@ -22,6 +22,7 @@ from .lock import Lock
 from .outcome import OutcomeAssessment
 from .participant import Consent, Participant
 from .randomization import Allocation
+from .blinding import select_readable
 from .rows import from_row
 from .safety import ProtocolDeviation
 from .session import Run, Session
@@ -53,7 +54,7 @@ class BatchContext:
             return self._mine[key]
         if key not in self._cache:
             tbl = TABLES[table]
-            row = self.conn.execute(sa.select(tbl).where(tbl.c.id == id)).mappings().one_or_none()
+            row = self.conn.execute(select_readable(self.conn, tbl).where(tbl.c.id == id)).mappings().one_or_none()
             self._cache[key] = None if row is None else from_row(BY_TABLE[table], row)
         return self._cache[key]
 

@@ -15,6 +15,8 @@ from .account import UserAccount
 from .anchors import Anchor, make_anchor, read_anchor
 from .audit import AuditReport, AuditWriter, read_entries, verify_trail
 from .auth import authenticate, require_user_name
+from .blinding import ALLOCATION_ROLES, BLINDED_ROLES, CONCEALED_TABLES, hides_entry, select_readable
+from .blinding import OPTION as BLIND_OPTION
 from .engine import create_engine
 from .keys import load_audit_key
 from .logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
@@ -77,6 +79,8 @@ class Store(AccountMethods):
         except BaseException:
             self.engine.dispose()
             raise
+        if self.user.role in BLINDED_ROLES:  # every read of a record leaves the arm out (blinding.py)
+            self.engine.update_execution_options(**{BLIND_OPTION: True})
 
     @classmethod
     def login(cls, url: str | None = None, *, user: str, password: str, workspace=None) -> "Store":
@@ -277,9 +281,17 @@ class Store(AccountMethods):
             audit.deleted(current, reason)
 
     # -- reads --------------------------------------------------------------------
+    def _require_readable(self, rt: type[TableRecord]) -> None:
+        """The allocation sequence is read by the allocation roles only (CONSORT 2010 item 9)."""
+        if rt.TABLE in CONCEALED_TABLES and self.user.role not in ALLOCATION_ROLES:
+            raise PermissionDeniedError(
+                f"user {self.user.name!r} with role {self.user.role!r} may not read {rt.__name__} records "
+                f"(allocation concealment); allowed roles: {', '.join(sorted(ALLOCATION_ROLES))}")
+
     def get(self, rt: type[TableRecord], id: str) -> TableRecord:
-        """The stored record of type ``rt`` with this id."""
+        """The stored record of type ``rt`` with this id (a blinded user sees the arm as ``"blinded"``)."""
         self._check_schema()
+        self._require_readable(rt)
         with self.engine.connect() as conn:
             return fetch(conn, rt, id, where=self._visible(rt))
 
@@ -291,7 +303,9 @@ class Store(AccountMethods):
         if unknown:
             raise ValidationError([Problem(k, equals[k], f"a field of {rt.__name__}") for k in unknown],
                                   what="query")
-        query = sa.select(table).where(*(table.c[k] == v for k, v in equals.items())).order_by(table.c.id)
+        self._require_readable(rt)
+        query = select_readable(self.engine, table).where(*(table.c[k] == v for k, v in equals.items()))
+        query = query.order_by(table.c.id)
         if (clause := self._visible(rt)) is not None:
             query = query.where(clause)
         with self.engine.connect() as conn:
@@ -302,6 +316,7 @@ class Store(AccountMethods):
         from .queries import records_frame
 
         self._check_schema()
+        self._require_readable(rt)
         return records_frame(self.engine, rt, self.user.site_id)
 
     def outcomes(self, shape: str = "long"):
@@ -332,6 +347,8 @@ class Store(AccountMethods):
             entries = read_entries(conn, None if record is None else (record.TABLE, record.id))
             if self.user.site_id is not None and record is None:
                 entries = _visible_entries(conn, entries, self.user.site_id)
+            if self.user.role in BLINDED_ROLES:  # PostgreSQL's policy on audit_log drops them too
+                entries = [e for e in entries if not hides_entry(e.entity, e.field)]
         # Plain tuples: dataclasses.astuple deep-copies, slow on 100k entries.
         return pd.DataFrame([tuple(getattr(e, c) for c in _AUDIT_COLS) for e in entries], columns=list(_AUDIT_COLS))
 

@@ -1,0 +1,69 @@
+"""Blinding and allocation concealment: who may read the arm and the allocation sequence.
+
+ICH E9 2.3.1: those who assess outcomes must not know the treatment, so the
+arm a participant was allocated is kept from assessors. CONSORT 2010 item 9:
+the sequence is concealed until a participant is assigned, so the allocation
+sequence (its seals and seed commitment) is readable only by the allocation
+roles, who randomize.
+
+The same rules hold on both backends:
+
+- SQLite: the store enforces them (it never selects a blinded column for a
+  blinded user; it refuses sequences to anyone but the allocation roles).
+- PostgreSQL: the database does too, so psql cannot get round them: blinded
+  groups get SELECT on every column of ``participants`` and ``allocations``
+  except ``arm`` (column privileges), nothing on ``allocation_sequences`` or
+  ``db_change_log`` (whose row copies hold the arm), and a row-level-security
+  policy on ``audit_log`` hides the entries that carry an arm or a seal.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+#: Roles kept blind to the arm (outcome assessors, ICH E9 2.3.1).
+BLINDED_ROLES = frozenset({"assessor"})
+#: The allocation roles: hold the seed, read the sequence and randomize (see randomization.py
+#: for why these are the enrolling roles rather than a separate one).
+ALLOCATION_ROLES = frozenset({"investigator", "data_manager"})
+#: Tables whose columns a blinded user never reads.
+BLINDED_COLUMNS: dict[str, tuple[str, ...]] = {"participants": ("arm",), "allocations": ("arm",)}
+#: Tables read only by the allocation roles.
+CONCEALED_TABLES = frozenset({"allocation_sequences"})
+#: What a blinded user sees instead of the arm (valid where an arm is: a code and a label).
+MASK = "blinded"
+#: Execution option a blinded user's engine carries, read by every query that selects a record's columns.
+OPTION = "workbench_blinded"
+
+
+def is_blinded(conn: sa.Connection | sa.Engine) -> bool:
+    return bool(conn.get_execution_options().get(OPTION, False))
+
+
+def readable_columns(table: sa.Table, blinded: bool) -> list[sa.ColumnElement]:
+    """The table's columns, with the blinded ones replaced by the mask when ``blinded``."""
+    hidden = BLINDED_COLUMNS.get(table.name, ()) if blinded else ()
+    return [sa.literal(MASK, sa.String()).label(c.name) if c.name in hidden else c for c in table.columns]
+
+
+def select_readable(conn: sa.Connection | sa.Engine, table: sa.Table) -> sa.Select:
+    """``SELECT`` of a whole record's columns as the connection's user may read them."""
+    return sa.select(*readable_columns(table, is_blinded(conn)))
+
+
+def hides_entry(entity: str, field: str | None) -> bool:
+    """Whether a blinded user may not read this audit entry (it carries an arm or a seal)."""
+    if entity in CONCEALED_TABLES:
+        return True
+    hidden = BLINDED_COLUMNS.get(entity)
+    # A delete entry (no field) copies the whole record, arm included.
+    return hidden is not None and (field is None or field in hidden)
+
+
+def hidden_entries_sql() -> str:
+    """:func:`hides_entry` as a SQL condition on ``audit_log`` (for the row-level-security policy)."""
+    parts = [f"entity = '{t}'" for t in sorted(CONCEALED_TABLES)]
+    for table, cols in sorted(BLINDED_COLUMNS.items()):
+        names = ", ".join(f"'{c}'" for c in cols)
+        parts.append(f"(entity = '{table}' AND (field IS NULL OR field IN ({names})))")
+    return " OR ".join(parts)
