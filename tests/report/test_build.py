@@ -32,6 +32,13 @@ def test_study_report_has_every_section(study_html):
         assert f"<h2>{title}</h2>" in study_html
 
 
+def test_study_report_counts_and_lists_open_deviations(study_html):
+    section = study_html.split("<h2>Protocol deviations</h2>")[1].split("<h2>")[0]
+    opened = section.split("Closed deviations")[0]
+    assert "Open deviations: 1" in opened and "PD-SCI-003-week12" in opened
+    assert "Closed deviations: 0" in section
+
+
 def test_report_loads_nothing_from_the_network(study_html, participant_html):
     for page in (study_html, participant_html):
         assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=['\"]?https?:", page)

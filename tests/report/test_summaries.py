@@ -130,3 +130,18 @@ def test_empty_store_says_what_to_do(tmp_path):
     with empty_store(tmp_path / "ws") as store:
         with pytest.raises(EmptyStudyError, match="seed-demo"):
             load_trial(store)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.booleans(), max_size=8))
+def test_open_deviations_count_and_list_only_open_ones(data, closed_flags):
+    base = data.deviations.iloc[0].to_dict()
+    rows = [{**base, "id": f"PD-{k}", "status": "closed" if c else "open",
+             "closed_on": date(2026, 6, 1) if c else None} for k, c in enumerate(closed_flags)]
+    import pandas as pd
+
+    mixed = dataclasses.replace(data, deviations=pd.DataFrame(rows, columns=data.deviations.columns))
+    shown = S.open_deviations(mixed)
+    assert sorted(shown["id"]) == sorted(f"PD-{k}" for k, c in enumerate(closed_flags) if not c)
+    assert "status" not in shown.columns and "resolution" not in shown.columns
+    assert len(S.deviation_list(mixed, "closed")) == sum(closed_flags)

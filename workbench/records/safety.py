@@ -66,6 +66,10 @@ UNRESOLVED = ("recovering/resolving", "not recovered/not resolved", "unknown")
 DEVIATION_GRADES = ("major", "minor")
 DEVIATION_CATEGORIES = ("visit out of window", "eligibility", "informed consent", "procedure",
                         "assessment", "safety reporting", "device use", "other")
+#: A deviation stays open until its follow-up is done and documented (ICH E6(R2) 4.5.3: the investigator
+#: documents and explains any deviation; ISO 14155:2020, deviations from the CIP: recorded, assessed and
+#: followed up); closing records when and how it was resolved.
+DEVIATION_STATUS = ("open", "closed")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -235,13 +239,35 @@ class ProtocolDeviation(TableRecord):
                       choices=DEVIATION_GRADES)
     corrective_action: str = spec("str", required=False, label="corrective and preventive action", free_text=True)
     description: str = spec("str", required=False, label="description", free_text=True)
+    status: str = spec("str", default="open", label="status", choices=DEVIATION_STATUS)
+    closed_on: object = spec("date", required=False, label="date closed")
+    resolution: str = spec("str", required=False, label="resolution", free_text=True)
 
     def _cross_check(self, bad: set[str]) -> list[Problem]:
+        problems = []
         # A major deviation needs its corrective action on record (ICH E6(R2) 4.5.3 and 5.20.1; ISO 14155:2020 deviations).
         if not {"grade", "corrective_action"} & bad and self.grade == "major" and not (self.corrective_action or "").strip():
-            return [Problem("corrective_action", self.corrective_action,
-                            "the corrective and preventive action taken, for a major deviation")]
-        return []
+            problems.append(Problem("corrective_action", self.corrective_action,
+                                    "the corrective and preventive action taken, for a major deviation"))
+        if "status" not in bad:
+            problems += self._closing_check(bad)
+        return problems
+
+    def _closing_check(self, bad: set[str]) -> list[Problem]:
+        """Closed: a date and the resolution; open: neither (named by the labels the user sees)."""
+        if self.status == "open":
+            return [Problem(self.spec_of(f).label, getattr(self, f), "empty while the deviation is open")
+                    for f in ("closed_on", "resolution") if f not in bad and getattr(self, f) not in (None, "")]
+        problems = []
+        if "closed_on" not in bad and self.closed_on is None:
+            problems.append(Problem("date closed", None, "the date the deviation was closed"))
+        if "resolution" not in bad and not (self.resolution or "").strip():
+            problems.append(Problem("resolution", self.resolution, "how the deviation was resolved (needed to close it)"))
+        if not {"closed_on", "occurred_on"} & bad and self.closed_on is not None and self.occurred_on is not None \
+                and self.closed_on < self.occurred_on:
+            problems.append(Problem("date closed", self.closed_on.isoformat(),
+                                    f"on or after the date of the deviation ({self.occurred_on.isoformat()})"))
+        return problems
 
 
 def reporting_deadline(reportable: bool, awareness: date | None, imminent_risk: bool) -> date | None:

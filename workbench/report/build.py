@@ -40,6 +40,15 @@ def _bci_parts(data: TrialData, fig) -> str:
             + ("<h3>Safety-gate decisions per session</h3>" + H.table(gate, empty="") if not gate.empty else ""))
 
 
+def _deviation_parts(data: TrialData) -> str:
+    """Open deviations counted and listed on their own; closed ones below with the date they were closed."""
+    opened = S.open_deviations(data)
+    closed = S.deviation_list(data, "closed")
+    return (f"<h3>Open deviations: {len(opened)}</h3>" + H.table(opened, empty="No open protocol deviation.")
+            + f"<h3>Closed deviations: {len(closed)}</h3>"
+            + H.table(closed.drop(columns="status"), empty="No closed protocol deviation."))
+
+
 def _provenance_parts(store, data: TrialData, workspace_root) -> str:
     ok, summary = P.audit_result(store)
     rec = P.recording_hashes(data, workspace_root)
@@ -69,7 +78,7 @@ def study_report_html(store, data: TrialData, workspace_root=None) -> str:
          + fig(F.isncsci_figure(S.isncsci_across_visits(data))) + _outcome_figures(data, fig)),
         ("bci", "BCI metrics", _bci_parts(data, fig)),
         ("safety", "Adverse events and device deficiencies", _safety_parts(data, fig)),
-        ("deviations", "Protocol deviations", H.table(S.deviation_list(data), empty="No protocol deviation.")),
+        ("deviations", "Protocol deviations", _deviation_parts(data)),
         ("provenance", "Provenance", _provenance_parts(store, data, workspace_root)),
     ]
     title = f"Study report {data.study.id}"
@@ -101,7 +110,7 @@ def participant_report_html(store, data: TrialData, participant_id: str, workspa
          + _outcome_figures(data, fig)),
         ("bci", "BCI metrics", _bci_parts(data, fig)),
         ("safety", "Adverse events and device deficiencies", _safety_parts(data, fig)),
-        ("deviations", "Protocol deviations", H.table(S.deviation_list(data), empty="No protocol deviation.")),
+        ("deviations", "Protocol deviations", _deviation_parts(data)),
         ("provenance", "Provenance", _provenance_parts(store, data, workspace_root)),
     ]
     title = f"Participant report {participant_id}"

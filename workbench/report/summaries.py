@@ -107,11 +107,24 @@ def deficiency_list(data: TrialData) -> pd.DataFrame:
         "might have led to SAE": dd["could_have_led_to_sae"].map({True: "yes", False: "no"})})
 
 
-def deviation_list(data: TrialData) -> pd.DataFrame:
-    """Protocol deviations (ISO 14155:2020 3.17); the description is free text and left out."""
+def deviation_list(data: TrialData, status: str | None = None) -> pd.DataFrame:
+    """Protocol deviations (ISO 14155:2020 3.17), all or those with ``status`` ("open" / "closed").
+
+    Description, corrective action and resolution are free text and left out.
+    """
     d = data.deviations
-    return pd.DataFrame({"id": d["id"], "participant": d["participant_id"], "visit": d["visit_id"],
-                         "category": d["category"], "occurred": d["occurred_on"]})
+    if status is not None:
+        d = d[d["status"] == status]
+    frame = pd.DataFrame({"id": d["id"], "participant": d["participant_id"], "visit": d["visit_id"],
+                          "category": d["category"], "grade": d["grade"], "occurred": d["occurred_on"]})
+    if status != "open":
+        frame["status"], frame["closed"] = d["status"], d["closed_on"]
+    return frame.reset_index(drop=True)
+
+
+def open_deviations(data: TrialData) -> pd.DataFrame:
+    """Deviations still open (their follow-up not yet documented as done), oldest first."""
+    return deviation_list(data, "open").sort_values(["occurred", "id"], ignore_index=True)
 
 
 def consort_flow(data: TrialData) -> pd.DataFrame:

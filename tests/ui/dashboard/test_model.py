@@ -97,3 +97,37 @@ def test_empty_study_is_a_message_not_an_error(tmp_path):
         assert model.data is None and "no study yet" in model.message
         dash = Dashboard(store, tmp_path / "ws")
         assert "no study yet" in dash.message.value and dash.tabs.layout.display == "none"
+
+
+def test_closing_a_deviation_needs_the_resolution_and_is_audited(tmp_path):
+    from workbench.records import ProtocolDeviation
+    from workbench.records.audit import read_entries
+
+    ws = get_workspace(tmp_path / "workspace")
+    store = open_demo_store(ws.root, role="investigator")
+    try:
+        model = DashboardModel(store, ws.root, today=date(2026, 11, 22))
+        assert list(model.overview_tables()["Open deviations (1)"]["id"]) == ["PD-SCI-003-week12"]
+        with pytest.raises(ValidationError) as err:
+            model.close_deviation("PD-SCI-003-week12", closed_on="soon", resolution="  ")
+        assert [p.field for p in err.value.problems] == ["date closed", "resolution"]
+        with pytest.raises(ValidationError) as err:  # closed before the deviation happened (2026-05-09)
+            model.close_deviation("PD-SCI-003-week12", closed_on=date(2026, 5, 1), resolution="visit re-done")
+        assert [p.field for p in err.value.problems] == ["date closed"]
+        assert store.get(ProtocolDeviation, "PD-SCI-003-week12").status == "open"  # nothing half-written
+
+        model.close_deviation("PD-SCI-003-week12", closed_on=date(2026, 6, 1), resolution="site retrained")
+        saved = store.get(ProtocolDeviation, "PD-SCI-003-week12")
+        assert (saved.status, saved.closed_on, saved.resolution) == ("closed", date(2026, 6, 1), "site retrained")
+        tables = model.overview_tables()
+        assert "Open deviations (0)" in tables and tables["Open deviations (0)"].empty
+        with store.engine.connect() as conn:
+            trail = {e.field: e for e in read_entries(conn, ("protocol_deviations", "PD-SCI-003-week12"))
+                     if e.action == "update"}
+        assert trail["status"].new_value == '"closed"' and trail["status"].user_name == store.user.name
+        assert trail["status"].reason == "deviation closed"
+        assert store.verify_audit().ok
+        with pytest.raises(ValidationError, match="an open deviation"):
+            model.close_deviation("PD-SCI-003-week12", closed_on=date(2026, 6, 2), resolution="again")
+    finally:
+        store.close()

@@ -8,6 +8,7 @@ so the dashboard and a printed report never disagree.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import plotly.graph_objects as go
@@ -15,7 +16,7 @@ import plotly.graph_objects as go
 from ...config import get_workspace
 from ...errors import Problem, ValidationError
 from ...outcomes.entry import Listeners
-from ...records import OutcomeAssessment
+from ...records import OutcomeAssessment, ProtocolDeviation
 from ...report import figures as F
 from ...report import summaries as S
 from ...report.trial_data import EmptyStudyError, TrialData, load_trial
@@ -114,7 +115,7 @@ class DashboardModel:
                 "Visits by state": S.visit_state_counts(d),
                 "Overdue visits": S.overdue_visits(d),
                 "Adverse events by seriousness and relatedness": S.adverse_event_counts(d),
-                "Protocol deviations": S.deviation_list(d)}
+                f"Open deviations ({len(S.open_deviations(d))})": S.open_deviations(d)}
 
     def overview_figures(self) -> dict[str, go.Figure]:
         d = self.data
@@ -150,11 +151,47 @@ class DashboardModel:
         figs["bci"].update_layout(title_text=f"{pid}: BCI accuracy across sessions")
         return figs
 
+    def close_deviation(self, deviation_id: str, *, closed_on, resolution: str) -> ProtocolDeviation:
+        """Close an open deviation with the date and how it was resolved; audited like every change.
+
+        Every problem is named by the label the user sees ("date closed",
+        "resolution"), and nothing is saved unless all are fixed.
+        """
+        problems = []
+        known = {d.id: d for d in self.store.find(ProtocolDeviation)}
+        dev = known.get(deviation_id)
+        if dev is None:
+            problems.append(Problem("deviation", deviation_id, "an open deviation: " + (
+                ", ".join(i for i, d in known.items() if d.status == "open") or "none is open")))
+        elif dev.status != "open":
+            problems.append(Problem("deviation", deviation_id, f"an open deviation (closed on {dev.closed_on})"))
+        if closed_on is None or not isinstance(closed_on, date):
+            problems.append(Problem("date closed", closed_on, "the date the deviation was closed"))
+        if not isinstance(resolution, str) or not resolution.strip():
+            problems.append(Problem("resolution", resolution, "how the deviation was resolved (needed to close it)"))
+        if problems:
+            raise ValidationError(problems, what="closing a protocol deviation")
+        try:
+            closed = dataclasses.replace(dev, status="closed", closed_on=closed_on, resolution=resolution.strip())
+        except ValidationError as err:  # e.g. closed before it happened; say it with the labels shown
+            raise ValidationError([dataclasses.replace(p, field=_label(p.field)) for p in err.problems],
+                                  what="closing a protocol deviation") from None
+        saved = self.store.update(closed, reason="deviation closed")
+        self.reload()
+        return saved
+
     def session(self) -> SessionView | None:
         if self.session_id is None:
             return None
         session = next(s for s in self.data.sessions if s.id == self.session_id)
         return session_view(session, self.data, self.workspace.root)
+
+
+def _label(field: str) -> str:
+    try:
+        return ProtocolDeviation.spec_of(field).label
+    except KeyError:
+        return field
 
 
 __all__ = ["DashboardModel"]
