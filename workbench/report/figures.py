@@ -33,15 +33,16 @@ def empty_figure(title: str, message: str) -> go.Figure:
     return _layout(fig, title, height=160)
 
 
-def enrolment_figure(table: pd.DataFrame) -> go.Figure:
-    """Participants per site, one bar per arm (``summaries.enrolment_by_site_arm``)."""
+def enrolment_figure(table: pd.DataFrame, title: str = "Enrolment by site and arm") -> go.Figure:
+    """Participants per site, one bar per column: each arm (``summaries.enrolment_by_site_arm``),
+    or one bar of all participants (``summaries.enrolment_by_site``, for those blind to the arm)."""
     body = table.drop(index="total", columns="total", errors="ignore")
     if body.to_numpy().sum() == 0:
-        return empty_figure("Enrolment by site and arm", "No participant enrolled yet")
+        return empty_figure(title, "No participant enrolled yet")
     fig = go.Figure([go.Bar(name=arm, x=list(body.index), y=body[arm].tolist(), text=body[arm].tolist())
                      for arm in body.columns])
     fig.update_yaxes(title="participants", dtick=1)
-    return _layout(fig, "Enrolment by site and arm", barmode="group")
+    return _layout(fig, title, barmode="group", showlegend=len(body.columns) > 1)
 
 
 def visit_states_figure(counts: pd.DataFrame) -> go.Figure:

@@ -33,6 +33,15 @@ def enrolment_by_site_arm(data: TrialData) -> pd.DataFrame:
     return table.astype(int)
 
 
+def enrolment_by_site(data: TrialData) -> pd.DataFrame:
+    """Participants per site, with the total: the enrolment an assessor blind to the arm may see (ICH E9 2.3.1)."""
+    counts = data.participants["site_id"].value_counts().reindex([s.id for s in data.sites], fill_value=0)
+    table = pd.DataFrame({"participants": counts.astype(int)})
+    table.loc["total"] = int(table["participants"].sum())
+    table.index.name = "site"
+    return table
+
+
 def visit_states(data: TrialData) -> pd.DataFrame:
     """One row per visit with its state on ``data.today`` (see VISIT_STATES)."""
     v = data.visits

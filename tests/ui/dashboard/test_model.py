@@ -131,3 +131,22 @@ def test_closing_a_deviation_needs_the_resolution_and_is_audited(tmp_path):
             model.close_deviation("PD-SCI-003-week12", closed_on=date(2026, 6, 2), resolution="again")
     finally:
         store.close()
+
+
+def test_assessor_sees_own_site_and_no_arm(ws):
+    store = open_demo_store(ws.root, role="assessor")
+    try:
+        model = DashboardModel(store, ws.root, today=date(2026, 11, 22))
+        assert model.blinded and model.can_enter_outcomes
+        assert model.participant_choices == [("SCI-001 · site ZH", "SCI-001"), ("SCI-002 · site ZH", "SCI-002")]
+        tables = model.overview_tables()
+        assert "Enrolment by site and arm" not in tables
+        assert tables["Enrolment by site"].to_dict() == {"participants": {"ZH": 2, "total": 2}}
+        shown = [f.to_json() for f in model.overview_figures().values()]
+        shown += [f.to_json() for f in model.participant_figures().values()]
+        shown += [t.to_csv() for t in [*tables.values(), *model.participant_tables().values()]]
+        shown += [label for label, _ in model.participant_choices]
+        for arm in ("control", "blinded"):  # the demo arms are "BCI" (also the device's name) and "control"
+            assert not [s for s in shown if arm in s], arm
+    finally:
+        store.close()

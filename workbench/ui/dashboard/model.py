@@ -17,6 +17,7 @@ from ...config import get_workspace
 from ...errors import Problem, ValidationError
 from ...outcomes.entry import Listeners
 from ...records import OutcomeAssessment, ProtocolDeviation
+from ...records.blinding import BLINDED_ROLES
 from ...report import figures as F
 from ...report import summaries as S
 from ...report.trial_data import EmptyStudyError, TrialData, load_trial
@@ -72,16 +73,22 @@ class DashboardModel:
         return self.store.user.role in OutcomeAssessment.WRITERS
 
     @property
+    def blinded(self) -> bool:
+        """An outcome assessor never learns the arm (ICH E9 2.3.1): no view names or counts by arm."""
+        return self.store.user.role in BLINDED_ROLES
+
+    @property
     def user_label(self) -> str:
         return f"{self.store.user.name} ({self.store.user.role})"
 
     @property
     def participant_choices(self) -> list[tuple[str, str]]:
-        """(label, pseudonym) for each participant: pseudonym, arm and site, never a name."""
+        """(label, pseudonym) for each participant: pseudonym, arm (unless blinded) and site, never a name."""
         if self.data is None:
             return []
         p = self.data.participants
-        return [(f"{pid} · {arm} · site {site}" + (" · withdrawn" if w is not None and w == w else ""), pid)
+        return [(f"{pid}" + ("" if self.blinded else f" · {arm}") + f" · site {site}"
+                 + (" · withdrawn" if w is not None and w == w else ""), pid)
                 for pid, arm, site, w in zip(p["id"], p["arm"], p["site_id"], p["withdrawal_date"])]
 
     def select_participant(self, participant_id: str) -> None:
@@ -111,15 +118,24 @@ class DashboardModel:
     # -- what the views draw ---------------------------------------------------------
     def overview_tables(self) -> dict:
         d = self.data
-        return {"Enrolment by site and arm": S.enrolment_by_site_arm(d),
+        enrolment = ({"Enrolment by site": self._own_sites(S.enrolment_by_site(d))} if self.blinded
+                     else {"Enrolment by site and arm": self._own_sites(S.enrolment_by_site_arm(d))})
+        return {**enrolment,
                 "Visits by state": S.visit_state_counts(d),
                 "Overdue visits": S.overdue_visits(d),
                 "Adverse events by seriousness and relatedness": S.adverse_event_counts(d),
                 f"Open deviations ({len(S.open_deviations(d))})": S.open_deviations(d)}
 
+    def _own_sites(self, table):
+        """Only the user's own site for a site-bound account: other sites' rows would read as empty."""
+        site = self.store.user.site_id
+        return table if site is None or site not in table.index else table.loc[[site, "total"]]
+
     def overview_figures(self) -> dict[str, go.Figure]:
         d = self.data
-        return {"enrolment": F.enrolment_figure(S.enrolment_by_site_arm(d)),
+        enrolment = (F.enrolment_figure(self._own_sites(S.enrolment_by_site(d)), "Enrolment by site")
+                     if self.blinded else F.enrolment_figure(self._own_sites(S.enrolment_by_site_arm(d))))
+        return {"enrolment": enrolment,
                 "visits": F.visit_states_figure(S.visit_state_counts(d)),
                 "adverse events": F.adverse_events_figure(S.adverse_event_counts(d))}
 

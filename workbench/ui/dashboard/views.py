@@ -156,6 +156,8 @@ class Dashboard:
         m = self.model
         study = f"study {m.data.study.id} · " if m.data is not None else ""
         access = "enters outcomes" if m.can_enter_outcomes else "read-only: looks at everything, changes nothing"
+        if m.blinded:
+            access += "; blind to the allocation, which no view shows"
         self.header = widgets.HTML(
             f"{_STYLE}<div class='wb-dash-who'>{html.escape(study)}signed in as {html.escape(m.user_label)} "
             f"({html.escape(access)})</div>")
