@@ -104,6 +104,8 @@ def _acq_time(started_at) -> str:
     """BIDS ``acq_time`` (``YYYY-MM-DDThh:mm:ss``) of a UTC start, to the second."""
     from datetime import timezone
 
+    if started_at.tzinfo is None:  # the store keeps UTC; a naive time is read as such, not as local time
+        started_at = started_at.replace(tzinfo=timezone.utc)
     return started_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
