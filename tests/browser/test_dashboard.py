@@ -120,6 +120,15 @@ def test_monitor_sees_no_entry_form(monitor_page):
     page.get_by_text("Enter outcomes", exact=True).first.click()
     assert "changes none" in page.inner_text(".wb-dashboard")
     assert page.locator(".wb-entry").count() == 0
+    # No control anywhere on the monitor's page saves, closes or deletes anything.
+    buttons = [b.inner_text().strip().lower() for b in page.locator(".wb-dashboard button").all()]
+    assert not [b for b in buttons if any(w in b for w in ("save", "close", "delete", "sign"))], buttons
+
+
+def _shown_text(page) -> str:
+    """What a reader of the page sees: its text and every figure's SVG text (titles, legends, ticks)."""
+    return page.evaluate("document.body.innerText + '\\n' + [...document.querySelectorAll('svg text')]"
+                         ".map(t => t.textContent).join('\\n')")
 
 
 @pytest.fixture(scope="module")
@@ -155,13 +164,30 @@ def test_no_identifier_on_any_dashboard_view(planted_served, browser):  # noqa: 
     page.close()
 
 
-def test_a_form_saves_a_value_that_then_appears_in_the_store(served, browser, tmp_path):  # noqa: F811
+def test_assessor_sees_own_site_without_arms_and_saves_an_outcome(served, browser, tmp_path):  # noqa: F811
+    """The blinded assessor's path: own site only, no arm on any view, an outcome saved to the store."""
     from workbench.records import OutcomeAssessment
 
     base, ws = served
-    page = _open(browser, base, ws, user="demo.investigator")
+    page = _open(browser, base, ws, user="demo.assessor")
+    page.wait_for_function("document.querySelectorAll('.wb-overview .wb-figure .main-svg').length >= 3")
+    assert "Enrolment by site" in [t.text_content() for t in page.locator(".wb-overview .gtitle").all()]
     page.get_by_text("Participant", exact=True).first.click()
+    page.locator(".wb-participant .js-plotly-plot .main-svg").first.wait_for()
+    options = [o.text_content() for o in page.locator(".wb-participant select").first.locator("option").all()]
+    assert [o.replace("\xa0", " ") for o in options] == ["SCI-001 · site ZH", "SCI-002 · site ZH"]
+    seen = [_shown_text(page)]
     _choose(page, "SCI-002")
+    page.wait_for_function("[...document.querySelectorAll('.wb-participant .gtitle')]"
+                           ".some(t => t.textContent.includes('SCI-002'))", timeout=60_000)
+    seen.append(_shown_text(page))
+    page.get_by_text("Study overview", exact=True).first.click()
+    seen.append(_shown_text(page))
+    text = "\n".join(seen)
+    assert "SCI-002" in text and "SCI-003" not in text and "site HD" not in text  # ZH's participants only
+    for arm in ("control", "blinded", "by site and arm"):  # the demo's arms are "BCI" and "control"
+        assert arm not in text, f"the assessor's page shows {arm!r}"
+
     page.get_by_text("Enter outcomes", exact=True).first.click()
     entry = page.locator(".wb-entry")
     _pick(entry, "Walking Index for Spinal Cord Injury II (WISCI-II)")
@@ -175,10 +201,11 @@ def test_a_form_saves_a_value_that_then_appears_in_the_store(served, browser, tm
     page.wait_for_function("document.querySelector('.wb-entry').innerText.includes('Saved WISCI-II for SCI-002')",
                            timeout=60_000)
     save_png(page.screenshot(full_page=True), tmp_path, "dashboard-entry-saved.png")
+    assert "control" not in _shown_text(page)
     store = open_demo_store(ws.root, role="monitor")
     try:
         saved = [a for a in store.find(OutcomeAssessment, participant_id="SCI-002", instrument="WISCI-II")
-                 if a.visit_id == "V-SCI-002-week12" and a.assessor == "demo.investigator"]
+                 if a.visit_id == "V-SCI-002-week12" and a.assessor == "demo.assessor"]
     finally:
         store.close()
     assert [a.scores for a in saved] == [{"total": 12}]

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from workbench.outcomes.entry import IsncsciEntry
 from workbench.outcomes.isncsci import DERMATOMES, KEY_MUSCLES
 from workbench.records import (
-    OutcomeAssessment, RecordingFile, Run, RunMetrics, SafetyEvent, Session, Trial, Visit,
+    OutcomeAssessment, ProtocolDeviation, RecordingFile, Run, RunMetrics, SafetyEvent, Session, Trial, Visit,
 )
 from workbench.records.demo import open_demo_store
 from workbench.records.tables import RECORD_TYPES
@@ -94,7 +94,10 @@ def plant_identifiers(store) -> list[str]:
         if not fields:
             continue
         for rec in store.find(rt):
-            store.update(dataclasses.replace(rec, **{f: text for f in fields}), reason="test: planted identifiers")
+            # A resolution is written only when a deviation is closed: close it to plant one there too.
+            closing = {"status": "closed", "closed_on": rec.occurred_on} if rt is ProtocolDeviation else {}
+            store.update(dataclasses.replace(rec, **{f: text for f in fields}, **closing),
+                         reason="test: planted identifiers")
             planted += [f"{rt.__name__}.{f}" for f in fields]
     return sorted(set(planted))
 
