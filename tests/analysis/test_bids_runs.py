@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from workbench.analysis import (AnalysisSpec, Selection, bids_units, export_bids_study, link_units, reanalyze,
                                 simulate_sessions, workspace_units)
@@ -67,6 +69,39 @@ def test_each_selection_picks_the_same_sessions_from_bids_as_from_the_workspace(
             assert from_ws, sel  # each selection chooses something, so agreeing is not trivial
             assert _sessions(bids_units(out, sel)) == from_ws, sel
         assert len(bids_units(out)) == len(sessions)
+
+
+@pytest.fixture(scope="module")
+def names(exported):
+    """What the export holds, to draw selections from: sites, pseudonyms, visit names and ids, days."""
+    ws, _ = exported
+    with open_demo_store(ws, role="investigator") as store:
+        sessions = [s for s in store.find(Session) if s.recording_files]
+        people = {p.id: p.site_id for p in store.find(Participant) if p.id in {s.participant_id for s in sessions}}
+        visits = [v for v in store.find(Visit) if v.id in {s.visit_id for s in sessions}]
+    days = sorted({s.started_at.date() for s in sessions})
+    return (sorted(set(people.values())), sorted(people), sorted({v.name for v in visits} | {v.id for v in visits}),
+            [days[0] + timedelta(days=d) for d in range(-1, (days[-1] - days[0]).days + 2)])
+
+
+@pytest.fixture(scope="module")
+def lead(exported):
+    """The investigator's store, opened once for the property test's examples (a login costs argon2)."""
+    with open_demo_store(exported[0], role="investigator") as store:
+        yield store
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_selection_of_names_the_export_holds_agrees_with_the_workspace(exported, names, lead, data):
+    ws, out = exported
+    sites, people, visits, days = names
+    pick = lambda values: tuple(data.draw(st.lists(st.sampled_from(values), max_size=2, unique=True)))  # noqa: E731
+    first, last = (data.draw(st.one_of(st.none(), st.sampled_from(days))) for _ in range(2))
+    if first and last and last < first:
+        first, last = last, first
+    sel = Selection(sites=pick(sites), participants=pick(people), visits=pick(visits), date_from=first, date_to=last)
+    assert _sessions(bids_units(out, sel)) == _sessions(workspace_units(lead, ws, sel))
 
 
 def test_criteria_the_dataset_cannot_answer_name_the_option_and_what_it_has(foreign, exported):
