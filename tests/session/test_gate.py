@@ -65,7 +65,12 @@ def test_no_command_exceeds_a_limit_and_safe_state_comes_within_100_ms(levels, s
             decisions += gate.signal(t)
         if has_heartbeat:
             decisions += gate.heartbeat(t)
-        decisions += drive(gate, t, ev)
+        answer = drive(gate, t, ev)
+        decisions += answer
+        if ev[0] in ("output", "amplitude"):
+            # Every output gets a decision of its own (a record), also when refused while already safe.
+            last = answer[-1]
+            assert last.decision == "safe_state" or last.command == (ev[3] if ev[0] == "output" else "amplitude")
         for d in decisions:
             assert d.t == t
             if d.decision == "safe_state":  # the one immediate change: everything off

@@ -9,7 +9,8 @@ from workbench.records.demo import open_demo_store
 from workbench.session.live import Fault, run_block
 from workbench.session.paradigm import ParadigmSpec
 from workbench.session.participant import CueTimeline, SimulatedParticipant
-from workbench.session.results import save_run, score_online_trials, summarize_run
+from workbench.session.results import save_run, score_online_trials, start_run, summarize_run
+from workbench.session.safety_log import SafetyEventWriter
 from workbench.session.stimulation import intent_programs
 from workbench.session.training import train_decoder, windows_from_raw
 
@@ -27,12 +28,21 @@ def decoder():
 
 def test_stimulation_programs_block_records_everything_and_the_gate_catches_a_nan_burst(decoder, workspace,
                                                                                          unique_name):
+    from datetime import datetime, timezone
+
     spec = ParadigmSpec(cue_s=2.5, rest_s=1.0, repetitions=1, seed=3, jitter_s=0.3)
     participant = SimulatedParticipant(CueTimeline(), seed=3)
     programs = intent_programs(decoder.model.classes_)
+    store = open_demo_store(workspace.root)
+    session = Session(participant_id="SCI-001", started_at=datetime.now(timezone.utc), device="sim",
+                      montage="sim", operator=store.user.name)
+    store.add(session)
+    run = start_run(store, session_id=session.id, number=1, task="programs")
+    writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id)
     block = run_block(workspace.recordings, spec, participant=participant, decoder=decoder, effector="programs",
                       programs=programs, faults=[Fault("nan", 3.0, 0.2)], name=unique_name, progress=False,
-                      decoder_version="test-v1", entities=RunEntities(subject="test", task="programs"))
+                      decoder_version="test-v1", entities=RunEntities(subject="test", task="programs"),
+                      safety_events=writer)
     assert block.manifest.status == "complete" and block.lost_or_repeated == 0
 
     # one XDF: signal, cue markers, commands, gate decisions, decoder outputs
@@ -46,36 +56,43 @@ def test_stimulation_programs_block_records_everything_and_the_gate_catches_a_na
     assert recorded_commands == sent[: len(recorded_commands)] and len(recorded_commands) >= len(sent) - 1
     gate_markers = streams[f"{unique_name}-gate"].labels()
     assert any(m.startswith("gate:safe_state|nonfinite_input") for m in gate_markers)
+    # Every gate decision is a marker in the recording and a SafetyEvent row, none lost on the way.
+    events = store.find(SafetyEvent, run_id=run.id)
+    assert len(block.log.decisions) == len(gate_markers) == len(events) == writer.n_put == writer.n_written
+    assert gate_markers == [d.marker() for d in block.log.decisions]
+    assert sorted((e.lsl_time, e.decision, e.rule) for e in events) == sorted(
+        (d.t, d.decision, d.rule) for d in block.log.decisions)
+    assert {"held", "passed", "safe_state", "resumed"} <= {e.decision for e in events}
+    assert writer.n_transactions < len(events) / 5, "batched, not one transaction per decision"
+    # program switches are ramped: consecutive program commands move at most ramp rate x dt
+    program_steps = [(d.t, d.amplitude_ma) for d in block.log.decisions if d.wire() and d.decision != "safe_state"]
+    assert all(abs(b - a) <= 4.0 * (tb - ta) + 1e-9 for (ta, a), (tb, b) in zip(program_steps, program_steps[1:]))
     assert streams[f"{unique_name}-outputs"].n_channels == len(decoder.model.classes_) + 1
 
     # the simulated stimulator got exactly the commands, in order, and only accepted programs
     received = [c.command for _, c in block.effector.received]
     assert received == sent[: len(received)] and not block.effector.faults
-    assert {c for c in received} <= {p.command() for p in programs.values()} | {"off"}
+    levels = {p.command(): p.amplitude_ma for p in programs.values()}
+    assert {c.split("@")[0] for c in received} <= set(levels) | {"off"}
+    assert all(float(c.split("@")[1]) <= levels[c.split("@")[0]] for c in received if "@" in c)
 
     # the NaN burst: safe state at once, stimulation off
     t_nan = block.t0 + block.runner.timeline.cues[0][0] + 3.0
     safe = [d for d in block.log.decisions if d.decision == "safe_state" and d.rule == "nonfinite_input"]
     assert safe and abs(safe[0].t - t_nan) < 0.1
 
-    # records: trials with the decoder version, metrics, every gate decision that matters
+    # records: trials with the decoder version, metrics, every gate decision
     trials = score_online_trials(block.log, block.runner.trials(), block.t0)
     summary = summarize_run(block.log, trials, list(decoder.model.classes_), 3.65)
-    store = open_demo_store(workspace.root)
     try:
-        from datetime import datetime, timezone
-
-        session = Session(participant_id="SCI-001", started_at=datetime.now(timezone.utc), device="sim",
-                          montage="sim", operator=store.user.name)
-        store.add(session)
         run = save_run(store, session_id=session.id, number=1, task="programs", log=block.log, trials=trials,
-                       summary=summary, t0=block.t0)
+                       summary=summary, t0=block.t0, run=run)
         saved = store.find(Trial, run_id=run.id)
         assert len(saved) == len(trials) == spec.n_trials
         assert all(t.decoder_version == "test-v1" for t in saved if t.decoded is not None)
         [metrics] = store.find(RunMetrics, run_id=run.id)
         assert metrics.n_safe_states == summary.n_safe_states >= 1
-        events = store.find(SafetyEvent, run_id=run.id)
+        assert len(store.find(SafetyEvent, run_id=run.id)) == len(events), "saving the run adds no event twice"
         assert any(e.decision == "safe_state" and e.rule == "nonfinite_input" and e.time_to_safe_ms == 0
                    for e in events)
         assert store.find(Run, id=run.id) and store.verify_audit().ok

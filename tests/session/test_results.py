@@ -49,6 +49,18 @@ def test_summary_uses_the_outcome_metrics():
     assert s.safe_state_rules == {"signal_lost": 1}
 
 
+def test_safe_fraction_is_the_share_of_the_armed_block_spent_safe_and_ramp_steps_have_no_latency():
+    log, trials = log_for([("grasp", "grasp")])
+    log.decisions[:0] = [GateDecision(T0 + 0.0, "resumed", "start", "off", 0.0)]
+    log.decisions += [GateDecision(T0 + 2.0, "safe_state", "heartbeat_lost", "off", 0.0, 0.08),
+                      GateDecision(T0 + 3.0, "resumed", "heartbeat_lost", "off", 0.0),
+                      GateDecision(T0 + 3.5, "passed", "ramp", "program:walk", 0.2)]
+    log.commands.append((T0 + 3.5, "program:walk@0.200", T0 + 3.5 - 0.5))  # a ramp step: not a command latency
+    s = summarize_run(log, score_online_trials(log, trials, T0), ["grasp", "rest"], 4.0)
+    assert s.safe_fraction == pytest.approx(1.0 / 3.5)
+    assert s.latency_ms[3] == pytest.approx(3.0)
+
+
 def test_saved_runs_come_back_in_the_performance_table(workspace):
     from datetime import datetime, timezone
 

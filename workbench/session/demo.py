@@ -16,7 +16,10 @@ database with its audit trail. In order:
 6. **closed loop with adaptive stimulation**: amplitude from the EMG envelope
    of the simulated participant, an injected loss of the stimulator's
    heartbeat;
-7. session, runs, online trials, run metrics and every gate decision saved.
+7. session, runs, online trials and run metrics saved. Every gate decision is
+   saved *while* its run runs (a SafetyEvent per decision, batched once a
+   second from a writer thread), so the session and each run are created
+   before their block starts and the session gets its recordings at the end.
 
 Each step calls the layers below; nothing here is demo-only logic.
 """
@@ -69,6 +72,7 @@ class DemoRun:
     caught: list  # (fault, rule or None, ms from injection to safe state or None)
     decoder_version: str
     target_uv: float | None = None
+    safety_events: object = None  # SafetyEventWriter: decisions handed over, rows saved, transactions
 
 
 @dataclass
@@ -121,7 +125,8 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
     from .live import Fault, run_block
     from .paradigm import ParadigmSpec
     from .participant import CueTimeline, SimulatedParticipant
-    from .results import score_online_trials, summarize_run
+    from .results import start_run
+    from .safety_log import SafetyEventWriter
     from .adaptation import recalibrate
     from .training import cue_windows, train_decoder
 
@@ -138,6 +143,12 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         print(f"marked interrupted: {m.fname}")
     store = open_demo_store(ws.root, role="investigator")
     try:
+        session = _open_session(store)
+        runs_saved = [start_run(store, session_id=session.id, number=i, task=task)
+                      for i, task in enumerate(("calibration", "glove", "adaptive-stimulation"), start=1)]
+
+        writers = [SafetyEventWriter(store, session_id=session.id, run_id=run.id) for run in runs_saved[1:]]
+
         def say(text):
             if progress:
                 print(text, flush=True)
@@ -160,7 +171,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         glove_participant = SimulatedParticipant(CueTimeline(), seed=seed + 1)
         glove = run_block(ws.recordings, loop_spec, participant=glove_participant, decoder=training.decoder,
                           effector="glove", faults=glove_faults, decoder_version="grasp-v1", progress=progress,
-                          entities=RunEntities(subject="demo", task="glove"))
+                          entities=RunEntities(subject="demo", task="glove"), safety_events=writers[0])
         runs = [_summarize("glove", glove, training.classes, trial_s)]
 
         say("4/5 recalibration between blocks: calibration + closed-loop trials -> decoder v2")
@@ -174,12 +185,14 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         stim = run_block(ws.recordings, stim_spec, participant=stim_participant, decoder=recal.decoder,
                          effector="adaptive", controller=AdaptiveController(ControllerSpec()),
                          faults=[Fault("heartbeat", 4.0, 0.3)], decoder_version="grasp-v2", progress=progress,
-                         entities=RunEntities(subject="demo", task="adaptive"))
+                         entities=RunEntities(subject="demo", task="adaptive"), safety_events=writers[1])
         runs.append(_summarize("adaptive stimulation", stim, recal.classes, trial_s))
         runs[-1].target_uv = ControllerSpec().target_uv
 
+        for run, w in zip(runs, writers):
+            run.safety_events = w
         result = DemoResult(ws.root, cal, training, recal, runs)
-        result.session_id = _save(store, ws, result)
+        result.session_id = _save(store, ws, result, session, runs_saved)
         report = store.verify_audit()
         result.audit_intact, result.audit_entries = report.ok, report.n_entries
     finally:
@@ -204,24 +217,34 @@ def _summarize(label, live, classes, trial_s) -> DemoRun:
     return DemoRun(label, live, trials, summary, _caught(live, live.log), version)
 
 
-def _save(store, ws, r: DemoResult) -> str:
-    """Session with its recordings and decoder hash, then each run with trials, metrics and safety events."""
-    from ..records import RecordingFile, Session
+def _open_session(store):
+    """The day's Session, saved before the first block (its safety events refer to it)."""
+    from ..records import Session
+
+    session = Session(participant_id=DEMO_PARTICIPANT, started_at=datetime.now(timezone.utc),
+                      device="workbench simulated amplifier", montage="simulated sensorimotor EEG (8 ch) + EMG",
+                      operator=store.user.name, notes="workbench demo trial day (in progress)")
+    saved, = store.add(session)
+    return saved
+
+
+def _save(store, ws, r: DemoResult, session, runs) -> str:
+    """The session gets its recordings and decoder hash; each run its trials and metrics."""
+    from dataclasses import replace
+
+    from ..records import RecordingFile
     from .results import save_run
 
     files = [r.calibration.manifest] + [run.live.manifest for run in r.runs]
-    session = Session(participant_id=DEMO_PARTICIPANT, started_at=datetime.now(timezone.utc),
-                      device="workbench simulated amplifier", montage="simulated sensorimotor EEG (8 ch) + EMG",
-                      decoder_version="grasp-v1", decoder_sha256=r.training.sha256,
-                      recording_files=tuple(RecordingFile.from_file(m.fname, root=ws.root) for m in files),
-                      operator=store.user.name,
-                      notes=f"workbench demo trial day; decoder v2 sha256 {r.recalibration.sha256}")
-    store.add(session)
+    store.update(replace(session, decoder_version="grasp-v1", decoder_sha256=r.training.sha256,
+                         recording_files=tuple(RecordingFile.from_file(m.fname, root=ws.root) for m in files),
+                         notes=f"workbench demo trial day; decoder v2 sha256 {r.recalibration.sha256}"),
+                 reason="end of the session: its recordings, decoder and decoder hash are known now")
     save_run(store, session_id=session.id, number=1, task="calibration", log=_empty_log(), trials=[],
-             summary=None, t0=r.calibration.t0, notes=f"{r.training.n_trials} cued trials")
-    for i, run in enumerate(r.runs, start=2):
-        save_run(store, session_id=session.id, number=i, task=run.label.replace(" ", "-"), log=run.live.log,
-                 trials=run.trials, summary=run.summary, t0=run.live.t0)
+             summary=None, t0=r.calibration.t0, run=runs[0])
+    for run, saved in zip(r.runs, runs[1:]):
+        save_run(store, session_id=session.id, number=saved.number, task=saved.task, log=run.live.log,
+                 trials=run.trials, summary=run.summary, t0=run.live.t0, run=saved)
     return session.id
 
 
@@ -265,8 +288,15 @@ def format_summary(r: DemoResult) -> str:
         lines.append(f"  command latency (last sample -> push) p50 {_ms(lat and lat[0])}, p99 {_ms(lat and lat[2])}, "
                      f"max {_ms(lat and lat[3])}; decoder output latency p50 {_ms(out and out[0])}, "
                      f"p99 {_ms(out and out[2])}; samples lost or repeated {run.live.lost_or_repeated}")
+        safe = "" if s.safe_fraction is None else f"; in the safe state {100 * s.safe_fraction:.0f}% of the block"
         lines.append(f"  gate: {s.n_passed} passed, {s.n_blocked} blocked, {s.n_safe_states} safe states "
-                     + str(dict(sorted(s.safe_state_rules.items()))))
+                     + str(dict(sorted(s.safe_state_rules.items()))) + safe)
+        w, dec = run.safety_events, run.live.log.decisions
+        if w is not None and dec:
+            minutes = max(dec[-1].t - dec[0].t, 1e-9) / 60
+            lines.append(f"  gate decisions {len(dec)}: every one a gate marker in the XDF and a safety event "
+                         f"({w.n_written} rows saved in {w.n_transactions} transactions, "
+                         f"{w.n_written / minutes:.0f} rows per minute of closed loop)")
         for f, rule, ms in run.caught:
             what = ("NOT CAUGHT" if rule is None else f"came while the gate was {rule}" if rule.startswith("already")
                     else f"caught by {rule}, safe state {ms:.0f} ms after injection")

@@ -265,7 +265,7 @@ class SafetyGate:
         out = self._check(t)
         bad = self._output_fault(valid, probability, latency_s)
         if bad:
-            return out + self._enter_safe(t, *bad, t)
+            return out + self._refuse(t, command, None, *bad)
         out += self._maybe_resume(t)
         if self.safe:
             return out + [GateDecision(t, "blocked", "safe_state", command, detail=f"safe since {self.safe_rule}")]
@@ -299,7 +299,7 @@ class SafetyGate:
         finite = isinstance(amplitude_ma, (int, float)) and math.isfinite(amplitude_ma)
         bad = self._output_fault(valid and finite, 1.0, latency_s)
         if bad:
-            return out + self._enter_safe(t, *bad, t)
+            return out + self._refuse(t, "amplitude", None, *bad)
         out += self._maybe_resume(t)
         if self.safe:
             self._t_amp = t
@@ -330,6 +330,13 @@ class SafetyGate:
                 or latency_s > self.limits.max_latency_s:
             return ("latency_overrun", f"decoder latency {latency_s * 1e3:.1f} ms")
         return None
+
+    def _refuse(self, t: float, command, amplitude, rule: str, detail: str) -> list[GateDecision]:
+        """A bad output: the safe state, or (already safe) a refusal of its own, so every output has its record."""
+        entered = self._enter_safe(t, rule, detail, t)
+        if entered:
+            return entered
+        return [GateDecision(max(t, self._t), "blocked", rule, command, amplitude, detail=f"{detail} (already safe)")]
 
     def _rate_rule(self, t: float) -> str | None:
         if t - self._last_command_t < self.limits.refractory_s:
@@ -407,5 +414,10 @@ class SafetyGate:
         self.safe = False
         self._candidate = None
         self._t_amp = t
+        # Re-armed explicitly, and recorded as such: valid outputs (after a gap the decoder's are invalid
+        # until a full window of new data has arrived), fresh signal and a live heartbeat, all for
+        # resume_after_s without interruption. Stimulation then starts again from 0 mA at the ramp rate.
         return [GateDecision(t, "resumed", self.safe_rule, SAFE_COMMAND, 0.0,
-                             detail=f"inputs healthy for {self.limits.resume_after_s:g} s")]
+                             detail=f"re-armed: valid outputs, signal ({1e3 * (t - self._last_signal):.0f} ms old) "
+                                    f"and heartbeat ({1e3 * (t - self._last_heartbeat):.0f} ms old) healthy for "
+                                    f"{self.limits.resume_after_s:g} s")]

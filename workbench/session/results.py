@@ -45,6 +45,7 @@ class RunSummary:
     n_safe_states: int
     safe_state_rules: dict
     time_to_safe_ms_max: float | None
+    safe_fraction: float | None = None  # share of the block in the safe state after the gate first armed
 
 
 def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = 1.0) -> list[OnlineTrial]:
@@ -111,7 +112,26 @@ def summarize_run(log: LoopLog, trials: list[OnlineTrial], classes, trial_durati
                       _pcts(np.maximum(cmd_lat, 0)) if cmd_lat else None, _pcts(np.maximum(out_lat, 0)),
                       sum(d.decision == "passed" for d in log.decisions),
                       sum(d.decision == "blocked" and d.rule != "safe_state" for d in log.decisions),
-                      len(safe), rules, 1e3 * max(tts) if tts else None)
+                      len(safe), rules, 1e3 * max(tts) if tts else None, _safe_fraction(log.decisions))
+
+
+def _safe_fraction(decisions) -> float | None:
+    """Time in the safe state / time since the gate first armed (first resumption to the last decision)."""
+    first = next((i for i, d in enumerate(decisions) if d.decision == "resumed"), None)
+    if first is None:
+        return None
+    t_start, t_end = decisions[first].t, decisions[-1].t
+    if t_end <= t_start:
+        return None
+    safe_t, since = 0.0, None
+    for d in decisions[first:]:
+        if d.decision == "safe_state" and since is None:
+            since = d.t
+        elif d.decision == "resumed" and since is not None:
+            safe_t, since = safe_t + d.t - since, None
+    if since is not None:
+        safe_t += t_end - since
+    return safe_t / (t_end - t_start)
 
 
 def safety_event_records(log: LoopLog, session_id: str, run_id: str, t0: float, started_at: datetime):
