@@ -39,6 +39,13 @@ def test_study_report_counts_and_lists_open_deviations(study_html):
     assert "Closed deviations: 0" in section
 
 
+def test_study_report_lists_reporting_deadlines(study_html):
+    section = study_html.split("<h2>Adverse events and device deficiencies</h2>")[1].split("<h2>")[0]
+    assert "Reporting deadlines (MDCG 2020-10/1 s. 10): 0 overdue" in section
+    rows = section.split("Reporting deadlines")[1].split("</table>")[0]
+    assert "AE-SCI-002-1" in rows and "<td>reported</td>" in rows  # the demo's SAE, reported within 7 days
+
+
 def test_report_loads_nothing_from_the_network(study_html, participant_html):
     for page in (study_html, participant_html):
         assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=['\"]?https?:", page)

@@ -27,6 +27,8 @@ def _outcome_figures(data: TrialData, fig) -> str:
 
 def _safety_parts(data: TrialData, fig) -> str:
     return (fig(F.adverse_events_figure(S.adverse_event_counts(data)))
+            + f"<h3>Reporting deadlines (MDCG 2020-10/1 s. 10): {S.n_reporting_overdue(data)} overdue</h3>"
+            + H.table(S.reporting_deadlines(data), empty="No reportable adverse event or device deficiency.")
             + "<h3>Adverse events (coded fields; verbatim terms are not shown)</h3>"
             + H.table(S.adverse_event_list(data), empty="No adverse event recorded.")
             + "<h3>Device deficiencies (ISO 14155:2020 3.19)</h3>"

@@ -116,6 +116,32 @@ def deficiency_list(data: TrialData) -> pd.DataFrame:
         "might have led to SAE": dd["could_have_led_to_sae"].map({True: "yes", False: "no"})})
 
 
+def reporting_deadlines(data: TrialData) -> pd.DataFrame:
+    """Reportable adverse events and device deficiencies, each with its reporting deadline, overdue first.
+
+    Deadline: 2 calendar days after awareness for an imminent risk, 7 for any
+    other reportable event (MDCG 2020-10/1 Rev 1 s. 10, computed in
+    ``workbench.records.safety``). Flagged "OVERDUE" past the deadline when
+    not reported, or reported after it.
+    """
+    r = data.reporting
+    cols = ["kind", "id", "participant", "aware", "deadline", "reported", "status"]
+    if r.empty:
+        return pd.DataFrame(columns=cols)
+    reported = [rep is not None and rep == rep for rep in r["reported_on"]]
+    status = [("OVERDUE: reported late" if rep else "OVERDUE: not reported") if late else ("reported" if rep else "due")
+              for late, rep in zip(r["overdue"], reported)]
+    frame = pd.DataFrame({"kind": r["kind"], "id": r["id"], "participant": r["participant_id"],
+                          "aware": r["awareness_date"], "deadline": r["deadline"], "reported": r["reported_on"],
+                          "status": status})
+    frame["_late"] = [not s.startswith("OVERDUE") for s in status]
+    return frame.sort_values(["_late", "deadline", "id"]).drop(columns="_late").reset_index(drop=True)
+
+
+def n_reporting_overdue(data: TrialData) -> int:
+    return int(reporting_deadlines(data)["status"].str.startswith("OVERDUE").sum())
+
+
 def deviation_list(data: TrialData, status: str | None = None) -> pd.DataFrame:
     """Protocol deviations (ISO 14155:2020 3.17), all or those with ``status`` ("open" / "closed").
 

@@ -18,6 +18,7 @@ from ..records import (
     AdverseEvent, DeviceDeficiency, Participant, ProtocolDeviation, Run, RunMetrics,
     SafetyEvent, Session, Site, Study, Trial, Visit,
 )
+from ..records.safety import reporting_overview
 
 
 class EmptyStudyError(WorkbenchError):
@@ -52,6 +53,9 @@ class TrialData:
     device_deficiencies: pd.DataFrame
     deviations: pd.DataFrame
     today: date
+    #: Reportable AEs and device deficiencies with their deadlines on ``today``
+    #: (``workbench.records.safety.reporting_overview``: MDCG 2020-10/1 s. 10).
+    reporting: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def participant_ids(self) -> tuple[str, ...]:
@@ -84,7 +88,7 @@ class TrialData:
             safety_events=self.safety_events[self.safety_events["session_id"].isin(session_ids)].reset_index(
                 drop=True),
             adverse_events=own(self.adverse_events), device_deficiencies=own(self.device_deficiencies),
-            deviations=own(self.deviations))
+            deviations=own(self.deviations), reporting=own(self.reporting))
 
 
 def load_trial(store, study_id: str | None = None, *, today: date | None = None) -> TrialData:
@@ -118,6 +122,12 @@ def load_trial(store, study_id: str | None = None, *, today: date | None = None)
     trials = shareable_frame(store, Trial)
     outcomes = store.outcomes("long")
     deficiencies = shareable_frame(store, DeviceDeficiency)
+    deficiencies = deficiencies[deficiencies["participant_id"].isin(pids)
+                                | deficiencies["session_id"].isin(session_ids)].reset_index(drop=True)
+    adverse_events = own(shareable_frame(store, AdverseEvent))
+    today = today or date.today()
+    reporting = reporting_overview(store, on=today)
+    reporting = reporting[reporting["id"].isin(set(adverse_events["id"]) | set(deficiencies["id"]))]
     return TrialData(
         study=study, sites=tuple(s for s in store.find(Site) if s.study_id == study.id),
         participants=participants, visits=own(shareable_frame(store, Visit)),
@@ -125,11 +135,9 @@ def load_trial(store, study_id: str | None = None, *, today: date | None = None)
         sessions=sessions, runs=runs, trials=trials[trials["run_id"].isin(run_ids)].reset_index(drop=True),
         run_metrics=_in(shareable_frame(store, RunMetrics), "run_id", run_ids),
         safety_events=_in(shareable_frame(store, SafetyEvent), "session_id", session_ids),
-        adverse_events=own(shareable_frame(store, AdverseEvent)),
-        device_deficiencies=deficiencies[deficiencies["participant_id"].isin(pids)
-                                         | deficiencies["session_id"].isin(session_ids)].reset_index(drop=True),
+        adverse_events=adverse_events, device_deficiencies=deficiencies,
         deviations=own(shareable_frame(store, ProtocolDeviation)),
-        today=today or date.today())
+        today=today, reporting=reporting.reset_index(drop=True))
 
 
 def _in(frame: pd.DataFrame, column: str, ids: set) -> pd.DataFrame:

@@ -150,3 +150,30 @@ def test_assessor_sees_own_site_and_no_arm(ws):
             assert not [s for s in shown if arm in s], arm
     finally:
         store.close()
+
+
+def test_overview_flags_an_overdue_report_of_a_serious_related_event(tmp_path):
+    from workbench.records import AdverseEvent
+
+    ws = get_workspace(tmp_path / "workspace")
+    store = open_demo_store(ws.root, role="investigator")
+    try:
+        # Serious, possibly device-related, known since 1 November: 7 days to report (MDCG 2020-10/1 s. 10).
+        store.add(AdverseEvent(participant_id="SCI-001", term="skin lesion under electrode", onset_date=date(2026, 11, 1),
+                               severity="severe", serious=True, seriousness_criteria=("hospitalisation or prolonged "
+                                                                                      "hospitalisation",),
+                               related_device="possible", related_procedure="not related", anticipated=True,
+                               awareness_date=date(2026, 11, 1), action_taken="device removed",
+                               outcome="recovering/resolving", follow_up="ongoing", id="AE-SCI-001-late"))
+        model = DashboardModel(store, ws.root, today=date(2026, 11, 22))
+        title, table = next((k, v) for k, v in model.overview_tables().items() if k.startswith("Reporting deadlines"))
+        assert title.endswith("(1 overdue)")
+        assert table.iloc[0].to_dict() == {"kind": "adverse event", "id": "AE-SCI-001-late", "participant": "SCI-001",
+                                           "aware": date(2026, 11, 1), "deadline": date(2026, 11, 8),
+                                           "reported": None, "status": "OVERDUE: not reported"}
+        assert set(table["status"]) == {"OVERDUE: not reported", "reported"}  # the demo's SAE was reported in time
+        early = DashboardModel(store, ws.root, today=date(2026, 11, 5))
+        title = next(k for k in early.overview_tables() if k.startswith("Reporting deadlines"))
+        assert title.endswith("(0 overdue)")
+    finally:
+        store.close()

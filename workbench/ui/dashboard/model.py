@@ -124,6 +124,8 @@ class DashboardModel:
                 "Visits by state": S.visit_state_counts(d),
                 "Overdue visits": S.overdue_visits(d),
                 "Adverse events by seriousness and relatedness": S.adverse_event_counts(d),
+                f"Reporting deadlines of reportable events ({S.n_reporting_overdue(d)} overdue)":
+                    S.reporting_deadlines(d),
                 f"Open deviations ({len(S.open_deviations(d))})": S.open_deviations(d)}
 
     def _own_sites(self, table):
