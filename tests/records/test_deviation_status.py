@@ -33,8 +33,9 @@ def test_a_deviation_is_open_until_closed_with_date_and_resolution():
     assert closed.closed_on == date(2026, 6, 1)
 
 
-def test_0007_opens_existing_deviations_in_the_audit_trail(tmp_path):
+def test_0007_opens_existing_deviations_in_the_audit_trail(db_url, tmp_path, monkeypatch):
     """A database from before 0007 comes up with its deviations open, and the trail still replays."""
+    monkeypatch.setenv("WORKBENCH_DB_URL", db_url)
     ws = get_workspace(tmp_path / "workspace")
     open_demo_store(ws.root).close()
     engine = create_engine(ws.db_url)
