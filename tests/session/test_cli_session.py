@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from workbench.records import Run, Session, Trial
+from workbench.records import SafetyEvent, Run, Session, Trial
 from workbench.records.demo import open_demo_store
 from workbench.session.paradigm import ParadigmSpec
 from workbench.session.participant import simulate_recording
@@ -70,9 +70,13 @@ def test_ctrl_c_is_an_operator_stop_effector_off_then_the_file_is_closed(workspa
     spec = ParadigmSpec(cue_s=3.0, rest_s=1.5, repetitions=3)
     fname = train_decoder(windows_from_raw(simulate_recording(spec), spec.classes, cue_s=3.0),
                           fname=workspace.decoders / "cli.npz").fname
+    open_demo_store(workspace.root).close()  # the demo accounts, with their generated passwords
+    password = json.loads((workspace.root / "keys" / "demo-accounts.json").read_text())["demo.engineer"]
+    env = {**os.environ, "WORKBENCH_PASSWORD": password, "WORKBENCH_USER": "demo.engineer"}
+    env.pop("WORKBENCH_DB_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "session", "run",
-                             "--simulated", "--decoder", str(fname), "--reps", "3"], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--simulated", "--decoder", str(fname), "--reps", "3", "--participant", "SCI-001"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 90
     while not list(workspace.recordings.rglob("*.xdf")) and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -88,4 +92,13 @@ def test_ctrl_c_is_an_operator_stop_effector_off_then_the_file_is_closed(workspa
     [commands] = [s for n, s in streams.items() if n.endswith("-commands")]
     assert any(m.startswith("gate:safe_state|operator_stop") for m in gate.labels())
     assert commands.labels()[-1].startswith("off;"), "the last command the effector got: all outputs off"
+    # Ctrl-C flushed the records too: every gate decision up to the final stop is a SafetyEvent
+    store = open_demo_store(workspace.root, role="monitor")
+    try:
+        [session] = [s for s in store.find(Session, participant_id="SCI-001") if s.operator == "demo.engineer"]
+        [saved] = store.find(Run, session_id=session.id)
+        events = sorted(store.find(SafetyEvent, run_id=saved.id), key=lambda e: e.lsl_time)
+        assert len(events) == len(gate.labels()) and events[-1].rule == "operator_stop"
+    finally:
+        store.close()
     assert os.path.getsize(run.fname) > 0

@@ -86,12 +86,14 @@ def run(args) -> int:
     programs = intent_programs(decoder.model.classes_) if args.effector == "programs" else None
     name = args.name or f"wb-loop-{os.getpid()}"
     print(f"commands on {name}-commands; the effector's heartbeat expected on {name}-heartbeat")
+    records = _open_records(store, args, decoder, version, participant is not None) if store is not None else None
     block = run_block(ws.recordings, spec, participant=participant, stream=args.stream, decoder=decoder,
                       effector=args.effector, programs=programs, limits=limits, name=name,
                       controller=AdaptiveController() if args.effector == "adaptive" else None,
                       decoder_version=decoder_version[:60], entities=RunEntities(subject="cli", task="loop"),
-                      simulate_effector=True if args.simulated or args.simulated_effector else None)
-    _report(block, decoder, spec, version, store, args.participant, ws)
+                      simulate_effector=True if args.simulated or args.simulated_effector else None,
+                      safety_events=records[2] if records else None)
+    _report(block, decoder, spec, version, store, records, ws)
     if block.stopped_by_operator:
         print("stopped by the operator (Ctrl-C): the effector was turned off first")
         return 130
@@ -117,10 +119,30 @@ def _calibrate(ws, spec, seed):
     return res.decoder
 
 
-def _report(block, decoder, spec, version, store, participant_id, ws) -> None:
+def _open_records(store, args, decoder, version, simulated):
+    """Session and Run saved before the block, so that every gate decision is recorded while it runs."""
     from datetime import datetime, timezone
 
-    from ..records import RecordingFile, Session
+    from ..records import Session
+    from ..session.results import start_run
+    from ..session.safety_log import SafetyEventWriter
+
+    try:
+        session, = store.add(Session(participant_id=args.participant, started_at=datetime.now(timezone.utc),
+                                     device="simulated amplifier" if simulated else "LSL stream",
+                                     montage=f"{len(decoder.ch_names)} channels", decoder_version=version[:60],
+                                     operator=store.user.name))
+        run = start_run(store, session_id=session.id, number=1, task="closed-loop")
+    except BaseException:
+        store.close()
+        raise
+    return session, run, SafetyEventWriter(store, session_id=session.id, run_id=run.id)
+
+
+def _report(block, decoder, spec, version, store, records, ws) -> None:
+    from dataclasses import replace
+
+    from ..records import RecordingFile
     from ..session.results import save_run, score_online_trials, summarize_run
 
     trials = score_online_trials(block.log, block.runner.trials(), block.t0)
@@ -134,15 +156,13 @@ def _report(block, decoder, spec, version, store, participant_id, ws) -> None:
     if store is None:
         print("not saved (give --participant to save the session)")
         return
+    session, run, writer = records
     try:
-        session = Session(participant_id=participant_id, started_at=datetime.now(timezone.utc),
-                          device="simulated amplifier" if block.effector is not None else "LSL stream",
-                          montage=f"{len(decoder.ch_names)} channels", decoder_version=version[:60],
-                          recording_files=(RecordingFile.from_file(block.manifest.fname, root=ws.root),),
-                          operator=store.user.name)
-        store.add(session)
-        run = save_run(store, session_id=session.id, number=1, task="closed-loop", log=block.log, trials=trials,
-                       summary=summary, t0=block.t0)
-        print(f"saved      session {session.id}, run {run.id} ({len(trials)} trials)")
+        store.update(replace(session, recording_files=(RecordingFile.from_file(block.manifest.fname, root=ws.root),)),
+                     reason="end of the run: its recording is complete")
+        save_run(store, session_id=session.id, number=1, task="closed-loop", log=block.log, trials=trials,
+                 summary=summary, t0=block.t0, run=run)
+        print(f"saved      session {session.id}, run {run.id} ({len(trials)} trials, {writer.n_written} gate "
+              f"decisions as safety events, written during the run)")
     finally:
         store.close()
