@@ -11,7 +11,6 @@ A unit that keeps killing workers is recorded as failed with that reason.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
