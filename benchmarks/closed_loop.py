@@ -26,6 +26,12 @@ NaN sample) to the gate's safe state is measured on the LSL clock. Last, a
 **fuzzed run** drives the gate with 200,000 random events (outputs, amplitudes,
 faults, stops, arbitrary timings) and counts commands over any limit.
 
+The 256 ch loop runs once more with every gate decision recorded as a
+SafetyEvent by the writer thread (SQLite, one transaction a second), so the
+latency with and without the records is measured in the same run; and each
+run reports its **unforced safe states** (no fault injected: real silences of
+the signal or heartbeat on this machine), by rule.
+
 Nothing is asserted: this script reports. Keys: ``latency_p50_ms_256ch``,
 ``latency_p99_ms_256ch``, ``lsl_roundtrip_p99_ms``, ``fault_time_to_safe_ms_max``,
 ``commands_over_limit`` and every figure per configuration.
@@ -148,8 +154,11 @@ def bench_decoder(names, sfreq):
                    sfreq=sfreq, ch_names=names, window=window, step=step).fit([x], [ends], y)
 
 
-def run_loop(name, n_ch, sfreq, seconds, *, stall_at=None, nan_at=None, silence_at=None):
-    """One live loop; returns (arrival latencies s, loop log, fault marks)."""
+def run_loop(name, n_ch, sfreq, seconds, *, stall_at=None, nan_at=None, silence_at=None, writer=None):
+    """One live loop; returns (arrival latencies s, loop log, fault marks).
+
+    ``writer``: a SafetyEventWriter recording every gate decision from its own thread, as a live run does.
+    """
     from workbench.acquisition import MarkerStream, Stream
     from workbench.session.adaptive import AdaptiveController, ControllerSpec
     from workbench.session.closed_loop import ClosedLoop
@@ -170,12 +179,15 @@ def run_loop(name, n_ch, sfreq, seconds, *, stall_at=None, nan_at=None, silence_
         decoder = bench_decoder(names, sfreq)
         loop = ClosedLoop(decoder.online(), np.arange(n_ch), SafetyGate(GateLimits(), pylsl.local_clock()),
                           {"rest": None, "grasp": None}, commands.push,
+                          record=writer.put if writer is not None else None,
                           controller=AdaptiveController(ControllerSpec(max_step_ma_per_s=1000.0)), emg_col=0,
                           sfreq=sfreq, control_period_s=0.0)
         decoder.online().update(np.zeros((decoder.window, n_ch)))  # compiled kernels loaded before timing
         while not heart.read_new():  # the effector is up and its heartbeat arrives
             time.sleep(0.01)
         reader, n_events, first_nan = sig.reader(), 0, None
+        if writer is not None:
+            writer.start()
         t_start = pylsl.local_clock()
         go.set()
         while (now := pylsl.local_clock()) - t_start < seconds:
@@ -186,6 +198,8 @@ def run_loop(name, n_ch, sfreq, seconds, *, stall_at=None, nan_at=None, silence_
                 first_nan = float(ts[np.flatnonzero(np.isnan(data).any(axis=1))[0]])
             loop.step(now, data, ts, events=events, heartbeats=[m.timestamp for m in heart.read_new()])
             time.sleep(0.001)
+    if writer is not None:
+        writer.close()  # the final flush, as at the end of a run
     stop.set()  # the loop decides how long a measurement lasts
     lat, beats = queue.get(timeout=60)
     rx.join(10)
@@ -193,6 +207,7 @@ def run_loop(name, n_ch, sfreq, seconds, *, stall_at=None, nan_at=None, silence_
     amp.join(10)
     # from 0.5 s after the start: connections and the decoder's first window settle first
     loop.log.first_nan_stamp = first_nan
+    loop.log.t_start = t_start
     return np.asarray([x for t, x in lat if t >= t_start + 0.5]), loop.log, beats
 
 
@@ -222,6 +237,32 @@ def pcts(lat_s):
                 max=float(lat.max()))
 
 
+def unforced_safe_states(log) -> dict:
+    """Safe states in a run without injected faults (after the gate first armed), by rule: real silences."""
+    armed = next((d.t for d in log.decisions if d.decision == "resumed"), None)
+    out: dict = {}
+    for d in log.decisions:
+        if armed is not None and d.t > armed and d.decision == "safe_state":
+            out[d.rule] = out.get(d.rule, 0) + 1
+    return out
+
+
+def records_writer(workspace):
+    """A SafetyEventWriter on a fresh SQLite demo study (session and run saved first, as a live run does)."""
+    from datetime import datetime, timezone
+
+    from workbench.records import Session
+    from workbench.records.demo import open_demo_store
+    from workbench.session.results import start_run
+    from workbench.session.safety_log import SafetyEventWriter
+
+    store = open_demo_store(workspace, role="engineer")
+    session, = store.add(Session(participant_id="SCI-001", started_at=datetime.now(timezone.utc), device="bench",
+                                 montage="bench", operator=store.user.name))
+    run = start_run(store, session_id=session.id, number=1, task="bench")
+    return store, SafetyEventWriter(store, session_id=session.id, run_id=run.id)
+
+
 # ------------------------------------------------------------------- faults
 def fault_times(seconds):
     """Time to safe (ms) for each injected fault, on the LSL clock of a live 64 ch loop."""
@@ -243,15 +284,27 @@ def fault_times(seconds):
 
 # -------------------------------------------------------------------- fuzz
 def fuzz(n_events=200_000, seed=0):
-    """Random outputs, amplitudes, faults and stops at random times; count commands over any limit."""
+    """Random outputs, faults and stops at random times, to a programs gate and an adaptive one; commands over any limit.
+
+    Returns (commands over a limit, commands sent) summed over both gates.
+    """
+    over_p, n_p = fuzz_gate("programs", n_events // 2, seed)
+    over_a, n_a = fuzz_gate("adaptive", n_events - n_events // 2, seed + 1)
+    return over_p + over_a, n_p + n_a
+
+
+def fuzz_gate(mode, n_events, seed):
+    """One gate: ``programs`` (decoded intents switch ramped programs) or ``adaptive`` (amplitude requests)."""
     from workbench.session.gate import GateLimits, SafetyGate
 
     lim = GateLimits()
     rng = np.random.default_rng(seed)
     t = 0.0
-    gate = SafetyGate(lim, t)
+    levels = {"program:walk": 6.0, "program:stand": 2.5, "program:step": 4.0}  # switches are ramped
+    gate = SafetyGate(lim, t, levels)
     over, passed, amp, amp_t, n_sent = 0, [], 0.0, 0.0, 0
-    commands = ["open", "close", "hold", None]
+    commands = ["program:walk", "program:stand", "program:step", None]
+    command = commands[0]
     for _ in range(n_events):
         t += float(rng.uniform(0, lim.tick_s))
         r = rng.random()
@@ -260,11 +313,16 @@ def fuzz(n_events=200_000, seed=0):
             out += gate.signal(t)
         if rng.random() < 0.97:
             out += gate.heartbeat(t)
-        if r < 0.45:
-            p = float(rng.random()) if rng.random() > 0.01 else math.nan
-            out += gate.propose(t, "x", p, commands[rng.integers(4)], valid=rng.random() > 0.01,
-                                latency_s=float(rng.exponential(0.02)))
-        elif r < 0.9:
+        if r < 0.9 and mode == "programs":
+            # Intents persist (a decoder's do), so commands get past the dwell and programs really switch.
+            if rng.random() < 0.02:
+                command = commands[rng.integers(4)]
+            # Faults rare enough that the gate spends time armed (a fault each ~0.1 s would keep it safe).
+            p = float(rng.uniform(0.62, 1.0) if rng.random() > 0.02 else rng.random()) \
+                if rng.random() > 0.002 else math.nan
+            out += gate.propose(t, "x", p, command, valid=rng.random() > 0.002,
+                                latency_s=float(rng.exponential(0.01)))
+        elif r < 0.9:  # adaptive
             out += gate.request_amplitude(t, float(rng.uniform(-2, 20)), latency_s=float(rng.exponential(0.02)))
         elif r < 0.905:
             out += gate.fault(t, "signal_gap")
@@ -275,17 +333,19 @@ def fuzz(n_events=200_000, seed=0):
         else:
             out += gate.tick(t)
         for d in out:
-            if d.decision == "safe_state":
+            if d.decision == "safe_state":  # the one change allowed to be immediate
                 amp, amp_t = 0.0, t
                 continue
-            if d.command == "amplitude" and d.amplitude_ma is not None and d.rule != "safe_state":
-                n_sent += 1
-                if d.amplitude_ma > lim.max_amplitude_ma + 1e-9 or d.amplitude_ma < 0 \
-                        or d.amplitude_ma - amp > lim.max_ramp_ma_per_s * (t - amp_t) + 1e-9:
+            if d.wire() is None:
+                continue
+            n_sent += 1
+            if d.amplitude_ma is not None:
+                ceiling = levels.get(d.via or d.command, lim.max_amplitude_ma)
+                if not 0 <= d.amplitude_ma <= min(ceiling, lim.max_amplitude_ma) + 1e-9 \
+                        or abs(d.amplitude_ma - amp) > lim.max_ramp_ma_per_s * (t - amp_t) + 1e-9:
                     over += 1
                 amp, amp_t = d.amplitude_ma, t
-            elif d.decision == "passed":
-                n_sent += 1
+            if d.decision == "passed" and d.rule == "all_limits" and d.command != "amplitude":
                 if passed and t - passed[-1] < lim.refractory_s - 1e-9:
                     over += 1
                 if sum(1 for x in passed[-10:] if x > t - 1.0) + 1 > lim.max_rate_per_s:
@@ -301,14 +361,34 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     result = {}
     for key, (n_ch, sfreq) in CONFIGS.items():
-        lat, _, _ = run_loop(f"bench-loop-{key}-{int(time.time() * 1000) % 100000}", n_ch, sfreq, args.seconds)
+        lat, log, _ = run_loop(f"bench-loop-{key}-{int(time.time() * 1000) % 100000}", n_ch, sfreq, args.seconds)
         bare = bare_roundtrip(n_ch, sfreq, args.seconds)
         s, b = pcts(lat), pcts(bare)
         result.update({f"latency_p50_ms_{key}": s["p50"], f"latency_p99_ms_{key}": s["p99"],
                        f"latency_max_ms_{key}": s["max"], f"n_commands_{key}": s["n"],
                        f"lsl_roundtrip_p50_ms_{key}": b["p50"], f"lsl_roundtrip_p99_ms_{key}": b["p99"],
                        f"lsl_roundtrip_max_ms_{key}": b["max"]})
+        result[f"unforced_safe_states_{key}"] = unforced_safe_states(log)
     result["lsl_roundtrip_p99_ms"] = result["lsl_roundtrip_p99_ms_256ch"]
+    # The same 256 ch loop with every gate decision recorded as a SafetyEvent by the writer thread.
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="wb-bench-records-") as tmp:
+        store, writer = records_writer(tmp)
+        try:
+            lat, log, _ = run_loop(f"bench-loop-rec-{int(time.time() * 1000) % 100000}", 256, 2000.0, args.seconds,
+                                   writer=writer)
+        finally:
+            store.close()
+    s = pcts(lat)
+    minutes = (log.decisions[-1].t - log.decisions[0].t) / 60 if len(log.decisions) > 1 else math.nan
+    result.update({"latency_p50_ms_256ch_recording_events": s["p50"],
+                   "latency_p99_ms_256ch_recording_events": s["p99"],
+                   "latency_max_ms_256ch_recording_events": s["max"],
+                   "safety_events_saved_256ch": writer.n_written, "gate_decisions_256ch": len(log.decisions),
+                   "safety_events_per_min_256ch": writer.n_written / minutes,
+                   "safety_event_transactions_256ch": writer.n_transactions,
+                   "unforced_safe_states_256ch_recording_events": unforced_safe_states(log)})
     faults = fault_times(args.seconds)
     result.update({f"fault_time_to_safe_ms_{k}": v for k, v in faults.items()})
     caught = [v for v in faults.values() if v is not None]
