@@ -8,8 +8,10 @@ every visit, one BCI session with a scored run per participant), then times:
   table and figure, write the self-contained HTML (goal: under 15 s);
 - ``pdf_s``: printing that HTML to A4 with headless Chromium (browser start included);
 - ``dashboard_first_view_s``: in Chromium, from opening the dashboard URL with its
-  token (``workbench dashboard``, a fresh Voila kernel) through signing in to the
-  study overview's figures drawn.
+  token on a running ``workbench dashboard`` (its pre-run kernel ready) through
+  signing in to the study overview's figures drawn;
+- ``dashboard_cold_start_s``: the same for the first page right after the
+  dashboard started (it also waits for Voila to start a kernel and run the notebook).
 
 A report has no faster peer doing the same job, so there is no ratio: the
 numbers are the cost a user waits for, on this machine.
@@ -93,24 +95,45 @@ def build_study(root: Path, n_participants: int, n_visits: int):
     return ws, store
 
 
-def time_dashboard(ws) -> float:
-    """Seconds from opening the tokened URL to the overview's figures drawn (sign-in included)."""
+def _first_view(browser, base: str, token: str) -> float:
+    """Seconds from opening the tokened URL in a new page to the overview's figures drawn (sign-in included)."""
+    from tests.browser.servers import sign_in
+
+    page = browser.new_page()
+    try:
+        t0 = time.perf_counter()
+        page.goto(f"{base}?token={token}", timeout=180_000)
+        sign_in(page, USER, PASSWORD)
+        page.wait_for_function("document.querySelectorAll('.wb-overview .wb-figure .main-svg').length >= 3",
+                               timeout=180_000)
+        return time.perf_counter() - t0
+    finally:
+        page.close()
+
+
+#: Seconds given to Voila to refill its pool of pre-run kernels after the first page took one
+#: (a kernel start and the notebook's imports: 6-10 s on this machine under load).
+POOL_REFILL_S = 20.0
+
+
+def time_dashboard(ws) -> tuple[float, float]:
+    """(first view on a running dashboard, first view right after ``workbench dashboard`` started).
+
+    A clinician usually opens a dashboard that has been running for a while: its pre-run
+    kernel is ready. The page opened right after the start also waits for that kernel.
+    """
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.servers import dashboard, sign_in
+    from tests.browser.servers import dashboard
     from workbench.report.pdf import launch_chromium
 
     token = "benchmark-token"
     with dashboard(ws.root, token, ws.logs / "voila-benchmark.log") as base, sync_playwright() as p:
         browser = launch_chromium(p)
         try:
-            page = browser.new_page()
-            t0 = time.perf_counter()
-            page.goto(f"{base}?token={token}", timeout=180_000)
-            sign_in(page, USER, PASSWORD)
-            page.wait_for_function("document.querySelectorAll('.wb-overview .wb-figure .main-svg').length >= 3",
-                                   timeout=180_000)
-            return time.perf_counter() - t0
+            cold = _first_view(browser, base, token)
+            time.sleep(POOL_REFILL_S)
+            return _first_view(browser, base, token), cold
         finally:
             browser.close()
 
@@ -142,7 +165,9 @@ def main(argv=None) -> int:
                       "html_mb": round(files.html.stat().st_size / 1e6, 2), "pdf_s": round(pdf_s, 3),
                       "pdf_mb": round(pdf.stat().st_size / 1e6, 2)}
             if not args.no_dashboard:
-                result["dashboard_first_view_s"] = round(time_dashboard(ws), 3)
+                warm, cold = time_dashboard(ws)
+                result["dashboard_first_view_s"] = round(warm, 3)
+                result["dashboard_cold_start_s"] = round(cold, 3)
         finally:
             store.close()
     if args.json:

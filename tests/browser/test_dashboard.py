@@ -118,7 +118,8 @@ def test_session_view_shows_signal_and_confusion_matrix(monitor_page, tmp_path):
 def test_monitor_sees_no_entry_form(monitor_page):
     page = monitor_page
     page.get_by_text("Enter outcomes", exact=True).first.click()
-    assert "changes none" in page.inner_text(".wb-dashboard")
+    page.wait_for_function("document.querySelector('.wb-dashboard').innerText.includes('changes none')",
+                           timeout=60_000)  # the tab is built when first opened
     assert page.locator(".wb-entry").count() == 0
     # No control anywhere on the monitor's page saves, closes or deletes anything.
     buttons = [b.inner_text().strip().lower() for b in page.locator(".wb-dashboard button").all()]
@@ -147,9 +148,10 @@ def test_no_identifier_on_any_dashboard_view(planted_served, browser):  # noqa: 
     base, ws = planted_served
     page = _open(browser, base, ws)
     seen = [page.content()]
-    for tab in ("Participant", "Session"):
+    for tab, drawn in (("Participant", ".wb-participant .wb-figure .main-svg"),
+                       ("Session", ".wb-session .wb-figure .main-svg")):
         page.get_by_text(tab, exact=True).first.click()
-        page.wait_for_timeout(500)
+        page.wait_for_selector(drawn, timeout=60_000)  # each tab is built when first opened
         seen.append(page.content())
     for pid in ("SCI-002", "SCI-003"):
         page.get_by_text("Participant", exact=True).first.click()

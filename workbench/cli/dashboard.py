@@ -32,6 +32,10 @@ def voila_command(notebook: Path, *, port: int, token: str, ip: str, runtime_dir
         f"--token={token}", "--strip_sources=True", "--show_tracebacks=False",
         # Each page load starts a ~135 MB kernel: cull the idle ones.
         "--MappingKernelManager.cull_idle_timeout=120", "--MappingKernelManager.cull_interval=30",
+        # One kernel kept started with the notebook already run (the sign-in panel, nothing of any
+        # user's): opening the page no longer waits for a kernel and the imports (6.3 s -> see
+        # benchmarks/report.py). Voila never culls pooled kernels and refills the pool after each use.
+        "--preheat_kernel=True", "--pool_size=1",
         # Kernels talk over local sockets, not TCP (the ip must be an absolute path).
         "--KernelManager.transport=ipc", f"--KernelManager.ip={os.path.join(runtime_dir, 'kernel')}",
     ]

@@ -177,3 +177,12 @@ def test_overview_flags_an_overdue_report_of_a_serious_related_event(tmp_path):
         assert title.endswith("(0 overdue)")
     finally:
         store.close()
+
+
+def test_tabs_other_than_the_overview_are_built_when_first_opened(monitor):
+    dash = Dashboard(monitor.store, monitor.workspace.root, today=date(2026, 11, 22))
+    assert [len(slot.children) for slot in dash.tabs.children[1:]] == [0, 0, 0]
+    dash.tabs.selected_index = 2  # the session tab, as a click in the browser sets it
+    assert len(dash.tabs.children[2].children) == 2 and dash.session.body.children
+    assert [len(dash.tabs.children[k].children) for k in (1, 3)] == [0, 0]
+    assert dash.participant.chooser.value == "SCI-001" and len(dash.tabs.children[1].children) == 1

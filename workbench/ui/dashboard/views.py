@@ -163,17 +163,39 @@ class Dashboard:
             f"({html.escape(access)})</div>")
         self.message = widgets.HTML()
         self.overview = OverviewView(m)
-        self.participant = ParticipantView(m)
-        self.session = SessionPanel(m)
-        self.entry = OutcomeEntryPanel(m)
-        self.tabs = widgets.Tab(children=[self.overview.widget, widgets.VBox([self.participant.widget]),
-                                          widgets.VBox([self.participant_hint(), self.session.widget]),
-                                          self.entry.widget],
+        # The other tabs are built when first opened: the first view (the overview) then costs
+        # only its own figures (the participant, session and entry views took 2 of its 3 s).
+        self._slots = [widgets.VBox() for _ in range(3)]
+        self._views: dict[int, object] = {}
+        self.tabs = widgets.Tab(children=[self.overview.widget, *self._slots],
                                 titles=("Study overview", "Participant", "Session", "Enter outcomes"))
+        self.tabs.observe(lambda change: self._view(change["new"]), names="selected_index")
         self.widget = widgets.VBox([self.header, self.message, self.tabs])
         self.widget.add_class("wb-dashboard")
         m.listeners.add(self._refresh_message)
         self._refresh_message()
+
+    def _view(self, tab: int | None):
+        """The view of tab ``tab`` (1-3), built and put in its tab the first time it is asked for."""
+        if tab not in (1, 2, 3):
+            return None
+        if tab not in self._views:
+            view = {1: ParticipantView, 2: SessionPanel, 3: OutcomeEntryPanel}[tab](self.model)
+            self._views[tab] = view
+            self._slots[tab - 1].children = ((self.participant_hint(), view.widget) if tab == 2 else (view.widget,))
+        return self._views[tab]
+
+    @property
+    def participant(self) -> "ParticipantView":
+        return self._view(1)
+
+    @property
+    def session(self) -> "SessionPanel":
+        return self._view(2)
+
+    @property
+    def entry(self) -> OutcomeEntryPanel:
+        return self._view(3)
 
     def participant_hint(self) -> widgets.HTML:
         return widgets.HTML("<p class='wb-dash-note'>Sessions of the participant chosen in the Participant tab.</p>")
