@@ -68,6 +68,7 @@ def test_monitor_reads_everything_and_enters_nothing(monitor):
     assert not monitor.can_enter_outcomes
     dash = Dashboard(monitor.store, monitor.workspace.root, today=date(2026, 11, 22))
     assert dash.entry.form is None and "changes none" in dash.entry.widget.value
+    assert dash.overview.closing is None  # no control to close a deviation either
 
 
 def test_investigator_enters_outcomes_and_the_views_follow(ws):
@@ -186,3 +187,20 @@ def test_tabs_other_than_the_overview_are_built_when_first_opened(monitor):
     assert len(dash.tabs.children[2].children) == 2 and dash.session.body.children
     assert [len(dash.tabs.children[k].children) for k in (1, 3)] == [0, 0]
     assert dash.participant.chooser.value == "SCI-001" and len(dash.tabs.children[1].children) == 1
+
+
+def test_the_overview_panel_closes_a_deviation_and_says_what_is_missing(tmp_path):
+    ws = get_workspace(tmp_path / "workspace")
+    store = open_demo_store(ws.root, role="investigator")
+    try:
+        panel = Dashboard(store, ws.root, today=date(2026, 11, 22)).overview.closing
+        assert [v for _, v in panel.deviation.options] == ["PD-SCI-003-week12"]
+        panel.button.click()  # no date, no resolution
+        assert "date closed" in panel.status.value and "resolution" in panel.status.value
+        assert "deviation:" not in panel.status.value  # the only open one is chosen already
+        panel.closed_on.value, panel.resolution.value = date(2026, 6, 1), "visit re-scheduled, site retrained"
+        panel.button.click()
+        assert "Closed PD-SCI-003-week12" in panel.status.value
+        assert panel.deviation.options == () and panel.widget.layout.display == "none"  # none left open
+    finally:
+        store.close()

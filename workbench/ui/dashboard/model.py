@@ -73,6 +73,10 @@ class DashboardModel:
         return self.store.user.role in OutcomeAssessment.WRITERS
 
     @property
+    def can_close_deviations(self) -> bool:
+        return self.store.user.role in ProtocolDeviation.WRITERS
+
+    @property
     def blinded(self) -> bool:
         """An outcome assessor never learns the arm (ICH E9 2.3.1): no view names or counts by arm."""
         return self.store.user.role in BLINDED_ROLES

@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 
 from ...report.html_parts import table as html_table
+from .deviations import DeviationClosePanel
 from .entry import OutcomeEntryPanel
 from .model import DashboardModel
 
@@ -53,17 +54,19 @@ def _tables(tables: dict) -> widgets.HTML:
 class OverviewView:
     def __init__(self, model: DashboardModel) -> None:
         self.model = model
-        self.widget = widgets.VBox()
+        self.body = widgets.VBox()
+        self.closing = DeviationClosePanel(model) if model.can_close_deviations else None
+        self.widget = widgets.VBox([self.body] + ([self.closing.widget] if self.closing else []))
         self.widget.add_class("wb-overview")
         model.listeners.add(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
         if self.model.data is None:
-            self.widget.children = ()
+            self.body.children = ()
             return
         figs = [_figure(f, name) for name, f in self.model.overview_figures().items()]
-        self.widget.children = (*figs, _tables(self.model.overview_tables()))
+        self.body.children = (*figs, _tables(self.model.overview_tables()))
 
 
 class ParticipantView:
