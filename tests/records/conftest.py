@@ -85,3 +85,25 @@ def store(db_url):
     s = first_investigator(db_url)
     yield s
     s.close()
+
+
+@pytest.fixture
+def pg_superuser(db_url):
+    """An engine connected as the server's superuser, for what only it may read (``pg_authid``).
+
+    Through the server's Unix socket (``scripts/pg-server.sh`` trusts local connections), found
+    by its port in the temporary folder the server was started in; skipped when not found.
+    """
+    import glob
+    import tempfile
+
+    url = sa.make_url(db_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("PostgreSQL only")
+    sockets = glob.glob(f"{tempfile.gettempdir()}/*/.s.PGSQL.{url.port}")
+    if not sockets:
+        pytest.skip(f"no Unix socket of the test server (port {url.port}) under {tempfile.gettempdir()}")
+    engine = sa.create_engine(sa.URL.create("postgresql+psycopg", username="postgres", database=url.database,
+                                            port=url.port, query={"host": os.path.dirname(sockets[0])}))
+    yield engine
+    engine.dispose()

@@ -10,6 +10,8 @@ from workbench.records.engine import create_engine
 from workbench.records.migrate import current_revision, head_revision, upgrade_database
 from workbench.records.tables import metadata
 
+UNGRADED_0005 = "to be reviewed: graded major by schema migration 0005 (recorded before deviations were graded)"
+
 
 def test_migrations_match_the_tables_and_downgrade(db_url):
     engine = create_engine(db_url)
@@ -77,3 +79,62 @@ def test_0004_rekeys_an_existing_trail_and_refuses_a_broken_one(tmp_path):
         assert current_revision(engine) == "0003"
     finally:
         engine.dispose()
+
+
+def test_0008_audits_the_defaults_0005_filled_in_and_launders_nothing(db_url):
+    """A database built at 0004 and upgraded: the defaults 0005 set get their entries; a change made
+    behind the workbench's back is still reported."""
+    import json
+    from datetime import date
+    from types import SimpleNamespace
+
+    from tests.records import factories as f
+    from workbench.records import AdverseEvent, DeviceDeficiency, ProtocolDeviation
+    from workbench.records._base import User
+    from workbench.records.audit import AuditWriter, verify_trail
+    from workbench.records.keys import load_audit_key
+    from workbench.records.rows import to_row
+
+    onset = date(2026, 3, 2)
+    records = [f.study(), f.site(), f.participant(), f.consent(),
+               AdverseEvent(participant_id="SCI-001", term="fall", onset_date=onset, severity="mild", serious=False,
+                            related_device="not related", related_procedure="not related", action_taken="none",
+                            outcome="recovered/resolved", resolution_date=onset),
+               DeviceDeficiency(device="amp", observed_on=onset, deficiency_type="usability",
+                                could_have_led_to_sae=False),
+               DeviceDeficiency(device="cap", observed_on=onset, deficiency_type="usability",
+                                could_have_led_to_sae=False),
+               ProtocolDeviation(participant_id="SCI-001", category="procedure", occurred_on=onset, grade="minor")]
+    key = load_audit_key()
+    engine = create_engine(db_url)
+    try:
+        assert upgrade_database(engine, "0004") == "0004"
+        with engine.begin() as conn:  # what the 0004 workbench wrote: the columns of then, each audited
+            writer = AuditWriter(conn, User("dr.old", "investigator"), key)
+            for rec in records:
+                table = sa.Table(rec.TABLE, sa.MetaData(), autoload_with=conn)
+                row = {k: v for k, v in to_row(rec).items() if k in table.c}
+                conn.execute(table.insert(), [row])
+                plain = {k: v for k, v in rec.to_plain().items() if k in table.c}
+                writer.created(SimpleNamespace(TABLE=rec.TABLE, id=rec.id, to_plain=lambda plain=plain: plain))
+            writer.flush()
+        upgrade_database(engine, "0007")
+        with engine.begin() as conn:
+            before = verify_trail(conn, key)
+            conn.execute(sa.text("UPDATE device_deficiencies SET imminent_risk = :t WHERE device = 'cap'"),
+                         {"t": True})  # behind the workbench's back
+        flagged = {m.split(" is ")[0].split(".")[-1] for m in map(str, before.findings)}
+        assert {"usade", "imminent_risk", "grade", "corrective_action"} <= flagged  # the gap 0008 closes
+        assert upgrade_database(engine) == head_revision()
+        with engine.begin() as conn:
+            after = verify_trail(conn, key)
+            entries = conn.exec_driver_sql("SELECT user_name, entity, field, new_value FROM audit_log "
+                                           "WHERE user_name = 'schema-migration-0005' ORDER BY seq").all()
+    finally:
+        engine.dispose()
+    (finding,) = after.findings  # the deficiency changed behind the back: not given an entry, still reported
+    assert f"device_deficiencies/{records[6].id}.imminent_risk is True in the table" in str(finding)
+    assert [(e.entity, e.field, e.new_value) for e in entries] == [
+        ("adverse_events", "usade", "false"), ("adverse_events", "imminent_risk", "false"),
+        ("device_deficiencies", "imminent_risk", "false"), ("protocol_deviations", "grade", '"major"'),
+        ("protocol_deviations", "corrective_action", json.dumps(UNGRADED_0005))]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tests.records import factories as f
 from tests.records.accounts import as_user, password_of
-from workbench.records import Participant, Site
+from workbench.records import Participant, Site, Store
 from workbench.records.pg import login_role
 
 pytestmark = pytest.mark.postgres
@@ -164,3 +164,68 @@ def test_the_database_conceals_the_sequence_and_keeps_the_arm_from_assessors(pg_
         assert report.ok and report.unread == ("allocation_sequences",)
         assert "allocation_sequences not replayed" in report.summary()
     assert store.verify_audit().ok and store.verify_audit().unread == ()
+
+
+def test_a_refused_login_is_logged_through_a_role_that_can_do_nothing_else(pg_store, audit_key_file):
+    import stat
+
+    from workbench.records.auth import AuthenticationError
+    from workbench.records import Store
+    from workbench.records.pg_logins import log_password_path, log_role
+
+    store = pg_store
+    database = sa.make_url(store.url).database
+    path = log_password_path(database)
+    assert path.parent == audit_key_file.parent and stat.S_IMODE(path.stat().st_mode) == 0o600
+    logger = sa.create_engine(sa.make_url(store.url).set(username=log_role(database),
+                                                         password=path.read_text().strip()))
+    try:
+        for sql in ("INSERT INTO auth_events (ts, user_name, event) VALUES ('t', 'x', 'login')",
+                    "SELECT * FROM auth_events", "SELECT id FROM participants", "SELECT * FROM audit_log",
+                    "UPDATE user_accounts SET active = true", "SELECT wb_create_login('x@y', 'x', 'investigator', 'p')",
+                    "CREATE TABLE t (x int)"):
+            assert "permission denied" in _try(logger, sql), sql
+        assert _try(logger, "SELECT wb_log_refused_login('m.on')") is None  # its one right
+    finally:
+        logger.dispose()
+    with pytest.raises(AuthenticationError, match="logged in the access log"):
+        Store(store.url, user="a.zh", password="not the password")
+    path.unlink()  # another workspace, without the password: still refused, and says where it is logged
+    with pytest.raises(AuthenticationError, match="server log records it; not in the access log: no login-log"):
+        Store(store.url, user="a.zh", password="not the password")
+    events = store.access_log()
+    refused = events[events.event == "login_refused"]
+    assert refused[["user_name", "detail"]].values.tolist() == [
+        ["m.on", "wrong password (refused by PostgreSQL)"], ["a.zh", "wrong password (refused by PostgreSQL)"]]
+
+
+def test_passwords_reach_the_server_as_scram_verifiers_only(pg_store, pg_superuser):
+    from workbench.records.pg_logins import log_role
+
+    store = pg_store
+    database = sa.make_url(store.url).database
+    # Were a clear-text password sent, the server would now hash it with md5: only a verifier made
+    # on the client is stored as it came, so a SCRAM rolpassword below proves the client hashed it.
+    with pg_superuser.begin() as conn:
+        conn.exec_driver_sql(f'ALTER DATABASE "{database}" SET password_encryption = md5')
+    store.engine.dispose()  # new sessions take the setting
+    as_user(store, "e.new", "engineer", "ZH").close()  # an account added
+    with as_user(store, "a.zh", "assessor", "ZH") as assessor:
+        assessor.change_password(password_of("a.zh"), "a-new-long-password")  # a password changed
+
+    def stored(role):
+        with pg_superuser.connect() as conn:
+            return conn.execute(sa.text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"), {"r": role}).scalar()
+
+    for name in ("dr.inv", "e.new", "a.zh"):
+        assert stored(login_role(database, name)).startswith("SCRAM-SHA-256$4096:"), name
+    assert stored(log_role(database)).startswith("SCRAM-SHA-256$")
+    Store(store.url, user="a.zh", password="a-new-long-password").close()  # the new password logs in
+    Store(store.url, user="e.new", password=password_of("e.new")).close()
+    inv = _psql(store, "dr.inv")
+    try:  # the server-side function refuses a clear-text password outright (it could reach a log)
+        tag = login_role(database, "x")[-8:]
+        assert "SCRAM-SHA-256 verifier is required" in _try(
+            inv, f"SELECT wb_create_login('x.y@{tag}', 'x.y', 'assessor', 'clear-text-password')")
+    finally:
+        inv.dispose()

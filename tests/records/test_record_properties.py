@@ -22,7 +22,7 @@ CROSS = {"Participant": {"enrolment_date", "withdrawal_date"}, "Consent": {"with
          "Visit": {"actual_date"}, "AdverseEvent": {"resolution_date", "serious", "seriousness_criteria", "anticipated", "usade",
                           "imminent_risk", "awareness_date", "reported_on", "follow_up"},
          "DeviceDeficiency": {"awareness_date", "reported_on", "imminent_risk"},
-         "ProtocolDeviation": {"corrective_action"}, "Signature": {"signed"},
+         "ProtocolDeviation": {"corrective_action", "date closed", "resolution"}, "Signature": {"signed"},
          "Lock": {"unlocked_at", "unlocked_by/unlocked_at/unlock_reason"},
          "Study": {"visit_schedule"}, "Trial": {"correct"}, "UserAccount": {"site_id"},
          "Reanalysis": {"error"}, "ReanalysisTrial": {"correct"}}

@@ -70,7 +70,7 @@ def export_study(store, out_dir: str | os.PathLike | None, fmt: str, *, allow_br
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValidationError([Problem("out", str(out), "a new or empty folder")], what="export")
     with staged_folder(out) as tmp:
-        tables = {rt.TABLE: _shareable(store.frame(rt), rt) for rt in RECORD_TYPES}
+        tables = {rt.TABLE: _shareable(store.frame(rt), rt) for rt in RECORD_TYPES if store.may_read(rt)}
         trail = _shareable_trail(store.audit_trail())
         if fmt in ("csv", "parquet"):
             _write_tables(tmp, tables, trail, fmt)

@@ -41,6 +41,19 @@ def load_audit_key(workspace=None, *, create: bool = True) -> bytes:
     return bytes.fromhex(text)
 
 
+def keys_dir(workspace=None) -> Path:
+    """The folder of the workspace's secrets: the audit key's folder (``keys/`` by default)."""
+    return audit_key_path(workspace).parent
+
+
+def replace_secret(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (0600), replacing what was there: written beside, then moved over."""
+    tmp = path.with_name(path.name + ".new")
+    tmp.unlink(missing_ok=True)
+    write_secret(tmp, text)
+    os.replace(tmp, path)
+
+
 def write_secret(path: Path, text: str) -> None:
     """Write ``text`` to a new file readable by its owner only (0600 from the start, no window)."""
     if not path.parent.exists():

@@ -17,6 +17,7 @@ from .auth import AuthenticationError, check_new_password, credential_row, has_l
 from .engine import create_engine
 from .keys import load_audit_key
 from .migrate import current_revision, head_revision
+from .pg_logins import log_refused_login, password_clause
 from .rows import fetch, to_row
 from .study import Site
 from .tables import TABLES, credentials
@@ -47,9 +48,12 @@ class AccountMethods:
                 conn.exec_driver_sql("SELECT 1")
         except sa.exc.OperationalError as err:
             if pg.refused_login(err):
+                unlogged = log_refused_login(self.url, name, self.workspace)
+                where = ("logged in the access log and PostgreSQL's server log" if unlogged is None else
+                         f"PostgreSQL's server log records it; not in the access log: {unlogged}")
                 raise AuthenticationError(
                     f"login refused for {name!r}: unknown user name, wrong password or inactive account "
-                    "(PostgreSQL's server log records the attempt)") from None
+                    f"({where})") from None
             raise
         self._check_schema()
         with self.engine.connect() as conn:
@@ -147,8 +151,8 @@ class AccountMethods:
         if problems:
             raise ValidationError(problems, what="password change")
         with self.engine.connect() as conn, conn.begin():
-            if self.postgres:  # a role may change its own password; no statement parameters in ALTER ROLE
-                conn.exec_driver_sql("ALTER ROLE CURRENT_USER PASSWORD '" + new_password.replace("'", "''") + "'")
+            if self.postgres:  # a role may change its own password; only the SCRAM verifier is sent
+                conn.exec_driver_sql("ALTER ROLE CURRENT_USER " + password_clause(conn, new_password))
             else:
                 conn.execute(credentials.update().where(credentials.c.user_name == self.user.name)
                              .values(**credential_row(self.user.name, new_password)))

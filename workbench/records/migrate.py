@@ -50,6 +50,10 @@ def upgrade_database(engine: sa.Engine, revision: str = "head", *, workspace=Non
             from .pg import apply_privileges
 
             apply_privileges(conn)
+            if (_revision_of(conn) or "") >= "0008":  # the role that logs refused logins, its password in keys/
+                from .pg_logins import ensure_log_role
+
+                ensure_log_role(conn, workspace)
         conn.commit()
     return current_revision(engine)
 

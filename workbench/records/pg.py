@@ -6,7 +6,9 @@ Roles (cluster-wide in PostgreSQL, so tagged with the database they serve):
 - one group role per trial role, ``wb_<role>@<tag>`` (NOLOGIN), created by migration 0004;
 - one login role per person, ``<user>@<tag>``, member of their group, created
   by :func:`create_login` through the SECURITY DEFINER function
-  ``wb_create_login`` (only the owner and investigators may execute it).
+  ``wb_create_login`` (only the owner and investigators may execute it), with
+  a password hashed client-side (:mod:`workbench.records.pg_logins`);
+- ``wb_login_log@<tag>``, which may only log a refused login (pg_logins.py).
 
 ``<tag>`` is the first 8 hex digits of SHA-256 of the database name.
 :func:`apply_privileges` (run after every upgrade, so tables added by later
@@ -71,19 +73,7 @@ def create_groups(conn: sa.Connection) -> None:
         exists = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first()
         if not exists:
             conn.exec_driver_sql(f"CREATE ROLE {_q(name)} NOLOGIN")
-    roles_sql = ", ".join(f"'{r}'" for r in ROLES)
-    _ddl(conn, f"""
-CREATE FUNCTION wb_create_login(p_login text, p_user text, p_role text, p_password text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-BEGIN
-  IF p_role NOT IN ({roles_sql}) THEN RAISE EXCEPTION 'unknown role %', p_role; END IF;
-  IF right(p_login, {TAG_LEN + 1}) <> '@{tag}' THEN RAISE EXCEPTION 'login % is not of this database', p_login; END IF;
-  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login) THEN
-    RAISE EXCEPTION 'database role % exists already', p_login;
-  END IF;
-  EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', p_login, p_password, 'wb_' || p_role || '@{tag}');
-  INSERT INTO db_logins (role_name, user_name) VALUES (p_login, p_user);
-END $$""")
+    create_login_function(conn, scram_only=False)
     _ddl(conn, f"""
 CREATE FUNCTION wb_set_login(p_user text, p_enabled boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -121,12 +111,38 @@ BEGIN RAISE EXCEPTION 'db_change_log is append-only'; END $$""")
         conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {fn} TO {_q(group_role(db, 'investigator'))}")
 
 
+def create_login_function(conn: sa.Connection, *, scram_only: bool) -> None:
+    """``wb_create_login``; from 0008 on (``scram_only``) it takes only a SCRAM-SHA-256 verifier,
+    so a clear-text password handed to it is refused before it could reach a log or the catalog."""
+    db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+    tag = db_tag(db)
+    roles_sql = ", ".join(f"'{r}'" for r in ROLES)
+    scram = ("  IF left(p_password, 14) <> 'SCRAM-SHA-256$' THEN\n"
+             "    RAISE EXCEPTION 'a SCRAM-SHA-256 verifier is required (hash the password client-side)';\n"
+             "  END IF;\n") if scram_only else ""
+    _ddl(conn, f"""
+CREATE OR REPLACE FUNCTION wb_create_login(p_login text, p_user text, p_role text, p_password text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  IF p_role NOT IN ({roles_sql}) THEN RAISE EXCEPTION 'unknown role %', p_role; END IF;
+  IF right(p_login, {TAG_LEN + 1}) <> '@{tag}' THEN RAISE EXCEPTION 'login % is not of this database', p_login; END IF;
+{scram}  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login) THEN
+    RAISE EXCEPTION 'database role % exists already', p_login;
+  END IF;
+  EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', p_login, p_password, 'wb_' || p_role || '@{tag}');
+  INSERT INTO db_logins (role_name, user_name) VALUES (p_login, p_user);
+END $$""")
+
+
 def drop_groups(conn: sa.Connection) -> None:
     """Downgrade of 0004: the functions, every login and group role of this database."""
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
     for fn in ("wb_create_login(text, text, text, text)", "wb_set_login(text, boolean)", "wb_my_site()",
                "wb_record_change()", "db_change_log_append_only()"):
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn} CASCADE")
+    for policy in ("wb_read", "wb_read_blinded", "wb_append"):  # they name the groups (apply_privileges)
+        conn.exec_driver_sql(f"DROP POLICY IF EXISTS {policy} ON audit_log")
+    conn.exec_driver_sql("ALTER TABLE audit_log DISABLE ROW LEVEL SECURITY")
     tag = db_tag(db)
     names = conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
                          {"p": f"%@{tag}"}).scalars().all()
@@ -215,10 +231,15 @@ def person_url(url: str, user: str, password: str) -> sa.URL:
 
 
 def create_login(conn: sa.Connection, user: str, role: str, password: str) -> None:
-    """Create the person's login role (inside the caller's transaction: rolled back with it)."""
+    """Create the person's login role (inside the caller's transaction: rolled back with it).
+
+    Only the SCRAM-SHA-256 verifier, computed here, is sent (pg_logins.py).
+    """
+    from .pg_logins import scram_verifier
+
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
     conn.execute(sa.text("SELECT wb_create_login(:login, :user, :role, :pw)"),
-                 {"login": login_role(db, user), "user": user, "role": role, "pw": password})
+                 {"login": login_role(db, user), "user": user, "role": role, "pw": scram_verifier(conn, password)})
 
 
 def set_login(conn: sa.Connection, user: str, enabled: bool) -> None:

@@ -281,9 +281,13 @@ class Store(AccountMethods):
             audit.deleted(current, reason)
 
     # -- reads --------------------------------------------------------------------
+    def may_read(self, rt: type[TableRecord]) -> bool:
+        """Whether this user may read records of type ``rt`` (the allocation sequence is concealed)."""
+        return rt.TABLE not in CONCEALED_TABLES or self.user.role in ALLOCATION_ROLES
+
     def _require_readable(self, rt: type[TableRecord]) -> None:
         """The allocation sequence is read by the allocation roles only (CONSORT 2010 item 9)."""
-        if rt.TABLE in CONCEALED_TABLES and self.user.role not in ALLOCATION_ROLES:
+        if not self.may_read(rt):
             raise PermissionDeniedError(
                 f"user {self.user.name!r} with role {self.user.role!r} may not read {rt.__name__} records "
                 f"(allocation concealment); allowed roles: {', '.join(sorted(ALLOCATION_ROLES))}")

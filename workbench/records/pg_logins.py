@@ -1,0 +1,129 @@
+"""PostgreSQL logins: refused logins in ``auth_events``, and passwords that reach the server hashed only.
+
+Refused logins. On PostgreSQL the server checks the password, so a refused
+login never reaches the workbench's own tables as the person. To log it in
+``auth_events`` as on SQLite (21 CFR 11.300(d)), the workbench then connects
+as a minimal database role, ``wb_login_log@<tag>``, whose only right is
+EXECUTE on the SECURITY DEFINER function ``wb_log_refused_login(user)``
+(migration 0008). The function writes one ``login_refused`` line and decides
+the reason itself (unknown user name, inactive account, wrong password) from
+the accounts, so the caller supplies nothing but the name tried. The role's
+password is in the workspace's ``keys/`` (0600), set by every upgrade that
+finds it missing (:func:`ensure_log_role`).
+
+Logins made with psql (or anything but the workbench) are not in
+``auth_events``: PostgreSQL's server log has them. A refused password is
+logged there at the default settings (``FATAL: password authentication
+failed``); successful logins too once ``log_connections`` is on
+(``ALTER SYSTEM SET log_connections = on; SELECT pg_reload_conf();`` as a
+superuser, or ``log_connections = on`` in ``postgresql.conf``).
+
+Passwords. New and changed passwords are hashed on the client into a
+SCRAM-SHA-256 verifier (libpq's ``PQencryptPasswordConn``, RFC 5802/7677), and
+only the verifier is sent in ``CREATE/ALTER ROLE ... PASSWORD``: the clear
+text never reaches the server, so statement logging cannot show it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from .keys import keys_dir, replace_secret
+
+SCRAM_PREFIX = "SCRAM-SHA-256$"
+
+
+def log_role(database: str) -> str:
+    from .pg import db_tag
+
+    return f"wb_login_log@{db_tag(database)}"
+
+
+def log_password_path(database: str, workspace=None) -> Path:
+    from .pg import db_tag
+
+    return keys_dir(workspace) / f"pg-login-log-{db_tag(database)}.password"
+
+
+def scram_verifier(conn: sa.Connection, password: str) -> str:
+    """The SCRAM-SHA-256 verifier of ``password``, computed by libpq on this side of the connection."""
+    pgconn = conn.connection.dbapi_connection.pgconn
+    # The role name is not used by SCRAM (only by md5), so any name gives a valid verifier.
+    verifier = pgconn.encrypt_password(password.encode("utf-8"), b"", b"scram-sha-256").decode("ascii")
+    if not verifier.startswith(SCRAM_PREFIX):  # never send anything else
+        raise RuntimeError("libpq did not return a SCRAM-SHA-256 verifier")
+    return verifier
+
+
+def password_clause(conn: sa.Connection, password: str) -> str:
+    """``PASSWORD '<verifier>'`` for CREATE/ALTER ROLE (DDL takes no statement parameters)."""
+    return "PASSWORD '" + scram_verifier(conn, password).replace("'", "''") + "'"
+
+
+# -- migration 0008 ------------------------------------------------------------------------------
+def create_log_function(conn: sa.Connection) -> None:
+    """The function a refused login is logged with (the reason is decided here, not by the caller)."""
+    from .pg import _ddl
+
+    _ddl(conn, """
+CREATE FUNCTION wb_log_refused_login(p_user text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE why text;
+BEGIN
+  SELECT CASE WHEN a.active THEN 'wrong password' ELSE 'inactive account' END INTO why
+    FROM user_accounts a WHERE a.id = p_user;
+  INSERT INTO auth_events (ts, user_name, event, detail)
+  VALUES (to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+          left(coalesce(p_user, ''), 80), 'login_refused',
+          coalesce(why, 'unknown user name') || ' (refused by PostgreSQL)');
+END $$""")
+    conn.exec_driver_sql("REVOKE ALL ON FUNCTION wb_log_refused_login(text) FROM PUBLIC")
+
+
+def drop_log_function(conn: sa.Connection) -> None:
+    db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+    conn.exec_driver_sql("DROP FUNCTION IF EXISTS wb_log_refused_login(text)")
+    conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{log_role(db)}"')
+
+
+# -- after every upgrade (the owner's connection) ----------------------------------------------------
+def ensure_log_role(conn: sa.Connection, workspace=None) -> Path:
+    """Create the login-log role if missing and give it a new password when this workspace has none.
+
+    Returns the password file. The role gets EXECUTE on the one function and
+    nothing else (no table, no sequence; apply_privileges grants only to the groups).
+    """
+    db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+    role, path = log_role(db), log_password_path(db, workspace)
+    exists = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first() is not None
+    if exists and path.exists():
+        return path
+    password = secrets.token_urlsafe(32)
+    verb = "ALTER" if exists else "CREATE"
+    conn.exec_driver_sql(f'{verb} ROLE "{role}" LOGIN NOINHERIT {password_clause(conn, password)}')
+    conn.exec_driver_sql(f'GRANT EXECUTE ON FUNCTION wb_log_refused_login(text) TO "{role}"')
+    replace_secret(path, password + "\n")
+    return path
+
+
+# -- at a refused login ----------------------------------------------------------------------------
+def log_refused_login(url: str, user: str, workspace=None) -> str | None:
+    """Log a refused login in ``auth_events``; None when done, else why it could not be."""
+    from .engine import create_engine
+
+    base = sa.make_url(url)
+    path = log_password_path(base.database, workspace)
+    if not path.exists():
+        return f"no login-log password at {path} (run `workbench db upgrade` with the owner's URL)"
+    engine = create_engine(base.set(username=log_role(base.database), password=path.read_text().strip()))
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("SELECT wb_log_refused_login(:u)"), {"u": str(user)})
+    except sa.exc.DBAPIError as err:
+        return f"the login log refused: {str(getattr(err, 'orig', err)).splitlines()[0]}"
+    finally:
+        engine.dispose()
+    return None
