@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .kernels import bandpower_lda_chunk
+from .kernels.filtering import TILE
 
 
 class FusedBandPowerLDA:
@@ -39,9 +40,9 @@ class FusedBandPowerLDA:
         self._grow(2 * self.step)
 
     def _grow(self, n):
-        self.scratch = np.empty((n, self.n_channels))
+        self.scratch = np.empty((n, min(TILE, self.n_channels)))
         self.bad_rows = np.zeros(n, dtype=bool)
-        self.filt = np.empty((n, self.n_features))
+        self.tile_buf = np.empty((n, min(TILE, self.n_channels)))
         self.decision = np.empty((n // self.step + 1, len(self.intercept)))
 
     def run(self, x, stage_state, feature_state, last_valid, last_bad, valid_from, invalid_span, limit):
@@ -55,7 +56,7 @@ class FusedBandPowerLDA:
         valid = np.empty(m, dtype=bool)
         idx = np.empty(m, dtype=np.int64)
         n_out, n_bad, state_ok = bandpower_lda_chunk(
-            x, self.scratch, last_valid, self.bad_rows, self.sos, stage_state.zi, self.filt, self.step,
+            x, self.scratch, last_valid, self.bad_rows, self.sos, stage_state.zi, self.tile_buf, self.step,
             feature_state.acc, feature_state.blocks, feature_state.counter, self.take_log, self.coef,
             self.intercept, feats, self.decision, probs, valid, idx, self.window, last_bad, valid_from,
             invalid_span, limit)

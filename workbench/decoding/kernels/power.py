@@ -46,37 +46,54 @@ def window_power(x, step, acc, blocks, counter, take_log, out):
     n_out : int
         Rows of ``out`` written.
     """
-    n_times, n_ch = x.shape
+    n_out = window_power_columns(x, x.shape[1], 0, step, acc, blocks, counter[0], take_log, out)
+    counter[0] += x.shape[0]
+    return n_out
+
+
+@jit
+def window_power_columns(x, m, col, step, acc, blocks, n0, take_log, out):
+    """:func:`window_power` of ``x[:, :m]``, which are columns ``col .. col + m``
+    of the state and of ``out``; ``n0`` samples were seen before ``x``.
+
+    The counter is the caller's to advance. The fused decoder kernel calls
+    this on one channel tile at a time while the tile's filtered samples are
+    still in L1 cache; per column the arithmetic is exactly that of
+    :func:`window_power` (which is this function on all columns), so both give
+    the same bits.
+    """
+    n_times = x.shape[0]
     n_blocks = blocks.shape[0]
     window = step * n_blocks
-    n = counter[0]
+    a = acc[col:col + m]
+    n = n0
     n_out = 0
     for t in range(n_times):
-        for c in range(n_ch):
-            v = x[t, c]
-            acc[c] += v * v
+        xr = x[t, 0:m]
+        for c in range(m):
+            v = xr[c]
+            a[c] += v * v
         n += 1
         if n % step == 0:
             nb = n // step
-            k = (nb - 1) % n_blocks
-            for c in range(n_ch):
-                blocks[k, c] = acc[c]
-                acc[c] = 0.0
+            blk = blocks[(nb - 1) % n_blocks, col:col + m]
+            for c in range(m):
+                blk[c] = a[c]
+                a[c] = 0.0
             if nb >= n_blocks:
                 # blocks outer, channels inner: contiguous and vectorised; each
                 # channel still sums its blocks in ring order 0..n_blocks-1.
-                row = out[n_out]
-                for c in range(n_ch):
+                row = out[n_out, col:col + m]
+                for c in range(m):
                     row[c] = 0.0
                 for i in range(n_blocks):
-                    blk = blocks[i]
-                    for c in range(n_ch):
-                        row[c] += blk[c]
-                for c in range(n_ch):
+                    bi = blocks[i, col:col + m]
+                    for c in range(m):
+                        row[c] += bi[c]
+                for c in range(m):
                     p = row[c] / window
                     row[c] = np.log(p) if take_log else p
                 n_out += 1
-    counter[0] = n
     return n_out
 
 
