@@ -67,33 +67,38 @@ def signal_snippet(raw, *, seconds: float = 5.0, max_channels: int = 8, start: f
     return Snippet(raw.times[a:b], data, tuple(raw.ch_names[i] for i in picks))
 
 
-def erd_map(raw, *, rest: str = "rest", tmin: float = 0.5, length: float = 1.5, fmin: float = 4.0,
-            fmax: float = 40.0, max_channels: int = 32) -> ErdMap | None:
+def erd_map(raw, *, rest: str = "rest", tmin: float = 0.5, length: float = 1.5, min_length: float = 0.5,
+            fmin: float = 4.0, fmax: float = 40.0, max_channels: int = 32) -> ErdMap | None:
     """ERD% per class, channel and frequency: each cued class against the ``rest`` cues.
 
     Windows start ``tmin`` s after each cue onset (past the evoked response)
-    and last ``length`` s; a window that reaches the next marker or the end of
-    the recording is left out (it would mix in the next period). Classes are
+    and end before the next marker (they would mix in the next period): all
+    last ``length`` s, or as long as the shortest cue allows; a cue leaving
+    less than ``min_length`` s is left out. Classes are
     kept apart because their ERD differs in place (grasp over the left
     hemisphere, say): pooling them would blur the map. None when the
     recording has no rest cue or no other cue with a full window.
     """
     picks = _signal_picks(raw)[:max_channels]
     sfreq = raw.info["sfreq"]
-    n = int(length * sfreq)
-    if not picks or n < 16:
+    shortest = max(16, int(min_length * sfreq))
+    if not picks:
         return None
     onsets = np.asarray(raw.annotations.onset - raw.first_time, dtype=float)
-    marks = [(o, _cue_label(d)) for o, d in zip(onsets, raw.annotations.description)]
-    marks.sort(key=lambda m: m[0])
-    windows: dict[str, list[int]] = {}
+    marks = sorted(((o, _cue_label(d)) for o, d in zip(onsets, raw.annotations.description)), key=lambda m: m[0])
+    found = []  # (class, first sample, samples until the next marker or the end)
     for k, (onset, label) in enumerate(marks):
-        if label is None:
-            continue
         a = int(round((onset + tmin) * sfreq))
-        stop = marks[k + 1][0] * sfreq if k + 1 < len(marks) else raw.n_times
-        if a < 0 or a + n > min(stop, raw.n_times):
-            continue
+        stop = int(round(marks[k + 1][0] * sfreq)) if k + 1 < len(marks) else raw.n_times
+        if label is not None and a >= 0 and min(stop, raw.n_times) - a >= shortest:
+            found.append((label, a, min(stop, raw.n_times) - a))
+    if not found:
+        return None
+    # One window length for every cue (Welch estimates comparable across classes): ``length``,
+    # or less when the cues are shorter (a 2 s cue leaves 1.5 s after tmin, give or take a sample).
+    n = min(int(length * sfreq), min(avail for _, _, avail in found))
+    windows: dict[str, list[int]] = {}
+    for label, a, _ in found:
         windows.setdefault(label, []).append(a)
     classes = tuple(sorted(c for c in windows if c != rest))
     if not classes or not windows.get(rest):
