@@ -118,3 +118,55 @@ def test_adaptive_stimulation_closes_the_loop_on_the_participants_emg(decoder):
     assert abs(np.median(env) - spec.target_uv) < 0.15 * spec.target_uv
     amps = [float(s.split(":")[1]) for s in sent if s.startswith("amplitude:")]
     assert max(amps) <= GateLimits().max_amplitude_ma
+
+
+def test_adaptive_stimulation_follows_the_decoded_intent_and_rest_ramps_it_down(decoder):
+    """Stimulate only while the gate has passed an active intent; a passed rest brings 0 mA at the ramp rate."""
+    p = participant_for(SPEC, seed=9)
+    limits = GateLimits()
+    gate = SafetyGate(limits, 0.0)
+    sent = []  # (time, amplitude) of every amplitude on the wire
+
+    def send(text, src):  # the stimulator: amplitudes and "off" change the current; intents only say what is in force
+        if text.startswith("amplitude:"):
+            p.stimulation_ma = float(text.split(":")[1])
+            sent.append((now[0], p.stimulation_ma))
+        elif text == SAFE_COMMAND:
+            p.stimulation_ma = 0.0
+            sent.append((now[0], 0.0))
+
+    now = [0.0]
+    loop = ClosedLoop(decoder.online(), [p.ch_names.index(c) for c in decoder.ch_names], gate,
+                      intent_commands("adaptive", decoder.model.classes_, follow_intent=True), send,
+                      controller=AdaptiveController(ControllerSpec(target_uv=30.0)), emg_col=p.ch_names.index("EMG"),
+                      sfreq=p.sfreq)
+    orig_step = loop.step
+
+    def step(t, *a, **k):
+        now[0] = t
+        return orig_step(t, *a, **k)
+
+    loop.step = step
+    drive(loop, p, 16.0)
+    # the intent in force over time, from the gate's passed decisions
+    passed = [(d.t, d.command) for d in loop.log.decisions if d.decision == "safe_state"
+              or (d.decision == "passed" and d.rule == "all_limits" and d.command != "amplitude")]
+    assert {"stimulate", "rest"} <= {c for _, c in passed}, "both intents passed the gate"
+
+    def in_force(t):
+        before = [c for tc, c in passed if tc <= t]
+        return before[-1] if before else SAFE_COMMAND
+
+    # every increase happens while stimulation is in force; every change is within the ramp
+    for (t0, a0), (t1, a1) in zip(sent, sent[1:]):
+        if a1 > a0 + 1e-9:
+            assert in_force(t1) == "stimulate"
+        assert abs(a1 - a0) <= limits.max_ramp_ma_per_s * (t1 - t0) + 1e-9 or a1 == 0.0 and in_force(t1) == "off"
+    # a rest in force long enough brings the amplitude to 0; stimulation in force long enough raises it
+    amps_by_state = {"stimulate": [], "rest": []}
+    for t, a in sent:
+        since = max(tc for tc, c in passed if tc <= t) if any(tc <= t for tc, _ in passed) else 0.0
+        if in_force(t) in amps_by_state and t - since > limits.max_amplitude_ma / limits.max_ramp_ma_per_s:
+            amps_by_state[in_force(t)].append(a)
+    assert amps_by_state["rest"] and max(amps_by_state["rest"]) == 0.0
+    assert amps_by_state["stimulate"] and max(amps_by_state["stimulate"]) > 0.5

@@ -51,6 +51,17 @@ def test_a_ramp_step_runs_a_program_below_its_own_amplitude_never_above():
     assert dev.state == "off" and p.stimulation_ma == 0.0 and dev.faults == [over]
 
 
+def test_adaptive_stimulator_takes_the_intent_in_force_without_changing_the_current():
+    p = SimulatedParticipant()
+    dev = SimulatedEffector("adaptive", "x-commands", participant=p)
+    dev.apply("amplitude:2.0")
+    for intent in ("stimulate", "rest"):
+        dev.apply(intent)
+        assert dev.amplitude_ma == 2.0 and p.stimulation_ma == 2.0 and not dev.faults
+    assert intent_commands("adaptive", ["grasp", "open", "rest"], follow_intent=True) == {
+        "grasp": "stimulate", "open": "stimulate", "rest": "rest"}
+
+
 @pytest.mark.parametrize("command", ["amplitude:9.5", "amplitude:-1", "amplitude:nan", "amplitude:abc", "close"])
 def test_adaptive_stimulator_goes_off_on_a_command_over_its_hardware_limit(command):
     p = SimulatedParticipant()

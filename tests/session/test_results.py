@@ -83,3 +83,16 @@ def test_saved_runs_come_back_in_the_performance_table(workspace):
         assert m.decoder_version == "v1" and m.n_trials == 3
     finally:
         store.close()
+
+
+def test_envelope_while_an_intent_is_in_force_skips_the_settling_second():
+    from workbench.session.results import envelope_while
+
+    log = LoopLog()
+    log.decisions += [GateDecision(1.0, "passed", "all_limits", "stimulate"),
+                      GateDecision(4.0, "passed", "all_limits", "rest"),
+                      GateDecision(4.5, "passed", "all_limits", "amplitude", 0.5)]  # an amplitude is not an intent
+    log.envelopes += [(t / 10, 40.0 if 1.0 <= t / 10 < 4.0 else 5.0, 0.0) for t in range(0, 80)]
+    log.envelopes += [(1.5, 99.0, 0.0)]  # within the settling second: not counted
+    assert envelope_while(log, "stimulate") == 40.0 and envelope_while(log, "rest") == 5.0
+    assert envelope_while(log, "off") is None

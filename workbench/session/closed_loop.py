@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from .adaptive import AdaptiveController
+from .effectors import STIMULATE
 from .gate import GateDecision, SafetyGate
 
 #: Stream events that put the loop in the safe state, and the gate rule each becomes.
@@ -58,12 +59,16 @@ class ClosedLoop:
         Hands every decision to the records (``SafetyEventWriter.put``: a queue append,
         the database write happens on the writer's thread).
     controller : AdaptiveController | None
-        Adaptive stimulation: amplitude from the EMG envelope of column ``emg_col``.
+        Adaptive stimulation: amplitude from the EMG envelope of column ``emg_col``. When ``commands``
+        map intents to ``stimulate``/``rest`` (``intent_commands(..., follow_intent=True)``), the
+        controller's amplitude is asked for only while the gate has passed ``stimulate``; otherwise
+        0 mA is asked, which the gate's ramp limit brings down gradually.
     decoder_version : str
     """
 
     def __init__(self, online, picks, gate: SafetyGate, commands: dict, send: Callable, *, mark=None, mark_output=None,
-                 record=None, controller: AdaptiveController | None = None, emg_col: int | None = None, sfreq: float = 500.0,
+                 record=None, controller: AdaptiveController | None = None, emg_col: int | None = None,
+                 sfreq: float = 500.0,
                  decoder_version: str = "", control_period_s: float = 0.02) -> None:
         self.online = online
         self.picks = np.asarray(picks)
@@ -80,6 +85,7 @@ class ClosedLoop:
         self.decoder_version = decoder_version
         self.control_period_s = control_period_s
         self.log = LoopLog()
+        self._follows_intent = STIMULATE in self.commands.values()
         self._emg = np.zeros(max(1, int(round(0.1 * sfreq))))  # 100 ms envelope window
         self._emg_pos = 0
         self._next_control = -math.inf
@@ -152,6 +158,8 @@ class ClosedLoop:
         self._next_control = now + self.control_period_s
         envelope = float(np.nanmean(w))
         asked = self.controller.update(now, envelope)
+        if self._follows_intent and self.gate.command != STIMULATE:
+            asked = 0.0  # rest (or nothing passed yet): ramp down; the controller tracks what is applied
         self.log.envelopes.append((now, envelope, asked))
         self._apply(self.gate.request_amplitude(now, asked), now, newest_t)
         # Anti-windup by tracking: the controller continues from what was really applied (0 while safe).

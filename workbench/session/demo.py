@@ -14,8 +14,8 @@ database with its audit trail. In order:
 5. **recalibration between blocks** from the calibration run and the
    closed-loop trials (decoder version v2);
 6. **closed loop with adaptive stimulation**: amplitude from the EMG envelope
-   of the simulated participant, an injected loss of the stimulator's
-   heartbeat;
+   of the simulated participant while the decoded intent is active (rest
+   ramps it down), an injected loss of the stimulator's heartbeat;
 7. session, runs, online trials and run metrics saved. Every gate decision is
    saved *while* its run runs (a SafetyEvent per decision, batched once a
    second from a writer thread), so the session and each run are created
@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import Problem, ValidationError
 
@@ -185,6 +184,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         stim = run_block(ws.recordings, stim_spec, participant=stim_participant, decoder=recal.decoder,
                          effector="adaptive", controller=AdaptiveController(ControllerSpec()),
                          faults=[Fault("heartbeat", 4.0, 0.3)], decoder_version="grasp-v2", progress=progress,
+                         follow_intent=True,
                          entities=RunEntities(subject="demo", task="adaptive"), safety_events=writers[1])
         runs.append(_summarize("adaptive stimulation", stim, recal.classes, trial_s))
         runs[-1].target_uv = ControllerSpec().target_uv
@@ -254,6 +254,10 @@ def _empty_log():
     return LoopLog()
 
 
+def _uv(x):
+    return "n/a" if x is None else f"{x:.1f} µV"
+
+
 def _ms(x):
     return "n/a" if x is None else f"{x:.1f} ms"
 
@@ -302,11 +306,13 @@ def format_summary(r: DemoResult) -> str:
                     else f"caught by {rule}, safe state {ms:.0f} ms after injection")
             lines.append(f"  injected {f.kind} at {f.at_s:g} s for {f.for_s:g} s: {what}")
         if run.label.startswith("adaptive") and run.live.log.envelopes:
-            env = [e for _, e, _ in run.live.log.envelopes]
-            amp = [a for _, _, a in run.live.log.envelopes]
-            half = env[len(env) // 2:]
-            lines.append(f"  EMG envelope over the second half {np.median(half):.1f} µV median (target "
-                         f"{run.target_uv:g} µV); amplitude asked max {max(amp):.2f} mA")
+            from .results import envelope_while
+
+            on, rest = envelope_while(run.live.log, "stimulate"), envelope_while(run.live.log, "rest")
+            applied = [d.amplitude_ma for d in run.live.log.decisions if d.command == "amplitude" and d.sends]
+            lines.append(f"  stimulation follows the decoded intent: EMG envelope {_uv(on)} median while an "
+                         f"active intent is in force (target {run.target_uv:g} µV), {_uv(rest)} at rest; "
+                         f"amplitude applied max {max(applied, default=0.0):.2f} mA")
         for tr in run.trials:
             lines.append(f"    trial {tr.number}: cue {tr.cue:<5} decoded {str(tr.decoded):<5} "
                          f"{'correct' if tr.correct else 'wrong  '} command {str(tr.command):<6} "

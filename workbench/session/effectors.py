@@ -12,7 +12,9 @@ Three kinds, each with a simulated device:
   :class:`~workbench.session.stimulation.StimProgram` per decoded intent, run
   at an amplitude up to its own (the gate ramps switches between programs;
   ``program:<name>`` alone runs it at its own amplitude);
-- ``adaptive`` (spinal stimulation): ``amplitude:<mA>`` from the controller.
+- ``adaptive`` (spinal stimulation): ``amplitude:<mA>`` from the controller;
+  when it follows the decoded intent, also ``stimulate`` (an active intent
+  passed the gate: the controller runs) and ``rest`` (the amplitude ramps to 0).
 
 Every kind understands ``off`` (:data:`~workbench.session.gate.SAFE_COMMAND`).
 A simulated device applies a command the moment it arrives and checks it once
@@ -32,6 +34,9 @@ from .gate import SAFE_COMMAND
 EFFECTOR_KINDS = ("glove", "programs", "adaptive")
 #: Decoded intent -> glove command.
 GLOVE_COMMANDS = {"grasp": "close", "open": "open", "rest": "hold"}
+#: Adaptive stimulation that follows the decoded intent: rest -> REST, any other class -> STIMULATE.
+STIMULATE, REST = "stimulate", "rest"
+REST_INTENTS = frozenset({"rest"})
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,12 @@ class Command:
         return cls(head, int(kv.get("seq", -1)), float(kv.get("src", "nan")))
 
 
-def intent_commands(kind: str, classes, programs: dict | None = None) -> dict:
-    """Decoded intent -> command (None: no command) for an effector kind."""
+def intent_commands(kind: str, classes, programs: dict | None = None, *, follow_intent: bool = False) -> dict:
+    """Decoded intent -> command (None: no command) for an effector kind.
+
+    ``follow_intent`` (adaptive only): the intents become :data:`STIMULATE` / :data:`REST`, so that the
+    gate's threshold, dwell and refractory period decide when stimulation may run.
+    """
     if kind not in EFFECTOR_KINDS:
         raise ValidationError([Problem("effector", kind, ", ".join(EFFECTOR_KINDS))], what="effector")
     if kind == "glove":
@@ -61,7 +70,9 @@ def intent_commands(kind: str, classes, programs: dict | None = None) -> dict:
     if kind == "programs":
         programs = programs or {}
         return {c: programs[c].command() if c in programs else None for c in classes}
-    return {c: None for c in classes}  # adaptive: the controller sends amplitudes
+    if follow_intent:
+        return {c: REST if str(c) in REST_INTENTS else STIMULATE for c in classes}
+    return {c: None for c in classes}  # adaptive: the controller sends amplitudes, whatever the intent
 
 
 def command_levels(programs: dict | None) -> dict:
@@ -221,6 +232,8 @@ class SimulatedEffector:
                 if self.participant is not None:
                     self.participant.stimulation_ma = amp
                 return None
+        if self.kind == "adaptive" and command in (STIMULATE, REST):
+            return None  # the intent in force; the amplitude comes in its own commands, ramped by the gate
         if self.kind == "adaptive" and command.startswith("amplitude:"):
             amp = _number(command[10:])
             if 0 <= amp <= self.max_amplitude_ma:

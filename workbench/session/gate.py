@@ -9,8 +9,8 @@ with ``pylsl.local_clock()``.
 Promises (ISO 14971 risk controls, verified by tests/session/test_gate.py):
 
 1. No command ever exceeds a limit: amplitude, ramp rate (up and down between
-   commands that are not the safe state), command rate, refractory period; nothing but the safe command leaves the gate in
-   the safe state.
+   commands that are not the safe state), command rate, refractory period;
+   nothing but the safe command leaves the gate in the safe state.
 2. The safe state comes within ``SAFE_WITHIN_S`` (100 ms) of a fault. Faults
    that arrive as events (signal gap or disconnection, non-finite or invalid
    output, decoder latency overrun, operator stop) are handled on the call that
@@ -18,6 +18,21 @@ Promises (ISO 14971 risk controls, verified by tests/session/test_gate.py):
    sample, no effector heartbeat) are checked on *every* call, so they are
    caught after at most ``timeout + tick_s``, which the limits must keep within
    100 ms: the loop calls :meth:`SafetyGate.tick` at least every ``tick_s``.
+
+The 100 ms promise holds while the loop calls the gate every ``tick_s``: the
+gate cannot act while its thread is not scheduled. On a machine loaded far
+beyond its cores the loop thread has been seen to stall 65-110 ms (measured
+with the demo at load average 6-7 on 2 cores), and then the safe state came
+late (up to 115 ms). A device must therefore also turn itself off when the
+loop's commands or keep-alives stop (its own watchdog); the gate's limit is
+never raised to hide such stalls.
+
+Re-arming after a (not latched) safe state is explicit and recorded as a
+``resumed`` decision: valid decoder outputs (after a gap or reconnection the
+decoder flags its outputs invalid until a full window of new data has
+arrived), fresh signal and a live heartbeat, uninterrupted for
+``resume_after_s``. Stimulation then starts again from 0 mA at the ramp rate,
+and a discrete command only after it has passed threshold and dwell anew.
 
 Ramp limit: between two consecutive commands that are not the safe state, the
 amplitude changes by at most ``max_ramp_ma_per_s * min(dt, ramp_step_s)``, up
@@ -107,7 +122,8 @@ class GateLimits:
             return out
         if not 0.5 <= self.threshold <= 1:
             out.append(Problem("threshold", self.threshold, "a probability between 0.5 and 1"))
-        for name in ("max_rate_per_s", "max_amplitude_ma", "tick_s", "ramp_step_s", "signal_timeout_s", "heartbeat_timeout_s",
+        for name in ("max_rate_per_s", "max_amplitude_ma", "tick_s", "ramp_step_s", "signal_timeout_s",
+                     "heartbeat_timeout_s",
                      "max_latency_s"):
             if getattr(self, name) <= 0:
                 out.append(Problem(name, getattr(self, name), "a number > 0"))
@@ -315,8 +331,10 @@ class SafetyGate:
             allowed, rule = self.amplitude_ma + step, "ramp_limit"
         elif allowed < self.amplitude_ma - step:
             allowed, rule = self.amplitude_ma - step, "ramp_limit"
+        # The amplitude is on the wire; ``command`` keeps the decoded intent in force (adaptive stimulation
+        # follows it: workbench.session.closed_loop).
         self.amplitude_ma, self._t_amp = allowed, t
-        self.on_air = self.command = "amplitude"
+        self.on_air = "amplitude"
         self._target_ma = allowed
         decision = "passed" if rule == "all_limits" else "blocked"
         return out + [GateDecision(t, decision, rule, "amplitude", allowed,

@@ -102,7 +102,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
               limits: GateLimits = GateLimits(), faults=(), entities=None, decoder_version: str = "",
               name: str | None = None, progress: bool = True, chunk_ms: float = 10.0,
               lead_in_s: float = LEAD_IN_S, control: BlockControl | None = None,
-              simulate_effector: bool | None = None, safety_events=None) -> LiveRun:
+              simulate_effector: bool | None = None, safety_events=None, follow_intent: bool = False) -> LiveRun:
     """Run one paradigm block and record it; with ``decoder`` and ``effector``, in closed loop.
 
     A real effector listens to ``<name>-commands`` and answers on ``<name>-heartbeat``; without it the
@@ -111,6 +111,9 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
 
     Stops cleanly on Ctrl-C (the gate enters the safe state first, then the recorder closes the file);
     the result then says ``stopped_by_operator``.
+
+    ``follow_intent`` (adaptive stimulation): the controller stimulates only while the gate has passed an
+    active intent (any class but rest); a passed rest ramps the amplitude down.
 
     ``safety_events`` (a :class:`~workbench.session.safety_log.SafetyEventWriter` for this run's
     Session and Run) records every gate decision as a SafetyEvent while the block runs, from its own
@@ -177,7 +180,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             emg_col = sig.ch_names.index("EMG") if "EMG" in sig.ch_names and controller is not None else None
             loop = ClosedLoop(
                 decoder.online(), picks, SafetyGate(limits, pylsl.local_clock(), command_levels(programs)),
-                intent_commands(effector, classes, programs), commands_out.push,
+                intent_commands(effector, classes, programs, follow_intent=follow_intent), commands_out.push,
                 mark=lambda text, t: gate_out.push_sample([text], t),
                 record=safety_events.put if safety_events is not None else None,
                 mark_output=lambda v, ok, t: outputs_out.push_sample([*map(float, v), float(ok)], t),
@@ -246,8 +249,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             if progress:
                 print("operator stop: effector off, closing the recording ...")
         finally:
-            if loop is not None and loop.gate.command != SAFE_COMMAND:
-                loop.operator_stop(pylsl.local_clock())  # the run ends with every output off
+            if loop is not None and not loop.gate.safe:
+                loop.operator_stop(pylsl.local_clock())  # the run ends with every output off (amplitudes too)
             if loop is not None:
                 time.sleep(0.5)  # LabRecorder pulls the last gate markers and the final "off" before it closes
             result.manifest = recorder.stop()

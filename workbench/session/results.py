@@ -190,3 +190,22 @@ def save_run(store, *, session_id: str, number: int, task: str, log: LoopLog, tr
     if rows:
         store.add(*rows)
     return run
+
+
+def intent_in_force(log: LoopLog) -> list[tuple[float, str]]:
+    """(time, command) each time the gate put a decoded intent in force (passed it) or went safe."""
+    return [(d.t, d.command) for d in log.decisions if d.decision == "safe_state"
+            or (d.decision == "passed" and d.rule == "all_limits" and d.command != "amplitude")]
+
+
+def envelope_while(log: LoopLog, command: str, settle_s: float = 1.0) -> float | None:
+    """Median EMG envelope (µV) while ``command`` has been in force for at least ``settle_s`` (None: never)."""
+    changes = intent_in_force(log)
+    values, k, since, current = [], 0, None, None
+    for t, env, _ in log.envelopes:
+        while k < len(changes) and changes[k][0] <= t:
+            since, current = changes[k]
+            k += 1
+        if current == command and t - since >= settle_s:
+            values.append(env)
+    return float(np.median(values)) if values else None
