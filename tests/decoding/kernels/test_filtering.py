@@ -7,6 +7,7 @@ from scipy import signal
 
 from tests import naive
 from workbench.decoding.kernels import sosfilt_bank
+from workbench.decoding.kernels.filtering import TILE
 
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((400, 5)) * 30e-6 + 10e-6  # EEG-like scale with an offset
@@ -67,13 +68,38 @@ def test_any_chunking_gives_the_same_output(sizes):
     assert np.max(np.abs(chunked - whole)) <= 1e-9 * np.abs(whole).max()
 
 
-def test_four_section_path_and_general_path_give_identical_bits():
-    """Up to 512 channels a 4-section cascade runs all sections per sample; beyond, section by section."""
+def test_channel_tiles_and_lanes_never_change_a_bit():
+    """300 channels run as tiles of 128, 128 and 44 (vector loop and scalar remainder);
+    each channel filtered alone gives the same bits, and both match the naive equations."""
+    assert TILE < 300 < 3 * TILE
     sos = signal.butter(4, [7, 30], btype="bandpass", fs=160, output="sos")
-    assert sos.shape[0] == 4
-    wide = np.random.default_rng(3).standard_normal((60, 513))
-    general, zi_general = _run(sos[None], wide, [7, 53])
-    fused, zi_fused = _run(sos[None], np.ascontiguousarray(wide[:, :512]), [7, 53])
-    np.testing.assert_array_equal(fused, general[:, :512])
-    np.testing.assert_array_equal(zi_fused, zi_general[..., :512])
-    np.testing.assert_allclose(general[:, -3:], naive.sosfilt(sos, wide[:, -3:]), rtol=0, atol=1e-12)
+    wide = np.random.default_rng(3).standard_normal((60, 300))
+    together, zi_together = _run(sos[None], wide, [7, 53])
+    for c in (0, 127, 128, 131, 255, 256, 299):
+        alone, zi_alone = _run(sos[None], np.ascontiguousarray(wide[:, c:c + 1]), [60])
+        np.testing.assert_array_equal(together[:, c], alone[:, 0])
+        np.testing.assert_array_equal(zi_together[..., c], zi_alone[..., 0])
+    np.testing.assert_allclose(together[:, -3:], naive.sosfilt(sos, wide[:, -3:]), rtol=0, atol=1e-12)
+
+
+def test_sections_in_groups_of_four_or_one_at_a_time_give_identical_bits():
+    """Sections 0-3 go through registers together, a fifth alone: the same bits as
+    passing the signal through each section on its own."""
+    sos = np.vstack([signal.butter(4, [7, 30], btype="bandpass", fs=160, output="sos"),
+                     signal.butter(1, 40.0, fs=160, output="sos")])
+    assert sos.shape[0] == 5
+    x = np.random.default_rng(4).standard_normal((80, 150))
+    grouped, zi_grouped = _run(sos[None], x, [30, 50])
+    y = x
+    for s in range(5):
+        y, zi_s = _run(sos[None, s:s + 1], np.ascontiguousarray(y), [30, 50])
+        np.testing.assert_array_equal(zi_grouped[0, s], zi_s[0, 0])
+    np.testing.assert_array_equal(grouped, y)
+
+
+def test_bank_of_eight_sections_matches_scipy():
+    sos = signal.butter(8, [8, 12], btype="bandpass", fs=250, output="sos")
+    x = np.random.default_rng(5).standard_normal((500, 140))
+    out, _ = _run(sos[None], x, [123, 377])
+    ref = signal.sosfilt(sos, x, axis=0)
+    assert np.max(np.abs(out - ref)) <= 1e-9 * np.abs(ref).max()

@@ -5,6 +5,7 @@ import pytest
 
 from tests import naive
 from workbench.decoding.kernels import ema_power, window_logvar, window_power
+from workbench.decoding.kernels.power import window_power_columns
 
 RNG = np.random.default_rng(11)
 X = RNG.standard_normal((503, 4)) * np.array([1.0, 2.0, 1e-5, 50.0])
@@ -28,6 +29,25 @@ def test_window_power_matches_naive(window, step, log, chunks):
     ref = naive.window_power(X, window, step, log)
     assert got.shape == ref.shape
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0)
+
+
+def test_window_power_columns_is_window_power_on_those_columns():
+    """The fused kernel's per-tile call: columns 1..2 of the state and output,
+    fed from a 2-column buffer, give window_power's bits for those columns."""
+    window, step = 40, 10
+    whole = _window_power(X, window, step, True, 9)
+    acc, blocks = np.zeros(4), np.zeros((window // step, 4))
+    out, rows, n0 = np.full((X.shape[0] // step + 1, 4), -1.0), [], 0
+    for c in np.array_split(X, 9):
+        buf = np.zeros((len(c), 3))  # wider than the 2 columns used, as a tile buffer
+        buf[:, :2] = c[:, 1:3]
+        n = window_power_columns(buf, 2, 1, step, acc, blocks, n0, True, out)
+        rows.append(out[:n, 1:3].copy())
+        assert np.all(out[:n, [0, 3]] == -1.0)  # other columns untouched
+        n0 += len(c)
+    np.testing.assert_array_equal(np.concatenate(rows), whole[:, 1:3])
+    np.testing.assert_allclose(np.concatenate(rows), naive.window_power(X, window, step)[:, 1:3], rtol=1e-12)
+    assert np.all(acc[[0, 3]] == 0) and np.all(blocks[:, [0, 3]] == 0)
 
 
 def test_window_power_does_not_drift_after_a_huge_artefact():
