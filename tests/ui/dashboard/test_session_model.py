@@ -23,7 +23,7 @@ CLASSES = ("rest", "grasp", "open")
 @pytest.fixture
 def recorded(workspace, unique_name):
     """SCI-001's first session with a cued rest / grasp / open run (2 cues per class) attached."""
-    spec = ParadigmSpec(CLASSES, cue_s=2.0, rest_s=0.5, repetitions=2, seed=0, jitter_s=0.0)
+    spec = ParadigmSpec(CLASSES, cue_s=1.5, rest_s=0.3, repetitions=2, seed=0, jitter_s=0.0)
     run = run_block(workspace.recordings, spec, participant=SimulatedParticipant(CueTimeline(), seed=0),
                     name=unique_name, progress=False, entities=RunEntities(subject="test", task="calibration"))
     assert run.manifest.status == "complete"
