@@ -121,18 +121,28 @@ def test_a_change_made_with_psql_is_recorded_and_caught(pg_store):
     assert "dr.inv" in str(report.first_broken)  # who did it, from the database's own record
 
 
-def test_the_database_conceals_the_sequence_and_keeps_the_arm_from_assessors(pg_store):
-    from workbench.records.randomization import generate_sequences, randomize
+def test_the_database_conceals_the_sequence_and_keeps_the_arm_from_assessors(store):
+    """Only the allocator's database role reads the sequence and sets an arm; psql as every other role is refused."""
+    from workbench.records.randomization import PENDING_ARM, enrol, generate_sequences, randomize
 
-    store = pg_store
-    generate_sequences(store, "BCI-SCI-01", seed=7, n_per_stratum=4)
-    _, allocation = randomize(store, f.participant("SCI-003"), seed=7, consent=f.consent("SCI-003"))
+    if not store.postgres:
+        pytest.skip("PostgreSQL only: SQLite has no database roles")
+    store.add(f.study(), f.site(), Site(id="BE", study_id="BCI-SCI-01", name="Spinal cord unit B", country="CH"))
+    with as_user(store, "al.loc", "allocator") as allocator:
+        generate_sequences(allocator, "BCI-SCI-01", seed=7, n_per_stratum=4)
+        enrol(store, f.participant("SCI-001"), f.consent("SCI-001"))
+        enrol(store, f.participant("SCI-002", site_id="BE"), f.consent("SCI-002"))
+        enrol(store, f.participant("SCI-003"), f.consent("SCI-003"))
+        _, allocation = randomize(allocator, "SCI-003", seed=7)
+    for name, role, site in [("a.zh", "assessor", "ZH"), ("e.zh", "engineer", "ZH"), ("m.on", "monitor", None),
+                             ("s.pon", "sponsor", None), ("d.man", "data_manager", None)]:
+        as_user(store, name, role, site).close()
     owner = sa.create_engine(store.url)
     try:
         (n_arm_entries,) = _rows(owner, "SELECT count(*) FROM audit_log WHERE field = 'arm'")[0]
     finally:
         owner.dispose()
-    assert n_arm_entries >= 3  # two participants and the allocation carry an arm in the trail
+    assert n_arm_entries >= 4  # three enrolments, the arm set at randomization, the allocation
     zh = _psql(store, "a.zh")
     try:
         for sql in ("SELECT arm FROM participants", "SELECT * FROM participants", "SELECT arm FROM allocations",
@@ -146,24 +156,46 @@ def test_the_database_conceals_the_sequence_and_keeps_the_arm_from_assessors(pg_
         assert _rows(zh, "SELECT count(*) FROM audit_log WHERE field = 'age_years'") != [(0,)]
     finally:
         zh.dispose()
-    inv = _psql(store, "dr.inv")
-    try:
-        assert _rows(inv, "SELECT arm FROM allocations") == [(allocation.arm,)]
-        assert _rows(inv, "SELECT count(*) FROM allocation_sequences") == [(10,)]  # ZH, BE x AIS A-E
-    finally:
-        inv.dispose()
-    for name in ("m.on", "e.zh"):
+    # Every role but the allocator: no sequence, no allocation written, no arm chosen by hand.
+    slot = f"('A-X', 'SCI-001', 'AS-BCI-SCI-01-ZH-B', 2, 'BCI', now(), 'x', 1)"
+    for name in ("dr.inv", "a.zh", "e.zh", "m.on", "s.pon", "d.man"):
         reader = _psql(store, name)
         try:
-            assert "permission denied" in _try(reader, "SELECT seed_sha256 FROM allocation_sequences"), name
-            assert _rows(reader, "SELECT arm FROM participants WHERE id = 'SCI-003'") == [(allocation.arm,)]
+            for sql in ("SELECT seed_sha256 FROM allocation_sequences", "SELECT count(*) FROM allocation_sequences",
+                        f"INSERT INTO allocations (id, participant_id, sequence_id, position, arm, randomized_at, "
+                        f"randomized_by, version) VALUES {slot}"):
+                assert "permission denied" in _try(reader, sql), (name, sql)
+            if name != "a.zh":
+                assert _rows(reader, "SELECT arm FROM participants WHERE id = 'SCI-003'") == [(allocation.arm,)]
         finally:
             reader.dispose()
+    inv = _psql(store, "dr.inv")
+    try:  # the investigator may change the participant, but not choose its arm (trigger of migration 0009)
+        for arm in ("BCI", "control"):
+            assert "set only by randomization" in _try(inv, f"UPDATE participants SET arm = '{arm}' "
+                                                            "WHERE id = 'SCI-001'")
+        assert "set only by randomization" in _try(inv, "UPDATE participants SET arm = 'not randomized' "
+                                                        "WHERE id = 'SCI-003'")
+        assert _try(inv, "UPDATE participants SET age_years = age_years WHERE id = 'SCI-001'") is None  # arm kept
+        assert _rows(inv, "SELECT arm FROM participants WHERE id = 'SCI-001'") == [(PENDING_ARM,)]
+    finally:
+        inv.dispose()
+    alloc = _psql(store, "al.loc")
+    try:  # the allocator reads the sequence and writes nothing clinical
+        assert _rows(alloc, "SELECT count(*) FROM allocation_sequences") == [(10,)]  # ZH, BE x AIS A-E
+        for sql in ("UPDATE participants SET age_years = 50", "DELETE FROM consents",
+                    "UPDATE consents SET data_sharing = false", "DELETE FROM participants WHERE id = 'SCI-001'"):
+            assert "permission denied" in _try(alloc, sql), sql
+        assert "set only by randomization" in _try(alloc, "UPDATE participants SET arm = 'BCI' WHERE id = 'SCI-001'")
+    finally:
+        alloc.dispose()
     with as_user(store, "m.on", "monitor") as monitor:
         report = monitor.verify_audit()  # the whole chain; every table but the one it may not read
         assert report.ok and report.unread == ("allocation_sequences",)
         assert "allocation_sequences not replayed" in report.summary()
-    assert store.verify_audit().ok and store.verify_audit().unread == ()
+    assert store.verify_audit().unread == ("allocation_sequences",)  # the investigator is refused it too
+    with as_user(store, "al.loc", "allocator") as allocator:
+        assert allocator.verify_audit().ok
 
 
 def test_a_refused_login_is_logged_through_a_role_that_can_do_nothing_else(pg_store, audit_key_file):

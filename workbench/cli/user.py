@@ -24,7 +24,7 @@ def register(subparsers) -> None:
     add.add_argument("account", metavar="NAME", help="the staff member's user name")
     add.add_argument("--role", required=True, choices=ROLES, help="their role: " + ", ".join(ROLES))
     add.add_argument("--site", default=None, help="the site code they work at (assessors and engineers: required; "
-                                                  "monitors, sponsors and data managers: none)")
+                                                  "monitors, sponsors, data managers and the allocator: none)")
     add.add_argument("--as", dest="user", default=None, metavar="NAME",
                      help="the investigator adding the account (not needed for the first account)")
     add.add_argument("--password-stdin", action="store_true",

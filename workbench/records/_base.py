@@ -9,11 +9,13 @@ from typing import Any, ClassVar, Iterator
 from ..errors import Problem, ValidationError
 from ._fields import Spec, check_value, to_plain
 
-#: Roles of the trial team (issue 5, item 4; issue 11 adds data manager and sponsor).
-ROLES = ("investigator", "assessor", "engineer", "monitor", "data_manager", "sponsor")
+#: Roles of the trial team (issue 5, item 4; issue 11 adds data manager, sponsor and the
+#: allocation role, ``allocator``, who alone reads the allocation sequence and randomizes).
+ROLES = ("investigator", "assessor", "engineer", "monitor", "data_manager", "sponsor", "allocator")
 #: Roles that work across every site and hold no site of their own: the sponsor and the
-#: monitor oversee all sites (ICH E6(R2) 5.18), the data manager cleans everyone's data.
-CROSS_SITE_ROLES = frozenset({"monitor", "data_manager", "sponsor"})
+#: monitor oversee all sites (ICH E6(R2) 5.18), the data manager cleans everyone's data, and
+#: the allocator is the central randomization service of every site (CONSORT 2010 item 9).
+CROSS_SITE_ROLES = frozenset({"monitor", "data_manager", "sponsor", "allocator"})
 #: Roles that may only read: monitoring and sponsor oversight never change source data
 #: (ICH E6(R2) 5.18.4(n): the monitor reports, the investigator corrects).
 READ_ONLY_ROLES = frozenset({"monitor", "sponsor"})

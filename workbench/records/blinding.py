@@ -1,10 +1,14 @@
 """Blinding and allocation concealment: who may read the arm and the allocation sequence.
 
 ICH E9 2.3.1: those who assess outcomes must not know the treatment, so the
-arm a participant was allocated is kept from assessors. CONSORT 2010 item 9:
-the sequence is concealed until a participant is assigned, so the allocation
-sequence (its seals and seed commitment) is readable only by the allocation
-roles, who randomize.
+arm a participant was allocated is kept from assessors. CONSORT 2010 item 9
+(and ICH E9 2.3.1: whoever enrols must not be able to foresee the next
+assignment): the sequence is concealed until a participant is assigned, so the
+allocation sequence (its seals and seed commitment) is readable only by the
+allocation role, ``allocator``, a separate account that holds the seed and
+randomizes. Investigators enrol (participant and consent) but can neither read
+the sequence nor randomize; the allocator writes only sequences and
+allocations (and, through the store, the arm its allocation implies).
 
 The same rules hold on both backends:
 
@@ -14,7 +18,11 @@ The same rules hold on both backends:
   groups get SELECT on every column of ``participants`` and ``allocations``
   except ``arm`` (column privileges), nothing on ``allocation_sequences`` or
   ``db_change_log`` (whose row copies hold the arm), and a row-level-security
-  policy on ``audit_log`` hides the entries that carry an arm or a seal.
+  policy on ``audit_log`` hides the entries that carry an arm or a seal;
+  only the allocator's group may SELECT ``allocation_sequences``, and it may
+  UPDATE no column of ``participants`` but ``arm`` (and ``version``); a
+  trigger refuses, for everyone, an arm in a randomized study that is not the
+  one its Allocation holds.
 """
 
 from __future__ import annotations
@@ -23,9 +31,9 @@ import sqlalchemy as sa
 
 #: Roles kept blind to the arm (outcome assessors, ICH E9 2.3.1).
 BLINDED_ROLES = frozenset({"assessor"})
-#: The allocation roles: hold the seed, read the sequence and randomize (see randomization.py
-#: for why these are the enrolling roles rather than a separate one).
-ALLOCATION_ROLES = frozenset({"investigator", "data_manager"})
+#: The allocation role: holds the seed, reads the sequence and randomizes. Deliberately not an
+#: enrolling role (CONSORT 2010 item 10: who generates/holds the sequence and who enrols differ).
+ALLOCATION_ROLES = frozenset({"allocator"})
 #: Tables whose columns a blinded user never reads.
 BLINDED_COLUMNS: dict[str, tuple[str, ...]] = {"participants": ("arm",), "allocations": ("arm",)}
 #: Tables read only by the allocation roles.

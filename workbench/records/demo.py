@@ -51,7 +51,8 @@ DEMO_STUDY_ID = "BCI-SCI-DEMO"
 #: The demo's account for each role, and its site (site staff work at the demo's first site).
 DEMO_USERS = {"investigator": "demo.investigator", "engineer": "demo.engineer",
               "assessor": "demo.assessor", "monitor": "demo.monitor",
-              "data_manager": "demo.data-manager", "sponsor": "demo.sponsor"}
+              "data_manager": "demo.data-manager", "sponsor": "demo.sponsor",
+              "allocator": "demo.allocator"}  # the allocation role: reads sequences, randomizes (nothing clinical)
 DEMO_SITE = "ZH"
 #: Where the demo accounts' generated passwords are kept, inside the workspace (mode 0600).
 DEMO_ACCOUNTS_FILE = ("keys", "demo-accounts.json")
@@ -65,13 +66,17 @@ def demo_passwords(workspace=None) -> dict[str, str]:
     from .keys import write_secret
 
     path = get_workspace(workspace).root.joinpath(*DEMO_ACCOUNTS_FILE)
-    if not path.exists():
-        passwords = {name: secrets.token_urlsafe(18) for name in DEMO_USERS.values()}
-        write_secret(path, json.dumps(passwords, indent=2) + "\n")
-        print(f"workbench: created the demo accounts ({', '.join(DEMO_USERS.values())}) with generated "
+    passwords = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    new = [name for name in DEMO_USERS.values() if name not in passwords]  # a role added since (the allocator)
+    if new:
+        passwords.update({name: secrets.token_urlsafe(18) for name in new})
+        fresh = path.with_name(path.name + ".new")  # written 0600 from the start, then swapped in whole
+        fresh.unlink(missing_ok=True)
+        write_secret(fresh, json.dumps(passwords, indent=2) + "\n")
+        os.replace(fresh, path)
+        print(f"workbench: created the demo accounts ({', '.join(new)}) with generated "
               f"passwords, kept in {path} (readable by you only)", file=sys.stderr)
-        return passwords
-    return json.loads(path.read_text(encoding="utf-8"))
+    return passwords
 
 
 def open_demo_store(workspace=None, *, role: str = "investigator"):

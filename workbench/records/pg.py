@@ -14,9 +14,11 @@ Roles (cluster-wide in PostgreSQL, so tagged with the database they serve):
 :func:`apply_privileges` (run after every upgrade, so tables added by later
 migrations are covered too) grants SELECT to every group (except what
 :mod:`workbench.records.blinding` conceals: the allocation sequence from all
-but the allocation roles, the arm column, the change log and the arm-carrying
+but the allocator, the arm column, the change log and the arm-carrying
 trail entries from assessors), INSERT/UPDATE/DELETE
-on a record table only to the groups in its record type's ``WRITERS``, INSERT
+on a record table only to the groups in its record type's ``WRITERS`` (and
+UPDATE of ``participants.arm`` to the allocator, checked by the 0009 trigger
+``wb_arm_is_allocated``), INSERT
 (never UPDATE or DELETE) on the audit trail, and puts a row-level-security
 policy on every table under a participant: site staff's rows are their
 site's (the same path as :mod:`workbench.records.sites`). A trigger on every
@@ -111,12 +113,13 @@ BEGIN RAISE EXCEPTION 'db_change_log is append-only'; END $$""")
         conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {fn} TO {_q(group_role(db, 'investigator'))}")
 
 
-def create_login_function(conn: sa.Connection, *, scram_only: bool) -> None:
+def create_login_function(conn: sa.Connection, *, scram_only: bool, roles=ROLES) -> None:
     """``wb_create_login``; from 0008 on (``scram_only``) it takes only a SCRAM-SHA-256 verifier,
-    so a clear-text password handed to it is refused before it could reach a log or the catalog."""
+    so a clear-text password handed to it is refused before it could reach a log or the catalog.
+    ``roles``: the trial roles it may create logins for (0009 adds the allocator)."""
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
     tag = db_tag(db)
-    roles_sql = ", ".join(f"'{r}'" for r in ROLES)
+    roles_sql = ", ".join(f"'{r}'" for r in roles)
     scram = ("  IF left(p_password, 14) <> 'SCRAM-SHA-256$' THEN\n"
              "    RAISE EXCEPTION 'a SCRAM-SHA-256 verifier is required (hash the password client-side)';\n"
              "  END IF;\n") if scram_only else ""
@@ -195,6 +198,9 @@ def apply_privileges(conn: sa.Connection) -> None:
         writers = ", ".join(groups[r] for r in sorted(rt.WRITERS) if r in groups)
         if writers:
             conn.exec_driver_sql(f"GRANT INSERT, UPDATE, DELETE ON TABLE {_q(name)} TO {writers}")
+        if name == "participants":  # the allocator sets the arm it allocated (Store.allocate), nothing else
+            allocators = ", ".join(groups[r] for r in sorted(ALLOCATION_ROLES))
+            conn.exec_driver_sql(f"GRANT UPDATE (arm, version) ON TABLE participants TO {allocators}")
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS wb_record_change ON {_q(name)}")
         conn.exec_driver_sql(f"CREATE TRIGGER wb_record_change AFTER INSERT OR UPDATE OR DELETE ON {_q(name)} "
                              "FOR EACH ROW EXECUTE FUNCTION wb_record_change()")

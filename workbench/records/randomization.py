@@ -6,17 +6,32 @@ sequence generation, allocation concealment, implementation), one sequence per
 stratum (site x baseline AIS grade), each from a seeded generator so the
 whole sequence can be regenerated and checked from the seed.
 
+Two steps, two roles (CONSORT 2010 items 9-10; ICH E9 2.3.1: who enrols must
+not be able to foresee the next assignment): an investigator *enrols*
+(:func:`enrol`: the participant, with the arm :data:`PENDING_ARM`, and their
+consent); the allocation role (``allocator``, a separate account and, on
+PostgreSQL, a separate database role) *randomizes* an enrolled participant
+whose consent is in force (:func:`randomize`). Only the allocator reads the
+sequences and holds the seed; investigators, assessors, engineers, monitors,
+sponsors and data managers are refused the sequence by the store and, on
+PostgreSQL, by the database.
+
 Concealment: the database keeps, per slot, only an HMAC-SHA-256 seal of the
 arm keyed by the seed, never the arm itself; the seed is held by the
-allocation role outside the database (like the audit key), and also kept as a
+allocator outside the database (like the audit key), and also kept as a
 SHA-256 commitment so a seed shown later can be checked. The arm of a slot is
 revealed only by :func:`randomize`, which needs the seed, checks the seal and
-stores the :class:`Allocation` (a record in the audit trail) together with
-the participant, in one transaction. Assessors are blind: the store never
-reads the arm for them (it shows :data:`~workbench.records.blinding.MASK`),
-PostgreSQL refuses them the column, and :func:`blinded` drops the arm column
-from frames shown to them (ICH E9 2.3.1). The sequence itself is readable
-only by the allocation roles (:mod:`workbench.records.blinding`).
+writes the :class:`Allocation` (a record in the audit trail); in the same
+transaction the store sets the participant's arm from it on the allocator's
+behalf (:meth:`~workbench.records.store.Store.allocate`: the one field the
+allocator may change on a participant), so everything that reads the arm
+(analysis, reports, the dashboard) keeps reading the participant, and a
+participant's arm in a randomized study can only be the allocated one
+(rules.py; on PostgreSQL also a trigger, migration 0009). Assessors are
+blind: the store never reads the arm for them (it shows
+:data:`~workbench.records.blinding.MASK`), PostgreSQL refuses them the
+column, and :func:`blinded` drops the arm column from frames shown to them
+(ICH E9 2.3.1).
 """
 
 from __future__ import annotations
@@ -35,12 +50,12 @@ from ._fields import CODE, LABEL, id_field, spec
 from .blinding import ALLOCATION_ROLES, BLINDED_ROLES
 from .participant import AIS_GRADES, Participant
 
-#: Roles that randomize (and so see the arm at allocation) and roles kept blind to the arm.
-#: The allocation roles are the enrolling ones, not a separate "allocation" login: randomize()
-#: writes the participant, its consent and the Allocation in one transaction, which one login
-#: must be allowed to do whole. Concealment rests on the seed (held outside the database by
-#: whoever randomizes) and, on PostgreSQL, on the sequence being readable by these roles only.
+#: The role that randomizes (and so sees the arm at allocation): the allocation role only, never
+#: an enrolling one (blinding.py). It reads sequences and writes sequences and allocations.
 RANDOMIZERS = ALLOCATION_ROLES
+#: The arm of an enrolled participant until the allocator randomizes them (the column stays
+#: NOT NULL: a placeholder, refused as an arm by every analysis that groups by the study's arms).
+PENDING_ARM = "not randomized"
 #: Block sizes are multiples of the number of arms; the multiple is drawn at random per block.
 DEFAULT_BLOCK_MULTIPLES = (1, 2)
 ALGORITHM = "permuted blocks of random size; numpy PCG64 seeded with (seed, sha256(stratum)); v1"
@@ -144,8 +159,9 @@ def generate_sequences(store, study_id: str, *, seed: int, n_per_stratum: int,
                        block_multiples: Sequence[int] = DEFAULT_BLOCK_MULTIPLES) -> list[AllocationSequence]:
     """Generate and store one sealed sequence per stratum (every site x AIS grade) of a study.
 
-    Refused once any participant of the study is allocated: the sequence must
-    exist before enrolment. Returns the stored sequences.
+    Only the allocator may (it holds the seed). Refused once any participant
+    of the study has an arm: the sequence must exist before allocation
+    (enrolled, not yet randomized participants are fine). Returns the stored sequences.
     """
     from .study import Site, Study
 
@@ -159,7 +175,8 @@ def generate_sequences(store, study_id: str, *, seed: int, n_per_stratum: int,
         raise ValidationError(problems, what="randomization")
     study = store.get(Study, study_id)
     sites = store.find(Site, study_id=study_id)
-    if _allocated_in(store, study_id):
+    if _allocated_in(store, study_id) or any(p.arm != PENDING_ARM
+                                              for p in store.find(Participant, study_id=study_id)):
         raise ValidationError([Problem("study_id", study_id, "a study nobody is allocated in yet (the sequence "
                                                              "is generated before enrolment)")], what="randomization")
     now = datetime.now(timezone.utc)
@@ -182,18 +199,34 @@ def _allocated_in(store, study_id: str) -> bool:
     return any(a.sequence_id in ours for a in store.find(Allocation))
 
 
-def randomize(store, participant: Participant, *, seed: int, consent=None) -> tuple[Participant, Allocation]:
-    """Enrol a new participant with the next arm of their stratum; return (participant, allocation).
+def enrol(store, participant: Participant, consent=None) -> Participant:
+    """Enrol a participant (investigator's step): saved with consent, arm :data:`PENDING_ARM`.
 
-    ``participant`` is not yet stored; its ``arm`` is replaced by the allocated
-    one. The participant, its ``consent`` (if given: consent must be in force
-    at randomization) and the Allocation are written in one transaction, so a
-    slot is never used without its participant or the other way round.
+    The arm the caller gave is replaced: in a randomized study only :func:`randomize`
+    (the allocator) sets it. Participant and consent are written in one transaction.
+    """
+    saved = store.add(dataclasses.replace(participant, arm=PENDING_ARM),
+                      *((consent,) if consent is not None else ()))
+    return saved[0]
+
+
+def randomize(store, participant_id: str, *, seed: int) -> tuple[Participant, Allocation]:
+    """Randomize an enrolled participant (allocator's step); return (participant, allocation).
+
+    Needs the allocation role and the seed; the participant must be enrolled
+    and not yet randomized, with consent in force today (rules.py). The next
+    free slot of their stratum (site x baseline AIS grade) is opened, and the
+    Allocation and the participant's arm are written in one transaction.
     """
     if store.user.role not in RANDOMIZERS:
         raise PermissionDeniedError(f"user {store.user.name!r} with role {store.user.role!r} may not randomize; "
                                     f"allowed roles: {', '.join(sorted(RANDOMIZERS))}")
     _check_seed(seed)
+    found = store.find(Participant, id=participant_id)
+    if not found or found[0].arm != PENDING_ARM:
+        raise ValidationError([Problem("participant_id", participant_id, "an enrolled participant not yet randomized "
+                                       f"(arm {PENDING_ARM!r})")], what="randomization")
+    (participant,) = found
     found = store.find(AllocationSequence, study_id=participant.study_id, site_id=participant.site_id,
                        ais_grade=participant.baseline_ais)
     if not found:
@@ -208,12 +241,9 @@ def randomize(store, participant: Participant, *, seed: int, consent=None) -> tu
         raise ValidationError([Problem("sequence", sequence.id, "a sequence with a free slot (all used: generate "
                                                                 "more before enrolling)")], what="randomization")
     arm = reveal(sequence, position, seed)
-    now = datetime.now(timezone.utc)
-    enrolled = dataclasses.replace(participant, arm=arm)
     allocation = Allocation(participant_id=participant.id, sequence_id=sequence.id, position=position, arm=arm,
-                            randomized_at=now, randomized_by=store.user.name)
-    saved = store.add(enrolled, *((consent,) if consent is not None else ()), allocation)
-    return saved[0], saved[-1]
+                            randomized_at=datetime.now(timezone.utc), randomized_by=store.user.name)
+    return store.allocate(allocation)
 
 
 def reveal(sequence: AllocationSequence, position: int, seed: int) -> str:

@@ -21,7 +21,7 @@ from .consent import CONSENT_RULE, status_from
 from .lock import Lock
 from .outcome import OutcomeAssessment
 from .participant import Consent, Participant
-from .randomization import Allocation
+from .randomization import PENDING_ARM, Allocation, AllocationSequence
 from .blinding import select_readable
 from .rows import from_row
 from .safety import ProtocolDeviation
@@ -135,7 +135,7 @@ class BatchContext:
     def _check_participant(self, rec: Participant, label) -> list[Problem]:
         problems = []
         study = self.lookup("studies", rec.study_id)
-        if study is not None and rec.arm not in study.arms:
+        if study is not None and rec.arm not in study.arms and rec.arm != PENDING_ARM:
             problems.append(Problem(label("arm"), rec.arm, "one of the study's arms: " + ", ".join(study.arms)))
         site = self.lookup("sites", rec.site_id)
         if site is not None and site.study_id != rec.study_id:
@@ -144,7 +144,18 @@ class BatchContext:
         if allocated is not None and rec.arm != allocated.arm:
             problems.append(Problem(label("arm"), rec.arm, f"{allocated.arm!r}, the arm randomization allocated "
                                                            f"(slot {allocated.position} of {allocated.sequence_id})"))
+        elif allocated is None and rec.arm != PENDING_ARM and self._randomized(rec.study_id):
+            # Allocation concealment (CONSORT 2010 item 9): in a randomized study only the allocator sets the arm.
+            problems.append(Problem(label("arm"), rec.arm, f"{PENDING_ARM!r}: study {rec.study_id!r} is randomized, "
+                                                           "so the allocation role sets the arm when it randomizes"))
         return problems
+
+    def _randomized(self, study_id: str) -> bool:
+        """Whether the study has an allocation sequence (read past the user's concealment: only a yes/no)."""
+        if self.conn.dialect.name == "postgresql":  # the user may not read the sequences: a SECURITY DEFINER function
+            return bool(self.conn.execute(sa.text("SELECT wb_study_randomized(:s)"), {"s": study_id}).scalar())
+        tbl = TABLES[AllocationSequence.TABLE]
+        return self.conn.execute(sa.select(tbl.c.id).where(tbl.c.study_id == study_id).limit(1)).first() is not None
 
     def _allocation_of(self, participant_id: str) -> Allocation | None:
         mine = [r for r in self.batch if isinstance(r, Allocation) and r.participant_id == participant_id]

@@ -22,6 +22,7 @@ from .keys import load_audit_key
 from .logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
 from .migrate import upgrade_database
 from .participant import Participant
+from .randomization import PENDING_ARM, Allocation
 from .rows import fetch, from_row, to_row
 from .rules import BatchContext, label_of
 from .sites import site_of, visible_clause
@@ -195,7 +196,7 @@ class Store(AccountMethods):
         """
         return self._add(records)
 
-    def _add(self, records: Sequence[TableRecord], also=None) -> tuple[TableRecord, ...]:
+    def _add(self, records: Sequence[TableRecord], also=None, then=None) -> tuple[TableRecord, ...]:
         if not records:
             return ()
         problems = []
@@ -224,7 +225,43 @@ class Store(AccountMethods):
                 also(conn)
             for rec in saved:
                 audit.created(rec)
+            if then is not None:
+                then(conn, audit)
         return saved
+
+    @_logs_refusals
+    def allocate(self, allocation: Allocation) -> tuple[Participant, Allocation]:
+        """Save a randomization (:func:`~workbench.records.randomization.randomize` calls this).
+
+        One transaction: the Allocation (allocator only: its ``WRITERS``) and,
+        on the allocator's behalf, the participant's arm set from it, the one
+        participant field the allocator may change, and only from
+        :data:`~workbench.records.randomization.PENDING_ARM` (an enrolled,
+        not yet randomized participant). Consent in force on the day is
+        checked with the Allocation (rules.py).
+        """
+        if not isinstance(allocation, Allocation):
+            raise TypeError(f"allocation must be an Allocation, got {type(allocation).__name__}")
+        result: list[Participant] = []
+
+        def set_arm(conn: sa.Connection, audit: AuditWriter) -> None:
+            current = fetch(conn, Participant, allocation.participant_id)
+            if current.arm != PENDING_ARM:
+                raise ValidationError([Problem("participant_id", current.id, "an enrolled participant not yet "
+                                               f"randomized (arm {PENDING_ARM!r}, not {current.arm!r})")],
+                                      what="randomization")
+            table = TABLES[Participant.TABLE]
+            res = conn.execute(table.update().where(table.c.id == current.id, table.c.version == current.version)
+                               .values(arm=allocation.arm, version=current.version + 1))
+            if res.rowcount != 1:
+                raise _conflict(fetch(conn, Participant, current.id), current)
+            done = dataclasses.replace(current, arm=allocation.arm)
+            audit.updated(current, current.to_plain(), done.to_plain(),
+                          f"randomized: slot {allocation.position} of {allocation.sequence_id}")
+            result.append(dataclasses.replace(done, version=current.version + 1))
+
+        (saved,) = self._add((allocation,), then=set_arm)
+        return result[0], saved
 
     @_logs_refusals
     def update(self, record: TableRecord, *, reason: str) -> TableRecord:
