@@ -37,9 +37,9 @@ def test_a_deviation_is_open_until_closed_with_date_and_resolution():
 def test_0007_opens_existing_deviations_in_the_audit_trail(tmp_path):
     """A database from before 0007 comes up with its deviations open, and the trail still replays.
 
-    SQLite only for now: on PostgreSQL, upgrading again after a downgrade below 0009 fails in
-    apply_privileges (the allocator group role 0009's downgrade dropped is not made again);
-    0007 itself passed there before 0009 landed.
+    SQLite only for now: on PostgreSQL a downgrade below 0009 fails in apply_privileges (it
+    grants to the allocator group role that 0009's downgrade has just dropped); 0007 itself
+    passed there before 0009 landed.
     """
     store = first_investigator(f"sqlite:///{tmp_path / 'study.sqlite'}")
     seeded(store)
