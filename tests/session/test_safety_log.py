@@ -1,0 +1,59 @@
+"""Every gate decision becomes a SafetyEvent row, batched off the loop's thread, none lost silently."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from workbench.errors import ValidationError
+from workbench.records import SafetyEvent, Session
+from workbench.records.demo import open_demo_store
+from workbench.session.gate import GateDecision
+from workbench.session.results import start_run
+from workbench.session.safety_log import SafetyEventWriter
+
+
+@pytest.fixture
+def store_and_run(workspace):
+    store = open_demo_store(workspace.root)
+    session, = store.add(Session(participant_id="SCI-001", started_at=datetime.now(timezone.utc), device="sim",
+                                 montage="sim", operator=store.user.name))
+    run = start_run(store, session_id=session.id, number=1, task="gate")
+    yield store, session, run
+    store.close()
+
+
+def decisions(n):
+    kinds = [("held", "dwell", "close", None), ("passed", "all_limits", "program:walk", 0.4),
+             ("blocked", "safe_state", "amplitude", 2.0), ("safe_state", "signal_lost", "off", 0.0),
+             ("resumed", "signal_lost", "off", 0.0)]
+    return [GateDecision(100.0 + 0.01 * i, *kinds[i % len(kinds)][:3], amplitude_ma=kinds[i % len(kinds)][3],
+                         time_to_safe_s=0.08 if kinds[i % len(kinds)][0] == "safe_state" else None,
+                         via="program:stand" if i % 10 == 1 else None) for i in range(n)]
+
+
+def test_every_decision_handed_over_is_saved_in_few_transactions(store_and_run):
+    store, session, run = store_and_run
+    writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id, period_s=0.05)
+    with writer:
+        for d in decisions(300):
+            writer.put(d)
+    rows = store.find(SafetyEvent, run_id=run.id)
+    assert len(rows) == writer.n_put == writer.n_written == 300
+    assert 1 <= writer.n_transactions < 300
+    assert sorted(r.lsl_time for r in rows) == [d.t for d in decisions(300)]
+    walk = next(r for r in rows if r.command == "program:walk" and r.lsl_time == pytest.approx(100.01))
+    assert walk.decision == "passed" and "via program:stand" in walk.detail and "0.400 mA" in walk.detail
+    assert {r.decision for r in rows} == {"held", "passed", "blocked", "safe_state", "resumed"}
+    assert store.verify_audit().ok
+
+
+def test_a_refused_write_is_kept_and_reported_never_dropped_silently(store_and_run):
+    store, session, _ = store_and_run
+    writer = SafetyEventWriter(store, session_id=session.id, run_id="no-such-run", period_s=0.05)
+    writer.start()
+    for d in decisions(20):
+        writer.put(d)
+    with pytest.raises(ValidationError) as err:
+        writer.close()
+    assert err.value.problems[0].value == 20 and writer.n_written == 0
+    assert store.find(SafetyEvent, session_id=session.id) == []
