@@ -161,7 +161,10 @@ def apply_privileges(conn: sa.Connection) -> None:
     from sqlalchemy.dialects import postgresql
 
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
-    groups = {r: _q(group_role(db, r)) for r in ROLES}
+    # The groups the schema has: below 0009 (after a downgrade) there is no allocator group.
+    made = set(conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:n)"),
+                            {"n": [group_role(db, r) for r in ROLES]}).scalars())
+    groups = {r: _q(group_role(db, r)) for r in ROLES if group_role(db, r) in made}
     everyone = ", ".join(groups.values())
     writers_all = ", ".join(g for r, g in groups.items() if r not in READ_ONLY_ROLES)
     existing = set(sa.inspect(conn).get_table_names())
@@ -198,8 +201,8 @@ def apply_privileges(conn: sa.Connection) -> None:
         writers = ", ".join(groups[r] for r in sorted(rt.WRITERS) if r in groups)
         if writers:
             conn.exec_driver_sql(f"GRANT INSERT, UPDATE, DELETE ON TABLE {_q(name)} TO {writers}")
-        if name == "participants":  # the allocator sets the arm it allocated (Store.allocate), nothing else
-            allocators = ", ".join(groups[r] for r in sorted(ALLOCATION_ROLES))
+        allocators = ", ".join(groups[r] for r in sorted(ALLOCATION_ROLES) if r in groups)
+        if name == "participants" and allocators:  # the allocator sets the arm it allocated (Store.allocate)
             conn.exec_driver_sql(f"GRANT UPDATE (arm, version) ON TABLE participants TO {allocators}")
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS wb_record_change ON {_q(name)}")
         conn.exec_driver_sql(f"CREATE TRIGGER wb_record_change AFTER INSERT OR UPDATE OR DELETE ON {_q(name)} "
@@ -219,8 +222,9 @@ def _grant_reads(conn: sa.Connection, table: sa.Table, groups: dict[str, str]) -
     the arm columns never for blinded groups (a column privilege: ``SELECT arm`` is refused)."""
     name = _q(table.name)
     if table.name in CONCEALED_TABLES:
-        conn.exec_driver_sql(f"GRANT SELECT ON TABLE {name} TO "
-                             + ", ".join(g for r, g in groups.items() if r in ALLOCATION_ROLES))
+        allocators = [g for r, g in groups.items() if r in ALLOCATION_ROLES]
+        if allocators:
+            conn.exec_driver_sql(f"GRANT SELECT ON TABLE {name} TO " + ", ".join(allocators))
         return
     hidden = BLINDED_COLUMNS.get(table.name, ())
     blind = [g for r, g in groups.items() if r in BLINDED_ROLES and hidden]
