@@ -13,6 +13,13 @@ update) and a store write with its audit entry costs milliseconds, so
 writing on the loop's thread would add that to the command latency. Batching
 also keeps the audit chain to one transaction per second.
 
+Why at most ``max_rows`` (100) rows per transaction: the writer shares the
+interpreter lock with the loop, and a large insert holds it in long stretches
+(measured: 700 rows, about 210 ms of work, kept a 1 ms sleeper waiting up to
+36 ms; 50 rows at most 9 ms). Above 100 decisions a second (the closed-loop
+benchmark's 1 kHz amplitude updates) the writer commits several smaller
+transactions a second, with a short pause between them for the loop.
+
 Nothing is dropped silently: :attr:`n_put` counts what the loop handed over,
 :attr:`n_written` what the store committed. A failed write keeps its rows and
 is retried at the next period; if the final flush still fails,
@@ -67,16 +74,20 @@ class SafetyEventWriter:
         LSL time of a decision -> UTC (default :func:`lsl_to_utc`, fixed at construction).
     period_s : float
         How often the writer thread commits what accumulated.
+    max_rows : int
+        Most rows in one transaction (more wait for the next, after a pause for the loop).
 
     Use as a context manager around the block (``run_block(..., safety_events=writer)`` does it).
     """
 
-    def __init__(self, store, *, session_id: str, run_id: str | None, to_utc=None, period_s: float = 1.0) -> None:
+    def __init__(self, store, *, session_id: str, run_id: str | None, to_utc=None, period_s: float = 1.0,
+                 max_rows: int = 100) -> None:
         self.store = store
         self.session_id = session_id
         self.run_id = run_id
         self.to_utc = to_utc or lsl_to_utc()
         self.period_s = float(period_s)
+        self.max_rows = int(max_rows)
         self.n_put = 0
         self.n_written = 0
         self.n_transactions = 0
@@ -123,24 +134,28 @@ class SafetyEventWriter:
         self.close()
 
     def flush(self) -> int:
-        """Save what is queued in one transaction; returns how many rows were committed."""
+        """Save what is queued, ``max_rows`` per transaction; returns how many rows were committed."""
+        written = 0
         with self._lock:
-            while self._queue:
-                d = self._queue.popleft()
-                self._pending.append(safety_event(d, session_id=self.session_id, run_id=self.run_id,
-                                                  occurred_at=self.to_utc(d.t)))
-            if not self._pending:
-                return 0
-            try:
-                self.store.add(*self._pending)
-            except Exception as err:  # kept and retried; close() reports what never got in
-                self.errors.append(f"{type(err).__name__}: {err}"[:300])
-                return 0
-            n = len(self._pending)
-            self._pending = []
-            self.n_written += n
-            self.n_transactions += 1
-            return n
+            due = len(self._queue)  # what is queued now; later decisions wait for the next period
+            while due or self._pending:
+                while due and len(self._pending) < self.max_rows:
+                    due -= 1
+                    d = self._queue.popleft()
+                    self._pending.append(safety_event(d, session_id=self.session_id, run_id=self.run_id,
+                                                      occurred_at=self.to_utc(d.t)))
+                try:
+                    self.store.add(*self._pending)
+                except Exception as err:  # kept and retried; close() reports what never got in
+                    self.errors.append(f"{type(err).__name__}: {err}"[:300])
+                    break
+                written += len(self._pending)
+                self.n_written += len(self._pending)
+                self.n_transactions += 1
+                self._pending = []
+                if due:
+                    time.sleep(0.005)  # the loop gets the interpreter between two transactions
+        return written
 
     def _run(self) -> None:
         while not self._stop.is_set():
