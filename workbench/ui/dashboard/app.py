@@ -39,4 +39,16 @@ def dashboard_app(workspace=None, *, today=None) -> widgets.VBox:
     panel = LoginPanel(workspace=ws.root)
     panel.on_login(lambda *_: show(panel.store))
     box.children = (panel.widget,)
+    _warm_plotly()
     return box
+
+
+def _warm_plotly() -> None:
+    """Load plotly's validators and template now, while the sign-in panel waits (Voila's pre-run
+    kernel does this before anyone opens the page): the first figure after sign-in then costs
+    10 ms instead of ~200 ms (more under load)."""
+    import pandas as pd
+
+    from ...report.figures import enrolment_figure
+
+    enrolment_figure(pd.DataFrame({"participants": [1]}, index=["site"])).to_json()
