@@ -14,7 +14,9 @@ never compared to a hard-coded number.
   Butterworth), 0.5 s window, one output per chunk. Before timing, every
   output of both is checked equal (``np.testing.assert_allclose``, rtol
   1e-9). ``reference_us_per_chunk_*`` and ``workbench_us_per_chunk_*`` give
-  the absolute costs beside the ratio.
+  the absolute costs beside the ratio. Each chunk is its own array, as an
+  amplifier delivers it, so at 1024 channels (320 KB per chunk) both sides
+  read it from memory rather than from cache, as they would live.
 - ``intracortical_realtime_factor``: 1024 channels at 30 kHz, Butterworth
   band-pass 300-5000 Hz (``--ic-order``), threshold crossings at -4.5 RMS and
   spike-band power in 20 ms bins, Kalman update: seconds of signal decoded per
