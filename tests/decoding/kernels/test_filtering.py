@@ -7,7 +7,7 @@ from scipy import signal
 
 from tests import naive
 from workbench.decoding.kernels import sosfilt_bank
-from workbench.decoding.kernels.filtering import TILE
+from workbench.decoding.kernels.filtering import TILE, TIME_BLOCK
 
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((400, 5)) * 30e-6 + 10e-6  # EEG-like scale with an offset
@@ -68,15 +68,16 @@ def test_any_chunking_gives_the_same_output(sizes):
     assert np.max(np.abs(chunked - whole)) <= 1e-9 * np.abs(whole).max()
 
 
-def test_channel_tiles_and_lanes_never_change_a_bit():
-    """300 channels run as tiles of 128, 128 and 44 (vector loop and scalar remainder);
-    each channel filtered alone gives the same bits, and both match the naive equations."""
-    assert TILE < 300 < 3 * TILE
+def test_channel_tiles_time_blocks_and_lanes_never_change_a_bit():
+    """300 channels run as tiles of 128, 128 and 44 (vector loop and scalar remainder),
+    150 samples as blocks of 64 rows cut differently by the chunks; each channel
+    filtered alone in one piece gives the same bits, and both match the naive equations."""
+    assert TILE < 300 < 3 * TILE and TIME_BLOCK < 143
     sos = signal.butter(4, [7, 30], btype="bandpass", fs=160, output="sos")
-    wide = np.random.default_rng(3).standard_normal((60, 300))
-    together, zi_together = _run(sos[None], wide, [7, 53])
+    wide = np.random.default_rng(3).standard_normal((150, 300))
+    together, zi_together = _run(sos[None], wide, [7, 143])
     for c in (0, 127, 128, 131, 255, 256, 299):
-        alone, zi_alone = _run(sos[None], np.ascontiguousarray(wide[:, c:c + 1]), [60])
+        alone, zi_alone = _run(sos[None], np.ascontiguousarray(wide[:, c:c + 1]), [150])
         np.testing.assert_array_equal(together[:, c], alone[:, 0])
         np.testing.assert_array_equal(zi_together[..., c], zi_alone[..., 0])
     np.testing.assert_allclose(together[:, -3:], naive.sosfilt(sos, wide[:, -3:]), rtol=0, atol=1e-12)

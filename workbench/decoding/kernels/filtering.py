@@ -34,6 +34,12 @@ ir = cgutils.ir  # llvmlite's IR builder, as numba itself uses it (kernels impor
 # cache while the tile runs through the whole chunk. Measured best of 64,
 # 128 and 256 at 256 and 1024 channels (benchmarks/decoder.py).
 TILE = 128
+# Samples per pass over the tiles. A long chunk (20 ms at 30 kHz: 600 rows)
+# is filtered 64 rows at a time: each pass reads and writes whole rows, a
+# stream the hardware prefetcher follows, instead of 600 rows 1 KB wide per
+# tile (1024 ch x 30 kHz: 1.36 -> 0.9 ms per chunk, measured). A 20 ms chunk
+# at 2 kHz (40 rows) stays one pass.
+TIME_BLOCK = 64
 
 
 @intrinsic
@@ -321,9 +327,10 @@ def store_tile(st, zi_b, c0, m):
 def sosfilt_bank(sos, x, zi, out):
     """Filter ``x`` through one or more SOS cascades, sample by sample.
 
-    Loop order: tiles of :data:`TILE` channels, then bands (the tile's input
-    is read from cache by the second), then sections (four at a time in
-    registers, :func:`cascade_tile`), then samples, then the tile's channels.
+    Loop order: blocks of :data:`TIME_BLOCK` samples, then tiles of
+    :data:`TILE` channels, then bands (the tile's input is read from cache by
+    the second), then sections (four at a time in registers,
+    :func:`cascade_tile`), then samples, then the tile's channels.
     The channel loop vectorises (channels are contiguous in (n_times,
     n_channels) data), the tile's states stay in L1 cache for the whole chunk
     and the next tile's input is prefetched. Each output depends only on the samples and state before
@@ -343,11 +350,13 @@ def sosfilt_bank(sos, x, zi, out):
     n_bands, n_sec = sos.shape[0], sos.shape[1]
     co = coefficients(sos)
     st = np.empty((2 * n_sec, min(TILE, n_ch)))
-    for c0 in range(0, n_ch, TILE):
-        m = min(TILE, n_ch - c0)
-        for b in range(n_bands):
-            pf_m = min(TILE, n_ch - c0 - m) if b == 0 else 0
-            load_tile(zi[b], st, c0, m)
-            cascade_tile(x, c0, out[:n_times], b * n_ch + c0, m, st, co[b], c0 + m, pf_m)
-            store_tile(st, zi[b], c0, m)
+    for t0 in range(0, n_times, TIME_BLOCK):
+        t1 = min(t0 + TIME_BLOCK, n_times)
+        for c0 in range(0, n_ch, TILE):
+            m = min(TILE, n_ch - c0)
+            for b in range(n_bands):
+                pf_m = min(TILE, n_ch - c0 - m) if b == 0 else 0
+                load_tile(zi[b], st, c0, m)
+                cascade_tile(x[t0:t1], c0, out[t0:t1], b * n_ch + c0, m, st, co[b], c0 + m, pf_m)
+                store_tile(st, zi[b], c0, m)
     return out
