@@ -298,3 +298,26 @@ def test_the_store_keeps_the_arm_from_assessors_and_the_sequence_from_all_but_th
             other.close()
     assert allocator.get(AllocationSequence, allocation.sequence_id).seed_sha256  # the allocation role reads it
     assert store.verify_audit().ok
+
+
+def test_the_demo_has_an_allocator_account_and_adds_it_to_a_workspace_made_before_the_role(workspace, capsys):
+    from workbench.records.demo import DEMO_ACCOUNTS_FILE, DEMO_STUDY_ID, DEMO_USERS, open_demo_store
+
+    keys = workspace.root.joinpath(*DEMO_ACCOUNTS_FILE)
+    keys.parent.mkdir(mode=0o700)
+    older = {name: f"{name}-Older-Pass-1" for r, name in DEMO_USERS.items() if r != "allocator"}
+    keys.write_text(json.dumps(older))
+    keys.chmod(0o600)
+    with open_demo_store(workspace.root, role="allocator") as allocator:
+        assert (allocator.user.name, allocator.user.role, allocator.user.site_id) == \
+               ("demo.allocator", "allocator", None)
+        assert allocator.find(AllocationSequence, study_id=DEMO_STUDY_ID) == []  # readable, none generated
+        with pytest.raises(PermissionDeniedError):
+            allocator.add(f.participant("SCI-901", study_id=DEMO_STUDY_ID))  # nothing clinical
+    assert "demo.allocator" in capsys.readouterr().err  # the demo says it made the account
+    kept = json.loads(keys.read_text())
+    assert {k: kept[k] for k in older} == older and set(kept) == set(DEMO_USERS.values())
+    assert keys.stat().st_mode & 0o777 == 0o600
+    with open_demo_store(workspace.root, role="investigator") as investigator:
+        with pytest.raises(PermissionDeniedError, match="allocation concealment"):
+            investigator.find(AllocationSequence)
