@@ -113,12 +113,17 @@ BEGIN RAISE EXCEPTION 'db_change_log is append-only'; END $$""")
         conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {fn} TO {_q(group_role(db, 'investigator'))}")
 
 
-def create_login_function(conn: sa.Connection, *, scram_only: bool, roles=ROLES) -> None:
+def create_login_function(conn: sa.Connection, *, scram_only: bool, roles=None) -> None:
     """``wb_create_login``; from 0008 on (``scram_only``) it takes only a SCRAM-SHA-256 verifier,
     so a clear-text password handed to it is refused before it could reach a log or the catalog.
-    ``roles``: the trial roles it may create logins for (0009 adds the allocator)."""
+    ``roles``: the trial roles it may create logins for; by default those whose group role exists
+    (0009 adds the allocator's, and drops it again when downgraded)."""
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
     tag = db_tag(db)
+    if roles is None:
+        made = set(conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:n)"),
+                                {"n": [group_role(db, r) for r in ROLES]}).scalars())
+        roles = [r for r in ROLES if group_role(db, r) in made]
     roles_sql = ", ".join(f"'{r}'" for r in roles)
     scram = ("  IF left(p_password, 14) <> 'SCRAM-SHA-256$' THEN\n"
              "    RAISE EXCEPTION 'a SCRAM-SHA-256 verifier is required (hash the password client-side)';\n"
