@@ -55,6 +55,45 @@ def window_power(x, window, step, log=True):
     return np.log(p) if log else p
 
 
+def window_power_two_stacks(x, window, step):
+    """Mean of squares in the exact order of the two-stack window kernel, no log.
+
+    Block ``k`` is ``((0 + x0**2) + x1**2) + ...`` over its ``step`` rows.
+    Blocks go in groups of ``n_blocks = window // step``; the window ending
+    with block ``k`` (``j = k % n_blocks``) is the suffix sum ``B[i] + (B[i+1]
+    + (... + B[n_blocks-1]))`` of the older group from ``i = j + 1`` plus
+    ``((0 + B'[0]) + B'[1]) + ... + B'[j]`` of its own group (just the suffix
+    sum of its group from 0 when ``j == n_blocks - 1``), divided by ``window``.
+    """
+    n_blocks = window // step
+    blocks = []
+    for k in range(len(x) // step):
+        acc = np.zeros(x.shape[1])
+        for row in x[k * step:(k + 1) * step]:
+            acc = acc + row * row
+        blocks.append(acc)
+
+    def suffix(group, i):
+        s = group[-1]
+        for b in reversed(group[i:-1]):
+            s = b + s
+        return s
+
+    rows = []
+    for k in range(n_blocks - 1, len(blocks)):
+        g, j = k // n_blocks, k % n_blocks
+        own = blocks[g * n_blocks:(g + 1) * n_blocks]
+        if j == n_blocks - 1:
+            total = suffix(own, 0)
+        else:
+            newer = np.zeros(x.shape[1])
+            for b in own[:j + 1]:
+                newer = newer + b
+            total = suffix(blocks[(g - 1) * n_blocks:g * n_blocks], j + 1) + newer
+        rows.append(total / window)
+    return np.array(rows).reshape(-1, x.shape[1])
+
+
 def window_logvar(x, window, step):
     rows = [np.log(np.var(x[n - window:n], axis=0)) for n in output_counts(len(x), window, step)]
     return np.array(rows).reshape(-1, x.shape[1])

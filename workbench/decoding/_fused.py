@@ -57,7 +57,7 @@ class FusedBandPowerLDA:
         idx = np.empty(m, dtype=np.int64)
         n_out, n_bad, state_ok = bandpower_lda_chunk(
             x, self.scratch, last_valid, self.bad_rows, self.sos, stage_state.zi, self.tile_buf, self.step,
-            feature_state.acc, feature_state.blocks, feature_state.counter, self.take_log, self.coef,
-            self.intercept, feats, self.decision, probs, valid, idx, self.window, last_bad, valid_from,
+            feature_state.acc, feature_state.blocks, feature_state.newer, feature_state.counter, self.take_log,
+            self.coef, self.intercept, feats, self.decision, probs, valid, idx, self.window, last_bad, valid_from,
             invalid_span, limit)
         return n_bad, state_ok, idx[:n_out], feats[:n_out], probs[:n_out], valid[:n_out]

@@ -22,10 +22,12 @@ from .kernels import window_power
 
 @dataclass
 class WindowState:
-    """State of a block-sum power window: current block, ring of blocks, sample count."""
+    """State of a block-sum power window (:func:`~.kernels.window_power`): current
+    block, ring of block sums / suffix sums, running sum of the newer group, sample count."""
 
     acc: np.ndarray
     blocks: np.ndarray
+    newer: np.ndarray
     counter: np.ndarray
 
 
@@ -52,13 +54,14 @@ class WindowedFeature(TransformerMixin, BaseEstimator):
                 what=type(self).__name__,
             )
         return WindowState(
-            np.zeros(n_channels), np.zeros((self.window_ // step, n_channels)), np.zeros(1, np.int64)
+            np.zeros(n_channels), np.zeros((self.window_ // step, n_channels)), np.zeros(n_channels),
+            np.zeros(1, np.int64)
         )
 
     @staticmethod
     def _stream_power(x, state, step, take_log):
         out = np.empty((x.shape[0] // step + 1, x.shape[1]))
-        n = window_power(x, step, state.acc, state.blocks, state.counter, take_log, out)
+        n = window_power(x, step, state.acc, state.blocks, state.newer, state.counter, take_log, out)
         return out[:n]
 
     @staticmethod
@@ -66,5 +69,6 @@ class WindowedFeature(TransformerMixin, BaseEstimator):
         """Power over one whole epoch (n_times, n_channels) with the same kernel."""
         n_t, n_ch = x.shape
         out = np.empty((1, n_ch))
-        window_power(x, n_t, np.zeros(n_ch), np.zeros((1, n_ch)), np.zeros(1, np.int64), take_log, out)
+        window_power(x, n_t, np.zeros(n_ch), np.zeros((1, n_ch)), np.zeros(n_ch), np.zeros(1, np.int64), take_log,
+                     out)
         return out[0]

@@ -18,7 +18,8 @@ INTERCEPT = np.array([0.3])
 def _run(x, sizes, *, valid_from=0, invalid_span=WINDOW):
     n_feat = 2 * N_CH
     zi = np.zeros((2, SOS.shape[1], 2, N_CH))
-    acc, blocks, counter = np.zeros(n_feat), np.zeros((WINDOW // STEP, n_feat)), np.zeros(1, np.int64)
+    acc, blocks, newer = np.zeros(n_feat), np.zeros((WINDOW // STEP, n_feat)), np.zeros(n_feat)
+    counter = np.zeros(1, np.int64)
     last_valid, last_bad = np.zeros(N_CH), np.full(1, -(1 << 62), np.int64)
     big = len(x)
     scratch, bad_rows, tile_buf = np.empty((big, N_CH)), np.zeros(big, bool), np.empty((big, N_CH))
@@ -29,7 +30,7 @@ def _run(x, sizes, *, valid_from=0, invalid_span=WINDOW):
     while pos < len(x):
         chunk = np.ascontiguousarray(x[pos:pos + sizes[i % len(sizes)]])
         n_out, _, ok = bandpower_lda_chunk(chunk, scratch, last_valid, bad_rows, SOS, zi, tile_buf, STEP, acc, blocks,
-                                           counter, True, COEF, INTERCEPT, feats, dec, probs, valid, idx, WINDOW,
+                                           newer, counter, True, COEF, INTERCEPT, feats, dec, probs, valid, idx, WINDOW,
                                            last_bad, valid_from, invalid_span, 1e150)
         assert ok
         out.append((idx[:n_out].copy(), feats[:n_out].copy(), probs[:n_out].copy(), valid[:n_out].copy()))
@@ -69,13 +70,14 @@ def test_tiles_with_a_repaired_channel_give_the_stage_by_stage_bits():
     x[33, 200], x[34, 140] = np.nan, np.inf
     coef, intercept = rng.standard_normal((1, 2 * n_ch)), np.array([0.1])
     zi = np.zeros((2, 4, 2, n_ch))
-    acc, blocks, counter = np.zeros(2 * n_ch), np.zeros((window // step, 2 * n_ch)), np.zeros(1, np.int64)
+    acc, blocks, newer = np.zeros(2 * n_ch), np.zeros((window // step, 2 * n_ch)), np.zeros(2 * n_ch)
+    counter = np.zeros(1, np.int64)
     last_valid, last_bad = np.zeros(n_ch), np.full(1, -(1 << 62), np.int64)
     m = len(x) // step + 1
     feats, dec, probs = np.empty((m, 2 * n_ch)), np.empty((m, 1)), np.empty((m, 2))
     valid, idx, bad_rows = np.empty(m, bool), np.empty(m, np.int64), np.zeros(len(x), bool)
     n_out, n_bad, ok = bandpower_lda_chunk(x, np.empty((len(x), TILE)), last_valid, bad_rows, sos, zi,
-                                           np.empty((len(x), TILE)), step, acc, blocks, counter, True, coef, intercept,
+                                           np.empty((len(x), TILE)), step, acc, blocks, newer, counter, True, coef, intercept,
                                            feats, dec, probs, valid, idx, window, last_bad, 0, window, 1e150)
     assert ok and n_bad == 2 and np.flatnonzero(bad_rows[:len(x)]).tolist() == [33, 34]
     assert last_bad[0] == 34 and counter[0] == len(x)
@@ -84,14 +86,16 @@ def test_tiles_with_a_repaired_channel_give_the_stage_by_stage_bits():
     hold_last_valid(repaired, ref_last, ref_bad)
     filt, ref_zi = np.empty((len(x), 2 * n_ch)), np.zeros_like(zi)
     sosfilt_bank(sos, repaired, ref_zi, filt)
-    ref_acc, ref_blocks, ref_counter = np.zeros(2 * n_ch), np.zeros_like(blocks), np.zeros(1, np.int64)
+    ref_acc, ref_blocks, ref_newer = np.zeros(2 * n_ch), np.zeros_like(blocks), np.zeros(2 * n_ch)
+    ref_counter = np.zeros(1, np.int64)
     ref_feats = np.empty_like(feats)
-    assert window_power(filt, step, ref_acc, ref_blocks, ref_counter, True, ref_feats) == n_out
+    assert window_power(filt, step, ref_acc, ref_blocks, ref_newer, ref_counter, True, ref_feats) == n_out
     np.testing.assert_array_equal(feats[:n_out], ref_feats[:n_out])
     np.testing.assert_array_equal(zi, ref_zi)
     np.testing.assert_array_equal(last_valid, ref_last)
     np.testing.assert_array_equal(acc, ref_acc)
     np.testing.assert_array_equal(blocks, ref_blocks)
+    np.testing.assert_array_equal(newer, ref_newer)
     np.testing.assert_allclose(probs[:n_out], naive.class_probabilities(naive.linear_predict(ref_feats[:n_out], coef,
                                                                                           intercept)), rtol=1e-12)
     np.testing.assert_array_equal(valid[:n_out], (idx[:n_out] - 34 >= window) | (idx[:n_out] < 33))

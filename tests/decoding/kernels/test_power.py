@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from tests import naive
 from workbench.decoding.kernels import ema_power, window_logvar, window_power
@@ -12,12 +13,17 @@ X = RNG.standard_normal((503, 4)) * np.array([1.0, 2.0, 1e-5, 50.0])
 
 
 def _window_power(x, window, step, log, chunks):
-    n_ch = x.shape[1]
-    acc, blocks, counter = np.zeros(n_ch), np.zeros((window // step, n_ch)), np.zeros(1, np.int64)
+    return _window_power_pieces(np.array_split(x, chunks), window, step, log)
+
+
+def _window_power_pieces(pieces, window, step, log):
+    n_ch = pieces[0].shape[1]
+    acc, blocks, newer = np.zeros(n_ch), np.zeros((window // step, n_ch)), np.zeros(n_ch)
+    counter = np.zeros(1, np.int64)
     rows = []
-    for c in np.array_split(x, chunks):
+    for c in pieces:
         out = np.empty((len(c) // step + 1, n_ch))
-        n = window_power(np.ascontiguousarray(c), step, acc, blocks, counter, log, out)
+        n = window_power(np.ascontiguousarray(c), step, acc, blocks, newer, counter, log, out)
         rows.append(out[:n])
     return np.concatenate(rows)
 
@@ -36,18 +42,18 @@ def test_window_power_columns_is_window_power_on_those_columns():
     fed from a 2-column buffer, give window_power's bits for those columns."""
     window, step = 40, 10
     whole = _window_power(X, window, step, True, 9)
-    acc, blocks = np.zeros(4), np.zeros((window // step, 4))
+    acc, blocks, newer = np.zeros(4), np.zeros((window // step, 4)), np.zeros(4)
     out, rows, n0 = np.full((X.shape[0] // step + 1, 4), -1.0), [], 0
     for c in np.array_split(X, 9):
         buf = np.zeros((len(c), 3))  # wider than the 2 columns used, as a tile buffer
         buf[:, :2] = c[:, 1:3]
-        n = window_power_columns(buf, 2, 1, step, acc, blocks, n0, True, out)
+        n = window_power_columns(buf, 2, 1, step, acc, blocks, newer, n0, True, out)
         rows.append(out[:n, 1:3].copy())
         assert np.all(out[:n, [0, 3]] == -1.0)  # other columns untouched
         n0 += len(c)
     np.testing.assert_array_equal(np.concatenate(rows), whole[:, 1:3])
     np.testing.assert_allclose(np.concatenate(rows), naive.window_power(X, window, step)[:, 1:3], rtol=1e-12)
-    assert np.all(acc[[0, 3]] == 0) and np.all(blocks[:, [0, 3]] == 0)
+    assert np.all(acc[[0, 3]] == 0) and np.all(blocks[:, [0, 3]] == 0) and np.all(newer[[0, 3]] == 0)
 
 
 def test_window_power_does_not_drift_after_a_huge_artefact():
@@ -78,3 +84,18 @@ def test_ema_power_matches_naive_and_continues_across_chunks():
     a = ema_power(X[:200], 0.05, state, True, np.empty((200, 4)))
     b = ema_power(X[200:], 0.05, state, True, np.empty((303, 4)))
     np.testing.assert_allclose(np.vstack([a, b]), naive.ema_power(X, 0.05, log=True), rtol=0, atol=1e-10)
+
+
+@given(window_step=st.sampled_from([(40, 10), (12, 3), (7, 7), (30, 1), (161, 23)]),
+       cuts=st.lists(st.integers(1, 120), min_size=1, max_size=12))
+@settings(max_examples=40, deadline=None)
+def test_window_power_any_chunking_gives_the_two_stack_bits(window_step, cuts):
+    """However the recording is cut into chunks, every output is the same
+    two-stack sum of block sums to the last bit (tests/naive.py spells out the order)."""
+    window, step = window_step
+    bounds = np.cumsum(cuts)
+    pieces = np.split(X[:, :3], bounds[bounds < len(X)])
+    got = _window_power_pieces(pieces, window, step, False)
+    np.testing.assert_array_equal(got, naive.window_power_two_stacks(X[:, :3], window, step))
+    np.testing.assert_array_equal(_window_power_pieces(pieces, window, step, True),
+                                  _window_power(X[:, :3], window, step, True, 1))

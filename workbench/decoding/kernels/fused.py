@@ -38,8 +38,8 @@ def _tile_finite(x, c0, m):
 
 
 @jit
-def bandpower_lda_chunk(x, scratch, last_valid, bad_rows, sos, zi, tile_buf, step, acc, blocks, counter, take_log,
-                        coef, intercept, feats, decision, probs, valid, sample_index, window, last_bad, valid_from,
+def bandpower_lda_chunk(x, scratch, last_valid, bad_rows, sos, zi, tile_buf, step, acc, blocks, newer, counter,
+                        take_log, coef, intercept, feats, decision, probs, valid, sample_index, window, last_bad, valid_from,
                         invalid_span, limit):
     """Repair, filter, band power, LDA posteriors and validity for one chunk.
 
@@ -57,7 +57,7 @@ def bandpower_lda_chunk(x, scratch, last_valid, bad_rows, sos, zi, tile_buf, ste
         As :func:`~.filtering.sosfilt_bank`.
     tile_buf : ndarray, shape (>= n, min(TILE, n_channels))
         Where one channel tile of one band is filtered (scratch).
-    step, acc, blocks, counter, take_log
+    step, acc, blocks, newer, counter, take_log
         As :func:`window_power`; ``counter[0]`` is also the decoder's sample count.
     coef, intercept
         LDA, as :func:`linear_predict`.
@@ -115,7 +115,7 @@ def bandpower_lda_chunk(x, scratch, last_valid, bad_rows, sos, zi, tile_buf, ste
             load_tile(zi[b], st, c0, m)
             cascade_tile(src, c_src, y, 0, m, st, co[b], c0 + m, pf_m)
             store_tile(st, zi[b], c0, m)
-            n_out = window_power_columns(y, m, b * n_ch + c0, step, acc, blocks, n0, take_log, feats)
+            n_out = window_power_columns(y, m, b * n_ch + c0, step, acc, blocks, newer, n0, take_log, feats)
     counter[0] = n0 + n
     n_bad = 0
     last_bad_here = last_bad[0]
