@@ -94,6 +94,12 @@ def window_power_two_stacks(x, window, step):
     return np.array(rows).reshape(-1, x.shape[1])
 
 
+def log(x):
+    """Natural log, elementwise, by the C library (via numpy); -inf at 0, NaN below."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(np.asarray(x, dtype=float))
+
+
 def window_logvar(x, window, step):
     rows = [np.log(np.var(x[n - window:n], axis=0)) for n in output_counts(len(x), window, step)]
     return np.array(rows).reshape(-1, x.shape[1])

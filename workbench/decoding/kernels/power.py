@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...utils._jit import jit
+from .logarithm import log
 
 
 @jit
@@ -108,7 +109,7 @@ def block_done(nb, blocks, newer, a, col, m, window, take_log, row, emit):
             row[c] = (older[c] + s) / window
     if emit and take_log:
         for c in range(m):
-            row[c] = np.log(row[c])
+            row[c] = log(row[c])  # vectorised (.logarithm); np.log here is one libm call per feature
 
 
 @jit
