@@ -9,15 +9,17 @@ from workbench.decoding.kernels import bandpower_lda_chunk, hold_last_valid, sos
 from workbench.decoding.kernels.filtering import TILE
 
 SOS = np.stack([signal.butter(2, band, "bandpass", fs=250.0, output="sos") for band in ((8, 12), (18, 26))])
+# order 4: four sections, 1..3 monic, the path that squares inside the filter
+SOS4 = np.stack([signal.butter(4, band, "bandpass", fs=250.0, output="sos") for band in ((8, 12), (18, 26))])
 N_CH, STEP, WINDOW = 3, 5, 20
 X = np.random.default_rng(7).standard_normal((400, N_CH))
 COEF = np.random.default_rng(8).standard_normal((1, 2 * N_CH))
 INTERCEPT = np.array([0.3])
 
 
-def _run(x, sizes, *, valid_from=0, invalid_span=WINDOW):
+def _run(x, sizes, *, valid_from=0, invalid_span=WINDOW, sos=SOS):
     n_feat = 2 * N_CH
-    zi = np.zeros((2, SOS.shape[1], 2, N_CH))
+    zi = np.zeros((2, sos.shape[1], 2, N_CH))
     acc, blocks, newer = np.zeros(n_feat), np.zeros((WINDOW // STEP, n_feat)), np.zeros(n_feat)
     counter = np.zeros(1, np.int64)
     last_valid, last_bad = np.zeros(N_CH), np.full(1, -(1 << 62), np.int64)
@@ -29,7 +31,7 @@ def _run(x, sizes, *, valid_from=0, invalid_span=WINDOW):
     out, pos, i = [], 0, 0
     while pos < len(x):
         chunk = np.ascontiguousarray(x[pos:pos + sizes[i % len(sizes)]])
-        n_out, _, ok = bandpower_lda_chunk(chunk, scratch, last_valid, bad_rows, SOS, zi, tile_buf, STEP, acc, blocks,
+        n_out, _, ok = bandpower_lda_chunk(chunk, scratch, last_valid, bad_rows, sos, zi, tile_buf, STEP, acc, blocks,
                                            newer, counter, True, COEF, INTERCEPT, feats, dec, probs, valid, idx, WINDOW,
                                            last_bad, valid_from, invalid_span, 1e150)
         assert ok
@@ -48,6 +50,21 @@ def test_fused_chunks_equal_the_naive_stages(sizes):
     np.testing.assert_allclose(feats, ref_feats, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(probs, ref_probs, rtol=1e-10, atol=1e-12)
     assert valid.all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(sizes=st.lists(st.integers(1, 60), min_size=1, max_size=6))
+def test_fused_four_section_bands_give_the_stage_kernels_bits_for_any_chunking(sizes):
+    """Order-4 Butterworth bands square inside the filter, split at block ends
+    that fall anywhere in a chunk: the bits of sosfilt_bank + window_power."""
+    _, feats, _, _ = _run(X, sizes, sos=SOS4)
+    filt = sosfilt_bank(SOS4, X, np.zeros((2, 4, 2, N_CH)), np.empty((len(X), 2 * N_CH)))
+    ref = np.empty((len(X) // STEP + 1, 2 * N_CH))
+    n = window_power(filt, STEP, np.zeros(2 * N_CH), np.zeros((WINDOW // STEP, 2 * N_CH)), np.zeros(2 * N_CH),
+                     np.zeros(1, np.int64), True, ref)
+    np.testing.assert_array_equal(feats, ref[:n])
+    ref_feats, _ = naive.bandpower_lda(X, SOS4, WINDOW, STEP, COEF, INTERCEPT)
+    np.testing.assert_allclose(feats, ref_feats, rtol=1e-9)
 
 
 def test_fused_validity_after_bad_samples_and_before_valid_from():

@@ -190,6 +190,47 @@ def _four_sections_monic(src, c_src, dst, c_dst, m, st, s0, co, pf_col, pf_m):
 
 
 @jit
+def four_sections_monic_power(src, c_src, m, st, co, pf_col, pf_m, acc):
+    """Sections 0..3 as :func:`_four_sections_monic`, keeping only ``acc[c] += y * y``.
+
+    For a band whose output only feeds band power (the fused decoder): the
+    filtered sample is squared and summed in registers instead of being
+    stored and read again, in the same order and with the same operations as
+    :func:`~.power.window_power`'s block sums, so the bits are the same.
+    ``co`` is one band of :func:`coefficients` with exactly four sections,
+    sections 1..3 monic (:func:`monic`).
+    """
+    b00, b01, b02, a01, a02 = co[0, 0], co[0, 1], co[0, 2], co[0, 3], co[0, 4]
+    b11, a11, a12 = co[1, 1], co[1, 3], co[1, 4]
+    b21, a21, a22 = co[2, 1], co[2, 3], co[2, 4]
+    b31, a31, a32 = co[3, 1], co[3, 3], co[3, 4]
+    z00, z01, z10, z11 = st[0], st[1], st[2], st[3]
+    z20, z21, z30, z31 = st[4], st[5], st[6], st[7]
+    for t in range(src.shape[0]):
+        if pf_m:
+            _prefetch_row(src, t, pf_col, pf_m)
+        xr = src[t, c_src:c_src + m]
+        for c in range(m):
+            v = xr[c]
+            y = fma(b00, v, z00[c])
+            z00[c] = fma(b01, v, fma(a01, y, z01[c]))
+            z01[c] = fma(a02, y, b02 * v)
+            v = y
+            y = v + z10[c]
+            z10[c] = fma(b11, v, fma(a11, y, z11[c]))
+            z11[c] = fma(a12, y, v)
+            v = y
+            y = v + z20[c]
+            z20[c] = fma(b21, v, fma(a21, y, z21[c]))
+            z21[c] = fma(a22, y, v)
+            v = y
+            y = v + z30[c]
+            z30[c] = fma(b31, v, fma(a31, y, z31[c]))
+            z31[c] = fma(a32, y, v)
+            acc[c] += y * y
+
+
+@jit
 def _four_sections_inplace(dst, c_dst, m, st, s0, co):
     """:func:`_four_sections` reading and writing the same columns of ``dst``.
 
@@ -257,7 +298,7 @@ def _one_section_inplace(dst, c_dst, m, st, s, co):
 
 
 @jit
-def _monic(co, s0, s1):
+def monic(co, s0, s1):
     """True when sections ``s0 .. s1 - 1`` all have ``b0 == b2 == 1``."""
     for s in range(s0, s1):
         if co[s, 0] != 1.0 or co[s, 2] != 1.0:
@@ -288,7 +329,7 @@ def cascade_tile(src, c_src, dst, c_dst, m, st, co, pf_col=0, pf_m=0):
     s = 0
     while s < n_sec:
         if s + 4 <= n_sec:
-            if s == 0 and _monic(co, 1, 4):
+            if s == 0 and monic(co, 1, 4):
                 _four_sections_monic(src, c_src, dst, c_dst, m, st, s, co, pf_col, pf_m)
             elif s == 0:
                 _four_sections(src, c_src, dst, c_dst, m, st, s, co, pf_col, pf_m)

@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...utils._jit import jit
-from .filtering import TILE, cascade_tile, coefficients, load_tile, store_tile
+from .filtering import TILE, cascade_tile, coefficients, four_sections_monic_power, load_tile, monic, store_tile
 from .models import class_probabilities, linear_predict
-from .power import window_power_columns
+from .power import block_done, window_power_columns
 from .sanitize import all_bounded, hold_last_valid
 
 
@@ -39,6 +39,30 @@ def _tile_finite(x, c0, m):
             d = row[c] - row[c]
             ok &= d == d
     return ok
+
+
+@jit
+def _filtered_power(src, c_src, m, st, co, pf_col, pf_m, step, acc, blocks, newer, n0, take_log, out, col):
+    """Filter one tile through one four-section band and feed its squares to
+    the power window (columns ``col ..`` of the state and ``out``), block by
+    block: :func:`cascade_tile` then :func:`window_power_columns` without
+    writing the filtered samples out. Returns the outputs written."""
+    n = src.shape[0]
+    window = step * blocks.shape[0]
+    a = acc[col:col + m]
+    n_out = 0
+    t = 0
+    while t < n:
+        t1 = min(n, t + step - (n0 + t) % step)
+        four_sections_monic_power(src[t:t1], c_src, m, st, co, pf_col, pf_m, a)
+        t = t1
+        if (n0 + t) % step == 0:
+            nb = (n0 + t) // step
+            emit = nb >= blocks.shape[0]
+            block_done(nb, blocks, newer, a, col, m, window, take_log, out[n_out, col:col + m], emit)
+            if emit:
+                n_out += 1
+    return n_out
 
 
 @jit
@@ -117,9 +141,13 @@ def bandpower_lda_chunk(x, scratch, last_valid, bad_rows, sos, zi, tile_buf, ste
         for b in range(sos.shape[0]):
             pf_m = min(TILE, n_ch - c0 - m) if b == 0 else 0
             load_tile(zi[b], st, c0, m)
-            cascade_tile(src, c_src, y, 0, m, st, co[b], c0 + m, pf_m)
+            if sos.shape[1] == 4 and monic(co[b], 1, 4):  # Butterworth order 4 (the default): no y written
+                n_out = _filtered_power(src, c_src, m, st, co[b], c0 + m, pf_m, step, acc, blocks, newer, n0,
+                                        take_log, feats, b * n_ch + c0)
+            else:
+                cascade_tile(src, c_src, y, 0, m, st, co[b], c0 + m, pf_m)
+                n_out = window_power_columns(y, m, b * n_ch + c0, step, acc, blocks, newer, n0, take_log, feats)
             store_tile(st, zi[b], c0, m)
-            n_out = window_power_columns(y, m, b * n_ch + c0, step, acc, blocks, newer, n0, take_log, feats)
     counter[0] = n0 + n
     n_bad = 0
     last_bad_here = last_bad[0]
