@@ -1,6 +1,7 @@
 """The fused band-power + LDA kernel against the naive stage-by-stage computation."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 from scipy import signal
 
@@ -116,3 +117,24 @@ def test_tiles_with_a_repaired_channel_give_the_stage_by_stage_bits():
     np.testing.assert_allclose(probs[:n_out], naive.class_probabilities(naive.linear_predict(ref_feats[:n_out], coef,
                                                                                           intercept)), rtol=1e-12)
     np.testing.assert_array_equal(valid[:n_out], (idx[:n_out] - 34 >= window) | (idx[:n_out] < 33))
+
+
+@pytest.mark.parametrize("channel", [5, 200, 299])
+def test_a_state_beyond_the_limit_in_any_tile_is_reported(channel):
+    """The filter states are checked tile by tile (128, 128, 44 channels): a
+    1e200 sample on one channel of any tile makes state_ok False; without it, True."""
+    n_ch = 300
+    rng = np.random.default_rng(4)
+    for spike in (False, True):
+        x = rng.standard_normal((40, n_ch))
+        if spike:
+            x[20, channel] = 1e200
+        zi = np.zeros((2, 4, 2, n_ch))
+        feats, probs = np.empty((5, 2 * n_ch)), np.empty((5, 2))
+        _, _, ok = bandpower_lda_chunk(x, np.empty((40, TILE)), np.zeros(n_ch), np.zeros(40, bool), SOS4, zi,
+                                       np.empty((40, TILE)), 10, np.zeros(2 * n_ch), np.zeros((2, 2 * n_ch)),
+                                       np.zeros(2 * n_ch), np.zeros(1, np.int64), True, np.ones((1, 2 * n_ch)),
+                                       np.zeros(1), feats, np.empty((5, 1)), probs, np.empty(5, bool),
+                                       np.empty(5, np.int64), 20, np.full(1, -(1 << 62), np.int64), 0, 20, 1e150)
+        assert ok is (not spike)
+        assert bool(np.all(np.abs(zi) <= 1e150)) is (not spike)
