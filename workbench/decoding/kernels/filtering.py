@@ -158,35 +158,38 @@ def _four_sections_monic(src, c_src, dst, c_dst, m, st, s0, co, pf_col, pf_m):
     ``b0 == b2 == 1``, ``fma(1, v, z0)`` is ``v + z0`` and ``b2 * v`` is ``v``,
     exactly: the same bits with 17 instead of 20 operations per sample.
     """
-    b00, b01, b02, a01, a02 = co[s0, 0], co[s0, 1], co[s0, 2], co[s0, 3], co[s0, 4]
-    b11, a11, a12 = co[s0 + 1, 1], co[s0 + 1, 3], co[s0 + 1, 4]
-    b21, a21, a22 = co[s0 + 2, 1], co[s0 + 2, 3], co[s0 + 2, 4]
-    b31, a31, a32 = co[s0 + 3, 1], co[s0 + 3, 3], co[s0 + 3, 4]
+    k = (co[s0, 0], co[s0, 1], co[s0, 2], co[s0, 3], co[s0, 4], co[s0 + 1, 1], co[s0 + 1, 3], co[s0 + 1, 4],
+         co[s0 + 2, 1], co[s0 + 2, 3], co[s0 + 2, 4], co[s0 + 3, 1], co[s0 + 3, 3], co[s0 + 3, 4])
     z00, z01, z10, z11 = st[2 * s0], st[2 * s0 + 1], st[2 * s0 + 2], st[2 * s0 + 3]
     z20, z21, z30, z31 = st[2 * s0 + 4], st[2 * s0 + 5], st[2 * s0 + 6], st[2 * s0 + 7]
-    for t in range(src.shape[0]):
+    n = src.shape[0]
+    t = 0
+    while t < n:
+        two = t + 1 < n
         if pf_m:
             _prefetch_row(src, t, pf_col, pf_m)
+            if two:
+                _prefetch_row(src, t + 1, pf_col, pf_m)
         xr = src[t, c_src:c_src + m]
         orow = dst[t, c_dst:c_dst + m]
-        for c in range(m):
-            v = xr[c]
-            y = fma(b00, v, z00[c])
-            z00[c] = fma(b01, v, fma(a01, y, z01[c]))
-            z01[c] = fma(a02, y, b02 * v)
-            v = y
-            y = v + z10[c]
-            z10[c] = fma(b11, v, fma(a11, y, z11[c]))
-            z11[c] = fma(a12, y, v)
-            v = y
-            y = v + z20[c]
-            z20[c] = fma(b21, v, fma(a21, y, z21[c]))
-            z21[c] = fma(a22, y, v)
-            v = y
-            y = v + z30[c]
-            z30[c] = fma(b31, v, fma(a31, y, z31[c]))
-            z31[c] = fma(a32, y, v)
-            orow[c] = y
+        if two:  # two samples per pass, the states in registers between them (as four_sections_monic_power)
+            xr1 = src[t + 1, c_src:c_src + m]
+            orow1 = dst[t + 1, c_dst:c_dst + m]
+            for c in range(m):
+                s = (z00[c], z01[c], z10[c], z11[c], z20[c], z21[c], z30[c], z31[c])
+                y, s = _monic_sample(xr[c], k, s)
+                orow[c] = y
+                y, s = _monic_sample(xr1[c], k, s)
+                orow1[c] = y
+                z00[c], z01[c], z10[c], z11[c], z20[c], z21[c], z30[c], z31[c] = s
+            t += 2
+        else:
+            for c in range(m):
+                s = (z00[c], z01[c], z10[c], z11[c], z20[c], z21[c], z30[c], z31[c])
+                y, s = _monic_sample(xr[c], k, s)
+                orow[c] = y
+                z00[c], z01[c], z10[c], z11[c], z20[c], z21[c], z30[c], z31[c] = s
+            t += 1
 
 
 @jit

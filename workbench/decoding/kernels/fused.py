@@ -15,6 +15,8 @@ about 10 % at 256 channels (where the filter's arithmetic dominates).
 Band power since: two-stack window sums and a vectorised log (.power,
 .logarithm); order-4 bands square inside the filter, two samples per pass
 (the states stay in registers between them): 1024 channels 131 -> ~90 us.
+sosfilt_bank's monic four-section groups do the same (1024 channels x 30 kHz:
+0.93 -> 0.74 ms per 20 ms chunk).
 numba's cache keys this kernel on this file's text only: a change to a
 kernel it calls must come with an edit here, or a stale compiled copy keeps
 running (tests/decoding/kernels/test_fused.py catches one that changes bits,
