@@ -28,10 +28,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...utils._jit import jit
-from .filtering import TILE, cascade_tile, coefficients, four_sections_monic_power, load_tile, monic, store_tile
+from .filtering import TILE, cascade_tile, coefficients, four_sections_monic_power, load_tile, monic
 from .models import class_probabilities, linear_predict
 from .power import block_done, window_power_columns
-from .sanitize import all_bounded, hold_last_valid
+from .sanitize import hold_last_valid
 
 
 @jit
@@ -47,12 +47,18 @@ def _tile_finite(x, c0, m):
 
 
 @jit
-def _tile_bounded(st, m, limit):
-    """:func:`all_bounded` of the tile's states ``st[:, :m]`` (checked while in L1
-    cache, instead of a pass over the whole ``zi`` after the chunk: 128 KB at 1024 channels)."""
+def _store_tile_bounded(st, zi_b, c0, m, limit):
+    """:func:`store_tile`, and in the same pass :func:`~.sanitize.all_bounded` of the tile's
+    states (while in L1 cache, instead of a pass over the whole ``zi`` after
+    the chunk: 128 KB at 1024 channels)."""
     ok = True
-    for r in range(st.shape[0]):
-        ok &= all_bounded(st[r, :m], limit)
+    for s in range(zi_b.shape[0]):
+        for k in range(2):
+            src, dst = st[2 * s + k], zi_b[s, k, c0:c0 + m]
+            for c in range(m):
+                v = src[c]
+                dst[c] = v
+                ok &= abs(v) <= limit
     return ok
 
 
@@ -116,7 +122,7 @@ def bandpower_lda_chunk(x, scratch, last_valid, bad_rows, sos, zi, tile_buf, ste
     invalid_span : int
         Outputs within this many samples after a non-finite sample are invalid.
     limit : float
-        Bound of the filter state (:func:`all_bounded`).
+        Bound of the filter state (:func:`~.sanitize.all_bounded`).
 
     Returns
     -------
@@ -163,8 +169,7 @@ def bandpower_lda_chunk(x, scratch, last_valid, bad_rows, sos, zi, tile_buf, ste
             else:
                 cascade_tile(src, c_src, y, 0, m, st, co[b], c0 + m, pf_m)
                 n_out = window_power_columns(y, m, b * n_ch + c0, step, acc, blocks, newer, n0, take_log, feats)
-            state_ok &= _tile_bounded(st, m, limit)
-            store_tile(st, zi[b], c0, m)
+            state_ok &= _store_tile_bounded(st, zi[b], c0, m, limit)
     counter[0] = n0 + n
     n_bad = 0
     last_bad_here = last_bad[0]
