@@ -57,3 +57,18 @@ def test_a_refused_write_is_kept_and_reported_never_dropped_silently(store_and_r
         writer.close()
     assert err.value.problems[0].value == 20 and writer.n_written == 0
     assert store.find(SafetyEvent, session_id=session.id) == []
+
+
+def test_a_flush_over_its_budget_leaves_the_rest_for_the_next_and_close_saves_all(store_and_run):
+    # The writer thread's periodic flush works only busy_fraction of its period, so a burst of
+    # decisions cannot hold the interpreter away from the loop; close() saves everything.
+    store, session, run = store_and_run
+    writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id, period_s=3600.0, max_rows=5)
+    for d in decisions(60):
+        writer.put(d)
+    first = writer.flush(budget_s=0.0)  # one transaction is always started, then the budget is spent
+    assert first == 5 and writer.n_written == 5
+    assert len(store.find(SafetyEvent, run_id=run.id)) == 5
+    writer.close()
+    assert writer.n_put == writer.n_written == 60
+    assert len(store.find(SafetyEvent, run_id=run.id)) == 60
