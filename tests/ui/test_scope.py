@@ -69,12 +69,20 @@ def test_scope_model_and_widget_follow_a_real_stream(replay, unique_name):
             for _ in range(20):  # other notebook work keeps running between frames
                 await asyncio.sleep(0.02)
                 ticks += 1
+            scope.pause_button.click()  # what the user clicks: the redraws stop
+            paused_at = scope.n_redraws
+            await asyncio.sleep(0.2)
+            label = scope.pause_button.description
+            resumed = scope.n_redraws == paused_at and not scope.running
+            scope.pause_button.click()  # Resume
+            await asyncio.sleep(0.2)
+            resumed = resumed and scope.running and scope.n_redraws > paused_at
             scope.stop()
-            return ticks
+            return ticks, label, resumed
 
         before = scope.n_redraws
-        assert asyncio.run(run_scope_beside_other_work()) == 20
-        assert scope.n_redraws > before and not scope.running
+        assert asyncio.run(run_scope_beside_other_work()) == (20, "Resume", True)
+        assert scope.n_redraws > before and not scope.running and scope.pause_button.description == "Resume"
 
         with pytest.raises(ValidationError, match="picks"):
             model.set_picks(["nope"])

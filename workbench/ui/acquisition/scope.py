@@ -42,7 +42,11 @@ class ScopeWidget:
         )
         self.status = widgets.HTML()
         self.quality = widgets.HTML()
-        self.widget = widgets.VBox([self.status, self.figure, self.quality])
+        # Pause frees the kernel and the browser: each frame is a plot update, and while the scope
+        # runs every other widget of the notebook waits behind its frames.
+        self.pause_button = widgets.Button(description="Pause", icon="pause", tooltip="Stop redrawing the scope")
+        self.pause_button.on_click(lambda _: self.stop() if self.running else self.start())
+        self.widget = widgets.VBox([widgets.HBox([self.pause_button, self.status]), self.figure, self.quality])
         self._task: asyncio.Task | None = None
         self.n_redraws = 0
 
@@ -99,12 +103,15 @@ class ScopeWidget:
         """Redraw ``rate`` times a second on the running event loop (a notebook's kernel)."""
         if self._task is None or self._task.done():
             self._task = asyncio.get_event_loop().create_task(self._loop())
+        self.pause_button.description, self.pause_button.icon = "Pause", "pause"
         return self._task
 
     def stop(self) -> None:
+        """Stop redrawing (the stream keeps receiving); :meth:`start` or the Resume button goes on."""
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        self.pause_button.description, self.pause_button.icon = "Resume", "play"
 
     @property
     def running(self) -> bool:
