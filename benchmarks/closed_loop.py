@@ -40,6 +40,7 @@ Nothing is asserted: this script reports. Keys: ``latency_p50_ms_256ch``,
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import multiprocessing
@@ -189,6 +190,7 @@ def run_loop(name, n_ch, sfreq, seconds, *, stall_at=None, nan_at=None, silence_
         reader, n_events, first_nan = sig.reader(), 0, None
         if writer is not None:
             writer.start()
+        gc.freeze()  # as run_block does: no full collection walks the objects made before the block
         t_start = pylsl.local_clock()
         go.set()
         while (now := pylsl.local_clock()) - t_start < seconds:
@@ -199,6 +201,7 @@ def run_loop(name, n_ch, sfreq, seconds, *, stall_at=None, nan_at=None, silence_
                 first_nan = float(ts[np.flatnonzero(np.isnan(data).any(axis=1))[0]])
             loop.step(now, data, ts, events=events, heartbeats=[m.timestamp for m in heart.read_new()])
             time.sleep(0.001)
+    gc.unfreeze()
     if writer is not None:
         writer.close()  # the final flush, as at the end of a run
     stop.set()  # the loop decides how long a measurement lasts

@@ -13,6 +13,7 @@ cue markers on ``<name>-cues`` at each cue onset.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from contextlib import ExitStack
@@ -203,6 +204,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                     participant.inject_nan(offset + f.at_s, f.for_s)
         reader = sig.reader()
         result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev)
+        # A full garbage collection walks every object of the process (numpy, MNE, plotly, ...) while
+        # holding the interpreter: measured, it starved the signal thread past the watchdog's 80 ms
+        # when every gate decision was being saved. Frozen objects are not walked; unfrozen after.
+        gc.freeze()
         counters, n_events, injected, shown = [], 0, set(), None
         end = runner.end_s
         try:
@@ -249,6 +254,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             if progress:
                 print("operator stop: effector off, closing the recording ...")
         finally:
+            gc.unfreeze()
             if loop is not None and not loop.gate.safe:
                 loop.operator_stop(pylsl.local_clock())  # the run ends with every output off (amplitudes too)
             if loop is not None:

@@ -16,13 +16,15 @@ also keeps the audit chain to one transaction per second.
 Why at most ``max_rows`` (20) rows per transaction and ``busy_fraction`` (10 %)
 of each period: the writer shares the interpreter lock with the loop, and each
 row costs about 0.7 ms of Python in the store (one keyed audit entry per field;
-profiled). At the closed-loop benchmark's ~600 decisions a second, writing
+profiled). At the closed-loop benchmark's ~700 decisions a second, writing
 everything as it came (100-row transactions) doubled the loop's p99 latency
-(2.5 -> 7.4 ms at 256 channels, idle machine) and once starved the signal long
-enough for a false safe state. With short transactions and a 10 % share the
-p99 was 3.1-3.3 ms (same run, same machine); at a BCI's usual 10-50
-decisions a second everything is saved as it comes, and above about 140 a
-second the backlog is saved by :meth:`close`, after the block's last "off".
+(2.5 -> 7.4 ms at 256 channels, idle machine) and once starved the signal past
+the watchdog (a false safe state; the other cause, full garbage collections,
+is why run_block freezes the objects made before the block). With short
+transactions and a 10 % share the p99 was 3.1-3.3 ms in the same conditions; at
+a BCI's usual 10-50 decisions a second everything is saved as it comes, and
+above about 140 a second the backlog is saved by :meth:`close`, after the
+block's last "off".
 
 Nothing is dropped silently: :attr:`n_put` counts what the loop handed over,
 :attr:`n_written` what the store committed. A failed write keeps its rows and
