@@ -71,6 +71,22 @@ def test_a_decoder_that_never_changes_is_wrong_on_attempts():
     assert [t.latency_s for t in trials] == [0.0, None, None, 0.0]
 
 
+def test_windows_that_saw_non_finite_samples_do_not_vote():
+    # Found on a fresh clone: the demo's glove run has a NaN burst inside a cue, its windows decide
+    # None, and voting over a mix of None and class names failed the whole unit.
+    cues = read_cues(_raw([0, 4, 8, 12], ["rest", "grasp", "open", "rest"]), CLASSES)
+    window_end = np.arange(0, 1600, 10)
+    decided = np.full(len(window_end), "attempt", dtype=object)
+    decided[(window_end >= 0) & (window_end < 400)] = "rest"
+    decided[(window_end >= 550) & (window_end < 700)] = None  # part of the grasp cue: a NaN burst
+    decided[(window_end >= 800) & (window_end < 1200)] = None  # the whole open cue
+    trials = score_cues(cues, 100.0, 150, window_end, decided)
+    assert [t.decoded for t in trials] == ["rest", "attempt", None]
+    assert [t.correct for t in trials] == [True, True, None]
+    assert trials[1].n_windows == 10  # settled 550-790, of which only 700-790 are valid and vote
+    assert trials[2].n_windows == 0
+
+
 def test_an_inter_trial_interval_ends_a_cue_and_stream_prefixes_are_read_through():
     # As the demo's paradigm records them: iti, cue, iti, cue ...; several marker streams in one
     # file are named "<stream>/<label>"; other streams' markers (decoder outputs) are not cues.

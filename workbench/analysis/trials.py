@@ -74,13 +74,16 @@ def read_cues(raw, class_of: dict[str, str], boundaries=()) -> Cues:
 def score_cues(cues: Cues, sfreq: float, settle: int, window_end=None, decided=None) -> list[TrialOutcome]:
     """One :class:`TrialOutcome` per complete cue; without decoder outputs only cue and onset."""
     out = []
+    # A window that saw non-finite samples decided nothing (None): it does not vote. A trial whose
+    # settled windows are all invalid is left undecided rather than scored.
+    voted = None if decided is None else np.array([d is not None for d in decided], dtype=bool)
     for k in range(cues.n):
         onset, end, cue = int(cues.onsets[k]), int(cues.ends[k]), str(cues.classes[k])
         decoded = correct = latency = None
         n_windows = 0
         if window_end is not None:
             inside = (window_end >= onset) & (window_end < end)
-            settled = inside & (window_end >= onset + settle)
+            settled = inside & (window_end >= onset + settle) & voted
             n_windows = int(settled.sum())
             if n_windows:
                 values, counts = np.unique(decided[settled], return_counts=True)
