@@ -1,4 +1,6 @@
 import hashlib
+import os
+import stat
 
 import pytest
 
@@ -13,6 +15,19 @@ def test_atomic_write_replaces_whole_file(tmp_path):
         fh.write("second")
     assert target.read_text() == "second"
     assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+def test_atomic_write_gives_the_permissions_open_would(tmp_path):
+    old = os.umask(0o027)
+    try:
+        with atomic_write(tmp_path / "report.html") as fh:
+            fh.write("x")
+        with open(tmp_path / "plain.html", "w") as fh:
+            fh.write("x")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE(os.stat(tmp_path / "report.html").st_mode)
+    assert mode == stat.S_IMODE(os.stat(tmp_path / "plain.html").st_mode) == 0o640
 
 
 def test_atomic_write_leaves_old_file_on_error(tmp_path):

@@ -17,7 +17,9 @@ def atomic_write(fname: str | os.PathLike, mode: str = "w", **kwargs) -> Iterato
 
     On any exception the temporary file is removed and ``fname`` is untouched.
     The data are fsync'ed before the rename so a power cut leaves either the
-    old file or the new one.
+    old file or the new one. The file gets the permissions ``open`` would give
+    it (0666 less the umask): ``mkstemp`` makes it 0600, which would leave a
+    report or a decoder unreadable to the rest of the lab.
     """
     fname = Path(fname)
     fname.parent.mkdir(parents=True, exist_ok=True)
@@ -27,6 +29,7 @@ def atomic_write(fname: str | os.PathLike, mode: str = "w", **kwargs) -> Iterato
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, fname)
     except BaseException:
         try:
@@ -34,6 +37,12 @@ def atomic_write(fname: str | os.PathLike, mode: str = "w", **kwargs) -> Iterato
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 def sha256_file(fname: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
