@@ -9,10 +9,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lab dashboard bench clean-venv debian-test-deps node-tools help
+.PHONY: venv demo test check lab dashboard bench clean-venv debian-test-deps node-tools help
 
 help:
 	@echo "make demo       the trial day: calibration, training, closed loop (glove, adaptive stimulation), records"
+	@echo "make check      the fast tier for iterations: every test not marked slow or browser (a few minutes)"
 	@echo "make test       the whole test suite (installs chromium, poppler-utils, postgresql and the BIDS validator when missing)"
 	@echo "make lab        JupyterLab on notebooks/"
 	@echo "make dashboard  the clinicians' Voila dashboard"
@@ -46,6 +47,10 @@ demo: $(STAMP)
 
 test: $(STAMP) debian-test-deps node-tools
 	scripts/run-tests.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast tier for one's own iterations: what is not marked slow or browser.
+check: $(STAMP) debian-test-deps node-tools
+	scripts/run-tests.sh $(BIN)/python -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
 
 # JupyterLab refuses to start as root without --allow-root (containers, CI machines).
 # Both targets use the checkout's workspace/ (workbench/config.py) unless WORKBENCH_HOME says otherwise.
