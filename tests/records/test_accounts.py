@@ -12,6 +12,7 @@ from tests.records.accounts import as_user, first_investigator, login, password_
 from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import Participant, Store, User, UserAccount
 from workbench.records.auth import AuthenticationError
+from workbench.records.lockout import default_source, source_tag
 from workbench.records.tables import auth_events, credentials
 
 
@@ -47,7 +48,8 @@ def test_wrong_password_unknown_name_and_inactive_account_are_refused_and_logged
     refusals = [e for e in _events(store) if e[1] == "login_refused"]
     # PostgreSQL refuses before any connection as the person; the workbench then logs it through the
     # login-log role (pg_logins.py), so the access log reads the same on both backends.
-    by = " (refused by PostgreSQL)" if store.postgres else ""
+    # SQLite also tags each attempt with where it came from (OS user and host): the per-source delay reads it.
+    by = " (refused by PostgreSQL)" if store.postgres else source_tag(default_source())
     assert refusals == [("a.sess", "login_refused", "wrong password" + by),
                         ("mallory", "login_refused", "unknown user name" + by),
                         ("a.sess", "login_refused", "inactive account" + by)]

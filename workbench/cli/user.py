@@ -1,4 +1,4 @@
-"""``workbench user``: add, list and deactivate accounts (argon2-hashed passwords).
+"""``workbench user``: add, list, deactivate and unlock accounts (argon2-hashed passwords).
 
 ``workbench user add NAME --role ROLE --password-stdin`` creates the first
 account, which must be an investigator's; every later one needs an
@@ -18,7 +18,7 @@ from ._user import PASSWORD_VAR, PasswordSource, add_user_options, db_url, open_
 def register(subparsers) -> None:
     from ..records._base import ROLES
 
-    parser = subparsers.add_parser("user", help="accounts: add (first one: an investigator), list, deactivate")
+    parser = subparsers.add_parser("user", help="accounts: add (first one: an investigator), list, deactivate, unlock")
     sub = parser.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="give a staff member an account (investigators only, except the first)")
     add.add_argument("account", metavar="NAME", help="the staff member's user name")
@@ -37,6 +37,11 @@ def register(subparsers) -> None:
     off.add_argument("account", metavar="NAME")
     off.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
     add_user_options(off, default_role="investigator")
+    unlock = sub.add_parser("unlock", help="let an account locked by wrong passwords log in again (investigators "
+                                           "only; logged)")
+    unlock.add_argument("account", metavar="NAME")
+    unlock.add_argument("--reason", required=True, help="why, e.g. how the person was identified (logged)")
+    add_user_options(unlock, default_role="investigator")
     parser.set_defaults(func=run)
 
 
@@ -49,6 +54,9 @@ def run(args) -> int:
         if args.user_command == "list":
             for a in store.find(UserAccount):
                 print(f"{a.id:<24} {a.role:<13} {a.site_id or '(all sites)':<12} {'active' if a.active else 'inactive'}")
+        elif args.user_command == "unlock":
+            failures = store.unlock_account(args.account, reason=args.reason)
+            print(f"account {args.account!r} unlocked by {store.user.name} ({failures} wrong passwords before)")
         else:
             store.deactivate_account(args.account, reason=args.reason)
             print(f"account {args.account!r} deactivated by {store.user.name}")

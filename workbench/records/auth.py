@@ -11,6 +11,7 @@ Every login and every refusal is appended to ``auth_events`` (21 CFR 11.300(d):
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -19,11 +20,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..errors import PermissionDeniedError, Problem, ValidationError
 from ._base import User
+from . import lockout
 from .account import SITE_BOUND_ROLES, UserAccount
+from .lockout import Clock, LoginPolicy, account_attempts, default_source, judge, source_tag
 from .tables import TABLES, auth_events, credentials
 
-#: Long enough that a guessed password is unlikely (NIST SP 800-63B 5.1.1.2 asks at least 8).
-MIN_PASSWORD_LENGTH = 10
+#: NIST SP 800-63B 5.1.1.2 asks at least 8; 12 because the hash file of a SQLite store may be copied.
+MIN_PASSWORD_LENGTH = 12
+#: Long enough for any passphrase; a 1 MB "password" would only make every login hash a megabyte.
+MAX_PASSWORD_LENGTH = 128
+#: zxcvbn's score (0-4): 3 is "safely unguessable: moderate protection from offline slow-hash scenario".
+MIN_PASSWORD_SCORE = 3
 
 _HASHER = PasswordHasher()
 # Verifying against a throwaway hash when the name is unknown makes an unknown
@@ -35,12 +42,38 @@ class AuthenticationError(PermissionDeniedError):
     """A login was refused: unknown name, wrong password or inactive account."""
 
 
+class LoginDelayedError(AuthenticationError):
+    """Too soon after wrong passwords: the password was not checked; try again after ``wait`` seconds."""
+
+    def __init__(self, message: str, wait: float) -> None:
+        super().__init__(message)
+        self.wait = wait
+
+
+class AccountLockedError(AuthenticationError):
+    """Too many wrong passwords: the account is locked until an investigator unlocks it."""
+
+
 def check_new_password(password, *, name: str | None = None, field: str = "password") -> list[Problem]:
-    """Problems with a new password (empty list when acceptable)."""
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        return [Problem(field, "<withheld>", f"at least {MIN_PASSWORD_LENGTH} characters")]
-    if name is not None and password.strip().lower() == name.lower():
-        return [Problem(field, "<withheld>", "a password that is not the user name")]
+    """Problems with a new password (empty list when acceptable).
+
+    A length range, then the strength zxcvbn estimates (Wheeler 2016, USENIX
+    Security: pattern matching against dictionaries, keyboard walks, repeats,
+    dates, and the user name given as user input), which refuses ``aaaaaaaaaaaa``,
+    ``Password1234`` and the account name however padded.
+    """
+    allowed = (f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters, hard to guess "
+               f"(strength {MIN_PASSWORD_SCORE} of 4 or more: e.g. four unrelated words)")
+    if not isinstance(password, str) or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        got = type(password).__name__ if not isinstance(password, str) else f"<withheld: {len(password)} characters>"
+        return [Problem(field, got, allowed)]
+    from zxcvbn import zxcvbn
+
+    inputs = [name, *name.replace("-", ".").replace("_", ".").split(".")] if name else []
+    estimate = zxcvbn(password, user_inputs=[w for w in inputs if w], max_length=MAX_PASSWORD_LENGTH)
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        why = estimate["feedback"]["warning"] or "too easy to guess"
+        return [Problem(field, f"<withheld: strength {estimate['score']} of 4: {why.rstrip('.')}>", allowed)]
     return []
 
 
@@ -56,47 +89,84 @@ def credential_row(name: str, password: str) -> dict:
     return {"user_name": name, "password_hash": hash_password(password), "changed_at": now_iso()}
 
 
-def log_event(engine: sa.Engine, user_name: str, event: str, detail: str | None = None) -> None:
+def log_event(engine: sa.Engine, user_name: str, event: str, detail: str | None = None, *,
+              ts: datetime | None = None) -> None:
     """Append one line to the access log in its own transaction (it survives a refused write)."""
+    stamp = now_iso() if ts is None else ts.astimezone(timezone.utc).isoformat(timespec="microseconds")
     with engine.connect() as conn:
         with conn.begin():
             # A parameter list, so no RETURNING: site staff may append to the log but not read it.
-            conn.execute(auth_events.insert(), [dict(ts=now_iso(), user_name=str(user_name)[:80], event=event,
+            conn.execute(auth_events.insert(), [dict(ts=stamp, user_name=str(user_name)[:80], event=event,
                                                      detail=detail)])
 
 
-def authenticate(engine: sa.Engine, name: str, password: str) -> User:
+def authenticate(engine: sa.Engine, name: str, password: str, *, source: str | None = None,
+                 policy: LoginPolicy | None = None, clock: Clock | None = None) -> User:
     """The User an active account with this name and password defines; AuthenticationError otherwise.
 
     The refusal message is the same for an unknown name and a wrong password
     (the access log tells them apart), so it cannot be used to find accounts.
+    Wrong passwords delay the next attempt and lock the account
+    (:mod:`~workbench.records.lockout`); ``source`` (default: OS user and host),
+    ``policy`` (default: :meth:`LoginPolicy.from_env`) and ``clock`` (default:
+    the UTC wall clock; tests pass their own, so nothing sleeps) decide how.
     """
+    source = default_source() if source is None else str(source)[:120]
+    policy = LoginPolicy.from_env() if policy is None else policy
+    now = (clock or lockout.utc_clock)()
+    tag = source_tag(source)
+
+    def refuse(detail: str, message: str, error=AuthenticationError, **kw):
+        log_event(engine, name, "login_refused", detail + tag, ts=now)
+        raise error(f"login refused for {name!r}: {message} (the attempt is logged)", **kw)
+
     accounts = TABLES[UserAccount.TABLE]
     with engine.connect() as conn:
+        verdict = judge(conn, name, source, policy, now)
         row = conn.execute(
             sa.select(accounts.c.id, accounts.c.role, accounts.c.active, accounts.c.site_id,
                       credentials.c.password_hash)
             .select_from(accounts.outerjoin(credentials, credentials.c.user_name == accounts.c.id))
             .where(accounts.c.id == name)
         ).mappings().one_or_none()
+    if verdict.locked:  # even the right password: a guesser must not learn that it was right
+        refuse("account locked", f"locked after {verdict.failures} wrong passwords; an investigator unlocks it "
+                                 f"(`workbench user unlock {name}`)", AccountLockedError)
+    if verdict.wait > 0:
+        wait = math.ceil(verdict.wait)
+        refuse(f"delayed: {wait} s to wait", f"too soon after wrong passwords: try again in {wait} s "
+                                             "(the password was not checked)", LoginDelayedError, wait=wait)
     stored = row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH
     try:
         ok = isinstance(password, str) and _HASHER.verify(stored, password) and stored is not _DUMMY_HASH
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        log_event(engine, name, "login_refused", "unknown user name" if row is None else "wrong password")
-        raise AuthenticationError(f"login refused for {name!r}: unknown user name or wrong password "
-                                  "(the attempt is logged)")
+        left = policy.lockout_after - verdict.failures - 1
+        refuse("unknown user name" if row is None else "wrong password",
+               "unknown user name or wrong password" + (f"; the account is now locked (`workbench user unlock "
+                                                        f"{name}` by an investigator)" if left == 0 else ""),
+               AccountLockedError if left == 0 else AuthenticationError)
     if not row["active"]:
-        log_event(engine, name, "login_refused", "inactive account")
-        raise AuthenticationError(f"login refused for {name!r}: the account is inactive (the attempt is logged)")
+        refuse("inactive account", "the account is inactive")
     if row["role"] in SITE_BOUND_ROLES and row["site_id"] is None:
-        log_event(engine, name, "login_refused", "site staff account without a site")
-        raise AuthenticationError(f"login refused for {name!r}: a {row['role']} account needs a site "
-                                  "(an investigator sets it); the attempt is logged")
-    log_event(engine, name, "login", row["role"])
+        refuse("site staff account without a site", f"a {row['role']} account needs a site (an investigator sets it)")
+    log_event(engine, name, "login", row["role"] + tag, ts=now)
     return User(row["id"], row["role"], row["site_id"])
+
+
+def unlock(engine: sa.Engine, name: str, *, by: str, reason: str) -> int:
+    """Log that ``by`` unlocked ``name`` (its failures count from zero again); the failures it had.
+
+    The caller checks that ``by`` is an investigator allowed to act on ``name``.
+    """
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded)")],
+                              what=f"unlock {name}")
+    with engine.connect() as conn:
+        failures = account_attempts(conn, name).failures
+    log_event(engine, by, "account_unlocked", f"{name}: {reason.strip()} ({failures} wrong passwords before)")
+    return failures
 
 
 def has_logins(conn: sa.Connection) -> bool:

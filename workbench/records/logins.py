@@ -144,6 +144,23 @@ class AccountMethods:
         log_event(self.engine, self.user.name, "account_deactivated", f"{name}: {reason}")
         return saved
 
+    @_logs_refusals
+    def unlock_account(self, name: str, *, reason: str) -> int:
+        """Lift the lockout wrong passwords put on ``name`` (investigators; a site's, at their site only).
+
+        Logged in the access log; returns the wrong passwords counted before.
+        """
+        from .auth import unlock
+
+        if self.user.role != "investigator":
+            raise PermissionDeniedError(f"user {self.user.name!r} with role {self.user.role!r} may not unlock "
+                                        "accounts: investigators only")
+        account = self.get(UserAccount, name)
+        if self.user.site_id is not None and account.site_id != self.user.site_id:
+            raise PermissionDeniedError(f"user {self.user.name!r} unlocks accounts of site {self.user.site_id!r} "
+                                        f"only; {name!r} is not one")
+        return unlock(self.engine, name, by=self.user.name, reason=reason)
+
     def change_password(self, old_password: str, new_password: str) -> None:
         """Change the logged-in user's own password (the old one again first)."""
         type(self)(self.url, user=self.user.name, password=old_password, workspace=self.workspace).close()
