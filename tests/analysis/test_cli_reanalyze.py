@@ -47,9 +47,9 @@ def test_reanalyze_the_demo_study_then_rerun_skips(demo_user, capsys):
 
 def test_bad_options_and_a_silent_scheduler_are_clear_errors(demo_user, capsys):
     code, text = _wb(capsys, "reanalyze", "--site", "XX", "--from", "2026-13-01")
-    assert code == 1 and "--from" in text
+    assert code == 2 and "--from" in text  # an option to fix: exit 2, as argparse's own refusals
     code, text = _wb(capsys, "reanalyze", "--site", "XX")
-    assert code == 1 and "site: got 'XX'" in text
+    assert code == 2 and "--site: got 'XX'" in text
     code, text = _wb(capsys, "reanalyze", "--decoder", str(demo_user / "nope.npz"))
     assert code == 1 and "nope.npz" in text
     with socket.socket() as s:

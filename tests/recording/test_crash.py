@@ -13,7 +13,7 @@ import pytest
 
 from workbench.datasets import Player
 from workbench.recording.read import read_xdf_streams
-from workbench.recording.runs import list_runs
+from workbench.recording.runs import list_runs, recover_interrupted_runs
 
 from ..conftest import REPO
 
@@ -62,12 +62,15 @@ def test_kill_9_mid_run(workspace, shared_data, unique_name):
     lag = sent_at_kill - (counter[-1] + 1)
     assert lag <= player.sfreq * 1.0, f"file ends {lag / player.sfreq:.2f} s before the kill"
 
-    # the next start of the workbench marks the run interrupted
+    # listing only reads: it says the recorder is gone and leaves the manifest as it is
     listing = subprocess.run(
         [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "record", "--list"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert listing.returncode == 0 and "marked interrupted" in listing.stderr
+    assert listing.returncode == 0 and "recorder gone" in listing.stdout
+    assert [m.status for m in list_runs(workspace.recordings)] == ["recording"]
+    # the next recording's start (Recorder.start, `workbench record`, the demo) marks it interrupted
+    assert [m.run_id for m in recover_interrupted_runs(workspace.recordings)] == [manifest.run_id]
     [manifest] = list_runs(workspace.recordings)
     assert manifest.status == "interrupted" and manifest.sha256
     assert dict((s.name, s.n_samples) for s in manifest.streams)[player.name] == len(counter)

@@ -105,3 +105,30 @@ def test_recording_modules_import_downward_only():
     assert local_imports("runs") == {"read"}
     assert "labrecorder" not in local_imports("runs")
     assert {"read", "runs"} <= local_imports("labrecorder")
+
+
+def test_a_run_is_marked_only_when_its_recorder_is_provably_gone(workspace, tmp_path):
+    """Another host's run, or a live process, is left alone; a reused pid (another start time) is not the recorder."""
+    import dataclasses
+
+    pid, started = own_process()
+    elsewhere = dataclasses.replace(_manifest(tmp_path / "a.xdf", 4_000_000, started), run_id="elsewhere",
+                                    host="acquisition-pc-2")
+    reused = dataclasses.replace(_manifest(tmp_path / "b.xdf", pid, started - 3600), run_id="reused")
+    alive = dataclasses.replace(_manifest(tmp_path / "c.xdf", pid, started), run_id="alive")
+    for m in (elsewhere, reused, alive):
+        save_manifest(workspace.recordings, m)
+    assert [m.run_id for m in recover_interrupted_runs(workspace.recordings)] == ["reused"]
+    assert {m.run_id: m.status for m in list_runs(workspace.recordings)} == {
+        "elsewhere": "recording", "reused": "interrupted", "alive": "recording"}
+
+
+def test_a_manifest_from_before_the_host_field_reads_as_this_host(workspace, tmp_path):
+    import json
+    import socket
+
+    path = save_manifest(workspace.recordings, _manifest(tmp_path / "a.xdf", *own_process()))
+    raw = json.loads(path.read_text())
+    del raw["host"]
+    path.write_text(json.dumps(raw))
+    assert load_manifest(path).host == socket.gethostname()

@@ -158,4 +158,124 @@ def test_audit_log_shows_one_record_history(store, capsys, monkeypatch):
     assert code == 0 and "age misread" in text and "studies" not in text
     assert len(store.audit_trail(p)) == len(list(Participant.specs())) - 1 + 1  # creates + the update
     code, text = _wb(capsys, "audit", "log", "--entity", "people", "--id", "SCI-001", "--db-url", store.url)
-    assert code == 1 and "participants" in text
+    assert code == 2 and "--entity/--id" in text and "participants" in text
+
+
+# Bad options (issue 24, item 8): exit 2, the option, the value and what is allowed; no traceback; nothing written.
+
+def _files(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.fixture
+def seeded_cli(tmp_path, monkeypatch):
+    """A SQLite study with the demo loaded, the workspace in tmp_path/ws, acting as its investigator."""
+    url = f"sqlite:///{tmp_path / 'study.sqlite'}"
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "ws"))
+    monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
+    with first_investigator(url, "dr.demo") as inv:
+        from workbench.records.demo import seed_demo
+
+        seed_demo(inv)
+    _as(monkeypatch, "dr.demo")
+    return url
+
+
+def _refused(capsys, argv, option, value, allowed):
+    code, text = _wb(capsys, *argv)
+    assert code == 2, text
+    assert f"{option}: got {value!r}" in text and allowed in text, text
+    assert "Traceback" not in text
+
+
+@pytest.mark.parametrize("url, allowed", [
+    ("", "a database URL"),  # never "the default" in disguise
+    ("mysql://db.example/trial", "a URL of sqlite or postgresql"),
+    ("not a url at all", "a database URL, e.g. sqlite:"),
+    ("sqlite:///{tmp}/no/such/folder/study.sqlite", "a SQLite file in an existing folder"),
+    ("sqlite:///{tmp}", "a SQLite file (this is a folder)"),
+])
+def test_db_upgrade_refuses_a_bad_db_url(tmp_path, capsys, monkeypatch, url, allowed):
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "ws"))
+    (tmp_path / "ws").mkdir()
+    url = url.format(tmp=tmp_path)
+    before = _files(tmp_path)
+    _refused(capsys, ["db", "upgrade", "--db-url", url], "--db-url", url, allowed)
+    assert _files(tmp_path) == before
+
+
+def test_an_empty_db_url_variable_is_refused_not_taken_for_the_default(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "ws"))
+    monkeypatch.setenv("WORKBENCH_DB_URL", "")
+    _refused(capsys, ["db", "upgrade"], "$WORKBENCH_DB_URL", "", "a database URL")
+    assert not (tmp_path / "ws" / "workbench.sqlite").exists()
+
+
+def _trail_length(url):
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        n = conn.exec_driver_sql("SELECT COUNT(*) FROM audit_log").scalar_one()
+        events = conn.exec_driver_sql("SELECT COUNT(*) FROM auth_events").scalar_one()
+    engine.dispose()
+    return n, events
+
+
+@pytest.mark.parametrize("content", ["name,age\nSCI-9,40\n", "", "\xff\xfe binary", "[1, 2]"])
+def test_seed_demo_refuses_a_file_that_is_not_a_study_json(seeded_cli, tmp_path, capsys, content):
+    bad = tmp_path / "study.csv"
+    bad.write_bytes(content.encode("latin-1"))
+    before = _trail_length(seeded_cli)
+    code, text = _wb(capsys, "db", "seed-demo", "--file", str(bad), "--db-url", seeded_cli)
+    assert code == 2 and f"--file: got {str(bad)!r}" in text and "JSON" in text and "Traceback" not in text
+    assert _trail_length(seeded_cli) == before  # refused before the login: not even an access-log line
+    _refused(capsys, ["db", "seed-demo", "--file", str(tmp_path / "none.json"), "--db-url", seeded_cli],
+             "--file", str(tmp_path / "none.json"), "an existing JSON file")
+
+
+def test_audit_anchor_refuses_an_out_it_cannot_write(seeded_cli, tmp_path, capsys):
+    missing = str(tmp_path / "tmf" / "anchor.json")
+    _refused(capsys, ["audit", "anchor", "--out", missing, "--db-url", seeded_cli], "--out", missing,
+             "a new file in an existing folder")
+    existing = tmp_path / "old-anchor.json"
+    existing.write_text("kept")
+    _refused(capsys, ["audit", "anchor", "--out", str(existing), "--db-url", seeded_cli], "--out", str(existing),
+             "a new file")
+    assert existing.read_text() == "kept" and not (tmp_path / "tmf").exists()
+    code, text = _wb(capsys, "audit", "anchor", "--out", str(tmp_path / "anchor.json"), "--db-url", seeded_cli)
+    assert code == 0 and (tmp_path / "anchor.json").is_file()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "redcap"])
+def test_export_refuses_a_selection_its_format_cannot_honour(seeded_cli, tmp_path, capsys, fmt):
+    out = tmp_path / "out"
+    _refused(capsys, ["export", "--format", fmt, "--participant", "SCI-001", "--out", str(out), "--db-url",
+                      seeded_cli], "--participant", "SCI-001", "only with --format bids")
+    code, text = _wb(capsys, "export", "--format", fmt, "--participant", "NOPE", "--visit", "baseline",
+                     "--out", str(out), "--db-url", seeded_cli)
+    assert code == 2 and "--participant: got 'NOPE'" in text and "--visit: got 'baseline'" in text
+    assert not out.exists() and not (tmp_path / "ws" / "exports").exists()
+
+
+def test_bids_export_refuses_an_unknown_participant(seeded_cli, tmp_path, capsys):
+    out = tmp_path / "bids"
+    _refused(capsys, ["export", "--format", "bids", "--participant", "NOPE", "--out", str(out), "--db-url",
+                      seeded_cli], "--participant", "NOPE", "a pseudonym of the study")
+    _refused(capsys, ["export", "--format", "bids", "--from", "2026-13-01", "--out", str(out), "--db-url",
+                      seeded_cli], "--from", "2026-13-01", "a date YYYY-MM-DD")
+    assert not out.exists()
+
+
+def test_commands_that_only_read_leave_run_manifests_alone(seeded_cli, tmp_path, capsys):
+    """A run left 'recording' by a dead process stays as it is until the next recording marks it."""
+    from tests.recording.test_runs import _dead_process, _manifest
+    from workbench.recording.runs import list_runs, save_manifest
+
+    recordings = tmp_path / "ws" / "recordings"
+    path = save_manifest(recordings, _manifest(tmp_path / "gone.xdf", *_dead_process()))
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    for argv in (["user", "list"], ["audit", "verify"], ["export", "--format", "csv"], ["record", "--list"]):
+        code, text = _wb(capsys, *argv, *(["--db-url", seeded_cli] if argv[0] != "record" else []))
+        assert code == 0, text
+    assert "recorder gone" in text  # record --list says so, without writing
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert [m.status for m in list_runs(recordings)] == ["recording"]

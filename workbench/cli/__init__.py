@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .. import __version__
 from ..errors import WorkbenchError
+from ._checks import OptionError, check_workspace
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (
@@ -37,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="SCI BCI trial workbench: acquisition, decoding, trial records and reports.",
+        epilog="Trial records: SQLite (the default, a file in the workspace) is a single-workstation store: "
+               "the file's permissions are its only boundary, and roles and sites are checked by this program, "
+               "not by the database. A study with several people or several sites uses PostgreSQL "
+               "(--db-url postgresql://... or $WORKBENCH_DB_URL), where the database server itself enforces "
+               "each person's role and site.",
     )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     parser.add_argument(
@@ -57,22 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _mark_interrupted_runs(workspace: str | None) -> None:
-    """A run whose recording process died is marked interrupted at the next start.
-
-    Only reads JSON manifests (and the partial file of a dead run), so it costs
-    nothing when every run closed cleanly; a workspace that does not exist yet
-    is not created.
-    """
-    from ..config import get_workspace
-    from ..recording.runs import recover_interrupted_runs
-
-    ws = get_workspace(workspace, create=False)
-    if ws.recordings.is_dir():
-        for manifest in recover_interrupted_runs(ws.recordings):
-            print(f"workbench: run marked interrupted: {manifest.fname} ({manifest.detail})", file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -80,8 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        _mark_interrupted_runs(args.workspace)
+        # Commands that only read never write run manifests: a run left "recording" is marked
+        # interrupted by the next recording (recording/runs.py), not by `user list`.
+        check_workspace(args.workspace)
         return int(args.func(args) or 0)
+    except OptionError as err:
+        # An option the user must fix: exit 2, as argparse does for the options it checks itself.
+        print(f"workbench {args.command}: error: {err}", file=sys.stderr)
+        return 2
     except WorkbenchError as err:
         # Expected, user-facing failures: say what is wrong without a traceback.
         print(f"workbench {args.command}: error: {err}", file=sys.stderr)
@@ -89,6 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"workbench {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:  # a disk, permission or network fault: say which, without a traceback
+        print(f"workbench {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"workbench {args.command}: unexpected error ({type(err).__name__}): {err}\n"
+              "run again with WORKBENCH_DEBUG=1 for the traceback, and report it",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -73,9 +73,16 @@ def user_name(args: argparse.Namespace) -> str:
 
 
 def db_url(args: argparse.Namespace) -> str:
+    """``--db-url`` if given (checked: never an empty one taken as "the default"), else the workspace's."""
     from ..config import get_workspace
+    from ._checks import check_db_url
 
-    return args.db_url or get_workspace(args.workspace).db_url
+    if args.db_url is not None:
+        return check_db_url(args.db_url)
+    if os.environ.get("WORKBENCH_DB_URL") == "":
+        return check_db_url("", "$WORKBENCH_DB_URL")
+    url = get_workspace(args.workspace).db_url
+    return check_db_url(url, "$WORKBENCH_DB_URL") if os.environ.get("WORKBENCH_DB_URL") else url
 
 
 def open_store(args: argparse.Namespace, default_role: str | None = None, passwords: PasswordSource | None = None):

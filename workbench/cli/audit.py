@@ -30,6 +30,10 @@ def run(args) -> int:
 
     if args.audit_command == "verify":
         anchors = [read_anchor(f) for f in args.anchor]  # a bad anchor file stops before any login
+    if args.audit_command == "anchor":  # so does an --out that cannot be written
+        from ._checks import check_new_file
+
+        check_new_file(args.out, "--out")
     with open_store(args, "monitor") as store:
         if args.audit_command == "verify":
             report = store.verify_audit(anchors)
@@ -53,12 +57,13 @@ def run(args) -> int:
 
 
 def _history(store, entity, entity_id):
-    from ..errors import Problem, ValidationError
+    from ..errors import Problem
     from ..records.tables import BY_TABLE
+    from ._checks import OptionError
 
     if entity is None and entity_id is None:
         return store.audit_trail()
     if entity not in BY_TABLE or not entity_id:
-        raise ValidationError([Problem("--entity/--id", (entity, entity_id),
+        raise OptionError([Problem("--entity/--id", (entity, entity_id),
                                        "both, --entity one of " + ", ".join(BY_TABLE))], what="audit log")
     return store.audit_trail(store.get(BY_TABLE[entity], entity_id))

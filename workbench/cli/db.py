@@ -35,6 +35,10 @@ def run(args) -> int:
         finally:
             engine.dispose()
         return 0
+    if args.file is not None:  # a bad file stops before the login and before anything is written
+        from ._checks import check_json_file
+
+        check_json_file(args.file, "--file")
     with open_store(args) as store:
         n = seed_demo(store, args.file or DEMO_STUDY)
         print(f"loaded {n} records from {args.file or DEMO_STUDY} as {store.user.name} ({store.user.role})")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._user import add_user_options, open_store
-from .reanalyze import add_selection_options, selection_from_args
+from .reanalyze import add_selection_options, check_selection, given_selection_options, selection_from_args
 
 FORMATS = ("csv", "parquet", "redcap", "bids")
 
@@ -15,15 +15,25 @@ def register(subparsers) -> None:
                         help="new or empty folder (default: a new folder in the workspace's exports/)")
     parser.add_argument("--allow-broken-trail", action="store_true",
                         help="export even if `workbench audit verify` fails (the manifest records it)")
-    add_selection_options(parser)  # bids: which sessions' recordings go into the dataset
+    add_selection_options(parser)  # bids only: which sessions' recordings go into the dataset
     add_user_options(parser, default_role="monitor")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..config import get_workspace
+    from ..errors import Problem
     from ..records.export import export_study
+    from ._checks import OptionError
 
+    selection = selection_from_args(args)
+    if args.format != "bids":  # these formats hold the whole study: refuse rather than ignore a selection
+        given = given_selection_options(args)
+        if given:
+            raise OptionError([Problem(opt, _value(args, opt), f"only with --format bids: --format {args.format} "
+                                                               "exports the whole study (every participant the "
+                                                               "account may read)") for opt in given],
+                              what="export")
     out = args.out
     if out is None:
         from datetime import datetime, timezone
@@ -34,10 +44,16 @@ def run(args) -> int:
         if args.format == "bids":  # every recording of the chosen sessions, as one BIDS dataset
             from ..analysis import export_bids_study
 
-            folder = export_bids_study(store, out, args.workspace, selection_from_args(args),
+            check_selection(store, selection)
+            folder = export_bids_study(store, out, args.workspace, selection,
                                        allow_broken_trail=args.allow_broken_trail)
         else:
             folder = export_study(store, out, args.format, allow_broken_trail=args.allow_broken_trail)
     files = sorted(p.name for p in folder.iterdir())
     print(f"exported {args.format} to {folder}: {', '.join(files)}")
     return 0
+
+
+def _value(args, option: str):
+    value = getattr(args, {"--from": "date_from", "--to": "date_to"}.get(option, option.lstrip("-")))
+    return value[0] if isinstance(value, list) and len(value) == 1 else value

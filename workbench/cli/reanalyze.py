@@ -18,11 +18,36 @@ def add_selection_options(parser) -> None:
                         help="only sessions on or before this day")
 
 
+#: The selection options of the command line, by the field a Selection problem names.
+SELECTION_OPTIONS = {"site": "--site", "participant": "--participant", "visit": "--visit", "from": "--from",
+                     "to": "--to"}
+
+
+def given_selection_options(args) -> list[str]:
+    """The selection options given on the command line."""
+    return [opt for opt, value in (("--site", args.site), ("--participant", args.participant),
+                                   ("--visit", args.visit), ("--from", args.date_from), ("--to", args.date_to))
+            if value]
+
+
+def check_selection(store, selection) -> None:
+    """Refuse, naming the option, a site, participant or visit the study does not have (exit 2)."""
+    from ..errors import Problem, ValidationError
+    from ._checks import OptionError
+
+    try:
+        selection.check(store)
+    except ValidationError as err:
+        raise OptionError([Problem(SELECTION_OPTIONS.get(p.field, p.field), p.value, p.allowed)
+                           for p in err.problems], what="session selection") from None
+
+
 def selection_from_args(args):
     from datetime import date
 
     from ..analysis import Selection
-    from ..errors import Problem, ValidationError
+    from ..errors import Problem
+    from ._checks import OptionError
 
     problems, days = [], {}
     for opt, value in (("--from", args.date_from), ("--to", args.date_to)):
@@ -31,7 +56,7 @@ def selection_from_args(args):
         except ValueError:
             problems.append(Problem(opt, value, "a date YYYY-MM-DD"))
     if problems:
-        raise ValidationError(problems, what="session selection")
+        raise OptionError(problems, what="session selection")
     return Selection(sites=tuple(args.site), participants=tuple(args.participant), visits=tuple(args.visit),
                      date_from=days["--from"], date_to=days["--to"])
 
@@ -84,6 +109,7 @@ def run(args) -> int:
                 if others:
                     print(f"{len(others)} runs left out: not recordings of site {store.user.site_id}'s sessions")
         else:
+            check_selection(store, selection)
             units = workspace_units(store, args.workspace, selection, root=args.root)
         print(f"{len(units)} recordings to analyse" + (f" with {spec.decoder_name}" if decoder else " (ERD only)"))
         report = reanalyze(store, units, spec, scheduler=args.scheduler, workers=args.workers,

@@ -25,15 +25,17 @@ def run(args) -> int:
 
     use_loopback()
     from ..recording.labrecorder import record_run
-    from ..recording.runs import RunEntities, list_runs, recover_interrupted_runs
+    from ..recording.runs import RunEntities, list_runs, recorder_gone, recover_interrupted_runs
 
     ws = get_workspace(args.workspace)
+    if args.list:  # only reads: a dead run is shown as such, and marked by the next recording
+        for m in list_runs(ws.recordings):
+            gone = " (recorder gone: marked interrupted by the next recording)" if (
+                m.status == "recording" and recorder_gone(m)) else ""
+            print(f"{m.status:<12} {m.started_at}  {m.fname}  {', '.join(m.stream_names)}{gone}")
+        return 0
     for m in recover_interrupted_runs(ws.recordings):
         print(f"marked interrupted: {m.fname} ({m.detail})", file=sys.stderr)
-    if args.list:
-        for m in list_runs(ws.recordings):
-            print(f"{m.status:<12} {m.started_at}  {m.fname}  {', '.join(m.stream_names)}")
-        return 0
     problems = []
     if not args.streams:
         problems.append(Problem("--streams", args.streams, "one or more stream names (see `workbench streams`)"))

@@ -5,8 +5,12 @@ A manifest is written (atomically) *before* LabRecorder starts, with status
 rewritten ``complete`` with the file's sha256 and the streams found in it. If
 the driving process dies (crash, ``kill -9``), the manifest stays
 ``recording`` with a dead pid; :func:`recover_interrupted_runs`, called by
-every recording entry point at start-up, marks such runs ``interrupted`` and
-records what the partial file still holds.
+every recording entry point at start-up (never by a command that only reads),
+marks such runs ``interrupted`` and records what the partial file still holds.
+A run is marked only when its recorder is provably gone: on this host, no
+process with its pid, or one started at another time (a reused pid). A
+process that exists but cannot be inspected, or a run recorded on another
+host (a shared workspace), is left ``recording``.
 
 File names follow the BIDS entities ``sub``, ``ses``, ``task``, ``run``
 (BIDS 1.9, "Entities" appendix; built with mne-bids' ``BIDSPath``).
@@ -17,9 +21,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import time
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -84,6 +89,8 @@ class RunManifest:
     sha256: str | None = None
     size_bytes: int | None = None
     detail: str = ""
+    #: The machine whose process ``pid`` is (a manifest from before this field: this one).
+    host: str = field(default_factory=socket.gethostname)
 
     def __post_init__(self) -> None:
         if self.status not in RUN_STATUSES:
@@ -154,13 +161,28 @@ def list_runs(recordings: Path) -> list[RunManifest]:
 
 
 def process_alive(pid: int, started: float) -> bool:
-    """True if ``pid`` runs and is the same process (start time matches): pids get reused."""
+    """False only if ``pid`` is provably not the process started at ``started`` (on this host).
+
+    No such process, a zombie, or a process started at another time (pids get
+    reused) is gone; a process that exists but may not be inspected counts as
+    alive, since a run must never be marked interrupted while still recording.
+    """
     import psutil
 
     try:
-        return abs(psutil.Process(pid).create_time() - started) < 1.0
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return abs(proc.create_time() - started) < 1.0
+    except psutil.NoSuchProcess:  # ZombieProcess is one too
         return False
+    except psutil.AccessDenied:
+        return True
+
+
+def recorder_gone(manifest: RunManifest) -> bool:
+    """Whether the process recording ``manifest``'s run is provably gone (see :func:`process_alive`)."""
+    return manifest.host == socket.gethostname() and not process_alive(manifest.pid, manifest.pid_started)
 
 
 def own_process() -> tuple[int, float]:
@@ -198,11 +220,13 @@ def finalize(manifest: RunManifest, status: str, detail: str = "") -> RunManifes
 def recover_interrupted_runs(recordings: Path) -> list[RunManifest]:
     """Mark ``interrupted`` every run still ``recording`` whose driving process is gone.
 
-    Returns the runs marked now (already-marked runs are left alone).
+    Returns the runs marked now (already-marked runs, runs whose process
+    still runs or cannot be checked, are left alone). Only recording entry
+    points call it: it rewrites manifests.
     """
     marked = []
     for manifest in list_runs(recordings):
-        if manifest.status != "recording" or process_alive(manifest.pid, manifest.pid_started):
+        if manifest.status != "recording" or not recorder_gone(manifest):
             continue
         detail = f"process {manifest.pid} ended without stopping the recording (found {time.strftime('%Y-%m-%d %H:%M:%S')})"
         updated = finalize(manifest, "interrupted", detail)
