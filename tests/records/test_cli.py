@@ -110,6 +110,7 @@ def test_seed_verify_tamper_export(db_url, tmp_path, capsys, monkeypatch):
     assert code == 0
     (folder,) = (tmp_path / "ws" / "exports").iterdir()
     assert {"redcap_records.csv", "redcap_data_dictionary.csv", "audit_trail.csv"} <= {p.name for p in folder.iterdir()}
+    assert folder.stat().st_mode & 0o777 == 0o700 and {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o600}
 
     engine = sa.create_engine(db_url)
     with engine.begin() as conn:

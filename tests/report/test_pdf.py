@@ -22,6 +22,7 @@ def study_files(demo):
 def test_pdf_pages_render_and_are_not_blank(study_files, tmp_path):
     pdf = study_files.pdf
     assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
+    assert pdf.stat().st_mode & 0o777 == 0o600  # clinical data: the owner's only (issue 24)
     keep(pdf, "study-report.pdf")
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from ..config import get_workspace
-from ..utils.files import atomic_write
+from ..utils.files import PRIVATE_DIR, PRIVATE_FILE, atomic_write, make_private_dir
 from .build import participant_report_html, study_report_html
 from .pdf import print_pdf
 from .trial_data import load_trial
@@ -20,11 +21,17 @@ class ReportFiles:
 
 
 def _write(html: str, folder: Path, stem: str, pdf: bool) -> ReportFiles:
-    folder.mkdir(parents=True, exist_ok=True)
+    # A report holds participants' clinical data: the folder and both files are the owner's only
+    # (0700/0600), so the PDF the browser prints is never readable by others, even for a moment.
+    make_private_dir(folder)
+    os.chmod(folder, PRIVATE_DIR)
     html_path = folder / f"{stem}.html"
-    with atomic_write(html_path, encoding="utf-8") as fh:
+    with atomic_write(html_path, encoding="utf-8") as fh:  # 0600
         fh.write(html)
-    return ReportFiles(html_path, print_pdf(html_path, folder / f"{stem}.pdf") if pdf else None)
+    pdf_path = print_pdf(html_path, folder / f"{stem}.pdf") if pdf else None
+    if pdf_path is not None:
+        os.chmod(pdf_path, PRIVATE_FILE)
+    return ReportFiles(html_path, pdf_path)
 
 
 def write_study_report(store, workspace=None, *, study_id: str | None = None, pdf: bool = True,
