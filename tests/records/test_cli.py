@@ -257,6 +257,18 @@ def test_export_refuses_a_selection_its_format_cannot_honour(seeded_cli, tmp_pat
     assert not out.exists() and not (tmp_path / "ws" / "exports").exists()
 
 
+def test_export_refuses_an_out_that_is_not_a_new_or_empty_folder(seeded_cli, tmp_path, capsys):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("kept")
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "old.csv").write_text("kept")
+    for out in (afile, full):
+        _refused(capsys, ["export", "--format", "csv", "--out", str(out), "--db-url", seeded_cli], "--out", str(out),
+                 "a new or empty folder")
+    assert afile.read_text() == "kept" and [p.name for p in full.iterdir()] == ["old.csv"]
+
+
 def test_bids_export_refuses_an_unknown_participant(seeded_cli, tmp_path, capsys):
     out = tmp_path / "bids"
     _refused(capsys, ["export", "--format", "bids", "--participant", "NOPE", "--out", str(out), "--db-url",

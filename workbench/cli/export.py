@@ -35,6 +35,13 @@ def run(args) -> int:
                                                                "account may read)") for opt in given],
                               what="export")
     out = args.out
+    if out is not None:
+        from pathlib import Path
+
+        target = Path(out).expanduser()
+        if target.exists() and not (target.is_dir() and not any(target.iterdir())):
+            raise OptionError([Problem("--out", out, "a new or empty folder (nothing is overwritten)")],
+                              what="export")
     if out is None:
         from datetime import datetime, timezone
 
