@@ -62,6 +62,15 @@ def test_delay_grows_then_caps():
     assert LoginPolicy().delay(2) == 0 and LoginPolicy().delay(3) == 1 and LoginPolicy().delay(50) == 60
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 100), st.integers(1, 20), st.floats(0, 10), st.floats(10, 600), st.integers(0, 10_000))
+def test_the_delay_never_shrinks_as_failures_grow_and_never_passes_the_cap(lock, free, base, cap, failures):
+    policy = LoginPolicy(lockout_after=lock, backoff_after=free, base_delay=base, max_delay=cap)
+    assert 0 <= policy.delay(failures) <= policy.delay(failures + 1) <= cap
+    if failures < free:  # the free failures of a typist cost nothing
+        assert policy.delay(failures) == 0
+
+
 def test_a_too_early_attempt_is_refused_unchecked_and_a_waited_one_is_checked(inv):
     clock = Clock()
     for _ in range(2):  # the free failures: no wait in between
