@@ -162,5 +162,11 @@ class RunMetrics(TableRecord):
     latency_p95_ms: float = spec("float", required=False, label="command latency p95", min=0, unit="ms")
     latency_p99_ms: float = spec("float", required=False, label="command latency p99", min=0, unit="ms")
     latency_max_ms: float = spec("float", required=False, label="command latency max", min=0, unit="ms")
+    # The two shares of the command latency (issue 18): the amplifier's (sample time stamp -> chunk
+    # arrival at the inlet) is the device and network; the workbench's (arrival -> command pushed) is ours.
+    amplifier_share_p50_ms: float = spec("float", required=False, label="amplifier share p50", min=0, unit="ms")
+    amplifier_share_p99_ms: float = spec("float", required=False, label="amplifier share p99", min=0, unit="ms")
+    workbench_share_p50_ms: float = spec("float", required=False, label="workbench share p50", min=0, unit="ms")
+    workbench_share_p99_ms: float = spec("float", required=False, label="workbench share p99", min=0, unit="ms")
     n_blocked: int = spec("int", default=0, label="commands blocked by the gate", min=0)
     n_safe_states: int = spec("int", default=0, label="entries into the safe state", min=0)
