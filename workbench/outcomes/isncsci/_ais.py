@@ -30,6 +30,7 @@ from ._candidates import Candidate
 from ._completeness import Completeness, sacral_scores
 from ._exam import Exam, ExamSide
 from ._levels import INDEX, INTACT_INDEX, KEY_MUSCLES
+from ._star import presence_flag_absent, weak_as_written
 
 GRADES = ("A", "B", "C", "D", "E")
 _KEY_INDEX = [(name, INDEX[name]) for name in KEY_MUSCLES]
@@ -56,11 +57,6 @@ def _non_key_below(side: ExamSide, motor_level: int) -> bool:
     return side.lowest_non_key_muscle is not None and side.lowest_non_key_muscle > motor_level + 3
 
 
-def _flag_weak(score) -> bool:
-    """A 'not normal' non-SCI flag on a weak or untested score (0*-2*, NT*)."""
-    return score.flagged_possibly_weak()
-
-
 def no_motor_below(side: ExamSide, motor_levels: Sequence[Candidate]) -> tuple[bool, bool]:
     """(possible, flagged): some motor level leaves every muscle more than 3
     levels below possibly at 0; flagged when each such level relies on a
@@ -74,7 +70,9 @@ def no_motor_below(side: ExamSide, motor_levels: Sequence[Candidate]) -> tuple[b
     for ml in motor_levels:
         scores = _scores_below(side, ml.index)
         if all(s.can_be_absent() for s in scores) and not _non_key_below(side, ml.index):
-            flags.append(any(_flag_weak(s) for s in scores))
+            # Presence question (_star.py, rule 4): a '0*' read absent decides
+            # B (praxis2019-130: 'B*'); an 'NT*' is only untested.
+            flags.append(any(presence_flag_absent(s) for s in scores))
     return bool(flags), bool(flags) and all(flags)
 
 
@@ -117,7 +115,7 @@ def _half_rule(exam: Exam, nli: int) -> tuple[bool, bool, bool]:
         return False, True, False
     certain = sum(s.motor_at_least_3() for s in below)
     possible = sum(not s.motor_weak() for s in below)
-    return 2 * certain < len(below), 2 * possible >= len(below), any(_flag_weak(s) for s in below)
+    return 2 * certain < len(below), 2 * possible >= len(below), any(weak_as_written(s) for s in below)
 
 
 def possible_grades(

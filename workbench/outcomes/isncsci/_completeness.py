@@ -6,7 +6,8 @@ sparing makes the injury incomplete (I).
 
 Rule: Rupp 2021, Classification step 4 and the definition of sacral sparing.
 A '0*' at S4-5 (absent, but a non-SCI condition may hide sensation) leaves
-both open, starred; a '0**' counts as sensation (incomplete, starred).
+both open, starred unless an NT already does; a '0**' counts as sensation
+(incomplete, starred). See :mod:`._star` for the roles of NT and the flags.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._exam import Exam
+from ._star import (
+    completeness_star, presence_by_flag_only, presence_certain, presence_flag_absent, presence_variable,
+)
 
 
 @dataclass(frozen=True)
@@ -34,15 +38,25 @@ def sacral_scores(exam: Exam):
 
 
 def determine_completeness(exam: Exam) -> Completeness:
+    """Complete / incomplete from VAC, DAP and S4-5 light touch and pin prick.
+
+    Rule: Rupp 2021, Classification step 4 (sacral sparing = any of VAC, DAP,
+    S4-5 LT or PP). Each S4-5 score answers a presence question, so its role
+    is decided in :mod:`._star` (rule 4): NT and NT* are variable, '0*' is
+    recorded absent but may hide sparing (a flag reading), '0**'/'NT**' are
+    sparing only by the flag, and any score with a grade above 0 is sparing
+    whatever its flag (the flag cannot change that value: no star).
+    """
     scores = sacral_scores(exam)
-    if exam.vac == "Yes" or exam.dap == "Yes" or any(s.sensory_present() and s.stars < 2 for s in scores):
+    if exam.vac == "Yes" or exam.dap == "Yes" or any(presence_certain(s) and not presence_by_flag_only(s) for s in scores):
         return Completeness(False, True)
-    if any(s.stars == 2 for s in scores):
-        # '**' = consider normal: sparing, but only because of the flag.
-        return Completeness(False, True, star=True)
+    untested = exam.vac == "NT" or exam.dap == "NT" or any(presence_variable(s) for s in scores)
+    if any(presence_by_flag_only(s) for s in scores):
+        # '0**' = consider normal: sparing, but only because of the flag --
+        # unless an untested one could be sparing too (_star.py, rule 3).
+        return Completeness(False, True, star=not untested)
     # Every S4-5 score is now 0, NT, 0* or NT*, and VAC/DAP are No or NT.
-    flagged = any(s.stars == 1 for s in scores)
-    untested = exam.vac == "NT" or exam.dap == "NT" or any(s.nt for s in scores)
-    if not flagged and not untested:
+    flag_absent = any(presence_flag_absent(s) for s in scores)
+    if not flag_absent and not untested:
         return Completeness(True, False)
-    return Completeness(True, True, star=flagged)
+    return Completeness(True, True, star=completeness_star(untested, flag_absent))

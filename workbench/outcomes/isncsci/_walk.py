@@ -35,6 +35,7 @@ from typing import Callable, Sequence
 from ._candidates import Candidate
 from ._exam import Exam, ExamSide
 from ._levels import INDEX, LEVELS, S3
+from ._star import level_needs_flag, stop_decided_by_flag
 
 _UPPER_START, _UPPER_END = INDEX["C4"], INDEX["T1"]
 _LOWER_START, _LOWER_END = INDEX["L1"], INDEX["S1"]
@@ -46,7 +47,11 @@ class Step:
 
     stop: bool
     possible: bool
-    star: bool = False  # the possible level is starred by this check
+    star: bool = False  # this side reaches the level only through a flagged score
+    #: the flag decided that this side stops here, but its level is this one in
+    #: every reading the judgment allows ('NT*' dermatome): another check that
+    #: makes the level possible without a flag leaves it plain (NLI, _star.py rule 3)
+    decided_star: bool = False
     normal_star: bool = False  # a '**' score was passed as normal: later results are starred
 
 
@@ -67,8 +72,11 @@ def sensory_check(side: ExamSide) -> Check:
         if any(s.sensory_abnormal() for s in scores):
             return Step(stop=True, possible=True)
         if any(s.nt and s.stars == 1 for s in scores):
-            # NT*: not testable for a non-SCI reason, considered not normal.
-            return Step(stop=True, possible=True, star=True)
+            # NT*: not testable for a non-SCI reason, considered not normal:
+            # the walk stops, starred -- unless the other modality is a plain
+            # NT: read abnormal, it stops the walk here whatever the flag says,
+            # so the level is variable, not decided by the flag (_star.py, rule 3).
+            return Step(stop=True, possible=True, decided_star=stop_decided_by_flag(scores))
         return Step(
             stop=False,
             possible=any(s.nt and s.stars == 0 for s in scores),
@@ -86,9 +94,18 @@ def _dermatomes_check(side: ExamSide, first: str, last: str) -> Step:
         return Step(stop=True, possible=True)
     if any(s.nt and s.stars == 1 for s in scores):
         # 'NT*' is "not normal" only by the examiner's non-SCI call: it stops
-        # the walk, and the stop carries its star as in the sensory walk.
-        return Step(stop=True, possible=True, star=True)
-    return Step(stop=False, possible=any(s.nt for s in scores), normal_star=any(s.stars == 2 for s in scores))
+        # the walk, and the stop carries its star as in the sensory walk, unless
+        # a plain NT in the span stops it as well (_star.py, rule 3).
+        return Step(stop=True, possible=True, decided_star=stop_decided_by_flag(scores))
+    # Only a plain NT leaves the span open: 'NT**' is considered normal
+    # (Rupp 2021, worksheet) and adds no value, it only stars what follows
+    # (_star.py, rule 1). Counting it as NT listed T1*/S1* beside the real
+    # level when a whole limb was flagged (an amputation marked 'NT**').
+    return Step(
+        stop=False,
+        possible=any(s.nt and s.stars == 0 for s in scores),
+        normal_star=any(s.stars == 2 for s in scores),
+    )
 
 
 def motor_check(side: ExamSide, vac: str, *, limb_dermatomes: bool = True) -> Check:
@@ -115,7 +132,7 @@ def motor_check(side: ExamSide, vac: str, *, limb_dermatomes: bool = True) -> Ch
         # may be below 3 (0*-2*, NT*) makes this level a starred possibility.
         stop = not current.motor_can_continue() or following.motor_weak()
         possible = not (current.motor_normal() and following.motor_at_least_3())
-        return Step(stop, possible, star=current.flagged_possibly_weak(), normal_star=current.normal_star)
+        return Step(stop, possible, star=level_needs_flag(current), normal_star=current.normal_star)
 
     def before_key_muscles(i: int) -> Step:
         # C4 and L1: decided by the next key muscle (C5 or L2).
@@ -137,7 +154,8 @@ def motor_check(side: ExamSide, vac: str, *, limb_dermatomes: bool = True) -> Ch
             stop,
             possible,
             # An 'NT*' dermatome that alone stops a normal muscle stars the level.
-            star=current.flagged_possibly_weak() or (current.motor_can_continue() and dermatomes.star),
+            star=level_needs_flag(current),
+            decided_star=current.motor_can_continue() and dermatomes.decided_star,
             normal_star=current.normal_star or dermatomes.normal_star,
         )
 
@@ -183,7 +201,11 @@ def walk(checks: Sequence[Check], positions: Sequence[Sequence[int]] | None = No
         stop = any(s.stop for s in steps)
         adders = [s for s in steps if s.possible or s.stop]
         if adders:
-            found.append(Candidate(i, starred or any(s.star for s in adders)))
+            # Starred when a '**' passed above decided every later level, when
+            # some side reaches this level only through a flag, or when every
+            # check that puts the level here does so by a flag (_star.py, rule 3).
+            plain = [s for s in adders if not (s.star or s.decided_star)]
+            found.append(Candidate(i, starred or any(s.star for s in adders) or not plain))
         if stop:
             return tuple(found)
         starred = starred or any(s.normal_star for s in steps)

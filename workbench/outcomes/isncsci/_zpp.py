@@ -26,6 +26,7 @@ from typing import Sequence
 from ._candidates import Candidate, merge
 from ._exam import ExamSide
 from ._levels import INDEX, KEY_MUSCLES, LEVELS, S1, S3
+from ._star import presence_flag_absent
 
 NA = Candidate(-1)
 _KEY = {INDEX[name] for name in KEY_MUSCLES}
@@ -43,17 +44,24 @@ def sensory_zpp(side: ExamSide, dap: str) -> tuple[Candidate, ...]:
     if not all(s.can_be_absent() for s in sacral):
         return (NA,)
     found = [] if dap == "No" and all(s.is_exactly(0) for s in sacral) else [NA]
-    # Once a flagged absent score was passed, every level above depends on it.
+    # Once a '0*' was passed (recorded absent, but the non-SCI condition may
+    # hide sensation), every level above depends on reading it absent: starred
+    # (praxis2019-88: 'NA,T5*,S3*'). 'NT*' is only untested for this presence
+    # question (_star.py, rule 4): it lists values, unstarred. Unclear: a '0*'
+    # at S4-5 alone decides that the ZPP applies (C*,I*); the values found
+    # above are not starred for it (no public exam shows it either way).
     flagged = False
     for i in range(S3, 0, -1):
         scores = (side.light_touch[LEVELS[i]], side.pin_prick[LEVELS[i]])
-        flagged = flagged or any(s.stars == 1 and s.can_be_absent() for s in scores)
+        flagged = flagged or any(presence_flag_absent(s) for s in scores)
         if any(s.sensory_present() for s in scores):
             # Sensation that exists only because a '0**' is considered normal:
             # the flag decided this ZPP, as a '0**' key muscle does for the
             # motor ZPP (public exam praxis2019-104; an 'NT**' stays unstarred
             # there, praxis2019-84, and so here).
-            by_flag_only = not any(s.value or (s.nt and s.normal_star) for s in scores)
+            # A plain NT beside it could be sensation without any flag: the
+            # level is then variable, not decided by the '0**' (_star.py, rule 3).
+            by_flag_only = not any(s.value or s.nt for s in scores)
             found.append(Candidate(i, star=flagged or by_flag_only))
             return tuple(found)
         if not all(s.is_exactly(0) for s in scores):
