@@ -166,3 +166,59 @@ def test_a_program_over_the_gates_limit_is_refused_before_anything_starts(decode
                   limits=GateLimits(max_amplitude_ma=2.0), faults=[Fault("melt", -1, 0)])
     assert {"programs['grasp'].amplitude_ma", "programs['open'].amplitude_ma", "faults"} <= set(err.value.fields)
     assert not list(workspace.recordings.rglob("*.xdf"))
+
+
+def test_a_loop_that_falls_behind_its_buffer_records_a_gap_and_goes_on(decoder, workspace, unique_name):
+    """The loop stops reading for 2 s with a 1 s buffer (a compile, a slow disk): a gap, never a crash."""
+    from datetime import datetime, timezone
+
+    from workbench.session.results import latency_shares
+
+    spec = ParadigmSpec(cue_s=2.5, rest_s=1.0, repetitions=1, seed=4, jitter_s=0.3)
+    participant = SimulatedParticipant(CueTimeline(), seed=4)
+    store = open_demo_store(workspace.root)
+    session = Session(participant_id="SCI-001", started_at=datetime.now(timezone.utc), device="sim",
+                      montage="sim", operator=store.user.name)
+    store.add(session)
+    run = start_run(store, session_id=session.id, number=1, task="overrun")
+    writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id)
+    block = run_block(workspace.recordings, spec, participant=participant, decoder=decoder, effector="glove",
+                      faults=[Fault("freeze", 3.0, 2.0)], name=unique_name, progress=False, bufsize=1.0,
+                      decoder_version="test-v1", entities=RunEntities(subject="test", task="overrun"),
+                      safety_events=writer)
+    assert block.manifest.status == "complete" and not block.stopped_by_operator
+    sfreq = participant.sfreq if hasattr(participant, "sfreq") else None
+    # about (2 s - 1 s buffer) of samples lost, counted once; the counter breaks nowhere else
+    assert block.samples_lost > 0 and block.log.samples_lost == block.samples_lost
+    if sfreq:
+        assert 0.5 * sfreq <= block.samples_lost <= 1.5 * sfreq
+    assert block.lost_or_repeated == 0
+    # a gap fault, the safe state through signal_gap, and the gate back in business afterwards
+    gap_faults = [f for f in block.log.faults if f[1] == "signal_gap" and "fell behind" in f[2]]
+    assert len(gap_faults) == 1 and str(block.samples_lost) in gap_faults[0][2]
+    t_gap = gap_faults[0][0]
+    safe = [d for d in block.log.decisions if d.decision == "safe_state" and d.rule == "signal_gap" and d.t >= t_gap]
+    assert safe, "the overrun put the gate in the safe state"
+    assert any(d.decision == "resumed" and d.t > safe[0].t for d in block.log.decisions)
+    # the decoder waited for a full window of fresh data: no valid output right after the gap
+    after = [o for o in block.log.outputs if o[0] >= t_gap]
+    first_valid = next(o for o in after if o[4])
+    assert first_valid[1] - t_gap >= decoder.window / decoder.sfreq - 0.05
+    # recorded: a gate marker in the XDF, a SafetyEvent row, and counted by the summary
+    streams = {s.name: s for s in read_xdf_streams(block.manifest.fname)}
+    assert any(m.startswith("gate:safe_state|signal_gap") for m in streams[f"{unique_name}-gate"].labels())
+    assert any(e.rule == "signal_gap" for e in store.find(SafetyEvent, run_id=run.id))
+    trials = score_online_trials(block.log, block.runner.trials(), block.t0)
+    summary = summarize_run(block.log, trials, [str(c) for c in decoder.model.classes_], 4.0)
+    assert summary.samples_lost == block.samples_lost and summary.n_gaps >= 1
+    # the two latency shares, one per command pushed, add up to the end-to-end latency
+    shares = latency_shares(block.log)
+    assert block.log.shares and len(block.log.shares) <= len(block.log.commands)
+    assert all(s <= a + 0.5 and a <= p for s, a, p in block.log.shares)
+    assert shares["end_to_end_max_ms"] >= shares["end_to_end_p99_ms"] >= shares["workbench_p50_ms"] >= 0
+    save_run(store, session_id=session.id, number=1, task="overrun", log=block.log, trials=trials,
+             summary=summary, t0=block.t0, run=run)
+    (metrics,) = store.find(RunMetrics, run_id=run.id)
+    assert metrics.workbench_share_p99_ms == pytest.approx(max(0.0, shares["workbench_p99_ms"]))
+    assert metrics.amplifier_share_p50_ms is not None
+    store.close()

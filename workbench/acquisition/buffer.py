@@ -12,7 +12,15 @@ Two ways to read:
 - :class:`StreamReader` -- every sample exactly once, for consumers that must
   not miss or double-count (decoders, closed loop). A reader that falls more
   than the buffer's length behind raises :class:`BufferOverrunError` rather
-  than silently skipping data.
+  than silently skipping data; live loops use :meth:`StreamReader.read_lossy`,
+  which skips to the oldest sample still held and says how many were lost (a
+  gap for the record, never a crash).
+
+Each sample also keeps its *arrival* time (the LSL ``local_clock()`` when the
+acquisition thread stored its chunk), so a consumer can split its latency into
+the amplifier's share (time stamp -> arrival) and its own (arrival -> output).
+A consumer waits for new samples with :meth:`StreamReader.wait` instead of
+polling with a fixed sleep.
 """
 
 from __future__ import annotations
@@ -48,8 +56,10 @@ class RingBuffer:
         _check_positive("n_channels", n_channels)
         self._data = np.zeros((int(n_samples), int(n_channels)), dtype=dtype)
         self._ts = np.zeros(int(n_samples), dtype=np.float64)
+        self._arrival = np.zeros(int(n_samples), dtype=np.float64)
         self._n_total = 0
         self._lock = threading.Lock()
+        self._new_data = threading.Condition(self._lock)  # notified at every push
 
     @property
     def capacity(self) -> int:
@@ -65,8 +75,11 @@ class RingBuffer:
         with self._lock:
             return self._n_total
 
-    def push(self, data: np.ndarray, timestamps: np.ndarray) -> None:
-        """Append ``data`` (n_times, n_channels) with ``timestamps`` (n_times,)."""
+    def push(self, data: np.ndarray, timestamps: np.ndarray, arrival: float = 0.0) -> None:
+        """Append ``data`` (n_times, n_channels) with ``timestamps`` (n_times,).
+
+        ``arrival``: LSL ``local_clock()`` when the chunk was pulled from its inlet.
+        """
         n = len(timestamps)
         if n == 0:
             return
@@ -82,10 +95,29 @@ class RingBuffer:
             first = min(m, cap - start)
             self._data[start : start + first] = data[:first]
             self._ts[start : start + first] = timestamps[:first]
+            self._arrival[start : start + first] = arrival
             if first < m:
                 self._data[: m - first] = data[first:]
                 self._ts[: m - first] = timestamps[first:]
+                self._arrival[: m - first] = arrival
             self._n_total += n
+            self._new_data.notify_all()
+
+    def wait_beyond(self, position: int, timeout: float) -> bool:
+        """Block until a sample at or after ``position`` exists, or ``timeout`` s pass; True if one does."""
+        with self._new_data:
+            return self._new_data.wait_for(lambda: self._n_total > position, timeout)
+
+    def arrivals(self, start: int, stop: int) -> np.ndarray:
+        """Arrival times of absolute samples [start, stop) still held (NaN for overwritten ones)."""
+        with self._lock:
+            oldest = self._n_total - min(self._n_total, self.capacity)
+            out = np.full(max(0, stop - start), np.nan)
+            lo = max(start, oldest)
+            if stop > lo:
+                cap = self.capacity
+                out[lo - start:] = self._arrival[np.arange(lo, stop) % cap]
+            return out
 
     def _copy_range(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Copy absolute sample range [start, stop); caller holds the lock."""
@@ -148,3 +180,32 @@ class StreamReader:
         """Every sample since the previous call: ``(data (n_times, n_channels), timestamps)``."""
         data, ts, self._position = self._buffer.read_from(self._position)
         return data, ts
+
+    def read_lossy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Like :meth:`read`, but a reader that fell behind skips to the oldest sample held.
+
+        Returns ``(data, timestamps, arrivals, n_lost)``: ``arrivals`` (n_times,) is when each
+        sample's chunk reached the inlet (LSL clock); ``n_lost`` how many samples were
+        overwritten before this reader got to them (0 normally). For live loops, where
+        falling behind is a fault to record (a gap), not a reason to stop.
+        """
+        buf = self._buffer
+        start = self._position
+        with buf._lock:
+            oldest = buf._n_total - min(buf._n_total, buf.capacity)
+            n_lost = max(0, oldest - start)
+            start = max(start, oldest)
+            data, ts = buf._copy_range(start, buf._n_total)
+            stop = buf._n_total
+            cap = buf.capacity
+            first = start % cap
+            if first + (stop - start) <= cap:
+                arrivals = buf._arrival[first : first + stop - start].copy()
+            else:
+                arrivals = buf._arrival[np.arange(start, stop) % cap]
+        self._position = stop
+        return data, ts, arrivals, n_lost
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until this reader has a sample to read, at most ``timeout`` s; True if it has."""
+        return self._buffer.wait_beyond(self._position, timeout)

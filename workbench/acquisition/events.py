@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EVENT_KINDS = ("connected", "disconnected", "reconnected", "gap", "nonfinite")
+#: ``time_reversed``: a chunk stamped earlier than the sample before it; ``layout_changed``: the source
+#: came back with another rate, channel count or format; ``source_changed``: a stream of the same name
+#: appeared with another source id (another device). Each is a fault for a live loop.
+EVENT_KINDS = ("connected", "disconnected", "reconnected", "gap", "nonfinite", "time_reversed", "layout_changed",
+               "source_changed")
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ class InletWorker:
         self._gap_pending = False
         self._native_id: int | None = None
         self._resolver: pylsl.ContinuousResolver | None = None
+        self._refused: set[str] = set()  # uids of returning streams already reported as another source/layout
 
     # -- public state -------------------------------------------------------
     @property
@@ -285,12 +286,22 @@ class InletWorker:
             # A continuous resolver listens in the background: one-shot resolves
             # with short timeouts were seen to miss a restarted loopback outlet
             # for seconds (its first answer can take ~0.5 s).
-            self._resolver = pylsl.ContinuousResolver(prop="source_id", value=desc.source_id, forget_after=1.0)
+            # By name: a stream of the same name with another source id is seen, and reported.
+            self._resolver = pylsl.ContinuousResolver(prop="name", value=desc.name, forget_after=1.0)
         # A restarted source has a new uid; the lost one may linger in the results briefly.
         infos = sorted(self._resolver.results(), key=lambda i: i.uid() == desc.uid)
         for info in infos:
-            # Same source id but another name or layout is another device: keep waiting.
-            if info.name() != desc.name or not self._same_layout(info):
+            # Another source id, or the same one with another layout, is not the stream this session
+            # opened (its decoder, montage and record assume that one): report it once, keep waiting.
+            if info.source_id() != desc.source_id:
+                self._refuse(info, "source_changed", f"a stream named {desc.name!r} appeared with source id "
+                                                     f"{info.source_id()!r}, not {desc.source_id!r}; not used")
+                continue
+            if not self._same_layout(info):
+                self._refuse(info, "layout_changed",
+                             f"source {desc.source_id!r} returned with {info.channel_count()} channels at "
+                             f"{info.nominal_srate():g} Hz ({describe(info).dtype}), not {desc.n_channels} at "
+                             f"{desc.sfreq:g} Hz ({desc.dtype}); not used")
                 continue
             try:
                 inlet = self._open(info, 1.0)
@@ -301,6 +312,11 @@ class InletWorker:
             self._record("reconnected", detail=f"source {desc.source_id!r} is back (uid {info.uid()})")
             return inlet
         return None
+
+    def _refuse(self, info: pylsl.StreamInfo, kind: str, detail: str) -> None:
+        if info.uid() not in self._refused:
+            self._refused.add(info.uid())
+            self._record(kind, detail=detail)
 
     def _same_layout(self, info: pylsl.StreamInfo) -> bool:
         d = self._description

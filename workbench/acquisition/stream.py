@@ -142,8 +142,13 @@ class Stream(InletWorker):
             self._in_nonfinite = True
         else:
             self._in_nonfinite = False
-        # Raw data are stored as received, NaN included: nothing is altered.
-        self._buffer.push(data, timestamps)
+        if self._last_ts is not None and len(timestamps) and timestamps[0] < self._last_ts:
+            # A clock reset or a replayed chunk: the stream's time no longer orders its samples.
+            self._record("time_reversed", gap_start=self._last_ts, gap_stop=float(timestamps[0]),
+                         detail=f"time stamps went back by {1e3 * (self._last_ts - float(timestamps[0])):.1f} ms")
+        # Raw data are stored as received, NaN included: nothing is altered. The arrival time is
+        # when the chunk left the inlet (the amplifier's share of the latency ends there).
+        self._buffer.push(data, timestamps, pylsl.local_clock())
 
     # -- public -------------------------------------------------------------
     @property
@@ -225,6 +230,11 @@ class Stream(InletWorker):
         """
         self._require_setup()
         return StreamReader(self._buffer, position=0 if from_start else None)
+
+    def note_overrun(self, n_lost: int, who: str = "reader") -> None:
+        """A consumer fell behind and lost ``n_lost`` samples: a ``gap`` event, like a lost connection."""
+        self._record("gap", n_missing=int(n_lost),
+                     detail=f"{who} fell behind: {int(n_lost)} samples were overwritten before it read them")
 
     def read_new(self) -> tuple[np.ndarray, np.ndarray]:
         """Every sample since the previous call (the first call: since connect).

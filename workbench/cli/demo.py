@@ -22,7 +22,12 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..session.demo import format_summary, run_demo
+    from .warmup import warm_kernels
 
+    # Before anything streams or the participant is asked to do anything: a cold numba cache
+    # compiles here, with a progress bar, never inside a live loop.
+    print("decoder kernels: compiling or loading from numba's cache ...", flush=True)
+    warm_kernels()
     result = run_demo(args.workspace, calibration_reps=args.calibration_reps, loop_reps=args.loop_reps,
                       seed=args.seed)
     print()

@@ -76,6 +76,10 @@ def run(args) -> int:
     use_loopback()
     ws = get_workspace(args.workspace)
     store = open_store(args, "engineer") if args.participant else None
+    from .warmup import warm_kernels
+
+    print("decoder kernels: compiling or loading from numba's cache ...", flush=True)
+    warm_kernels()  # a cold cache compiles here, never in the live loop
     participant = SimulatedParticipant(CueTimeline(), seed=args.seed) if args.simulated else None
     if args.decoder:
         decoder = load_decoder(args.decoder)
@@ -143,7 +147,7 @@ def _report(block, decoder, spec, version, store, records, ws) -> None:
     from dataclasses import replace
 
     from ..records import RecordingFile
-    from ..session.results import save_run, score_online_trials, summarize_run
+    from ..session.results import format_shares, save_run, score_online_trials, summarize_run
 
     trials = score_online_trials(block.log, block.runner.trials(), block.t0)
     classes = [str(c) for c in decoder.model.classes_]
@@ -153,6 +157,8 @@ def _report(block, decoder, spec, version, store, records, ws) -> None:
     print(f"trials     {summary.n_trials}, accuracy {acc} (chance {summary.chance_level:.2f}), decoder {version}")
     print(f"gate       {summary.n_passed} passed, {summary.n_blocked} blocked, {summary.n_safe_states} safe states "
           f"{summary.safe_state_rules}")
+    print(f"gaps       {summary.n_gaps} in the signal, {summary.samples_lost} samples lost to overruns")
+    print(f"latency    {format_shares(summary.shares)}")
     if store is None:
         print("not saved (give --participant to save the session)")
         return

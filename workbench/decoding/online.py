@@ -269,6 +269,32 @@ class OnlineDecoder:
             f"state of {', '.join(hit)} overflowed (NaN, Inf or beyond 1e150) by sample {n - 1}; reset to its initial value"))
         return True
 
+    def warm(self, n_times=64):
+        """Compile (or load from numba's cache) every kernel :meth:`update` can call; return seconds taken.
+
+        A live loop must never compile: the first fused update compiles for tens of seconds on a cold
+        cache, while the stream's ring buffer fills (issue 18). This runs a throwaway copy over chunks
+        of the live shape and dtype (``n_times`` x the decoder's channels, float64, as the closed loop
+        feeds it): the first chunk (stage by stage), later ones (fused), a non-finite sample, a single
+        sample, and after :meth:`mark_gap`. This decoder's state is untouched.
+        """
+        import time
+
+        t = time.perf_counter()
+        probe = copy.copy(self)  # shares the fitted (read-only) decoder; its own states below
+        probe.reset()
+        n = max(2, int(n_times))
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((n, self.decoder.n_channels))
+        probe.update(x)
+        probe.update(x)
+        x[n // 2, 0] = np.nan
+        probe.update(x)
+        probe.update(x[:1])
+        probe.mark_gap("warm-up")
+        probe.update(x)
+        return time.perf_counter() - t
+
     def check_stream(self, ch_names, sfreq):
         """See :meth:`Decoder.check_stream`."""
         self.decoder.check_stream(ch_names, sfreq)

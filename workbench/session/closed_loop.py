@@ -23,7 +23,10 @@ from .gate import GateDecision, SafetyGate
 
 #: Stream events that put the loop in the safe state, and the gate rule each becomes.
 FAULT_EVENTS = {"gap": "signal_gap", "disconnected": "signal_lost", "reconnected": "signal_gap",
-                "nonfinite": "nonfinite_input"}
+                "nonfinite": "nonfinite_input", "time_reversed": "timestamps_backwards",
+                "layout_changed": "stream_layout_changed", "source_changed": "stream_source_changed"}
+#: Events after which the decoder's filters describe a signal that no longer continues.
+GAP_EVENTS = ("gap", "disconnected", "reconnected", "time_reversed", "layout_changed", "source_changed")
 
 
 @dataclass
@@ -35,6 +38,10 @@ class LoopLog:
     commands: list = field(default_factory=list)  # (push time, command, source sample time)
     faults: list = field(default_factory=list)  # (time, rule, detail)
     envelopes: list = field(default_factory=list)  # (time, EMG envelope µV, amplitude asked mA)
+    #: One per command pushed for a decoded sample: (sample_time, arrival_time, push_time), all on the
+    #: LSL local_clock. arrival - sample is the amplifier's share, push - arrival the workbench's.
+    shares: list = field(default_factory=list)
+    samples_lost: int = 0  # samples the loop's reader lost to overruns (each also a gap fault)
 
 
 class ClosedLoop:
@@ -69,7 +76,7 @@ class ClosedLoop:
     def __init__(self, online, picks, gate: SafetyGate, commands: dict, send: Callable, *, mark=None, mark_output=None,
                  record=None, controller: AdaptiveController | None = None, emg_col: int | None = None,
                  sfreq: float = 500.0,
-                 decoder_version: str = "", control_period_s: float = 0.02) -> None:
+                 decoder_version: str = "", control_period_s: float = 0.02, clock: Callable | None = None) -> None:
         self.online = online
         self.picks = np.asarray(picks)
         self.gate = gate
@@ -84,7 +91,10 @@ class ClosedLoop:
         self.sfreq = float(sfreq)
         self.decoder_version = decoder_version
         self.control_period_s = control_period_s
+        self.clock = clock  # LSL local_clock in a live run: the push time of each command (None: ``now``)
         self.log = LoopLog()
+        self._arrivals = None
+        self._pushes: list = []  # (source time, push time) of the commands of the current decision
         self._follows_intent = STIMULATE in self.commands.values()
         self._emg = np.zeros(max(1, int(round(0.1 * sfreq))))  # 100 ms envelope window
         self._emg_pos = 0
@@ -102,9 +112,14 @@ class ClosedLoop:
         """The operator releases a stop; the gate resumes once its inputs are healthy again."""
         self._apply(self.gate.operator_resume(now), now)
 
-    def step(self, now: float, data: np.ndarray, timestamps: np.ndarray, events=(), heartbeats=()) -> None:
-        """Process what arrived since the previous step (``data``: (n_times, n_channels) of the stream)."""
+    def step(self, now: float, data: np.ndarray, timestamps: np.ndarray, events=(), heartbeats=(),
+             arrivals: np.ndarray | None = None) -> None:
+        """Process what arrived since the previous step (``data``: (n_times, n_channels) of the stream).
+
+        ``arrivals`` (n_times,): when each sample reached the inlet (LSL clock), for the latency shares.
+        """
         gate = self.gate
+        self._arrivals = arrivals
         for t_beat in heartbeats:
             self._apply(gate.heartbeat(min(now, t_beat)), now)
         for ev in events:
@@ -113,8 +128,8 @@ class ClosedLoop:
                 continue
             self.log.faults.append((now, rule, ev.detail))
             self._apply(gate.fault(now, rule, ev.detail), now)
-            if ev.kind in ("gap", "disconnected", "reconnected") and hasattr(self.online, "mark_gap"):
-                self.online.mark_gap()
+            if ev.kind in GAP_EVENTS and hasattr(self.online, "mark_gap"):
+                self.online.mark_gap(f"{ev.kind}: {ev.detail}")
         if len(data):
             self._apply(gate.signal(now, float(timestamps[-1])), now)
             self._decode(now, data, timestamps)
@@ -141,7 +156,11 @@ class ClosedLoop:
             command = self.commands.get(intent)
             decisions = self.gate.propose(now, intent, p if valid else math.nan, command, valid=bool(valid),
                                           latency_s=latency)
+            self._pushes.clear()
             self._apply(decisions, now, t_sample)
+            if self._pushes and self._arrivals is not None:
+                arrival = float(self._arrivals[int(idx) - n_before])
+                self.log.shares += [(t_sample, arrival, push_t) for src, push_t in self._pushes if src == t_sample]
 
     def _control(self, now, emg, newest_t) -> None:
         n = len(emg)
@@ -180,3 +199,4 @@ class ClosedLoop:
         src = now if source_time is None else source_time
         self.send(text, src)
         self.log.commands.append((now, text, src))
+        self._pushes.append((src, now if self.clock is None else self.clock()))

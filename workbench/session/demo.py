@@ -292,6 +292,9 @@ def format_summary(r: DemoResult) -> str:
         lines.append(f"  command latency (last sample -> push) p50 {_ms(lat and lat[0])}, p99 {_ms(lat and lat[2])}, "
                      f"max {_ms(lat and lat[3])}; decoder output latency p50 {_ms(out and out[0])}, "
                      f"p99 {_ms(out and out[2])}; samples lost or repeated {run.live.lost_or_repeated}")
+        from .results import format_shares
+
+        lines.append(f"  {format_shares(s.shares)}; gaps {s.n_gaps}, samples lost to overruns {s.samples_lost}")
         safe = "" if s.safe_fraction is None else f"; in the safe state {100 * s.safe_fraction:.0f}% of the block"
         lines.append(f"  gate: {s.n_passed} passed, {s.n_blocked} blocked, {s.n_safe_states} safe states "
                      + str(dict(sorted(s.safe_state_rules.items()))) + safe)

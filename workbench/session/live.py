@@ -31,7 +31,9 @@ LEAD_IN_S = 2.0  # after the recorder started: the decoder fills its window, the
 
 @dataclass
 class Fault:
-    """A fault to inject at ``at_s`` on the run's clock: stall (signal gap), nan (NaN burst), heartbeat."""
+    """A fault to inject at ``at_s`` on the run's clock: stall (signal gap), nan (NaN burst), heartbeat,
+    freeze (the workbench's own loop stops reading for ``for_s``: a compile, a slow disk; with a short
+    ``bufsize`` its reader falls behind and loses samples)."""
 
     kind: str
     at_s: float
@@ -88,6 +90,9 @@ class LiveRun:
     lost_or_repeated: int | None = None
     faults: list = field(default_factory=list)
     stopped_by_operator: bool = False
+    samples_lost: int = 0  # samples the run's reader lost to overruns (each a gap in the record)
+    n_gaps: int = 0  # gap events of the signal stream (lost samples, reconnections, overruns)
+    warm_s: float = 0.0  # seconds spent compiling or loading the decoder's kernels before the block
 
 
 def _marker_outlet(name: str, stype: str, n_channels: int = 1, fmt: str = "string"):
@@ -103,7 +108,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
               limits: GateLimits = GateLimits(), faults=(), entities=None, decoder_version: str = "",
               name: str | None = None, progress: bool = True, chunk_ms: float = 10.0,
               lead_in_s: float = LEAD_IN_S, control: BlockControl | None = None,
-              simulate_effector: bool | None = None, safety_events=None, follow_intent: bool = False) -> LiveRun:
+              simulate_effector: bool | None = None, safety_events=None, follow_intent: bool = False,
+              bufsize: float = 30.0) -> LiveRun:
     """Run one paradigm block and record it; with ``decoder`` and ``effector``, in closed loop.
 
     A real effector listens to ``<name>-commands`` and answers on ``<name>-heartbeat``; without it the
@@ -135,10 +141,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     if (decoder is None) != (effector is None):
         problems.append(Problem("effector", effector, "given together with a decoder (closed loop) or neither"))
     for f in faults:
-        if f.kind not in ("stall", "nan", "heartbeat") or not (f.at_s >= 0 and 0 < f.for_s <= 10):
-            problems.append(Problem("faults", f, "kind stall/nan/heartbeat, at_s >= 0, 0 < for_s <= 10"))
-        elif f.kind != "heartbeat" and participant is None:
-            problems.append(Problem("faults", f.kind, "heartbeat only, against a real stream"))
+        if f.kind not in ("stall", "nan", "heartbeat", "freeze") or not (f.at_s >= 0 and 0 < f.for_s <= 10):
+            problems.append(Problem("faults", f, "kind stall/nan/heartbeat/freeze, at_s >= 0, 0 < for_s <= 10"))
+        elif f.kind in ("stall", "nan") and participant is None:
+            problems.append(Problem("faults", f.kind, "heartbeat or freeze only, against a real stream"))
     if safety_events is not None and decoder is None:
         problems.append(Problem("safety_events", "writer", "only for a closed-loop block (with a decoder)"))
     if effector == "programs" and not programs:
@@ -153,6 +159,20 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     name = name or f"wb-loop-{os.getpid()}"
     runner = ParadigmRunner(spec, participant.timeline if participant is not None else None)
     closed = decoder is not None
+    online, warm_s = None, 0.0
+    if closed:
+        # Nothing compiles in the live loop: every kernel the decoder's update can call is compiled (or
+        # loaded from the cache) on a chunk of the loop's shape before any stream opens or the gate arms.
+        online = decoder.online()
+        sfreq = float(getattr(decoder, "sfreq", 0) or 0)
+        n_chunk = max(2, int(round(chunk_ms * 1e-3 * sfreq))) if sfreq > 0 else 64
+        t_warm = time.perf_counter()
+        if progress:
+            print("decoder kernels: compiling or loading from the numba cache ...", end="", flush=True)
+        online.warm(n_chunk)
+        warm_s = time.perf_counter() - t_warm
+        if progress:
+            print(f" {warm_s:.1f} s")
     with ExitStack() as stack:
         if participant is not None:
             player = stack.enter_context(Player(participant, name=name, chunk_ms=chunk_ms))
@@ -162,7 +182,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             signal_name, cue_stream = stream, f"{name}-cues"
             cue_outlet = _marker_outlet(cue_stream, "Markers")
             t0 = pylsl.local_clock()
-        sig = stack.enter_context(Stream(signal_name, bufsize=30.0))
+        sig = stack.enter_context(Stream(signal_name, bufsize=bufsize))
         names = [signal_name, cue_stream]
         loop = effector_dev = heart = None
         if closed:
@@ -180,12 +200,13 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             heart = stack.enter_context(MarkerStream(f"{name}-heartbeat"))
             emg_col = sig.ch_names.index("EMG") if "EMG" in sig.ch_names and controller is not None else None
             loop = ClosedLoop(
-                decoder.online(), picks, SafetyGate(limits, pylsl.local_clock(), command_levels(programs)),
+                online, picks, SafetyGate(limits, pylsl.local_clock(), command_levels(programs)),
                 intent_commands(effector, classes, programs, follow_intent=follow_intent), commands_out.push,
                 mark=lambda text, t: gate_out.push_sample([text], t),
                 record=safety_events.put if safety_events is not None else None,
                 mark_output=lambda v, ok, t: outputs_out.push_sample([*map(float, v), float(ok)], t),
-                controller=controller, emg_col=emg_col, sfreq=sig.sfreq, decoder_version=decoder_version)
+                controller=controller, emg_col=emg_col, sfreq=sig.sfreq, decoder_version=decoder_version,
+                clock=pylsl.local_clock)
         recorder = Recorder(names, recordings, entities=entities or RunEntities(subject="demo", task="loop"),
                             monitors=[sig])
         recorder.start()
@@ -203,7 +224,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                 elif f.kind == "nan":
                     participant.inject_nan(offset + f.at_s, f.for_s)
         reader = sig.reader()
-        result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev)
+        result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev, warm_s=warm_s)
         # A full garbage collection walks every object of the process (numpy, MNE, plotly, ...) while
         # holding the interpreter: measured, it starved the signal thread past the watchdog's 80 ms
         # when every gate decision was being saved. Frozen objects are not walked; unfrozen after.
@@ -226,16 +247,28 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                         if f.kind == "heartbeat" and i not in injected and t_rel >= offset + f.at_s:
                             injected.add(i)
                             effector_dev.silence_heartbeat(f.for_s)
+                        elif f.kind == "freeze" and i not in injected and t_rel >= offset + f.at_s:
+                            injected.add(i)
+                            time.sleep(f.for_s)  # on purpose: the loop reads nothing meanwhile
                     for action in control.take() if control is not None else ():
                         _apply_request(action, runner, loop, t_rel, pylsl.local_clock())
-                    data, ts = reader.read()
+                    data, ts, arrivals, n_lost = reader.read_lossy()
+                    if n_lost:
+                        # Fell behind (a stall of this process, a slow disk, a compile): a gap, not a crash.
+                        # The stream records it as a gap event; the gate goes safe through signal_gap and
+                        # the decoder waits for a full window of fresh data (mark_gap).
+                        result.samples_lost += n_lost
+                        if loop is not None:
+                            loop.log.samples_lost += n_lost
+                        sig.note_overrun(n_lost, "the closed loop" if closed else "the recording loop")
+                        counters.append(None)  # the counter check must not count the overrun twice
                     if len(data) and "COUNTER" in sig.ch_names:
                         counters.append(data[:, sig.ch_names.index("COUNTER")].astype(np.int64))
                     if loop is not None:
                         events = sig.events[n_events:]
                         n_events += len(events)
                         beats = [m.timestamp for m in heart.read_new()]
-                        loop.step(now, data, ts, events=events, heartbeats=beats)
+                        loop.step(now, data, ts, events=events, heartbeats=beats, arrivals=arrivals)
                     cue = runner.cue_state(t_rel)
                     label = cue.label
                     if control is not None:
@@ -245,7 +278,9 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                         bar.set_postfix_str(label, refresh=False)
                     if min(int(t_rel), bar.total) > bar.n:
                         bar.update(min(int(t_rel), bar.total) - bar.n)
-                    time.sleep(0.004)
+                    # Wake when samples arrive (the inlet thread notifies the buffer) or after 4 ms,
+                    # so the gate's watchdog, cues and heartbeats still run when nothing arrives.
+                    reader.wait(0.004)
         except KeyboardInterrupt:
             result.stopped_by_operator = True
             runner.abort(pylsl.local_clock() - t0)
@@ -264,11 +299,29 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                 control.running = False
             if safety_events is not None:
                 safety_events.close()  # the final flush: every decision up to the last "off"
-        counter = np.concatenate(counters) if counters else np.empty(0, np.int64)
         result.n_samples = sig.n_samples_received
-        result.lost_or_repeated = int(np.count_nonzero(np.diff(counter) != 1)) if len(counter) else None
+        result.lost_or_repeated = _counter_breaks(counters)
+        result.n_gaps = sum(e.kind == "gap" for e in sig.events)
         result.faults = list(faults)
     return result
+
+
+def _counter_breaks(counters) -> int | None:
+    """Breaks in the sample counter (lost or repeated samples), not counting those across a known overrun."""
+    runs, cur = [], []
+    for c in counters:
+        if c is None:
+            if cur:
+                runs.append(np.concatenate(cur))
+            cur = []
+        else:
+            cur.append(c)
+    if cur:
+        runs.append(np.concatenate(cur))
+    runs = [r for r in runs if len(r)]
+    if not runs:
+        return None
+    return int(sum(np.count_nonzero(np.diff(r) != 1) for r in runs))
 
 
 def _apply_request(action: str, runner, loop, t_rel: float, now: float) -> None:

@@ -46,6 +46,32 @@ class RunSummary:
     safe_state_rules: dict
     time_to_safe_ms_max: float | None
     safe_fraction: float | None = None  # share of the block in the safe state after the gate first armed
+    shares: dict | None = None  # latency_shares(log)
+    n_gaps: int = 0  # signal gaps (lost connection, reader overrun, bad stream) the loop saw
+    samples_lost: int = 0  # samples lost to reader overruns
+
+
+SHARE_KEYS = ("amplifier_p50_ms", "amplifier_p99_ms", "workbench_p50_ms", "workbench_p99_ms",
+              "end_to_end_p50_ms", "end_to_end_p99_ms", "end_to_end_max_ms")
+
+
+def latency_shares(log: LoopLog) -> dict:
+    """The command latency split in two, from ``log.shares`` (one (sample, arrival, push) per command).
+
+    The amplifier's share (sample time stamp -> chunk arrival at the inlet) is the device, its
+    driver and the network; the workbench's (arrival -> command pushed) is the inlet thread's hand-off,
+    the loop's wake-up, decoding and the gate. Milliseconds; every value None when no command was pushed.
+    """
+    rows = np.asarray([r for r in getattr(log, "shares", ()) if all(np.isfinite(r))], dtype=np.float64)
+    if not len(rows):
+        return dict.fromkeys(SHARE_KEYS)
+    amp = (rows[:, 1] - rows[:, 0]) * 1e3
+    wb = (rows[:, 2] - rows[:, 1]) * 1e3
+    e2e = (rows[:, 2] - rows[:, 0]) * 1e3
+    a50, a99 = np.percentile(amp, [50, 99])
+    w50, w99 = np.percentile(wb, [50, 99])
+    e50, e99 = np.percentile(e2e, [50, 99])
+    return dict(zip(SHARE_KEYS, map(float, (a50, a99, w50, w99, e50, e99, e2e.max()))))
 
 
 def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = 1.0) -> list[OnlineTrial]:
@@ -112,7 +138,9 @@ def summarize_run(log: LoopLog, trials: list[OnlineTrial], classes, trial_durati
                       _pcts(np.maximum(cmd_lat, 0)) if cmd_lat else None, _pcts(np.maximum(out_lat, 0)),
                       sum(d.decision == "passed" for d in log.decisions),
                       sum(d.decision == "blocked" and d.rule != "safe_state" for d in log.decisions),
-                      len(safe), rules, 1e3 * max(tts) if tts else None, _safe_fraction(log.decisions))
+                      len(safe), rules, 1e3 * max(tts) if tts else None, _safe_fraction(log.decisions),
+                      latency_shares(log), sum(rule == "signal_gap" for _, rule, _ in log.faults),
+                      int(getattr(log, "samples_lost", 0)))
 
 
 def _safe_fraction(decisions) -> float | None:
@@ -184,12 +212,30 @@ def save_run(store, *, session_id: str, number: int, task: str, log: LoopLog, tr
                                itr_bits_per_min=summary.itr_bits_per_min,
                                trial_duration_s=summary.trial_duration_s, latency_p50_ms=lat[0],
                                latency_p95_ms=lat[1], latency_p99_ms=lat[2], latency_max_ms=lat[3],
-                               n_blocked=summary.n_blocked, n_safe_states=summary.n_safe_states))
+                               n_blocked=summary.n_blocked, n_safe_states=summary.n_safe_states,
+                               **_share_fields(summary.shares)))
     if new_run:
         rows = [run, *rows, *safety_event_records(log, session_id, run.id, t0, started_at)]
     if rows:
         store.add(*rows)
     return run
+
+
+def _share_fields(shares: dict | None) -> dict:
+    """RunMetrics' share fields; a share below 0 (clocks a few µs apart) is stored as 0."""
+    shares = shares or {}
+    pick = {"amplifier_share_p50_ms": "amplifier_p50_ms", "amplifier_share_p99_ms": "amplifier_p99_ms",
+            "workbench_share_p50_ms": "workbench_p50_ms", "workbench_share_p99_ms": "workbench_p99_ms"}
+    return {f: None if shares.get(k) is None else max(0.0, shares[k]) for f, k in pick.items()}
+
+
+def format_shares(shares: dict | None) -> str:
+    """One line for an end-of-run summary."""
+    if not shares or shares.get("workbench_p50_ms") is None:
+        return "latency shares: no command pushed"
+    return (f"latency shares p50/p99: amplifier {shares['amplifier_p50_ms']:.1f}/{shares['amplifier_p99_ms']:.1f} ms"
+            f" (sample -> inlet), workbench {shares['workbench_p50_ms']:.2f}/{shares['workbench_p99_ms']:.2f} ms"
+            f" (inlet -> command)")
 
 
 def intent_in_force(log: LoopLog) -> list[tuple[float, str]]:

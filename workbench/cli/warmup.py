@@ -1,0 +1,104 @@
+"""``workbench warmup``: compile (or load from numba's cache) every kernel a session can call.
+
+A cold numba cache costs tens of seconds of compiling the first time a kernel
+runs. In a live loop that is a stalled reader and an overrun ring buffer
+(issue 18), so the install step (``make venv``) runs this once, and the demo and
+``workbench session run`` run it again before the participant is asked to do
+anything: with a warm cache each step loads in well under a second.
+
+The steps run the same code paths a session runs, on small synthetic data:
+fitting the band-power + shrinkage-LDA decoders (calibration and training),
+scoring windows offline, and the online decoder on live-shaped chunks, stage
+by stage and fused (:meth:`OnlineDecoder.warm`). The safety gate, the
+effectors and the adaptive controller are plain Python: nothing to compile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "warmup",
+        help="compile or load from the cache every kernel a session can call",
+        description=(
+            "Compile (or load from numba's cache) the decoder kernels a session calls, printing each step "
+            "and its time, so that no live loop ever compiles. `make venv` runs it once; the demo and "
+            "`workbench session run` run it before they start (a second or two with a warm cache)."
+        ),
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only the total")
+    p.set_defaults(func=run)
+
+
+def _fit_attempt_decoder():
+    """The calibration decoder (filter bank, log band power, shrinkage LDA) on simulated EEG."""
+    from ..datasets import SyntheticSource
+    from ..session.calibration import fit_attempt_decoder, pick_sensorimotor
+
+    source = SyntheticSource(montage="eeg-64", seed=0)
+    data, _ = source.generate(int(round(20 * source.sfreq)))
+    picks = pick_sensorimotor(source.ch_names)
+    cols = [source.ch_names.index(c) for c in picks]
+    return fit_attempt_decoder(data[:, cols], sfreq=source.sfreq, ch_names=picks, cue_at=source.cue_at,
+                               cue_samples=source.cue_samples), data[:, cols]
+
+
+def warm_kernels(progress: bool = True, out=print) -> list[tuple[str, float]]:
+    """Run every step; return ``(step, seconds)``. Prints each step when ``progress``."""
+    import numpy as np
+    from tqdm import tqdm
+
+    state: dict = {}
+
+    def fit():
+        state["decoder"], state["data"] = _fit_attempt_decoder()
+
+    def offline():
+        from ..decoding.online import decode_in_chunks
+
+        decode_in_chunks(state["decoder"], state["data"][:2000], [37, 1, 250])
+
+    def online():
+        dec = state["decoder"]
+        for chunk_ms in (1.0, 4.0, 10.0, 20.0):  # chunk lengths differ in size only, not in compiled type
+            dec.online().warm(max(2, int(round(chunk_ms * 1e-3 * dec.sfreq))))
+
+    def float32_input():
+        # a stream in float32 is fed as float64 by the loop; a training run read from an XDF may not be
+        dec = state["decoder"]
+        dec.online().update(np.ascontiguousarray(state["data"][:600], dtype=np.float32))
+
+    steps = [("decoder fit: filter bank, log band power, shrinkage LDA", fit),
+             ("offline decoding in chunks (training, re-analysis)", offline),
+             ("online decoder on live chunks (stage by stage, fused, NaN, gap)", online),
+             ("online decoder on float32 input", float32_input)]
+    done = []
+    t_all = time.perf_counter()
+    bar = tqdm(total=len(steps), desc="kernels", unit="step", disable=not progress, leave=False)
+    try:
+        for label, fn in steps:
+            bar.set_postfix_str(label.split(":")[0], refresh=True)
+            t = time.perf_counter()
+            fn()
+            done.append((label, time.perf_counter() - t))
+            bar.update(1)
+            if progress:
+                bar.write(f"  {done[-1][1]:6.1f} s  {label}")
+    finally:
+        bar.close()
+    if progress:
+        out(f"kernels ready in {time.perf_counter() - t_all:.1f} s (numba cache: compiled once, then loaded)")
+    return done
+
+
+def run(args: argparse.Namespace) -> int:
+    t = time.perf_counter()
+    if not args.quiet:
+        print("compiling the decoder kernels (or loading them from numba's cache) ...", flush=True)
+    warm_kernels(progress=not args.quiet)
+    if args.quiet:
+        print(f"kernels ready in {time.perf_counter() - t:.1f} s")
+    return 0
