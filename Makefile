@@ -27,6 +27,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# fill the numba cache once: the first `make demo` is then as fast as the second (issue 18)
+	$(BIN)/workbench warmup
 	@touch $@
 
 # PostgreSQL for the records tests, Debian's Chromium for the browser tests and
