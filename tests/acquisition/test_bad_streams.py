@@ -1,0 +1,69 @@
+"""Bad input on a live stream (issue 18): each a named event, never a crash, on real LSL outlets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pylsl
+import pytest
+
+from workbench.acquisition import Stream
+from workbench.session.closed_loop import FAULT_EVENTS, GAP_EVENTS
+
+from .outlets import CounterOutlet, wait_for
+
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(60)]
+
+
+def _kinds(stream):
+    return [e.kind for e in stream.events]
+
+
+@pytest.mark.parametrize("changed", [dict(n_channels=6), dict(sfreq=250.0)], ids=["channels", "rate"])
+def test_a_source_returning_with_another_layout_is_reported_and_not_used(unique_name, changed):
+    src = f"{unique_name}-src"
+    with CounterOutlet(unique_name, source_id=src) as first, Stream(unique_name, source_id=src, bufsize=2.0) as st:
+        assert wait_for(lambda: st.n_samples_received > 20)
+        first.stop()
+        assert wait_for(lambda: "disconnected" in _kinds(st))
+        with CounterOutlet(unique_name, source_id=src, **{"n_channels": 4, "sfreq": 500.0, **changed}):
+            assert wait_for(lambda: "layout_changed" in _kinds(st), timeout=10)
+            n = st.n_samples_received
+            ev = next(e for e in st.events if e.kind == "layout_changed")
+            assert src in ev.detail and "not used" in ev.detail
+            assert not st.connected and st.n_samples_received == n  # nothing of the other layout was stored
+            assert _kinds(st).count("layout_changed") == 1  # once, not at every look
+    assert FAULT_EVENTS["layout_changed"] == "stream_layout_changed" and "layout_changed" in GAP_EVENTS
+
+
+def test_a_stream_of_the_same_name_with_another_source_id_is_reported_and_not_used(unique_name):
+    src = f"{unique_name}-src"
+    with CounterOutlet(unique_name, source_id=src) as first, Stream(unique_name, source_id=src, bufsize=2.0) as st:
+        assert wait_for(lambda: st.n_samples_received > 20)
+        first.stop()
+        assert wait_for(lambda: "disconnected" in _kinds(st))
+        with CounterOutlet(unique_name, source_id=f"{unique_name}-other"):
+            assert wait_for(lambda: "source_changed" in _kinds(st), timeout=10)
+            ev = next(e for e in st.events if e.kind == "source_changed")
+            assert f"{unique_name}-other" in ev.detail and not st.connected
+        # the device of this session returns: used again, after a gap
+        with CounterOutlet(unique_name, source_id=src):
+            assert wait_for(lambda: st.connected and "gap" in _kinds(st), timeout=10)
+    assert FAULT_EVENTS["source_changed"] == "stream_source_changed"
+
+
+def test_time_stamps_going_backwards_are_a_named_event_and_the_samples_are_kept(unique_name):
+    info = pylsl.StreamInfo(unique_name, "EEG", 2, 500.0, "float32", f"{unique_name}-src")
+    outlet = pylsl.StreamOutlet(info)
+    with Stream(unique_name, bufsize=2.0, dejitter=False) as st:
+        t = pylsl.local_clock()
+        block = np.arange(20, dtype=np.float32).reshape(10, 2)
+        outlet.push_chunk(block, list(t + np.arange(10) / 500.0))
+        assert wait_for(lambda: st.n_samples_received >= 10)
+        outlet.push_chunk(block + 100, list(t - 1.0 + np.arange(10) / 500.0))  # a clock reset: 1 s back
+        assert wait_for(lambda: "time_reversed" in _kinds(st))
+        ev = next(e for e in st.events if e.kind == "time_reversed")
+        assert ev.gap_stop < ev.gap_start and "went back" in ev.detail
+        data, _ = st.get_data()
+        assert len(data) == 20  # recorded as received, the event says where time broke
+    del outlet
+    assert FAULT_EVENTS["time_reversed"] == "timestamps_backwards" and "time_reversed" in GAP_EVENTS
