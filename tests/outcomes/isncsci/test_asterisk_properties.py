@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 
 from tests.outcomes.isncsci import naive
 from tests.outcomes.isncsci.strategies import exam_dicts, injured_exam_dicts
-from workbench.outcomes.isncsci import ANAL_ALLOWED, DERMATOMES, KEY_MUSCLES, LEVELS, classify
+from workbench.outcomes.isncsci import (
+    ANAL_ALLOWED, DERMATOMES, KEY_MUSCLES, LEVELS, classify, classify_exam, parse_exam,
+)
 from workbench.outcomes.isncsci._explain import flatten
 
 SETTINGS = settings(
@@ -83,8 +85,6 @@ def test_a_value_listed_plain_stays_plain_when_a_plain_score_becomes_nt(exam, da
     exam[s][k][n] = "NT"
     after = _judged(exam)
     for field, text in before.items():
-        if field == "ais":
-            continue  # a per-NLI superset (see _ais.py); its stars are judged by classifying again
         now = _values(after[field])
         for value, starred in _values(text).items():
             if not starred and value in now:
@@ -205,3 +205,19 @@ def test_nt_beside_a_flag_at_s4_5_leaves_completeness_plain():
     both = copy.deepcopy(exam)
     both["left"]["pin_prick"]["S4_5"] = "NT*"
     assert classify(both)["injury_complete"] == "C,I"
+
+
+@settings(max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", "30")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(injured_exam_dicts(nt_rate=0.05, anal=ANAL_ALLOWED, flag_rate=0.06))
+def test_explain_names_a_flagged_input_behind_every_star(exam):
+    # explain(field) names the inputs behind a result: a star is there because
+    # a flagged score decided the value, so at least one named input is flagged;
+    # a list is there because of NT or flags, so some input is named.
+    result = classify_exam(parse_exam(copy.deepcopy(exam)))
+    for field, why in result.explanations.items():
+        if "*" in why.value:
+            side_scores = [name.split(".") for name in why.variable_inputs if name not in ("vac", "dap")]
+            assert any("*" in exam[s][k][n] for s, k, n in side_scores), (field, why.value, why.variable_inputs)
+        if "," in why.value:
+            assert why.variable_inputs, (field, why.value)

@@ -14,6 +14,11 @@ all else unchanged, changes that result. Readings tried:
 - ``x**`` (considered normal, non-SCI): the grade x as written;
 - VAC/DAP ``NT``: Yes and No.
 
+These are the readings with the examiner's judgment dropped, the ones the
+star rule of :mod:`._star` is stated in (a star marks a value a flagged
+score decides), so every star names at least one flagged input
+(tests/outcomes/isncsci/test_asterisk_properties.py).
+
 One input at a time first; a result no single input changes is explained
 against a base reading of every uncertain input, then by groups, then step by
 step (see :func:`explain_all`): there the names are those that decided, not
