@@ -15,6 +15,7 @@ import copy
 import json
 import os
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -207,6 +208,7 @@ def test_nt_beside_a_flag_at_s4_5_leaves_completeness_plain():
     assert classify(both)["injury_complete"] == "C,I"
 
 
+@pytest.mark.slow
 @settings(max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", "30")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(injured_exam_dicts(nt_rate=0.05, anal=ANAL_ALLOWED, flag_rate=0.06))
@@ -221,3 +223,15 @@ def test_explain_names_a_flagged_input_behind_every_star(exam):
             assert any("*" in exam[s][k][n] for s, k, n in side_scores), (field, why.value, why.variable_inputs)
         if "," in why.value:
             assert why.variable_inputs, (field, why.value)
+
+
+def test_a_non_key_muscle_below_s1_is_the_motor_zpp():
+    # AIS C through a non-key muscle (Rupp 2021, AIS footnote): the motor ZPP is
+    # the most caudal segment with motor function, even below S1 (Schuld 2024).
+    from tests.outcomes.isncsci.strategies import injured_exam
+
+    exam = injured_exam("T4", dap="Yes")
+    exam["left"]["lowest_non_key_muscle_with_motor_function"] = "S2"
+    result = classify(exam)
+    assert result["ais"] == "C"
+    assert result["zpp"]["motor"]["left"] == "S2"

@@ -96,9 +96,11 @@ def _motor_zpp_walk(side: ExamSide, motor_levels: Sequence[Candidate], use_non_k
     found = []
     levels = {c.index: c.star for c in motor_levels}
     top = min(levels)
-    start = min(max(S1, max(levels)), S3)
     non_key = side.lowest_non_key_muscle
     use_non_key = use_non_key and non_key is not None and non_key > top + 3
+    # The walk starts low enough to meet a non-key muscle given below S1
+    # (the form allows S2/S3): the ZPP is the most caudal segment with function.
+    start = min(max(S1, max(levels), non_key if use_non_key else 0), S3)
     for i in range(start, top - 1, -1):
         score = side.motor[LEVELS[i]] if i in _KEY else None
         if use_non_key and i == non_key:
