@@ -14,7 +14,10 @@ Kirshblum S et al., Phys Med Rehabil Clin N Am 2020;31(3):319-330 (the '*').
 
 Unclear, decided here: the standard does not say how a flagged weak score
 ('0*'-'2*', 'NT*') among the muscles below the NLI enters C vs D; it is read
-as possibly >= 3 (D stays possible) and a C that counts it below 3 is starred.
+as possibly >= 3 (D stays possible) and a C that counts a '0*'-'2*' below 3
+is starred ('NT*' read below 3 is plain, as for the motor level). For B, a
+'0*' read absent stars it, an 'NT*' does not (presence question). The roles
+are decided in :mod:`._star` (rules 3-4).
 ND lists are built per listed NLI and motor level, each on its own, as the
 reference exams show (praxis2019-132): they may list a grade that no single
 completion of the NT scores gives (e.g. 'C,D' where one NT muscle both sets

@@ -41,8 +41,18 @@ judgment"):
    the values that need it present are starred (praxis2019-88, -130).
 
 When both kinds occur, value by value: a value NT already gives is plain;
-a value only a flag reading gives is starred (rule 3). The one exception is
-completeness, see :func:`completeness_star`.
+a value only a flag reading gives is starred (rule 3). So an 'NT*' beside a
+plain NT stops a level walk unstarred (:func:`stop_decided_by_flag`), in the
+NLI walk a level one side reaches without a flag stays plain although another
+side's flag also stops there (``_walk.Step.decided_star``), and a sparing
+'0**' beside an untested S4-5 gives a plain 'I'. Exceptions the reference
+exams fix: completeness (:func:`completeness_star`), a B or C that counts a
+'0*'-'2*' as written (:func:`weak_as_written`, praxis2019-130) and a sensory
+ZPP found above a '0*' (praxis2019-88) are starred, although the written
+reading gives them; NA is never starred.
+
+Where the rules are checked: tests/outcomes/isncsci/test_asterisk_properties.py
+against the brute-force enumerator tests/outcomes/isncsci/naive.py.
 """
 
 from __future__ import annotations
