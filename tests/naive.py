@@ -202,3 +202,13 @@ def bandpower_lda(x, sos_bank, window, step, coef, intercept, log=True):
     bands = np.hstack([sosfilt(sos, x) for sos in sos_bank])
     feats = window_power(bands, window, step, log=log)
     return feats, class_probabilities(linear_predict(feats, coef, intercept))
+
+
+def spike_path(x, sos, thresholds, bin_size):
+    """The intracortical path from scratch: hold the last finite value, band-pass, crossings and power per bin.
+
+    ``sos`` is one band (n_sections, 6); returns (counts, power, bad_rows).
+    """
+    repaired, bad = hold_last_valid(x, np.zeros(x.shape[1]))
+    counts, power = spike_bins(sosfilt(sos, repaired), thresholds, bin_size)
+    return counts, power, bad

@@ -81,3 +81,47 @@ def validate_continuous(est, X, *, reset):
 
     X = validate_data(est, X, reset=reset, dtype=np.float64, ensure_all_finite=True)
     return np.ascontiguousarray(X)
+
+
+def configuration_problems(stages, features, sfreq):
+    """Every problem of a decoder's configuration, found before any data or stream.
+
+    Filter stages are designed here (band edges at or above Nyquist, an
+    impossible order, an unknown type: each stage's own checks) and their
+    sampling rate must be the decoder's; a spike feature's threshold
+    multiplier must be finite and > 0 (thresholds are ``-k`` times each
+    channel's RMS). Fields are named as the user wrote them
+    (``stages[0] IIRFilter.h_freq``).
+    """
+    problems = []
+    for i, st in enumerate(stages):
+        design = getattr(st, "_design", None)
+        if design is None:
+            continue
+        name = f"stages[{i}]"
+        s = getattr(st, "sfreq", None)
+        if sfreq and s is not None and np.isfinite(sfreq) and s != sfreq:
+            problems.append(Problem(f"{name} {type(st).__name__}.sfreq", s, f"the decoder's sampling rate ({sfreq} Hz)"))
+        try:
+            design()
+        except ValidationError as err:
+            problems.extend(Problem(f"{name} {p.field}", p.value, p.allowed) for p in err.problems)
+        except (ValueError, ArithmeticError) as err:  # scipy's own refusal of a design
+            problems.append(Problem(name, type(st).__name__, f"a filter scipy can design ({err})"))
+    k = getattr(features, "k", None)
+    if type(features).__name__ == "SpikeFeatures" and not (isinstance(k, (int, float, np.number))
+                                                           and np.isfinite(k) and k > 0):
+        problems.append(Problem("SpikeFeatures.k", k, "a finite multiplier > 0 (threshold = -k x the channel's RMS)"))
+    return problems
+
+
+def threshold_problems(thresholds, k):
+    """Spike thresholds must be finite and negative (``-k`` x RMS, RMS > 0): one problem listing the bad channels."""
+    t = np.asarray(thresholds, dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(t) & (t < 0)))
+    if not len(bad):
+        return []
+    shown = ", ".join(f"{int(c)}: {float(t[c])!r}" for c in bad[:5]) + (" ..." if len(bad) > 5 else "")
+    return [Problem("SpikeFeatures.thresholds_", f"{len(bad)} channel(s) {{{shown}}}",
+                    f"finite negative thresholds, -{k} x each channel's RMS (a flat or non-finite calibration "
+                    "channel has none: exclude it)")]

@@ -19,7 +19,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ..errors import Problem, ValidationError
-from ._validation import check_continuous
+from ._validation import check_continuous, configuration_problems
 from ._windowed import WindowedFeature
 
 
@@ -84,6 +84,8 @@ class Decoder:
         for i, st in enumerate(self.stages):
             if not (hasattr(st, "stream") and hasattr(st, "init_state")) or isinstance(st, WindowedFeature):
                 problems.append(Problem(f"stages[{i}]", type(st).__name__, "a continuous stage (filter or reference)"))
+        if len(steps) == 2:
+            problems.extend(configuration_problems(self.stages, steps[0], self.sfreq))
         if problems:
             raise ValidationError(problems, what="Decoder")
         self.features = clone(steps[0])

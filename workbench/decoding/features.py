@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import Problem, ValidationError
-from ._validation import check_fitted
+from ._validation import check_fitted, threshold_problems
 from ._windowed import WindowedFeature
 from .kernels import spike_bins, window_logvar
 
@@ -128,9 +128,12 @@ class SpikeFeatures(WindowedFeature):
 
     def fit(self, X, y=None):
         X = self._check_epochs_fit(X)
-        if not self.k > 0:
-            raise ValidationError([Problem("k", self.k, "a multiplier > 0")], what="SpikeFeatures")
+        if not (isinstance(self.k, (int, float, np.number)) and np.isfinite(self.k) and self.k > 0):
+            raise ValidationError([Problem("k", self.k, "a finite multiplier > 0")], what="SpikeFeatures")
         rms = np.sqrt(np.mean(X**2, axis=(0, 2)))
+        problems = threshold_problems(-self.k * rms, self.k)
+        if problems:  # a flat calibration channel would get threshold 0 and count noise as spikes
+            raise ValidationError(problems, what="SpikeFeatures")
         self.thresholds_ = -self.k * rms
         return self
 
@@ -146,10 +149,12 @@ class SpikeFeatures(WindowedFeature):
 
     def init_state(self, step):
         check_fitted(self, "thresholds_")
+        # thresholds are checked on every start, not only in fit: a saved decoder is read back from a file
+        problems = threshold_problems(self.thresholds_, self.k)
         if step != self.window_:
-            raise ValidationError(
-                [Problem("step", step, f"equal to the bin length ({self.window_} samples)")], what="SpikeFeatures"
-            )
+            problems.append(Problem("step", step, f"equal to the bin length ({self.window_} samples)"))
+        if problems:
+            raise ValidationError(problems, what="SpikeFeatures")
         n = self.n_features_in_
         # prev = -inf: the first sample can never count as a crossing.
         return SpikeState(np.full(n, -np.inf), np.zeros(n), np.zeros(n), np.zeros(1, np.int64))

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import Problem, ValidationError
 from ._validation import check_continuous
-from ._fused import FusedBandPowerLDA
+from ._fused import FusedBandPowerLDA, FusedSpikes
 from .kernels import all_bounded, count_nonfinite_rows, hold_last_valid
 
 
@@ -125,7 +125,10 @@ class OnlineDecoder:
     fused : bool
         Run a filter + :class:`BandPower` + :class:`LDA` decoder in one
         kernel call per chunk (same outputs, about half the time at 64
-        channels: benchmarks/decoder.py); False runs every decoder stage by
+        channels: benchmarks/decoder.py), and a band-pass +
+        :class:`SpikeFeatures` decoder's repair, filter and spike features in
+        one pass over each chunk (same outputs; 1024 channels at 30 kHz:
+        ``intracortical_realtime_factor``); False runs every decoder stage by
         stage.
     """
 
@@ -139,6 +142,8 @@ class OnlineDecoder:
         self.decoder = copy.deepcopy(decoder)
         use_fused = fused and FusedBandPowerLDA.applies(self.decoder)
         self._fused = FusedBandPowerLDA(self.decoder) if use_fused else None
+        use_spikes = fused and FusedSpikes.applies(self.decoder)
+        self._spikes = FusedSpikes(self.decoder) if use_spikes else None
         self.reset()
 
     def reset(self):
@@ -195,17 +200,16 @@ class OnlineDecoder:
             return self._update_fused(x)
         n = x.shape[0]
         n0 = self._n_seen
-        n_bad = count_nonfinite_rows(x)
-        if n_bad:  # repair a copy; the caller's array is never modified
-            x = x.copy()
-            bad_rows = np.zeros(n, dtype=bool)
-            hold_last_valid(x, self._last_valid, bad_rows)
-            self._report_nonfinite(bad_rows, n_bad, n0)
-        elif n:
-            self._last_valid[:] = x[-1]
-        for st, state in zip(d.stages, self._stage_states):
-            x = st.stream(x, state)
-        feats = d.features.stream(x, self._feature_state)
+        bad_rows = None
+        if self._spikes is not None and self._stage_states[0].started:
+            # repair, band-pass and spike features in one pass (see :mod:`._fused`)
+            feats, n_bad, _ = self._spikes.run(x, self._stage_states[0], self._feature_state, self._last_valid,
+                                               STATE_LIMIT)
+            if n_bad:
+                bad_rows = self._spikes.bad_rows[:n]
+                self._report_nonfinite(bad_rows, n_bad, n0)
+        else:
+            feats, n_bad, bad_rows = self._staged_features(x, n0)
         values = d.model.stream(feats, self._model_state) if len(feats) else np.empty((0, len(d.output_names())))
         # Output grid: sample counts c (1-based) with c % step == 0 and c >= window.
         lo = max(n0 + 1, d.window)
@@ -225,6 +229,22 @@ class OnlineDecoder:
         if overflowed:  # when in the chunk it happened is unknown: none of its outputs is trusted
             valid[:] = False
         return DecoderOutput(idx, values, valid, feats)
+
+    def _staged_features(self, x, n0):
+        """Repair, stages and features one kernel after another: (features, n_bad, bad_rows)."""
+        d, n = self.decoder, x.shape[0]
+        bad_rows = None
+        n_bad = count_nonfinite_rows(x)
+        if n_bad:  # repair a copy; the caller's array is never modified
+            x = x.copy()
+            bad_rows = np.zeros(n, dtype=bool)
+            hold_last_valid(x, self._last_valid, bad_rows)
+            self._report_nonfinite(bad_rows, n_bad, n0)
+        elif n:
+            self._last_valid[:] = x[-1]
+        for st, state in zip(d.stages, self._stage_states):
+            x = st.stream(x, state)
+        return d.features.stream(x, self._feature_state), n_bad, bad_rows
 
     def _update_fused(self, x):
         """The same outputs in one kernel call (see :mod:`._fused`)."""
