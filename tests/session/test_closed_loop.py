@@ -35,7 +35,7 @@ def make_loop(decoder, participant, effector="glove", controller=None):
     return loop, sent
 
 
-def drive(loop, participant, seconds, t0=0.0, nan_at=None, beat_until=np.inf, event_at=None):
+def drive(loop, participant, seconds, t0=0.0, nan_at=None, beat_until=np.inf, event_at=None, event_kind="gap"):
     """Step the loop every 10 ms of simulated time on the participant's samples; heartbeat each step."""
     n = int(round(STEP_S * participant.sfreq))
     t = t0
@@ -48,7 +48,7 @@ def drive(loop, participant, seconds, t0=0.0, nan_at=None, beat_until=np.inf, ev
             x[:, 1:-1] = np.nan
             events = [AcquisitionEvent("nonfinite", "sim", 0.0, t, 0, detail="NaN")]
         if event_at is not None and event_at <= t < event_at + STEP_S - 1e-9:
-            events = [AcquisitionEvent("gap", "sim", 0.0, t, 0, detail="gap")]
+            events = [AcquisitionEvent(event_kind, "sim", 0.0, t, 0, detail=event_kind)]
         loop.step(t, x, ts, events=events, heartbeats=[t] if t <= beat_until else [])
     return t
 
@@ -170,3 +170,32 @@ def test_adaptive_stimulation_follows_the_decoded_intent_and_rest_ramps_it_down(
             amps_by_state[in_force(t)].append(a)
     assert amps_by_state["rest"] and max(amps_by_state["rest"]) == 0.0
     assert amps_by_state["stimulate"] and max(amps_by_state["stimulate"]) > 0.5
+
+
+@pytest.mark.parametrize("kind, rule", [("time_reversed", "timestamps_backwards"),
+                                        ("layout_changed", "stream_layout_changed"),
+                                        ("source_changed", "stream_source_changed")])
+def test_a_bad_stream_is_a_named_fault_the_safe_state_and_a_fresh_decoder_window(decoder, kind, rule):
+    p = participant_for(SPEC, seed=8)
+    loop, sent = make_loop(decoder, p)
+    drive(loop, p, 8.0, event_at=5.0, event_kind=kind)
+    safe = [d for d in loop.log.decisions if d.decision == "safe_state" and d.rule == rule]
+    assert safe and safe[0].t == pytest.approx(5.0, abs=STEP_S) and SAFE_COMMAND in sent
+    assert any(f[1] == rule for f in loop.log.faults)
+    # the decoder's filters start afresh: no valid output until a full window of new samples
+    window_s = decoder.window / decoder.sfreq
+    assert not any(o[4] for o in loop.log.outputs if 5.0 <= o[1] < 5.0 + window_s - 2 * STEP_S)
+    assert any(o[4] for o in loop.log.outputs if o[1] >= 5.0 + window_s)
+
+
+def test_latency_shares_split_each_pushed_commands_latency():
+    from workbench.session.closed_loop import LoopLog
+    from workbench.session.results import SHARE_KEYS, latency_shares
+
+    log = LoopLog()
+    assert latency_shares(log) == dict.fromkeys(SHARE_KEYS)
+    log.shares += [(10.0 + i, 10.0 + i + 0.004, 10.0 + i + 0.0045) for i in range(99)]
+    log.shares.append((200.0, 200.010, 200.012))
+    sh = latency_shares(log)
+    assert sh["amplifier_p50_ms"] == pytest.approx(4.0) and sh["workbench_p50_ms"] == pytest.approx(0.5)
+    assert sh["end_to_end_max_ms"] == pytest.approx(12.0) and 4.5 <= sh["end_to_end_p99_ms"] <= 12.0

@@ -1,5 +1,6 @@
 """A closed-loop block on real LSL, LabRecorder and SQLite: everything in one XDF, faults caught, records saved."""
 
+import numpy as np
 import pytest
 
 from workbench.recording.read import read_xdf_streams
@@ -222,3 +223,19 @@ def test_a_loop_that_falls_behind_its_buffer_records_a_gap_and_goes_on(decoder, 
     assert metrics.workbench_share_p99_ms == pytest.approx(max(0.0, shares["workbench_p99_ms"]))
     assert metrics.amplifier_share_p50_ms is not None
     store.close()
+
+
+def test_a_calibration_run_that_falls_behind_records_the_gap_and_completes(workspace, unique_name):
+    """Without a decoder (calibration, recording) the same: the lost samples are counted, the file completes."""
+    spec = ParadigmSpec(cue_s=2.0, rest_s=1.0, repetitions=1, seed=5, jitter_s=0.2)
+    participant = SimulatedParticipant(CueTimeline(), seed=5)
+    block = run_block(workspace.recordings, spec, participant=participant, faults=[Fault("freeze", 2.0, 2.0)],
+                      name=unique_name, progress=False, bufsize=1.0, lead_in_s=1.0,
+                      entities=RunEntities(subject="test", task="calibration"))
+    assert block.manifest.status == "complete" and not block.stopped_by_operator
+    assert 0.5 * participant.sfreq <= block.samples_lost <= 1.5 * participant.sfreq
+    assert block.n_gaps >= 1 and block.lost_or_repeated == 0
+    # LabRecorder read the stream on its own inlet: the XDF lost nothing
+    [sig] = [s for s in read_xdf_streams(block.manifest.fname) if s.name == unique_name]
+    counter = np.asarray(sig.data)[:, sig.ch_names.index("COUNTER")].astype(np.int64)
+    assert len(counter) and (np.diff(counter) == 1).all()

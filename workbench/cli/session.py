@@ -158,7 +158,7 @@ def _report(block, decoder, spec, version, store, records, ws) -> None:
     print(f"gate       {summary.n_passed} passed, {summary.n_blocked} blocked, {summary.n_safe_states} safe states "
           f"{summary.safe_state_rules}")
     print(f"gaps       {summary.n_gaps} in the signal, {summary.samples_lost} samples lost to overruns")
-    print(f"latency    {format_shares(summary.shares)}")
+    print(f"latency    {format_shares(summary.shares).removeprefix('latency ')}")
     if store is None:
         print("not saved (give --participant to save the session)")
         return

@@ -42,6 +42,7 @@ class LoopLog:
     #: LSL local_clock. arrival - sample is the amplifier's share, push - arrival the workbench's.
     shares: list = field(default_factory=list)
     samples_lost: int = 0  # samples the loop's reader lost to overruns (each also a gap fault)
+    n_gaps: int = 0  # the stream's gap events (samples missing: lost connection, stall, overrun)
 
 
 class ClosedLoop:
@@ -127,6 +128,7 @@ class ClosedLoop:
             if rule is None:
                 continue
             self.log.faults.append((now, rule, ev.detail))
+            self.log.n_gaps += ev.kind == "gap"
             self._apply(gate.fault(now, rule, ev.detail), now)
             if ev.kind in GAP_EVENTS and hasattr(self.online, "mark_gap"):
                 self.online.mark_gap(f"{ev.kind}: {ev.detail}")

@@ -139,7 +139,7 @@ def summarize_run(log: LoopLog, trials: list[OnlineTrial], classes, trial_durati
                       sum(d.decision == "passed" for d in log.decisions),
                       sum(d.decision == "blocked" and d.rule != "safe_state" for d in log.decisions),
                       len(safe), rules, 1e3 * max(tts) if tts else None, _safe_fraction(log.decisions),
-                      latency_shares(log), sum(rule == "signal_gap" for _, rule, _ in log.faults),
+                      latency_shares(log), int(getattr(log, "n_gaps", 0)),
                       int(getattr(log, "samples_lost", 0)))
 
 

@@ -1,0 +1,86 @@
+"""The trial day on an empty numba cache (issue 18): the first run completes like the second, no overrun.
+
+A fresh clone, a new laptop or a recompiled kernel all start with no compiled
+kernels. The CLI compiles them before any stream opens (``workbench warmup``),
+so the live loop never stalls on a compile. NUMBA_CACHE_DIR points at an empty
+folder, so these tests see a cold start whatever earlier tests compiled.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from workbench.records import Run, RunMetrics, Session, Trial
+from workbench.records.demo import open_demo_store
+from workbench.session.paradigm import ParadigmSpec
+from workbench.session.participant import simulate_recording
+from workbench.session.training import train_decoder, windows_from_raw
+
+from ..conftest import REPO
+
+pytestmark = [pytest.mark.lsl, pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def _cold_env(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    env.pop("WORKBENCH_DB_URL", None)
+    (tmp_path / "numba-cache").mkdir()
+    return env
+
+
+def _no_overrun(out):
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text[-3000:]
+    assert "fell behind" not in text and "Traceback" not in text
+    assert "decoder kernels: compiling or loading" in out.stdout  # before the participant is asked anything
+    assert out.stdout.index("decoder kernels") < out.stdout.index("closed loop" if "1/5" in text else "recording")
+
+
+def test_demo_on_an_empty_numba_cache_completes_and_saves_its_runs(workspace, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "demo", "--calibration-reps", "3",
+         "--loop-reps", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=580, env=_cold_env(tmp_path),
+    )  # fmt: skip
+    _no_overrun(out)
+    assert "NOT CAUGHT" not in out.stdout and "samples lost to overruns 0" in out.stdout
+    assert any(os.scandir(tmp_path / "numba-cache")), "the kernels were compiled into the empty cache"
+    store = open_demo_store(workspace.root, role="monitor")
+    try:
+        [session] = [s for s in store.find(Session, participant_id="SCI-001") if s.notes and "trial day" in s.notes]
+        runs = sorted(store.find(Run, session_id=session.id), key=lambda r: r.number)
+        assert [r.task for r in runs] == ["calibration", "glove", "adaptive-stimulation"]
+        for r in runs[1:]:
+            [m] = store.find(RunMetrics, run_id=r.id)
+            assert m.workbench_share_p99_ms is not None and m.amplifier_share_p99_ms is not None
+            assert store.find(Trial, run_id=r.id)
+    finally:
+        store.close()
+
+
+def test_session_run_on_an_empty_numba_cache_completes_and_is_saved(workspace, tmp_path):
+    spec = ParadigmSpec(cue_s=3.0, rest_s=1.5, repetitions=3)
+    fname = train_decoder(windows_from_raw(simulate_recording(spec), spec.classes, cue_s=3.0),
+                          fname=workspace.decoders / "cold.npz").fname
+    open_demo_store(workspace.root).close()  # the demo accounts, with their generated passwords
+    password = json.loads((workspace.root / "keys" / "demo-accounts.json").read_text())["demo.engineer"]
+    env = {**_cold_env(tmp_path), "WORKBENCH_PASSWORD": password, "WORKBENCH_USER": "demo.engineer"}
+    out = subprocess.run(
+        [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "session", "run", "--simulated",
+         "--decoder", str(fname), "--reps", "1", "--cue-s", "2.5", "--effector", "glove", "--participant",
+         "SCI-001"], cwd=REPO, capture_output=True, text=True, timeout=580, env=env)
+    _no_overrun(out)
+    assert "recording  complete" in out.stdout and "0 samples lost to overruns" in out.stdout
+    assert "latency    shares p50/p99: amplifier" in out.stdout
+    store = open_demo_store(workspace.root, role="monitor")
+    try:
+        [session] = [s for s in store.find(Session, participant_id="SCI-001") if s.operator == "demo.engineer"]
+        [run] = store.find(Run, session_id=session.id)
+        assert len(store.find(Trial, run_id=run.id)) == 3
+        [m] = store.find(RunMetrics, run_id=run.id)
+        assert m.workbench_share_p50_ms is not None
+    finally:
+        store.close()
