@@ -185,7 +185,9 @@ def _repair(v, held, ok):
 def _spike_sample(v, k, s, th, before, cnt, pw):
     """One sample through the sections, then the crossing and power sums of :func:`spike_bins`."""
     y, s = _cascade(v, k, s)
-    return y, s, cnt + 1.0 * ((y < th) & (before >= th)), pw + y * y
+    # a select of 1.0 or 0.0, not 1.0 * bool: the same sum, but the conversion
+    # of a boolean vector to doubles cost more than the filter's last section
+    return y, s, cnt + (1.0 if (y < th) & (before >= th) else 0.0), pw + y * y
 
 
 @jit
