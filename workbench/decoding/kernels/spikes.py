@@ -75,7 +75,10 @@ def spike_bins(x, thresholds, bin_size, prev, counts, power, counter, out_counts
 # into the bin while in registers. Per channel the operations and their order
 # are those of the stage-by-stage kernels (each section is the same three
 # FMAs; ``fma(1, v, z)`` is exactly ``v + z``), so the bits are the same
-# (tests/decoding/kernels/test_spikes.py).
+# (tests/decoding/kernels/test_spikes.py). numba's cache keys spike_chunk on
+# this file's text only: a change to a filtering kernel it calls must come
+# with an edit here, or a stale compiled copy keeps running (the tests catch
+# one that changes bits, not one that is only slower).
 # ---------------------------------------------------------------------------
 
 
