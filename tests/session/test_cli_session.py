@@ -52,6 +52,9 @@ def test_simulated_block_with_a_saved_decoder_is_recorded_and_saved(workspace, m
         [run] = store.find(Run, session_id=session.id)
         assert len(store.find(Trial, run_id=run.id)) == 3
         assert session.recording_files[0].check(workspace.root) is None
+        # Filed under the participant's BIDS-safe pseudonym, not a generic "cli" subject.
+        assert session.recording_files[0].path.startswith("recordings/sub-SCI001/"), session.recording_files[0].path
+        assert not (workspace.recordings / "sub-cli").exists()
     finally:
         store.close()
 

@@ -85,7 +85,7 @@ def run(args) -> int:
         decoder = load_decoder(args.decoder)
         version = decoder_version = f"file {args.decoder.rsplit('/', 1)[-1]}"
     else:
-        decoder, version = _calibrate(ws, spec, args.seed), "calibrated now"
+        decoder, version = _calibrate(ws, spec, args.seed, _subject(args)), "calibrated now"
         decoder_version = "session-calibrated"
     programs = intent_programs(decoder.model.classes_) if args.effector == "programs" else None
     name = args.name or f"wb-loop-{os.getpid()}"
@@ -94,7 +94,7 @@ def run(args) -> int:
     block = run_block(ws.recordings, spec, participant=participant, stream=args.stream, decoder=decoder,
                       effector=args.effector, programs=programs, limits=limits, name=name,
                       controller=AdaptiveController() if args.effector == "adaptive" else None,
-                      decoder_version=decoder_version[:60], entities=RunEntities(subject="cli", task="loop"),
+                      decoder_version=decoder_version[:60], entities=RunEntities(subject=_subject(args), task="loop"),
                       simulate_effector=True if args.simulated or args.simulated_effector else None,
                       safety_events=records[2] if records else None)
     _report(block, decoder, spec, version, store, records, ws)
@@ -104,7 +104,14 @@ def run(args) -> int:
     return 0 if block.manifest.status == "complete" else 1
 
 
-def _calibrate(ws, spec, seed):
+def _subject(args) -> str:
+    """BIDS subject of the run: the participant's pseudonym in its BIDS-safe form, "cli" when not saved for one."""
+    from ..records.export import bids_label
+
+    return bids_label(args.participant) if args.participant else "cli"
+
+
+def _calibrate(ws, spec, seed, subject="cli"):
     from ..recording.runs import RunEntities
     from ..session.live import run_block
     from ..session.participant import CueTimeline, SimulatedParticipant
@@ -116,7 +123,7 @@ def _calibrate(ws, spec, seed):
     spec = replace(spec, repetitions=max(3, spec.repetitions))
     print(f"no --decoder: calibration block of {spec.n_trials} trials with the simulated participant first")
     cal = run_block(ws.recordings, spec, participant=SimulatedParticipant(CueTimeline(), seed=seed + 100),
-                    entities=RunEntities(subject="cli", task="calibration"))
+                    entities=RunEntities(subject=subject, task="calibration"))
     res = train_decoder(cue_windows(cal.manifest.fname, spec.classes, cue_s=spec.cue_s),
                         fname=ws.decoders / f"session_{cal.manifest.run_id}.npz")
     print(f"trained: CV trial accuracy {res.trial_accuracy:.2f} (chance {res.chance_level:.2f}); saved {res.fname}")
