@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "report",
     "dashboard",
     "reanalyze",
+    "randomize",
     "warmup",
 )
 
