@@ -12,7 +12,7 @@ from workbench.session.paradigm import ParadigmRunner, ParadigmSpec
 from workbench.session.participant import CueTimeline, SimulatedParticipant
 from workbench.session.training import train_decoder, windows_from_raw
 
-from ._simulated import simulated_raw
+from ._simulated import EASY, simulated_raw
 
 SPEC = ParadigmSpec(cue_s=3.0, rest_s=1.5, repetitions=4, seed=0)
 STEP_S = 0.01
@@ -20,7 +20,7 @@ STEP_S = 0.01
 
 @pytest.fixture(scope="module")
 def decoder():
-    raw, _, _ = simulated_raw(SPEC)
+    raw, _, _ = simulated_raw(SPEC, model=EASY)  # these tests check the loop, not the participant's decodability
     return train_decoder(windows_from_raw(raw, SPEC.classes, cue_s=SPEC.cue_s)).decoder
 
 
@@ -54,7 +54,7 @@ def drive(loop, participant, seconds, t0=0.0, nan_at=None, beat_until=np.inf, ev
 
 
 def participant_for(spec, seed):
-    p = SimulatedParticipant(CueTimeline(), seed=seed)
+    p = SimulatedParticipant(CueTimeline(), seed=seed, model=EASY)
     ParadigmRunner(spec, p.timeline).start(offset_s=1.0)
     return p
 

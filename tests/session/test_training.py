@@ -8,14 +8,14 @@ from workbench.session.paradigm import ParadigmSpec
 from workbench.session.training import train_decoder, windows_from_raw, erd_map
 from workbench.utils.files import sha256_file
 
-from ._simulated import simulated_raw
+from ._simulated import EASY, simulated_raw
 
 SPEC = ParadigmSpec(cue_s=3.0, rest_s=1.5, repetitions=4, seed=0)
 
 
 @pytest.fixture(scope="module")
 def windows():
-    raw, _, _ = simulated_raw(SPEC)
+    raw, _, _ = simulated_raw(SPEC, model=EASY)  # training mechanics on the noiseless bench
     return windows_from_raw(raw, SPEC.classes, cue_s=SPEC.cue_s)
 
 

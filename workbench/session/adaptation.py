@@ -35,6 +35,31 @@ def recalibrate(windows, fname=None, **kwargs):
     return train_decoder(list(windows), fname=fname, **kwargs)
 
 
+def offline_accuracy(decoder, windows) -> tuple[float, float]:
+    """(window, trial) accuracy of a fixed ``decoder`` on one run's cued windows, decoded offline.
+
+    A trial's decision is the majority of its windows, as in cross-validation
+    (:func:`~workbench.session.training.train_decoder`). Used to ask what a
+    decoder *not* in force would have scored on a recorded block, e.g. the
+    unadapted v1 on the block that v2 decoded live.
+    """
+    names = decoder.model.classes_
+    out = decoder.decode(windows.data)
+    row = dict(zip(out.sample_index.tolist(), range(len(out))))
+    keep = np.array([int(e) in row for e in windows.ends], dtype=bool)
+    if not keep.any():
+        raise ValidationError([Problem("windows", len(windows.ends), "windows the decoder produces an output at")],
+                              what="offline accuracy")
+    pred = np.array([names[int(np.argmax(out.values[row[int(e)]]))] for e in windows.ends[keep]]).astype(str)
+    labels, trials = np.asarray(windows.labels)[keep].astype(str), np.asarray(windows.trials)[keep]
+    hits = []
+    for t in np.unique(trials):
+        m = trials == t
+        values, counts = np.unique(pred[m], return_counts=True)
+        hits.append(values[counts.argmax()] == labels[m][0])
+    return float(np.mean(pred == labels)), float(np.mean(hits))
+
+
 class SmoothBatchAdapter:
     """Collects (features, intended kinematics) of valid outputs; returns an adapted decoder per full batch.
 

@@ -19,6 +19,14 @@ effectors do reaches the signal in the same run:
   noise scaled so that the mean rectified value equals the envelope.
 - A **sample counter** on channel 0, so a lost or repeated sample shows.
 
+How hard the participant is to decode is a :class:`ParticipantModel`: ERD
+depth and signal-to-noise ratio, trial-to-trial variability (some attempts
+with weak or no desynchronization), drift across blocks and days (electrode
+impedance and a slowly rotating spatial pattern) and fatigue (ERD depth
+decays with time on task). ``ParticipantModel(difficulty="easy")`` is the
+noiseless test bench this module used to be; the default is a participant
+that a three-class decoder gets 60-85 % right, as people with SCI do.
+
 Cues come from a :class:`CueTimeline` shared with the paradigm runner (a
 pause or an abort changes what the participant does next); each cue onset
 is returned as a marker, which the Player stamps sample-exactly.
@@ -28,7 +36,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy import signal
@@ -40,6 +48,102 @@ EEG_CHANNELS = ("FC3", "C3", "CP3", "FC4", "C4", "CP4", "Cz", "Pz")
 #: A pause of unknown length is first inserted this long, then shortened on resume.
 _OPEN_PAUSE = 1e6
 ERD_KEEP = {"rest": (1.0, 1.0), "grasp": (0.35, 0.8), "open": (0.8, 0.35), "pause": (1.0, 1.0)}
+#: Ipsilateral ERD as a fraction of the contralateral one (0.2 / 0.65 in ERD_KEEP).
+_IPSI = 0.2 / 0.65
+#: Mu-band (8-12 Hz) power over background power at C3 at rest of the unscaled generator, in dB
+#: (computed from the iirpeak response and the 4 µV white background at 500 Hz).
+BASE_SNR_DB = 18.3
+#: A day between sessions moves the drift as far as this many blocks (impedance and electrode position change).
+DAY_IN_BLOCKS = 4
+#: Minutes of time on task per block, when the caller does not say (the demo's blocks are 1-5 min).
+BLOCK_MIN = 5.0
+
+_NAMED = {"easy": 0.0, "realistic": 0.5, "hard": 0.9}
+
+
+def _params(d: float) -> dict:
+    """Parameters at difficulty ``d`` in [0, 1]: 0 is the noiseless bench, 0.5 the realistic default.
+
+    The default was tuned so that a decoder trained on one calibration block
+    and used unadapted on the next scores ~0.7 per trial over three classes:
+    SCI participants using motor-imagery/attempt EEG BCIs score 60-85 %
+    (Pfurtscheller et al. 2003, Neurosci Lett 351:33, tetraplegic hand-grasp
+    BCI; Müller-Putz et al. 2007, Clin Neurophysiol 118:2404, attempted
+    movements in chronic SCI; Cincotti et al. 2008, Brain Res Bull 75:796).
+    """
+    return dict(
+        erd_depth=0.65 - 0.3 * d,  # fraction of mu lost contralaterally; 20-40 % in SCI ERD maps
+        snr_db=BASE_SNR_DB - 14.0 * d,  # scalp mu a few dB above the background
+        trial_sd=0.6 * d,  # ERD depth across trials: coefficient of variation
+        miss_rate=0.2 * d,  # attempts without any desynchronization
+        drift_per_block=0.2 * d,  # rad of pattern rotation, and log-gain SD of impedance, per block
+        fatigue_per_min=0.02 * d,  # fraction of ERD depth lost per minute on task
+    )
+
+
+@dataclass(frozen=True)
+class ParticipantModel:
+    """How the simulated participant behaves; every field left ``None`` follows ``difficulty``.
+
+    Parameters
+    ----------
+    difficulty : float in [0, 1] or ``"easy"`` (0) | ``"realistic"`` (0.5, default) | ``"hard"`` (0.9)
+    erd_depth : float in (0, 1]
+        Fraction of mu amplitude lost over the contralateral hemisphere during an attempt.
+    snr_db : float in [-20, 40]
+        Mu-band power over background power at C3 at rest.
+    trial_sd : float in [0, 2]
+        Trial-to-trial spread of the ERD depth (as a fraction of ``erd_depth``).
+    miss_rate : float in [0, 1)
+        Fraction of attempts with no modulation at all.
+    drift_per_block : float in [0, 1]
+        Rotation (rad) of the spatial pattern and log-gain SD of electrode impedance per block.
+    fatigue_per_min : float in [0, 0.2]
+        Fraction of ERD depth lost per minute on task.
+    seed : int >= 0
+        Who the participant is: the direction of the drift and the spread of trials.
+    """
+
+    difficulty: float | str = "realistic"
+    erd_depth: float | None = None
+    snr_db: float | None = None
+    trial_sd: float | None = None
+    miss_rate: float | None = None
+    drift_per_block: float | None = None
+    fatigue_per_min: float | None = None
+    seed: int = 0
+
+    _RANGES = {"erd_depth": (0.0, 1.0, "a fraction in (0, 1]"), "snr_db": (-20.0, 40.0, "-20 to 40 dB"),
+               "trial_sd": (0.0, 2.0, "0 to 2"), "miss_rate": (0.0, 0.99, "a fraction in [0, 0.99]"),
+               "drift_per_block": (0.0, 1.0, "0 to 1 per block"), "fatigue_per_min": (0.0, 0.2, "0 to 0.2 per min")}
+
+    def __post_init__(self) -> None:
+        problems = []
+        d = self.difficulty
+        if isinstance(d, str) and d in _NAMED:
+            d = _NAMED[d]
+        if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d <= 1:
+            problems.append(Problem("difficulty", self.difficulty, f"a number in [0, 1] or one of {sorted(_NAMED)}"))
+            d = 0.5
+        defaults = _params(float(d))
+        for name, (lo, hi, allowed) in self._RANGES.items():
+            v = getattr(self, name)
+            if v is None:
+                object.__setattr__(self, name, defaults[name])
+                continue
+            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and np.isfinite(v) and lo <= v <= hi
+            if name == "erd_depth" and ok and v == 0:
+                ok = False
+            if not ok:
+                problems.append(Problem(name, v, allowed))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            problems.append(Problem("seed", self.seed, "a whole number >= 0"))
+        if problems:
+            raise ValidationError(problems, what="participant model")
+        object.__setattr__(self, "difficulty", float(d))
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 class CueTimeline:
@@ -74,6 +178,15 @@ class CueTimeline:
         if end is not None:
             out = np.where(t >= end, "rest", out)
         return out
+
+    def index_at(self, t) -> np.ndarray:
+        """Index of the cue in force at each time ``t`` (s); -1 before the first cue."""
+        t = np.atleast_1d(np.asarray(t, dtype=float))
+        with self._lock:
+            onsets = np.asarray(self._onsets)
+        if not len(onsets):
+            return np.full(len(t), -1)
+        return np.searchsorted(onsets, t, side="right") - 1
 
     def onsets_between(self, t0: float, t1: float) -> list[tuple[float, str]]:
         with self._lock:
@@ -162,6 +275,14 @@ class SimulatedParticipant:
     seed : int
     reaction_s : float
         Time from a cue to the start of the attempt.
+    model : ParticipantModel
+        How hard the participant is to decode (default: realistic).
+    block : int
+        Block of the day (0 = calibration); with ``day``, how far the signal has drifted.
+    day : int
+        Session day (0 = the day the decoder was trained).
+    elapsed_min : float
+        Minutes on task before this block starts (fatigue); default ``block * 5``.
     """
 
     n_times = None
@@ -169,8 +290,17 @@ class SimulatedParticipant:
     stream_type = "EEG"
 
     def __init__(self, timeline: CueTimeline | None = None, *, sfreq: float = 500.0, n_extra: int = 0, seed: int = 0,
-                 reaction_s: float = 0.3, emg: EmgPlant | None = None) -> None:
+                 reaction_s: float = 0.3, emg: EmgPlant | None = None, model: ParticipantModel | None = None,
+                 block: int = 0, day: int = 0, elapsed_min: float | None = None) -> None:
         problems = []
+        if model is not None and not isinstance(model, ParticipantModel):
+            problems.append(Problem("model", type(model).__name__, "a ParticipantModel"))
+        for name, v in (("block", block), ("day", day)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v <= 10_000:
+                problems.append(Problem(name, v, "a whole number 0-10000"))
+        if elapsed_min is not None and (isinstance(elapsed_min, bool) or not isinstance(elapsed_min, (int, float))
+                                        or not 0 <= elapsed_min <= 24 * 60):
+            problems.append(Problem("elapsed_min", elapsed_min, "0-1440 minutes"))
         if not (isinstance(sfreq, (int, float)) and 100 <= sfreq <= 50_000):
             problems.append(Problem("sfreq", sfreq, "100-50000 Hz"))
         if not (isinstance(n_extra, int) and 0 <= n_extra <= 4096):
@@ -198,7 +328,26 @@ class SimulatedParticipant:
         w[0, :3] = (0.6, 1.0, 0.6)
         w[1, 3:6] = (0.6, 1.0, 0.6)
         w[:, 6] = 0.3
-        self._weights = w * 12.0  # µV: mu of ~10 µV at C3/C4
+        self.model = model or ParticipantModel()
+        self.block, self.day = int(block), int(day)
+        self.elapsed_min = float(block * BLOCK_MIN if elapsed_min is None else elapsed_min)
+        m = self.model
+        # Who the participant is (model.seed) fixes the direction of drift; the block and day how far it went.
+        who = np.random.default_rng([m.seed, 7])
+        steps = self.block + DAY_IN_BLOCKS * self.day
+        theta = m.drift_per_block * steps
+        u = who.standard_normal(w.shape) * (w.sum(axis=0) > 0)  # rotate within the channels that carry mu
+        for i in range(2):
+            u[i] -= (u[i] @ w[i]) / (w[i] @ w[i]) * w[i]
+            u[i] *= np.linalg.norm(w[i]) / np.linalg.norm(u[i])
+        w = np.cos(theta) * w + np.sin(theta) * u
+        # Electrode impedance: a per-channel gain on signal and background alike, a random walk over blocks.
+        n_eeg = len(EEG_CHANNELS) + n_extra
+        self._gain = np.exp(m.drift_per_block * np.sqrt(steps) * who.standard_normal(n_eeg))
+        self._mu_gain = 10.0 ** ((m.snr_db - BASE_SNR_DB) / 20.0)
+        self._weights = w * 12.0 * self._mu_gain  # µV: mu of ~10 µV at C3/C4 when easy
+        self._trial_factor: dict[int, float] = {}
+        self._noise_seed = seed
 
     def inject_nan(self, at_s: float, for_s: float) -> None:
         """EEG samples in [at_s, at_s + for_s) become NaN (a broken amplifier channel group)."""
@@ -207,6 +356,30 @@ class SimulatedParticipant:
     def inject_stall(self, at_s: float, for_s: float) -> None:
         """The amplifier goes silent for ``for_s`` seconds when it reaches ``at_s`` (a signal gap)."""
         self._stalls.append([float(at_s), float(for_s), False])
+
+    def _factor(self, k: int) -> float:
+        """ERD depth of cue ``k`` as a fraction of the model's: drawn once per cue, whatever the chunking."""
+        f = self._trial_factor.get(k)
+        if f is None:
+            m = self.model
+            rng = np.random.default_rng([m.seed, self._noise_seed, self.block, self.day, k + 1])
+            miss, z = rng.random(), rng.standard_normal()
+            f = 0.0 if miss < m.miss_rate else float(np.clip(1.0 + m.trial_sd * z, 0.0, 1.0 / m.erd_depth))
+            self._trial_factor[k] = f
+        return f
+
+    def _targets(self, intent, index, t) -> np.ndarray:
+        """Fraction of mu kept (left, right) per sample: the class's pattern, scaled by trial and fatigue."""
+        m = self.model
+        fatigue = np.clip(1.0 - m.fatigue_per_min * (self.elapsed_min + t / 60.0), 0.0, 1.0)
+        depth = np.array([self._factor(int(k)) for k in index]) * m.erd_depth * fatigue
+        out = np.ones((len(intent), 2))
+        grasp, opening = intent == "grasp", intent == "open"
+        out[grasp, 0] -= depth[grasp]
+        out[grasp, 1] -= _IPSI * depth[grasp]
+        out[opening, 1] -= depth[opening]
+        out[opening, 0] -= _IPSI * depth[opening]
+        return np.clip(out, 0.0, 1.0)
 
     def cue_at(self, sample) -> np.ndarray:
         return self.timeline.label_at(np.asarray(sample) / self.sfreq)
@@ -217,7 +390,7 @@ class SimulatedParticipant:
         idx = start + np.arange(n)
         t = idx / self.sfreq
         intent = self.timeline.label_at(t - self.reaction_s)
-        target = np.array([ERD_KEEP.get(str(c), (1.0, 1.0)) for c in intent]) if n else np.empty((0, 2))
+        target = self._targets(intent, self.timeline.index_at(t - self.reaction_s), t) if n else np.empty((0, 2))
         keep = np.empty((n, 2))
         k, a = self._keep, self._keep_alpha
         for i in range(n):  # first-order approach of the ERD: explicit state, block-size independent
@@ -230,6 +403,7 @@ class SimulatedParticipant:
         n_eeg = len(self.ch_names) - 2
         x[:, 1:1 + n_eeg] = 4.0 * self._rng.standard_normal((n, n_eeg))
         x[:, 1:1 + len(EEG_CHANNELS)] += (mu * keep * 3.0) @ self._weights
+        x[:, 1:1 + n_eeg] *= self._gain
         env = self.emg.step(self.stimulation_ma, n)
         x[:, -1] = env * np.sqrt(np.pi / 2) * self._rng.standard_normal(n)
         for a, b in self._nan_spans:
@@ -244,7 +418,8 @@ class SimulatedParticipant:
         return x, markers
 
 
-def simulate_recording(spec, seed: int = 0, lead_s: float = 1.0):
+def simulate_recording(spec, seed: int = 0, lead_s: float = 1.0, *, model: ParticipantModel | None = None,
+                       block: int = 0, day: int = 0):
     """A paradigm run of the simulated participant offline (no LSL), as an MNE Raw in volts with cue annotations.
 
     For training a decoder without streaming first (notebooks, tests); the
@@ -254,7 +429,7 @@ def simulate_recording(spec, seed: int = 0, lead_s: float = 1.0):
 
     from .paradigm import ParadigmRunner
 
-    p = SimulatedParticipant(CueTimeline(), seed=seed)
+    p = SimulatedParticipant(CueTimeline(), seed=seed, model=model, block=block, day=day)
     ParadigmRunner(spec, p.timeline).start(offset_s=lead_s)
     x, markers = p.generate(int(round((spec.duration_s + 2 * lead_s) * p.sfreq)))
     info = mne.create_info(p.ch_names, p.sfreq, p.ch_types)
