@@ -172,3 +172,26 @@ def test_montages_describe_their_channels():
     # The left hand-area generator peaks at C3 and barely reaches C4.
     w = eeg.weights[0]
     assert eeg.ch_names[int(np.argmax(w))] == "C3" and w[eeg.ch_names.index("C4")] < 0.05
+
+
+def test_utah_units_turn_over_from_day_to_day_deterministically():
+    n = 3000  # 0.1 s at 30 kHz
+    day0 = SyntheticSource("utah-96", seed=4)
+    assert np.array_equal(day0.generate(n)[0], SyntheticSource("utah-96", seed=4, day=0, turnover_per_day=0.9)
+                          .generate(n)[0]), "day 0 is the same whatever the turnover"
+    later = SyntheticSource("utah-96", seed=4, day=3, turnover_per_day=0.2)
+    again = SyntheticSource("utah-96", seed=4, day=3, turnover_per_day=0.2)
+    assert np.array_equal(later.generate(n)[0], again.generate(n)[0])
+    # 1 - 0.8^3 = 49 % of electrodes record a new unit by day 3; the others keep their tuning.
+    assert 0.3 < later.units_replaced.mean() < 0.7
+    same = ~later.units_replaced
+    assert np.array_equal(later._gain_grasp[same], day0._gain_grasp[same])
+    assert not np.array_equal(later._gain_grasp, day0._gain_grasp)
+    stable = SyntheticSource("utah-96", seed=4, day=3, turnover_per_day=0.0)
+    assert not stable.units_replaced.any() and np.array_equal(stable._rate, day0._rate)
+
+
+def test_bad_day_and_turnover_are_named():
+    with pytest.raises(ValidationError) as e:
+        SyntheticSource("utah-96", day=-1, turnover_per_day=1.5)
+    assert "day" in str(e.value) and "turnover_per_day" in str(e.value)

@@ -151,8 +151,15 @@ class SyntheticSource:
         sfreq: float | None = None,
         cue_s: float = 4.0,
         line_freq: float = 50.0,
+        day: int = 0,
+        turnover_per_day: float = 0.2,
     ) -> None:
         problems: list[Problem] = []
+        if isinstance(day, bool) or not isinstance(day, (int, np.integer)) or not 0 <= day <= 10_000:
+            problems.append(Problem("day", day, "a whole number of days 0-10000"))
+        if (isinstance(turnover_per_day, bool) or not isinstance(turnover_per_day, (int, float))
+                or not 0 <= turnover_per_day <= 1):
+            problems.append(Problem("turnover_per_day", turnover_per_day, "a fraction of units in [0, 1]"))
         if not isinstance(montage, str) or montage not in MONTAGES:
             raise ValidationError(
                 [Problem("montage", montage, "one of " + ", ".join(repr(m) for m in MONTAGES))],
@@ -183,6 +190,7 @@ class SyntheticSource:
         self.sfreq = float(sfreq)
         self.cue_s = float(cue_s)
         self.line_freq = float(line_freq)
+        self.day, self.turnover_per_day = int(day), float(turnover_per_day)
         self.flat_channel = flat
         self.clipped_channel = clipped
         self.cue_samples = int(round(self.cue_s * self.sfreq))
@@ -282,6 +290,7 @@ class SyntheticSource:
         # Artifacts that started in one page and run into the next ones.
         if prof.spikes:
             self._setup_units(rng, n_ch)
+            self._turn_over_units(n_ch)
         # Longest artifact: an EMG burst (1 s) or a spike waveform (1.6 ms).
         longest = 1.2 * sf if (prof.blink_rate or prof.emg_rate) else (self._waveform.size + 1 if prof.spikes else 1)
         self._carry = np.zeros((self._page_n + int(round(longest)), n_ch))
@@ -309,6 +318,26 @@ class SyntheticSource:
         bump = np.exp(-0.5 * ((t - 0.8e-3) / 0.25e-3) ** 2)
         self._waveform = -trough + 0.35 * bump
         self._zi_units = _filters.zero_state(*self._hg_env, 2)
+
+    def _turn_over_units(self, n_ch: int) -> None:
+        """Day-to-day turnover: on each day after day 0, a ``turnover_per_day`` share of electrodes records a new unit.
+
+        Chronic arrays lose and gain units from one day to the next (about half
+        of the units were stable over days to weeks in Dickey et al. 2009,
+        J Neurophysiol 102:1331), so a decoder fitted on day 0 meets changed
+        tuning later. Drawn from its own generator, so day 0 is unchanged and
+        the noise of every day comes from ``seed`` alone.
+        """
+        keep = (self._rate.copy(), self._gain_grasp.copy(), self._gain_open.copy(), self._spike_uv.copy())
+        self.units_replaced = np.zeros(n_ch, dtype=bool)
+        for d in range(1, self.day + 1):
+            r = np.random.default_rng([self.seed, 1_000_003, d])
+            new = r.random(n_ch) < self.turnover_per_day
+            self._setup_units(r, n_ch)  # a fresh draw of every unit's traits; only the replaced ones are kept
+            fresh = (self._rate, self._gain_grasp, self._gain_open, self._spike_uv)
+            keep = tuple(np.where(new, f, k) for f, k in zip(fresh, keep))
+            self.units_replaced |= new
+        self._rate, self._gain_grasp, self._gain_open, self._spike_uv = keep
 
     def _make_page(self) -> np.ndarray:
         n, n_ch, sf = self._page_n, self.montage.n_channels, self.sfreq
