@@ -49,10 +49,10 @@ def _windows(model, block, seed, reps=4):
     return windows_from_raw(simulate_recording(spec, seed=seed, model=model, block=block), CLASSES, cue_s=3.0)
 
 
-def _transfer(model, reps=4):
-    """Window accuracy of a decoder trained on block 0 and used unadapted on block 1 (offline)."""
+def _transfer(model, reps=4, trial=False):
+    """Window (or trial) accuracy of a decoder trained on block 0 and used unadapted on block 1 (offline)."""
     dec = train_decoder(_windows(model, 0, 0, reps), n_folds=2).decoder
-    return offline_accuracy(dec, _windows(model, 1, 1, reps))[0]
+    return offline_accuracy(dec, _windows(model, 1, 1, reps))[1 if trial else 0]
 
 
 @pytest.mark.slow
@@ -63,8 +63,9 @@ def test_accuracy_falls_with_difficulty(low, step):
 
 
 def test_easy_is_near_perfect_and_the_default_is_where_sci_participants_are():
-    assert _transfer(ParticipantModel("easy")) > 0.85
-    assert 0.45 < _transfer(ParticipantModel()) < 0.85
+    assert _transfer(ParticipantModel("easy"), trial=True) == 1.0
+    # Three classes, trial decided by the majority of its windows; SCI studies: 0.6-0.85 (see participant._params).
+    assert 0.6 <= _transfer(ParticipantModel(), reps=8, trial=True) <= 0.85
 
 
 def test_recalibration_recovers_a_drifting_participant_and_does_no_harm_on_a_stationary_one():

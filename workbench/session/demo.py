@@ -86,6 +86,7 @@ class DemoResult:
     audit_entries: int = 0
     seconds: float = 0.0
     shortened: tuple = ()
+    adaptation: tuple | None = None  # ((window, trial) accuracy of v1, of v2) on the v2 block, offline
 
     @property
     def ok(self) -> bool:
@@ -126,7 +127,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
     from .participant import CueTimeline, SimulatedParticipant
     from .results import start_run
     from .safety_log import SafetyEventWriter
-    from .adaptation import recalibrate
+    from .adaptation import offline_accuracy, recalibrate
     from .training import cue_windows, train_decoder
 
     problems = []
@@ -167,7 +168,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         trial_s = loop_spec.cue_s + loop_spec.rest_s + loop_spec.jitter_s / 2
         say("3/5 closed loop, simulated glove; injected: a 0.3 s signal gap, a 0.2 s NaN burst")
         glove_faults = [Fault("stall", 5.0, 0.3), Fault("nan", 11.0, 0.2)]
-        glove_participant = SimulatedParticipant(CueTimeline(), seed=seed + 1)
+        glove_participant = SimulatedParticipant(CueTimeline(), seed=seed + 1, block=1)
         glove = run_block(ws.recordings, loop_spec, participant=glove_participant, decoder=training.decoder,
                           effector="glove", faults=glove_faults, decoder_version="grasp-v1", progress=progress,
                           entities=RunEntities(subject="demo", task="glove"), safety_events=writers[0])
@@ -180,7 +181,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         say("5/5 closed loop, adaptive stimulation on the EMG envelope; injected: stimulator heartbeat lost 0.3 s")
         stim_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.0, repetitions=max(1, loop_reps - 1),
                                  seed=seed + 2, jitter_s=0.5)
-        stim_participant = SimulatedParticipant(CueTimeline(), seed=seed + 2)
+        stim_participant = SimulatedParticipant(CueTimeline(), seed=seed + 2, block=2)
         stim = run_block(ws.recordings, stim_spec, participant=stim_participant, decoder=recal.decoder,
                          effector="adaptive", controller=AdaptiveController(ControllerSpec()),
                          faults=[Fault("heartbeat", 4.0, 0.3)], decoder_version="grasp-v2", progress=progress,
@@ -188,10 +189,15 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
                          entities=RunEntities(subject="demo", task="adaptive"), safety_events=writers[1])
         runs.append(_summarize("adaptive stimulation", stim, recal.classes, trial_s))
         runs[-1].target_uv = ControllerSpec().target_uv
+        # What adaptation changed, from the record of the same block: the v2 block's XDF decoded offline by the
+        # unadapted v1 and by v2 (milliseconds; a replayed block would cost another ~30 s of the demo).
+        v2_block = cue_windows(stim.manifest.fname, CLASSES, cue_s=stim_spec.cue_s)
+        adaptation = (offline_accuracy(training.decoder, v2_block), offline_accuracy(recal.decoder, v2_block))
 
         for run, w in zip(runs, writers):
             run.safety_events = w
         result = DemoResult(ws.root, cal, training, recal, runs)
+        result.adaptation = adaptation
         result.session_id = _save(store, ws, result, session, runs_saved)
         report = store.verify_audit()
         result.audit_intact, result.audit_entries = report.ok, report.n_entries
@@ -280,6 +286,11 @@ def format_summary(r: DemoResult) -> str:
                  + " | ".join(" ".join(str(int(v)) for v in row) for row in t.confusion))
     lines.append(f"recalibration    v2 on calibration + closed-loop trials: CV trial accuracy "
                  f"{r.recalibration.trial_accuracy:.2f}")
+    if r.adaptation is not None:
+        (w1, t1), (w2, t2) = r.adaptation
+        lines.append(f"adaptation       the adaptive-stimulation block (simulated drift since calibration) decoded "
+                     f"from its recording: unadapted v1 trial accuracy {t1:.2f} (windows {w1:.2f}), "
+                     f"recalibrated v2 {t2:.2f} (windows {w2:.2f})")
     for run in r.runs:
         s = run.summary
         acc = "n/a" if s.accuracy is None else f"{s.accuracy:.2f}"
