@@ -98,6 +98,8 @@ def test_a_chain_recomputed_with_the_stolen_key_is_caught_by_the_anchor(sqlite_s
     _rewrite_entry(store, 3, key=store.audit_key)
     # with the key, the forged chain itself checks out (only the replay sees entry 3's value) ...
     assert not any("keyed hash" in x.message or "link" in x.message for x in store.verify_audit().findings)
+    # ... but not the author's signature over the rewritten transaction (issue 24)
+    assert any("not signed by its user" in x.message for x in store.verify_audit().findings)
     # ... but the anchor filed before the forgery holds another hash for its entry
     report = store.verify_audit([anchor])
     assert any(x.seq == read_anchor(anchor).seq and "rewritten" in x.message for x in report.findings)
@@ -128,7 +130,9 @@ def test_cli_anchor_then_verify_after_a_restore(sqlite_store, tmp_path, capsys, 
     out = capsys.readouterr().out
     anchor = json.loads((tmp_path / "a.json").read_text())
     assert f"anchored entry #{anchor['seq']}" in out and len(anchor["hash"]) == 64 and anchor["time"]
-    assert main(["audit", "anchor", "--out", str(tmp_path / "a.json"), *db]) == 1  # never overwritten
+    before = (tmp_path / "a.json").read_text()
+    assert main(["audit", "anchor", "--out", str(tmp_path / "a.json"), *db]) != 0  # never overwritten
+    assert (tmp_path / "a.json").read_text() == before
     assert main(["audit", "verify", "--anchor", str(tmp_path / "a.json"), *db]) == 0
     _restore(tmp_path / "backup.sqlite", store)
     capsys.readouterr()

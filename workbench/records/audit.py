@@ -12,6 +12,28 @@ key (``workbench.records.keys``: a file outside the database) can recompute the
 chain after rewriting history. Anchors (``workbench.records.anchors``) kept
 outside the database catch the remaining attack: a whole older copy restored.
 
+Authorship (issue 24). The keyed chain alone cannot say *who* wrote an entry:
+every writer holds the key, so a writer with raw database access could chain
+entries under another person's name. So every transaction is also signed by
+its author: each account has an Ed25519 key pair whose private half is derived
+at login from the account's password with argon2id and a per-key salt, never
+stored (``workbench.records.signing``); its public half and salt are
+registered in the trail by an entry ``key signing_keys/NAME`` in a transaction
+signed by an investigator (account creation) or by the account itself with its
+previous key (password change). The last entry of each transaction carries the
+author's signature over its chain hash, which covers every entry of the
+transaction through the chain (one signature of ~40 us per transaction rather
+than per entry). :func:`check_signatures` groups the entries into
+transactions and names every entry not covered by a valid signature of its own
+user, one whose role is not the one the trail gave the account, and a key
+registered by someone other than the account or an investigator. Entries
+written before migration 0011 carry no signature: they are counted as unsigned
+legacy (``audit_head.signed_from``), still checked by the chain and the
+replay, and a signed entry below that boundary shows the boundary was moved.
+A login whose password does not reproduce the registered public key is
+refused: credentials changed outside the workbench (a hash swapped with
+sqlite3) no longer let another person's password in.
+
 :func:`verify_trail` checks the chain and then replays it into the row states
 it implies and compares them with the tables: an ``UPDATE`` run directly on
 the database changes a table without a matching entry and is reported.
@@ -30,6 +52,7 @@ import sqlalchemy as sa
 
 from ._base import TableRecord, User
 from ._fields import canonical_json, plain_from_db
+from .signing import KEY_ACTION, KEY_ENTITY, parse_registration, sign, signature_holds
 from .tables import BY_TABLE, TABLES, audit_head, audit_log, db_change_log
 
 GENESIS = "0" * 64
@@ -55,6 +78,8 @@ class AuditEntry:
     reason: str | None
     prev_hash: str
     hash: str = ""
+    #: The author's Ed25519 signature over ``hash`` (last entry of a signed transaction), else None.
+    signature: str | None = None
 
     def compute_hash(self, key: bytes) -> str:
         """HMAC-SHA-256 of the previous hash and this entry's canonical JSON under ``key``."""
@@ -74,11 +99,17 @@ class AuditWriter:
     IMMEDIATE``), so concurrent writers append one after the other.
     """
 
-    def __init__(self, conn: sa.Connection, user: User, key: bytes) -> None:
-        head = conn.execute(sa.select(audit_head).where(audit_head.c.id == 1).with_for_update()).one()
+    def __init__(self, conn: sa.Connection, user: User, key: bytes, *, key_path=None, signer=None) -> None:
+        # Named columns: migrations before 0011 write through this class too.
+        head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+                            .with_for_update()).one()
+        if head.seq:
+            _require_matching_key(conn, head, key, key_path)
         self._conn = conn
         self._user = user
         self._key = key
+        #: The author's Ed25519 private key: flush signs the transaction's last hash with it.
+        self._signer = signer
         self._seq = head.seq
         self._hash = head.hash
         # One timestamp per transaction: all its entries happened together.
@@ -114,15 +145,46 @@ class AuditWriter:
     def deleted(self, record: TableRecord, reason: str) -> None:
         self._append("delete", record.TABLE, record.id, None, record.to_plain(), None, reason, has_new=False)
 
+    def registered_key(self, name: str, registration: dict, previous: dict | None = None) -> None:
+        """Register ``name``'s public key and salt in the trail (signing.py)."""
+        self._append(KEY_ACTION, KEY_ENTITY, name, "public_key", previous, registration,
+                     "signing key registered", has_old=previous is not None)
+
     def flush(self) -> int:
-        """Insert the collected entries and move the head; return how many were written."""
+        """Insert the collected entries, signed by their author, and move the head; return how many."""
         if self._entries:
+            if self._signer is not None:
+                # One signature over the last hash covers every entry of the transaction (the chain
+                # links them); ~40 us per transaction instead of per entry.
+                for row in self._entries:
+                    row["signature"] = None
+                self._entries[-1]["signature"] = sign(self._signer, self._hash)
             self._conn.execute(audit_log.insert(), self._entries)
             self._conn.execute(
                 audit_head.update().where(audit_head.c.id == 1).values(seq=self._seq, hash=self._hash)
             )
         n, self._entries = len(self._entries), []
         return n
+
+
+def _require_matching_key(conn: sa.Connection, head, key: bytes, key_path) -> None:
+    """Refuse to extend a trail whose last entry this key does not reproduce (issue 24, item 5).
+
+    A changed or replaced key file would otherwise go on chaining entries that
+    no later verification can tell from forgeries. One entry's HMAC per write
+    transaction (microseconds).
+    """
+    from ..errors import WorkbenchError
+
+    cols = [audit_log.c[k] for k in (*HASHED, "hash")]
+    row = conn.execute(sa.select(*cols).where(audit_log.c.seq == head.seq)).mappings().one_or_none()
+    if row is None or row["hash"] != head.hash:
+        return  # head and trail disagree: verify names it; the key itself is not in question
+    if not hmac.compare_digest(AuditEntry(**row).compute_hash(key), row["hash"]):
+        where = f" at {key_path}" if key_path is not None else ""
+        raise WorkbenchError(f"the audit key{where} is not the key this trail was written with (entry "
+                             f"#{head.seq} does not match it); nothing written. Restore the original key file "
+                             "from the trial master file backup")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +208,8 @@ class AuditReport:
     #: Tables whose rows this user may not read (the allocation sequence, for all but the
     #: allocation roles on PostgreSQL): their trail entries are checked, their rows not replayed.
     unread: tuple[str, ...] = ()
+    #: Entries written before migration 0011 (no personal signatures then): chain-checked only.
+    n_legacy: int = 0
 
     @property
     def ok(self) -> bool:
@@ -161,6 +225,9 @@ class AuditReport:
     def summary(self) -> str:
         if self.ok:
             note = f" ({', '.join(self.unread)} not replayed: not readable by this role)" if self.unread else ""
+            if self.n_legacy:
+                note += (f"; entries #1-#{self.n_legacy} predate personal signatures (unsigned legacy, "
+                         "checked by the keyed chain only)")
             return f"audit trail intact: {self.n_entries} entries, {self.n_rows} rows match the trail{note}"
         lines = [f"audit trail BROKEN: {len(self.findings)} problem(s); first broken: {self.first_broken}"]
         lines += [f"  - {f}" for f in self.findings[:50]]
@@ -171,7 +238,10 @@ class AuditReport:
 
 def read_entries(conn: sa.Connection, entity: tuple[str, str] | None = None) -> list[AuditEntry]:
     """Entries in order; only those of one ``(table, id)`` when ``entity`` is given."""
-    query = sa.select(audit_log).order_by(audit_log.c.seq)
+    cols = [audit_log.c[k] for k in (*HASHED, "hash")]
+    if signed_schema(conn):
+        cols.append(audit_log.c.signature)
+    query = sa.select(*cols).order_by(audit_log.c.seq)
     if entity is not None:
         query = query.where(audit_log.c.entity == entity[0], audit_log.c.entity_id == entity[1])
     rows = conn.execute(query).mappings()
@@ -182,8 +252,15 @@ def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
     """Check the keyed chain and every anchor, then replay the trail and compare with every audited table."""
     entries = read_entries(conn)
     findings = _check_chain(conn, entries, key)
+    if signed_schema(conn):
+        signed_from = conn.execute(sa.select(audit_head.c.signed_from).where(audit_head.c.id == 1)).scalar() or 1
+        findings += check_signatures(entries, signed_from)
+    else:  # a database before 0011 (checked mid-migration): every entry is legacy
+        signed_from = len(entries) + 1
     findings += [AuditFinding(a.seq, problem) for a in anchors if (problem := a.disagreement(entries))]
     expected, last_seq = _replay(entries, findings)
+    for k in [k for k in expected if k[0] == KEY_ENTITY]:
+        del expected[k]
     n_rows = 0
     unread = _unreadable(conn)
     for name in unread:
@@ -215,7 +292,87 @@ def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
         seq = max((s for (t, i, _f), s in last_seq.items() if (t, i) == (name, rid)), default=None)
         findings.append(AuditFinding(seq, f"{name}/{rid}: row is missing from the table but the trail "
                                           "never deleted it" + _db_note(conn, (name, rid))))
-    return AuditReport(len(entries), n_rows, tuple(findings), unread)
+    n_legacy = sum(1 for e in entries if e.seq < signed_from)
+    return AuditReport(len(entries), n_rows, tuple(findings), unread, n_legacy)
+
+
+def signed_schema(conn: sa.Connection) -> bool:
+    """Whether the database has the signature columns (migration 0011)."""
+    return any(c["name"] == "signature" for c in sa.inspect(conn).get_columns("audit_log"))
+
+
+def check_signatures(entries: list[AuditEntry], signed_from: int) -> list[AuditFinding]:
+    """Every entry from ``signed_from`` on is covered by a valid signature of its own user.
+
+    Entries are grouped into transactions: a run ends with the entry carrying
+    the signature. The signature must verify with the key the trail had
+    registered for the signer before the run (a person's very first key, at
+    account creation, is registered inside the run it signs); every entry in
+    the run must be the signer's. A key registration is valid when made by the
+    account itself (signed with its previous key, or its first) or by an
+    investigator (the role that adds accounts and resets passwords).
+    """
+    findings: list[AuditFinding] = []
+    keys: dict[str, str] = {}
+    roles: dict[str, str] = {}
+    run: list[AuditEntry] = []
+    for e in entries:
+        if e.seq < signed_from:
+            if e.signature:
+                findings.append(AuditFinding(e.seq, "carries a signature but lies before the first signed entry "
+                                                    f"(#{signed_from}): the legacy boundary was moved"))
+            _note_role(roles, e)
+            continue
+        run.append(e)
+        if not e.signature:
+            continue
+        signer = e.user_name
+        pub = keys.get(signer)
+        if pub is None:  # the signer's first key, registered in this very transaction
+            pub = next((r["public_key"] for x in run if x.action == KEY_ACTION and x.entity == KEY_ENTITY
+                        and x.entity_id == signer and (r := parse_registration(x.new_value))), None)
+        if pub is None:
+            findings += [AuditFinding(x.seq, f"{x.describe()} is not signed by its user (no signing key is "
+                                             f"registered for {signer})") for x in run]
+        elif not signature_holds(pub, e.hash, e.signature):
+            # One finding, on the signed entry: which entry of the transaction changed, the chain and
+            # the replay say; this says the transaction is not (or no longer) its author's.
+            span = f"entries #{run[0].seq}-#{e.seq}" if len(run) > 1 else f"entry #{e.seq}"
+            findings.append(AuditFinding(e.seq, f"{span} (a transaction by {signer} at {e.ts}) are not signed by "
+                                                f"its user: {signer}'s signature does not verify (an entry was "
+                                                f"changed after signing, or {signer} did not write them)"))
+        else:
+            for x in run:
+                if x.user_name != signer:
+                    findings.append(AuditFinding(x.seq, f"{x.describe()} sits in a transaction signed by {signer}, "
+                                                        "not by its user"))
+                elif x.role != roles.get(x.user_name, x.role):
+                    findings.append(AuditFinding(x.seq, f"{x.describe()} names role {x.role} but the account "
+                                                        f"held {roles[x.user_name]}"))
+            for x in run:
+                if x.action == KEY_ACTION and x.entity == KEY_ENTITY:
+                    reg = parse_registration(x.new_value)
+                    if reg is None:
+                        findings.append(AuditFinding(x.seq, "key registration is malformed"))
+                    elif x.entity_id == signer or roles.get(signer) == "investigator":
+                        keys[x.entity_id] = reg["public_key"]
+                    else:
+                        findings.append(AuditFinding(x.seq, f"{signer} registered a signing key for {x.entity_id} "
+                                                            "without being an investigator"))
+                _note_role(roles, x)
+        run = []
+    findings += [AuditFinding(x.seq, f"{x.describe()} is not signed by its user (no signature closes it)")
+                 for x in run]
+    return findings
+
+
+def _note_role(roles: dict[str, str], e: AuditEntry) -> None:
+    """Accounts' roles as the trail set them (the role an entry claims is checked against these)."""
+    if e.entity == "user_accounts" and e.field == "role" and e.new_value is not None:
+        try:
+            roles[e.entity_id] = json.loads(e.new_value)
+        except ValueError:
+            pass
 
 
 def _unreadable(conn: sa.Connection) -> tuple[str, ...]:
@@ -250,7 +407,7 @@ def _check_chain(conn: sa.Connection, entries: list[AuditEntry], key: bytes) -> 
             findings.append(AuditFinding(e.seq, f"content was altered: {e.describe()} no longer matches its keyed "
                                                 "hash (or the trail was written with another audit key)"))
         prev_hash, prev_seq = e.hash, e.seq
-    head = conn.execute(sa.select(audit_head).where(audit_head.c.id == 1)).one_or_none()
+    head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one_or_none()
     if head is None or head.seq != prev_seq or head.hash != prev_hash:
         seq = head.seq if head is not None else None
         findings.append(AuditFinding(seq, f"chain head says entry #{seq} but the trail ends at #{prev_seq}: "

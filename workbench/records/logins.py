@@ -15,7 +15,8 @@ from .account import UserAccount
 from .audit import AuditWriter
 from .auth import AuthenticationError, check_new_password, credential_row, has_logins, log_event, require_user_name
 from .engine import create_engine
-from .keys import load_audit_key
+from .keys import load_audit_key, trail_is_empty
+from .signing import derive_key, new_salt, registration
 from .migrate import current_revision, head_revision
 from .pg_logins import log_refused_login, password_clause
 from .rows import fetch, to_row
@@ -87,11 +88,15 @@ class AccountMethods:
         engine = create_engine(url)
         try:
             _require_head(engine)
-            key = load_audit_key(workspace)
+            with engine.connect() as conn:  # a new key only for an empty trail (keys.py)
+                empty = trail_is_empty(conn)
+            key = load_audit_key(workspace, create=empty)
             with engine.connect() as conn:
                 conn.execution_options(workbench_write=True)
                 with conn.begin():
-                    audit = AuditWriter(conn, User(user, "investigator"), key)
+                    salt = new_salt()
+                    signer = derive_key(password, salt)
+                    audit = AuditWriter(conn, User(user, "investigator"), key, signer=signer)
                     if has_logins(conn):
                         raise PermissionDeniedError(
                             "this database has accounts already: an investigator adds new ones "
@@ -104,6 +109,7 @@ class AccountMethods:
                         raise PermissionDeniedError(f"the first login must be an active investigator's; "
                                                     f"{user!r} is a {kept.role} account")
                     _store_password(conn, user, "investigator", password)
+                    audit.registered_key(user, registration(signer, salt))  # the trail's first key
                     audit.flush()
             log_event(engine, user, "account_created", "investigator (first account)")
         finally:
@@ -129,7 +135,11 @@ class AccountMethods:
                                       what=f"account {account.id}")
             _store_password(conn, account.id, account.role, password)
 
-        (saved,) = self._add((account,), also=also)
+        def register_key(conn: sa.Connection, audit) -> None:  # signed by the creating investigator
+            salt = new_salt()
+            audit.registered_key(account.id, registration(derive_key(password, salt), salt))
+
+        (saved,) = self._add((account,), also=also, then=register_key)
         log_event(self.engine, self.user.name, "account_created", f"{account.id} ({account.role})")
         return saved
 
@@ -167,12 +177,17 @@ class AccountMethods:
         problems = check_new_password(new_password, name=self.user.name, field="new password")
         if problems:
             raise ValidationError(problems, what="password change")
-        with self.engine.connect() as conn, conn.begin():
+        salt = new_salt()
+        new_key = derive_key(new_password, salt)
+        # One transaction: the new credentials and the new key's registration, signed with the old key.
+        with self._write() as (conn, audit):
             if self.postgres:  # a role may change its own password; only the SCRAM verifier is sent
                 conn.exec_driver_sql("ALTER ROLE CURRENT_USER " + password_clause(conn, new_password))
             else:
                 conn.execute(credentials.update().where(credentials.c.user_name == self.user.name)
                              .values(**credential_row(self.user.name, new_password)))
+            audit.registered_key(self.user.name, registration(new_key, salt))
+        self._signer = new_key
         log_event(self.engine, self.user.name, "password_changed")
 
     def access_log(self):

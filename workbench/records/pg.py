@@ -161,6 +161,14 @@ def drop_groups(conn: sa.Connection) -> None:
         conn.exec_driver_sql(f"DROP ROLE {_q(name)}")
 
 
+#: A writer appends trail entries under their own name and their account's role only (issue 24: an
+#: engineer with psql wrote five entries as the investigator). The name comes from the login role
+#: (db_logins), not from anything the client says.
+_OWN_ENTRY = ("user_name = (SELECT l.user_name FROM db_logins l WHERE l.role_name = current_user) "
+              "AND role = (SELECT a.role FROM user_accounts a JOIN db_logins l ON l.user_name = a.id "
+              "WHERE l.role_name = current_user)")
+
+
 def apply_privileges(conn: sa.Connection) -> None:
     """GRANTs, row-level-security policies and change triggers for every table of the current schema."""
     from sqlalchemy.dialects import postgresql
@@ -186,7 +194,7 @@ def apply_privileges(conn: sa.Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY")
     for policy, rule in (("wb_read", f"FOR SELECT TO {seeing} USING (true)"),
                          ("wb_read_blinded", f"FOR SELECT TO {blind} USING (NOT ({hidden_entries_sql()}))"),
-                         ("wb_append", f"FOR INSERT TO {writers_all} WITH CHECK (true)")):
+                         ("wb_append", f"FOR INSERT TO {writers_all} WITH CHECK ({_OWN_ENTRY})")):
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS {policy} ON audit_log")
         conn.exec_driver_sql(f"CREATE POLICY {policy} ON audit_log {rule}")
     # The trail: appended to by writers, never changed (no UPDATE or DELETE for anyone but the owner).

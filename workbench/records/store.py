@@ -18,7 +18,8 @@ from .auth import authenticate, require_user_name
 from .blinding import ALLOCATION_ROLES, BLINDED_ROLES, CONCEALED_TABLES, hides_entry, select_readable
 from .blinding import OPTION as BLIND_OPTION
 from .engine import create_engine
-from .keys import load_audit_key
+from .keys import audit_key_path, load_audit_key, trail_is_empty
+from .signing import current_registration, derive_key, new_salt, public_hex, registration
 from .logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
 from .migrate import upgrade_database
 from .participant import Participant
@@ -73,10 +74,12 @@ class Store(AccountMethods):
         self._key: bytes | None = None
         try:
             if self.postgres:
-                self.user: User = self._pg_login(user)
+                self._user: User = self._pg_login(user)
             else:
                 self._check_schema()
-                self.user = authenticate(self.engine, user, password)
+                self._user = authenticate(self.engine, user, password)
+                _guard_sqlite_file(self.url)
+            self._signer, self._pending_key = self._signing_key(password)
         except BaseException:
             self.engine.dispose()
             raise
@@ -101,11 +104,53 @@ class Store(AccountMethods):
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r}, user={self.user})"
 
+    def _signing_key(self, password: str):
+        """The user's Ed25519 key, derived from the password with the salt the trail registered.
+
+        A key that does not match the registered public half means the
+        credentials were changed outside the workbench (a hash swapped with
+        sqlite3, a role's password set by hand): the login is refused, as the
+        issue's swapped-hash scenario demands. An account without a key yet
+        (created before migration 0011) gets one, registered with its first write.
+        """
+        from .auth import AuthenticationError, log_event
+
+        with self.engine.connect() as conn:
+            reg = current_registration(conn, self.user.name)
+        if reg is None:
+            salt = new_salt()
+            key = derive_key(password, salt)
+            return key, registration(key, salt)
+        key = derive_key(password, reg["salt"])
+        if public_hex(key) != reg["public_key"]:
+            log_event(self.engine, self.user.name, "login_refused", "credentials do not match the signing key "
+                      "registered in the trail")
+            raise AuthenticationError(
+                f"user {self.user.name!r}: the password does not match the signing key the audit trail registered "
+                "for this account: its credentials were changed outside the workbench; an investigator must "
+                "reset them (audit verify names the change)")
+        return key, None
+
+    @property
+    def user(self) -> User:
+        """Who is logged in (name, role, site): set by the login only, never by the caller.
+
+        Read-only, so the Python API cannot be told to write as someone else
+        (issue 24: assigning ``store.user`` let a sponsor write as an investigator).
+        """
+        return self._user
+
     @property
     def audit_key(self) -> bytes:
-        """The key of the audit chain (read once from the key file, created on first use)."""
+        """The key of the audit chain, read once from the key file.
+
+        Made (0600) only while the trail is empty; once entries exist a missing
+        key stops every write and verification with the path it was expected at.
+        """
         if self._key is None:
-            self._key = load_audit_key(self.workspace)
+            with self.engine.connect() as conn:
+                empty = trail_is_empty(conn)
+            self._key = load_audit_key(self.workspace, create=empty)
         return self._key
 
     # -- schema -----------------------------------------------------------------
@@ -129,10 +174,14 @@ class Store(AccountMethods):
             conn.execution_options(workbench_write=True)
             try:
                 with conn.begin():
-                    audit = AuditWriter(conn, self.user, key)
+                    audit = AuditWriter(conn, self.user, key, key_path=audit_key_path(self.workspace),
+                                        signer=self._signer)
                     self._check_account(conn)
+                    if self._pending_key is not None:  # first write since 0011: register the key
+                        audit.registered_key(self.user.name, self._pending_key)
                     yield conn, audit
                     audit.flush()
+                self._pending_key = None
             except sa.exc.IntegrityError as err:
                 raise ValidationError(
                     [Problem("database", str(err.orig).splitlines()[0], "records consistent with the others "
@@ -421,6 +470,33 @@ class Store(AccountMethods):
 
 _AUDIT_COLS = ("seq", "ts", "user_name", "role", "action", "entity", "entity_id", "field", "old_value",
                "new_value", "reason", "prev_hash", "hash")
+
+
+def _guard_sqlite_file(url: str) -> None:
+    """Keep a SQLite database file private (0600) and warn when it is not the opener's own.
+
+    SQLite is a single-workstation store: the file's permissions are its only
+    boundary (several people at several sites use PostgreSQL, where the server
+    enforces roles and sites). The workspace owner is the operating-system
+    account that owns the database file, i.e. the one that created it; anyone
+    else opening it could equally read or rewrite it with sqlite3.
+    """
+    import os
+    import warnings
+
+    path = sa.make_url(url).database
+    if not path or path == ":memory:" or not os.path.exists(path):
+        return
+    st = os.stat(path)
+    if st.st_uid == os.getuid():
+        for p in (path, path + "-wal", path + "-shm", path + "-journal"):
+            if os.path.exists(p) and os.stat(p).st_mode & 0o077:
+                os.chmod(p, 0o600)
+    else:
+        warnings.warn(f"the SQLite store {path} belongs to another operating-system account (uid {st.st_uid}), "
+                      "not the workspace owner's you are logged in as: SQLite has no protection beyond file "
+                      "permissions; a study shared by several people belongs on PostgreSQL", UserWarning,
+                      stacklevel=3)
 
 
 def _require_reason(reason: Any) -> None:

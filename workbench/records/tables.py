@@ -85,6 +85,9 @@ audit_log = sa.Table(
     sa.Column("reason", sa.Text(), nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # Ed25519 signature of the entry's author over its hash, on the last entry of each
+    # transaction (signing.py, migration 0011); NULL on the others and on legacy entries.
+    sa.Column("signature", sa.String(128), nullable=True),
     sa.Index("ix_audit_log_entity", "entity", "entity_id"),
 )
 
@@ -94,6 +97,8 @@ audit_head = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
     sa.Column("seq", sa.Integer(), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # First entry that must carry its author's signature (entries before: unsigned legacy, 0011).
+    sa.Column("signed_from", sa.Integer(), nullable=False, server_default="1"),
 )
 
 #: argon2 password hashes, one per account (kept out of the record and its trail).
