@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from workbench.records import OutcomeAssessment
+
 import io
 import os
 import subprocess
@@ -101,7 +103,7 @@ def test_seed_verify_tamper_export(db_url, tmp_path, capsys, monkeypatch):
     assert code == 1 and "login refused" in text
     _as(monkeypatch, "dr.demo")
     code, text = _wb(capsys, "db", "seed-demo", "--db-url", db_url)
-    assert code == 0 and f"loaded {len(read_study_json())} records" in text
+    assert code == 0 and f"loaded {len(read_study_json()) + 12} records" in text  # and its 12 ISNCSCI exams
     _as(monkeypatch, "mon")
     code, text = _wb(capsys, "audit", "verify", "--db-url", db_url)
     assert code == 0 and "intact" in text
@@ -130,7 +132,12 @@ def test_demo_study_content(store):
     from workbench.records.demo import seed_demo
 
     n = seed_demo(store)
-    assert n == len(read_study_json(DEMO_STUDY)) and store.verify_audit().ok
+    exams = store.find(OutcomeAssessment, instrument="ISNCSCI")
+    assert n == len(read_study_json(DEMO_STUDY)) + len(exams) and store.verify_audit().ok
+    # ISNCSCI at every visit done (3 per participant), each classified, baseline grade as recorded.
+    assert len(exams) == 12 and all(e.scores["ais"] in "ABCDE" for e in exams)
+    assert {e.participant_id: e.scores["ais"] for e in exams if e.visit_id.endswith("-baseline")} == {
+        p.id: p.baseline_ais for p in store.find(Participant)}
     participants = store.find(Participant)
     assert [p.id for p in participants] == ["SCI-001", "SCI-002", "SCI-003", "SCI-004"]
     late = store.get(Visit, "V-SCI-003-week12")

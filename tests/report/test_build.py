@@ -111,3 +111,13 @@ def test_study_without_outcomes_says_so(tmp_path):
     finally:
         store.close()
     assert "No follow-up assessment yet" in page and "No outcome assessment recorded yet" in page
+
+
+def test_reports_show_ais_conversion_per_arm_and_motor_score_change_with_references(study_html, participant_html):
+    assert "<h3>AIS conversion per arm (baseline against last examination)</h3>" in study_html
+    assert "improved" in study_html.split("AIS conversion per arm")[1].split("</table>")[0]
+    for html in (study_html, participant_html):
+        assert "<h3>UEMS and LEMS change (baseline to last examination)</h3>" in html
+        assert "Scivoletto G" in html and "Eur J Phys Rehabil Med 2013" in html
+    assert "AIS conversion per arm" not in participant_html  # one participant is no arm comparison
+    assert "No ISNCSCI examination recorded" not in participant_html

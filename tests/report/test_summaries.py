@@ -87,11 +87,43 @@ def test_baseline_table_per_arm(data):
 
 
 def test_isncsci_across_visits_from_the_classifier(data):
+    """The demo's examinations (records/demo.py), classified by workbench.outcomes, one row per visit done."""
     table = S.isncsci_across_visits(data)
-    assert list(table["visit"]) == ["baseline", "week6"]
-    uems = table["UEMS"].astype(float).tolist()
-    assert uems[1] > uems[0]  # grade 3 below C7 at week 6 against 1 at baseline
-    assert set(table["NLI"]) == {"C6"}
+    one = table[table["participant"] == "SCI-001"]
+    assert list(one["visit"]) == ["baseline", "week6", "week12"]
+    assert list(one["AIS"]) == ["B", "C", "C"] and set(one["NLI"]) == {"C5"}
+    uems = one["UEMS"].astype(float).tolist()
+    assert uems == sorted(uems) and uems[-1] > uems[0]
+    assert len(table) == 12 and not table.duplicated(["participant", "visit"]).any()
+    # Baseline grade and level agree with what the participant record says.
+    base = table[table["visit"] == "baseline"].set_index("participant")
+    parts = data.participants.set_index("id")
+    assert (base["AIS"] == parts.loc[base.index, "baseline_ais"]).all()
+    assert (base["NLI"] == parts.loc[base.index, "injury_level"]).all()
+
+
+def test_ais_conversion_per_arm_compares_baseline_with_the_last_grade(data):
+    table = S.ais_conversion_by_arm(data)
+    assert table["participants"].sum() == 4
+    rows = {(r.arm, r._2, r._3): (r.participants, r.conversion) for r in table.itertuples()}
+    assert rows[("BCI", "B", "C")] == (1, "improved") and rows[("control", "C", "D")] == (1, "improved")
+    assert rows[("BCI", "A", "A")] == (1, "unchanged")
+
+
+def test_motor_score_change_is_last_minus_baseline_with_its_reference(data):
+    table = S.motor_score_change(data)
+    wide = S.isncsci_across_visits(data)
+    for r in table.itertuples():
+        mine = wide[wide["participant"] == r.participant]
+        assert r.baseline == float(mine[r.score].iloc[0]) and r.last == float(mine[r.score].iloc[-1])
+        assert r.change == r.last - r.baseline
+    assert table["reference"].str.contains("Scivoletto").all()
+    assert set(table["score"]) == {"UEMS", "LEMS"}
+
+
+def test_conversion_and_motor_change_need_a_follow_up(data):
+    one_visit = dataclasses.replace(data, outcomes=data.outcomes[data.outcomes["visit"] == "baseline"])
+    assert S.ais_conversion_by_arm(one_visit).empty and S.motor_score_change(one_visit).empty
 
 
 def test_bci_performance_scored_from_trials_and_from_run_metrics(data):

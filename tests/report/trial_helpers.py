@@ -41,10 +41,16 @@ def isncsci_scores(weak_from: str, grade: str) -> tuple[dict, dict]:
 
 
 def add_isncsci(store, participant_id: str) -> None:
-    """ISNCSCI at baseline and week 6 for one participant (motor recovery between them)."""
+    """ISNCSCI at baseline and week 6 for one participant (motor recovery between them), where none is stored.
+
+    The demo study seeds its own examinations (records/demo.py): those are kept, never duplicated.
+    """
     visits = {v.name: v for v in store.find(Visit, participant_id=participant_id)}
+    have = {o.visit_id for o in store.find(OutcomeAssessment, participant_id=participant_id, instrument="ISNCSCI")}
     for name, grade in (("baseline", "1"), ("week6", "3")):
         v = visits[name]
+        if v.id in have:
+            continue
         items, scores = isncsci_scores("C7", grade)
         store.add(OutcomeAssessment(participant_id=participant_id, visit_id=v.id, instrument="ISNCSCI",
                                     instrument_version="2019", assessor="demo.assessor", assessed_on=v.actual_date,

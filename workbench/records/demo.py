@@ -40,10 +40,74 @@ def read_study_json(fname: str | os.PathLike = DEMO_STUDY) -> list[TableRecord]:
 
 
 def seed_demo(store, fname: str | os.PathLike = DEMO_STUDY) -> int:
-    """Save every record of the study file in one transaction; return how many."""
+    """Save every record of the study file in one transaction; return how many.
+
+    The demo study also gets its ISNCSCI examinations (:func:`demo_isncsci_exams`),
+    entered through the records API with its checks, after the visits they belong to.
+    """
     records = read_study_json(fname)
     store.add(*records)
+    if Path(fname).resolve() == DEMO_STUDY:
+        exams = demo_isncsci_exams(records)
+        store.add(*exams)
+        return len(records) + len(exams)
     return len(records)
+
+
+#: The demo's ISNCSCI trajectories, per participant and visit: (last normal level, upper- and lower-limb key
+#: muscle grade below it, light touch and pin prick below it, at S4-5, VAC, DAP). Chosen to show what a
+#: trial meets: a B->C conversion with UEMS gain (SCI-001), an A staying A with motor gain in the zone of
+#: partial preservation (SCI-002), a C->D conversion (SCI-003), a D staying D with LEMS gain (SCI-004).
+DEMO_ISNCSCI = {
+    "SCI-001": {"baseline": ("C5", "0", "0", "1", "1", "No", "Yes"), "week6": ("C5", "1", "0", "1", "1", "Yes", "Yes"),
+                "week12": ("C5", "2", "1", "1", "1", "Yes", "Yes")},
+    "SCI-002": {"baseline": ("C4", "0", "0", "0", "0", "No", "No"), "week6": ("C4", "1", "0", "0", "0", "No", "No"),
+                "week12": ("C4", "2", "0", "0", "0", "No", "No")},
+    "SCI-003": {"baseline": ("C6", "2", "2", "1", "1", "Yes", "Yes"), "week6": ("C6", "2", "2", "1", "1", "Yes", "Yes"),
+                "week12": ("C6", "3", "3", "1", "1", "Yes", "Yes")},
+    "SCI-004": {"baseline": ("C5", "3", "3", "1", "2", "Yes", "Yes"), "week6": ("C5", "3", "4", "1", "2", "Yes", "Yes"),
+                "week12": ("C5", "4", "4", "1", "2", "Yes", "Yes")},
+}
+
+
+def _isncsci_worksheet(level, upper, lower, sensory, sacral, vac, dap):
+    """A worksheet normal down to ``level`` and impaired below it, as an assessor would fill it in."""
+    from ..outcomes.entry import IsncsciEntry
+    from ..outcomes.isncsci import DERMATOMES, KEY_MUSCLES
+    from ..outcomes.isncsci._levels import UPPER_KEY_MUSCLES
+
+    entry = IsncsciEntry()
+    entry.fill_normal()
+    below = False
+    for d in DERMATOMES:
+        if below:
+            for side in ("right", "left"):
+                entry.set(f"{side}.light_touch.{d}", sacral if d == "S4_5" else sensory)
+                entry.set(f"{side}.pin_prick.{d}", sacral if d == "S4_5" else sensory)
+                if d in KEY_MUSCLES:
+                    entry.set(f"{side}.motor.{d}", upper if d in UPPER_KEY_MUSCLES else lower)
+        below = below or d == level
+    entry.set("vac", vac)
+    entry.set("dap", dap)
+    return entry
+
+
+def demo_isncsci_exams(records) -> list:
+    """ISNCSCI assessments of the demo study's done visits, classified by ``workbench.outcomes`` (deterministic)."""
+    from .outcome import OutcomeAssessment
+    from .visit import Visit
+
+    exams = []
+    for v in records:
+        plan = DEMO_ISNCSCI.get(getattr(v, "participant_id", None), {})
+        if not isinstance(v, Visit) or v.name not in plan or v.actual_date is None:
+            continue
+        entry = _isncsci_worksheet(*plan[v.name])
+        exams.append(OutcomeAssessment(
+            id=f"OA-{v.participant_id}-{v.name}-isncsci", participant_id=v.participant_id, visit_id=v.id,
+            instrument="ISNCSCI", instrument_version="2019", assessor="assessor.demo", assessed_on=v.actual_date,
+            item_values=entry.item_values(), scores=entry.scores()))
+    return exams
 
 
 #: The demo study's id in data_samples/demo_study/study.json.

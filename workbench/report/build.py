@@ -77,7 +77,8 @@ def study_report_html(store, data: TrialData, workspace_root=None) -> str:
          H.table(S.outcome_change_summary(data), empty="No follow-up assessment yet (change needs a baseline "
                                                        "and a later visit).")
          + "<h3>Thresholds used</h3>" + H.table(S.threshold_notes(data), empty="No outcome assessment yet.")
-         + fig(F.isncsci_figure(S.isncsci_across_visits(data))) + _outcome_figures(data, fig)),
+         + fig(F.isncsci_figure(S.isncsci_across_visits(data))) + _outcome_figures(data, fig)
+         + _isncsci_change_parts(data)),
         ("bci", "BCI metrics", _bci_parts(data, fig)),
         ("safety", "Adverse events and device deficiencies", _safety_parts(data, fig)),
         ("deviations", "Protocol deviations", _deviation_parts(data)),
@@ -87,6 +88,22 @@ def study_report_html(store, data: TrialData, workspace_root=None) -> str:
     sub = f"{data.study.title} · {len(data.participants)} participants · data as of {data.today} · " \
           + P.generated_stamp(store)
     return H.page(title, sub, sections)
+
+
+def _isncsci_change_parts(data: TrialData, per_arm: bool = True) -> str:
+    """AIS conversion per arm and UEMS/LEMS change from baseline to the last examination, references cited."""
+    motor = S.motor_score_change(data)
+    refs = "".join(f"<li>{H.esc(k)}: {H.esc(v)}</li>" for k, v in S.MOTOR_SCORE_REFERENCES.items())
+    out = ""
+    if per_arm:
+        out += ("<h3>AIS conversion per arm (baseline against last examination)</h3>"
+                + H.table(S.ais_conversion_by_arm(data), empty="No ISNCSCI follow-up examination yet."))
+    return (out + "<h3>UEMS and LEMS change (baseline to last examination)</h3>"
+            + H.table(motor.drop(columns=["reference"] + ([] if per_arm else ["participant", "arm"])),
+                      empty="No ISNCSCI follow-up examination yet.")
+            + "<p>Clinical meaning of motor score change (no change is flagged: no SCI-specific minimal "
+              "clinically important difference of UEMS or LEMS is confirmed in the workbench's instrument "
+              "definitions):</p><ul>" + refs + "</ul>")
 
 
 def participant_report_html(store, data: TrialData, participant_id: str, workspace_root=None) -> str:
@@ -105,7 +122,7 @@ def participant_report_html(store, data: TrialData, participant_id: str, workspa
          + "<h3>Visits</h3>" + H.table(S.visit_states(data).drop(columns="participant"), empty="No visit.")),
         ("isncsci", "ISNCSCI across visits",
          H.table(S.isncsci_across_visits(data).drop(columns="participant"), empty="No ISNCSCI examination recorded.")
-         + fig(F.isncsci_figure(S.isncsci_across_visits(data)))),
+         + fig(F.isncsci_figure(S.isncsci_across_visits(data))) + _isncsci_change_parts(data, per_arm=False)),
         ("outcomes", "Outcomes: change from baseline",
          H.table(changes, empty="No follow-up assessment yet (change needs a baseline and a later visit).")
          + "<h3>Thresholds used</h3>" + H.table(S.threshold_notes(data), empty="No outcome assessment yet.")

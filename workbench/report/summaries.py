@@ -271,6 +271,75 @@ def isncsci_across_visits(data: TrialData) -> pd.DataFrame:
     return wide.reindex(columns=cols).sort_values(["participant", "assessed on"], ignore_index=True)
 
 
+#: AIS grades from most to least severe (ISNCSCI 2019): a conversion "up" is to a later letter.
+AIS_ORDER = ("A", "B", "C", "D", "E")
+#: Where the clinical meaning of UEMS/LEMS change is discussed, cited beside every change table. No number is
+#: flagged against: the distribution-based estimates' values were not confirmed from the stored abstract.
+MOTOR_SCORE_REFERENCES = {
+    "UEMS": "Scivoletto G, Tamburella F, Laurenza L, Molinari M. Distribution-based estimates of clinically "
+            "significant changes in the ISNCSCI motor and sensory scores. Eur J Phys Rehabil Med 2013;49(3):373-384 "
+            "(distribution-based, 600 patients); Steeves JD et al. Neurorehabil Neural Repair 2012;26(9):1064-1071 "
+            "(a gain of 2 motor levels, not a UEMS figure, was meaningful for SCIM self-care)",
+    "LEMS": "Scivoletto G, Tamburella F, Laurenza L, Molinari M. Distribution-based estimates of clinically "
+            "significant changes in the ISNCSCI motor and sensory scores. Eur J Phys Rehabil Med 2013;49(3):373-384 "
+            "(distribution-based, 600 patients)",
+}
+
+
+def _isncsci_first_last(data: TrialData) -> pd.DataFrame:
+    """Per participant: arm, baseline and last AIS, NLI, UEMS and LEMS (the last examination after baseline)."""
+    wide = isncsci_across_visits(data)
+    if wide.empty:
+        return wide
+    wide = wide.sort_values(["participant", "assessed on"], kind="stable")
+    first = wide.groupby("participant").first()
+    last = wide.groupby("participant").last()
+    n = wide.groupby("participant").size()
+    arms = dict(zip(data.participants["id"], data.participants["arm"])) if "arm" in data.participants else {}
+    out = pd.DataFrame({"arm": [arms.get(p, "blinded") for p in first.index],
+                        "n exams": n.reindex(first.index).to_numpy()}, index=first.index)
+    for col in ("AIS", "NLI", "UEMS", "LEMS", "visit"):
+        out[f"{col} baseline"], out[f"{col} last"] = first[col].to_numpy(), last[col].to_numpy()
+    return out[out["n exams"] > 1]
+
+
+def ais_conversion_by_arm(data: TrialData) -> pd.DataFrame:
+    """AIS conversion per arm, baseline grade against the last examination's: improved, unchanged, worse.
+
+    Participants with one examination only are not counted (no follow-up to compare).
+    """
+    cols = ["arm", "baseline AIS", "last AIS", "participants", "conversion"]
+    fl = _isncsci_first_last(data)
+    if fl.empty:
+        return pd.DataFrame(columns=cols)
+    rank = {g: i for i, g in enumerate(AIS_ORDER)}
+    step = [rank.get(b, np.nan) - rank.get(a, np.nan) if a in rank and b in rank else np.nan
+            for a, b in zip(fl["AIS baseline"], fl["AIS last"])]
+    fl = fl.assign(conversion=["not classifiable" if pd.isna(d) else "improved" if d > 0 else
+                               "worse" if d < 0 else "unchanged" for d in step])
+    table = (fl.groupby(["arm", "AIS baseline", "AIS last", "conversion"]).size().rename("participants")
+             .reset_index().rename(columns={"AIS baseline": "baseline AIS", "AIS last": "last AIS"}))
+    return table.reindex(columns=cols).sort_values(["arm", "baseline AIS", "last AIS"], ignore_index=True)
+
+
+def motor_score_change(data: TrialData) -> pd.DataFrame:
+    """UEMS and LEMS from baseline to the last examination per participant, with the NLI and the reference."""
+    cols = ["participant", "arm", "score", "baseline", "last visit", "last", "change", "NLI baseline", "NLI last",
+            "reference"]
+    fl = _isncsci_first_last(data)
+    if fl.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for pid, r in fl.iterrows():
+        for score in ("UEMS", "LEMS"):
+            b, last = pd.to_numeric(r[f"{score} baseline"]), pd.to_numeric(r[f"{score} last"])
+            rows.append({"participant": pid, "arm": r["arm"], "score": score, "baseline": b,
+                         "last visit": r["visit last"], "last": last, "change": last - b,
+                         "NLI baseline": r["NLI baseline"], "NLI last": r["NLI last"],
+                         "reference": MOTOR_SCORE_REFERENCES[score]})
+    return pd.DataFrame(rows, columns=cols)
+
+
 def bci_performance(data: TrialData) -> pd.DataFrame:
     """BCI performance per run: trials, accuracy, Wolpaw ITR and latency.
 

@@ -204,3 +204,12 @@ def test_the_overview_panel_closes_a_deviation_and_says_what_is_missing(tmp_path
         assert panel.deviation.options == () and panel.widget.layout.display == "none"  # none left open
     finally:
         store.close()
+
+
+def test_isncsci_conversion_per_arm_and_motor_change_are_shown_to_the_unblinded(monitor):
+    conversion = monitor.overview_tables()["AIS conversion per arm (baseline against last examination)"]
+    assert conversion["participants"].sum() == 4 and set(conversion["arm"]) == {"BCI", "control"}
+    monitor.select_participant("SCI-003")
+    motor = monitor.participant_tables()["UEMS and LEMS change (baseline to last examination)"]
+    assert list(motor["score"]) == ["UEMS", "LEMS"] and (motor["change"] > 0).all()
+    assert motor["reference"].str.contains("Scivoletto").all()

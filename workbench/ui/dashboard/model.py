@@ -130,7 +130,10 @@ class DashboardModel:
                 "Adverse events by seriousness and relatedness": S.adverse_event_counts(d),
                 f"Reporting deadlines of reportable events ({S.n_reporting_overdue(d)} overdue)":
                     S.reporting_deadlines(d),
-                f"Open deviations ({len(S.open_deviations(d))})": S.open_deviations(d)}
+                f"Open deviations ({len(S.open_deviations(d))})": S.open_deviations(d),
+                # Conversion per arm would unblind an assessor: shown to the roles that may see arms only.
+                **({} if self.blinded else {"AIS conversion per arm (baseline against last examination)":
+                                            S.ais_conversion_by_arm(d)})}
 
     def _own_sites(self, table):
         """Only the user's own site for a site-bound account: other sites' rows would read as empty."""
@@ -152,6 +155,8 @@ class DashboardModel:
         mine = self._mine()
         return {"ISNCSCI across visits": S.isncsci_across_visits(mine).drop(columns="participant"),
                 "Change from baseline": S.outcome_changes(mine).drop(columns="participant"),
+                "UEMS and LEMS change (baseline to last examination)":
+                    S.motor_score_change(mine).drop(columns=["participant", "arm"]),
                 "BCI performance": S.bci_performance(mine).drop(columns="participant"),
                 "Visits": S.visit_states(mine).drop(columns="participant")}
 
