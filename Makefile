@@ -78,6 +78,8 @@ bench: $(STAMP) debian-test-deps
 	done
 	@echo "== benchmarks/player_drift.py --seconds 60 (the 10-minute check: --seconds 600)"
 	@$(BIN)/python benchmarks/player_drift.py --seconds 60
+	@echo "== benchmarks/soak.py --minutes 10 (the one-hour soak: --minutes 60)"
+	@$(BIN)/python benchmarks/soak.py --minutes 10
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,0 +1,271 @@
+"""Soak: a closed-loop trial day at 256 ch / 2 kHz for ``--minutes``, as a site runs it for hours.
+
+Usage::
+
+    .venv/bin/python benchmarks/soak.py [--minutes 60] [--block-minutes 5] [--json]
+
+What runs (every part the real one, only the participant and the glove simulated): a calibration run
+(cued rest / grasp / open, LabRecorder XDF), a decoder trained from that file
+(``session.training.train_decoder``), then closed-loop blocks of ``--block-minutes`` with the simulated
+glove through ``run_block`` (the Player streams the participant in 4 ms chunks: COUNTER, 254 EEG, EMG),
+each recorded by LabRecorder and each gate decision saved as a SafetyEvent of its own Run (SQLite);
+between two blocks a supervised recalibration on the calibration run and the block just recorded
+(``session.adaptation.recalibrate``), the next block running the new decoder, as a trial day does.
+``--minutes`` is the cued time of the closed-loop blocks (whole blocks of whole repetitions, ``--minutes``
+/ ``--block-minutes`` of them); calibration, recalibrations and each block's start come on top.
+
+Keys:
+
+- ``samples_lost``: samples the loop's reader lost to overruns plus breaks of the participant's sample
+  counter channel (``COUNTER``) in what the loop read, over every block;
+- ``false_safe_states``: safe states entered with no fault injected (none is), after the gate first
+  armed, by any rule but the operator stop that ends each block (by rule in ``false_safe_states_by_rule``);
+- ``decisions_saved_ratio``: SafetyEvents saved / gate decisions made, 1.0 when nothing is left in the
+  writer's backlog at the end (``decisions_backlog``);
+- ``rss_mb_first_min``, ``rss_mb_last_min``: this process's resident memory (median of one sample a
+  second while blocks run) over the first and the last minute of closed loop;
+- ``latency_p99_ms_windows``: end-to-end command latency p99 (sample stamp -> command push, on the LSL
+  clock, ``LoopLog.shares``) per 5-minute window of closed loop, or per 1-minute window when
+  ``--minutes`` < 10 (``latency_window_s`` says which); ``workbench_share_p99_ms_windows`` the same for
+  the workbench's share (chunk arrival -> push).
+
+Goals, printed with pass/FAIL: 0 samples lost, 0 false safe states, memory flat within 5 % (last minute
+against the first), p99 stable within 20 % across windows (largest over smallest, ``latency_p99_spread``;
+a final window shorter than half the others is left out of the spread). Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from workbench.acquisition.lsl_config import use_loopback  # noqa: E402
+
+use_loopback(force=True)
+
+import numpy as np  # noqa: E402
+import pylsl  # noqa: E402
+
+N_CH, SFREQ, CHUNK_MS = 256, 2000.0, 4.0
+CLASSES = ("rest", "grasp", "open")
+CUE_S, REST_S = 3.0, 1.0
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (MB), from /proc (Linux)."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class RssSampler:
+    """One RSS sample a second, kept only while a block runs (recalibrations read whole XDF files)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []  # (seconds of closed loop so far, MB)
+        self.loop_s = 0.0  # closed-loop seconds before the running block
+        self._block_t0: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="soak-rss")
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def block_started(self) -> None:
+        self._block_t0 = time.monotonic()
+
+    def block_ended(self) -> None:
+        if self._block_t0 is not None:
+            self.loop_s += time.monotonic() - self._block_t0
+        self._block_t0 = None
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            t0 = self._block_t0
+            if t0 is not None:
+                self.samples.append((self.loop_s + time.monotonic() - t0, rss_mb()))
+
+
+def participant(seed):
+    from workbench.session.participant import EEG_CHANNELS, CueTimeline, SimulatedParticipant
+
+    return SimulatedParticipant(CueTimeline(), sfreq=SFREQ, n_extra=N_CH - len(EEG_CHANNELS) - 2, seed=seed)
+
+
+def window_p99(shares_rows, t_first, window_s, col):
+    """p99 (ms) per window of closed-loop time; ``col`` 0: end to end, 1: workbench share."""
+    out: dict[int, list[float]] = {}
+    for t_loop, e2e, wb in shares_rows:
+        out.setdefault(int((t_loop - t_first) // window_s), []).append(e2e if col == 0 else wb)
+    n = max(out) + 1 if out else 0
+    return [float(np.percentile(out[i], 99)) if out.get(i) else None for i in range(n)]
+
+
+def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> dict:
+    from workbench.records import Session
+    from workbench.records.demo import open_demo_store
+    from workbench.recording.runs import RunEntities
+    from workbench.session.adaptation import recalibrate
+    from workbench.session.live import run_block
+    from workbench.session.paradigm import ParadigmSpec
+    from workbench.session.results import start_run
+    from workbench.session.safety_log import SafetyEventWriter
+    from workbench.session.training import cue_windows, train_decoder
+
+    recordings = workspace / "recordings"
+    store = open_demo_store(workspace, role="engineer")
+    rss = RssSampler().start()
+    made = saved = backlog = lost = breaks = 0
+    false_safe: dict[str, int] = {}
+    rows = []  # (closed-loop seconds at the push, end to end ms, workbench share ms)
+    blocks = []
+    try:
+        session, = store.add(Session(participant_id="SCI-001", started_at=datetime.now(timezone.utc),
+                                     device="soak", montage=f"simulated {N_CH} ch", operator=store.user.name))
+        say("calibration run")
+        cal_spec = ParadigmSpec(CLASSES, cue_s=CUE_S, rest_s=REST_S, repetitions=2, seed=0, jitter_s=0.0)
+        cal = run_block(recordings, cal_spec, participant=participant(0), progress=False, chunk_ms=CHUNK_MS,
+                        entities=RunEntities(subject="soak", task="calibration"), name=f"soak-cal-{os.getpid()}")
+        cal_windows = cue_windows(cal.manifest.fname, CLASSES, cue_s=CUE_S)
+        decoder, version = train_decoder(cal_windows).decoder, "v1"
+        # Whole blocks of cued trials: the count does not depend on how fast a loaded machine starts them.
+        n_blocks = max(1, round(minutes / block_minutes))
+        reps = max(1, round(minutes * 60.0 / n_blocks / (len(CLASSES) * (CUE_S + REST_S))))
+        for i in range(1, n_blocks + 1):
+            spec = ParadigmSpec(CLASSES, cue_s=CUE_S, rest_s=REST_S, repetitions=reps, seed=i, jitter_s=0.0)
+            run = start_run(store, session_id=session.id, number=i + 1, task="glove")
+            writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id)
+            t_loop0 = rss.loop_s
+            rss.block_started()
+            t_wall, t_lsl0 = time.monotonic(), pylsl.local_clock()
+            live = run_block(recordings, spec, participant=participant(i), decoder=decoder, effector="glove",
+                             chunk_ms=CHUNK_MS, progress=False, safety_events=writer, decoder_version=version,
+                             entities=RunEntities(subject="soak", task="glove", run=i),
+                             name=f"soak-{os.getpid()}-{i}")
+            rss.block_ended()
+            block_wall = time.monotonic() - t_wall
+            log = live.log
+            made += len(log.decisions)
+            saved += writer.n_written
+            backlog += writer.n_put - writer.n_written
+            lost += live.samples_lost
+            breaks += live.lost_or_repeated or 0
+            for rule, n in unforced_safe_states(log).items():
+                if rule != "operator_stop":  # every block ends with an operator stop: every output off
+                    false_safe[rule] = false_safe.get(rule, 0) + n
+            # A push's place in closed-loop time: its LSL time from the block's start, after the blocks before.
+            pushes = [r for r in log.shares if all(map(math.isfinite, r))]
+            rows += [(t_loop0 + t_p - t_lsl0, (t_p - t_s) * 1e3, (t_p - t_a) * 1e3) for t_s, t_a, t_p in pushes]
+            blocks.append(dict(block=i, decoder=version, seconds=round(block_wall, 1), decisions=len(log.decisions),
+                               saved=writer.n_written, commands=len(pushes), samples_lost=live.samples_lost,
+                               counter_breaks=live.lost_or_repeated, recording=live.manifest.status))
+            say(f"block {i}: {block_wall:.0f} s, {len(log.decisions)} decisions ({writer.n_written} saved), "
+                f"{len(pushes)} commands, decoder {version}, rss {rss_mb():.0f} MB")
+            if i < n_blocks:  # a supervised recalibration between blocks, as a trial day does
+                t_rec = time.monotonic()
+                recal = recalibrate([cal_windows, cue_windows(live.manifest.fname, CLASSES, cue_s=CUE_S)])
+                decoder, version = recal.decoder, f"v{i + 1}"
+                Path(live.manifest.fname).unlink(missing_ok=True)  # 2 MB/s of signal: keep the disk in bounds
+                say(f"recalibration: {time.monotonic() - t_rec:.0f} s, CV trial accuracy {recal.trial_accuracy:.2f}")
+    finally:
+        rss.stop()
+        store.close()
+    window_s = 300.0 if minutes >= 10 else 60.0
+    p99 = window_p99(rows, 0.0, window_s, 0)
+    wb99 = window_p99(rows, 0.0, window_s, 1)
+    full = [v for k, v in enumerate(p99) if v is not None
+            and (k < len(p99) - 1 or rss.loop_s - k * window_s >= window_s / 2 or len(p99) == 1)]
+    first = [mb for t, mb in rss.samples if t < 60.0]
+    last = [mb for t, mb in rss.samples if t >= rss.loop_s - 60.0]
+    result = {
+        "minutes": minutes, "closed_loop_minutes": rss.loop_s / 60, "blocks": len(blocks),
+        "recalibrations": max(0, len(blocks) - 1), "n_ch": N_CH, "sfreq": SFREQ, "chunk_ms": CHUNK_MS,
+        "samples_lost": lost + breaks, "samples_lost_overruns": lost, "counter_breaks": breaks,
+        "false_safe_states": sum(false_safe.values()), "false_safe_states_by_rule": false_safe,
+        "decisions_made": made, "decisions_saved": saved, "decisions_backlog": backlog,
+        "decisions_saved_ratio": saved / made if made else None,
+        "rss_mb_first_min": float(np.median(first)) if first else None,
+        "rss_mb_last_min": float(np.median(last)) if last else None,
+        "latency_window_s": window_s, "latency_p99_ms_windows": p99, "workbench_share_p99_ms_windows": wb99,
+        "latency_p99_spread": max(full) / min(full) if full and min(full) > 0 else None,
+        "commands_timed": len(rows), "per_block": blocks,
+    }
+    if result["rss_mb_first_min"] and result["rss_mb_last_min"]:
+        result["rss_ratio_last_to_first"] = result["rss_mb_last_min"] / result["rss_mb_first_min"]
+    return result
+
+
+def unforced_safe_states(log) -> dict:
+    """Safe states after the gate first armed, by rule (no fault is injected in a soak)."""
+    armed = next((d.t for d in log.decisions if d.decision == "resumed"), None)
+    out: dict = {}
+    for d in log.decisions:
+        if armed is not None and d.t > armed and d.decision == "safe_state":
+            out[d.rule] = out.get(d.rule, 0) + 1
+    return out
+
+
+def goals(r) -> str:
+    ratio = r.get("rss_ratio_last_to_first")
+    spread = r.get("latency_p99_spread")
+    checks = [
+        ("samples lost", r["samples_lost"], "0", r["samples_lost"] == 0),
+        ("false safe states", r["false_safe_states"], "0", r["false_safe_states"] == 0),
+        ("decisions saved / made", r["decisions_saved_ratio"], "1.0, no backlog",
+         r["decisions_saved_ratio"] == 1.0 and r["decisions_backlog"] == 0),
+        ("memory last / first minute", ratio, "within 5 %", ratio is not None and abs(ratio - 1) <= 0.05),
+        (f"p99 largest / smallest {int(r['latency_window_s'])} s window", spread, "<= 1.2",
+         spread is not None and spread <= 1.2),
+    ]
+    lines = ["goals:"]
+    for what, v, goal, ok in checks:
+        shown = "n/a" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+        lines.append(f"  {what:<34} {shown:>8}  goal {goal:<16} {'pass' if ok else 'FAIL'}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=60.0, help="minutes of closed loop (default 60)")
+    parser.add_argument("--block-minutes", type=float, default=5.0,
+                        help="minutes per closed-loop block, a recalibration between two (default 5)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    for name, v in (("--minutes", args.minutes), ("--block-minutes", args.block_minutes)):
+        if not (math.isfinite(v) and 0.2 <= v <= 24 * 60):
+            parser.error(f"{name} {v}: a number of minutes between 0.2 and 1440")
+    out = sys.stderr if args.json else sys.stdout
+
+    def say(text):
+        print(f"[soak {time.strftime('%H:%M:%S')}] {text}", file=out, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="wb-soak-") as tmp:
+        result = soak(args.minutes, args.block_minutes, Path(tmp), say)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        width = max(map(len, result))
+        for k, v in result.items():
+            if k != "per_block":
+                print(f"{k:<{width}}  {round(v, 3) if isinstance(v, float) else v}")
+    print(goals(result), file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
