@@ -1,0 +1,49 @@
+"""``benchmarks/soak.py`` runs a short soak end to end and reports consistent figures (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REPO
+
+KEYS = {"samples_lost", "false_safe_states", "decisions_saved_ratio", "rss_mb_first_min", "rss_mb_last_min",
+        "latency_p99_ms_windows"}
+
+
+@pytest.mark.slow
+def test_a_short_soak_saves_every_decision_and_reports_every_key():
+    done = subprocess.run([sys.executable, "benchmarks/soak.py", "--minutes", "0.5", "--block-minutes", "0.25",
+                           "--json"], cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    r = json.loads(done.stdout)
+    assert KEYS <= set(r)
+    # two blocks of closed loop with a supervised recalibration between them, as a trial day does
+    assert r["blocks"] == 2 and r["recalibrations"] == 1
+    assert [b["decoder"] for b in r["per_block"]] == ["v1", "v2"]
+    assert all(b["recording"] == "complete" for b in r["per_block"])
+    # every decision made was saved, nothing left in the writer's backlog
+    assert r["decisions_made"] > 0
+    assert r["decisions_saved"] == r["decisions_made"] == sum(b["saved"] for b in r["per_block"])
+    assert r["decisions_backlog"] == 0 and r["decisions_saved_ratio"] == 1.0
+    # the counts add up: lost samples are overruns plus counter breaks
+    assert r["samples_lost"] == r["samples_lost_overruns"] + r["counter_breaks"]
+    assert r["false_safe_states"] == sum(r["false_safe_states_by_rule"].values())
+    assert r["rss_mb_first_min"] > 0 and r["rss_mb_last_min"] > 0
+    # under 10 minutes: one-minute windows, each p99 a latency in milliseconds when commands were timed
+    assert r["latency_window_s"] == 60.0
+    assert r["commands_timed"] == sum(b["commands"] for b in r["per_block"])
+    assert len(r["latency_p99_ms_windows"]) == (1 if r["commands_timed"] else 0)
+    assert all(v is None or v > 0 for v in r["latency_p99_ms_windows"])
+    assert "goals:" in done.stderr
+
+
+def test_soak_refuses_a_duration_it_cannot_run():
+    done = subprocess.run([sys.executable, "benchmarks/soak.py", "--minutes", "-3"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "--minutes -3.0" in done.stderr and "between 0.2 and 1440" in done.stderr
+    assert "Traceback" not in done.stderr
