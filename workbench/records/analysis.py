@@ -32,6 +32,8 @@ class Reanalysis(TableRecord):
 
     TABLE: ClassVar[str] = "reanalyses"
     WRITERS: ClassVar[frozenset[str]] = ENGINEERING
+    #: Machine-made: one trail entry per created row (audit.py); a re-run's update stays per field.
+    TRAIL_PER_ROW: ClassVar[bool] = True
     #: Column groups the database keeps unique (see module docstring).
     UNIQUE: ClassVar[tuple[tuple[str, ...], ...]] = (("unit_key", "result_version"),)
 
@@ -77,6 +79,8 @@ class ReanalysisTrial(TableRecord):
 
     TABLE: ClassVar[str] = "reanalysis_trials"
     WRITERS: ClassVar[frozenset[str]] = ENGINEERING
+    #: Machine-made and only ever added: one trail entry per row (audit.py), not per field.
+    TRAIL_PER_ROW: ClassVar[bool] = True
 
     id: str = id_field()
     reanalysis_id: str = spec("str", label="re-analysis identifier", ref="reanalyses")

@@ -84,6 +84,8 @@ class Trial(TableRecord):
 
     TABLE: ClassVar[str] = "trials"
     WRITERS: ClassVar[frozenset[str]] = ENGINEERING
+    #: Machine-made and only ever added: one trail entry per row (audit.py), not per field.
+    TRAIL_PER_ROW: ClassVar[bool] = True
 
     id: str = id_field()
     run_id: str = spec("str", label="run identifier", ref="runs")
@@ -126,6 +128,8 @@ class SafetyEvent(TableRecord):
 
     TABLE: ClassVar[str] = "safety_events"
     WRITERS: ClassVar[frozenset[str]] = ENGINEERING
+    #: Machine-made and only ever added: one trail entry per row (audit.py), not per field.
+    TRAIL_PER_ROW: ClassVar[bool] = True
 
     id: str = id_field()
     session_id: str = spec("str", label="session identifier", ref="sessions")
@@ -146,6 +150,8 @@ class RunMetrics(TableRecord):
 
     TABLE: ClassVar[str] = "run_metrics"
     WRITERS: ClassVar[frozenset[str]] = ENGINEERING
+    #: Machine-made and only ever added: one trail entry per row (audit.py), not per field.
+    TRAIL_PER_ROW: ClassVar[bool] = True
 
     id: str = id_field()
     run_id: str = spec("str", label="run identifier", ref="runs")
