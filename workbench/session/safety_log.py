@@ -11,20 +11,22 @@ Why a thread and one transaction per second rather than a row per decision:
 a decision comes every 10-20 ms (each decoder output, each adaptive amplitude
 update) and a store write with its audit entry costs milliseconds, so
 writing on the loop's thread would add that to the command latency. Batching
-also keeps the audit chain to one transaction per second.
+also keeps the audit chain to one signed transaction per batch.
 
-Why at most ``max_rows`` (20) rows per transaction and ``busy_fraction`` (10 %)
-of each period: the writer shares the interpreter lock with the loop, and each
-row costs about 0.7 ms of Python in the store (one keyed audit entry per field;
-profiled). At the closed-loop benchmark's ~700 decisions a second, writing
-everything as it came (100-row transactions) doubled the loop's p99 latency
-(2.5 -> 7.4 ms at 256 channels, idle machine) and once starved the signal past
-the watchdog (a false safe state; the other cause, full garbage collections,
-is why run_block freezes the objects made before the block). With short
-transactions and a 10 % share the p99 was 3.1-3.3 ms in the same conditions; at
-a BCI's usual 10-50 decisions a second everything is saved as it comes, and
-above about 140 a second the backlog is saved by :meth:`close`, after the
-block's last "off".
+Why at most ``max_rows`` (200) rows per transaction and ``busy_fraction`` (10 %)
+of each period: the writer shares the interpreter lock with the loop. Before
+issue 20 each row cost about 0.7 ms of Python in the store (one keyed audit
+entry per field); at the closed-loop benchmark's ~700 decisions a second,
+100-row transactions doubled the loop's p99 latency (2.5 -> 7.4 ms at 256
+channels, idle machine) and once starved the signal past the watchdog (a false
+safe state; the other cause, full garbage collections, is why run_block
+freezes the objects made before the block), while 20-row transactions (~14 ms
+of Python each) within a 10 % share kept it at 3.1-3.3 ms. Now a SafetyEvent
+is one keyed trail entry per row, saved through ``Store.add_many``
+(about 0.07 ms a row and ~3 ms per transaction on SQLite, profiled), so 200
+rows take the same ~14 ms a transaction as 20 did, and the 10 % share holds
+about 1,000 decisions a second: saved as they come rather than by
+:meth:`close` after the block's last "off".
 
 Nothing is dropped silently: :attr:`n_put` counts what the loop handed over,
 :attr:`n_written` what the store committed. A failed write keeps its rows and
@@ -90,7 +92,7 @@ class SafetyEventWriter:
     """
 
     def __init__(self, store, *, session_id: str, run_id: str | None, to_utc=None, period_s: float = 1.0,
-                 max_rows: int = 20, busy_fraction: float = 0.1) -> None:
+                 max_rows: int = 200, busy_fraction: float = 0.1) -> None:
         self.store = store
         self.session_id = session_id
         self.run_id = run_id
@@ -160,7 +162,7 @@ class SafetyEventWriter:
                     self._pending.append(safety_event(d, session_id=self.session_id, run_id=self.run_id,
                                                       occurred_at=self.to_utc(d.t)))
                 try:
-                    self.store.add(*self._pending)
+                    self.store.add_many(self._pending)  # all rows or none, one signature
                 except Exception as err:  # kept and retried; close() reports what never got in
                     self.errors.append(f"{type(err).__name__}: {err}"[:300])
                     break
