@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.records import factories as f
@@ -189,3 +189,23 @@ def test_a_row_entry_replays_to_the_record_s_canonical_fields(lsl, decision, det
     assert entry.compute_hash(b"k" * 32) == row["hash"]
     state, last = audit._replay([entry], [])
     assert state[("safety_events", rec.id)] == {k: v for k, v in plain.items() if k != "id"}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_bad_row_anywhere_in_a_batch_leaves_the_store_as_it_was(store, run, data):
+    # The same store across examples: a refused batch must leave nothing, so every example starts equal.
+    n = data.draw(st.integers(1, 60), label="rows")
+    bad = data.draw(st.integers(0, n - 1), label="bad row")
+    how = data.draw(st.sampled_from(["run_id", "session_id", "version"]), label="what is wrong")
+    rows = events(run, n)
+    change = {"run_id": "no-such-run", "session_id": "no-such-session", "version": 3}[how]
+    rows[bad] = dataclasses.replace(rows[bad], **{how: change})
+    with store.engine.connect() as conn:
+        head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash)).one()
+    with pytest.raises(ValidationError) as err:
+        store.add_many(rows)
+    assert [p.field for p in err.value.problems] == [f"SafetyEvent[{bad}].{how}" if n > 1 else how]
+    assert store.find(SafetyEvent, session_id=run.session_id) == []
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash)).one() == head
