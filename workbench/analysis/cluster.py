@@ -30,7 +30,13 @@ def local_client(n_workers: int = 2, *, dashboard: bool = True):
     # Dask's statistical profiler samples every task's stack every 10 ms; on the units here it
     # cost about 10% of the workers' CPU (benchmarks/reanalyze.py, cpu_s). The dashboard's task
     # stream and progress do not need it.
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    # Dask's nannies set MALLOC_TRIM_THRESHOLD_=65536 in every worker; glibc then stops raising
+    # its mmap threshold, so every array of a unit (15 MB for 2 min at 64 ch) is a fresh mmap
+    # whose pages fault in again: 3x the page faults and 15-20 % more worker CPU per unit than
+    # the same units in a plain process (measured, issue 20). A worker runs one unit at a time,
+    # so keeping the freed memory of the last unit for the next costs one unit's peak.
+    with dask.config.set({"distributed.worker.profile.enabled": False,
+                          "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                dashboard_address=":0" if dashboard else None, silence_logs=logging.ERROR)
     return Client(cluster)
