@@ -65,7 +65,7 @@ def write_result(store, result: UnitResult, spec: AnalysisSpec) -> str:
         existing = None
     if existing is None:
         try:
-            store.add(summary, *trials)
+            store.add_many([summary, *trials])
             return "written"
         except ValidationError:
             # Someone wrote this unit between our look and our write: the database refused the
@@ -109,22 +109,13 @@ def write_results(store, results, spec: AnalysisSpec, stored_ids=frozenset()) ->
         records = [rec for i in fresh for summary, trials in [to_records(results[i], spec, now)]
                    for rec in (summary, *trials)]
         try:
-            _add_batch(store, records)
+            store.add_many(records)
         except ValidationError:
             pass  # written unit by unit below, each duplicate told apart from a real error
         else:
             for i in fresh:
                 outcomes[i] = "written"
     return [o if o is not None else write_result(store, r, spec) for o, r in zip(outcomes, results)]
-
-
-def _add_batch(store, records) -> None:
-    # Store.add_many (one trail entry per machine-made row) where the store has it; else one add.
-    add_many = getattr(store, "add_many", None)
-    if add_many is not None:
-        add_many(records)
-    else:
-        store.add(*records)
 
 
 def _exists(store, rid: str) -> bool:
