@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from datetime import timezone
 from typing import Any
 
@@ -39,6 +40,54 @@ def to_row(record: TableRecord) -> dict[str, Any]:
         row[name] = to_plain(value, sp) if sp.kind in ("strs", "nested") else value
     row["version"] = record.version
     return row
+
+
+def insert_records(conn: sa.Connection, rt: type[TableRecord], records) -> None:
+    """Insert new records of one type: one ``executemany``.
+
+    On SQLite the rows go to the driver as tuples, each value through the bind
+    processor SQLAlchemy itself would apply to its column (``TypeEngine.bind_processor``),
+    so the stored values are the same; skipping the per-row parameter compilation
+    halves the cost of a machine-made row's insert (profiled, issue 20). Other
+    databases keep SQLAlchemy's own ``executemany``.
+    """
+    table = TABLES[rt.TABLE]
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), [to_row(r) for r in records])
+        return
+    sql, columns = _sqlite_insert(conn.dialect, rt)
+    conn.exec_driver_sql(sql, [tuple(get(r) for get in columns) for r in records])
+
+
+_SQLITE_INSERTS: dict[tuple[int, type], tuple[str, tuple]] = {}
+
+
+def _sqlite_insert(dialect, rt: type[TableRecord]) -> tuple[str, tuple]:
+    """The positional INSERT of ``rt``'s table and one value getter per column (cached per dialect)."""
+    key = (id(dialect), rt)
+    if key not in _SQLITE_INSERTS:
+        table = TABLES[rt.TABLE]
+        specs = dict(layout(rt))
+        quote = dialect.identifier_preparer.quote
+        getters = []
+        for col in table.columns:
+            proc = col.type.dialect_impl(dialect).bind_processor(dialect)
+            sp = specs.get(col.name)
+            getters.append(_getter(col.name, sp if sp is not None and sp.kind in ("strs", "nested") else None, proc))
+        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in table.columns)}) "
+               f"VALUES ({', '.join('?' for _ in table.columns)})")
+        _SQLITE_INSERTS[key] = (sql, tuple(getters))
+    return _SQLITE_INSERTS[key]
+
+
+def _getter(name: str, plain_spec, proc):
+    if plain_spec is not None:  # tuples of texts or nested records: their JSON-ready form, as to_row
+        if proc is None:
+            return lambda r: to_plain(getattr(r, name), plain_spec)
+        return lambda r: proc(to_plain(getattr(r, name), plain_spec))
+    if proc is None:
+        return operator.attrgetter(name)
+    return lambda r: proc(getattr(r, name))
 
 
 def plain_values(record: TableRecord) -> dict[str, Any]:

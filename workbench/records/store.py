@@ -24,7 +24,7 @@ from .logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
 from .migrate import upgrade_database
 from .participant import Participant
 from .randomization import PENDING_ARM, Allocation
-from .rows import fetch, from_row, to_row
+from .rows import fetch, from_row, insert_records, to_row
 from .rules import BatchContext, label_of
 from .sites import site_of, visible_clause
 from .tables import RECORD_TYPES, TABLES, audit_head
@@ -291,7 +291,7 @@ class Store(AccountMethods):
             self._check_sites(ctx, saved, "create")
             for rt in RECORD_TYPES:  # parents before children, for the foreign keys
                 if rt in by_type:
-                    conn.execute(TABLES[rt.TABLE].insert(), [to_row(r) for r in by_type[rt]])
+                    insert_records(conn, rt, by_type[rt])
             if also is not None:
                 also(conn)
             audit.created_all(saved)
