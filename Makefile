@@ -62,7 +62,7 @@ DASHBOARD_ARGS ?=
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT)
 
-# Voila on 127.0.0.1:8866 with a token printed at start; DASHBOARD_ARGS="--port N --token T --ip ADDR".
+# Voila on 127.0.0.1:8866 with a token printed at start; DASHBOARD_ARGS="--port N --token-file FILE --ip ADDR" (or WORKBENCH_DASHBOARD_TOKEN).
 dashboard: $(STAMP)
 	$(BIN)/workbench dashboard $(DASHBOARD_ARGS)
 

@@ -55,10 +55,10 @@ def running(cmd: list[str], url: str, *, env=None, log: Path, cwd=None):
 def dashboard(workspace: Path, token: str, log: Path):
     """``workbench dashboard`` on a free loopback port; yields the base URL (without the token)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "workbench", "--workspace", str(workspace), "dashboard", "--port", str(port),
-           "--token", token]
+    cmd = [sys.executable, "-m", "workbench", "--workspace", str(workspace), "dashboard", "--port", str(port)]
     base = f"http://127.0.0.1:{port}/"
-    with running(cmd, base, log=log, cwd=REPO):
+    env = {**os.environ, "WORKBENCH_DASHBOARD_TOKEN": token}  # never on a command line (ps shows those)
+    with running(cmd, base, env=env, log=log, cwd=REPO):
         yield base
 
 

@@ -1,17 +1,38 @@
-"""One BCI session as the dashboard shows it: signal snippet, ERD map, confusion matrix, gate events."""
+"""One BCI session as the dashboard shows it: signal snippet, ERD map, confusion matrix, gate events.
+
+:class:`SessionModel` follows the dashboard's chosen participant and session:
+the moment a session is chosen its state is "loading" (nothing of the
+previous session stays on screen), the figures are built off the widget
+thread, and a result is shown only while its session is still the chosen
+one (a slow session B finishing after C was chosen is dropped). What is read
+from a recording (a decimated snippet, the ERD map) is kept per recording
+SHA-256 under ``<workspace>/cache/session-summaries``, so opening a long
+session again never re-reads the whole file.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 
 from ...errors import WorkbenchError
 from ...outcomes.bci_metrics import confusion_matrix
+from ...outcomes.entry import Listeners
 from ...report import figures as F
-from ...report.signals import erd_map, signal_snippet
+from ...report.signals import ErdMap, Snippet, erd_map, signal_snippet
 from ...report.trial_data import TrialData
+
+#: Points per channel a snippet is drawn with: a screen is ~1000 px wide, and a 2 kHz
+#: 5 s snippet of 8 channels (80,000 points, 2 MB of figure JSON) took seconds to send and draw.
+DISPLAY_POINTS = 2000
+#: Where summaries of recordings are kept, inside the workspace.
+SUMMARY_DIR = ("cache", "session-summaries")
 
 
 @dataclass
@@ -21,6 +42,85 @@ class SessionView:
     session_id: str
     figures: dict[str, go.Figure] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+def decimate_envelope(times: np.ndarray, data: np.ndarray, max_points: int = DISPLAY_POINTS):
+    """(times, data) with at most ``max_points`` samples per channel, keeping each bucket's min and max.
+
+    A min/max envelope rather than every k-th sample: a spike or a saturated
+    stretch stays visible at any zoom a screen can show, where plain
+    subsampling would drop it.
+    """
+    n = data.shape[1]
+    if n <= max_points:
+        return times, data
+    size = int(np.ceil(n / (max_points // 2)))
+    starts = np.arange(0, n, size)
+    out = np.empty((data.shape[0], 2 * len(starts)), dtype=data.dtype)
+    out[:, 0::2] = np.minimum.reduceat(data, starts, axis=1)
+    out[:, 1::2] = np.maximum.reduceat(data, starts, axis=1)
+    tt = np.repeat(times[starts], 2)
+    tt[1::2] = times[np.minimum(starts + size, n) - 1]  # each bucket drawn from its first to its last sample
+    return tt, out
+
+
+@dataclass(frozen=True)
+class RecordingSummary:
+    """What the session view draws from a recording: a decimated snippet and the ERD map (or None)."""
+
+    snippet: Snippet
+    erd: ErdMap | None
+
+
+def summary_path(root: Path, sha256: str) -> Path:
+    return Path(root).joinpath(*SUMMARY_DIR, f"{sha256}.npz")
+
+
+def recording_summary(rec, root: Path) -> RecordingSummary:
+    """The summary of recording ``rec`` (a :class:`RecordingFile`): from the cache, else read once and kept.
+
+    The cache is keyed by the SHA-256 the session recorded, so a summary is
+    always of the file the session names; the caller checks the file first.
+    """
+    path = summary_path(root, rec.sha256)
+    if path.is_file():
+        try:
+            return _load_summary(path)
+        except (OSError, KeyError, ValueError):
+            path.unlink(missing_ok=True)  # a half-written or old-format summary: read the recording again
+    from ...recording import read_recording
+
+    raw = read_recording(Path(root) / rec.path)
+    snip = signal_snippet(raw)
+    times, data = decimate_envelope(snip.times, snip.data)
+    summary = RecordingSummary(Snippet(times, data, snip.ch_names), erd_map(raw))
+    _save_summary(path, summary)
+    return summary
+
+
+def _save_summary(path: Path, s: RecordingSummary) -> None:
+    arrays = {"snip_times": s.snippet.times, "snip_data": s.snippet.data,
+              "snip_ch": np.array(s.snippet.ch_names, dtype=str), "has_erd": np.array(s.erd is not None)}
+    if s.erd is not None:
+        arrays.update(erd_percent=s.erd.erd_percent, erd_classes=np.array(s.erd.classes, dtype=str),
+                      erd_ch=np.array(s.erd.ch_names, dtype=str), erd_freqs=s.erd.freqs,
+                      erd_nwin=np.array([s.erd.n_windows[c] for c in s.erd.classes]), erd_nrest=np.array(s.erd.n_rest))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)  # whole or not at all: a reader never sees half a summary
+
+
+def _load_summary(path: Path) -> RecordingSummary:
+    with np.load(path, allow_pickle=False) as z:
+        snip = Snippet(z["snip_times"], z["snip_data"], tuple(str(c) for c in z["snip_ch"]))
+        erd = None
+        if bool(z["has_erd"]):
+            classes = tuple(str(c) for c in z["erd_classes"])
+            erd = ErdMap(z["erd_percent"], classes, tuple(str(c) for c in z["erd_ch"]), z["erd_freqs"],
+                         dict(zip(classes, (int(n) for n in z["erd_nwin"]))), int(z["erd_nrest"]))
+    return RecordingSummary(snip, erd)
 
 
 def session_view(session, data: TrialData, root: Path) -> SessionView:
@@ -45,8 +145,6 @@ def session_view(session, data: TrialData, root: Path) -> SessionView:
 
 
 def _recording_figures(session, root: Path, view: SessionView) -> None:
-    from ...recording import read_recording
-
     if not session.recording_files:
         view.notes.append("No recording is attached to this session.")
         return
@@ -56,14 +154,15 @@ def _recording_figures(session, root: Path, view: SessionView) -> None:
         view.notes.append(f"Recording not shown: {problem}.")
         return
     try:
-        raw = read_recording(Path(root) / rec.path)
+        summary = recording_summary(rec, root)
     except WorkbenchError as err:
         view.notes.append(f"Recording not readable: {err}")
         return
-    snip = signal_snippet(raw)
+    snip = summary.snippet
     view.figures["signal"] = F.signal_figure(snip.times, snip.data, snip.ch_names,
-                                             title=f"Signal snippet ({rec.path}, {len(snip.ch_names)} channels)")
-    erd = erd_map(raw)
+                                             title=f"Signal snippet ({Path(rec.path).name}, "
+                                                   f"{len(snip.ch_names)} channels)")
+    erd = summary.erd
     if erd is None:
         view.notes.append("No ERD map: the recording needs cued task and rest periods (markers).")
     else:
@@ -73,4 +172,109 @@ def _recording_figures(session, root: Path, view: SessionView) -> None:
         view.figures["erd"] = fig
 
 
-__all__ = ["SessionView", "session_view"]
+@dataclass(frozen=True)
+class SessionState:
+    """What the Session tab shows now.
+
+    ``status`` is "none" (the participant has no session), "loading" (the
+    figures of ``session_id`` are being built; nothing else is shown),
+    "ready" (``view`` holds them) or "failed" (``message`` says why).
+    """
+
+    participant: str | None
+    session_id: str | None
+    label: str
+    status: str
+    view: SessionView | None = None
+    message: str = ""
+
+
+class _Inline:
+    """Runs a job at once, in the caller's thread (tests and plain Python have no widget thread to spare)."""
+
+    def submit(self, fn, *args) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as err:  # noqa: BLE001 - handed to the future's reader, as a pool would
+            fut.set_exception(err)
+        return fut
+
+
+class SessionModel:
+    """The Session tab's state, following a :class:`DashboardModel`'s participant and session.
+
+    Parameters
+    ----------
+    model : DashboardModel
+        The dashboard whose choices are followed (its listeners call :meth:`follow`).
+    background : bool
+        Build figures in a worker thread (the live dashboard: the user can
+        choose another session meanwhile) rather than in the caller's.
+    executor
+        Anything with ``submit(fn, *args) -> Future`` (default: per ``background``).
+    """
+
+    def __init__(self, model, *, background: bool = False, executor=None) -> None:
+        self.model = model
+        self.listeners = Listeners()
+        self._executor = executor or (ThreadPoolExecutor(1, thread_name_prefix="wb-session") if background
+                                      else _Inline())
+        self._lock = threading.Lock()
+        self._wanted: tuple | None = None
+        self._done = threading.Event()
+        self.state = SessionState(None, None, "", "none")
+        model.listeners.add(self.follow)
+        self.follow()
+
+    def _set(self, state: SessionState) -> None:
+        self.state = state
+        self.listeners.notify()
+
+    def follow(self) -> None:
+        """Show the session the dashboard names now: loading state first, then its figures."""
+        m = self.model
+        key = (m.participant, m.session_id, id(m.data))
+        with self._lock:
+            if key == self._wanted:
+                return
+            self._wanted = key
+            self._done.clear()
+        if m.session_id is None:
+            who = m.participant or "this participant"
+            self._set(SessionState(m.participant, None, "", "none", message=f"No BCI session recorded for {who}."))
+            self._done.set()
+            return
+        label = dict((sid, lab) for lab, sid in m.session_choices).get(m.session_id, m.session_id)
+        self._set(SessionState(m.participant, m.session_id, label, "loading",
+                               message=f"Loading session {label} of {m.participant} ..."))
+        session = next(s for s in m.data.sessions if s.id == m.session_id)
+        fut = self._executor.submit(session_view, session, m.data, m.workspace.root)
+        fut.add_done_callback(lambda f: self._finished(key, label, f))
+
+    def _finished(self, key: tuple, label: str, fut: Future) -> None:
+        with self._lock:
+            if key != self._wanted:
+                return  # another session was chosen meanwhile: this result is never shown
+        participant, session_id, _ = key
+        err = fut.exception()
+        if err is None:
+            state = SessionState(participant, session_id, label, "ready", fut.result())
+        else:
+            state = SessionState(participant, session_id, label, "failed",
+                                 message=f"Session {label} cannot be shown: {err}")
+        with self._lock:
+            if key != self._wanted:
+                return
+            self.state = state
+            self._done.set()
+        self.listeners.notify()
+
+    def wait(self, timeout: float = 60.0) -> SessionState:
+        """The state once the chosen session is drawn or refused (a notebook or test waits here)."""
+        self._done.wait(timeout)
+        return self.state
+
+
+__all__ = ["DISPLAY_POINTS", "RecordingSummary", "SessionModel", "SessionState", "SessionView",
+           "decimate_envelope", "recording_summary", "session_view"]

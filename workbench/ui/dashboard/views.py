@@ -12,6 +12,7 @@ from ...report.html_parts import table as html_table
 from .deviations import DeviationClosePanel
 from .entry import OutcomeEntryPanel
 from .model import DashboardModel
+from .session_model import SessionModel
 
 _STYLE = """<style>
 .wb-dash table { border-collapse: collapse; font-size: 13px; margin: 4px 0 12px 0; }
@@ -105,9 +106,14 @@ class ParticipantView:
 
 
 class SessionPanel:
-    """One of the participant's sessions: signal snippet, ERD map, confusion matrix, gate events."""
+    """One of the participant's sessions: signal snippet, ERD map, confusion matrix, gate events.
 
-    def __init__(self, model: DashboardModel) -> None:
+    Draws :class:`SessionModel`'s state only: "loading" the moment a session
+    is chosen (the previous figures gone), then the figures of the session
+    the state names.
+    """
+
+    def __init__(self, model: DashboardModel, *, background: bool = False, executor=None) -> None:
         self.model = model
         self.chooser = widgets.Dropdown(description="Session", style={"description_width": "90px"},
                                         layout=widgets.Layout(width="420px"))
@@ -116,31 +122,35 @@ class SessionPanel:
         self.body = widgets.VBox()
         self.widget = widgets.VBox([self.chooser, self.notes, self.body])
         self.widget.add_class("wb-session")
-        self._shown = None
-        model.listeners.add(self.refresh)
+        model.listeners.add(self._choices)
+        self._choices()
+        self.state = SessionModel(model, background=background, executor=executor)
+        self.state.listeners.add(self.refresh)
         self.refresh()
 
     def _chosen(self, change) -> None:
         if change["new"] is not None and change["new"] != self.model.session_id:
             self.model.select_session(change["new"])
 
-    def refresh(self) -> None:
+    def _choices(self) -> None:
         m = self.model
         if self.chooser.options != tuple(m.session_choices):
             self.chooser.options = m.session_choices
         self.chooser.value = m.session_id
-        key = (m.session_id, id(m.data))
-        if key == self._shown:
-            return
-        self._shown = key
-        view = m.session()
-        if view is None:
-            who = m.participant or "this participant"
-            self.notes.value = f"<p class='wb-dash-note'>No BCI session recorded for {html.escape(who)}.</p>"
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Until the chosen session is drawn (figures are built in the background in a live dashboard)."""
+        self.state.wait(timeout)
+
+    def refresh(self) -> None:
+        st = self.state.state
+        if st.status != "ready":
+            css = "wb-dash-note wb-session-loading" if st.status == "loading" else "wb-dash-note"
             self.body.children = ()
+            self.notes.value = f"<p class='{css}'>{html.escape(st.message)}</p>"
             return
-        self.notes.value = "".join(f"<p class='wb-dash-note'>{html.escape(n)}</p>" for n in view.notes)
-        self.body.children = tuple(_figure(f, name) for name, f in view.figures.items())
+        self.notes.value = "".join(f"<p class='wb-dash-note'>{html.escape(n)}</p>" for n in st.view.notes)
+        self.body.children = tuple(_figure(f, name) for name, f in st.view.figures.items())
 
 
 class Dashboard:
@@ -152,10 +162,14 @@ class Dashboard:
         An authenticated store (a monitor's store gives a read-only dashboard).
     workspace, today
         Passed to :class:`DashboardModel`.
+    background : bool
+        Build a session's figures in a worker thread, so the page shows "loading" at once and
+        another session can be chosen meanwhile (``dashboard_app`` sets it; tests need not).
     """
 
-    def __init__(self, store, workspace=None, *, today=None) -> None:
+    def __init__(self, store, workspace=None, *, today=None, background: bool = False) -> None:
         self.model = DashboardModel(store, workspace, today=today)
+        self._background = background  # session figures built off the widget thread (the live dashboard)
         m = self.model
         study = f"study {m.data.study.id} · " if m.data is not None else ""
         access = "enters outcomes" if m.can_enter_outcomes else "read-only: looks at everything, changes nothing"
@@ -183,7 +197,8 @@ class Dashboard:
         if tab not in (1, 2, 3):
             return None
         if tab not in self._views:
-            view = {1: ParticipantView, 2: SessionPanel, 3: OutcomeEntryPanel}[tab](self.model)
+            view = (SessionPanel(self.model, background=self._background) if tab == 2
+                    else {1: ParticipantView, 3: OutcomeEntryPanel}[tab](self.model))
             self._views[tab] = view
             self._slots[tab - 1].children = ((self.participant_hint(), view.widget) if tab == 2 else (view.widget,))
         return self._views[tab]
