@@ -13,11 +13,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+class ChromiumMissingError(WorkbenchError):
+    """No Chromium to print with: the HTML report stands; the message says how to get a PDF."""
+
+
 def chromium_path() -> str:
     """The system Chromium (``$WORKBENCH_CHROMIUM`` or /usr/bin/chromium), with an install hint when missing."""
     path = os.environ.get("WORKBENCH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).is_file():
-        raise WorkbenchError("Chromium is needed to print PDF reports and was not found: "
+        raise ChromiumMissingError("Chromium is needed to print PDF reports and was not found: "
                              "`apt-get install -y chromium` (or `make test`, which installs it as root)")
     return path
 
@@ -30,12 +34,16 @@ def launch_chromium(playwright):
 def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *, browser=None) -> Path:
     """Print ``html_path`` to an A4 PDF at ``pdf_path``, with the network blocked.
 
+    Raises :class:`ChromiumMissingError` before anything is written when there is no Chromium.
+
     Blocking every http(s) request proves the HTML is self-contained: what the
     PDF shows is what the file holds. Written to a temporary name first, so a
     failed print leaves no half-written PDF.
     """
     from playwright.sync_api import sync_playwright
 
+    if browser is None:
+        chromium_path()  # no Chromium: say so before Playwright starts
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
     tmp = pdf_path.with_suffix(".pdf.part")
 

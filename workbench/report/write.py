@@ -28,10 +28,15 @@ def _write(html: str, folder: Path, stem: str, pdf: bool) -> ReportFiles:
     html_path = folder / f"{stem}.html"
     with atomic_write(html_path, encoding="utf-8") as fh:  # 0600
         fh.write(html)
-    pdf_path = print_pdf(html_path, folder / f"{stem}.pdf") if pdf else None
-    if pdf_path is not None:
-        os.chmod(pdf_path, PRIVATE_FILE)
-    return ReportFiles(html_path, pdf_path)
+    files = ReportFiles(html_path, None)
+    return add_pdf(files) if pdf else files
+
+
+def add_pdf(files: ReportFiles) -> ReportFiles:
+    """Print ``files.html`` to the PDF beside it (0600); :class:`ChromiumMissingError` without Chromium."""
+    pdf_path = print_pdf(files.html, files.html.with_suffix(".pdf"))
+    os.chmod(pdf_path, PRIVATE_FILE)
+    return ReportFiles(files.html, pdf_path)
 
 
 def write_study_report(store, workspace=None, *, study_id: str | None = None, pdf: bool = True,
@@ -53,4 +58,4 @@ def write_participant_report(store, participant_id: str, workspace=None, *, stud
     return _write(html, ws.reports, f"participant-{participant_id}", pdf)
 
 
-__all__ = ["ReportFiles", "write_participant_report", "write_study_report"]
+__all__ = ["ReportFiles", "add_pdf", "write_participant_report", "write_study_report"]
