@@ -59,12 +59,16 @@ def insert_records(conn: sa.Connection, rt: type[TableRecord], records) -> None:
     conn.exec_driver_sql(sql, [tuple(get(r) for get in columns) for r in records])
 
 
-_SQLITE_INSERTS: dict[tuple[int, type], tuple[str, tuple]] = {}
+_SQLITE_INSERTS: dict[tuple[type, type], tuple[str, tuple]] = {}
 
 
 def _sqlite_insert(dialect, rt: type[TableRecord]) -> tuple[str, tuple]:
-    """The positional INSERT of ``rt``'s table and one value getter per column (cached per dialect)."""
-    key = (id(dialect), rt)
+    """The positional INSERT of ``rt``'s table and one value getter per column.
+
+    Cached per dialect class: every SQLite engine of the workbench (engine.py) has the
+    same settings, so the same bind processors.
+    """
+    key = (type(dialect), rt)
     if key not in _SQLITE_INSERTS:
         table = TABLES[rt.TABLE]
         specs = dict(layout(rt))
