@@ -9,6 +9,7 @@ key files.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import warnings
 
@@ -106,15 +107,17 @@ def test_opening_another_accounts_sqlite_store_warns(sqlite_store):
 
 # -- the issue's forgery scenario: a writer holding keys/audit.key writes as the investigator ------------
 
-def _forge(conn, key: bytes, n: int, *, as_name="dr.inv", as_role="investigator", signer=None) -> list[int]:
+def _forge(conn, key: bytes, n: int, *, as_name="dr.inv", as_role="investigator", signer=None,
+           definer=False) -> list[int]:
     """Append ``n`` chained entries under another person's name, HMAC'd with the shared key; move the head.
 
     The entries restate a participant's current age (the replay still matches the table), so only the
-    authorship check can tell them from real ones.
+    authorship check can tell them from real ones. ``definer``: through PostgreSQL's ``wb_append_trail``,
+    called with plain SQL as psql would (the one way in from migration 0012).
     """
     head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
     age = conn.execute(sa.text("SELECT age_years FROM participants WHERE id = 'SCI-001'")).scalar_one()
-    seq, prev, seqs = head.seq, head.hash, []
+    seq, prev, seqs, rows = head.seq, head.hash, [], []
     for _ in range(n):
         seq += 1
         e = AuditEntry(seq=seq, ts="2026-11-22T10:00:00.000000+00:00", user_name=as_name, role=as_role,
@@ -124,8 +127,12 @@ def _forge(conn, key: bytes, n: int, *, as_name="dr.inv", as_role="investigator"
         row = {k: getattr(e, k) for k in HASHED}
         row["hash"] = prev = e.compute_hash(key)
         row["signature"] = sign(signer, prev) if signer is not None and _ == n - 1 else None
-        conn.execute(audit_log.insert(), [row])
+        rows.append(row)
         seqs.append(seq)
+    if definer:
+        conn.execute(sa.text("SELECT wb_append_trail(CAST(:e AS json))"), {"e": json.dumps(rows)})
+        return seqs
+    conn.execute(audit_log.insert(), rows)
     conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=seq, hash=prev))
     return seqs
 
@@ -142,13 +149,18 @@ def test_a_writer_with_the_shared_key_cannot_write_as_the_investigator(store, au
     with engineer.engine.connect() as conn:  # connected as the engineer, as with psql
         with conn.begin():
             if store.postgres:
-                # The database itself refuses a trail entry under another person's name or role ...
-                for name, role in (("dr.inv", "investigator"), ("eng.one", "investigator")):
-                    with pytest.raises(sa.exc.DBAPIError, match="row-level security"):
+                # No direct INSERT into the trail, not even under one's own name (migration 0012) ...
+                for name, role in (("dr.inv", "investigator"), ("eng.one", "engineer")):
+                    with pytest.raises(sa.exc.DBAPIError, match="permission denied for table audit_log"):
                         with conn.begin_nested():
                             _forge(conn, key, 5, as_name=name, as_role=role)
+                # ... the store's definer function refuses an entry under another person's name or role ...
+                for name, role in (("dr.inv", "investigator"), ("eng.one", "investigator")):
+                    with pytest.raises(sa.exc.DBAPIError, match="an entry is its author's own"):
+                        with conn.begin_nested():
+                            _forge(conn, key, 5, as_name=name, as_role=role, definer=True)
                 # ... and an own-name entry still needs the engineer's signature (signed below: none)
-                seqs = _forge(conn, key, 2, as_name="eng.one", as_role="engineer")
+                seqs = _forge(conn, key, 2, as_name="eng.one", as_role="engineer", definer=True)
             else:
                 seqs = _forge(conn, key, 5)
     report = store.verify_audit()

@@ -217,7 +217,7 @@ def test_a_refused_login_is_logged_through_a_role_that_can_do_nothing_else(pg_st
                     "UPDATE user_accounts SET active = true", "SELECT wb_create_login('x@y', 'x', 'investigator', 'p')",
                     "CREATE TABLE t (x int)"):
             assert "permission denied" in _try(logger, sql), sql
-        assert _try(logger, "SELECT wb_log_refused_login('m.on')") is None  # its one right
+        assert _try(logger, "SELECT wb_log_refused_login('m.on', 10)") is None  # its one right
     finally:
         logger.dispose()
     with pytest.raises(AuthenticationError, match="logged in the access log"):

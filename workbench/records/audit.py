@@ -128,8 +128,11 @@ class AuditWriter:
 
     def __init__(self, conn: sa.Connection, user: User, key: bytes, *, key_path=None, signer=None) -> None:
         # Named columns: migrations before 0011 write through this class too.
-        head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-                            .with_for_update()).one()
+        from . import pg_definer
+
+        self._definer = pg_definer.installed(conn)  # PostgreSQL 0012: only its definer functions write
+        head = pg_definer.lock_head(conn) if self._definer else conn.execute(
+            sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).one()
         if head.seq:
             _require_matching_key(conn, head, key, key_path)
         self._conn = conn
@@ -235,10 +238,15 @@ class AuditWriter:
                 for row in self._entries:
                     row["signature"] = None
                 self._entries[-1]["signature"] = sign(self._signer, self._hash)
-            _insert_entries(self._conn, self._entries)
-            self._conn.execute(
-                audit_head.update().where(audit_head.c.id == 1).values(seq=self._seq, hash=self._hash)
-            )
+            if self._definer:
+                from .pg_definer import append_entries
+
+                append_entries(self._conn, self._entries)
+            else:
+                _insert_entries(self._conn, self._entries)
+                self._conn.execute(
+                    audit_head.update().where(audit_head.c.id == 1).values(seq=self._seq, hash=self._hash)
+                )
         n, self._entries = len(self._entries), []
         return n
 
@@ -350,6 +358,9 @@ def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
     else:  # a database before 0011 (checked mid-migration): every entry is legacy
         signed_from = len(entries) + 1
     findings += [AuditFinding(a.seq, problem) for a in anchors if (problem := a.disagreement(entries))]
+    from .pg_crosscheck import cross_check
+
+    findings += cross_check(conn, entries)  # PostgreSQL: every recorded row change against its entries
     expected, last_seq = _replay(entries, findings)
     for k in [k for k in expected if k[0] == KEY_ENTITY]:
         del expected[k]

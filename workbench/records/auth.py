@@ -95,6 +95,11 @@ def log_event(engine: sa.Engine, user_name: str, event: str, detail: str | None 
     stamp = now_iso() if ts is None else ts.astimezone(timezone.utc).isoformat(timespec="microseconds")
     with engine.connect() as conn:
         with conn.begin():
+            from . import pg_definer
+
+            if pg_definer.installed(conn):  # PostgreSQL: the server's function, clock and identity check
+                pg_definer.log_auth_event(conn, user_name, event, detail)
+                return
             # A parameter list, so no RETURNING: site staff may append to the log but not read it.
             conn.execute(auth_events.insert(), [dict(ts=stamp, user_name=str(user_name)[:80], event=event,
                                                      detail=detail)])

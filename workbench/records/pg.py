@@ -148,9 +148,12 @@ def drop_groups(conn: sa.Connection) -> None:
     for fn in ("wb_create_login(text, text, text, text)", "wb_set_login(text, boolean)", "wb_my_site()",
                "wb_record_change()", "db_change_log_append_only()"):
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn} CASCADE")
-    for policy in ("wb_read", "wb_read_blinded", "wb_append"):  # they name the groups (apply_privileges)
+    for policy in ("wb_read", "wb_read_blinded", "wb_append", "wb_site"):  # they name the groups (apply_privileges)
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS {policy} ON audit_log")
     conn.exec_driver_sql("ALTER TABLE audit_log DISABLE ROW LEVEL SECURITY")
+    for name in ("db_change_log", UserAccount.TABLE):
+        conn.exec_driver_sql(f"DROP POLICY IF EXISTS wb_site ON {name}")
+        conn.exec_driver_sql(f"ALTER TABLE {name} DISABLE ROW LEVEL SECURITY")
     tag = db_tag(db)
     names = conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
                          {"p": f"%@{tag}"}).scalars().all()
@@ -191,6 +194,8 @@ def apply_privileges(conn: sa.Connection) -> None:
     seeing = ", ".join(g for r, g in groups.items() if r not in BLINDED_ROLES)
     blind = ", ".join(g for r, g in groups.items() if r in BLINDED_ROLES)
     conn.exec_driver_sql(f"GRANT SELECT ON TABLE db_change_log TO {seeing}")
+    if "trail_txids" in existing:  # 0012: which transaction wrote which entries (pg_crosscheck.py)
+        conn.exec_driver_sql(f"GRANT SELECT ON TABLE trail_txids TO {seeing}")
     conn.exec_driver_sql("ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY")
     for policy, rule in (("wb_read", f"FOR SELECT TO {seeing} USING (true)"),
                          ("wb_read_blinded", f"FOR SELECT TO {blind} USING (NOT ({hidden_entries_sql()}))"),
@@ -198,10 +203,18 @@ def apply_privileges(conn: sa.Connection) -> None:
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS {policy} ON audit_log")
         conn.exec_driver_sql(f"CREATE POLICY {policy} ON audit_log {rule}")
     # The trail: appended to by writers, never changed (no UPDATE or DELETE for anyone but the owner).
-    conn.exec_driver_sql(f"GRANT INSERT ON TABLE audit_log TO {writers_all}")
-    conn.exec_driver_sql(f"GRANT UPDATE ON TABLE audit_head TO {writers_all}")  # the head moves (and is locked)
-    conn.exec_driver_sql(f"GRANT INSERT ON TABLE auth_events TO {everyone}")
-    conn.exec_driver_sql(f"GRANT USAGE ON SEQUENCE auth_events_id_seq TO {everyone}")
+    from .pg_definer import FUNCTIONS, installed
+
+    if installed(conn):  # 0012: only the owner's definer functions write the trail and the access log
+        conn.exec_driver_sql(f"REVOKE ALL ON SEQUENCE auth_events_id_seq FROM {everyone}")
+        for fn, to in zip(FUNCTIONS, (writers_all, writers_all, everyone)):
+            conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {fn} FROM {everyone}")
+            conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {fn} TO {to}")
+    else:
+        conn.exec_driver_sql(f"GRANT INSERT ON TABLE audit_log TO {writers_all}")
+        conn.exec_driver_sql(f"GRANT UPDATE ON TABLE audit_head TO {writers_all}")  # the head moves (and is locked)
+        conn.exec_driver_sql(f"GRANT INSERT ON TABLE auth_events TO {everyone}")
+        conn.exec_driver_sql(f"GRANT USAGE ON SEQUENCE auth_events_id_seq TO {everyone}")
     study_wide = ", ".join(groups[r] for r in ("investigator", "monitor", "data_manager", "sponsor"))
     conn.exec_driver_sql(f"GRANT SELECT ON TABLE auth_events TO {study_wide}")
     # As a scalar subquery the site is looked up once per statement (an InitPlan), not once per row.
@@ -228,6 +241,58 @@ def apply_privileges(conn: sa.Connection) -> None:
         conn.exec_driver_sql(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS wb_site ON {_q(name)}")
         conn.exec_driver_sql(f"CREATE POLICY wb_site ON {_q(name)} USING {rule} WITH CHECK {rule}")
+    if installed(conn):  # migration 0012 brought these policies; its downgrade drops them
+        _site_policies(conn, existing, everyone, seeing)
+
+
+def drop_site_policies(conn: sa.Connection) -> None:
+    """Downgrade of 0012 (the policies name the groups: 0009's downgrade drops one of them)."""
+    conn.exec_driver_sql("DROP POLICY IF EXISTS wb_site ON audit_log")
+    for name in ("db_change_log", UserAccount.TABLE):
+        conn.exec_driver_sql(f"DROP POLICY IF EXISTS wb_site ON {name}")
+        conn.exec_driver_sql(f"ALTER TABLE {name} DISABLE ROW LEVEL SECURITY")
+
+
+def _site_policies(conn: sa.Connection, existing: set[str], everyone: str, seeing: str) -> None:
+    """Row-level security by site on the accounts, the trail and the change log (issue 24, item 4).
+
+    Site staff (``wb_my_site()`` set) see an account of their site or a
+    study-wide one (no site), and may write accounts of their own site only.
+    A trail entry or a recorded change is theirs to read exactly when the
+    record it is about is: ``entity_id IN (SELECT id FROM <table>)`` runs under
+    that table's own site policy, so one rule serves every table and keeps
+    following the clinical policies. Consequences, decided here: study-level
+    records (study, sites, accounts without a site, records under no
+    participant) are read by everyone, so are their entries, as in the tables;
+    an entry about a record since deleted has no row to decide by and is
+    hidden from site staff (the study-wide roles, who verify, see all of it);
+    a signing-key registration follows its account. Study-wide roles see
+    everything, the blinding policies still applying (permissive policies
+    grant, this one is RESTRICTIVE on the trail, so it only takes away).
+    """
+    me = "(SELECT wb_my_site())"
+    conn.exec_driver_sql(f"ALTER TABLE {UserAccount.TABLE} ENABLE ROW LEVEL SECURITY")
+    conn.exec_driver_sql(f"DROP POLICY IF EXISTS wb_site ON {UserAccount.TABLE}")
+    conn.exec_driver_sql(f"CREATE POLICY wb_site ON {UserAccount.TABLE} TO {everyone} "
+                         f"USING ({me} IS NULL OR site_id IS NULL OR site_id = {me}) "
+                         f"WITH CHECK ({me} IS NULL OR site_id = {me})")
+
+    def about_visible(entity: str, entity_id: str) -> str:
+        from .signing import KEY_ENTITY
+
+        whens = [f"WHEN '{name}' THEN {entity_id} IN (SELECT id FROM {_q(name)})"
+                 for name in sorted(TABLES) if name in existing and name not in CONCEALED_TABLES
+                 and (site_paths(name) or name == UserAccount.TABLE)]
+        whens.append(f"WHEN '{KEY_ENTITY}' THEN {entity_id} IN (SELECT id FROM {UserAccount.TABLE})")
+        return f"({me} IS NULL OR CASE {entity} {' '.join(whens)} ELSE true END)"
+
+    conn.exec_driver_sql("DROP POLICY IF EXISTS wb_site ON audit_log")
+    conn.exec_driver_sql(f"CREATE POLICY wb_site ON audit_log AS RESTRICTIVE FOR SELECT TO {everyone} "
+                         f"USING {about_visible('entity', 'entity_id')}")
+    conn.exec_driver_sql("ALTER TABLE db_change_log ENABLE ROW LEVEL SECURITY")
+    conn.exec_driver_sql("DROP POLICY IF EXISTS wb_site ON db_change_log")
+    conn.exec_driver_sql(f"CREATE POLICY wb_site ON db_change_log FOR SELECT TO {seeing} "
+                         f"USING {about_visible('table_name', 'row_id')}")
 
 
 def _grant_reads(conn: sa.Connection, table: sa.Table, groups: dict[str, str]) -> None:

@@ -83,9 +83,77 @@ END $$""")
     conn.exec_driver_sql("REVOKE ALL ON FUNCTION wb_log_refused_login(text) FROM PUBLIC")
 
 
+# -- migration 0012: wrong passwords lock the database role itself ----------------------------------
+LOCKING_FUNCTION = "wb_log_refused_login(text, integer)"
+
+
+def create_locking_log_function(conn: sa.Connection) -> None:
+    """0012: the refused-login log also locks the account after ``p_lockout_after`` wrong passwords.
+
+    Lockout (lockout.py) was checked only on SQLite, where the workbench checks
+    passwords; on PostgreSQL the server does, so the lock is the server's too:
+    the person's login role is set NOLOGIN, which refuses psql as much as the
+    workbench, until an investigator's ``account_unlocked`` (pg_definer's
+    ``wb_log_auth_event``) sets it LOGIN again. Failures count as lockout.py
+    counts them: since the account's last login or unlock. The limit comes from
+    the workbench's policy ($WORKBENCH_LOCKOUT_AFTER), bounded here to 1-100.
+    """
+    from .pg import _ddl
+
+    conn.exec_driver_sql("DROP FUNCTION IF EXISTS wb_log_refused_login(text)")
+    _ddl(conn, """
+CREATE FUNCTION wb_log_refused_login(p_user text, p_lockout_after integer) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE why text; is_active boolean; login text; since integer; failures integer;
+BEGIN
+  SELECT a.active INTO is_active FROM user_accounts a WHERE a.id = p_user;
+  SELECT l.role_name INTO login FROM db_logins l WHERE l.user_name = p_user;
+  why := CASE WHEN is_active IS NULL THEN 'unknown user name' WHEN NOT is_active THEN 'inactive account'
+              WHEN login IS NOT NULL AND NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = login)
+              THEN 'account locked' ELSE 'wrong password' END;
+  INSERT INTO auth_events (ts, user_name, event, detail)
+  VALUES (to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+          left(coalesce(p_user, ''), 80), 'login_refused', why || ' (refused by PostgreSQL)');
+  IF why <> 'wrong password' OR login IS NULL THEN RETURN false; END IF;
+  SELECT coalesce(max(e.id), 0) INTO since FROM auth_events e
+   WHERE (e.user_name = p_user AND e.event = 'login')
+      OR (e.event = 'account_unlocked' AND starts_with(coalesce(e.detail, ''), p_user || ': '));
+  SELECT count(*) INTO failures FROM auth_events e
+   WHERE e.user_name = p_user AND e.id > since AND e.event = 'login_refused'
+     AND (e.detail LIKE 'wrong password%' OR e.detail LIKE 'unknown user name%');
+  IF failures >= least(greatest(coalesce(p_lockout_after, 10), 1), 100) THEN
+    EXECUTE format('ALTER ROLE %I NOLOGIN', login);
+    RETURN true;
+  END IF;
+  RETURN false;
+END $$""")
+    conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {LOCKING_FUNCTION} FROM PUBLIC")
+    _grant_to_log_role(conn, LOCKING_FUNCTION)
+
+
+def drop_locking_log_function(conn: sa.Connection) -> None:
+    """Downgrade of 0012: back to 0008's function (logs, never locks)."""
+    conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {LOCKING_FUNCTION}")
+    create_log_function(conn)
+    _grant_to_log_role(conn, "wb_log_refused_login(text)")
+
+
+def _grant_to_log_role(conn: sa.Connection, fn: str) -> None:
+    db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+    if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": log_role(db)}).first():
+        conn.exec_driver_sql(f'GRANT EXECUTE ON FUNCTION {fn} TO "{log_role(db)}"')
+
+
+def _log_function(conn: sa.Connection) -> str:
+    """The refused-login function this schema has (0012 locks, 0008 only logs)."""
+    locking = conn.exec_driver_sql(f"SELECT to_regprocedure('{LOCKING_FUNCTION}') IS NOT NULL").scalar()
+    return LOCKING_FUNCTION if locking else "wb_log_refused_login(text)"
+
+
 def drop_log_function(conn: sa.Connection) -> None:
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
     conn.exec_driver_sql("DROP FUNCTION IF EXISTS wb_log_refused_login(text)")
+    conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {LOCKING_FUNCTION}")
     conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{log_role(db)}"')
 
 
@@ -104,7 +172,7 @@ def ensure_log_role(conn: sa.Connection, workspace=None) -> Path:
     password = secrets.token_urlsafe(32)
     verb = "ALTER" if exists else "CREATE"
     conn.exec_driver_sql(f'{verb} ROLE "{role}" LOGIN NOINHERIT {password_clause(conn, password)}')
-    conn.exec_driver_sql(f'GRANT EXECUTE ON FUNCTION wb_log_refused_login(text) TO "{role}"')
+    conn.exec_driver_sql(f'GRANT EXECUTE ON FUNCTION {_log_function(conn)} TO "{role}"')
     replace_secret(path, password + "\n")
     return path
 
@@ -121,7 +189,13 @@ def log_refused_login(url: str, user: str, workspace=None) -> str | None:
     engine = create_engine(base.set(username=log_role(base.database), password=path.read_text().strip()))
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("SELECT wb_log_refused_login(:u)"), {"u": str(user)})
+            if _log_function(conn) == LOCKING_FUNCTION:  # 0012: the server locks after too many
+                from .lockout import LoginPolicy
+
+                conn.execute(sa.text("SELECT wb_log_refused_login(:u, :n)"),
+                             {"u": str(user), "n": LoginPolicy.from_env().lockout_after})
+            else:
+                conn.execute(sa.text("SELECT wb_log_refused_login(:u)"), {"u": str(user)})
     except sa.exc.DBAPIError as err:
         return f"the login log refused: {str(getattr(err, 'orig', err)).splitlines()[0]}"
     finally:

@@ -99,6 +99,8 @@ audit_head = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     # First entry that must carry its author's signature (entries before: unsigned legacy, 0011).
     sa.Column("signed_from", sa.Integer(), nullable=False, server_default="1"),
+    # PostgreSQL: first db_change_log id paired with a trail transaction (earlier: none recorded, 0012).
+    sa.Column("changes_from", sa.BigInteger(), nullable=False, server_default="1"),
 )
 
 #: argon2 password hashes, one per account (kept out of the record and its trail).
@@ -139,4 +141,15 @@ db_change_log = sa.Table(
     sa.Column("row_id", sa.String(64), nullable=False),
     sa.Column("operation", sa.String(10), nullable=False),
     sa.Column("row_data", sa.Text(), nullable=True),
+)
+
+#: PostgreSQL (migration 0012): which database transaction, by which database role, wrote each run of
+#: trail entries (filled by wb_append_trail only), so audit verify pairs every row change in
+#: db_change_log with the entries of its own transaction (pg_crosscheck.py; empty on SQLite).
+trail_txids = sa.Table(
+    "trail_txids", metadata,
+    sa.Column("txid", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("db_user", sa.String(63), nullable=False),
+    sa.Column("first_seq", sa.Integer(), nullable=False),
+    sa.Column("last_seq", sa.Integer(), nullable=False),
 )
