@@ -16,7 +16,9 @@ h1 { font-size: 20px; margin: 0 0 4px 0; } h2 { font-size: 15px; border-bottom: 
 h3 { font-size: 12px; margin: 12px 0 4px 0; page-break-after: avoid; }
 .meta { color: #555; margin-bottom: 10px; }
 table { border-collapse: collapse; margin: 4px 0 10px 0; page-break-inside: auto; }
-th, td { border: 1px solid #ccc; padding: 2px 5px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #ccc; padding: 2px 5px; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; hyphens: auto; }
+table { max-width: 100%; }
 th { background: #eef3f8; } tr { page-break-inside: avoid; }
 td.num { text-align: right; }
 .figure { width: 720px; page-break-inside: avoid; margin: 6px 0 12px 0; }
@@ -29,6 +31,9 @@ td.num { text-align: right; }
 nav ol { columns: 2; margin: 4px 0; }
 table.hash { font-size: 9px; }
 table.hash td:nth-child(3) { font-family: "DejaVu Sans Mono", monospace; word-break: break-all; }
+/* A4 less the 12 mm margins is 186 mm (703 CSS px): the page is the limit in print, not 760 px, and a
+   table wraps its cells (overflow-wrap above) rather than running off the right edge. */
+@media print { body { max-width: none; padding: 0 3px; } .figure { zoom: 0.96; } }
 """
 
 

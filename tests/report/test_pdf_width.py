@@ -1,0 +1,46 @@
+"""Every word of both printed reports lies within A4's printable width (nothing runs off the page)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from workbench.report import write_participant_report, write_study_report
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+#: The margins workbench.report.pdf prints with (12 mm left and right), in PDF points.
+MARGIN_PT = 12 / 25.4 * 72
+#: Half a point of slack: glyph boxes are rounded by pdftotext.
+SLACK_PT = 0.5
+
+PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">')
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+
+
+def words_outside(pdf) -> list[str]:
+    """Each word whose box leaves the printable width, as 'page N: word (xMin-xMax of left-right)'."""
+    text = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    out = []
+    for n, chunk in enumerate(text.split("<page ")[1:], start=1):
+        width = float(PAGE.match("<page " + chunk).group(1))
+        left, right = MARGIN_PT - SLACK_PT, width - MARGIN_PT + SLACK_PT
+        for x0, _, x1, _, word in WORD.findall(chunk):
+            if float(x0) < left or float(x1) > right:
+                out.append(f"page {n}: {word!r} ({float(x0):.1f}-{float(x1):.1f} of {left:.1f}-{right:.1f})")
+    return out
+
+
+@pytest.fixture(scope="module")
+def pdfs(demo):
+    ws, store = demo
+    return {"study": write_study_report(store, ws.root).pdf,
+            "participant": write_participant_report(store, "SCI-001", ws.root).pdf}
+
+
+@pytest.mark.parametrize("kind", ["study", "participant"])
+def test_every_word_lies_within_the_printable_width(pdfs, kind):
+    outside = words_outside(pdfs[kind])
+    assert outside == [], f"{len(outside)} words beyond the margins, e.g. " + "; ".join(outside[:12])
