@@ -65,7 +65,6 @@ def test_save_wisci_to_the_records_store(tmp_path):
         visit = add_visit(store, "SCI-001", "week12")
         form = InstrumentForm("WISCI-II", store=store, participant_id="SCI-001")
         form.inputs["level"].value = 12
-        form.save_panel.assessor.value = "a.assessor"
         form.save_panel.button.click()
         assert "Visit</b>: empty" in form.save_panel.status.value  # refused: no visit chosen
         assert store.find(OutcomeAssessment) == []
@@ -116,7 +115,7 @@ def test_errors_are_named_by_the_form_labels():
 
 def test_save_callable_receives_the_assessment():
     got = []
-    form = InstrumentForm("6MWT", save=got.append, participant_id="SCI-002",
+    form = InstrumentForm("6MWT", save=got.append, participant_id="SCI-002", assessors=("b.assessor",),
                           visits=lambda pid: [("baseline", f"V-{pid}-baseline")])
     form.save_panel.visit.value = "V-SCI-002-baseline"
     form.inputs["distance_m"].value = "300"

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from tests.conftest import SHARED
-from tests.outcomes.store_helpers import add_visit, make_store
+from tests.outcomes.store_helpers import INVESTIGATOR, add_visit, make_store
 from workbench.ui.forms import IsncsciWorksheet, is_marked
 
 
@@ -70,15 +70,17 @@ def test_save_to_the_records_store(tmp_path, case):
         sheet = IsncsciWorksheet(store=store, participant_id="SCI-001", visit_id=visit.id)
         _type_exam(sheet, case["input"])
         sheet.comments.value = "L4 left weak"
-        sheet.save_panel.assessor.value = "a.assessor"
+        assert sheet.save_panel.assessor.value == INVESTIGATOR  # the signed-in user, chosen, never typed
         sheet.save_panel.assessed_on.value = date(2026, 3, 2)
         sheet.save_panel.button.click()
         assert "Saved ISNCSCI for SCI-001" in sheet.save_panel.status.value
         (stored,) = store.find(OutcomeAssessment, participant_id="SCI-001")
     finally:
         store.close()
-    assert (stored.instrument, stored.instrument_version, stored.assessor) == ("ISNCSCI", "2019", "a.assessor")
-    assert stored.assessed_on == date(2026, 3, 2) and stored.notes == "L4 left weak"
+    assert (stored.instrument, stored.instrument_version, stored.assessor) == ("ISNCSCI", "2019", INVESTIGATOR)
+    assert stored.assessed_on == date(2026, 3, 2)
+    # Weeks after the baseline window closed: kept, and marked so (issue 22).
+    assert stored.notes.startswith("L4 left weak\n") and "outside the baseline window" in stored.notes
     assert stored.scores["ais"] == case["expected"]["ais"]
     assert stored.scores["totals.lems"] == int(case["expected"]["totals"]["lems"])
     assert stored.item_values["left.motor.L2"] == case["input"]["left"]["motor"]["L2"]
@@ -90,10 +92,10 @@ def test_incomplete_or_anonymous_form_is_not_saved(tmp_path):
     store = make_store(tmp_path)
     try:
         sheet = IsncsciWorksheet(store=store, participant_id="SCI-001")
-        sheet.save_panel.assessor.value = ""
+        sheet.save_panel.assessor.value = None
         sheet.save_panel.button.click()
         assert "assessor" in sheet.save_panel.status.value
-        sheet.save_panel.assessor.value = "a.assessor"
+        sheet.save_panel.assessor.value = INVESTIGATOR
         sheet.inputs["vac"].value = "No"
         sheet.save_panel.button.click()  # 133 fields still empty
         assert "not complete" in sheet.save_panel.status.value or "Fix before saving" in sheet.save_panel.status.value

@@ -19,7 +19,7 @@ from ..errors import Problem
 from ._base import TableRecord
 from .consent import CONSENT_RULE, status_from
 from .lock import Lock
-from .outcome import OutcomeAssessment
+from .outcome import OutcomeAssessment, duplicate_problems
 from .participant import Consent, Participant
 from .randomization import PENDING_ARM, Allocation, AllocationSequence
 from .blinding import select_readable
@@ -130,6 +130,8 @@ class BatchContext:
                 if other is not None and getattr(other, "participant_id", owner) != owner:
                     problems.append(Problem(label(name), ref, f"a {table[:-1]} of participant {owner!r} "
                                                               f"(it belongs to {other.participant_id!r})"))
+        # The same assessment saved twice (outcome.py): refused here, so no entry path can double it.
+        problems += duplicate_problems(self, lambda i, f: label_of(self.batch, i, f))
         return problems + self.check_locks()
 
     def _check_participant(self, rec: Participant, label) -> list[Problem]:
