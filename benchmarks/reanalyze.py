@@ -9,7 +9,8 @@ CPU time (the one serial part left: it writes every result into the store).
 JSON keys: ``scaling`` (one row per count), ``efficiency_min`` (goal >= 0.8 at
 every count up to the cores), ``speedup`` (at the largest count),
 ``same_results`` (every cluster result equals the serial one), ``units``,
-``load_before``/``load_after`` (1-min load average: the machine may be shared)
+``load_before``/``load_after`` (1-min load average: the machine may be shared;
+each row's ``cpu_efficiency`` and ``speedup_idle_estimate`` do not depend on it)
 and ``scaling_note`` (time per unit at two recording sizes). The cluster's
 start-up is not timed (a cohort run starts it once), its scheduling is.
 """
@@ -119,9 +120,11 @@ def main(argv=None) -> dict:
 
 def _table(result) -> str:
     lines = [f"{result['units']} units, serial {result['serial_s']:.2f} s",
-             f"{'workers':>7} {'time s':>8} {'speed-up':>9} {'efficiency':>10} {'client CPU s':>12} {'workers CPU s':>13}"]
+             f"{'workers':>7} {'time s':>8} {'speed-up':>9} {'efficiency':>10} {'client CPU s':>12} {'workers CPU s':>13} "
+             f"{'CPU efficiency':>14} {'idle estimate':>13}"]
     lines += [f"{r['workers']:>7} {r['time_s']:>8.2f} {r['speedup']:>8.2f}x {r['efficiency']:>10.2f} "
-              f"{r['client_cpu_s']:>12.2f} {r['workers_cpu_s']:>13.2f}" for r in result["scaling"]]
+              f"{r['client_cpu_s']:>12.2f} {r['workers_cpu_s']:>13.2f} {r['cpu_efficiency']:>14.2f} "
+              f"{r['speedup_idle_estimate']:>12.2f}x" for r in result["scaling"]]
     return "\n".join(lines)
 
 
@@ -199,6 +202,12 @@ def _run(args, ws) -> dict:
             row["speedup"] = round(serial_s / row["time_s"], 3)
             row["efficiency"] = round(serial_s / row["time_s"] / row["workers"], 3)
             row["time_s"] = round(row["time_s"], 3)
+            # Load-independent view of the same run (the machine may be shared): the serial CPU
+            # over the cluster's (workers + client), and the speed-up if each worker had a core
+            # of its own and the client one too (the larger of the two is the time).
+            row["cpu_efficiency"] = round(min(serial_cpu) / (row["workers_cpu_s"] + row["client_cpu_s"]), 3)
+            row["speedup_idle_estimate"] = round(
+                min(serial_cpu) / max(row["workers_cpu_s"] / row["workers"], row["client_cpu_s"]), 3)
 
         # Time per unit at a second size: recordings half as long (same channels).
         short = simulate_sessions(store, ws, n_sessions=8, duration_s=args.minutes * 30, montage=args.montage,
