@@ -95,3 +95,15 @@ def test_site_staff_still_log_in_write_and_the_trail_verifies(two_sites):
         assert be.user.site_id == "BE"
     report = store.verify_audit()
     assert report.ok, report.summary()
+
+
+def test_a_changed_key_stops_a_site_engineers_write_even_when_the_head_is_another_sites(two_sites, audit_key_file):
+    from workbench.errors import WorkbenchError
+
+    store = two_sites
+    store.add(f.visit("SCI-002", name="baseline"))  # the head: an entry site ZH may not read
+    audit_key_file.write_text("11" * 32 + "\n")
+    with login(store.url, "inv.zh") as site_inv:
+        p = site_inv.get(Participant, "SCI-001")
+        with pytest.raises(WorkbenchError, match="not the key this trail was written with"):
+            site_inv.update(dataclasses.replace(p, age_years=50), reason="typo")
