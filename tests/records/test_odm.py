@@ -1,0 +1,116 @@
+"""CDISC ODM 1.3.2 export: valid against the schema, read back equal to the store, pseudonyms only."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import odmlib
+import pytest
+import xmlschema
+
+from workbench.records import OutcomeAssessment, Participant, Visit
+from workbench.records.demo import open_demo_store
+from workbench.records.odm import NS, export_odm, read_odm
+
+# odmlib ships the CDISC ODM 1.3.2 schema (ODM1-3-2.xsd and its foundation, xlink and xmldsig parts),
+# so the test validates offline against the official XSD.
+XSD = Path(odmlib.__file__).parent / "schemas" / "odm" / "1.3.2" / "ODM1-3-2.xsd"
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return xmlschema.XMLSchema(str(XSD))
+
+
+@pytest.fixture(scope="module")
+def module_key(tmp_path_factory):
+    return tmp_path_factory.mktemp("odm-keys") / "audit.key"
+
+
+@pytest.fixture(autouse=True)
+def audit_key_file(module_key, monkeypatch):
+    """One audit key for the module's demo study (the package conftest gives each test its own)."""
+    monkeypatch.setenv("WORKBENCH_AUDIT_KEY_FILE", str(module_key))
+    return module_key
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory, module_key):
+    ws = tmp_path_factory.mktemp("odm-ws")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_AUDIT_KEY_FILE", str(module_key))
+        with open_demo_store(ws, role="investigator") as store:
+            # one corrected value, so an item carries the audit record of its change
+            p = store.find(Participant, id="SCI-001")[0]
+            store.update(dataclasses.replace(p, age_years=(p.age_years or 40) + 1), reason="typed the wrong year")
+    return ws
+
+
+def _text(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def test_export_validates_against_the_odm_schema_and_reads_back_as_stored(demo_ws, schema, tmp_path):
+    with open_demo_store(demo_ws, role="data_manager") as store:
+        result = export_odm(store, tmp_path / "odm")
+        participants = store.find(Participant)
+        assessments = store.find(OutcomeAssessment)
+        visits = {v.id: v for v in store.find(Visit)}
+        study_visits = [d.name for d in store.find(__import__("workbench.records", fromlist=["Study"]).Study)[0]
+                        .visit_schedule]
+        staff = {store.user.name, *(a.assessor for a in assessments)}
+    errors = [f"{e.reason} at {e.path}" for e in schema.iter_errors(str(result.fname))]
+    assert errors == []
+    data = read_odm(result.fname)
+    assert set(data) == {p.id for p in participants}  # SubjectKey = pseudonym
+    for p in participants:
+        [(key, values)] = [(k, v) for k, v in data[p.id].items() if k[1] == "F.participants"]
+        assert values["IT.participants.baseline_ais"] == p.baseline_ais
+        if p.age_years is not None:
+            assert values["IT.participants.age_years"] == str(p.age_years)
+    for a in assessments:
+        event = f"SE.{visits[a.visit_id].name}" if a.visit_id else "SE.STUDY"
+        got = data[a.participant_id][(event, f"F.OA.{a.instrument}", a.id)]
+        stored = {k: _text(v) for k, v in a.item_values.items() if v is not None}
+        exported = {oid.split(".item.", 1)[1]: v for oid, v in got.items() if ".item." in oid}
+        # item OIDs keep letters, digits, - and _: map the stored ids the same way
+        expected = {"".join(c if c.isalnum() or c in "-_" else "_" for c in k): v for k, v in stored.items()}
+        assert exported.keys() == expected.keys()
+        for k, v in exported.items():  # a sentence-like text value is held back by the export's identifier screen
+            assert v == expected[k] or (v == "[withheld: may identify a person]" and " " in expected[k]), k
+    # Metadata: one event per scheduled visit, AIS code list, forms from the instrument registry.
+    root = ET.parse(result.fname).getroot()
+    events = [e.get("Name") for e in root.iter(f"{{{NS}}}StudyEventDef")]
+    assert events == study_visits + ["STUDY"]
+    ais = root.find(f".//{{{NS}}}CodeList[@OID='CL.participants.baseline_ais']")
+    assert [c.get("CodedValue") for c in ais] == list("ABCDE")
+    forms = {f.get("OID") for f in root.iter(f"{{{NS}}}FormDef")}
+    assert {"F.OA.SCIM-III", "F.OA.WISCI-II", "F.OA.BBT"} <= forms
+    # Audit records: who as a staff code, when, and the correction's reason withheld (free text).
+    audited = [a for a in root.iter(f"{{{NS}}}ItemData") if a.find(f"{{{NS}}}AuditRecord") is not None]
+    assert audited, "the corrected field carries its audit record"
+    reasons = {r.text for r in root.iter(f"{{{NS}}}ReasonForChange")}
+    assert reasons == {"[withheld: free text]"}
+    users = {u.text for u in root.iter(f"{{{NS}}}LoginName")}
+    assert users and all(u.startswith("staff-") for u in users)
+    text = result.fname.read_text()
+    assert not any(name in text for name in staff), "no staff user name leaves the store"
+    assert set(json.loads((result.fname.parent / "manifest.json").read_text())["left_out"]) == {
+        "allocation_sequences"}
+
+
+def test_a_role_that_may_not_read_a_table_gets_it_left_out_and_told(demo_ws, schema, tmp_path):
+    with open_demo_store(demo_ws, role="monitor") as store:
+        monitor = export_odm(store, tmp_path / "monitor")
+    assert monitor.left_out == ("allocation_sequences",)  # concealed from all but the allocator
+    manifest = json.loads((monitor.fname.parent / "manifest.json").read_text())
+    assert manifest["left_out"] == {"allocation_sequences": "role 'monitor' may not read it"}
+    assert "allocation_sequence" not in monitor.fname.read_text()
+    assert list(schema.iter_errors(str(monitor.fname))) == []
