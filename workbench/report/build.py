@@ -26,7 +26,7 @@ def _outcome_figures(data: TrialData, fig) -> str:
 
 
 def _safety_parts(data: TrialData, fig) -> str:
-    return (fig(F.adverse_events_figure(S.adverse_event_counts(data)))
+    return (fig(F.adverse_events_relatedness_figure(data.adverse_events))
             + f"<h3>Reporting deadlines (MDCG 2020-10/1 s. 10): {S.n_reporting_overdue(data)} overdue</h3>"
             + H.table(S.reporting_deadlines(data), empty="No reportable adverse event or device deficiency.")
             + "<h3>Adverse events (coded fields; verbatim terms are not shown)</h3>"
@@ -35,11 +35,35 @@ def _safety_parts(data: TrialData, fig) -> str:
             + H.table(S.deficiency_list(data), empty="No device deficiency recorded."))
 
 
+def session_labels(data: TrialData) -> dict[str, str]:
+    """A short name per session for the page: its id when short (``S-SCI-001-week6``), else its start
+    time and the id's first characters (a 32-character id is unreadable and breaks a table's width)."""
+    return {s.id: s.id if len(s.id) <= 20 else f"{s.started_at:%Y-%m-%d %H:%M} ({s.id[:6]})" for s in data.sessions}
+
+
+def _short_sessions(frame: pd.DataFrame, data: TrialData) -> pd.DataFrame:
+    if "session" not in frame.columns or frame.empty:
+        return frame
+    labels = session_labels(data)
+    return frame.assign(session=[labels.get(v, v) for v in frame["session"]])
+
+
+def _not_recorded(frame: pd.DataFrame) -> pd.DataFrame:
+    """A missing SHA-256 or version said in words: a dash in a checksum column reads as a value."""
+    out = frame.copy()
+    for col in out.columns:
+        if "SHA-256" in col or "version" in col:
+            out[col] = [("not recorded" if v is None or (isinstance(v, str) and v.strip() in ("", "-", "—"))
+                         or (not isinstance(v, str) and pd.isna(v)) else v) for v in out[col]]
+    return out
+
+
 def _bci_parts(data: TrialData, fig) -> str:
     perf = S.bci_performance(data)
     gate = S.safety_event_counts(data)
-    return (fig(F.bci_figure(perf)) + H.table(perf, empty="No BCI run with scored trials yet.")
-            + ("<h3>Safety-gate decisions per session</h3>" + H.table(gate, empty="") if not gate.empty else ""))
+    return (fig(F.bci_figure(perf)) + H.table(_short_sessions(perf, data), empty="No BCI run with scored trials yet.")
+            + ("<h3>Safety-gate decisions per session</h3>" + H.table(_short_sessions(gate, data), empty="")
+               if not gate.empty else ""))
 
 
 def _deviation_parts(data: TrialData) -> str:
@@ -53,10 +77,10 @@ def _deviation_parts(data: TrialData) -> str:
 
 def _provenance_parts(store, data: TrialData, workspace_root) -> str:
     ok, summary = P.audit_result(store)
-    rec = P.recording_hashes(data, workspace_root)
+    rec = _short_sessions(_not_recorded(P.recording_hashes(data, workspace_root)), data)
     return (f"<h3>Audit trail check</h3><p class='{'ok' if ok else 'bad'}'>{H.esc(summary)}</p>"
             "<h3>Recordings</h3>" + H.table(rec, empty="No recording file attached to a session.", classes="hash")
-            + "<h3>Decoders</h3>" + H.table(P.decoder_hashes(data), empty="No BCI session recorded.", classes="hash")
+            + "<h3>Decoders</h3>" + H.table(_short_sessions(_not_recorded(P.decoder_hashes(data)), data), empty="No BCI session recorded.", classes="hash")
             + "<h3>Software</h3>" + H.table(P.software_versions(), empty=""))
 
 
@@ -85,8 +109,9 @@ def study_report_html(store, data: TrialData, workspace_root=None) -> str:
         ("provenance", "Provenance", _provenance_parts(store, data, workspace_root)),
     ]
     title = f"Study report {data.study.id}"
-    sub = f"{data.study.title} · {len(data.participants)} participants · data as of {data.today} · " \
-          + P.generated_stamp(store)
+    withdrawn = int(data.participants["withdrawal_date"].notna().sum()) if len(data.participants) else 0
+    sub = f"{data.study.title} · {len(data.participants)} participants, {withdrawn} withdrawn · " \
+          f"data as of {data.today} · " + P.generated_stamp(store)
     return H.page(title, sub, sections)
 
 

@@ -67,6 +67,34 @@ def adverse_events_figure(counts: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Adverse events by seriousness and relatedness", barmode="stack")
 
 
+def adverse_events_relatedness_figure(adverse_events: pd.DataFrame) -> go.Figure:
+    """Adverse events by relatedness to the device and, beside it, to the procedure; serious ones in red.
+
+    MDCG 2020-10/1 Rev 1 section 9 asks for both: an event possibly caused by
+    the implantation is "not related" to the device, and a figure of device
+    relatedness alone would show it as unrelated.
+    """
+    from plotly.subplots import make_subplots
+
+    from ..records.safety import RELATEDNESS
+
+    ae = adverse_events
+    if ae.empty:
+        return empty_figure("Adverse events", "No adverse event recorded")
+    colours = {"serious": "#D55E00", "non-serious": "#0072B2"}
+    serious = ae["serious"].map({True: "serious", False: "non-serious"})
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=("related to the device", "related to the procedure"))
+    for k, column in enumerate(("related_device", "related_procedure"), start=1):
+        counts = pd.crosstab(serious, ae[column]).reindex(index=list(colours), columns=list(RELATEDNESS),
+                                                          fill_value=0)
+        for row in counts.index:
+            fig.add_trace(go.Bar(name=row, x=list(counts.columns), y=counts.loc[row].tolist(),
+                                 marker_color=colours[row], legendgroup=row, showlegend=k == 1), row=1, col=k)
+    fig.update_yaxes(title="events", dtick=1, row=1, col=1)
+    return _layout(fig, "Adverse events by seriousness and relatedness (MDCG 2020-10/1)", barmode="stack")
+
+
 def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str, *, threshold: float | None = None,
                             title: str | None = None) -> go.Figure:
     """One line per participant: a score against days from enrolment.

@@ -1,0 +1,56 @@
+"""What reaches a report's page: words a reader uses, never raw ids, dashes for checksums or one-sided relatedness."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import date
+
+import pytest
+
+from workbench.records import AdverseEvent, Participant, Session
+from workbench.report.build import participant_report_html, study_report_html
+from workbench.report.figures import adverse_events_relatedness_figure
+from workbench.report.trial_data import load_trial
+
+
+@pytest.fixture(scope="module")
+def pages(demo):
+    ws, store = demo
+    data = load_trial(store, today=date(2026, 11, 22))
+    return data, study_report_html(store, data, ws.root), participant_report_html(store, data, "SCI-001", ws.root)
+
+
+def test_no_long_session_id_and_no_dash_for_a_checksum(pages):
+    data, study, participant = pages
+    long_ids = [s.id for s in data.sessions if len(s.id) > 20]
+    for page in (study, participant):
+        for sid in long_ids:
+            assert sid not in page
+        hash_tables = re.findall(r'<table[^>]*class="[^"]*hash[^"]*"[^>]*>(.*?)</table>', page, flags=re.S)
+        assert len(hash_tables) == 2  # recordings and decoders
+        for t in hash_tables:
+            assert not re.search(r"<td>\s*[-—]\s*</td>", t), t
+    assert "not recorded" in study  # the demo's seeded sessions carry no decoder file
+
+
+def test_the_overview_counts_withdrawn_participants(pages):
+    data, study, _ = pages
+    n = int(data.participants["withdrawal_date"].notna().sum())
+    assert f"{len(data.participants)} participants, {n} withdrawn" in study
+
+
+def test_adverse_events_are_drawn_by_device_and_by_procedure_relatedness(pages):
+    data, _, _ = pages
+    ae = data.adverse_events
+    assert len(ae)
+    fig = adverse_events_relatedness_figure(ae)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["related to the device", "related to the procedure"]
+    for column, axis in (("related_device", "x"), ("related_procedure", "x2")):
+        shown = {}
+        for trace in fig.data:
+            if trace.xaxis == axis:
+                for x, y in zip(trace.x, trace.y):
+                    shown[x] = shown.get(x, 0) + y
+        assert {k: v for k, v in shown.items() if v} == ae[column].value_counts().to_dict()
