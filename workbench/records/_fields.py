@@ -17,6 +17,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from ..errors import Problem
+from .identifiers import check_code
 
 KINDS = ("str", "strs", "int", "float", "bool", "date", "datetime", "json", "nested")
 
@@ -53,6 +54,10 @@ class Spec:
         Record type of the items of a ``nested`` field.
     unit : str
         Unit for the data dictionary.
+    code : str | None
+        Code kind (a key of ``identifiers.DEFAULT_PATTERNS``): the value must
+        match the study's pattern for it instead of ``pattern`` (which holds
+        the default), see :mod:`workbench.records.identifiers`.
     """
 
     kind: str
@@ -66,6 +71,7 @@ class Spec:
     ref: str | None = None
     item: Any = None
     unit: str = ""
+    code: str | None = None
 
     def allowed(self) -> str:
         """Describe what this field accepts, for error messages and data dictionaries."""
@@ -107,7 +113,7 @@ def spec(kind: str, *, required: bool = True, default: Any = dataclasses.MISSING
 
 def id_field(label: str = "record identifier") -> Any:
     """A generated identifier, so records can refer to each other before they are saved."""
-    sp = Spec("str", label=label, pattern=CODE)
+    sp = Spec("str", label=label, pattern=CODE, code="record_id")
     return dataclasses.field(default_factory=lambda: uuid.uuid4().hex, metadata={"spec": sp})
 
 
@@ -130,7 +136,12 @@ def check_value(name: str, value: Any, sp: Spec, problems: list[Problem]) -> Any
             return bad()
         if sp.choices and value not in sp.choices:
             return bad()
-        if sp.pattern and not re.fullmatch(sp.pattern, value):
+        if sp.code:
+            problem = check_code(name, value, sp.code)
+            if problem is not None:
+                problems.append(problem)
+                return value
+        elif sp.pattern and not re.fullmatch(sp.pattern, value):
             return bad()
         if len(value) > (4000 if sp.free_text else 200):
             return bad(f"at most {4000 if sp.free_text else 200} characters")

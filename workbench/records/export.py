@@ -7,6 +7,14 @@ therefore never exported: they are left out of every table, their values are
 withheld in the exported audit trail, and the data dictionary says so. Coded
 values (MedDRA codes, choices, dates, numbers) carry the clinical content.
 
+Every other value passes the study's identifier screen
+(:mod:`workbench.records.identifiers`): staff user names (operator, assessor,
+signer, account ids, the trail's ``user_name``) leave only as staff codes, and
+a label that could hold a name (device, montage, study title...) leaves only
+as a single token without a date, phone number or e-mail shape, unless the
+study lists it in ``shown_labels``. The same screen applies to the values of
+those fields in the exported audit trail.
+
 Every export is written into a temporary folder beside the target and renamed
 into place at the end, so a failed export leaves nothing half-written.
 """
@@ -25,6 +33,7 @@ import pandas as pd
 from ..errors import Problem, ValidationError, WorkbenchError
 from ..utils.files import sha256_file, staged_folder
 from ._fields import Spec, canonical_json
+from .identifiers import STAFF_ENTITIES, active_policy, describe_screen, field_screen, screen_frame, staff_code
 from .tables import BY_TABLE, RECORD_TYPES
 
 FORMATS = ("csv", "parquet", "redcap", "bids")
@@ -84,10 +93,10 @@ def export_study(store, out_dir: str | os.PathLike | None, fmt: str, *, allow_br
 
 # -- what may leave the store ----------------------------------------------------
 def _shareable(frame: pd.DataFrame, rt) -> pd.DataFrame:
-    """Drop free-text columns; turn structured values into text a CSV can hold."""
+    """Drop free-text columns, screen the rest for identifiers; turn structured values into text a CSV can hold."""
     specs = dict(rt.specs())
     keep = [c for c in frame.columns if c not in specs or not specs[c].free_text]
-    frame = frame[keep].copy()
+    frame = screen_frame(frame[keep], rt)
     for col in keep:
         sp = specs.get(col)
         if sp is not None and sp.kind in ("json", "strs", "nested"):
@@ -111,12 +120,55 @@ def _free_text_fields() -> dict[str, set[str]]:
     return {rt.TABLE: {n for n, sp in rt.specs() if sp.free_text} for rt in RECORD_TYPES}
 
 
+def _trail_screens() -> dict[str, dict[str, Any]]:
+    """Per table, the screen of each field whose values must not leave as stored (free text included)."""
+    policy = active_policy()
+    screens: dict[str, dict[str, Any]] = {}
+    for rt in RECORD_TYPES:
+        for name, sp in rt.specs():
+            fn = field_screen(rt.TABLE, name, sp, policy)
+            if fn is not None:
+                screens.setdefault(rt.TABLE, {})[name] = fn
+    return screens
+
+
+def _screen_json(text: str | None, fn) -> str | None:
+    if not isinstance(text, str):  # None, or NaN where pandas filled a gap
+        return text
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return WITHHELD
+    return canonical_json(None if value is None else fn(value))
+
+
 def _shareable_trail(trail: pd.DataFrame) -> pd.DataFrame:
-    """The audit trail with free-text values and reasons withheld (hashes kept)."""
+    """The audit trail with free-text values and reasons withheld, staff as codes, labels screened (hashes kept)."""
     free = _free_text_fields()
+    screens = _trail_screens()
     trail = trail.copy()
 
     def scrub(row: pd.Series) -> pd.Series:
+        entity_screens = screens.get(row["entity"], {})
+        row["user_name"] = staff_code(row["user_name"])
+        if row["entity"] in STAFF_ENTITIES:
+            row["entity_id"] = staff_code(row["entity_id"])
+        if isinstance(row["field"], str) and row["field"] not in free.get(row["entity"], ()) and \
+                row["field"] in entity_screens:
+            fn = entity_screens[row["field"]]
+            row["old_value"] = _screen_json(row["old_value"], fn)
+            row["new_value"] = _screen_json(row["new_value"], fn)
+        for col in ("old_value", "new_value"):  # whole-row entries (create, delete, per-row trail)
+            if not isinstance(row["field"], str) and isinstance(row[col], str):
+                try:
+                    whole = json.loads(row[col])
+                except ValueError:
+                    continue
+                if isinstance(whole, dict):
+                    for name, fn in entity_screens.items():
+                        if whole.get(name) is not None and name not in free.get(row["entity"], ()):
+                            whole[name] = fn(whole[name])
+                    row[col] = canonical_json(whole)
         if row["field"] in free.get(row["entity"], ()):
             row["old_value"] = WITHHELD if row["old_value"] is not None else None
             row["new_value"] = WITHHELD if row["new_value"] is not None else None
@@ -150,7 +202,7 @@ def data_dictionary() -> pd.DataFrame:
                 "table": rt.TABLE, "field": name, "type": sp.kind, "label": sp.label,
                 "allowed": sp.allowed(), "unit": sp.unit, "required": sp.required,
                 "references": sp.ref or "",
-                "exported": "no (free text may identify a person)" if sp.free_text else "yes",
+                "exported": describe_screen(rt.TABLE, name, sp),
             })
         if rt.TABLE == "visits":
             rows.append({"table": "visits", "field": "in_window", "type": "bool",
@@ -160,7 +212,7 @@ def data_dictionary() -> pd.DataFrame:
                      "label": "record version (1 = first save, +1 per update)", "allowed": "an integer >= 1",
                      "unit": "", "required": True, "references": "", "exported": "yes"})
     audit_labels = {
-        "seq": "entry number", "ts": "UTC time of the change", "user_name": "who", "role": "their role",
+        "seq": "entry number", "ts": "UTC time of the change", "user_name": "who (a staff code)", "role": "their role",
         "action": "create, update or delete", "entity": "table", "entity_id": "record id", "field": "field",
         "old_value": "value before (JSON)", "new_value": "value after (JSON)", "reason": "reason for the change",
         "prev_hash": "hash of the previous entry", "hash": "sha256(prev_hash + canonical JSON of the entry)",
@@ -314,7 +366,7 @@ def _write_manifest(folder: Path, store, fmt: str, report) -> None:
     manifest = {
         "format": fmt,
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "exported_by": {"user": store.user.name, "role": store.user.role},
+        "exported_by": {"user": staff_code(store.user.name), "role": store.user.role},
         "audit": {"entries": report.n_entries, "intact": report.ok,
                   "head_hash": trail["hash"].iloc[-1] if len(trail) else None},
         "files": {p.name: sha256_file(p) for p in sorted(folder.iterdir())},

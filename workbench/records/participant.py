@@ -8,6 +8,7 @@ from typing import ClassVar
 from ..errors import Problem
 from ._base import Record, TableRecord, date_order
 from ._fields import LABEL, id_field, spec
+from .identifiers import DEFAULT_PATTERNS
 
 #: Neurological levels, ISNCSCI 2019 (Rupp et al. 2021, Top Spinal Cord Inj Rehabil 27(2):1-22).
 LEVELS = (
@@ -20,7 +21,7 @@ LEVELS = (
 AIS_GRADES = ("A", "B", "C", "D", "E")
 #: A pseudonym is a study code such as ``SCI-001``: letters, a hyphen, digits.
 #: Requiring digits and refusing spaces keeps a typed name from becoming a key.
-PSEUDONYM = r"[A-Z]{2,10}-[0-9]{2,6}"
+PSEUDONYM = r"[A-Z]{2,5}-[0-9]{3,4}"  # identifiers.DEFAULT_PATTERNS["pseudonym"]; a study may set its own
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -36,7 +37,7 @@ class Participant(TableRecord):
     TABLE: ClassVar[str] = "participants"
     IDENTIFYING: ClassVar[frozenset[str]] = Record.IDENTIFYING | {"name"}
 
-    id: str = spec("str", label="pseudonym (study code, never a name)", pattern=PSEUDONYM)
+    id: str = spec("str", label="pseudonym (study code, never a name)", pattern=PSEUDONYM, code="pseudonym")
     study_id: str = spec("str", label="protocol identifier", ref="studies")
     site_id: str = spec("str", label="site code", ref="sites")
     arm: str = spec("str", label="study arm (one of the study's arms)", pattern=LABEL)
@@ -63,7 +64,8 @@ class Consent(TableRecord):
 
     id: str = id_field()
     participant_id: str = spec("str", label="pseudonym", ref="participants")
-    form_version: str = spec("str", label="consent form version", pattern=LABEL)
+    form_version: str = spec("str", label="consent form version",
+                              pattern=DEFAULT_PATTERNS["consent_form"], code="consent_form")
     consent_date: object = spec("date", label="date consent was signed")
     withdrawn_date: object = spec("date", required=False, label="date consent was withdrawn")
     data_sharing: bool = spec("bool", label="agreed to sharing of pseudonymised data")

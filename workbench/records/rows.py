@@ -13,6 +13,7 @@ from ..errors import Problem, ValidationError
 from ._base import TableRecord
 from ._fields import to_plain
 from .blinding import select_readable
+from .identifiers import stored_values
 from .tables import TABLES
 
 
@@ -116,14 +117,19 @@ def plain_values(record: TableRecord) -> dict[str, Any]:
 
 
 def from_row(rt: type[TableRecord], row) -> TableRecord:
-    """The record a table row holds, validated again on the way out."""
+    """The record a table row holds, validated again on the way out.
+
+    The study's code patterns are not applied again (``identifiers.stored_values``): a row
+    written before a pattern was tightened must still be read.
+    """
     values = {}
     for name, sp in rt.specs():
         value = row[name]
         if sp.kind == "datetime" and value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)  # SQLite keeps no zone; the store writes UTC only
         values[name] = value
-    return rt(**values, version=row["version"])
+    with stored_values():
+        return rt(**values, version=row["version"])
 
 
 def fetch(conn: sa.Connection, rt: type[TableRecord], id: str, where=None) -> TableRecord:

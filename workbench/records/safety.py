@@ -188,7 +188,7 @@ class DeviceDeficiency(TableRecord):
     id: str = id_field()
     participant_id: str = spec("str", required=False, label="pseudonym", ref="participants")
     session_id: str = spec("str", required=False, label="session identifier", ref="sessions")
-    device: str = spec("str", label="device", pattern=LABEL)
+    device: str = spec("str", label="device", pattern=LABEL, code="device")
     observed_on: object = spec("date", label="date observed")
     deficiency_type: str = spec("str", label="type of deficiency", choices=DEFICIENCY_TYPES)
     # MDCG 2020-10/1: a deficiency that might have led to an SAE is reportable.

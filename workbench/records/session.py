@@ -11,6 +11,7 @@ from ..errors import Problem, RecordingFileError
 from ..utils.files import sha256_file
 from ._base import Record, TableRecord
 from ._fields import LABEL, id_field, spec
+from .identifiers import DEFAULT_PATTERNS
 
 SHA256 = r"[0-9a-f]{64}"
 ENGINEERING = frozenset({"investigator", "engineer"})
@@ -54,12 +55,13 @@ class Session(TableRecord):
     participant_id: str = spec("str", label="pseudonym", ref="participants")
     visit_id: str = spec("str", required=False, label="visit identifier", ref="visits")
     started_at: object = spec("datetime", label="session start (UTC)")
-    device: str = spec("str", label="amplifier / device model", pattern=LABEL)
-    montage: str = spec("str", label="electrode montage", pattern=LABEL)
+    device: str = spec("str", label="amplifier / device model", pattern=LABEL, code="device")
+    montage: str = spec("str", label="electrode montage", pattern=LABEL, code="montage")
     decoder_version: str = spec("str", required=False, label="decoder version", pattern=LABEL)
     decoder_sha256: str = spec("str", required=False, label="SHA-256 of the decoder file", pattern=SHA256)
     recording_files: tuple = spec("nested", default=(), label="recording files", item=RecordingFile)
-    operator: str = spec("str", label="operator (staff user name)", pattern=LABEL)
+    operator: str = spec("str", label="operator (staff user name)",
+                        pattern=DEFAULT_PATTERNS["staff"], code="staff")
     notes: str = spec("str", required=False, label="notes", free_text=True)
 
 
@@ -73,7 +75,7 @@ class Run(TableRecord):
     id: str = id_field()
     session_id: str = spec("str", label="session identifier", ref="sessions")
     number: int = spec("int", label="run number within the session", min=1, max=10000)
-    task: str = spec("str", label="task", pattern=LABEL)
+    task: str = spec("str", label="task", pattern=LABEL, code="task")
     started_at: object = spec("datetime", required=False, label="run start (UTC)")
     notes: str = spec("str", required=False, label="notes", free_text=True)
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 from ..errors import Problem, ValidationError
 from ._base import Record, TableRecord
 from ._fields import CODE, LABEL, spec
+from .identifiers import DEFAULT_PATTERNS
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -32,7 +33,7 @@ class Study(TableRecord):
 
     TABLE: ClassVar[str] = "studies"
 
-    id: str = spec("str", label="protocol identifier", pattern=CODE)
+    id: str = spec("str", label="protocol identifier", pattern=CODE, code="record_id")
     title: str = spec("str", label="short study title", pattern=LABEL)
     arms: tuple = spec("strs", label="study arms", pattern=CODE)
     visit_schedule: tuple = spec("nested", label="visit schedule", item=VisitDefinition)
@@ -74,7 +75,7 @@ class Site(TableRecord):
 
     TABLE: ClassVar[str] = "sites"
 
-    id: str = spec("str", label="site code", pattern=CODE)
+    id: str = spec("str", label="site code", pattern=DEFAULT_PATTERNS["site"], code="site")
     study_id: str = spec("str", label="protocol identifier", ref="studies")
     name: str = spec("str", label="institution name", pattern=LABEL)
     country: str = spec("str", label="country (ISO 3166-1 alpha-2)", pattern=r"[A-Z]{2}")

@@ -9,6 +9,7 @@ from importlib import metadata
 
 import pandas as pd
 
+from ..records.identifiers import staff_code
 from .trial_data import TrialData
 
 #: Packages whose versions decide the results shown (signal path, decoder, records, figures).
@@ -54,4 +55,5 @@ def audit_result(store) -> tuple[bool, str]:
 
 def generated_stamp(store) -> str:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return f"generated {now} by {store.user.name} ({store.user.role})"
+    # A report is shared: its author appears as a staff code, like every staff name in it.
+    return f"generated {now} by {staff_code(store.user.name)} ({store.user.role})"

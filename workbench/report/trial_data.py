@@ -3,7 +3,11 @@
 Free-text fields (notes, verbatim terms, narratives) are dropped as the tables
 are read: they are typed freely and may hold a participant's name, so nothing
 shown or shared downstream can ever contain them (the same rule the exports
-follow, ``Spec.free_text``).
+follow, ``Spec.free_text``). Every other value passes the exports' identifier
+screen (``workbench.records.identifiers``): staff names become staff codes,
+labels that could hold a name (study title, site name, device, task...) are
+shown only as single tokens without dates or phone numbers, unless the study
+lists them in its ``shown_labels``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from ..records import (
     AdverseEvent, DeviceDeficiency, Participant, ProtocolDeviation, Run, RunMetrics,
     SafetyEvent, Session, Site, Study, Trial, Visit,
 )
+from ..records.identifiers import screen_frame, screen_record
+from ..records.outcome import OutcomeAssessment
 from ..records.safety import reporting_overview
 
 
@@ -26,10 +32,10 @@ class EmptyStudyError(WorkbenchError):
 
 
 def shareable_frame(store, rt) -> pd.DataFrame:
-    """All records of one type without their free-text columns."""
+    """All records of one type without their free-text columns, screened for identifiers."""
     frame = store.frame(rt)
     free = [name for name, sp in rt.specs() if sp.free_text]
-    return frame.drop(columns=[c for c in free if c in frame.columns])
+    return screen_frame(frame.drop(columns=[c for c in free if c in frame.columns]), rt)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +112,7 @@ def load_trial(store, study_id: str | None = None, *, today: date | None = None)
         raise ValidationError([Problem("study", None, "one of " + ", ".join(ids))], what="report request")
     if study_id is not None and study_id not in ids:
         raise ValidationError([Problem("study", study_id, "one of " + ", ".join(ids))], what="report request")
-    study = next(s for s in studies if study_id in (None, s.id))
+    study = screen_record(next(s for s in studies if study_id in (None, s.id)))
     participants = shareable_frame(store, Participant)
     participants = participants[participants["study_id"] == study.id].reset_index(drop=True)
     pids = set(participants["id"])
@@ -114,13 +120,13 @@ def load_trial(store, study_id: str | None = None, *, today: date | None = None)
     def own(frame):
         return frame[frame["participant_id"].isin(pids)].reset_index(drop=True)
 
-    sessions = tuple(dataclasses.replace(s, notes=None) for s in store.find(Session) if s.participant_id in pids)
+    sessions = tuple(screen_record(s) for s in store.find(Session) if s.participant_id in pids)
     session_ids = {s.id for s in sessions}
     runs = shareable_frame(store, Run)
     runs = runs[runs["session_id"].isin(session_ids)].reset_index(drop=True)
     run_ids = set(runs["id"])
     trials = shareable_frame(store, Trial)
-    outcomes = store.outcomes("long")
+    outcomes = screen_frame(store.outcomes("long"), OutcomeAssessment)
     deficiencies = shareable_frame(store, DeviceDeficiency)
     deficiencies = deficiencies[deficiencies["participant_id"].isin(pids)
                                 | deficiencies["session_id"].isin(session_ids)].reset_index(drop=True)
@@ -129,7 +135,7 @@ def load_trial(store, study_id: str | None = None, *, today: date | None = None)
     reporting = reporting_overview(store, on=today)
     reporting = reporting[reporting["id"].isin(set(adverse_events["id"]) | set(deficiencies["id"]))]
     return TrialData(
-        study=study, sites=tuple(s for s in store.find(Site) if s.study_id == study.id),
+        study=study, sites=tuple(screen_record(s) for s in store.find(Site) if s.study_id == study.id),
         participants=participants, visits=own(shareable_frame(store, Visit)),
         outcomes=outcomes[outcomes["participant_id"].isin(pids)].reset_index(drop=True),
         sessions=sessions, runs=runs, trials=trials[trials["run_id"].isin(run_ids)].reset_index(drop=True),

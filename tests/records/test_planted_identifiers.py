@@ -1,0 +1,158 @@
+"""A name, a birth date and a phone number typed into every text field never leave the store (issue 24, item 7).
+
+Each value is planted, as a user of the Python API would, into every text
+field of every record type the demo study holds (plus a visit lock and a
+staff account whose user name is a person's name). A field may refuse it at
+entry: the refusal must then name the field. Then every export format and
+both reports (HTML, and the PDF's text layer) are searched for each value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import uuid
+
+import pandas as pd
+import pytest
+
+from tests.report.trial_helpers import full_demo_store
+from workbench.config import get_workspace
+from workbench.errors import ValidationError, WorkbenchError
+from workbench.records import UserAccount, Visit
+from workbench.records.export import FORMATS, export_study
+from workbench.records.lock import lock_visit, unlock
+from workbench.records.tables import RECORD_TYPES
+from workbench.report import write_participant_report, write_study_report
+
+NAME, BIRTH, PHONE = "Jane Doe", "1961-04-12", "+44 20 7946 0958"
+PLANTED = (NAME, BIRTH, PHONE)
+#: A staff account named after its holder: it must appear only as a staff code.
+STAFF_NAME = "jane.doe"
+#: The fields issue 24's probe found leaking: each must be planted or refused, never skipped.
+PROBED = {"Study.title", "Site.name", "Consent.form_version", "Consent.id", "Session.operator", "Session.device",
+          "Session.montage", "Run.task", "DeviceDeficiency.device", "OutcomeAssessment.assessor",
+          "Participant.id", "Lock.reason"}
+
+pytestmark = pytest.mark.slow
+
+
+def _text_fields(rt) -> list[str]:
+    """Fields a user can type text into: not free text (withheld wholesale), a choice or a reference."""
+    return [n for n, sp in rt.specs() if sp.kind == "str" and not sp.free_text and not sp.choices and not sp.ref]
+
+
+def _plant(store, rec, name: str, value: str, outcome: dict[str, str]) -> None:
+    """Put ``value`` into ``rec.name`` (an update, or a new record when the type is add-only or it is the id)."""
+    key = f"{type(rec).__name__}.{name}"
+    try:
+        if name == "id":
+            store.add(dataclasses.replace(rec, id=value, version=0))
+        else:
+            change = {name: value}
+            if name in ("cue", "decoded") and getattr(rec, "correct", None) is not None:  # keep the derived flag true
+                change["correct"] = value == getattr(rec, "decoded" if name == "cue" else "cue")
+            changed = dataclasses.replace(rec, **change)
+            try:
+                store.update(changed, reason="test: planted identifier")
+            except ValidationError:
+                raise
+            except WorkbenchError:  # add-only, machine-made rows (trials, safety events): a new row instead
+                store.add(dataclasses.replace(changed, id=uuid.uuid4().hex, version=0))
+    except ValidationError as err:
+        # The field, by its name or by the label the user sees ("Instrument").
+        fields = {p.field.split("[")[0].split(".")[-1].lower() for p in err.problems}
+        assert name.lower() in fields or type(rec).spec_of(name).label.lower() in fields, f"{key}={value!r} refused without naming the field: {err}"
+        outcome.setdefault(key, "refused")
+        return
+    outcome[key] = "stored"
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("planted-ids")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_AUDIT_KEY_FILE", str(root / "keys" / "audit.key"))
+        ws = get_workspace(root / "workspace")
+        store = full_demo_store(ws)
+        outcome: dict[str, str] = {}
+        for rt in RECORD_TYPES:
+            if not store.may_read(rt) or rt is UserAccount:
+                continue
+            for name in _text_fields(rt):
+                for value in PLANTED:
+                    records = store.find(rt)
+                    if records:
+                        _plant(store, records[0], name, value, outcome)
+        # A visit lock's reason, and a staff account named after its holder (plus the refused names).
+        visit = store.find(Visit)[0]
+        for value in PLANTED:
+            lock = lock_visit(store, visit.id, reason=value)
+            outcome["Lock.reason"] = "stored"
+            unlock(store, lock, reason="test")
+        for value in (*PLANTED, STAFF_NAME):
+            try:
+                store.add_account(UserAccount(id=value, role="assessor", site_id="ZH"), "a long enough pass phrase 7")
+                outcome[f"UserAccount.id={value}"] = "stored"
+            except ValidationError as err:
+                assert "id" in {p.field for p in err.problems}, err
+                outcome[f"UserAccount.id={value}"] = "refused"
+        yield ws, store, outcome
+        store.close()
+
+
+def test_every_probed_field_was_planted_or_refused(planted):
+    _, store, outcome = planted
+    assert PROBED <= set(outcome), f"not covered: {sorted(PROBED - set(outcome))}"
+    assert outcome[f"UserAccount.id={STAFF_NAME}"] == "stored"
+    # Codes refuse a name, a birth date and a phone number at entry (the study's patterns).
+    for key in ("Participant.id", "Consent.form_version", "Session.operator", "OutcomeAssessment.assessor",
+                "Site.id", "Consent.id"):
+        assert outcome[key] == "refused", key
+    # Free labels took them: the screen on the way out is what keeps them in.
+    assert outcome["Study.title"] == outcome["Session.device"] == "stored"
+
+
+def _texts(folder):
+    texts = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            texts[path.name] = pd.read_parquet(path).astype(str).to_csv(index=False)
+        else:
+            texts[path.name] = path.read_text(encoding="utf-8", errors="replace")
+    return texts
+
+
+def _assert_clean(texts: dict[str, str]) -> None:
+    leaks = [(needle, name) for name, text in texts.items() for needle in (*PLANTED, STAFF_NAME) if needle in text]
+    assert not leaks, f"planted identifiers found: {leaks}"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_export_carries_a_planted_identifier(planted, tmp_path, fmt):
+    _, store, _ = planted
+    out = export_study(store, tmp_path / fmt, fmt)
+    texts = _texts(out)
+    assert texts
+    _assert_clean(texts)
+    if fmt == "csv":  # the screened rows are still there, with the marker instead of the value
+        sessions = pd.read_csv(out / "sessions.csv", dtype=str)
+        assert sessions["operator"].str.startswith("staff-").all()
+
+
+def test_html_reports_carry_no_planted_identifier(planted):
+    ws, store, _ = planted
+    for files in (write_study_report(store, ws.root, pdf=False),
+                  write_participant_report(store, "SCI-001", ws.root, pdf=False)):
+        _assert_clean({files.html.name: files.html.read_text(encoding="utf-8")})
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_pdf_reports_carry_no_planted_identifier(planted):
+    ws, store, _ = planted
+    for files in (write_study_report(store, ws.root), write_participant_report(store, "SCI-001", ws.root)):
+        text = subprocess.run(["pdftotext", str(files.pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "Provenance" in text  # the text layer is there to be searched
+        _assert_clean({files.pdf.name: text})
