@@ -203,11 +203,12 @@ def _run(args, ws) -> dict:
             row["efficiency"] = round(serial_s / row["time_s"] / row["workers"], 3)
             row["time_s"] = round(row["time_s"], 3)
             # Load-independent view of the same run (the machine may be shared): the serial CPU
-            # over the cluster's (workers + client), and the speed-up if each worker had a core
-            # of its own and the client one too (the larger of the two is the time).
-            row["cpu_efficiency"] = round(min(serial_cpu) / (row["workers_cpu_s"] + row["client_cpu_s"]), 3)
+            # over the cluster's (workers + client), and the speed-up on an idle machine with one
+            # core per worker, the client sharing them (its own CPU is the floor: it is serial).
+            total = row["workers_cpu_s"] + row["client_cpu_s"]
+            row["cpu_efficiency"] = round(min(serial_cpu) / total, 3)
             row["speedup_idle_estimate"] = round(
-                min(serial_cpu) / max(row["workers_cpu_s"] / row["workers"], row["client_cpu_s"]), 3)
+                min(serial_cpu) / max(total / row["workers"], row["client_cpu_s"]), 3)
 
         # Time per unit at a second size: recordings half as long (same channels).
         short = simulate_sessions(store, ws, n_sessions=8, duration_s=args.minutes * 30, montage=args.montage,
