@@ -18,10 +18,13 @@ but the allocator, the arm column, the change log and the arm-carrying
 trail entries from assessors), INSERT/UPDATE/DELETE
 on a record table only to the groups in its record type's ``WRITERS`` (and
 UPDATE of ``participants.arm`` to the allocator, checked by the 0009 trigger
-``wb_arm_is_allocated``), INSERT
-(never UPDATE or DELETE) on the audit trail, and puts a row-level-security
-policy on every table under a participant: site staff's rows are their
-site's (the same path as :mod:`workbench.records.sites`). A trigger on every
+``wb_arm_is_allocated``), no write on the audit trail or the access log at
+all from migration 0012 (only EXECUTE on the store's SECURITY DEFINER
+functions, :mod:`workbench.records.pg_definer`; before it INSERT under the
+``wb_append`` policy), and puts a row-level-security policy on every table
+under a participant: site staff's rows are their site's (the same path as
+:mod:`workbench.records.sites`), and from 0012 on the accounts, the trail and
+the change log too (:func:`_site_policies`). A trigger on every
 record table copies each row change, with the database role that made it,
 into ``db_change_log`` (INSERT by the SECURITY DEFINER trigger only), so a
 change made with psql outside the workbench is still recorded.
