@@ -169,12 +169,21 @@ def test_eeg_and_utah_sessions_export_pass_nwbinspector_and_read_back_as_recorde
         assert b"SCI-001" in text and store.user.name.encode() not in text  # pseudonym, no staff name
 
 
-def test_a_missing_or_changed_recording_is_refused_with_the_reason(sessions, tmp_path):
+def test_a_missing_or_changed_recording_is_refused_with_the_reason(sessions, tmp_path, monkeypatch, capsys):
+    from workbench.cli import main
+    from workbench.records.demo import demo_passwords
+
     ws, made = sessions
     eeg = ws / made["eeg-64"].recording_files[0].path
     original = eeg.read_bytes()
     try:
         eeg.write_bytes(original + b"\0")
+        monkeypatch.setenv("WORKBENCH_USER", "demo.monitor")
+        monkeypatch.setenv("WORKBENCH_PASSWORD", demo_passwords(ws)["demo.monitor"])
+        code = main(["--workspace", str(ws), "export", "--format", "nwb", "--participant", "SCI-001",
+                     "--out", str(tmp_path / "cli")])
+        said = capsys.readouterr()
+        assert code != 0 and "file changed" in said.out + said.err
         with open_demo_store(ws, role="monitor") as store, pytest.raises(ValidationError) as err:
             export_nwb(store, tmp_path / "changed", ws)
         assert "file changed" in str(err.value) and made["eeg-64"].id in str(err.value)
@@ -182,6 +191,6 @@ def test_a_missing_or_changed_recording_is_refused_with_the_reason(sessions, tmp
         with open_demo_store(ws, role="monitor") as store, pytest.raises(ValidationError) as err:
             export_nwb(store, tmp_path / "missing", ws)
         assert "missing" in str(err.value)
-        assert not (tmp_path / "changed").exists() and not (tmp_path / "missing").exists()
+        assert not any((tmp_path / d).exists() for d in ("changed", "missing", "cli"))
     finally:
         eeg.write_bytes(original)

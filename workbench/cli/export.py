@@ -1,11 +1,13 @@
-"""``workbench export``: pseudonymised CSV, Parquet, REDCap or BIDS participants files."""
+"""``workbench export``: pseudonymised CSV, Parquet, REDCap, BIDS, NWB (sessions) or CDISC ODM (clinical records)."""
 
 from __future__ import annotations
 
 from ._user import add_user_options, open_store
 from .reanalyze import add_selection_options, check_selection, given_selection_options, selection_from_args
 
-FORMATS = ("csv", "parquet", "redcap", "bids")
+FORMATS = ("csv", "parquet", "redcap", "bids", "nwb", "odm")
+#: Formats that export recorded sessions, so --participant, --visit ... choose which.
+SESSION_FORMATS = ("bids", "nwb")
 
 
 def register(subparsers) -> None:
@@ -15,7 +17,7 @@ def register(subparsers) -> None:
                         help="new or empty folder (default: a new folder in the workspace's exports/)")
     parser.add_argument("--allow-broken-trail", action="store_true",
                         help="export even if `workbench audit verify` fails (the manifest records it)")
-    add_selection_options(parser)  # bids only: which sessions' recordings go into the dataset
+    add_selection_options(parser)  # bids and nwb only: which sessions' recordings are exported
     add_user_options(parser, default_role="monitor")
     parser.set_defaults(func=run)
 
@@ -27,12 +29,12 @@ def run(args) -> int:
     from ._checks import OptionError
 
     selection = selection_from_args(args)
-    if args.format != "bids":  # these formats hold the whole study: refuse rather than ignore a selection
+    if args.format not in SESSION_FORMATS:  # these hold the whole study: refuse rather than ignore a selection
         given = given_selection_options(args)
         if given:
-            raise OptionError([Problem(opt, _value(args, opt), f"only with --format bids: --format {args.format} "
-                                                               "exports the whole study (every participant the "
-                                                               "account may read)") for opt in given],
+            raise OptionError([Problem(opt, _value(args, opt), f"only with --format bids or nwb: --format "
+                                                               f"{args.format} exports the whole study (every "
+                                                               "participant the account may read)") for opt in given],
                               what="export")
     out = args.out
     if out is not None:
@@ -54,6 +56,18 @@ def run(args) -> int:
             check_selection(store, selection)
             folder = export_bids_study(store, out, args.workspace, selection,
                                        allow_broken_trail=args.allow_broken_trail)
+        elif args.format == "nwb":  # one NWB file per recording of the chosen sessions
+            from ..recording.nwb import export_nwb
+
+            check_selection(store, selection)
+            folder = export_nwb(store, out, args.workspace, selection, allow_broken_trail=args.allow_broken_trail)
+        elif args.format == "odm":
+            from ..records.odm import export_odm
+
+            result = export_odm(store, out, allow_broken_trail=args.allow_broken_trail)
+            folder = result.fname.parent
+            if result.left_out:
+                print(f"left out (role {store.user.role!r} may not read them): {', '.join(result.left_out)}")
         else:
             folder = export_study(store, out, args.format, allow_broken_trail=args.allow_broken_trail)
     files = sorted(p.name for p in folder.iterdir())

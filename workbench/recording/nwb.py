@@ -160,8 +160,9 @@ def write_session_nwb(fname, out, *, session, recording=None, participant=None, 
         source_script_file_name="workbench/recording/nwb.py",
     )
     nwb.subject = _subject(participant, session, Subject)
-    device = nwb.create_device(name=_label(session.device) or "amplifier", description=session.device,
-                               manufacturer=signal.manufacturer or "unknown")
+    device = nwb.create_device(name=_label(session.device) or "amplifier",
+                               description=session.device + (f" ({signal.manufacturer})" if signal.manufacturer
+                                                             else ""))
     types = [t.lower() or "unknown" for t in (signal.ch_types or ("",) * signal.n_channels)]
     groups = {}
     for t in dict.fromkeys(types):
