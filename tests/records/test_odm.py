@@ -114,3 +114,26 @@ def test_a_role_that_may_not_read_a_table_gets_it_left_out_and_told(demo_ws, sch
     assert manifest["left_out"] == {"allocation_sequences": "role 'monitor' may not read it"}
     assert "allocation_sequence" not in monitor.fname.read_text()
     assert list(schema.iter_errors(str(monitor.fname))) == []
+
+
+def test_cli_exports_odm_and_names_what_the_role_may_not_read(tmp_path, monkeypatch, capsys):
+    from tests.records.accounts import first_investigator, password_of
+    from workbench.cli import main
+    from workbench.records.demo import seed_demo
+
+    url = f"sqlite:///{tmp_path / 'study.sqlite'}"
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "ws"))
+    monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
+    with first_investigator(url, "dr.demo") as inv:
+        seed_demo(inv)
+    monkeypatch.setenv("WORKBENCH_USER", "dr.demo")
+    monkeypatch.setenv("WORKBENCH_PASSWORD", password_of("dr.demo"))
+    code = main(["export", "--format", "odm", "--out", str(tmp_path / "odm"), "--db-url", url])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "left out" in text and "allocation_sequences" in text
+    assert (tmp_path / "odm" / "study.odm.xml").is_file()
+    # a selection belongs to the session formats: refused for odm, with the option named
+    code = main(["export", "--format", "odm", "--participant", "SCI-001", "--out", str(tmp_path / "sel"),
+                 "--db-url", url])
+    assert code == 2 and "--participant" in capsys.readouterr().err

@@ -65,7 +65,7 @@ def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
     from ..outcomes.instruments import known_instruments, load_instrument
     from ..utils.files import sha256_file, staged_folder
     from .export import _shareable, _shareable_trail
-    from .identifiers import staff_code
+    from .identifiers import screen_record, staff_code
     from .study import Study
 
     report = store.verify_audit()
@@ -109,7 +109,7 @@ def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
     st = _sub(root, "Study", OID=_oid("ST", study.id))
     gv = _sub(st, "GlobalVariables")
     _sub(gv, "StudyName", study.id)
-    _sub(gv, "StudyDescription", study.title)
+    _sub(gv, "StudyDescription", screen_record(study).title)  # the title passes the identifier screen too
     _sub(gv, "ProtocolName", study.id)
     mdv = _sub(st, "MetaDataVersion", OID="MDV.1", Name=f"{study.id} workbench records")
     events = [v.name for v in study.visit_schedule] + [STUDY_EVENT]
