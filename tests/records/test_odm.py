@@ -11,7 +11,7 @@ import odmlib
 import pytest
 import xmlschema
 
-from workbench.records import OutcomeAssessment, Participant, Visit
+from workbench.records import AdverseEvent, OutcomeAssessment, Participant, Visit
 from workbench.records.demo import open_demo_store
 from workbench.records.odm import NS, export_odm, read_odm
 
@@ -66,6 +66,7 @@ def test_export_validates_against_the_odm_schema_and_reads_back_as_stored(demo_w
         study_visits = [d.name for d in store.find(__import__("workbench.records", fromlist=["Study"]).Study)[0]
                         .visit_schedule]
         staff = {store.user.name, *(a.assessor for a in assessments)}
+        n_adverse_events = len([ae for ae in store.find(AdverseEvent) if ae.participant_id])
     errors = [f"{e.reason} at {e.path}" for e in schema.iter_errors(str(result.fname))]
     assert errors == []
     data = read_odm(result.fname)
@@ -85,6 +86,12 @@ def test_export_validates_against_the_odm_schema_and_reads_back_as_stored(demo_w
         assert exported.keys() == expected.keys()
         for k, v in exported.items():  # a sentence-like text value is held back by the export's identifier screen
             assert v == expected[k] or (v == "[withheld: may identify a person]" and " " in expected[k]), k
+    for v in visits.values():  # each visit in its own event, as stored
+        got = data[v.participant_id][(f"SE.{v.name}", "F.visits", v.id)]
+        assert got["IT.visits.status"] == v.status and got["IT.visits.scheduled_date"] == v.scheduled_date.isoformat()
+        assert got.get("IT.visits.actual_date") == (v.actual_date.isoformat() if v.actual_date else None)
+    forms_per_subject = {pid: sorted(k[1] for k in rows) for pid, rows in data.items()}
+    assert sum(f.count("F.adverse_events") for f in forms_per_subject.values()) == n_adverse_events
     # Metadata: one event per scheduled visit, AIS code list, forms from the instrument registry.
     root = ET.parse(result.fname).getroot()
     events = [e.get("Name") for e in root.iter(f"{{{NS}}}StudyEventDef")]
