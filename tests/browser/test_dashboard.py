@@ -199,8 +199,17 @@ def test_assessor_sees_own_site_without_arms_and_saves_an_outcome(served, browse
         save_png(page.screenshot(full_page=True), tmp_path, "dashboard-entry-form.png")
     _pick(entry, "12 = ")  # the WISCI II level, shown with what it means
     _pick(entry, "week12")  # the visit, chosen from SCI-002's own visits
-    entry.get_by_role("button", name="Save").click()
+    # A double click on Save (issue 22: it stored the assessment twice). The demo holds a WISCI II for this
+    # visit, so the form first asks whether this is a correction or a repeat; a repeat is saved once.
+    entry.get_by_role("button", name="Save").dblclick()
+    page.wait_for_function("document.querySelector('.wb-entry').innerText.includes('Is this save a correction')",
+                           timeout=60_000)
+    entry.get_by_role("button", name="A repeat (a new assessment)").click()
     page.wait_for_function("document.querySelector('.wb-entry').innerText.includes('Saved WISCI-II for SCI-002')",
+                           timeout=60_000)
+    # The form now edits the saved record: another double click writes nothing.
+    entry.get_by_role("button", name="Save correction").dblclick()
+    page.wait_for_function("document.querySelector('.wb-entry').innerText.includes('nothing written')",
                            timeout=60_000)
     save_png(page.screenshot(full_page=True), tmp_path, "dashboard-entry-saved.png")
     assert "control" not in _shown_text(page)

@@ -62,7 +62,8 @@ def test_a_new_save_for_the_same_visit_asks_correction_or_repeat(store):
     first = form.save_panel.submit()
     form.save_panel.start_new()
     assert form.save_panel.submit() is None  # asks first
-    assert form.save_panel.question.layout.display is None and "correction" in form.save_panel.question.children[0].value
+    question = form.save_panel.question
+    assert question.layout.display is None and "correction" in question.children[0].value
     # A repeat with the very same values is the same assessment: the store refuses it.
     form.save_panel.repeat_button.click()
     assert "stored already" in form.save_panel.status.value

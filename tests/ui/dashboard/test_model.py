@@ -83,10 +83,14 @@ def test_investigator_enters_outcomes_and_the_views_follow(ws):
         form.save_panel.visit.value = visit
         form.inputs["level"].value = 3
         form.save_panel.button.click()
+        # The demo holds a WISCI II for this visit: the form asks whether this is a correction or a repeat.
+        assert "correction" in form.save_panel.question.children[0].value
+        form.save_panel.repeat_button.click()
         assert "Saved WISCI-II" in form.save_panel.status.value
         tables = dash.model.participant_tables()
         wisci = tables["Change from baseline"]
-        wisci = wisci[(wisci["instrument"] == "WISCI-II") & (wisci["visit"] == "week12")]
+        # Named as the registry names it (issue 22: no internal ids on the page).
+        wisci = wisci[(wisci["instrument"] == "Walking Index for Spinal Cord Injury II") & (wisci["visit"] == "week12")]
         assert 3 in list(wisci["value"])  # the dashboard reloaded from the store
     finally:
         store.close()

@@ -16,11 +16,12 @@ import plotly.graph_objects as go
 from ...config import get_workspace
 from ...errors import Problem, ValidationError
 from ...outcomes.entry import Listeners
-from ...records import OutcomeAssessment, ProtocolDeviation
+from ...records import OutcomeAssessment, ProtocolDeviation, Visit
 from ...records.blinding import BLINDED_ROLES
 from ...report import figures as F
 from ...report import summaries as S
 from ...report.trial_data import EmptyStudyError, TrialData, load_trial
+from .blinding import EVERYTHING, BlindedView
 from .session_model import SessionView, session_view
 
 
@@ -35,12 +36,20 @@ class DashboardModel:
         Where recordings are found (default: the resolved workspace).
     today : date | None
         The day visits are judged due or overdue (default: today).
+    blinding : BlindedView | None
+        What a blinded assessor may see (default: the study's ``blinding.json``
+        in the workspace, else nothing that reveals the arm). Unblinded roles
+        see everything.
     """
 
-    def __init__(self, store, workspace=None, *, today: date | None = None) -> None:
+    def __init__(self, store, workspace=None, *, today: date | None = None,
+                 blinding: BlindedView | None = None) -> None:
         self.store = store
         self.workspace = get_workspace(workspace)
         self.today = today
+        #: What this user is shown (all of it unless blinded).
+        self.shows: BlindedView = EVERYTHING if not self.blinded else (
+            blinding if blinding is not None else BlindedView.load(self.workspace.root))
         self.listeners = Listeners()
         self.data: TrialData | None = None
         self.message: str | None = None
@@ -73,6 +82,10 @@ class DashboardModel:
         return self.store.user.role in OutcomeAssessment.WRITERS
 
     @property
+    def can_mark_visits(self) -> bool:
+        return self.store.user.role in Visit.WRITERS
+
+    @property
     def can_close_deviations(self) -> bool:
         return self.store.user.role in ProtocolDeviation.WRITERS
 
@@ -80,6 +93,19 @@ class DashboardModel:
     def blinded(self) -> bool:
         """An outcome assessor never learns the arm (ICH E9 2.3.1): no view names or counts by arm."""
         return self.store.user.role in BLINDED_ROLES
+
+    @property
+    def hidden_note(self) -> str | None:
+        """What this user is not shown and why (None when everything is shown)."""
+        hidden = [what for what, shown in (("BCI sessions", self.shows.bci_sessions),
+                                           ("BCI performance", self.shows.bci_metrics),
+                                           ("adverse events' relatedness to the device",
+                                            self.shows.device_relatedness)) if not shown]
+        if not hidden:
+            return None
+        # Worded without "blinded": that is the store's mask for the arm, which no page shows.
+        return ("Not shown to outcome assessors (the study's blinding settings): " + ", ".join(hidden)
+                + "; in this design they would reveal the arm.")
 
     @property
     def user_label(self) -> str:
@@ -106,7 +132,7 @@ class DashboardModel:
 
     @property
     def session_choices(self) -> list[tuple[str, str]]:
-        if self.data is None or self.participant is None:
+        if self.data is None or self.participant is None or not self.shows.bci_sessions:
             return []
         return [(f"{s.started_at:%Y-%m-%d %H:%M} · {s.device}", s.id)
                 for s in sorted(self.data.sessions, key=lambda s: s.started_at) if s.participant_id == self.participant]
@@ -127,13 +153,24 @@ class DashboardModel:
         return {**enrolment,
                 "Visits by state": S.visit_state_counts(d),
                 "Overdue visits": S.overdue_visits(d),
-                "Adverse events by seriousness and relatedness": S.adverse_event_counts(d),
-                f"Reporting deadlines of reportable events ({S.n_reporting_overdue(d)} overdue)":
-                    S.reporting_deadlines(d),
+                **self._adverse_event_tables(),
                 f"Open deviations ({len(S.open_deviations(d))})": S.open_deviations(d),
                 # Conversion per arm would unblind an assessor: shown to the roles that may see arms only.
                 **({} if self.blinded else {"AIS conversion per arm (baseline against last examination)":
                                             S.ais_conversion_by_arm(d)})}
+
+    def _adverse_event_tables(self) -> dict:
+        d = self.data
+        if not self.shows.device_relatedness:
+            # Which events are reportable is decided by their relatedness: that list would reveal it too.
+            return {"Adverse events by seriousness": self._ae_by_seriousness()}
+        return {"Adverse events by seriousness and relatedness": S.adverse_event_counts(d),
+                f"Reporting deadlines of reportable events ({S.n_reporting_overdue(d)} overdue)":
+                    S.reporting_deadlines(d)}
+
+    def _ae_by_seriousness(self):
+        counts = S.adverse_event_counts(self.data).sum(axis=1).to_frame("events")
+        return counts
 
     def _own_sites(self, table):
         """Only the user's own site for a site-bound account: other sites' rows would read as empty."""
@@ -146,19 +183,129 @@ class DashboardModel:
                      if self.blinded else F.enrolment_figure(self._own_sites(S.enrolment_by_site_arm(d))))
         return {"enrolment": enrolment,
                 "visits": F.visit_states_figure(S.visit_state_counts(d)),
-                "adverse events": F.adverse_events_figure(S.adverse_event_counts(d))}
+                "adverse events": self._ae_figure()}
+
+    def _ae_figure(self) -> go.Figure:
+        if self.shows.device_relatedness:
+            return F.adverse_events_figure(S.adverse_event_counts(self.data))
+        fig = F.adverse_events_figure(self._ae_by_seriousness())
+        if fig.data:
+            fig.update_xaxes(title="all adverse events")
+            fig.update_layout(title_text="Adverse events by seriousness")
+        return fig
 
     def _mine(self) -> TrialData:
         return self.data.for_participant(self.participant)
 
     def participant_tables(self) -> dict:
         mine = self._mine()
+        unable = self.unable_assessments()
         return {"ISNCSCI across visits": S.isncsci_across_visits(mine).drop(columns="participant"),
-                "Change from baseline": S.outcome_changes(mine).drop(columns="participant"),
+                "Change from baseline": self._labelled_changes(mine),
+                **({"Recorded as unable to do the test": unable} if len(unable) else {}),
                 "UEMS and LEMS change (baseline to last examination)":
                     S.motor_score_change(mine).drop(columns=["participant", "arm"]),
-                "BCI performance": S.bci_performance(mine).drop(columns="participant"),
-                "Visits": S.visit_states(mine).drop(columns="participant")}
+                **({"BCI performance": S.bci_performance(mine).drop(columns="participant")}
+                   if self.shows.bci_metrics else {}),
+                "Visits": self._visits_in_schedule_order(mine)}
+
+    def _visits_in_schedule_order(self, mine):
+        """The participant's visits by scheduled date (the schedule's order), not by name (week12 < week6)."""
+        table = S.visit_states(mine).drop(columns="participant")
+        return table.sort_values("scheduled", kind="stable").reset_index(drop=True)
+
+    def _labelled_changes(self, mine):
+        """Change from baseline named as the forms name things, by schedule order, out-of-window marked."""
+        table = S.outcome_changes(mine).drop(columns="participant")
+        if table.empty:
+            return table
+        order = {name: i for i, name in enumerate(self.visit_order())}
+        table = table.assign(_order=table["visit"].map(order).fillna(len(order)))
+        table = table.sort_values(["instrument", "score", "_order"], kind="stable").drop(columns="_order")
+        table["score"] = [S.score_label(i, sc).split(": ", 1)[-1] for i, sc in zip(table["instrument"],
+                                                                                   table["score"])]
+        table["instrument"] = [_instrument_name(i) for i in table["instrument"]]
+        outside = self._outside_window_visits()
+        if outside:
+            table["visit"] = [f"{v} (outside window)" if (inst, v) in outside else v
+                              for inst, v in zip(table["instrument"], table["visit"])]
+        return table.reset_index(drop=True)
+
+    def visit_order(self) -> list[str]:
+        """The study's visit names in schedule order (target day)."""
+        if self.data is None:
+            return []
+        return [d.name for d in sorted(self.data.study.visit_schedule, key=lambda d: d.target_day)]
+
+    def _assessments(self) -> list[OutcomeAssessment]:
+        return [] if self.participant is None else self.store.find(OutcomeAssessment,
+                                                                   participant_id=self.participant)
+
+    def _outside_window_visits(self) -> set[tuple[str, str]]:
+        """(instrument name, visit name) of the participant's assessments dated outside their visit's window."""
+        visits = {v.id: v for v in self.store.find(Visit, participant_id=self.participant)}
+        out = set()
+        for a in self._assessments():
+            v = visits.get(a.visit_id)
+            if v is not None and not (v.window[0] <= a.assessed_on <= v.window[1]):
+                out.add((_instrument_name(a.instrument), v.name))
+        return out
+
+    def unable_assessments(self):
+        """Assessments recorded as "unable" (e.g. unable to walk for the 10MWT), with the reason given."""
+        import pandas as pd
+
+        from ...outcomes.instruments import list_instruments, load_instrument
+
+        names = {v.id: v.name for v in self.store.find(Visit, participant_id=self.participant)} \
+            if self.participant is not None else {}
+        rows = []
+        known = set(list_instruments())
+        for a in sorted(self._assessments(), key=lambda a: a.assessed_on):
+            if a.instrument not in known:
+                continue
+            inst = load_instrument(a.instrument)
+            for rule in inst.rules:
+                reason = a.item_values.get(rule.item) if rule.kind == "unable" else None
+                if reason not in (None, ""):
+                    rows.append({"instrument": inst.name, "visit": names.get(a.visit_id, "no visit"),
+                                 "assessed on": a.assessed_on.isoformat(), "recorded": "unable to do the test",
+                                 "reason": str(reason)})
+        return pd.DataFrame(rows, columns=["instrument", "visit", "assessed on", "recorded", "reason"])
+
+    def visits(self) -> list[Visit]:
+        """The chosen participant's visits in schedule order."""
+        if self.participant is None:
+            return []
+        return sorted(self.store.find(Visit, participant_id=self.participant), key=lambda v: v.scheduled_date)
+
+    def mark_visit_done(self, visit_id: str, *, actual_date) -> Visit:
+        """Record that a planned visit took place on ``actual_date``; audited like every change.
+
+        Through the store, so its rules hold: a date outside the visit's
+        window needs a protocol deviation, and consent must be in force.
+        Problems are named by the labels the user sees ("visit", "date done").
+        """
+        visits = {v.id: v for v in self.visits()}
+        problems = []
+        visit = visits.get(visit_id)
+        if visit is None:
+            problems.append(Problem("visit", visit_id, "a visit of " + str(self.participant) + ": "
+                                    + (", ".join(visits) or "none scheduled")))
+        elif visit.status != "planned":
+            problems.append(Problem("visit", visit_id, f"a planned visit (this one is {visit.status})"))
+        if not isinstance(actual_date, date):
+            problems.append(Problem("date done", actual_date, "the date the visit took place"))
+        if problems:
+            raise ValidationError(problems, what="marking a visit done")
+        try:
+            saved = self.store.update(dataclasses.replace(visit, status="done", actual_date=actual_date),
+                                      reason="visit done (dashboard)")
+        except ValidationError as err:  # e.g. outside its window without a deviation: the store's own words
+            raise ValidationError([dataclasses.replace(p, field=_visit_label(p.field)) for p in err.problems],
+                                  what="marking a visit done") from None
+        self.reload()
+        return saved
 
     def participant_figures(self) -> dict[str, go.Figure]:
         """ISNCSCI motor scores, each instrument's scores against its threshold, BCI performance."""
@@ -168,14 +315,24 @@ class DashboardModel:
         figs["isncsci"].update_layout(title_text=f"{pid}: ISNCSCI UEMS and LEMS across visits")
         thresholds = S.score_thresholds(mine)
         o = mine.outcomes[mine.outcomes["instrument"] != "ISNCSCI"]
+        unable = self.unable_assessments()
         for (inst, score), _ in o.groupby(["instrument", "score"]):
-            figs[f"{inst} {score}"] = F.score_trajectory_figure(
-                mine.outcomes, inst, score, threshold=thresholds.get((inst, score)),
-                title=f"{pid} · {S.score_label(inst, score)}")
+            title = f"{pid} · {S.score_label(inst, score)}"
+            fig = F.score_trajectory_figure(mine.outcomes, inst, score, threshold=thresholds.get((inst, score)),
+                                            title=title)
+            if fig.data:  # the axis is named as the form names the score, not by its id
+                fig.update_yaxes(title=S.score_label(inst, score).split(": ", 1)[-1])
+            mine_unable = unable[unable["instrument"] == _instrument_name(inst)]
+            if not fig.data and len(mine_unable):
+                # What the assessor found, not "No ... recorded" (issue 22).
+                fig = F.empty_figure(title, "; ".join(f"{v}: unable to do the test ({r})" for v, r in
+                                                      zip(mine_unable["visit"], mine_unable["reason"])))
+            figs[f"{inst} {score}"] = fig
         if len(figs) == 1:
             figs["outcomes"] = F.empty_figure(f"{pid}: outcomes", "No outcome assessment recorded yet")
-        figs["bci"] = F.bci_figure(S.bci_performance(mine))
-        figs["bci"].update_layout(title_text=f"{pid}: BCI accuracy across sessions")
+        if self.shows.bci_metrics:
+            figs["bci"] = F.bci_figure(S.bci_performance(mine))
+            figs["bci"].update_layout(title_text=f"{pid}: BCI accuracy across sessions")
         return figs
 
     def close_deviation(self, deviation_id: str, *, closed_on, resolution: str) -> ProtocolDeviation:
@@ -208,10 +365,21 @@ class DashboardModel:
         return saved
 
     def session(self) -> SessionView | None:
-        if self.session_id is None:
+        if self.session_id is None or not self.shows.bci_sessions:
             return None
         session = next(s for s in self.data.sessions if s.id == self.session_id)
         return session_view(session, self.data, self.workspace.root)
+
+
+def _instrument_name(instrument: str) -> str:
+    """The registry's name of an instrument ("Box and Block Test"), the id when it is not in the registry."""
+    from ...outcomes.instruments import list_instruments, load_instrument
+
+    return load_instrument(instrument).name if instrument in list_instruments() else instrument
+
+
+def _visit_label(field: str) -> str:
+    return {"actual_date": "date done", "status": "visit status"}.get(field, field)
 
 
 def _label(field: str) -> str:

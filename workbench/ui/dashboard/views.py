@@ -12,6 +12,7 @@ from ...report.html_parts import table as html_table
 from .deviations import DeviationClosePanel
 from .entry import OutcomeEntryPanel
 from .model import DashboardModel
+from .visits import VisitDonePanel
 from .session_model import SessionModel
 
 _STYLE = """<style>
@@ -79,7 +80,8 @@ class ParticipantView:
                                         layout=widgets.Layout(width="420px"))
         self.chooser.observe(self._chosen, names="value")
         self.body = widgets.VBox()
-        self.widget = widgets.VBox([self.chooser, self.body])
+        self.marking = VisitDonePanel(model) if model.can_mark_visits else None
+        self.widget = widgets.VBox([self.chooser, self.body] + ([self.marking.widget] if self.marking else []))
         self.widget.add_class("wb-participant")
         self._shown = None
         model.listeners.add(self.refresh)
@@ -175,6 +177,8 @@ class Dashboard:
         access = "enters outcomes" if m.can_enter_outcomes else "read-only: looks at everything, changes nothing"
         if m.blinded:
             access += "; blind to the allocation, which no view shows"
+        if m.hidden_note:
+            access += ". " + m.hidden_note
         self.header = widgets.HTML(
             f"{_STYLE}<div class='wb-dash-who'>{html.escape(study)}signed in as {html.escape(m.user_label)} "
             f"({html.escape(access)})</div>")
