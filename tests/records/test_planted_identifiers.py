@@ -156,3 +156,11 @@ def test_pdf_reports_carry_no_planted_identifier(planted):
         text = subprocess.run(["pdftotext", str(files.pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "Provenance" in text  # the text layer is there to be searched
         _assert_clean({files.pdf.name: text})
+
+
+def test_odm_export_carries_no_planted_identifier(planted, tmp_path):
+    from workbench.records.odm import export_odm
+
+    _, store, _ = planted
+    done = export_odm(store, tmp_path / "odm")
+    _assert_clean(_texts(done.fname.parent))
