@@ -12,7 +12,7 @@ import odmlib
 import pytest
 import xmlschema
 
-from workbench.records import AdverseEvent, OutcomeAssessment, Participant, Visit
+from workbench.records import AdverseEvent, OutcomeAssessment, Participant, Study, Visit
 from workbench.records.demo import open_demo_store
 from workbench.records.odm import NS, export_odm, read_odm
 
@@ -68,8 +68,7 @@ def test_export_validates_against_the_odm_schema_and_reads_back_as_stored(demo_w
         participants = store.find(Participant)
         assessments = store.find(OutcomeAssessment)
         visits = {v.id: v for v in store.find(Visit)}
-        study_visits = [d.name for d in store.find(__import__("workbench.records", fromlist=["Study"]).Study)[0]
-                        .visit_schedule]
+        study_visits = [d.name for d in store.find(Study)[0].visit_schedule]
         staff = {store.user.name, *(a.assessor for a in assessments)}
         n_adverse_events = {p.id: len(store.find(AdverseEvent, participant_id=p.id)) for p in participants}
     errors = [f"{e.reason} at {e.path}" for e in schema.iter_errors(str(result.fname))]

@@ -217,7 +217,8 @@ def _form_layout(tables, instruments):
                         items.append((_oid("IT", "OA", name, "item", it.id), it.label, (dtype, tuple(it.values)),
                                       ("item_values", it.id)))
                     for sc in (*inst.subscales, *inst.totals, *inst.derived):
-                        items.append((_oid("IT", "OA", name, "score", sc.id), sc.label, ("float", ()), ("scores", sc.id)))
+                        items.append((_oid("IT", "OA", name, "score", sc.id), sc.label, ("float", ()),
+                                      ("scores", sc.id)))
                 else:
                     frame = tables[table][tables[table]["instrument"] == name]
                     keys = set()
@@ -235,8 +236,6 @@ def _form_layout(tables, instruments):
 
 
 def _clinical_data(root, study, tables, forms, events, trail, staff_code) -> None:
-    from .visit import Visit  # noqa: F401  (the visits table names the events)
-
     cd = _sub(root, "ClinicalData", StudyOID=_oid("ST", study.id), MetaDataVersionOID="MDV.1")
     if "participants" not in tables:
         return
