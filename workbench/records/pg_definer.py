@@ -145,11 +145,22 @@ def drop_functions(conn: sa.Connection) -> None:
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}")
 
 
-def installed(conn: sa.Connection) -> bool:
-    """Whether this is PostgreSQL with the functions of migration 0012 (then they are the only way in)."""
+def installed(conn: sa.Connection, *, cached: bool = True) -> bool:
+    """Whether this is PostgreSQL with the functions of migration 0012 (then they are the only way in).
+
+    ``cached=False`` asks the database again (migrations change the answer on the same connection).
+    """
     if conn.dialect.name != "postgresql":
         return False
-    return conn.exec_driver_sql("SELECT to_regprocedure('wb_append_trail(json)') IS NOT NULL").scalar()
+    if not cached:
+        conn.connection.info.pop("wb_definer", None)
+    # Asked once per database connection (it lives in the pool), not once per write transaction.
+    # A schema changed under a pooled connection needs engine.dispose(), as after any migration.
+    info = conn.connection.info
+    if "wb_definer" not in info:
+        info["wb_definer"] = bool(conn.exec_driver_sql(
+            "SELECT to_regprocedure('wb_append_trail(json)') IS NOT NULL").scalar())
+    return info["wb_definer"]
 
 
 def lock_head(conn: sa.Connection):
