@@ -73,6 +73,22 @@ never compared to a hard-coded number.
   CSP and FBCSP beside the workbench on identical epochs, and both online
   paths (benchmarks/metabci_compare.py describes them); ``null`` with a
   ``metabci_missing`` reason when the peer is not installed.
+- ``accuracy_eegmmidb_ts_lr``, ``accuracy_eegmmidb_mdm``: the Riemannian
+  decoders (tangent space + logistic regression; minimum distance to mean;
+  reference and class means fitted by pyRiemann, applied by the numba
+  kernels) on the same protocol and splits as CSP+LDA: 7-30 Hz, 1 s windows
+  ending 2 s after the cue, sample covariance, no common average reference
+  (it would leave the covariances singular).
+- ``accuracy_bci4als_csp_lda``, ``accuracy_bci4als_ts_lr``,
+  ``accuracy_bci4als_mdm``: left vs right hand on both bci4als recordings
+  (OpenBCI 16 ch, 125 Hz; 20 trials per class each), 50 Hz notch, 8-30 Hz,
+  CAR, 2 s windows from the cue, Ledoit-Wolf covariances for the Riemannian
+  ones; ShuffleSplit(10, 0.2, 42) within each recording, mean of the two.
+- ``ts_lr_online_ms_p50``, ``mdm_online_ms_p50``: their online cost per
+  output, measured as ``workbench_online_ms_p50`` (eegmmidb, trained on runs
+  6/10, run 14 fed in 23-sample chunks; median of ``OnlineDecoder.update``
+  over the chunks that produce an output): one 64 x 64 covariance, one
+  (TS) or two (MDM) symmetric eigendecompositions per output.
 """
 
 from __future__ import annotations
@@ -380,6 +396,62 @@ def bench_eegmmidb(seed=0):
             "parity_max_abs_diff": float(np.max(np.abs(whole.values - chunked.values)))}
 
 
+def _online_ms_p50(dec, x, step):
+    """Median wall milliseconds of ``OnlineDecoder.update`` over the chunks that produce an output."""
+    online, lat = dec.online(), []
+    for pos in range(0, len(x) - step, step):
+        chunk = np.ascontiguousarray(x[pos:pos + step])
+        t0 = time.perf_counter()
+        out = online.update(chunk)
+        if len(out):
+            lat.append(time.perf_counter() - t0)
+    return float(np.median(lat) * 1e3)
+
+
+def bench_riemann():
+    """Tangent space + LR and MDM beside CSP+LDA: eegmmidb and bci4als accuracies, online cost per output."""
+    from sklearn.model_selection import ShuffleSplit, cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    from workbench.decoding import (
+        CSP, LDA, MDM, CommonAverageReference, Covariances, Decoder, IIRFilter, LogisticRegression, NotchFilter,
+        TangentSpace,
+    )
+    from workbench.recording.labelled import read_bci4als_xdf, read_eegmmidb_run
+
+    cv = ShuffleSplit(10, test_size=0.2, random_state=42)
+    res = {}
+    runs = [read_eegmmidb_run(SHARED_DATA / "eegmmidb", 1, r) for r in (6, 10, 14)]
+    sf, names = runs[0].sfreq, runs[0].ch_names
+    ends = [r.onsets + int(2 * sf) for r in runs]
+    y = np.concatenate([r.labels for r in runs])
+    kinds = {"ts_lr": lambda est="scm": [TangentSpace(estimator=est), LogisticRegression()],
+             "mdm": lambda est="scm": [Covariances(estimator=est), MDM()]}
+    for kind, make in kinds.items():
+        dec = Decoder([IIRFilter(7.0, 30.0, sfreq=sf, order=4)], make(), sfreq=sf, ch_names=names,
+                      window=161, step=23)
+        X = dec.epochs([r.data for r in runs], ends)
+        res[f"accuracy_eegmmidb_{kind}"] = float(cross_val_score(make_pipeline(*make()), X, y, cv=cv).mean())
+        dec.fit([r.data for r in runs[:2]], ends[:2], np.concatenate([r.labels for r in runs[:2]]))
+        res[f"{kind}_online_ms_p50"] = _online_ms_p50(dec, runs[2].data, 23)
+    acc = {"csp_lda": [], "ts_lr": [], "mdm": []}
+    makes = {"csp_lda": lambda: [CSP(4), LDA()], "ts_lr": lambda: kinds["ts_lr"]("lwf"),
+             "mdm": lambda: kinds["mdm"]("lwf")}
+    for sub in ("Sub2011001", "Sub2111001"):
+        x = read_bci4als_xdf(SHARED_DATA / "bci4als" / sub / "EEG.xdf")
+        lr = np.isin(x.labels, ["left", "right"])
+        win = int(round(2 * x.sfreq))
+        prep = Decoder([NotchFilter((50.0,), sfreq=x.sfreq, initial="steady"),
+                        IIRFilter(8.0, 30.0, sfreq=x.sfreq, initial="steady"), CommonAverageReference()],
+                       [CSP(4), LDA()], sfreq=x.sfreq, ch_names=x.ch_names, window=win, step=25)
+        X = prep.epochs([x.data], [x.onsets[lr] + win - 1])
+        for kind, make in makes.items():
+            acc[kind].append(float(cross_val_score(make_pipeline(*make()), X, x.labels[lr], cv=cv).mean()))
+    for kind, a in acc.items():
+        res[f"accuracy_bci4als_{kind}"] = float(np.mean(a))
+    return res
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -416,6 +488,7 @@ def main(argv=None):
     from metabci_compare import compare  # benchmarks/ is this script's folder
 
     res.update(compare())  # MetaBCI side by side: null figures and metabci_missing without the peer
+    res.update(bench_riemann())  # Riemannian decoders beside CSP+LDA (eegmmidb, bci4als) and their online cost
     goals = {"speedup_64ch": ">= 5", "speedup_256ch": ">= 5", "speedup_1024ch": ">= 5", "intracortical_realtime_factor": ">= 25",
              "warm_start_s": "< 1", "accuracy_eegmmidb_hands_feet": ">= 0.93", "parity_max_abs_diff": "<= 1e-9"}
     lines = [f"{'measure':40s} {'value':>14s}  goal", "-" * 64]

@@ -212,3 +212,45 @@ def spike_path(x, sos, thresholds, bin_size):
     repaired, bad = hold_last_valid(x, np.zeros(x.shape[1]))
     counts, power = spike_bins(sosfilt(sos, repaired), thresholds, bin_size)
     return counts, power, bad
+
+
+def _spd_power(c, power):
+    """``c ** power`` for a symmetric positive definite matrix, by scipy's Schur-based algorithm."""
+    import scipy.linalg
+
+    return np.real(scipy.linalg.fractional_matrix_power(c, power))
+
+
+def tangent_vector(c, ref):
+    """upper(logm(ref^-1/2 c ref^-1/2)), logm by scipy (Pade/Schur), weights 1 and sqrt(2), row by row."""
+    import scipy.linalg
+
+    p = _spd_power(ref, -0.5)
+    lg = np.real(scipy.linalg.logm(p @ c @ p))
+    return np.array([lg[j, k] * (1.0 if j == k else np.sqrt(2.0)) for j in range(len(c)) for k in range(j, len(c))])
+
+
+def riemann_squared_distance(a, b):
+    """sum of log^2 of the generalised eigenvalues of (a, b)."""
+    import scipy.linalg
+
+    return float(np.sum(np.log(scipy.linalg.eigvalsh(a, b)) ** 2))
+
+
+def window_covariances(x, window, step, lwf=False):
+    """Covariance of every window ending at an output count, optionally Ledoit-Wolf shrunk."""
+    out = []
+    for n in output_counts(len(x), window, step):
+        w = x[n - window:n]
+        c = covariance(w)
+        if lwf:
+            s = ledoit_wolf_shrinkage(w)
+            c = (1 - s) * c + s * np.trace(c) / len(c) * np.eye(len(c))
+        out.append(c)
+    return np.array(out)
+
+
+def mdm_probabilities(covs, means):
+    d2 = np.array([[riemann_squared_distance(c, m) for m in means] for c in covs])
+    e = np.exp(-(d2 - d2.min(axis=1, keepdims=True)))
+    return e / e.sum(axis=1, keepdims=True)

@@ -9,7 +9,8 @@ anything: with a warm cache each step loads in well under a second.
 The steps run the same code paths a session runs, on small synthetic data:
 fitting the band-power + shrinkage-LDA decoders (calibration and training),
 scoring windows offline, and the online decoder on live-shaped chunks, stage
-by stage and fused (:meth:`OnlineDecoder.warm`). The safety gate, the
+by stage and fused (:meth:`OnlineDecoder.warm`), and the Riemannian decoders
+(tangent space + logistic regression, MDM). The safety gate, the
 effectors and the adaptive controller are plain Python: nothing to compile.
 """
 
@@ -71,10 +72,27 @@ def warm_kernels(progress: bool = True, out=print) -> list[tuple[str, float]]:
         dec = state["decoder"]
         dec.online().update(np.ascontiguousarray(state["data"][:600], dtype=np.float32))
 
+    def riemann():
+        # tangent space + logistic regression and MDM (pyRiemann fits, numba applies): the same
+        # band-passed calibration data, alternate labels, fitted and run online in live-shaped chunks
+        from ..decoding import MDM, Covariances, Decoder, IIRFilter, LogisticRegression, TangentSpace
+
+        # four channels, 20 windows: the compiled code does not depend on the sizes, the fitting time does
+        dec0, data = state["decoder"], np.ascontiguousarray(state["data"][:, :4])
+        win = int(dec0.sfreq)
+        ends = np.arange(win - 1, len(data), win // 2)[:20]
+        for pipe in ([TangentSpace(estimator="lwf"), LogisticRegression()], [Covariances(estimator="lwf"), MDM()]):
+            dec = Decoder([IIRFilter(8.0, 30.0, sfreq=dec0.sfreq)], pipe, sfreq=dec0.sfreq, ch_names=dec0.ch_names[:4],
+                          window=win, step=win // 10)
+            dec.fit([data], [ends], np.arange(len(ends)) % 2)
+            dec.decode(data[: 3 * win])  # produces outputs: the model's kernels compile too
+            dec.online().warm(max(2, win // 25))
+
     steps = [("decoder fit: filter bank, log band power, shrinkage LDA", fit),
              ("offline decoding in chunks (training, re-analysis)", offline),
              ("online decoder on live chunks (stage by stage, fused, NaN, gap)", online),
-             ("online decoder on float32 input", float32_input)]
+             ("online decoder on float32 input", float32_input),
+             ("Riemannian decoders: tangent space + logistic regression, MDM", riemann)]
     done = []
     t_all = time.perf_counter()
     bar = tqdm(total=len(steps), desc="kernels", unit="step", disable=not progress, leave=False)

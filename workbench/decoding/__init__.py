@@ -28,12 +28,13 @@ from .model_selection import LeaveOneRunOut, LeaveOneSessionOut, window_groups
 from .models import LDA, KalmanDecoder, Ridge
 from .online import DecoderFault, DecoderOutput, OnlineDecoder, decode_in_chunks
 from .reref import CommonAverageReference, LaplacianReference
+from .riemann import MDM, Covariances, LogisticRegression, TangentSpace
 from .smoothing import LastSample, SmoothedPower
 
 __all__ = [
-    "BandPower", "CSP", "CommonAverageReference", "Decoder", "DecoderFault", "DecoderOutput", "FilterBank",
-    "IIRFilter", "KalmanDecoder", "LDA", "LaplacianReference", "LastSample", "LeaveOneRunOut",
-    "LeaveOneSessionOut", "LogVariance", "NotchFilter", "OnlineDecoder", "Ridge",
-    "SmoothedPower", "SpikeFeatures", "decode_in_chunks", "load_decoder", "read_decoder_metadata",
+    "BandPower", "CSP", "CommonAverageReference", "Covariances", "Decoder", "DecoderFault", "DecoderOutput",
+    "FilterBank", "IIRFilter", "KalmanDecoder", "LDA", "LaplacianReference", "LastSample", "LeaveOneRunOut",
+    "LeaveOneSessionOut", "LogVariance", "LogisticRegression", "MDM", "NotchFilter", "OnlineDecoder", "Ridge",
+    "SmoothedPower", "SpikeFeatures", "TangentSpace", "decode_in_chunks", "load_decoder", "read_decoder_metadata",
     "save_decoder", "window_groups",
 ]

@@ -34,13 +34,14 @@ FORMAT_VERSION = 1
 
 
 def _registry():
-    from . import csp, features, filters, models, reref, smoothing
+    from . import csp, features, filters, models, reref, riemann, smoothing
 
     classes = [
         filters.IIRFilter, filters.NotchFilter, filters.FilterBank,
         reref.CommonAverageReference, reref.LaplacianReference, smoothing.SmoothedPower,
         csp.CSP, features.BandPower, features.LogVariance, features.SpikeFeatures, smoothing.LastSample,
         models.LDA, models.Ridge, models.KalmanDecoder,
+        riemann.Covariances, riemann.TangentSpace, riemann.LogisticRegression, riemann.MDM,
     ]
     return {c.__name__: c for c in classes}
 
