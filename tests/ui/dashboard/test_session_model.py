@@ -13,7 +13,7 @@ from workbench.records.demo import open_demo_store
 from workbench.recording.runs import RunEntities
 from workbench.session.live import run_block
 from workbench.session.paradigm import ParadigmSpec
-from workbench.session.participant import CueTimeline, SimulatedParticipant
+from workbench.session.participant import CueTimeline, ParticipantModel, SimulatedParticipant
 from workbench.ui.dashboard import Dashboard
 
 pytestmark = [pytest.mark.lsl, pytest.mark.slow, pytest.mark.timeout(180)]
@@ -22,9 +22,14 @@ CLASSES = ("rest", "grasp", "open")
 
 @pytest.fixture
 def recorded(workspace, unique_name):
-    """SCI-001's first session with a cued rest / grasp / open run (2 cues per class) attached."""
+    """SCI-001's first session with a cued rest / grasp / open run (2 cues per class) attached.
+
+    The participant is the noiseless one (difficulty "easy"): with two cues per class a
+    realistic participant's map is mostly trial-to-trial noise, and this test is about the
+    view drawing the map the recording holds, not about how well a person desynchronizes.
+    """
     spec = ParadigmSpec(CLASSES, cue_s=1.5, rest_s=0.3, repetitions=2, seed=0, jitter_s=0.0)
-    run = run_block(workspace.recordings, spec, participant=SimulatedParticipant(CueTimeline(), seed=0),
+    run = run_block(workspace.recordings, spec, participant=SimulatedParticipant(CueTimeline(), seed=0, model=ParticipantModel(difficulty="easy")),
                     name=unique_name, progress=False, entities=RunEntities(subject="test", task="calibration"))
     assert run.manifest.status == "complete"
     store = open_demo_store(workspace.root, role="investigator")
