@@ -74,7 +74,7 @@ def test_site_staff_change_only_their_site(store):
             zh.add(f.assessment("SCI-002", visit_id=v_be.id))
         with pytest.raises(other_site[0], match=other_site[1]):
             zh.update(dataclasses.replace(v_be, notes="not mine"), reason="x")
-        zh.add(f.assessment("SCI-001", visit_id=made["SCI-001"][0].id))
+        zh.add(f.assessment("SCI-001", visit_id=made["SCI-001"][0].id, total=14))  # a new score, not a duplicate
     with as_user(store, "e.zh", "engineer", "ZH") as eng:
         s = Session(participant_id="SCI-002", started_at="2026-03-30T10:00:00+00:00", device="amp",
                     montage="C3", operator="eng")

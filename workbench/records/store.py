@@ -285,10 +285,15 @@ class Store(AccountMethods):
             by_type.setdefault(type(rec), []).append(rec)
         with self._write() as (conn, audit):
             ctx = BatchContext(conn, saved)
-            problems = ctx.check_new_ids() + ctx.check_references() + ctx.check_rules()
+            problems = ctx.check_new_ids() + ctx.check_references()
+            # Sites before the study's rules: a rule's message (a duplicate names the stored record)
+            # must never describe another site's data to someone who may not read it. Sites are
+            # decided from the references, so only once those hold; every problem is listed together.
+            if not problems:
+                self._check_sites(ctx, saved, "create")
+            problems += ctx.check_rules()
             if problems:
                 raise ValidationError(problems, what=_what(saved))
-            self._check_sites(ctx, saved, "create")
             for rt in RECORD_TYPES:  # parents before children, for the foreign keys
                 if rt in by_type:
                     insert_records(conn, rt, by_type[rt])
