@@ -47,12 +47,17 @@ $(BIDS_VALIDATOR): tools/package.json
 demo: $(STAMP)
 	$(BIN)/workbench demo
 
+# Two workers (pytest-xdist) on a 2-core machine, up to four on bigger ones: every test that touches
+# LSL runs on one worker, one after the other (tests/conftest.py), the rest fills the other cores.
+# WORKERS=0 runs everything in one process.
+WORKERS ?= $(shell n=$$(nproc); if [ $$n -gt 4 ]; then echo 4; elif [ $$n -lt 2 ]; then echo 0; else echo $$n; fi)
+
 test: $(STAMP) debian-test-deps node-tools
-	scripts/run-tests.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+	scripts/run-tests.sh $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The fast tier for one's own iterations: what is not marked slow or browser.
 check: $(STAMP) debian-test-deps node-tools
-	scripts/run-tests.sh $(BIN)/python -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
+	scripts/run-tests.sh $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup -m "not slow and not browser" $(PYTEST_ARGS)
 
 # JupyterLab refuses to start as root without --allow-root (containers, CI machines).
 # Both targets use the checkout's workspace/ (workbench/config.py) unless WORKBENCH_HOME says otherwise.

@@ -48,3 +48,30 @@ def workspace(tmp_path, monkeypatch):
 
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "workspace"))
     return get_workspace(tmp_path / "workspace")
+
+
+# --- Running on two workers (pytest-xdist, `make test`) -------------------------------------------
+# LSL discovery is machine-wide: a test that resolves streams by type, or counts what it finds, would
+# see another worker's outlets. Every test that touches LSL therefore runs on one worker, one after
+# the other, as on a single process; everything else (records, ISNCSCI, kernels, reports) fills the
+# other core. Touching LSL is read from the test module's source, so a new LSL test needs no marker.
+_LSL_WORDS = ("pylsl", "StreamOutlet", "StreamInlet", "run_block", "Player", "unique_name", "LabRecorder",
+              "resolve_", "workbench demo", "\"demo\"", "notebook", "brainflow", "lab_widgets", "Voila", "voila")
+_touches_lsl: dict[str, bool] = {}
+
+
+def _module_touches_lsl(path) -> bool:
+    key = str(path)
+    if key not in _touches_lsl:
+        try:
+            text = Path(key).read_text()
+        except OSError:
+            text = ""
+        _touches_lsl[key] = any(w in text for w in _LSL_WORDS)
+    return _touches_lsl[key]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("lsl") or item.get_closest_marker("browser") or _module_touches_lsl(item.path):
+            item.add_marker(pytest.mark.xdist_group("lsl"))
