@@ -74,6 +74,7 @@ def export_nwb(store, out, workspace=None, selection=None, *, allow_broken_trail
     from ..analysis.units import Selection, select_sessions
     from ..config import get_workspace
     from ..records import Participant, Visit
+    from ..records.identifiers import screen_record  # device, montage: free labels, screened as every export
     from ..utils.files import staged_folder
     from .read import recording_format
 
@@ -105,7 +106,7 @@ def export_nwb(store, out, workspace=None, selection=None, *, allow_broken_trail
                 visit = visits.get(s.visit_id)
                 name = f"sub-{_label(s.participant_id)}_ses-{_label(visit.name if visit else 'unscheduled')}" \
                        f"_{_label(s.id)}_rec-{i}.nwb"
-                write_session_nwb(ws.root / f.path, tmp / name, session=s, recording=f,
+                write_session_nwb(ws.root / f.path, tmp / name, session=screen_record(s), recording=f,
                                   participant=participants.get(s.participant_id), visit=visit)
                 written.append({"file": name, "session": s.id, "recording": f.path, "sha256": f.sha256})
         (tmp / "manifest.json").write_text(json.dumps({"format": "nwb", "files": written,

@@ -242,7 +242,10 @@ class SessionModel:
             self._done.clear()
         if m.session_id is None:
             who = m.participant or "this participant"
-            self._set(SessionState(m.participant, None, "", "none", message=f"No BCI session recorded for {who}."))
+            # A user the study keeps from BCI sessions is told so, not that none was recorded.
+            hidden = None if m.shows.bci_sessions else m.hidden_note
+            self._set(SessionState(m.participant, None, "", "none",
+                                   message=hidden or f"No BCI session recorded for {who}."))
             self._done.set()
             return
         label = dict((sid, lab) for lab, sid in m.session_choices).get(m.session_id, m.session_id)
