@@ -48,6 +48,20 @@ def cross_check(conn: sa.Connection, entries) -> list:
                                      db_change_log.c.changed_at, db_change_log.c.row_data)
                            .order_by(db_change_log.c.id))
     last: dict[tuple[str, str], str | None] = {}
+    by_tx: dict = {}
+
+    def _rows_of(tx) -> dict:
+        """The transaction's entries by the row they are about, built once per transaction: a batch of
+        n rows has n changes and n entries, and scanning the whole run per change made verify O(n^2)."""
+        if tx.txid not in by_tx:
+            rows: dict[tuple[str, str], list[int]] = {}
+            for seq in range(tx.first_seq, tx.last_seq + 1):
+                e = by_seq.get(seq)
+                if e is not None:
+                    rows.setdefault((e.entity, e.entity_id), []).append(seq)
+            by_tx[tx.txid] = rows
+        return by_tx[tx.txid]
+
     for c in changes:
         before, last[(c.table_name, c.row_id)] = last.get((c.table_name, c.row_id)), c.row_data
         if c.id < changes_from or (c.operation == "UPDATE" and c.row_data == before):
@@ -59,10 +73,9 @@ def cross_check(conn: sa.Connection, entries) -> list:
             findings.append(AuditFinding(None, f"{c.table_name}/{c.row_id}: {c.operation} by {who} at {c.changed_at} "
                                                "has no trail entry in its transaction (made outside the workbench)"))
             continue
-        for seq in range(tx.first_seq, tx.last_seq + 1):
-            e = by_seq.get(seq)
-            if (e is None or seq in named or (e.entity, e.entity_id) != (c.table_name, c.row_id)
-                    or e.user_name == person or (person is None and _first_account(e))):
+        for seq in _rows_of(tx).get((c.table_name, c.row_id), ()):
+            e = by_seq[seq]
+            if seq in named or e.user_name == person or (person is None and _first_account(e)):
                 continue
             named.add(seq)
             findings.append(AuditFinding(seq, f"{e.describe()} names {e.user_name}, but the database recorded the "
