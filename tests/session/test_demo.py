@@ -79,3 +79,14 @@ def test_demo_rejects_bad_options(workspace):
     assert out.returncode == 1
     assert "calibration_reps: got 1" in out.stderr and "loop_reps: got 0" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_demo_refuses_a_bad_difficulty_before_anything_runs(workspace):
+    out = subprocess.run(
+        [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "demo", "--difficulty", "1.5"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    assert "--difficulty: got '1.5'" in out.stderr and "easy, realistic, hard" in out.stderr
+    assert "kernels ready" not in out.stdout + out.stderr  # refused before the warm-up
+    assert "Traceback" not in out.stderr and not list(workspace.recordings.rglob("*.xdf"))

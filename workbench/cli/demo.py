@@ -17,19 +17,40 @@ def register(subparsers) -> None:
     p.add_argument("--loop-reps", type=int, default=2, metavar="N",
                    help="closed-loop trials per class in the glove run (default 2)")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulated participant and cue order")
+    p.add_argument("--difficulty", default="0.3", metavar="D",
+                   help="how hard the simulated participant is to decode: a number in [0, 1] or easy | realistic | "
+                        "hard (default 0.3, a good responder; realistic needs more --calibration-reps)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from ..errors import Problem, ValidationError
     from ..session.demo import format_summary, run_demo
+    from ..session.participant import ParticipantModel
+    from ._checks import OptionError
     from .warmup import warm_kernels
+
+    difficulty = _difficulty(args.difficulty)
+    try:  # a bad option is refused before the kernels warm up or anything streams
+        ParticipantModel(difficulty=difficulty)
+    except ValidationError:
+        raise OptionError([Problem("--difficulty", args.difficulty,
+                                   "a number in [0, 1] or one of easy, realistic, hard")]) from None
 
     # Before anything streams or the participant is asked to do anything: a cold numba cache
     # compiles here, with a progress bar, never inside a live loop.
     print("decoder kernels: compiling or loading from numba's cache ...", flush=True)
     warm_kernels()
     result = run_demo(args.workspace, calibration_reps=args.calibration_reps, loop_reps=args.loop_reps,
-                      seed=args.seed)
+                      seed=args.seed, difficulty=difficulty)
     print()
     print(format_summary(result))
     return 0 if result.ok else 1
+
+
+def _difficulty(text: str):
+    """A number when it reads as one, else the name (ParticipantModel names what is allowed)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
