@@ -47,7 +47,7 @@ def _figure(fig: go.Figure, name: str) -> widgets.Widget:
 
 
 def _tables(tables: dict) -> widgets.HTML:
-    parts = [f"<h4>{html.escape(title)}</h4>" + html_table(frame, empty=f"No {title.lower()}.",
+    parts = [f"<h4>{html.escape(title)}</h4>" + html_table(frame, empty=f"{title}: none recorded yet.",
                                                           index=frame.index.name is not None)
              for title, frame in tables.items()]
     return widgets.HTML("<div class='wb-dash'>" + "".join(parts) + "</div>")

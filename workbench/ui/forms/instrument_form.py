@@ -51,7 +51,9 @@ class InstrumentForm:
         self.notes.observe(lambda change: setattr(self.entry, "notes", change["new"]), names="value")
         self.scores = widgets.HTML()
         self.errors = widgets.HTML()
-        title = widgets.HTML(f"<h3>{html.escape(inst.name)} ({html.escape(inst.version)})</h3>"
+        # The version only when the name does not already end with it ("... Injury II (II)").
+        shown = inst.name if inst.name.rstrip().endswith(inst.version) else f"{inst.name} ({inst.version})"
+        title = widgets.HTML(f"<h3>{html.escape(shown)}</h3>"
                              f"<small>{html.escape(inst.citation)}</small>")
         self.labels = {item.id: item.label for item in inst.items}
         self.save_panel = SavePanel(self._record_fields, store=store, save=save, participant_id=participant_id,
