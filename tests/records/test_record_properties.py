@@ -7,6 +7,8 @@ plain form, and breaking any one field gets that field named in the error.
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime, timezone
 
 import pytest
@@ -31,6 +33,11 @@ CROSS = {"Participant": {"enrolment_date", "withdrawal_date"}, "Consent": {"with
 def _text(sp):
     if sp.choices:
         return st.sampled_from(sp.choices)
+    if sp.code:  # a code follows the study's pattern and holds no date, phone number or e-mail shape
+        from workbench.records.identifiers import active_policy, identifier_shape
+        return (st.from_regex(active_policy().pattern(sp.code), fullmatch=True)
+                .filter(lambda s: s.strip() and (sp.pattern is None or re.fullmatch(sp.pattern, s)))
+                .filter(lambda s: identifier_shape(s) is None))
     if sp.pattern:
         return st.from_regex(sp.pattern, fullmatch=True).filter(lambda s: s.strip())
     return st.text(min_size=1, max_size=40).filter(lambda s: s.strip())
