@@ -50,7 +50,9 @@ demo: $(STAMP)
 # Two workers (pytest-xdist) on a 2-core machine, up to four on bigger ones: every test that touches
 # LSL runs on one worker, one after the other (tests/conftest.py), the rest fills the other cores.
 # WORKERS=0 runs everything in one process.
-WORKERS ?= $(shell n=$$(nproc); if [ $$n -gt 4 ]; then echo 4; elif [ $$n -lt 2 ]; then echo 0; else echo $$n; fi)
+# Default 0 (one process) until the LSL group is proven to hold: on a fresh clone two LSL tests
+# still ran on different workers and LabRecorder timed out (the group marker is not yet seen by xdist).
+WORKERS ?= 0
 
 test: $(STAMP) debian-test-deps node-tools
 	scripts/run-tests.sh $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)

@@ -71,6 +71,7 @@ def _module_touches_lsl(path) -> bool:
     return _touches_lsl[key]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (after it, a marker added here is ignored)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("lsl") or item.get_closest_marker("browser") or _module_touches_lsl(item.path):
