@@ -20,7 +20,46 @@ from ..errors import Problem, ValidationError
 from .kernels import class_probabilities, kalman_steps, linear_predict
 
 
-class LDA(ClassifierMixin, BaseEstimator):
+class LinearClassifierMixin:
+    """Applying a fitted linear classifier (``coef_``, ``intercept_``, ``classes_``), offline and online.
+
+    Shared by :class:`LDA` and the Riemannian ``LogisticRegression``: they differ
+    only in how ``fit`` finds the weights; the decision values and posteriors
+    come from the same kernels (``linear_predict``, ``class_probabilities``).
+    """
+
+    def decision_function(self, X):
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        out = linear_predict(np.ascontiguousarray(X), self.coef_, self.intercept_, np.empty((X.shape[0], len(self.intercept_))))
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict_proba(self, X):
+        d = self.decision_function(X)
+        d = d[:, None] if d.ndim == 1 else d
+        return class_probabilities(d, np.empty((d.shape[0], len(self.classes_))))
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # streaming: posterior probabilities, one row per feature vector
+    def init_state(self):
+        check_is_fitted(self, "coef_")
+        return None
+
+    def stream(self, features, state):
+        d = linear_predict(features, self.coef_, self.intercept_, np.empty((features.shape[0], len(self.intercept_))))
+        return class_probabilities(d, np.empty((features.shape[0], len(self.classes_))))
+
+    def output_names(self):
+        return [f"p({c})" for c in self.classes_]
+
+
+class LDA(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """Linear discriminant analysis with optional Ledoit-Wolf shrinkage.
 
     Same model, names and outputs as ``sklearn.discriminant_analysis.
@@ -76,37 +115,6 @@ class LDA(ClassifierMixin, BaseEstimator):
         self.coef_ = np.ascontiguousarray(sk.coef_, dtype=np.float64)
         self.intercept_ = np.ascontiguousarray(sk.intercept_, dtype=np.float64)
         return self
-
-    def decision_function(self, X):
-        check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        out = linear_predict(np.ascontiguousarray(X), self.coef_, self.intercept_, np.empty((X.shape[0], len(self.intercept_))))
-        return out[:, 0] if out.shape[1] == 1 else out
-
-    def predict_proba(self, X):
-        d = self.decision_function(X)
-        d = d[:, None] if d.ndim == 1 else d
-        return class_probabilities(d, np.empty((d.shape[0], len(self.classes_))))
-
-    def predict_log_proba(self, X):
-        return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    # streaming: posterior probabilities, one row per feature vector
-    def init_state(self):
-        check_is_fitted(self, "coef_")
-        return None
-
-    def stream(self, features, state):
-        d = linear_predict(features, self.coef_, self.intercept_, np.empty((features.shape[0], len(self.intercept_))))
-        return class_probabilities(d, np.empty((features.shape[0], len(self.classes_))))
-
-    def output_names(self):
-        return [f"p({c})" for c in self.classes_]
-
 
 class Ridge(RegressorMixin, BaseEstimator):
     """Ridge (L2-penalised least squares) regression, e.g. for continuous control.

@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..errors import Problem, ValidationError
 from ._validation import check_fitted
 from ._windowed import WindowedFeature
-from .kernels import class_probabilities, linear_predict
+from .models import LinearClassifierMixin
 from .kernels.riemann import mdm_probabilities, window_covariances, window_tangent
 
 ESTIMATORS = ("scm", "lwf")
@@ -183,7 +183,7 @@ class TangentSpace(_WindowCovariance):
         return out[:self._tangent(x, state, out)]
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """L2-penalised logistic regression on tangent vectors.
 
     Fitted by ``sklearn.linear_model.LogisticRegression`` (lbfgs; binary:
@@ -227,32 +227,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.coef_ = np.ascontiguousarray(sk.coef_, dtype=np.float64)
         self.intercept_ = np.ascontiguousarray(sk.intercept_, dtype=np.float64)
         return self
-
-    def decision_function(self, X):
-        check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        out = linear_predict(np.ascontiguousarray(X), self.coef_, self.intercept_,
-                             np.empty((X.shape[0], len(self.intercept_))))
-        return out[:, 0] if out.shape[1] == 1 else out
-
-    def predict_proba(self, X):
-        d = self.decision_function(X)
-        d = d[:, None] if d.ndim == 1 else d
-        return class_probabilities(d, np.empty((d.shape[0], len(self.classes_))))
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def init_state(self):
-        check_is_fitted(self, "coef_")
-        return None
-
-    def stream(self, features, state):
-        d = linear_predict(features, self.coef_, self.intercept_, np.empty((features.shape[0], len(self.intercept_))))
-        return class_probabilities(d, np.empty((features.shape[0], len(self.classes_))))
-
-    def output_names(self):
-        return [f"p({c})" for c in self.classes_]
 
 
 class MDM(ClassifierMixin, BaseEstimator):

@@ -174,19 +174,11 @@ def window_tangent(x, step, ring, counter, lwf, ref_isqrt, out):
     -------
     n_out : int
     """
-    n_times, p = x.shape
-    window = ring.shape[0]
-    n = counter[0]
-    n_out = 0
-    for t in range(n_times):
-        pos = n % window
-        for j in range(p):
-            ring[pos, j] = x[t, j]
-        n += 1
-        if n % step == 0 and n >= window:
-            tangent_vector(spd_covariance(_ordered_window(ring, n), lwf), ref_isqrt, out[n_out])
-            n_out += 1
-    counter[0] = n
+    p = x.shape[1]
+    covs = np.empty((x.shape[0] // step + 1, p * p))
+    n_out = window_covariances(x, step, ring, counter, lwf, covs)
+    for i in range(n_out):
+        tangent_vector(covs[i].reshape((p, p)), ref_isqrt, out[i])
     return n_out
 
 
