@@ -396,20 +396,9 @@ def bench_eegmmidb(seed=0):
             "parity_max_abs_diff": float(np.max(np.abs(whole.values - chunked.values)))}
 
 
-def _online_ms_p50(dec, x, step):
-    """Median wall milliseconds of ``OnlineDecoder.update`` over the chunks that produce an output."""
-    online, lat = dec.online(), []
-    for pos in range(0, len(x) - step, step):
-        chunk = np.ascontiguousarray(x[pos:pos + step])
-        t0 = time.perf_counter()
-        out = online.update(chunk)
-        if len(out):
-            lat.append(time.perf_counter() - t0)
-    return float(np.median(lat) * 1e3)
-
-
 def bench_riemann():
     """Tangent space + LR and MDM beside CSP+LDA: eegmmidb and bci4als accuracies, online cost per output."""
+    from metabci_compare import online_ms_p50  # benchmarks/ is this script's folder
     from sklearn.model_selection import ShuffleSplit, cross_val_score
     from sklearn.pipeline import make_pipeline
 
@@ -433,7 +422,7 @@ def bench_riemann():
         X = dec.epochs([r.data for r in runs], ends)
         res[f"accuracy_eegmmidb_{kind}"] = float(cross_val_score(make_pipeline(*make()), X, y, cv=cv).mean())
         dec.fit([r.data for r in runs[:2]], ends[:2], np.concatenate([r.labels for r in runs[:2]]))
-        res[f"{kind}_online_ms_p50"] = _online_ms_p50(dec, runs[2].data, 23)
+        res[f"{kind}_online_ms_p50"] = online_ms_p50(dec, runs[2].data, 23)
     acc = {"csp_lda": [], "ts_lr": [], "mdm": []}
     makes = {"csp_lda": lambda: [CSP(4), LDA()], "ts_lr": lambda: kinds["ts_lr"]("lwf"),
              "mdm": lambda: kinds["mdm"]("lwf")}

@@ -145,8 +145,12 @@ def _workbench_online(runs, step=23):
                   sfreq=sf, ch_names=runs[0].ch_names, window=161, step=step)
     dec.fit([r.data for r in runs[:2]], [r.onsets + int(2 * sf) for r in runs[:2]],
             np.concatenate([r.labels for r in runs[:2]]))
-    online, x = dec.online(), runs[2].data
-    lat = []
+    return online_ms_p50(dec, runs[2].data, step)
+
+
+def online_ms_p50(dec, x, step):
+    """Median wall milliseconds of ``OnlineDecoder.update`` over the chunks that produce an output."""
+    online, lat = dec.online(), []
     for pos in range(0, len(x) - step, step):
         chunk = np.ascontiguousarray(x[pos:pos + step])
         t0 = time.perf_counter()
