@@ -50,8 +50,10 @@ demo: $(STAMP)
 # Two workers (pytest-xdist) on a 2-core machine, up to four on bigger ones: every test that touches
 # LSL runs on one worker, one after the other (tests/conftest.py), the rest fills the other cores.
 # WORKERS=0 runs everything in one process.
-# Default 0 (one process) until the LSL group is proven to hold: on a fresh clone two LSL tests
-# still ran on different workers and LabRecorder timed out (the group marker is not yet seen by xdist).
+# Default 0 (one process): on a fresh clone two LSL tests ran on different workers and LabRecorder
+# timed out, because xdist 3.8's group markers do not work under pytest 9. tests/conftest.py now
+# schedules every LSL module on one worker itself (checked on a subset); WORKERS=2 opts in until a
+# whole fresh-clone run on two workers has passed.
 WORKERS ?= 0
 
 test: $(STAMP) debian-test-deps node-tools

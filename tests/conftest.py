@@ -55,7 +55,7 @@ def workspace(tmp_path, monkeypatch):
 # see another worker's outlets. Every test that touches LSL therefore runs on one worker, one after
 # the other, as on a single process; everything else (records, ISNCSCI, kernels, reports) fills the
 # other core. Touching LSL is read from the test module's source, so a new LSL test needs no marker.
-_LSL_WORDS = ("pylsl", "StreamOutlet", "StreamInlet", "run_block", "Player", "unique_name", "LabRecorder",
+_LSL_WORDS = ("mark.lsl", "mark.browser", "pylsl", "StreamOutlet", "StreamInlet", "run_block", "Player", "unique_name", "LabRecorder",
               "resolve_", "workbench demo", "\"demo\"", "notebook", "brainflow", "lab_widgets", "Voila", "voila")
 _touches_lsl: dict[str, bool] = {}
 
@@ -71,8 +71,19 @@ def _module_touches_lsl(path) -> bool:
     return _touches_lsl[key]
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (after it, a marker added here is ignored)
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.get_closest_marker("lsl") or item.get_closest_marker("browser") or _module_touches_lsl(item.path):
-            item.add_marker(pytest.mark.xdist_group("lsl"))
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` with every LSL-touching module in one group, decided from the test's path.
+
+    xdist 3.8 groups by a suffix it writes into ``item._nodeid``, which pytest 9 no longer reads
+    (``nodeid`` comes from ``_id``), so ``xdist_group`` markers are ignored; the controller sees only
+    node ids, so the group is decided here from the module's source, as for a single process.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LslOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "lsl" if _module_touches_lsl(REPO / nodeid.split("::", 1)[0]) else nodeid
+
+    return LslOnOneWorker(config, log)
