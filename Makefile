@@ -47,9 +47,8 @@ $(BIDS_VALIDATOR): tools/package.json
 demo: $(STAMP)
 	$(BIN)/workbench demo
 
-# Two workers (pytest-xdist) on a 2-core machine, up to four on bigger ones: every test that touches
-# LSL runs on one worker, one after the other (tests/conftest.py), the rest fills the other cores.
-# WORKERS=0 runs everything in one process.
+# WORKERS=N runs the tests on N pytest-xdist workers: every test that touches LSL runs on one worker,
+# one after the other (tests/conftest.py), the rest fills the other cores.
 # Default 0 (one process): on a fresh clone two LSL tests ran on different workers and LabRecorder
 # timed out, because xdist 3.8's group markers do not work under pytest 9. tests/conftest.py now
 # schedules every LSL module on one worker itself (checked on a subset); WORKERS=2 opts in until a
