@@ -52,3 +52,22 @@ def test_panel_is_a_thin_view_and_never_keeps_the_password(demo):
     log = panel.store.access_log()
     assert ("demo.monitor", "login_refused") in set(zip(log.user_name, log.event))
     panel.model.logout()
+
+
+def _press_enter(field) -> None:
+    """What the browser sends when Enter is pressed in a text field (ipywidgets' text view)."""
+    field.comm.handle_msg({"content": {"data": {"method": "custom", "content": {"event": "submit"}}}, "buffers": []})
+
+
+def test_enter_in_the_password_field_signs_in_once(demo):
+    ws, passwords = demo
+    panel = LoginPanel(workspace=ws.root)
+    got = []
+    panel.on_login(got.append)
+    name = DEMO_USERS["monitor"]
+    panel.user.value, panel.password.value = name, passwords[name]
+    _press_enter(panel.password)
+    assert panel.store is not None and got == [panel.store] and panel.password.value == ""
+    _press_enter(panel.password)  # Enter again on the now empty field: no second attempt, no refusal shown
+    assert got == [panel.store] and "Logged in as demo.monitor" in panel.message.value
+    panel.model.logout()

@@ -4,7 +4,7 @@
 :class:`~workbench.records.Store` with a user name and password, keeps the
 logged-in store, and tells whoever subscribed with :meth:`Login.on_login`.
 :class:`LoginPanel` shows it: user name, a password field that never echoes,
-a button and a message. The password is never kept: the field is cleared
+a button and a message; Enter in the password field signs in, as the button does. The password is never kept: the field is cleared
 after every attempt, whatever its outcome.
 """
 
@@ -94,6 +94,7 @@ class LoginPanel:
         self.button = widgets.Button(description="Log in", button_style="primary", icon="sign-in")
         self.message = widgets.HTML()
         self.button.on_click(lambda _: self.submit())
+        self.password.on_msg(lambda _widget, content, _buffers: self._on_password_message(content))
         self.widget = widgets.VBox([self.user, self.password, self.button, self.message])
         self._show()
 
@@ -111,6 +112,16 @@ class LoginPanel:
         finally:
             self.password.value = ""
             self._show()
+
+    def _on_password_message(self, content) -> None:
+        """Enter in the password field signs in, as on any sign-in page.
+
+        The browser's field sends a "submit" message on Enter (ipywidgets); observing the
+        value instead would also sign in whenever the field loses focus, and a click on the
+        button would then try twice. An empty field is left alone (Enter pressed twice).
+        """
+        if isinstance(content, dict) and content.get("event") == "submit" and self.password.value:
+            self.submit()
 
     def _show(self) -> None:
         color = {True: "#1a7f37", False: "#b42318", None: "inherit"}[self.model.ok]

@@ -38,18 +38,9 @@ def dashboard_app(workspace=None, *, today=None) -> widgets.VBox:
 
     panel = LoginPanel(workspace=ws.root)
     panel.on_login(lambda *_: show(panel.store))
-    panel.password.on_msg(lambda _w, content, _b: _enter(panel, content))
     box.children = (panel.widget,)
     _warm_plotly()
     return box
-
-
-def _enter(panel, content) -> None:
-    """Enter in the password field signs in, as on any sign-in page. The browser's text field sends
-    a "submit" message on Enter (ipywidgets); observing the value instead would also sign in
-    whenever the field loses focus, and a click on the button would then try twice."""
-    if isinstance(content, dict) and content.get("event") == "submit" and panel.password.value:
-        panel.submit()
 
 
 def _warm_plotly() -> None:
