@@ -60,10 +60,9 @@ sys.path.insert(0, str(REPO))
 from workbench.outcomes.instruments import list_instruments, load_instrument  # noqa: E402
 from workbench.outcomes.instruments._scoring import score_instrument  # noqa: E402
 from workbench.records import (  # noqa: E402
-    Consent, OutcomeAssessment, Participant, Site, Store, Study, User, Visit, VisitDefinition,
+    Consent, OutcomeAssessment, Participant, Reanalysis, ReanalysisTrial, Run, SafetyEvent, Session, Site, Store,
+    Study, User, Visit, VisitDefinition,
 )
-from workbench.records.analysis import Reanalysis, ReanalysisTrial  # noqa: E402
-from workbench.records.session import Run, SafetyEvent, Session  # noqa: E402
 from workbench.records import audit as audit_mod  # noqa: E402
 from workbench.records.engine import create_engine  # noqa: E402
 from workbench.records.migrate import upgrade_database  # noqa: E402

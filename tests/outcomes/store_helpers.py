@@ -32,7 +32,7 @@ def make_store(tmp_path, participants=("SCI-001",)):
     people = [Participant(id=pid, study_id="BCI-SCI-01", site_id="ZH", arm="BCI", enrolment_date=ENROLMENT,
                           injury_date=date(2024, 6, 1), injury_level="C5", baseline_ais="B", age_years=34, sex="F")
               for pid in participants]
-    from workbench.records import Consent  # data need consent in force (workbench.records.consent)
+    from workbench.records import Consent  # data need consent in force (workbench.records.types.consent)
 
     consents = [Consent(participant_id=pid, form_version="ICF v1", consent_date=ENROLMENT - timedelta(days=3),
                         data_sharing=True) for pid in participants]

@@ -11,7 +11,7 @@ from tests.records import factories as f
 from tests.records.accounts import as_user, first_investigator, login, password_of
 from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import Participant, Store, User, UserAccount
-from workbench.records.auth import AuthenticationError
+from workbench.records import AuthenticationError
 from workbench.records.lockout import default_source, source_tag
 from workbench.records.tables import auth_events, credentials
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tests.records import factories as f
 from workbench.errors import ValidationError
 from workbench.records import AdverseEvent, DeviceDeficiency, ProtocolDeviation
-from workbench.records.safety import RELATEDNESS, SERIOUSNESS_CRITERIA
+from workbench.records.types.safety import RELATEDNESS, SERIOUSNESS_CRITERIA
 
 ONSET = date(2026, 3, 2)
 
@@ -136,7 +136,7 @@ def test_stored_and_read_back_with_every_field(store):
 
 
 def test_reporting_overview_lists_reportable_events_with_deadlines(store):
-    from workbench.records.safety import reporting_overview
+    from workbench.records.types.safety import reporting_overview
 
     f.seeded(store)
     late = _ae(imminent_risk=True)  # aware ONSET+1, deadline ONSET+3, never reported

@@ -155,7 +155,7 @@ def test_an_anchor_agrees_exactly_with_the_trails_that_contain_it(n, anchored, k
     a shorter copy, or one whose anchored entry differs, is reported."""
     from hypothesis import assume
 
-    from workbench.records.anchors import Anchor
+    from workbench.records import Anchor
 
     assume(anchored <= n)
     key = b"k" * 32

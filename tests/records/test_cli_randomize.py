@@ -11,7 +11,7 @@ from tests.records import factories as f
 from workbench.cli import main
 from workbench.records import UserAccount, Allocation, AllocationSequence, Participant, Site
 from workbench.records.demo import DEMO_USERS, open_demo_store
-from workbench.records.randomization import PENDING_ARM, enrol
+from workbench.records.types.randomization import PENDING_ARM, enrol
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.records import factories as f
 from workbench.errors import ValidationError
 from workbench.records import Consent, OutcomeAssessment, Run, Session, Visit
-from workbench.records.consent import consent_overview, consent_status, status_from
+from workbench.records.types.consent import consent_overview, consent_status, status_from
 
 DAY0 = date(2026, 1, 1)
 

@@ -20,9 +20,9 @@ from tests.records import factories as f
 from tests.records.accounts import as_user, first_investigator, login, password_of
 from workbench.errors import PermissionDeniedError, ValidationError, WorkbenchError
 from workbench.records import Participant, Store, User
-from workbench.records._fields import canonical_json
+from workbench.records.types.fields import canonical_json
 from workbench.records.audit import HASHED, AuditEntry
-from workbench.records.auth import AuthenticationError
+from workbench.records import AuthenticationError
 from workbench.records.engine import create_engine
 from workbench.records.migrate import upgrade_database
 from workbench.records.signing import derive_key, new_salt, sign

@@ -14,7 +14,7 @@ from tests.records import factories as f
 from workbench.errors import ValidationError
 from workbench.records import Consent, Participant, Session, Site, Study
 from workbench.records.export import data_dictionary, export_study
-from workbench.records.identifiers import (
+from workbench.records.types.identifiers import (
     POLICY_VAR, WITHHELD_ID, IdentifierPolicy, active_policy, identifier_shape, policy_from_file,
     policy_from_mapping, screen_frame, staff_code, use_policy,
 )

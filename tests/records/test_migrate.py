@@ -90,7 +90,7 @@ def test_0008_audits_the_defaults_0005_filled_in_and_launders_nothing(db_url, mo
 
     from tests.records import factories as f
     from workbench.records import AdverseEvent, DeviceDeficiency, ProtocolDeviation
-    from workbench.records._base import User
+    from workbench.records import User
     from workbench.records.audit import AuditWriter, verify_trail
     from workbench.records.keys import load_audit_key
     from workbench.records.rows import to_row

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.records import factories as f
 from tests.records.test_pg_roles import _psql, _try
-from workbench.records._fields import canonical_json
+from workbench.records.types.fields import canonical_json
 from workbench.records.audit import HASHED, AuditEntry
 from workbench.records.signing import derive_key, new_salt, sign
 

@@ -135,7 +135,7 @@ def test_0012_downgrades_and_upgrades_an_existing_database(pg_store):
 def test_wrong_passwords_lock_the_database_role_until_an_investigator_unlocks_it(pg_store, monkeypatch):
     """Item 6 on PostgreSQL: the server checks passwords, so the lock is the server's (NOLOGIN): psql too."""
     from workbench.records import Store
-    from workbench.records.auth import AuthenticationError
+    from workbench.records import AuthenticationError
 
     store = pg_store
     monkeypatch.setenv("WORKBENCH_LOCKOUT_AFTER", "3")

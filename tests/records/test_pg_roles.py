@@ -123,7 +123,7 @@ def test_a_change_made_with_psql_is_recorded_and_caught(pg_store):
 
 def test_the_database_conceals_the_sequence_and_keeps_the_arm_from_assessors(store):
     """Only the allocator's database role reads the sequence and sets an arm; psql as every other role is refused."""
-    from workbench.records.randomization import PENDING_ARM, enrol, generate_sequences, randomize
+    from workbench.records.types.randomization import PENDING_ARM, enrol, generate_sequences, randomize
 
     if not store.postgres:
         pytest.skip("PostgreSQL only: SQLite has no database roles")
@@ -201,7 +201,7 @@ def test_the_database_conceals_the_sequence_and_keeps_the_arm_from_assessors(sto
 def test_a_refused_login_is_logged_through_a_role_that_can_do_nothing_else(pg_store, audit_key_file):
     import stat
 
-    from workbench.records.auth import AuthenticationError
+    from workbench.records import AuthenticationError
     from workbench.records import Store
     from workbench.records.pg_logins import log_password_path, log_role
 

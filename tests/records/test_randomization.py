@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from tests.records import factories as f
 from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import Allocation, AllocationSequence, Participant
-from workbench.records.randomization import (
+from workbench.records.types.randomization import (
     PENDING_ARM, blinded, blinded_view, enrol, generate_sequences, permuted_blocks, randomize, reveal,
     verify_sequence,
 )
-from workbench.records.visit import Visit
+from workbench.records import Visit
 
 SEED = 20260122
 seeds = st.integers(0, 2 ** 63 - 1)
@@ -93,7 +93,7 @@ def test_no_slot_opens_without_the_seed(other, position):
 
 
 def _sealed_b_sequence():
-    from workbench.records.randomization import SealedSlot, seal, seed_commitment
+    from workbench.records.types.randomization import SealedSlot, seal, seed_commitment
 
     plan = permuted_blocks(SEED, ("ZH", "B"), 24, ("BCI", "control"))
     sid = "AS-BCI-SCI-01-ZH-B"

@@ -34,7 +34,7 @@ def _text(sp):
     if sp.choices:
         return st.sampled_from(sp.choices)
     if sp.code:  # a code follows the study's pattern and holds no date, phone number or e-mail shape
-        from workbench.records.identifiers import active_policy, identifier_shape
+        from workbench.records.types.identifiers import active_policy, identifier_shape
         return (st.from_regex(active_policy().pattern(sp.code), fullmatch=True)
                 .filter(lambda s: s.strip() and (sp.pattern is None or re.fullmatch(sp.pattern, s)))
                 .filter(lambda s: identifier_shape(s) is None))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests.records import factories as f
 from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import OutcomeAssessment, Signature, SignedVersion
-from workbench.records.signature import (
+from workbench.records.types.signature import (
     content_hash, sign_visit, signature_status, signed_version, visit_signature_state, visit_signatures,
 )
 

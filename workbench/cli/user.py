@@ -16,7 +16,7 @@ from ._user import PASSWORD_VAR, PasswordSource, add_user_options, db_url, open_
 
 
 def register(subparsers) -> None:
-    from ..records._base import ROLES
+    from ..records import ROLES
 
     parser = subparsers.add_parser("user", help="accounts: add (first one: an investigator), list, deactivate, unlock")
     sub = parser.add_subparsers(dest="user_command", metavar="ACTION", required=True)

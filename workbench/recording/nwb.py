@@ -74,7 +74,7 @@ def export_nwb(store, out, workspace=None, selection=None, *, allow_broken_trail
     from ..analysis.units import Selection, select_sessions
     from ..config import get_workspace
     from ..records import Participant, Visit
-    from ..records.identifiers import screen_record  # device, montage: free labels, screened as every export
+    from ..records.types.identifiers import screen_record  # device, montage: free labels, screened as every export
     from ..utils.files import staged_folder
     from .read import recording_format
 

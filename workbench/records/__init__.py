@@ -51,27 +51,27 @@ add the rest with ``Store.add_account``). The demo study's accounts come from
 
 from __future__ import annotations
 
-from ._base import ROLES, Record, TableRecord, User
-from .account import UserAccount
-from .analysis import REANALYSIS_STATUSES, Reanalysis, ReanalysisTrial
+from .types.base import BLINDED_ROLES, ROLES, Record, TableRecord, User
+from .types.account import UserAccount
+from .types.analysis import REANALYSIS_STATUSES, Reanalysis, ReanalysisTrial
 from .anchors import Anchor
 from .audit import AuditEntry, AuditFinding, AuditReport
-from .consent import ConsentStatus, consent_status
-from .lock import Lock
+from .types.consent import ConsentStatus, consent_status
+from .types.lock import Lock
 from .auth import AuthenticationError
-from .outcome import OutcomeAssessment
-from .participant import AIS_GRADES, LEVELS, Consent, Participant
-from .randomization import Allocation, AllocationSequence
-from .safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
-from .session import GATE_DECISIONS, RecordingFile, Run, RunMetrics, SafetyEvent, Session, Trial
-from .signature import Signature, SignedVersion
+from .types.outcome import OutcomeAssessment
+from .types.participant import AIS_GRADES, LEVELS, Consent, Participant
+from .types.randomization import Allocation, AllocationSequence
+from .types.safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
+from .types.session import GATE_DECISIONS, RecordingFile, Run, RunMetrics, SafetyEvent, Session, Trial
+from .types.signature import Signature, SignedVersion
 from .store import Store
-from .study import Site, Study, VisitDefinition
+from .types.study import Site, Study, VisitDefinition
 from .tables import RECORD_TYPES
-from .visit import Visit
+from .types.visit import Visit
 
 __all__ = [
-    "AIS_GRADES", "GATE_DECISIONS", "LEVELS", "RECORD_TYPES", "ROLES", "AdverseEvent", "AuditEntry", "AuditFinding", "AuditReport",
+    "AIS_GRADES", "BLINDED_ROLES", "GATE_DECISIONS", "LEVELS", "RECORD_TYPES", "ROLES", "AdverseEvent", "AuditEntry", "AuditFinding", "AuditReport",
     "Consent", "DeviceDeficiency", "OutcomeAssessment", "Participant", "ProtocolDeviation", "Record",
     "RecordingFile", "Run", "RunMetrics", "SafetyEvent", "Session", "Site", "Store", "Study", "TableRecord", "Trial", "User", "UserAccount", "Visit",
     "VisitDefinition",

@@ -63,8 +63,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ._base import TableRecord, User
-from ._fields import canonical_json, plain_from_db
+from .types.base import TableRecord, User
+from .types.fields import canonical_json, plain_from_db
 from .signing import KEY_ACTION, KEY_ENTITY, parse_registration, sign, signature_holds
 from .tables import BY_TABLE, TABLES, audit_head, audit_log, db_change_log
 

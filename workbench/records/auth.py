@@ -19,9 +19,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..errors import PermissionDeniedError, Problem, ValidationError
-from ._base import User
+from .types.base import User
 from . import lockout
-from .account import SITE_BOUND_ROLES, UserAccount
+from .types.account import SITE_BOUND_ROLES, UserAccount
 from .lockout import Clock, LoginPolicy, account_attempts, default_source, judge, source_tag
 from .tables import TABLES, auth_events, credentials
 
@@ -185,7 +185,7 @@ def has_logins(conn: sa.Connection) -> bool:
 def require_user_name(name) -> None:
     import re
 
-    from .account import USER_NAME
+    from .types.account import USER_NAME
 
     if not isinstance(name, str) or not re.fullmatch(USER_NAME, name):
         raise ValidationError([Problem("user", name, "a user name: a letter, then 1-63 letters, digits, . _ -")],

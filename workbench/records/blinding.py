@@ -29,11 +29,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-#: Roles kept blind to the arm (outcome assessors, ICH E9 2.3.1).
-BLINDED_ROLES = frozenset({"assessor"})
-#: The allocation role: holds the seed, reads the sequence and randomizes. Deliberately not an
-#: enrolling role (CONSORT 2010 item 10: who generates/holds the sequence and who enrols differ).
-ALLOCATION_ROLES = frozenset({"allocator"})
 #: Tables whose columns a blinded user never reads.
 BLINDED_COLUMNS: dict[str, tuple[str, ...]] = {"participants": ("arm",), "allocations": ("arm",)}
 #: Tables read only by the allocation roles.

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import Problem, ValidationError
-from ._base import TableRecord
+from .types.base import TableRecord
 from .tables import BY_TABLE, RECORD_TYPES
 
 #: The demo study shipped with the repository (not with an installed wheel).
@@ -94,8 +94,8 @@ def _isncsci_worksheet(level, upper, lower, sensory, sacral, vac, dap):
 
 def demo_isncsci_exams(records) -> list:
     """ISNCSCI assessments of the demo study's done visits, classified by ``workbench.outcomes`` (deterministic)."""
-    from .outcome import OutcomeAssessment
-    from .visit import Visit
+    from .types.outcome import OutcomeAssessment
+    from .types.visit import Visit
 
     exams = []
     for v in records:
@@ -154,12 +154,12 @@ def open_demo_store(workspace=None, *, role: str = "investigator"):
     """
     from ..config import get_workspace
     from ..errors import Problem, ValidationError
-    from .account import UserAccount
+    from .types.account import UserAccount
     from .auth import has_logins
     from .engine import create_engine
     from .migrate import upgrade_database
     from .store import Store
-    from .study import Study
+    from .types.study import Study
 
     if role not in DEMO_USERS:
         raise ValidationError([Problem("role", role, "one of " + ", ".join(DEMO_USERS))], what="demo store")

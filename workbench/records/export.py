@@ -8,7 +8,7 @@ withheld in the exported audit trail, and the data dictionary says so. Coded
 values (MedDRA codes, choices, dates, numbers) carry the clinical content.
 
 Every other value passes the study's identifier screen
-(:mod:`workbench.records.identifiers`): staff user names (operator, assessor,
+(:mod:`workbench.records.types.identifiers`): staff user names (operator, assessor,
 signer, account ids, the trail's ``user_name``) leave only as staff codes, and
 a label that could hold a name (device, montage, study title...) leaves only
 as a single token without a date, phone number or e-mail shape, unless the
@@ -32,8 +32,8 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError, WorkbenchError
 from ..utils.files import sha256_file, staged_folder
-from ._fields import Spec, canonical_json
-from .identifiers import STAFF_ENTITIES, active_policy, describe_screen, field_screen, screen_frame, staff_code
+from .types.fields import Spec, canonical_json
+from .types.identifiers import STAFF_ENTITIES, active_policy, describe_screen, field_screen, screen_frame, staff_code
 from .tables import BY_TABLE, RECORD_TYPES
 
 FORMATS = ("csv", "parquet", "redcap", "bids")

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from ..errors import PermissionDeniedError, Problem, ValidationError, WorkbenchError
 from . import pg
-from ._base import TableRecord, User
-from .account import UserAccount
+from .types.base import TableRecord, User
+from .types.account import UserAccount
 from .audit import AuditWriter
 from .auth import AuthenticationError, check_new_password, credential_row, has_logins, log_event, require_user_name
 from .engine import create_engine
@@ -20,7 +20,7 @@ from .signing import derive_key, new_salt, registration
 from .migrate import current_revision, head_revision
 from .pg_logins import log_refused_login, password_clause
 from .rows import fetch, to_row
-from .study import Site
+from .types.study import Site
 from .tables import TABLES, credentials
 
 

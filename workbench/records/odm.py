@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import Problem, ValidationError, WorkbenchError
-from .participant import AIS_GRADES
+from .types.participant import AIS_GRADES
 from .tables import BY_TABLE
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -65,8 +65,8 @@ def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
     from ..outcomes.instruments import known_instruments, load_instrument
     from ..utils.files import sha256_file, staged_folder
     from .export import _shareable, _shareable_trail
-    from .identifiers import screen_record, staff_code
-    from .study import Study
+    from .types.identifiers import screen_record, staff_code
+    from .types.study import Study
 
     report = store.verify_audit()
     if not report.ok and not allow_broken_trail:
@@ -75,7 +75,8 @@ def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
     out = Path(out).resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValidationError([Problem("out", str(out), "a new or empty folder")], what="ODM export")
-    from .blinding import BLINDED_COLUMNS, BLINDED_ROLES
+    from .blinding import BLINDED_COLUMNS
+    from .types.base import BLINDED_ROLES
     from .tables import RECORD_TYPES
 
     readable = [t for t in CLINICAL_TABLES if store.may_read(BY_TABLE[t])]

@@ -36,9 +36,9 @@ import hashlib
 
 import sqlalchemy as sa
 
-from ._base import READ_ONLY_ROLES, ROLES
-from .blinding import ALLOCATION_ROLES, BLINDED_COLUMNS, BLINDED_ROLES, CONCEALED_TABLES, hidden_entries_sql
-from .account import UserAccount
+from .types.base import ALLOCATION_ROLES, BLINDED_ROLES, READ_ONLY_ROLES, ROLES
+from .blinding import BLINDED_COLUMNS, CONCEALED_TABLES, hidden_entries_sql
+from .types.account import UserAccount
 from .sites import site_paths, visible_clause
 from .tables import BY_TABLE, TABLES
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from ._base import TableRecord
+from .types.base import TableRecord
 from .blinding import MASK, is_blinded, select_readable
 from .sites import visible_clause
 from .tables import TABLES

@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import Problem, ValidationError
-from ._base import TableRecord
-from ._fields import to_plain
+from .types.base import TableRecord
+from .types.fields import to_plain
 from .blinding import select_readable
-from .identifiers import stored_values
+from .types.identifiers import stored_values
 from .tables import TABLES
 
 
@@ -103,7 +103,7 @@ def _getter(name: str, plain_spec, proc):
 def plain_values(record: TableRecord) -> dict[str, Any]:
     """``record.to_plain()`` without its ``id``: what a row's trail entry holds (audit.py).
 
-    The same canonical values as :func:`~workbench.records._fields.to_plain`, with
+    The same canonical values as :func:`~workbench.records.types.fields.to_plain`, with
     the common kinds inlined (this runs once per row of every machine-made batch).
     """
     out = {}

@@ -4,7 +4,7 @@ References must exist, a participant's arm and site must belong to the study,
 visits must follow the study's schedule, a visit done outside its window
 needs a protocol deviation (ICH E3 10.2), and sessions, runs, outcome
 assessments and completed visits need consent in force on their date
-(:mod:`workbench.records.consent`). Every problem is collected, so one
+(:mod:`workbench.records.types.consent`). Every problem is collected, so one
 ValidationError lists them all before anything is written.
 """
 
@@ -16,20 +16,20 @@ from typing import Sequence
 import sqlalchemy as sa
 
 from ..errors import Problem
-from ._base import TableRecord
-from .consent import CONSENT_RULE, status_from
-from .lock import Lock
-from .outcome import OutcomeAssessment, duplicate_problems
-from .participant import Consent, Participant
-from .randomization import PENDING_ARM, Allocation, AllocationSequence
+from .types.base import TableRecord
+from .types.consent import CONSENT_RULE, status_from
+from .types.lock import Lock
+from .types.outcome import OutcomeAssessment, duplicate_problems
+from .types.participant import Consent, Participant
+from .types.randomization import PENDING_ARM, Allocation, AllocationSequence
 from .blinding import select_readable
 from .rows import from_row, references
-from .safety import ProtocolDeviation
-from .session import Run, Session
-from .signature import Signature, content_hash
-from .study import Study
+from .types.safety import ProtocolDeviation
+from .types.session import Run, Session
+from .types.signature import Signature, content_hash
+from .types.study import Study
 from .tables import BY_TABLE, TABLES
-from .visit import Visit
+from .types.visit import Visit
 
 
 def label_of(records: Sequence[TableRecord], i: int, field: str) -> str:

@@ -20,8 +20,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ._base import TableRecord
-from .participant import Participant
+from .types.base import TableRecord
+from .types.participant import Participant
 from .tables import BY_TABLE, TABLES
 
 

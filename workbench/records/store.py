@@ -10,20 +10,20 @@ import sqlalchemy as sa
 
 from ..errors import ConflictError, PermissionDeniedError, Problem, ValidationError
 from . import pg
-from ._base import TableRecord, User
-from .account import UserAccount
+from .types.base import ALLOCATION_ROLES, BLINDED_ROLES, TableRecord, User
+from .types.account import UserAccount
 from .anchors import Anchor, make_anchor, read_anchor
 from .audit import AuditReport, AuditWriter, read_entries, verify_trail
 from .auth import authenticate, require_user_name
-from .blinding import ALLOCATION_ROLES, BLINDED_ROLES, CONCEALED_TABLES, hides_entry, select_readable
+from .blinding import CONCEALED_TABLES, hides_entry, select_readable
 from .blinding import OPTION as BLIND_OPTION
 from .engine import create_engine
 from .keys import audit_key_path, load_audit_key, trail_is_empty
 from .signing import current_registration, derive_key, new_salt, public_hex, registration
 from .logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
 from .migrate import upgrade_database
-from .participant import Participant
-from .randomization import PENDING_ARM, Allocation
+from .types.participant import Participant
+from .types.randomization import PENDING_ARM, Allocation
 from .rows import fetch, from_row, insert_records, to_row
 from .rules import BatchContext, label_of
 from .sites import site_of, visible_clause
@@ -306,12 +306,12 @@ class Store(AccountMethods):
 
     @_logs_refusals
     def allocate(self, allocation: Allocation) -> tuple[Participant, Allocation]:
-        """Save a randomization (:func:`~workbench.records.randomization.randomize` calls this).
+        """Save a randomization (:func:`~workbench.records.types.randomization.randomize` calls this).
 
         One transaction: the Allocation (allocator only: its ``WRITERS``) and,
         on the allocator's behalf, the participant's arm set from it, the one
         participant field the allocator may change, and only from
-        :data:`~workbench.records.randomization.PENDING_ARM` (an enrolled,
+        :data:`~workbench.records.types.randomization.PENDING_ARM` (an enrolled,
         not yet randomized participant). Consent in force on the day is
         checked with the Allocation (rules.py).
         """

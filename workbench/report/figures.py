@@ -76,7 +76,7 @@ def adverse_events_relatedness_figure(adverse_events: pd.DataFrame) -> go.Figure
     """
     from plotly.subplots import make_subplots
 
-    from ..records.safety import RELATEDNESS
+    from ..records.types.safety import RELATEDNESS
 
     ae = adverse_events
     if ae.empty:

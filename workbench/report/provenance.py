@@ -9,7 +9,7 @@ from importlib import metadata
 
 import pandas as pd
 
-from ..records.identifiers import staff_code
+from ..records.types.identifiers import staff_code
 from .trial_data import TrialData
 
 #: Packages whose versions decide the results shown (signal path, decoder, records, figures).

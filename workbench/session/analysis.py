@@ -9,7 +9,7 @@ from ..errors import Problem, ValidationError
 
 def closed_loop_performance(store) -> pd.DataFrame:
     """One row per closed-loop run with metrics: participant, session start, run, decoder, accuracy, ITR, latency."""
-    from ..records.session import Run, RunMetrics, Session
+    from ..records import Run, RunMetrics, Session
 
     metrics = store.find(RunMetrics)
     if not metrics:

@@ -141,7 +141,7 @@ class GateDecision:
     """One decision of the gate.
 
     ``decision`` is one of passed, held, blocked, safe_state, resumed (the
-    values of :data:`workbench.records.session.GATE_DECISIONS`); ``rule`` says
+    values of :data:`workbench.records.types.session.GATE_DECISIONS`); ``rule`` says
     which rule decided; ``command`` is what was (or would have been) sent;
     ``time_to_safe_s`` is set on safe_state: fault to safe, on the gate's clock.
     ``via`` is set on a step of a program switch that still runs the previous

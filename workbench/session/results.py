@@ -177,7 +177,7 @@ def safety_event_records(log: LoopLog, session_id: str, run_id: str, t0: float, 
 def start_run(store, *, session_id: str, number: int, task: str, started_at: datetime | None = None,
               notes: str | None = None):
     """Save the Run before its block starts, so its safety events can be written while it runs."""
-    from ..records.session import Run
+    from ..records import Run
 
     run = Run(session_id=session_id, number=number, task=task, started_at=started_at or datetime.now(timezone.utc),
               notes=notes)
@@ -194,7 +194,7 @@ def save_run(store, *, session_id: str, number: int, task: str, log: LoopLog, tr
     by a SafetyEventWriter) only the trials and metrics are added; without, the Run and one
     SafetyEvent per gate decision in ``log`` are added too.
     """
-    from ..records.session import Run, RunMetrics, Trial
+    from ..records import Run, RunMetrics, Trial
 
     started_at = started_at or (run.started_at if run is not None else None) or datetime.now(timezone.utc)
     new_run = run is None

@@ -57,7 +57,7 @@ def lsl_to_utc() -> Callable[[float], datetime]:
 
 def safety_event(decision, *, session_id: str, run_id: str | None, occurred_at: datetime):
     """The SafetyEvent record of one :class:`~workbench.session.gate.GateDecision`."""
-    from ..records.session import SafetyEvent
+    from ..records import SafetyEvent
 
     detail = decision.detail or ""
     if decision.via is not None:

@@ -13,7 +13,7 @@ from workbench.config import get_workspace
 from workbench.errors import ValidationError
 from workbench.records import ROLES
 from workbench.records.demo import open_demo_store
-from workbench.records.safety import RELATEDNESS
+from workbench.records.types.safety import RELATEDNESS
 from workbench.ui.dashboard import Dashboard, DashboardModel
 from workbench.ui.dashboard.blinding import BlindedView
 

@@ -40,7 +40,7 @@ def _audit_existing(conn) -> None:
         return
     from types import SimpleNamespace
 
-    from workbench.records._base import User
+    from workbench.records.types.base import User
     from workbench.records.audit import AuditWriter
 
     key = context.config.attributes["audit_key"]()

@@ -65,7 +65,7 @@ def downgrade() -> None:
 
 
 def _audit_0005_defaults(conn) -> None:
-    from workbench.records._base import User
+    from workbench.records.types.base import User
     from workbench.records.audit import AuditWriter
     from workbench.records.tables import audit_log
 

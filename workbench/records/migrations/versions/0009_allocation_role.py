@@ -82,7 +82,7 @@ def downgrade() -> None:
                            "downgrade refused (nothing changed)")
     if conn.dialect.name != "postgresql":
         return
-    from workbench.records._base import ROLES
+    from workbench.records.types.base import ROLES
     from workbench.records.pg import _q, create_login_function, group_role
 
     conn.exec_driver_sql("DROP TRIGGER IF EXISTS wb_arm_is_allocated ON participants")

@@ -6,9 +6,9 @@ import dataclasses
 from datetime import timedelta
 from typing import ClassVar
 
-from ..errors import Problem, ValidationError
-from ._base import Record, TableRecord
-from ._fields import CODE, LABEL, spec
+from ...errors import Problem, ValidationError
+from .base import Record, TableRecord
+from .fields import CODE, LABEL, spec
 from .identifiers import DEFAULT_PATTERNS
 
 

@@ -44,10 +44,9 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
-from ..errors import PermissionDeniedError, Problem, ValidationError
-from ._base import Record, TableRecord
-from ._fields import CODE, LABEL, id_field, spec
-from .blinding import ALLOCATION_ROLES, BLINDED_ROLES
+from ...errors import PermissionDeniedError, Problem, ValidationError
+from .base import ALLOCATION_ROLES, BLINDED_ROLES, Record, TableRecord
+from .fields import CODE, LABEL, id_field, spec
 from .participant import AIS_GRADES, Participant
 
 #: The role that randomizes (and so sees the arm at allocation): the allocation role only, never

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from ..errors import Problem
-from ._base import TableRecord
-from ._fields import CODE, LABEL, id_field, spec
+from ...errors import Problem
+from .base import TableRecord
+from .fields import CODE, LABEL, id_field, spec
 from .identifiers import DEFAULT_PATTERNS
 
 
@@ -41,7 +41,7 @@ class OutcomeAssessment(TableRecord):
     def _cross_check(self, bad: set[str]) -> list[Problem]:
         if bad & {"instrument", "instrument_version", "item_values", "scores"}:
             return []
-        from ..outcomes.instruments import check_assessment
+        from ...outcomes.instruments import check_assessment
 
         return check_assessment(self.instrument, self.instrument_version, self.item_values, self.scores)
 
@@ -62,7 +62,7 @@ def duplicate_problems(ctx, label) -> list[Problem]:
     """
     import sqlalchemy as sa
 
-    from .tables import TABLES
+    from ..tables import TABLES
 
     table = TABLES[OutcomeAssessment.TABLE]
     mine = [(i, r) for i, r in enumerate(ctx.batch) if isinstance(r, OutcomeAssessment) and r.visit_id is not None]

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from ..errors import Problem, RecordingFileError
-from ..utils.files import sha256_file
-from ._base import Record, TableRecord
-from ._fields import LABEL, id_field, spec
+from ...errors import Problem, RecordingFileError
+from ...utils.files import sha256_file
+from .base import Record, TableRecord
+from .fields import LABEL, id_field, spec
 from .identifiers import DEFAULT_PATTERNS
 
 SHA256 = r"[0-9a-f]{64}"

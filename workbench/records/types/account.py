@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from ..errors import Problem
-from ._base import CROSS_SITE_ROLES, ROLES, TableRecord
-from ._fields import CODE, spec
+from ...errors import Problem
+from .base import CROSS_SITE_ROLES, ROLES, TableRecord
+from .fields import CODE, spec
 
 USER_NAME = r"[A-Za-z][A-Za-z0-9._\-]{1,63}"
 #: Site staff who always belong to one site: they see only that site's participants.

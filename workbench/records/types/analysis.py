@@ -17,9 +17,9 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from ..errors import Problem
-from ._base import TableRecord
-from ._fields import LABEL, id_field, spec
+from ...errors import Problem
+from .base import TableRecord
+from .fields import LABEL, id_field, spec
 from .session import ENGINEERING, SHA256
 
 #: A unit either produced its results or failed with a reason (the rest of the run goes on).

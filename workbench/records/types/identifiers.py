@@ -39,7 +39,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from ..errors import Problem, ValidationError
+from ...errors import Problem, ValidationError
 
 #: Environment variable naming a JSON file with the study's identifier policy.
 POLICY_VAR = "WORKBENCH_IDENTIFIER_POLICY"

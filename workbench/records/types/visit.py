@@ -6,9 +6,9 @@ import dataclasses
 from datetime import date, timedelta
 from typing import ClassVar
 
-from ..errors import Problem
-from ._base import TableRecord
-from ._fields import CODE, id_field, spec
+from ...errors import Problem
+from .base import TableRecord
+from .fields import CODE, id_field, spec
 
 VISIT_STATUS = ("planned", "done", "missed")
 

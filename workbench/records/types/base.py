@@ -6,8 +6,8 @@ import dataclasses
 from datetime import date
 from typing import Any, ClassVar, Iterator
 
-from ..errors import Problem, ValidationError
-from ._fields import Spec, check_value, to_plain
+from ...errors import Problem, ValidationError
+from .fields import Spec, check_value, to_plain
 
 #: Roles of the trial team (issue 5, item 4; issue 11 adds data manager, sponsor and the
 #: allocation role, ``allocator``, who alone reads the allocation sequence and randomizes).
@@ -19,13 +19,18 @@ CROSS_SITE_ROLES = frozenset({"monitor", "data_manager", "sponsor", "allocator"}
 #: Roles that may only read: monitoring and sponsor oversight never change source data
 #: (ICH E6(R2) 5.18.4(n): the monitor reports, the investigator corrects).
 READ_ONLY_ROLES = frozenset({"monitor", "sponsor"})
+#: Roles kept blind to the arm (outcome assessors, ICH E9 2.3.1; the rules: access/blinding.py).
+BLINDED_ROLES = frozenset({"assessor"})
+#: The allocation role: holds the seed, reads the sequence and randomizes. Deliberately not an
+#: enrolling role (CONSORT 2010 item 10: who generates/holds the sequence and who enrols differ).
+ALLOCATION_ROLES = frozenset({"allocator"})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Record:
     """A validated, immutable trial record.
 
-    Subclasses declare their fields with :func:`~workbench.records._fields.spec`
+    Subclasses declare their fields with :func:`~workbench.records.types.fields.spec`
     and may add cross-field rules in :meth:`_cross_check`. Construction raises
     one :class:`~workbench.errors.ValidationError` listing every invalid field.
     """

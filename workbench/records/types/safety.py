@@ -29,9 +29,9 @@ import re
 from datetime import date, timedelta
 from typing import ClassVar
 
-from ..errors import Problem
-from ._base import TableRecord, date_order
-from ._fields import LABEL, id_field, spec
+from ...errors import Problem
+from .base import TableRecord, date_order
+from .fields import LABEL, id_field, spec
 
 #: Intensity, kept apart from seriousness (ICH E2A, II.B).
 SEVERITY = ("mild", "moderate", "severe")

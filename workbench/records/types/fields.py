@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from ..errors import Problem
+from ...errors import Problem
 from .identifiers import check_code
 
 KINDS = ("str", "strs", "int", "float", "bool", "date", "datetime", "json", "nested")
@@ -57,7 +57,7 @@ class Spec:
     code : str | None
         Code kind (a key of ``identifiers.DEFAULT_PATTERNS``): the value must
         match the study's pattern for it instead of ``pattern`` (which holds
-        the default), see :mod:`workbench.records.identifiers`.
+        the default), see :mod:`workbench.records.types.identifiers`.
     """
 
     kind: str

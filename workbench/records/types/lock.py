@@ -13,9 +13,9 @@ import dataclasses
 from datetime import datetime, timezone
 from typing import ClassVar
 
-from ..errors import Problem, ValidationError
-from ._base import TableRecord, date_order
-from ._fields import LABEL, id_field, spec
+from ...errors import Problem, ValidationError
+from .base import TableRecord, date_order
+from .fields import LABEL, id_field, spec
 
 LOCK_SCOPES = ("visit", "study")
 

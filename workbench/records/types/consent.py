@@ -14,7 +14,7 @@ import dataclasses
 from datetime import date
 from typing import Iterable
 
-from ..errors import Problem, ValidationError
+from ...errors import Problem, ValidationError
 from .participant import Consent, Participant
 
 #: What :attr:`ConsentStatus.state` can say.

@@ -22,9 +22,9 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Callable, ClassVar
 
-from ..errors import PermissionDeniedError, Problem, ValidationError
-from ._base import Record, TableRecord
-from ._fields import CODE, LABEL, canonical_json, id_field, spec
+from ...errors import PermissionDeniedError, Problem, ValidationError
+from .base import Record, TableRecord
+from .fields import CODE, LABEL, canonical_json, id_field, spec
 
 #: 21 CFR 11.50(a)(3): the meaning associated with the signature.
 SIGNATURE_MEANINGS = ("authored", "reviewed", "approved")
@@ -125,7 +125,7 @@ def _check_password(store, password: str, verify_password) -> None:
     if verify_password is None:
         # Log in again as the signer: on SQLite the argon2 check (a refusal is logged), on
         # PostgreSQL the server itself checks the person's own database role.
-        from .store import Store
+        from ..store import Store
 
         again = Store(store.url, user=store.user.name, password=password, workspace=getattr(store, "workspace", None))
         again.close()
@@ -149,7 +149,7 @@ class SignatureStatus:
 
 def signature_status(store, signature: Signature) -> SignatureStatus:
     """'valid' while every signed record is stored at the signed version with the signed content; else 'broken'."""
-    from .tables import BY_TABLE
+    from ..tables import BY_TABLE
 
     changed = []
     for item in signature.signed:

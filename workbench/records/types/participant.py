@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from ..errors import Problem
-from ._base import Record, TableRecord, date_order
-from ._fields import LABEL, id_field, spec
+from ...errors import Problem
+from .base import Record, TableRecord, date_order
+from .fields import LABEL, id_field, spec
 from .identifiers import DEFAULT_PATTERNS
 
 #: Neurological levels, ISNCSCI 2019 (Rupp et al. 2021, Top Spinal Cord Inj Rehabil 27(2):1-22).
