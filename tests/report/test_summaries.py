@@ -64,6 +64,26 @@ def test_adverse_events_by_seriousness_and_relatedness(data):
     assert counts.loc["non-serious", "probable"] == 1 and counts.to_numpy().sum() == len(data.adverse_events)
 
 
+def test_adverse_events_by_relatedness_to_the_procedure_too(data):
+    """An event caused by the procedure is "not related" to the device: only its own table shows it."""
+    ae = data.adverse_events
+    by_procedure = S.adverse_event_counts(data, "procedure")
+    assert by_procedure.to_numpy().sum() == len(ae)
+    for grade in by_procedure.columns:
+        assert by_procedure[grade].sum() == (ae["related_procedure"] == grade).sum()
+    with pytest.raises(ValidationError, match="related_to"):
+        S.adverse_event_counts(data, "drug")
+
+
+def test_participant_status_counts_withdrawals_per_site(data):
+    table = S.participant_status(data)
+    p = data.participants
+    assert table.loc["total", "enrolled"] == len(p) == 4
+    assert table.loc["total", "withdrawn"] == p["withdrawal_date"].notna().sum() == 1
+    assert table.loc["HD", "withdrawn"] == 1  # SCI-004
+    assert (table["in follow-up"] == table["enrolled"] - table["withdrawn"]).all()
+
+
 def test_adverse_event_list_shows_coded_fields_only(data):
     shown = S.adverse_event_list(data)
     assert "term" not in shown.columns and "description" not in shown.columns
@@ -72,11 +92,31 @@ def test_adverse_event_list_shows_coded_fields_only(data):
 
 def test_consort_flow_adds_up(data):
     flow = S.consort_flow(data).set_index("arm")
-    assert flow.loc["total", "allocated"] == 4
-    assert flow.loc["BCI", "allocated"] + flow.loc["control", "allocated"] == 4
-    assert flow.loc["total", "withdrawn"] == data.participants["withdrawal_date"].notna().sum()
+    p = data.participants
+    for arm in data.study.arms:  # every participant with an arm is counted once: randomized or set by hand
+        assert flow.loc[arm, "allocated"] + flow.loc[arm, "assigned without randomization"] == (p["arm"] == arm).sum()
+        assert flow.loc[arm, "allocated"] == (data.allocations["arm"] == arm).sum()
+    assert flow.loc["total", "withdrawn"] == p["withdrawal_date"].notna().sum()
     assert flow.loc["total", "week26 done"] == 0
     assert flow.loc["total", "analysed (baseline + follow-up)"] <= 4
+    assert S.consort_enrolment(data)["enrolled"] == 4
+
+
+def test_consort_flow_counts_allocation_from_the_randomization_records(data):
+    """The arm columns come from the Allocation records, never from the participant's arm field."""
+    import pandas as pd
+
+    allocations = pd.DataFrame({"participant_id": ["SCI-001", "SCI-003"], "arm": ["control", "control"],
+                                "randomized_at": ["2026-01-12", "2026-02-02"]})
+    flow = S.consort_flow(dataclasses.replace(data, allocations=allocations)).set_index("arm")
+    assert flow.loc["control", "allocated"] == 2 and flow.loc["BCI", "allocated"] == 0
+    assert flow.loc["BCI", "assigned without randomization"] == 1  # SCI-002: its arm was typed, not drawn
+    assert flow.loc["control", "assigned without randomization"] == 1  # SCI-004
+    # SCI-001's visits are counted in the arm it was allocated to (control here).
+    done = S.visit_states(data)
+    done = done[done["state"].str.startswith("done") & done["participant"].isin(["SCI-001", "SCI-003"])]
+    assert flow.loc["control", "baseline done"] == (done["visit"] == "baseline").sum() == 2
+    assert flow.loc["BCI", "baseline done"] == 0
 
 
 def test_baseline_table_per_arm(data):
@@ -119,6 +159,9 @@ def test_motor_score_change_is_last_minus_baseline_with_its_reference(data):
         assert r.change == r.last - r.baseline
     assert table["reference"].str.contains("Scivoletto").all()
     assert set(table["score"]) == {"UEMS", "LEMS"}
+    # No SCI-specific anchor-based MCID of UEMS/LEMS exists: the table says so rather than show a number.
+    assert (table["MCID (SCI)"] == "none established (see note)").all()
+    assert "No SCI-specific, anchor-based minimal clinically important difference" in S.MCID_NOTE
 
 
 def test_conversion_and_motor_change_need_a_follow_up(data):

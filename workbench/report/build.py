@@ -90,7 +90,8 @@ def study_report_html(store, data: TrialData, workspace_root=None) -> str:
     visits = [d.name for d in data.study.visit_schedule]
     sections = [
         ("flow", "Enrolment flow (CONSORT style)",
-         H.consort_diagram(S.consort_flow(data), visits) + fig(F.enrolment_figure(S.enrolment_by_site_arm(data)))
+         H.consort_diagram(S.consort_flow(data), visits, S.consort_enrolment(data))
+         + fig(F.enrolment_figure(S.enrolment_by_site_arm(data)))
          + H.table(S.enrolment_by_site_arm(data), empty="No site.", index=True)
          + fig(F.visit_states_figure(S.visit_state_counts(data)))
          + H.table(S.visit_state_counts(data), empty="No visit.", index=True)
@@ -126,9 +127,7 @@ def _isncsci_change_parts(data: TrialData, per_arm: bool = True) -> str:
     return (out + "<h3>UEMS and LEMS change (baseline to last examination)</h3>"
             + H.table(motor.drop(columns=["reference"] + ([] if per_arm else ["participant", "arm"])),
                       empty="No ISNCSCI follow-up examination yet.")
-            + "<p>Clinical meaning of motor score change (no change is flagged: no SCI-specific minimal "
-              "clinically important difference of UEMS or LEMS is confirmed in the workbench's instrument "
-              "definitions):</p><ul>" + refs + "</ul>")
+            + f"<p>{H.esc(S.MCID_NOTE)}</p><ul>" + refs + "</ul>")
 
 
 def participant_report_html(store, data: TrialData, participant_id: str, workspace_root=None) -> str:

@@ -79,12 +79,13 @@ def page(title: str, subtitle: str, sections: list[tuple[str, str, str]]) -> str
             f"<nav><ol>{toc}</ol></nav>{body}</body></html>")
 
 
-def consort_diagram(flow: pd.DataFrame, visit_names) -> str:
-    """CONSORT 2010-style boxes: enrolled, then one column per arm down to the analysis."""
+def consort_diagram(flow: pd.DataFrame, visit_names, enrolment: dict[str, int] | None = None) -> str:
+    """CONSORT 2010-style boxes: enrolled, then one column per arm (allocated by randomization) to the analysis."""
     if flow.empty:
         return "<p class='empty'>No participant enrolled yet.</p>"
     total = flow[flow["arm"] == "total"].iloc[0]
     arms = flow[flow["arm"] != "total"]
+    enrolment = enrolment or {}
 
     def box(text):
         return f"<div class='box'>{text}</div>"
@@ -92,10 +93,17 @@ def consort_diagram(flow: pd.DataFrame, visit_names) -> str:
     def row(cells):
         return "<div class='row'>" + "".join(cells) + "</div><div class='arrow'>&darr;</div>"
 
-    parts = [box(f"<b>Enrolled</b> (consented and allocated)<br>n = {int(total['allocated'])}"),
+    def allocated(a):
+        text = f"<b>Allocated to {esc(a['arm'])}</b> (randomized)<br>n = {int(a['allocated'])}"
+        by_hand = int(a.get("assigned without randomization", 0))
+        return text + (f"<br>assigned without randomization n = {by_hand}" if by_hand else "")
+
+    enrolled = enrolment.get("enrolled", int(total["allocated"]))
+    waiting = enrolment.get("awaiting randomization", 0)
+    parts = [box(f"<b>Enrolled</b> (consented)<br>n = {enrolled}"
+                 + (f"<br>awaiting randomization n = {waiting}" if waiting else "")),
              "<div class='arrow'>&darr;</div>",
-             row(box(f"<b>Allocated to {esc(a['arm'])}</b><br>n = {int(a['allocated'])}")
-                 for _, a in arms.iterrows())]
+             row(allocated(a) for _, a in arms.iterrows())]
     for v in visit_names:
         parts.append(row(box(f"{esc(v)}: done n = {int(a[f'{v} done'])}") for _, a in arms.iterrows()))
     parts.append(row(box(f"Withdrawn n = {int(a['withdrawn'])}") for _, a in arms.iterrows()))

@@ -82,16 +82,25 @@ def overdue_visits(data: TrialData) -> pd.DataFrame:
     return late.drop(columns="state").reset_index(drop=True)
 
 
-def adverse_event_counts(data: TrialData) -> pd.DataFrame:
-    """Adverse events by seriousness (rows) and relatedness to the device (columns).
+#: The two relatedness assessments every adverse event carries (MDCG 2020-10/1 Rev 1 s. 9): to the device and
+#: to the procedure (an event caused by the implantation is "not related" to the device).
+RELATEDNESS_TO = {"device": "related_device", "procedure": "related_procedure"}
+
+
+def adverse_event_counts(data: TrialData, related_to: str = "device") -> pd.DataFrame:
+    """Adverse events by seriousness (rows) and relatedness (columns) to the device or to the procedure.
 
     Relatedness categories of MDCG 2020-10/1 Rev 1, section 9.
     """
-    from ..records.safety import RELATEDNESS
+    from ..errors import Problem, ValidationError
+    from ..records.types.safety import RELATEDNESS
 
+    if related_to not in RELATEDNESS_TO:
+        raise ValidationError([Problem("related_to", related_to, "one of " + ", ".join(RELATEDNESS_TO))],
+                              what="adverse event table")
     ae = data.adverse_events
     serious = ae["serious"].map({True: "serious", False: "non-serious"}) if not ae.empty else pd.Series(dtype=str)
-    table = pd.crosstab(serious, ae["related_device"]).reindex(
+    table = pd.crosstab(serious, ae[RELATEDNESS_TO[related_to]]).reindex(
         index=["serious", "non-serious"], columns=list(RELATEDNESS), fill_value=0)
     table.index.name, table.columns.name = "seriousness", None
     return table.astype(int)
@@ -121,7 +130,7 @@ def reporting_deadlines(data: TrialData) -> pd.DataFrame:
 
     Deadline: 2 calendar days after awareness for an imminent risk, 7 for any
     other reportable event (MDCG 2020-10/1 Rev 1 s. 10, computed in
-    ``workbench.records.safety``). Flagged "OVERDUE" past the deadline when
+    ``workbench.records.types.safety``). Flagged "OVERDUE" past the deadline when
     not reported, or reported after it.
     """
     r = data.reporting
@@ -167,16 +176,26 @@ def consort_flow(data: TrialData) -> pd.DataFrame:
 
     Screening is not recorded by the workbench, so the flow starts at enrolment
     (CONSORT 2010 item 13a asks for the numbers allocated, receiving the
-    intervention and analysed per arm).
+    intervention and analysed per arm). "allocated" counts the randomization
+    records (``workbench randomize``: CONSORT items 8-10), never the
+    participant's arm field: a participant is in an arm's column because an
+    Allocation put them there. Participants without one are counted apart, as
+    "awaiting randomization" (enrolled, arm not yet drawn) or "assigned without
+    randomization" (an arm set by hand, as in a study that does not randomize),
+    so nothing entered by hand can pass for randomized.
     """
     p = data.participants
+    allocated = dict(zip(data.allocations["participant_id"], data.allocations["arm"]))
+    by_hand = {pid: arm for pid, arm in zip(p["id"], p["arm"]) if pid not in allocated}
     states = visit_states(data)
     with_followup = set(change_from_baseline(data.outcomes)["participant_id"]) if not data.outcomes.empty else set()
+    withdrawn = set(p.loc[p["withdrawal_date"].notna(), "id"])
     rows = []
     for arm in data.study.arms:
-        ids = set(p.loc[p["arm"] == arm, "id"])
-        row = {"arm": arm, "allocated": len(ids), "withdrawn": int(p.loc[p["arm"] == arm, "withdrawal_date"]
-                                                                     .notna().sum())}
+        ids = {pid for pid, a in allocated.items() if a == arm}
+        row = {"arm": arm, "allocated": len(ids),
+               "assigned without randomization": sum(a == arm for a in by_hand.values()),
+               "withdrawn": len(ids & withdrawn)}
         for visit in (d.name for d in data.study.visit_schedule):
             mine = states[(states["visit"] == visit) & states["participant"].isin(ids)]
             row[f"{visit} done"] = int(mine["state"].str.startswith("done").sum())
@@ -186,7 +205,29 @@ def consort_flow(data: TrialData) -> pd.DataFrame:
     if frame.empty:
         return frame
     total = frame.drop(columns="arm").sum().to_dict()
+    total["withdrawn"] = len(withdrawn)  # the withdrawn not (yet) randomized too
     return pd.concat([frame, pd.DataFrame([{"arm": "total", **total}])], ignore_index=True)
+
+
+def consort_enrolment(data: TrialData) -> dict[str, int]:
+    """The top of the flow: enrolled (consented), and of them awaiting randomization (no arm drawn yet)."""
+    p = data.participants
+    allocated = set(data.allocations["participant_id"])
+    waiting = sum(pid not in allocated and arm not in data.study.arms for pid, arm in zip(p["id"], p["arm"]))
+    return {"enrolled": len(p), "awaiting randomization": int(waiting)}
+
+
+def participant_status(data: TrialData) -> pd.DataFrame:
+    """Participants per site: enrolled, withdrawn and still followed (no arm: an assessor may see it)."""
+    p = data.participants
+    sites = [s.id for s in data.sites]
+    withdrawn = p["withdrawal_date"].notna()
+    table = pd.DataFrame({"enrolled": p["site_id"].value_counts().reindex(sites, fill_value=0),
+                          "withdrawn": p.loc[withdrawn, "site_id"].value_counts().reindex(sites, fill_value=0)})
+    table["in follow-up"] = table["enrolled"] - table["withdrawn"]
+    table.loc["total"] = table.sum(axis=0)
+    table.index.name = "site"
+    return table.astype(int)
 
 
 def baseline_characteristics(data: TrialData) -> pd.DataFrame:
@@ -273,17 +314,32 @@ def isncsci_across_visits(data: TrialData) -> pd.DataFrame:
 
 #: AIS grades from most to least severe (ISNCSCI 2019): a conversion "up" is to a later letter.
 AIS_ORDER = ("A", "B", "C", "D", "E")
-#: Where the clinical meaning of UEMS/LEMS change is discussed, cited beside every change table. No number is
-#: flagged against: the distribution-based estimates' values were not confirmed from the stored abstract.
+#: Published minimal clinically important differences of UEMS and LEMS in SCI: none is established. No
+#: anchor-based MCID (change judged against what patients or clinicians call an important change) has been
+#: published for either score (/work/shared/outcomes/MEASURES.md: "no single agreed MCID; report change");
+#: Scivoletto 2013 gives distribution-based estimates only (their values are not shown: they could not be
+#: confirmed from the stored abstract, and a distribution-based figure is not an MCID), and Steeves 2012 found
+#: a gain of two motor levels, not a UEMS figure, meaningful for self-care. So the tables say "none established"
+#: and cite what exists; no change is flagged. Replace ``None`` by the value, with its citation, once one is.
+MOTOR_SCORE_MCID: dict[str, float | None] = {"UEMS": None, "LEMS": None}
+MCID_NOTE = ("No SCI-specific, anchor-based minimal clinically important difference (MCID) of UEMS or LEMS is "
+             "established, so no change is flagged; what the literature offers is cited.")
+#: What exists on the clinical meaning of UEMS/LEMS change, cited beside every change table.
 MOTOR_SCORE_REFERENCES = {
     "UEMS": "Scivoletto G, Tamburella F, Laurenza L, Molinari M. Distribution-based estimates of clinically "
             "significant changes in the ISNCSCI motor and sensory scores. Eur J Phys Rehabil Med 2013;49(3):373-384 "
-            "(distribution-based, 600 patients); Steeves JD et al. Neurorehabil Neural Repair 2012;26(9):1064-1071 "
-            "(a gain of 2 motor levels, not a UEMS figure, was meaningful for SCIM self-care)",
+            "(distribution-based, 600 patients; not anchor-based); Steeves JD et al. Neurorehabil Neural Repair "
+            "2012;26(9):1064-1071 (a gain of 2 motor levels, not a UEMS figure, was meaningful for SCIM self-care)",
     "LEMS": "Scivoletto G, Tamburella F, Laurenza L, Molinari M. Distribution-based estimates of clinically "
             "significant changes in the ISNCSCI motor and sensory scores. Eur J Phys Rehabil Med 2013;49(3):373-384 "
-            "(distribution-based, 600 patients)",
+            "(distribution-based, 600 patients; not anchor-based)",
 }
+
+
+def mcid_label(score: str) -> str:
+    """The MCID column's text: the value when one is established, else says there is none."""
+    value = MOTOR_SCORE_MCID.get(score)
+    return "none established (see note)" if value is None else f"{value:g} points"
 
 
 def _isncsci_first_last(data: TrialData) -> pd.DataFrame:
@@ -323,9 +379,10 @@ def ais_conversion_by_arm(data: TrialData) -> pd.DataFrame:
 
 
 def motor_score_change(data: TrialData) -> pd.DataFrame:
-    """UEMS and LEMS from baseline to the last examination per participant, with the NLI and the reference."""
-    cols = ["participant", "arm", "score", "baseline", "last visit", "last", "change", "NLI baseline", "NLI last",
-            "reference"]
+    """UEMS and LEMS from baseline to the last examination per participant, with the NLI, the published MCID
+    for SCI (none is established: :data:`MOTOR_SCORE_MCID`) and the reference."""
+    cols = ["participant", "arm", "score", "baseline", "last visit", "last", "change", "MCID (SCI)", "NLI baseline",
+            "NLI last", "reference"]
     fl = _isncsci_first_last(data)
     if fl.empty:
         return pd.DataFrame(columns=cols)
@@ -335,6 +392,7 @@ def motor_score_change(data: TrialData) -> pd.DataFrame:
             b, last = pd.to_numeric(r[f"{score} baseline"]), pd.to_numeric(r[f"{score} last"])
             rows.append({"participant": pid, "arm": r["arm"], "score": score, "baseline": b,
                          "last visit": r["visit last"], "last": last, "change": last - b,
+                         "MCID (SCI)": mcid_label(score),
                          "NLI baseline": r["NLI baseline"], "NLI last": r["NLI last"],
                          "reference": MOTOR_SCORE_REFERENCES[score]})
     return pd.DataFrame(rows, columns=cols)

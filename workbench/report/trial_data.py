@@ -4,7 +4,7 @@ Free-text fields (notes, verbatim terms, narratives) are dropped as the tables
 are read: they are typed freely and may hold a participant's name, so nothing
 shown or shared downstream can ever contain them (the same rule the exports
 follow, ``Spec.free_text``). Every other value passes the exports' identifier
-screen (``workbench.records.identifiers``): staff names become staff codes,
+screen (``workbench.records.types.identifiers``): staff names become staff codes,
 labels that could hold a name (study title, site name, device, task...) are
 shown only as single tokens without dates or phone numbers, unless the study
 lists them in its ``shown_labels``.
@@ -19,12 +19,12 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError, WorkbenchError
 from ..records import (
-    AdverseEvent, DeviceDeficiency, Participant, ProtocolDeviation, Run, RunMetrics,
+    Allocation, AdverseEvent, DeviceDeficiency, Participant, ProtocolDeviation, Run, RunMetrics,
     SafetyEvent, Session, Site, Study, Trial, Visit,
 )
-from ..records.identifiers import screen_frame, screen_record
-from ..records.outcome import OutcomeAssessment
-from ..records.safety import reporting_overview
+from ..records.types.identifiers import screen_frame, screen_record
+from ..records import OutcomeAssessment
+from ..records.types.safety import reporting_overview
 
 
 class EmptyStudyError(WorkbenchError):
@@ -60,8 +60,13 @@ class TrialData:
     deviations: pd.DataFrame
     today: date
     #: Reportable AEs and device deficiencies with their deadlines on ``today``
-    #: (``workbench.records.safety.reporting_overview``: MDCG 2020-10/1 s. 10).
+    #: (``workbench.records.types.safety.reporting_overview``: MDCG 2020-10/1 s. 10).
     reporting: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    #: The randomization records (``workbench randomize``) of the study's participants: who was allocated
+    #: to which arm, when. The CONSORT flow counts allocation from these, never from the participant's
+    #: arm field (which an unrandomized study's investigator sets). The arm reads "blinded" for assessors.
+    allocations: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame(
+        columns=["participant_id", "arm", "randomized_at"]))
 
     @property
     def participant_ids(self) -> tuple[str, ...]:
@@ -94,7 +99,7 @@ class TrialData:
             safety_events=self.safety_events[self.safety_events["session_id"].isin(session_ids)].reset_index(
                 drop=True),
             adverse_events=own(self.adverse_events), device_deficiencies=own(self.device_deficiencies),
-            deviations=own(self.deviations), reporting=own(self.reporting))
+            deviations=own(self.deviations), reporting=own(self.reporting), allocations=own(self.allocations))
 
 
 def load_trial(store, study_id: str | None = None, *, today: date | None = None) -> TrialData:
@@ -143,7 +148,8 @@ def load_trial(store, study_id: str | None = None, *, today: date | None = None)
         safety_events=_in(shareable_frame(store, SafetyEvent), "session_id", session_ids),
         adverse_events=adverse_events, device_deficiencies=deficiencies,
         deviations=own(shareable_frame(store, ProtocolDeviation)),
-        today=today, reporting=reporting.reset_index(drop=True))
+        today=today, reporting=reporting.reset_index(drop=True),
+        allocations=own(shareable_frame(store, Allocation)))
 
 
 def _in(frame: pd.DataFrame, column: str, ids: set) -> pd.DataFrame:

@@ -217,3 +217,29 @@ def test_isncsci_conversion_per_arm_and_motor_change_are_shown_to_the_unblinded(
     motor = monitor.participant_tables()["UEMS and LEMS change (baseline to last examination)"]
     assert list(motor["score"]) == ["UEMS", "LEMS"] and (motor["change"] > 0).all()
     assert motor["reference"].str.contains("Scivoletto").all()
+
+
+def test_overview_groups_adverse_events_by_device_and_procedure_and_counts_withdrawals(monitor):
+    from workbench.report import summaries as S
+
+    tables = monitor.overview_tables()
+    device = tables["Adverse events by seriousness and relatedness to the device"]
+    procedure = tables["Adverse events by seriousness and relatedness to the procedure"]
+    assert device.equals(S.adverse_event_counts(monitor.data, "device"))
+    assert procedure.equals(S.adverse_event_counts(monitor.data, "procedure"))
+    fig = monitor.overview_figures()["adverse events"]
+    assert [a.text for a in fig.layout.annotations] == ["related to the device", "related to the procedure"]
+    (withdrawn_title,) = [t for t in tables if t.startswith("Participants enrolled and withdrawn")]
+    assert "(1 withdrawn)" in withdrawn_title and tables[withdrawn_title].loc["total", "withdrawn"] == 1
+    flow = tables["Flow (CONSORT 2010): allocated from the randomization records"].set_index("arm")
+    assert flow.loc["total", "allocated"] == len(monitor.data.allocations)
+
+
+def test_an_assessor_sees_withdrawals_but_no_flow_by_arm(ws):
+    store = open_demo_store(ws.root, role="assessor")
+    try:
+        tables = DashboardModel(store, ws.root, today=date(2026, 11, 22)).overview_tables()
+    finally:
+        store.close()
+    assert any(t.startswith("Participants enrolled and withdrawn") for t in tables)
+    assert not any("CONSORT" in t or "procedure" in t for t in tables)

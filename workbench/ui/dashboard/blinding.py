@@ -29,7 +29,8 @@ class BlindedView:
     bci_sessions: bool = False
     #: BCI performance tables and figures (accuracy, trials) on the participant's view.
     bci_metrics: bool = False
-    #: Adverse events' relatedness to the device (and the reportable-event list it decides).
+    #: Adverse events' relatedness to the device, and to the procedure with it (only the BCI arm has one, so
+    #: either reveals the arm), and the reportable-event list they decide.
     device_relatedness: bool = False
 
     @classmethod

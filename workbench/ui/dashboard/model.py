@@ -17,7 +17,7 @@ from ...config import get_workspace
 from ...errors import Problem, ValidationError
 from ...outcomes.entry import Listeners
 from ...records import OutcomeAssessment, ProtocolDeviation, Visit
-from ...records.blinding import BLINDED_ROLES
+from ...records import BLINDED_ROLES
 from ...report import figures as F
 from ...report import summaries as S
 from ...report.trial_data import EmptyStudyError, TrialData, load_trial
@@ -99,7 +99,7 @@ class DashboardModel:
         """What this user is not shown and why (None when everything is shown)."""
         hidden = [what for what, shown in (("BCI sessions", self.shows.bci_sessions),
                                            ("BCI performance", self.shows.bci_metrics),
-                                           ("adverse events' relatedness to the device",
+                                           ("adverse events' relatedness to the device and the procedure",
                                             self.shows.device_relatedness)) if not shown]
         if not hidden:
             return None
@@ -151,6 +151,11 @@ class DashboardModel:
         enrolment = ({"Enrolment by site": self._own_sites(S.enrolment_by_site(d))} if self.blinded
                      else {"Enrolment by site and arm": self._own_sites(S.enrolment_by_site_arm(d))})
         return {**enrolment,
+                # Withdrawals name no arm: every role sees them (ICH E9 2.3.1 allows the assessor this much).
+                f"Participants enrolled and withdrawn ({int(d.participants['withdrawal_date'].notna().sum())} "
+                f"withdrawn)": self._own_sites(S.participant_status(d)),
+                **({} if self.blinded else {"Flow (CONSORT 2010): allocated from the randomization records":
+                                            S.consort_flow(d)}),
                 "Visits by state": S.visit_state_counts(d),
                 "Overdue visits": S.overdue_visits(d),
                 **self._adverse_event_tables(),
@@ -164,7 +169,11 @@ class DashboardModel:
         if not self.shows.device_relatedness:
             # Which events are reportable is decided by their relatedness: that list would reveal it too.
             return {"Adverse events by seriousness": self._ae_by_seriousness()}
-        return {"Adverse events by seriousness and relatedness": S.adverse_event_counts(d),
+        # Both assessments (MDCG 2020-10/1 Rev 1 s. 9): an event caused by the implantation is "not related"
+        # to the device, and a device-only table would show it as unrelated (issue 22).
+        return {"Adverse events by seriousness and relatedness to the device": S.adverse_event_counts(d, "device"),
+                "Adverse events by seriousness and relatedness to the procedure":
+                    S.adverse_event_counts(d, "procedure"),
                 f"Reporting deadlines of reportable events ({S.n_reporting_overdue(d)} overdue)":
                     S.reporting_deadlines(d)}
 
@@ -187,7 +196,7 @@ class DashboardModel:
 
     def _ae_figure(self) -> go.Figure:
         if self.shows.device_relatedness:
-            return F.adverse_events_figure(S.adverse_event_counts(self.data))
+            return F.adverse_events_relatedness_figure(self.data.adverse_events)
         fig = F.adverse_events_figure(self._ae_by_seriousness())
         if fig.data:
             fig.update_xaxes(title="all adverse events")
