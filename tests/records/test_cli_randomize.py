@@ -99,3 +99,44 @@ def test_a_second_generation_is_refused_and_keeps_no_new_seed(enrolled, tmp_path
     assert main(["randomize", "participant", "SCI-901", "--seed-file", str(tmp_path / "a")]) == 0
     assert main(["randomize", "generate", "--study", "BCI-SCI-01", "--seed-file", str(tmp_path / "b")]) == 2
     assert "nobody is allocated" in capsys.readouterr().err and not (tmp_path / "b").exists()
+
+
+def test_a_fixed_seed_gives_the_sequence_it_names_and_the_flow_counts_it(enrolled, tmp_path, capsys):
+    """``generate --seed`` (demonstrations only) is reproducible: the arm drawn is the generator's for that seed,
+    and the study's CONSORT flow counts the allocation from the record."""
+    from workbench.records.types.randomization import permuted_blocks
+    from workbench.report import load_trial
+    from workbench.report import summaries as S
+
+    workspace, as_role = enrolled
+    seed_file = tmp_path / "seed.txt"
+    as_role("allocator")
+    assert main(["randomize", "generate", "--study", "BCI-SCI-01", "--seed", "19", "--n-per-stratum", "4",
+                 "--seed-file", str(seed_file)]) == 0
+    assert seed_file.read_text().strip() == "19"
+    assert main(["randomize", "participant", "SCI-901", "--seed-file", str(seed_file)]) == 0
+    _, [allocation], arms = _records(workspace)
+    grade = f.participant("SCI-901").baseline_ais
+    assert allocation.arm == permuted_blocks(19, ("BE", grade), 1, ("BCI", "control"))[0][2] == arms["SCI-901"]
+    store = open_demo_store(workspace.root, role="monitor")
+    try:
+        flow = S.consort_flow(load_trial(store, "BCI-SCI-01")).set_index("arm")
+    finally:
+        store.close()
+    assert flow.loc[allocation.arm, "allocated"] == 1 and flow.loc["total", "allocated"] == 1
+
+
+def test_a_bad_fixed_seed_is_refused_before_anything_is_written(enrolled, tmp_path, capsys):
+    workspace, as_role = enrolled
+    as_role("allocator")
+    assert main(["randomize", "generate", "--study", "BCI-SCI-01", "--seed", "-1",
+                 "--seed-file", str(tmp_path / "s")]) == 2
+    assert "--seed" in capsys.readouterr().err
+    assert _records(workspace)[0] == [] and not (tmp_path / "s").exists()
+
+
+def test_help_says_a_real_trial_leaves_the_seed_to_the_secure_generator(capsys):
+    with pytest.raises(SystemExit):
+        main(["randomize", "generate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "a real trial leaves it out" in text and "secure generator" in text

@@ -3,7 +3,9 @@
 Over the records API (records/randomization.py): the allocation role generates
 the sequences and randomizes; the seed that opens the sealed slots is kept by
 the allocator in a file outside the database (``--seed-file``, mode 0600),
-never on the command line (``ps`` would show it to every local user).
+never on the command line (``ps`` would show it to every local user). ``generate --seed N``
+fixes the seed for a reproducible demonstration sequence (the demo study); a real
+trial leaves it out and gets 63 bits from the operating system's secure generator.
 Refusals (a participant without consent in force, not enrolled or already
 randomized; an account that is not the allocator) exit 2 naming what is
 wrong, and nothing is written: the allocation and the arm are one transaction.
@@ -25,6 +27,11 @@ def register(subparsers) -> None:
     gen.add_argument("--seed-file", required=True, metavar="FILE",
                      help="new file the generated seed is written to (readable by you only); keep it: "
                           "randomizing needs it, and it lets an auditor regenerate the sequence")
+    gen.add_argument("--seed", type=int, metavar="N",
+                     help="a fixed seed instead of a secure random one, for a reproducible demonstration or "
+                          "training sequence ONLY: anyone who knows it can foresee every allocation, so a real "
+                          "trial leaves it out (the default draws 63 bits from the operating system's secure "
+                          "generator); it is still written to --seed-file")
     add_user_options(gen, default_role="allocator")
     one = sub.add_parser("participant", help="randomize an enrolled participant whose consent is in force")
     one.add_argument("participant", help="pseudonym, e.g. SCI-001")
@@ -72,15 +79,25 @@ def read_seed(value: str) -> int:
     return int(text)
 
 
+def check_seed(value: int, option: str) -> int:
+    """A seed the sequence generator takes: an integer in [0, 2**63)."""
+    from ..errors import Problem
+    from ._checks import OptionError
+
+    if not 0 <= value < 2 ** 63:
+        raise OptionError([Problem(option, value, "an integer in [0, 2**63)")])
+    return value
+
+
 def _generate(args) -> int:
     import secrets
 
     from ..records.keys import write_secret
-    from ..records.randomization import generate_sequences
+    from ..records.types.randomization import generate_sequences
     from ._checks import check_new_file
 
     path = check_new_file(args.seed_file, "--seed-file")  # before anything is stored
-    seed = secrets.randbelow(2 ** 63)
+    seed = secrets.randbelow(2 ** 63) if args.seed is None else check_seed(args.seed, "--seed")
     with open_store(args, "allocator") as store:
         sequences = generate_sequences(store, args.study, seed=seed, n_per_stratum=args.n_per_stratum)
     write_secret(path, f"{seed}\n")
@@ -90,7 +107,7 @@ def _generate(args) -> int:
 
 
 def _participant(args) -> int:
-    from ..records.randomization import randomize
+    from ..records.types.randomization import randomize
 
     seed = read_seed(args.seed_file)
     with open_store(args, "allocator") as store:
@@ -101,8 +118,8 @@ def _participant(args) -> int:
 
 
 def _list(args) -> int:
-    from ..records.blinding import BLINDED_ROLES
-    from ..records.randomization import Allocation
+    from ..records import BLINDED_ROLES
+    from ..records import Allocation
 
     with open_store(args, "monitor") as store:
         blind = store.user.role in BLINDED_ROLES
