@@ -68,13 +68,38 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def peak_rss_mb() -> float | None:
+    """The process's resident high-water mark (VmHWM, MB) since the last :func:`reset_peak_rss`."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return None
+
+
+def reset_peak_rss() -> bool:
+    """Restart VmHWM from the present RSS (Linux >= 4.0: "5" to clear_refs), so each phase has its own peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 class RssSampler:
-    """One RSS sample a second, kept only while a block runs (recalibrations read whole XDF files)."""
+    """One RSS sample a second while a block runs (the flatness goal), and each phase's start, peak and end.
+
+    A phase is a closed-loop block or the recalibration after it. Its peak is the kernel's high-water mark
+    when it can be reset per phase (exact), else the largest of the samples taken every 0.25 s.
+    """
 
     def __init__(self) -> None:
         self.samples: list[tuple[float, float]] = []  # (seconds of closed loop so far, MB)
         self.loop_s = 0.0  # closed-loop seconds before the running block
         self._block_t0: float | None = None
+        self._phase_start = self._phase_peak = 0.0
+        self._exact_peak = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="soak-rss")
 
@@ -82,23 +107,40 @@ class RssSampler:
         self._thread.start()
         return self
 
+    def phase_started(self) -> None:
+        self._exact_peak = reset_peak_rss()
+        self._phase_start = self._phase_peak = rss_mb()
+
+    def phase_ended(self) -> dict:
+        """``rss_mb_start``, ``rss_mb_peak``, ``rss_mb_end`` of the phase."""
+        end = rss_mb()
+        hwm = peak_rss_mb() if self._exact_peak else None
+        peak = max(self._phase_peak, end, hwm or 0.0)
+        return dict(rss_mb_start=round(self._phase_start), rss_mb_peak=round(peak), rss_mb_end=round(end))
+
     def block_started(self) -> None:
+        self.phase_started()
         self._block_t0 = time.monotonic()
 
-    def block_ended(self) -> None:
+    def block_ended(self) -> dict:
         if self._block_t0 is not None:
             self.loop_s += time.monotonic() - self._block_t0
         self._block_t0 = None
+        return self.phase_ended()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(5)
 
     def _run(self) -> None:
-        while not self._stop.wait(1.0):
+        n = 0
+        while not self._stop.wait(0.25):
+            mb = rss_mb()
+            self._phase_peak = max(self._phase_peak, mb)
+            n += 1
             t0 = self._block_t0
-            if t0 is not None:
-                self.samples.append((self.loop_s + time.monotonic() - t0, rss_mb()))
+            if t0 is not None and n % 4 == 0:
+                self.samples.append((self.loop_s + time.monotonic() - t0, mb))
 
 
 def participant(seed):
@@ -157,7 +199,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
                              chunk_ms=CHUNK_MS, progress=False, safety_events=writer, decoder_version=version,
                              entities=RunEntities(subject="soak", task="glove", run=i),
                              name=f"soak-{os.getpid()}-{i}")
-            rss.block_ended()
+            memory = rss.block_ended()
             block_wall = time.monotonic() - t_wall
             log = live.log
             made += len(log.decisions)
@@ -165,7 +207,8 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
             backlog += writer.n_put - writer.n_written
             lost += live.samples_lost
             breaks += live.lost_or_repeated or 0
-            for rule, n in unforced_safe_states(log).items():
+            unforced = unforced_safe_states(log)
+            for rule, n in unforced.items():
                 if rule != "operator_stop":  # every block ends with an operator stop: every output off
                     false_safe[rule] = false_safe.get(rule, 0) + n
             # A push's place in closed-loop time: its LSL time from the block's start, after the blocks before.
@@ -173,15 +216,27 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
             rows += [(t_loop0 + t_p - t_lsl0, (t_p - t_s) * 1e3, (t_p - t_a) * 1e3) for t_s, t_a, t_p in pushes]
             blocks.append(dict(block=i, decoder=version, seconds=round(block_wall, 1), decisions=len(log.decisions),
                                saved=writer.n_written, commands=len(pushes), samples_lost=live.samples_lost,
-                               counter_breaks=live.lost_or_repeated, recording=live.manifest.status))
+                               counter_breaks=live.lost_or_repeated, recording=live.manifest.status, **memory,
+                               false_safe_states={r: n for r, n in unforced.items() if r != "operator_stop"},
+                               false_safe_details=[f"{d.rule}: {d.detail}" for d in unforced_safe_decisions(log)
+                                                   if d.rule != "operator_stop"][:20]))
             say(f"block {i}: {block_wall:.0f} s, {len(log.decisions)} decisions ({writer.n_written} saved), "
                 f"{len(pushes)} commands, decoder {version}, rss {rss_mb():.0f} MB")
             if i < n_blocks:  # a supervised recalibration between blocks, as a trial day does
                 t_rec = time.monotonic()
-                recal = recalibrate([cal_windows, cue_windows(live.manifest.fname, CLASSES, cue_s=CUE_S)])
-                decoder, version = recal.decoder, f"v{i + 1}"
+                rss.phase_started()
+                # cue_windows reads only the decoder's channels of the block's XDF (not its 256), and the
+                # block's windows are dropped once the new decoder is fitted.
+                block_windows = cue_windows(live.manifest.fname, CLASSES, cue_s=CUE_S)
+                recal = recalibrate([cal_windows, block_windows])
+                decoder, version, accuracy = recal.decoder, f"v{i + 1}", recal.trial_accuracy
+                del block_windows, recal
+                memory = rss.phase_ended()
+                blocks[-1].update({f"recalibration_{k}": v for k, v in memory.items()},
+                                  recalibration_s=round(time.monotonic() - t_rec, 1))
                 Path(live.manifest.fname).unlink(missing_ok=True)  # 2 MB/s of signal: keep the disk in bounds
-                say(f"recalibration: {time.monotonic() - t_rec:.0f} s, CV trial accuracy {recal.trial_accuracy:.2f}")
+                say(f"recalibration: {time.monotonic() - t_rec:.0f} s, CV trial accuracy {accuracy:.2f}, "
+                    f"rss peak {memory['rss_mb_peak']} MB, after {memory['rss_mb_end']} MB")
     finally:
         rss.stop()
         store.close()
@@ -210,13 +265,19 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
     return result
 
 
-def unforced_safe_states(log) -> dict:
-    """Safe states after the gate first armed, by rule (no fault is injected in a soak)."""
+def unforced_safe_decisions(log) -> list:
+    """The safe-state decisions after the gate first armed (no fault is injected in a soak)."""
     armed = next((d.t for d in log.decisions if d.decision == "resumed"), None)
+    if armed is None:
+        return []
+    return [d for d in log.decisions if d.t > armed and d.decision == "safe_state"]
+
+
+def unforced_safe_states(log) -> dict:
+    """Safe states after the gate first armed, by rule."""
     out: dict = {}
-    for d in log.decisions:
-        if armed is not None and d.t > armed and d.decision == "safe_state":
-            out[d.rule] = out.get(d.rule, 0) + 1
+    for d in unforced_safe_decisions(log):
+        out[d.rule] = out.get(d.rule, 0) + 1
     return out
 
 

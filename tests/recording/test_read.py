@@ -10,7 +10,7 @@ import pytest
 
 from workbench.errors import RecordingFileError, ValidationError
 from workbench.recording import read_recording
-from workbench.recording.read import pick_signal_stream, read_xdf_streams
+from workbench.recording.read import inspect_xdf, pick_signal_stream, read_xdf_streams
 
 BCI4ALS_CHANNELS = "Fp1 Fp2 C3 C4 P7 P8 O1 O2 F7 F8 F3 F4 T7 T8 P3 P4".split()  # data/README.md
 
@@ -100,6 +100,28 @@ def test_muse_multi_stream_picks_eeg_and_stream_option(shared_data):
     p003 = sorted((shared_data / "muselsl2").glob("sub-P003*.xdf"))[0]
     with pytest.raises(RecordingFileError, match="not a signal stream with samples"):
         read_recording(p003, stream="ACC")  # recorded, but empty
+
+
+def test_picks_read_only_those_channels_with_the_same_values_and_markers(shared_data):
+    """A recalibration reads 8 channels of a 256-channel run: the others never reach memory whole."""
+    fname = sorted((shared_data / "muselsl2").glob("*.xdf"))[0]
+    whole = read_recording(fname)
+    picked = read_recording(fname, picks=["TP10", "AF7"])
+    assert picked.ch_names == ["AF7", "TP10"]  # the stream's order
+    np.testing.assert_array_equal(picked.get_data(), whole.get_data(picks=["AF7", "TP10"]))
+    assert list(picked.annotations.description) == list(whole.annotations.description)
+    np.testing.assert_array_equal(picked.annotations.onset, whole.annotations.onset)
+    eeg = pick_signal_stream(read_xdf_streams(fname, picks=["AF7"]))
+    assert eeg.ch_names == ("AF7",) and eeg.data.shape == (eeg.n_times, 1)
+    # a run's manifest lists every stream from its time stamps alone, as a whole read would
+    listed, _ = inspect_xdf(fname)
+    full = read_xdf_streams(fname)
+    assert [(r.name, r.n_channels, r.n_samples) for r in listed] == [(x.name, x.n_channels, x.n_times) for x in full]
+    assert [r.last_timestamp for r in listed] == [float(x.times[-1]) if x.n_times else None for x in full]
+    with pytest.raises(ValidationError, match="picks.*TP9"):
+        read_recording(fname, picks=["Cz"])  # no such channel: said, with the channels there are
+    with pytest.raises(ValidationError, match="picks"):
+        read_recording(shared_data / "eegmmidb" / "S001" / "S001R04.edf", picks=["Cz"])
 
 
 def test_eegmmidb_edf_annotations(shared_data):
