@@ -64,10 +64,10 @@ from workbench.records import (  # noqa: E402
     Study, User, Visit, VisitDefinition,
 )
 from workbench.records import audit as audit_mod  # noqa: E402
-from workbench.records.engine import create_engine  # noqa: E402
-from workbench.records.migrate import upgrade_database  # noqa: E402
-from workbench.records.rows import to_row  # noqa: E402
-from workbench.records.tables import TABLES  # noqa: E402
+from workbench.records.storage.engine import create_engine  # noqa: E402
+from workbench.records.storage.migrate import upgrade_database  # noqa: E402
+from workbench.records.storage.rows import to_row  # noqa: E402
+from workbench.records.storage.tables import TABLES  # noqa: E402
 
 N_VISITS = 12
 N_INSTRUMENTS = 10

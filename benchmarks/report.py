@@ -44,8 +44,8 @@ def build_study(root: Path, n_participants: int, n_visits: int):
     from workbench.records import (
         Consent, OutcomeAssessment, Participant, Run, Session, Site, Store, Study, Trial, Visit, VisitDefinition,
     )
-    from workbench.records.engine import create_engine
-    from workbench.records.migrate import upgrade_database
+    from workbench.records.storage.engine import create_engine
+    from workbench.records.storage.migrate import upgrade_database
 
     ws = get_workspace(root / "workspace")
     engine = create_engine(ws.db_url)

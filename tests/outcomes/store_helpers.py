@@ -17,8 +17,8 @@ def make_store(tmp_path, participants=("SCI-001",)):
     (unless WORKBENCH_AUDIT_KEY_FILE names one).
     """
     from workbench.records import Participant, Site, Store, Study, VisitDefinition
-    from workbench.records.engine import create_engine
-    from workbench.records.migrate import upgrade_database
+    from workbench.records.storage.engine import create_engine
+    from workbench.records.storage.migrate import upgrade_database
 
     url = f"sqlite:///{tmp_path / 'study.sqlite'}"
     engine = create_engine(url)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from workbench.records import Store, UserAccount
-from workbench.records.engine import create_engine
-from workbench.records.migrate import upgrade_database
+from workbench.records.storage.engine import create_engine
+from workbench.records.storage.migrate import upgrade_database
 
 #: One password per test account: the name and a suffix (long enough for the rule).
 SUFFIX = "-Secret-Pass-1"

@@ -13,7 +13,7 @@ from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import Participant, Store, User, UserAccount
 from workbench.records import AuthenticationError
 from workbench.records.lockout import default_source, source_tag
-from workbench.records.tables import auth_events, credentials
+from workbench.records.storage.tables import auth_events, credentials
 
 
 def _events(store):
@@ -117,8 +117,8 @@ def test_first_login_for_an_account_kept_from_before_passwords(tmp_path):
     """A 0003 database with accounts but no passwords: its investigator gets a password, nobody else."""
     import sqlalchemy as sa
 
-    from workbench.records.engine import create_engine
-    from workbench.records.migrate import upgrade_database
+    from workbench.records.storage.engine import create_engine
+    from workbench.records.storage.migrate import upgrade_database
 
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     engine = create_engine(url)

@@ -18,7 +18,7 @@ from tests.records.accounts import as_user, first_investigator, login, password_
 from workbench.cli import main
 from workbench.records import Participant, Visit
 from workbench.records.demo import DEMO_STUDY, read_study_json
-from workbench.records.migrate import head_revision
+from workbench.records.storage.migrate import head_revision
 
 
 def _wb(capsys, *argv):

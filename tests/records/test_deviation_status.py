@@ -9,8 +9,8 @@ import pytest
 from workbench.errors import ValidationError
 from workbench.records import ProtocolDeviation
 from workbench.records.audit import read_entries
-from workbench.records.engine import create_engine
-from workbench.records.migrate import upgrade_database
+from workbench.records.storage.engine import create_engine
+from workbench.records.storage.migrate import upgrade_database
 
 from .accounts import first_investigator, login
 from .factories import seeded

@@ -23,10 +23,10 @@ from workbench.records import Participant, Store, User
 from workbench.records.types.fields import canonical_json
 from workbench.records.audit import HASHED, AuditEntry
 from workbench.records import AuthenticationError
-from workbench.records.engine import create_engine
-from workbench.records.migrate import upgrade_database
+from workbench.records.storage.engine import create_engine
+from workbench.records.storage.migrate import upgrade_database
 from workbench.records.signing import derive_key, new_salt, sign
-from workbench.records.tables import audit_head, audit_log
+from workbench.records.storage.tables import audit_head, audit_log
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from workbench.records.engine import create_engine
-from workbench.records.migrate import current_revision, head_revision, upgrade_database
-from workbench.records.tables import metadata
+from workbench.records.storage.engine import create_engine
+from workbench.records.storage.migrate import current_revision, head_revision, upgrade_database
+from workbench.records.storage.tables import metadata
 
 UNGRADED_0005 = "to be reviewed: graded major by schema migration 0005 (recorded before deviations were graded)"
 
@@ -93,7 +93,7 @@ def test_0008_audits_the_defaults_0005_filled_in_and_launders_nothing(db_url, mo
     from workbench.records import User
     from workbench.records.audit import AuditWriter, verify_trail
     from workbench.records.keys import load_audit_key
-    from workbench.records.rows import to_row
+    from workbench.records.storage.rows import to_row
 
     onset = date(2026, 3, 2)
     records = [f.study(), f.site(), f.participant(), f.consent(),

@@ -14,8 +14,8 @@ from tests.records import factories as f
 from tests.records.accounts import as_user, login, password_of
 from tests.records.test_pg_roles import _psql, _rows, _try
 from workbench.records import Participant
-from workbench.records.engine import create_engine
-from workbench.records.migrate import current_revision, upgrade_database
+from workbench.records.storage.engine import create_engine
+from workbench.records.storage.migrate import current_revision, upgrade_database
 
 pytestmark = pytest.mark.postgres
 

@@ -263,7 +263,7 @@ def test_an_assessor_cannot_randomize_and_sees_no_arm(sequenced):
 def test_the_store_keeps_the_arm_from_assessors_and_the_sequence_from_all_but_the_allocation_role(sequenced):
     """The same on SQLite (the store enforces it) and PostgreSQL (the database also does: test_pg_roles)."""
     from tests.records.accounts import as_user
-    from workbench.records.blinding import MASK
+    from workbench.records.storage.blinded_reads import MASK
 
     store, allocator, _ = sequenced
     participant, allocation = _enrol(store, allocator, "SCI-001")

@@ -15,7 +15,7 @@ from workbench.records import (
     OutcomeAssessment, Participant, Run, Session, Site, Trial, UserAccount, Visit,
 )
 from workbench.records.sites import site_paths
-from workbench.records.tables import TABLES
+from workbench.records.storage.tables import TABLES
 
 
 def _two_sites(store):
@@ -117,8 +117,8 @@ def test_visible_clause_matches_a_naive_walk_up_the_references(tmp_path_factory,
     clause keeps exactly the rows whose chain of references ends at a participant of the viewer's site."""
     import sqlalchemy as sa
 
-    from workbench.records.engine import create_engine
-    from workbench.records.migrate import upgrade_database
+    from workbench.records.storage.engine import create_engine
+    from workbench.records.storage.migrate import upgrade_database
     from workbench.records.sites import visible_clause
 
     engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('vis') / 'v.sqlite'}")

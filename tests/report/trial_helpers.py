@@ -12,7 +12,7 @@ from workbench.records import (
     OutcomeAssessment, ProtocolDeviation, RecordingFile, Run, RunMetrics, SafetyEvent, Session, Trial, Visit,
 )
 from workbench.records.demo import open_demo_store
-from workbench.records.tables import RECORD_TYPES
+from workbench.records import RECORD_TYPES
 
 from ..conftest import REPO
 
@@ -116,8 +116,8 @@ def empty_store(root):
     """A study database with its schema and one investigator account, and no study."""
     from workbench.config import get_workspace
     from workbench.records import Store
-    from workbench.records.engine import create_engine
-    from workbench.records.migrate import upgrade_database
+    from workbench.records.storage.engine import create_engine
+    from workbench.records.storage.migrate import upgrade_database
 
     ws = get_workspace(root)
     engine = create_engine(ws.db_url)

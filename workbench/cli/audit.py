@@ -58,7 +58,7 @@ def run(args) -> int:
 
 def _history(store, entity, entity_id):
     from ..errors import Problem
-    from ..records.tables import BY_TABLE
+    from ..records.storage.tables import BY_TABLE
     from ._checks import OptionError
 
     if entity is None and entity_id is None:

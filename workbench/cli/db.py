@@ -23,8 +23,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..records.demo import DEMO_STUDY, seed_demo
-    from ..records.engine import create_engine
-    from ..records.migrate import upgrade_database
+    from ..records.storage.engine import create_engine
+    from ..records.storage.migrate import upgrade_database
 
     if args.db_command == "upgrade":
         url = db_url(args)

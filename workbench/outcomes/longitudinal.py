@@ -1,7 +1,7 @@
 """Change from baseline per participant and visit, judged against cited thresholds.
 
 Input is the long DataFrame of the records store
-(``workbench.records.queries.outcomes_long``: participant_id, visit,
+(``workbench.records.storage.queries.outcomes_long``: participant_id, visit,
 assessed_on, instrument, score, value, ...). Only a threshold confirmed in its
 paper and established in SCI decides "important"; otherwise the decision is
 left empty (NA) and the reason is given.

@@ -67,7 +67,7 @@ from .types.session import GATE_DECISIONS, RecordingFile, Run, RunMetrics, Safet
 from .types.signature import Signature, SignedVersion
 from .store import Store
 from .types.study import Site, Study, VisitDefinition
-from .tables import RECORD_TYPES
+from .storage.tables import RECORD_TYPES
 from .types.visit import Visit
 
 __all__ = [

@@ -66,7 +66,7 @@ import sqlalchemy as sa
 from .types.base import TableRecord, User
 from .types.fields import canonical_json, plain_from_db
 from .signing import KEY_ACTION, KEY_ENTITY, parse_registration, sign, signature_holds
-from .tables import BY_TABLE, TABLES, audit_head, audit_log, db_change_log
+from .storage.tables import BY_TABLE, TABLES, audit_head, audit_log, db_change_log
 
 GENESIS = "0" * 64
 # canonical_json's exact output from one encoder made once: json.dumps with non-default
@@ -190,7 +190,7 @@ class AuditWriter:
         The same entry :meth:`_append` would make with ``field`` None, built without the
         dataclass round trip: this runs once per row of every machine-made batch.
         """
-        from .rows import plain_values
+        from .storage.rows import plain_values
 
         user, role, ts = self._user.name, self._user.role, self._ts
         seq, prev, out = self._seq, self._hash, self._entries

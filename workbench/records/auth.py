@@ -23,7 +23,7 @@ from .types.base import User
 from . import lockout
 from .types.account import SITE_BOUND_ROLES, UserAccount
 from .lockout import Clock, LoginPolicy, account_attempts, default_source, judge, source_tag
-from .tables import TABLES, auth_events, credentials
+from .storage.tables import TABLES, auth_events, credentials
 
 #: NIST SP 800-63B 5.1.1.2 asks at least 8; 12 because the hash file of a SQLite store may be copied.
 MIN_PASSWORD_LENGTH = 12
@@ -176,7 +176,7 @@ def unlock(engine: sa.Engine, name: str, *, by: str, reason: str) -> int:
 
 def has_logins(conn: sa.Connection) -> bool:
     """Whether anyone can log in (an account with a password, or a PostgreSQL login role)."""
-    from .tables import db_logins
+    from .storage.tables import db_logins
 
     return any(conn.execute(sa.select(t.c.user_name).limit(1)).first() is not None
                for t in (credentials, db_logins))

@@ -12,8 +12,9 @@ allocations (and, through the store, the arm its allocation implies).
 
 The same rules hold on both backends:
 
-- SQLite: the store enforces them (it never selects a blinded column for a
-  blinded user; it refuses sequences to anyone but the allocation roles).
+- SQLite: the store enforces them (it marks a blinded user's engine, and storage
+  never selects a blinded column on a marked engine: ``storage/blinded_reads.py``;
+  it refuses sequences to anyone but the allocation roles).
 - PostgreSQL: the database does too, so psql cannot get round them: blinded
   groups get SELECT on every column of ``participants`` and ``allocations``
   except ``arm`` (column privileges), nothing on ``allocation_sequences`` or
@@ -27,33 +28,10 @@ The same rules hold on both backends:
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from .storage.blinded_reads import BLINDED_COLUMNS
 
-#: Tables whose columns a blinded user never reads.
-BLINDED_COLUMNS: dict[str, tuple[str, ...]] = {"participants": ("arm",), "allocations": ("arm",)}
 #: Tables read only by the allocation roles.
 CONCEALED_TABLES = frozenset({"allocation_sequences"})
-#: What a blinded user sees instead of the arm (valid where an arm is: a code and a label).
-MASK = "blinded"
-#: Execution option a blinded user's engine carries, read by every query that selects a record's columns.
-OPTION = "workbench_blinded"
-
-
-def is_blinded(conn: sa.Connection | sa.Engine) -> bool:
-    return bool(conn.get_execution_options().get(OPTION, False))
-
-
-def readable_columns(table: sa.Table, blinded: bool) -> list[sa.ColumnElement]:
-    """The table's columns, with the blinded ones replaced by the mask when ``blinded``."""
-    hidden = BLINDED_COLUMNS.get(table.name, ()) if blinded else ()
-    return [sa.literal(MASK, sa.String()).label(c.name) if c.name in hidden else c for c in table.columns]
-
-
-def select_readable(conn: sa.Connection | sa.Engine, table: sa.Table) -> sa.Select:
-    """``SELECT`` of a whole record's columns as the connection's user may read them."""
-    return sa.select(*readable_columns(table, is_blinded(conn)))
-
-
 def hides_entry(entity: str, field: str | None) -> bool:
     """Whether a blinded user may not read this audit entry (it carries an arm or a seal)."""
     if entity in CONCEALED_TABLES:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import Problem, ValidationError
 from .types.base import TableRecord
-from .tables import BY_TABLE, RECORD_TYPES
+from .storage.tables import BY_TABLE, RECORD_TYPES
 
 #: The demo study shipped with the repository (not with an installed wheel).
 DEMO_STUDY = Path(__file__).resolve().parents[2] / "data_samples" / "demo_study" / "study.json"
@@ -156,8 +156,8 @@ def open_demo_store(workspace=None, *, role: str = "investigator"):
     from ..errors import Problem, ValidationError
     from .types.account import UserAccount
     from .auth import has_logins
-    from .engine import create_engine
-    from .migrate import upgrade_database
+    from .storage.engine import create_engine
+    from .storage.migrate import upgrade_database
     from .store import Store
     from .types.study import Study
 

@@ -76,7 +76,7 @@ def trail_is_empty(conn) -> bool:
     """Whether the database's audit trail has no entry yet (the only time a new key may be made)."""
     import sqlalchemy as sa
 
-    from .tables import audit_head
+    from .storage.tables import audit_head
 
     head = conn.execute(sa.select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar_one_or_none()
     return not head

@@ -14,14 +14,14 @@ from .types.base import TableRecord, User
 from .types.account import UserAccount
 from .audit import AuditWriter
 from .auth import AuthenticationError, check_new_password, credential_row, has_logins, log_event, require_user_name
-from .engine import create_engine
+from .storage.engine import create_engine
 from .keys import load_audit_key, trail_is_empty
 from .signing import derive_key, new_salt, registration
-from .migrate import current_revision, head_revision
+from .storage.migrate import current_revision, head_revision
 from .pg_logins import log_refused_login, password_clause
-from .rows import fetch, to_row
+from .storage.rows import fetch, to_row
 from .types.study import Site
-from .tables import TABLES, credentials
+from .storage.tables import TABLES, credentials
 
 
 def _logs_refusals(method):
@@ -194,7 +194,7 @@ class AccountMethods:
         """The access log (logins, refused logins, refused writes) as a DataFrame; study-wide staff only."""
         import pandas as pd
 
-        from .tables import auth_events
+        from .storage.tables import auth_events
 
         self._require_study_wide("read the access log")
         with self.engine.connect() as conn:

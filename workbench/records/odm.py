@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError, WorkbenchError
 from .types.participant import AIS_GRADES
-from .tables import BY_TABLE
+from .storage.tables import BY_TABLE
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
 #: Clinical tables, in the order their forms appear; outcome assessments get one form per instrument.
@@ -75,9 +75,9 @@ def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
     out = Path(out).resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValidationError([Problem("out", str(out), "a new or empty folder")], what="ODM export")
-    from .blinding import BLINDED_COLUMNS
+    from .storage.blinded_reads import BLINDED_COLUMNS
     from .types.base import BLINDED_ROLES
-    from .tables import RECORD_TYPES
+    from .storage.tables import RECORD_TYPES
 
     readable = [t for t in CLINICAL_TABLES if store.may_read(BY_TABLE[t])]
     # Said, not silently dropped: every table this role may not read, and the columns it is kept blind to

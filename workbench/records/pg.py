@@ -40,7 +40,8 @@ from .types.base import ALLOCATION_ROLES, BLINDED_ROLES, READ_ONLY_ROLES, ROLES
 from .blinding import BLINDED_COLUMNS, CONCEALED_TABLES, hidden_entries_sql
 from .types.account import UserAccount
 from .sites import site_paths, visible_clause
-from .tables import BY_TABLE, TABLES
+from .storage.engine import run_ddl
+from .storage.tables import BY_TABLE, TABLES
 
 TAG_LEN = 8
 
@@ -64,11 +65,6 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _ddl(conn: sa.Connection, sql: str) -> None:
-    """Run DDL holding plpgsql ``%`` placeholders (the driver would read them as its own)."""
-    conn.exec_driver_sql(sql.replace("%", "%%"))
-
-
 def create_groups(conn: sa.Connection) -> None:
     """Migration 0004: the group roles and the SECURITY DEFINER functions (run as the database owner)."""
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
@@ -79,7 +75,7 @@ def create_groups(conn: sa.Connection) -> None:
         if not exists:
             conn.exec_driver_sql(f"CREATE ROLE {_q(name)} NOLOGIN")
     create_login_function(conn, scram_only=False)
-    _ddl(conn, f"""
+    run_ddl(conn, f"""
 CREATE FUNCTION wb_set_login(p_user text, p_enabled boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE r text;
@@ -88,12 +84,12 @@ BEGIN
   IF r IS NULL THEN RAISE EXCEPTION 'no database login for %', p_user; END IF;
   EXECUTE format('ALTER ROLE %I %s', r, CASE WHEN p_enabled THEN 'LOGIN' ELSE 'NOLOGIN' END);
 END $$""")
-    _ddl(conn, """
+    run_ddl(conn, """
 CREATE FUNCTION wb_my_site() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT a.site_id FROM user_accounts a JOIN db_logins l ON l.user_name = a.id WHERE l.role_name = session_user
 $$""")
-    _ddl(conn, """
+    run_ddl(conn, """
 CREATE FUNCTION wb_record_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE rec record;
@@ -106,7 +102,7 @@ BEGIN
 END $$""")
     # The database's own change record is append-only like the trail (0001's guard): not even the
     # owner changes it without first dropping this trigger, which DDL logging would show.
-    _ddl(conn, """
+    run_ddl(conn, """
 CREATE FUNCTION db_change_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'db_change_log is append-only'; END $$""")
     conn.exec_driver_sql("CREATE TRIGGER db_change_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
@@ -131,7 +127,7 @@ def create_login_function(conn: sa.Connection, *, scram_only: bool, roles=None) 
     scram = ("  IF left(p_password, 14) <> 'SCRAM-SHA-256$' THEN\n"
              "    RAISE EXCEPTION 'a SCRAM-SHA-256 verifier is required (hash the password client-side)';\n"
              "  END IF;\n") if scram_only else ""
-    _ddl(conn, f"""
+    run_ddl(conn, f"""
 CREATE OR REPLACE FUNCTION wb_create_login(p_login text, p_user text, p_role text, p_password text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
@@ -291,7 +287,7 @@ def _site_policies(conn: sa.Connection, existing: set[str], everyone: str, seein
     tables = [n for n in sorted(TABLES) if n in existing and n not in CONCEALED_TABLES
               and (site_paths(n) or n == UserAccount.TABLE)]
     listed = ", ".join(f"'{n}'" for n in (*tables, KEY_ENTITY))
-    _ddl(conn, f"""
+    run_ddl(conn, f"""
 CREATE OR REPLACE FUNCTION wb_row_visible(p_table text, p_id text) RETURNS boolean
 LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
 DECLARE ok boolean;

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .tables import audit_head, db_change_log, db_logins, trail_txids
+from .storage.tables import audit_head, db_change_log, db_logins, trail_txids
 
 
 def cross_check(conn: sa.Connection, entries) -> list:

@@ -37,6 +37,8 @@ import json
 
 import sqlalchemy as sa
 
+from .storage.engine import run_ddl
+
 #: The functions of migration 0012, with their argument types (for GRANT/DROP).
 FUNCTIONS = ("wb_trail_head()", "wb_append_trail(json)", "wb_log_auth_event(text, text, text)")
 
@@ -60,14 +62,12 @@ _UTC_NOW = """to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:M
 
 def create_functions(conn: sa.Connection) -> None:
     """Migration 0012 (the owner's connection): the three functions; EXECUTE granted by apply_privileges."""
-    from .pg import _ddl
-
-    _ddl(conn, """
+    run_ddl(conn, """
 CREATE FUNCTION wb_trail_head() RETURNS TABLE (seq integer, hash varchar)
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT h.seq, h.hash FROM audit_head h WHERE h.id = 1 FOR UPDATE
 $$""")
-    _ddl(conn, f"""
+    run_ddl(conn, f"""
 CREATE FUNCTION wb_append_trail(p_entries json) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -102,7 +102,7 @@ BEGIN{_ME}
   RETURN n;
 END $$""")
     events = ", ".join(f"'{e}'" for e in EVENTS)
-    _ddl(conn, f"""
+    run_ddl(conn, f"""
 CREATE FUNCTION wb_log_auth_event(p_user text, p_event text, p_detail text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE

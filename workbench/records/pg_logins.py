@@ -31,6 +31,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from .storage.engine import run_ddl
 from .keys import keys_dir, replace_secret
 
 SCRAM_PREFIX = "SCRAM-SHA-256$"
@@ -66,9 +67,7 @@ def password_clause(conn: sa.Connection, password: str) -> str:
 # -- migration 0008 ------------------------------------------------------------------------------
 def create_log_function(conn: sa.Connection) -> None:
     """The function a refused login is logged with (the reason is decided here, not by the caller)."""
-    from .pg import _ddl
-
-    _ddl(conn, """
+    run_ddl(conn, """
 CREATE FUNCTION wb_log_refused_login(p_user text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE why text;
@@ -98,10 +97,8 @@ def create_locking_log_function(conn: sa.Connection) -> None:
     counts them: since the account's last login or unlock. The limit comes from
     the workbench's policy ($WORKBENCH_LOCKOUT_AFTER), bounded here to 1-100.
     """
-    from .pg import _ddl
-
     conn.exec_driver_sql("DROP FUNCTION IF EXISTS wb_log_refused_login(text)")
-    _ddl(conn, """
+    run_ddl(conn, """
 CREATE FUNCTION wb_log_refused_login(p_user text, p_lockout_after integer) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE why text; is_active boolean; login text; since integer; failures integer;
@@ -180,7 +177,7 @@ def ensure_log_role(conn: sa.Connection, workspace=None) -> Path:
 # -- at a refused login ----------------------------------------------------------------------------
 def log_refused_login(url: str, user: str, workspace=None) -> str | None:
     """Log a refused login in ``auth_events``; None when done, else why it could not be."""
-    from .engine import create_engine
+    from .storage.engine import create_engine
 
     base = sa.make_url(url)
     path = log_password_path(base.database, workspace)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from .types.base import TableRecord
 from .types.participant import Participant
-from .tables import BY_TABLE, TABLES
+from .storage.tables import BY_TABLE, TABLES
 
 
 @lru_cache(maxsize=None)

@@ -15,19 +15,19 @@ from .types.account import UserAccount
 from .anchors import Anchor, make_anchor, read_anchor
 from .audit import AuditReport, AuditWriter, read_entries, verify_trail
 from .auth import authenticate, require_user_name
-from .blinding import CONCEALED_TABLES, hides_entry, select_readable
-from .blinding import OPTION as BLIND_OPTION
-from .engine import create_engine
+from .blinding import CONCEALED_TABLES, hides_entry
+from .storage.blinded_reads import BLINDED_OPTION, select_readable
+from .storage.engine import create_engine
 from .keys import audit_key_path, load_audit_key, trail_is_empty
 from .signing import current_registration, derive_key, new_salt, public_hex, registration
 from .logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
-from .migrate import upgrade_database
+from .storage.migrate import upgrade_database
 from .types.participant import Participant
 from .types.randomization import PENDING_ARM, Allocation
-from .rows import fetch, from_row, insert_records, to_row
-from .rules import BatchContext, label_of
+from .storage.rows import fetch, from_row, insert_records, to_row
+from .storage.rules import BatchContext, label_of
 from .sites import site_of, visible_clause
-from .tables import RECORD_TYPES, TABLES, audit_head
+from .storage.tables import RECORD_TYPES, TABLES, audit_head
 
 #: Why a reason is demanded for every change after the first save.
 REASON_RULE = "a non-empty reason for the change (21 CFR 11.10(e); ICH E6(R2) 4.9.0)"
@@ -84,7 +84,7 @@ class Store(AccountMethods):
             self.engine.dispose()
             raise
         if self.user.role in BLINDED_ROLES:  # every read of a record leaves the arm out (blinding.py)
-            self.engine.update_execution_options(**{BLIND_OPTION: True})
+            self.engine.update_execution_options(**{BLINDED_OPTION: True})
 
     @classmethod
     def login(cls, url: str | None = None, *, user: str, password: str, workspace=None) -> "Store":
@@ -429,15 +429,16 @@ class Store(AccountMethods):
 
     def frame(self, rt: type[TableRecord]):
         """All records of one type as a DataFrame, one row per record."""
-        from .queries import records_frame
+        from .storage.queries import records_frame
 
         self._check_schema()
         self._require_readable(rt)
-        return records_frame(self.engine, rt, self.user.site_id)
+        site = self.user.site_id
+        return records_frame(self.engine, rt, where=None if site is None else visible_clause(rt.TABLE, site))
 
     def outcomes(self, shape: str = "long"):
         """Outcome scores as a DataFrame: ``"long"`` (one row per score) or ``"wide"``."""
-        from .queries import outcomes_long, outcomes_wide
+        from .storage.queries import outcomes_long, outcomes_wide
 
         self._check_schema()
         if shape not in ("long", "wide"):
@@ -447,7 +448,7 @@ class Store(AccountMethods):
 
     def timeline(self, participant_id: str):
         """Everything that happened to one participant, in date order, as a DataFrame."""
-        from .queries import participant_timeline
+        from .storage.queries import participant_timeline
 
         self.get(Participant, participant_id)  # unknown pseudonym -> clear error
         return participant_timeline(self.engine, participant_id)

@@ -29,7 +29,7 @@ allocator may change on a participant), so everything that reads the arm
 participant's arm in a randomized study can only be the allocated one
 (rules.py; on PostgreSQL also a trigger, migration 0009). Assessors are
 blind: the store never reads the arm for them (it shows
-:data:`~workbench.records.blinding.MASK`), PostgreSQL refuses them the
+:data:`~workbench.records.storage.blinded_reads.MASK`), PostgreSQL refuses them the
 column, and :func:`blinded` drops the arm column from frames shown to them
 (ICH E9 2.3.1).
 """

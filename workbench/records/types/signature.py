@@ -149,7 +149,7 @@ class SignatureStatus:
 
 def signature_status(store, signature: Signature) -> SignatureStatus:
     """'valid' while every signed record is stored at the signed version with the signed content; else 'broken'."""
-    from ..tables import BY_TABLE
+    from ..storage.tables import BY_TABLE
 
     changed = []
     for item in signature.signed:

@@ -4,25 +4,25 @@ Each :class:`~workbench.records.types.base.TableRecord` maps to one table whose
 columns are its fields plus ``version``; the audit trail lives in
 ``audit_log`` (append-only) with its chain head in ``audit_head``; password
 hashes in ``credentials`` and every login attempt in ``auth_events``. Alembic
-migrations (``workbench/records/migrations``) create exactly these tables.
+migrations (``workbench/records/storage/migrations``) create exactly these tables.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .types.base import TableRecord
-from .types.account import UserAccount
-from .types.analysis import Reanalysis, ReanalysisTrial
-from .types.lock import Lock
-from .types.outcome import OutcomeAssessment
-from .types.participant import Consent, Participant
-from .types.randomization import Allocation, AllocationSequence
-from .types.safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
-from .types.session import Run, RunMetrics, SafetyEvent, Session, Trial
-from .types.signature import Signature
-from .types.study import Site, Study
-from .types.visit import Visit
+from ..types.base import TableRecord
+from ..types.account import UserAccount
+from ..types.analysis import Reanalysis, ReanalysisTrial
+from ..types.lock import Lock
+from ..types.outcome import OutcomeAssessment
+from ..types.participant import Consent, Participant
+from ..types.randomization import Allocation, AllocationSequence
+from ..types.safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
+from ..types.session import Run, RunMetrics, SafetyEvent, Session, Trial
+from ..types.signature import Signature
+from ..types.study import Site, Study
+from ..types.visit import Visit
 
 #: Every stored record type, parents before children (insert order, export order).
 RECORD_TYPES: tuple[type[TableRecord], ...] = (

@@ -9,11 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import Problem, ValidationError
-from .types.base import TableRecord
-from .types.fields import to_plain
-from .blinding import select_readable
-from .types.identifiers import stored_values
+from ...errors import Problem, ValidationError
+from ..types.base import TableRecord
+from ..types.fields import to_plain
+from .blinded_reads import select_readable
+from ..types.identifiers import stored_values
 from .tables import TABLES
 
 

@@ -15,21 +15,22 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
-from ..errors import Problem
-from .types.base import TableRecord
-from .types.consent import CONSENT_RULE, status_from
-from .types.lock import Lock
-from .types.outcome import OutcomeAssessment, duplicate_problems
-from .types.participant import Consent, Participant
-from .types.randomization import PENDING_ARM, Allocation, AllocationSequence
-from .blinding import select_readable
+from ...errors import Problem
+from ..types.base import TableRecord
+from ..types.consent import CONSENT_RULE, status_from
+from ..types.lock import Lock
+from ..types.outcome import OutcomeAssessment
+from ..types.participant import Consent, Participant
+from ..types.randomization import PENDING_ARM, Allocation, AllocationSequence
+from .blinded_reads import select_readable
+from .duplicates import duplicate_problems
 from .rows import from_row, references
-from .types.safety import ProtocolDeviation
-from .types.session import Run, Session
-from .types.signature import Signature, content_hash
-from .types.study import Study
+from ..types.safety import ProtocolDeviation
+from ..types.session import Run, Session
+from ..types.signature import Signature, content_hash
+from ..types.study import Study
 from .tables import BY_TABLE, TABLES
-from .types.visit import Visit
+from ..types.visit import Visit
 
 
 def label_of(records: Sequence[TableRecord], i: int, field: str) -> str:

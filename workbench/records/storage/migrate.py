@@ -2,6 +2,12 @@
 
 The migration scripts live inside the package (``migrations/``), so ``workbench
 db upgrade`` needs no ``alembic.ini`` and works wherever it is started.
+
+This module only drives alembic. What a schema change needs from the layers
+above storage (the audit key to re-key a trail, PostgreSQL's GRANTs and
+policies after every change) is the migration environment's business
+(``migrations/env.py``): alembic loads the scripts by path, so they may use
+every layer without storage importing any of them.
 """
 
 from __future__ import annotations
@@ -16,13 +22,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def _config(connection: sa.Connection, workspace=None):
     from alembic.config import Config
 
-    from .keys import load_audit_key
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
-    # 0004 re-keys an existing trail: it asks for the key only when there is one to re-key.
-    cfg.attributes["audit_key"] = lambda: load_audit_key(workspace)
+    cfg.attributes["workspace"] = workspace  # where env.py finds the audit key and the keys/ folder
     return cfg
 
 
@@ -44,16 +47,8 @@ def upgrade_database(engine: sa.Engine, revision: str = "head", *, workspace=Non
     with engine.connect() as conn:
         current = _revision_of(conn)
         older = revision == "base" or (current is not None and revision != "head" and revision < current)
+        # env.py also gives every table of the schema now there its PostgreSQL GRANTs and policies.
         (command.downgrade if older else command.upgrade)(_config(conn, workspace), revision)
-        if conn.dialect.name == "postgresql" and (_revision_of(conn) or "") >= "0004":
-            # Every table of the schema now there gets its GRANTs, site policy and change trigger.
-            from .pg import apply_privileges
-
-            apply_privileges(conn)
-            if (_revision_of(conn) or "") >= "0008":  # the role that logs refused logins, its password in keys/
-                from .pg_logins import ensure_log_role
-
-                ensure_log_role(conn, workspace)
         conn.commit()
     return current_revision(engine)
 

@@ -7,21 +7,24 @@ from datetime import timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from .types.base import TableRecord
-from .blinding import MASK, is_blinded, select_readable
-from .sites import visible_clause
+from ..types.base import TableRecord
+from .blinded_reads import MASK, is_blinded, select_readable
 from .tables import TABLES
 
 _TIMELINE_ORDER = {"enrolment": 0, "consent": 1, "visit": 2, "session": 3, "outcome": 4, "adverse event": 5,
                    "device deficiency": 6, "protocol deviation": 7, "withdrawal": 8}
 
 
-def records_frame(engine: sa.Engine, rt: type[TableRecord], site_id: str | None = None) -> pd.DataFrame:
-    """Every stored record of one type (only ``site_id``'s when given), one row each, columns in field order."""
+def records_frame(engine: sa.Engine, rt: type[TableRecord], where=None) -> pd.DataFrame:
+    """Every stored record of one type, one row each, columns in field order.
+
+    ``where``: an extra condition, such as the caller's site visibility (access
+    control's ``sites.visible_clause``); storage itself knows no sites.
+    """
     table = TABLES[rt.TABLE]
     query = select_readable(engine, table).order_by(table.c.id)
-    if site_id is not None and (clause := visible_clause(rt.TABLE, site_id)) is not None:
-        query = query.where(clause)
+    if where is not None:
+        query = query.where(where)
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])

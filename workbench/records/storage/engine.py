@@ -42,3 +42,8 @@ def create_engine(url: str) -> sa.Engine:
 
 def is_sqlite(engine: sa.Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def run_ddl(conn: sa.Connection, sql: str) -> None:
+    """Run PostgreSQL DDL holding plpgsql ``%`` placeholders (the driver would read them as its own)."""
+    conn.exec_driver_sql(sql.replace("%", "%%"))

@@ -42,20 +42,21 @@ def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
-    from workbench.records.pg import _ddl, _q, create_login_function, group_role
+    from workbench.records.pg import _q, create_login_function, group_role
+    from workbench.records.storage.engine import run_ddl
 
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
     name = group_role(db, ROLE)
     if not conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first():
         conn.exec_driver_sql(f"CREATE ROLE {_q(name)} NOLOGIN")
     create_login_function(conn, scram_only=True)  # its role check now knows the allocator
-    _ddl(conn, """
+    run_ddl(conn, """
 CREATE FUNCTION wb_study_randomized(p_study text) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT EXISTS (SELECT 1 FROM allocation_sequences WHERE study_id = p_study)
 $$""")
     # The message never names the allocated arm: an investigator may be the one refused.
-    _ddl(conn, f"""
+    run_ddl(conn, f"""
 CREATE FUNCTION wb_arm_is_allocated() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE allocated text;
