@@ -19,8 +19,8 @@ from tests.records.accounts import first_investigator, login
 from workbench.cli import main
 from workbench.errors import ValidationError
 from workbench.records import Participant
-from workbench.records.anchors import read_anchor, write_anchor
-from workbench.records.audit import AuditEntry, read_entries
+from workbench.records.trail.anchors import read_anchor, write_anchor
+from workbench.records.trail.audit import AuditEntry, read_entries
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from workbench.errors import ValidationError
 from workbench.records import ProtocolDeviation
-from workbench.records.audit import read_entries
+from workbench.records.trail.audit import read_entries
 from workbench.records.storage.engine import create_engine
 from workbench.records.storage.migrate import upgrade_database
 

@@ -10,7 +10,7 @@ import pytest
 from tests.records import factories as f
 from workbench.errors import ValidationError
 from workbench.records import Consent, Lock, OutcomeAssessment, Participant, Run, Session, Visit
-from workbench.records.types.lock import lock_study, lock_visit, locks_in_force, unlock
+from workbench.records.trail.locks import lock_study, lock_visit, locks_in_force, unlock
 
 
 def _two_visits(store):

@@ -91,8 +91,8 @@ def test_0008_audits_the_defaults_0005_filled_in_and_launders_nothing(db_url, mo
     from tests.records import factories as f
     from workbench.records import AdverseEvent, DeviceDeficiency, ProtocolDeviation
     from workbench.records import User
-    from workbench.records.audit import AuditWriter, verify_trail
-    from workbench.records.keys import load_audit_key
+    from workbench.records.trail.audit import AuditWriter, verify_trail
+    from workbench.records.trail.keys import load_audit_key
     from workbench.records.storage.rows import to_row
 
     onset = date(2026, 3, 2)
@@ -122,7 +122,7 @@ def test_0008_audits_the_defaults_0005_filled_in_and_launders_nothing(db_url, mo
         with engine.begin() as conn:
             # the trail checked against the tables as 0007 built them (later revisions add columns,
             # e.g. 0010's latency shares, that a 0007 database cannot have)
-            from workbench.records import audit
+            from workbench.records.trail import audit
             then = {name: sa.Table(name, sa.MetaData(), autoload_with=conn) for name in audit.TABLES}
             with monkeypatch.context() as m:
                 m.setattr(audit, "TABLES", then)

@@ -22,7 +22,7 @@ from workbench.config import get_workspace
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.records import UserAccount, Visit
 from workbench.records.export import FORMATS, export_study
-from workbench.records.types.lock import lock_visit, unlock
+from workbench.records.trail.locks import lock_visit, unlock
 from workbench.records import RECORD_TYPES
 from workbench.report import write_participant_report, write_study_report
 

@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 from tests.records import factories as f
 from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import OutcomeAssessment, Signature, SignedVersion
-from workbench.records.types.signature import (
-    content_hash, sign_visit, signature_status, signed_version, visit_signature_state, visit_signatures,
-)
+from workbench.records.trail.signatures import sign_visit, signature_status, visit_signature_state, visit_signatures
+from workbench.records.types.signature import content_hash, signed_version
 
 PASSWORD = "signing-test-password"
 _HASHER = PasswordHasher()

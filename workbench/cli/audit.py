@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..records.anchors import read_anchor, write_anchor
+    from ..records.trail.anchors import read_anchor, write_anchor
 
     if args.audit_command == "verify":
         anchors = [read_anchor(f) for f in args.anchor]  # a bad anchor file stops before any login

@@ -144,7 +144,7 @@ class _Stop(Exception):
 def run(args: argparse.Namespace) -> int:
     from ..config import get_workspace
     from ..errors import Problem, ValidationError
-    from ..records.keys import write_secret
+    from ..records.trail.keys import write_secret
 
     if not NOTEBOOK.is_file():
         raise ValidationError([Problem("notebook", str(NOTEBOOK), "the dashboard notebook of a workbench checkout")],

@@ -54,8 +54,9 @@ from __future__ import annotations
 from .types.base import BLINDED_ROLES, ROLES, Record, TableRecord, User
 from .types.account import UserAccount
 from .types.analysis import REANALYSIS_STATUSES, Reanalysis, ReanalysisTrial
-from .anchors import Anchor
-from .audit import AuditEntry, AuditFinding, AuditReport
+from .trail.anchors import Anchor
+from .trail.audit import AuditEntry
+from .trail.findings import AuditFinding, AuditReport
 from .types.consent import ConsentStatus, consent_status
 from .types.lock import Lock
 from .auth import AuthenticationError

@@ -95,7 +95,7 @@ def log_event(engine: sa.Engine, user_name: str, event: str, detail: str | None 
     stamp = now_iso() if ts is None else ts.astimezone(timezone.utc).isoformat(timespec="microseconds")
     with engine.connect() as conn:
         with conn.begin():
-            from . import pg_definer
+            from .trail import pg_definer
 
             if pg_definer.installed(conn):  # PostgreSQL: the server's function, clock and identity check
                 pg_definer.log_auth_event(conn, user_name, event, detail)

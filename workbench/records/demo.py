@@ -127,7 +127,7 @@ def demo_passwords(workspace=None) -> dict[str, str]:
     import secrets
 
     from ..config import get_workspace
-    from .keys import write_secret
+    from .trail.keys import write_secret
 
     path = get_workspace(workspace).root.joinpath(*DEMO_ACCOUNTS_FILE)
     passwords = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

@@ -12,11 +12,11 @@ from ..errors import PermissionDeniedError, Problem, ValidationError, WorkbenchE
 from . import pg
 from .types.base import TableRecord, User
 from .types.account import UserAccount
-from .audit import AuditWriter
+from .trail.audit import AuditWriter
 from .auth import AuthenticationError, check_new_password, credential_row, has_logins, log_event, require_user_name
 from .storage.engine import create_engine
-from .keys import load_audit_key, trail_is_empty
-from .signing import derive_key, new_salt, registration
+from .trail.keys import load_audit_key, trail_is_empty
+from .trail.signing import derive_key, new_salt, registration
 from .storage.migrate import current_revision, head_revision
 from .pg_logins import log_refused_login, password_clause
 from .storage.rows import fetch, to_row

@@ -20,7 +20,7 @@ on a record table only to the groups in its record type's ``WRITERS`` (and
 UPDATE of ``participants.arm`` to the allocator, checked by the 0009 trigger
 ``wb_arm_is_allocated``), no write on the audit trail or the access log at
 all from migration 0012 (only EXECUTE on the store's SECURITY DEFINER
-functions, :mod:`workbench.records.pg_definer`; before it INSERT under the
+functions, :mod:`workbench.records.trail.pg_definer`; before it INSERT under the
 ``wb_append`` policy), and puts a row-level-security policy on every table
 under a participant: site staff's rows are their site's (the same path as
 :mod:`workbench.records.sites`), and from 0012 on the accounts, the trail and
@@ -203,7 +203,7 @@ def apply_privileges(conn: sa.Connection) -> None:
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS {policy} ON audit_log")
         conn.exec_driver_sql(f"CREATE POLICY {policy} ON audit_log {rule}")
     # The trail: appended to by writers, never changed (no UPDATE or DELETE for anyone but the owner).
-    from .pg_definer import FUNCTIONS, installed
+    from .trail.pg_definer import FUNCTIONS, installed
 
     if installed(conn, cached=False):  # 0012: only the owner's definer functions write the trail and access log
         conn.exec_driver_sql(f"REVOKE ALL ON SEQUENCE auth_events_id_seq FROM {everyone}")
@@ -278,7 +278,7 @@ def _site_policies(conn: sa.Connection, existing: set[str], everyone: str, seein
                          f"USING ({me} IS NULL OR site_id IS NULL OR site_id = {me}) "
                          f"WITH CHECK ({me} IS NULL OR site_id = {me})")
 
-    from .signing import KEY_ENTITY
+    from .trail.signing import KEY_ENTITY
 
     # A plpgsql function, not the same test written inline: inlined, every query on the trail planned
     # each table's nested site policy (44 ms per write transaction's key check, measured); a function

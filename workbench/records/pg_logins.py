@@ -32,7 +32,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .storage.engine import run_ddl
-from .keys import keys_dir, replace_secret
+from .trail.keys import keys_dir, replace_secret
 
 SCRAM_PREFIX = "SCRAM-SHA-256$"
 

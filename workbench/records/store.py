@@ -12,14 +12,15 @@ from ..errors import ConflictError, PermissionDeniedError, Problem, ValidationEr
 from . import pg
 from .types.base import ALLOCATION_ROLES, BLINDED_ROLES, TableRecord, User
 from .types.account import UserAccount
-from .anchors import Anchor, make_anchor, read_anchor
-from .audit import AuditReport, AuditWriter, read_entries, verify_trail
+from .trail.anchors import Anchor, make_anchor, read_anchor
+from .trail.audit import AuditWriter, read_entries, verify_trail
+from .trail.findings import AuditReport
 from .auth import authenticate, require_user_name
 from .blinding import CONCEALED_TABLES, hides_entry
 from .storage.blinded_reads import BLINDED_OPTION, select_readable
 from .storage.engine import create_engine
-from .keys import audit_key_path, load_audit_key, trail_is_empty
-from .signing import current_registration, derive_key, new_salt, public_hex, registration
+from .trail.keys import audit_key_path, load_audit_key, trail_is_empty
+from .trail.signing import current_registration, derive_key, new_salt, public_hex, registration
 from .logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
 from .storage.migrate import upgrade_database
 from .types.participant import Participant
@@ -90,6 +91,15 @@ class Store(AccountMethods):
     def login(cls, url: str | None = None, *, user: str, password: str, workspace=None) -> "Store":
         """Same as ``Store(url, user=..., password=...)``."""
         return cls(url, user=user, password=password, workspace=workspace)
+
+    def confirm_password(self, password: str) -> None:
+        """Check the user's password again by logging in again (a signature asks for it, 21 CFR 11.200).
+
+        On SQLite the argon2 check (a refusal is logged), on PostgreSQL the server
+        itself checks the person's own database role; a wrong password raises
+        :class:`~workbench.records.access.auth.AuthenticationError`.
+        """
+        type(self)(self.url, user=self.user.name, password=password, workspace=self.workspace).close()
 
     def close(self) -> None:
         """Release the database connections."""

@@ -106,7 +106,7 @@ def test_empty_study_is_a_message_not_an_error(tmp_path):
 
 def test_closing_a_deviation_needs_the_resolution_and_is_audited(tmp_path):
     from workbench.records import ProtocolDeviation
-    from workbench.records.audit import read_entries
+    from workbench.records.trail.audit import read_entries
 
     ws = get_workspace(tmp_path / "workspace")
     store = open_demo_store(ws.root, role="investigator")

@@ -4,16 +4,16 @@ Locking freezes the data that were reviewed (a visit after its assessments
 are signed; the whole study at database lock before analysis, ICH E9 5.1 and
 ICH E6(R2) 5.5.3 on data handling): the store refuses to add, change or
 delete anything the lock covers, naming the lock. Unlocking is itself a
-change to the Lock record (who, when, why), kept in the audit trail.
+change to the Lock record (who, when, why), kept in the audit trail. Locking and
+unlocking as the store's user: ``trail/locks.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
 from typing import ClassVar
 
-from ...errors import Problem, ValidationError
+from ...errors import Problem
 from .base import TableRecord, date_order
 from .fields import LABEL, id_field, spec
 
@@ -57,41 +57,3 @@ class Lock(TableRecord):
             problems.append(Problem("unlocked_by/unlocked_at/unlock_reason", [str(v) if v else None for v in unlock],
                                     "all three to unlock (who, when, why), or none while locked"))
         return problems
-
-
-def lock_visit(store, visit_id: str, *, reason: str) -> Lock:
-    """Lock one visit (and everything recorded for it) as the store's user."""
-    from .participant import Participant
-    from .visit import Visit
-
-    visit = store.get(Visit, visit_id)
-    study_id = store.get(Participant, visit.participant_id).study_id
-    return _lock(store, study_id, visit_id, reason)
-
-
-def lock_study(store, study_id: str, *, reason: str) -> Lock:
-    """Lock a whole study (database lock)."""
-    from .study import Study
-
-    store.get(Study, study_id)
-    return _lock(store, study_id, None, reason)
-
-
-def _lock(store, study_id: str, visit_id: str | None, reason: str) -> Lock:
-    (saved,) = store.add(Lock(study_id=study_id, visit_id=visit_id, locked_by=store.user.name,
-                              locked_at=datetime.now(timezone.utc), reason=reason))
-    return saved
-
-
-def unlock(store, lock: Lock, *, reason: str) -> Lock:
-    """End a lock (who, when and why are kept in the Lock record and its audit trail)."""
-    if not lock.in_force:
-        raise ValidationError([Problem("unlocked_at", lock.unlocked_at.isoformat(), "a lock still in force")],
-                              what="unlock")
-    changed = dataclasses.replace(lock, unlocked_by=store.user.name, unlocked_at=datetime.now(timezone.utc),
-                                  unlock_reason=reason)
-    return store.update(changed, reason=reason)
-
-
-def locks_in_force(store) -> list[Lock]:
-    return [lk for lk in store.find(Lock) if lk.in_force]

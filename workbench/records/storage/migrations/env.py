@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from workbench.records.pg_logins import ensure_log_role
 from workbench.records.pg import apply_privileges
 from workbench.records.storage.tables import metadata
-from workbench.records.keys import load_audit_key
+from workbench.records.trail.keys import load_audit_key
 
 attributes = context.config.attributes
 connection = attributes.get("connection")

@@ -41,7 +41,7 @@ def _audit_existing(conn) -> None:
     from types import SimpleNamespace
 
     from workbench.records.types.base import User
-    from workbench.records.audit import AuditWriter
+    from workbench.records.trail.audit import AuditWriter
 
     key = context.config.attributes["audit_key"]()
     writer = AuditWriter(conn, User("schema-migration-0007", "data_manager"), key)

@@ -66,7 +66,7 @@ def downgrade() -> None:
 
 def _audit_0005_defaults(conn) -> None:
     from workbench.records.types.base import User
-    from workbench.records.audit import AuditWriter
+    from workbench.records.trail.audit import AuditWriter
     from workbench.records.storage.tables import audit_log
 
     fields = {f for filled in FILLED_BY_0005.values() for f in filled}

@@ -5,7 +5,7 @@ Revises: 0010
 Create Date: 2026-11-22
 
 ``audit_log.signature`` holds the signature of the entry's author over its
-chain hash, on the last entry of each transaction (workbench.records.signing).
+chain hash, on the last entry of each transaction (workbench.records.trail.signing).
 ``audit_head.signed_from`` is the first entry that must be signed: every entry
 already in the trail when this migration runs was written before personal keys
 existed and is reported by ``audit verify`` as unsigned legacy (still checked

@@ -6,7 +6,7 @@ Revises: 0011
 Create Date: 2026-11-23
 
 PostgreSQL: the SECURITY DEFINER functions ``wb_trail_head``,
-``wb_append_trail`` and ``wb_log_auth_event`` (workbench.records.pg_definer).
+``wb_append_trail`` and ``wb_log_auth_event`` (workbench.records.trail.pg_definer).
 The privileges are applied after every upgrade and downgrade by
 ``pg.apply_privileges``: with these functions present no workbench role keeps
 INSERT on ``audit_log`` or ``auth_events`` or UPDATE on ``audit_head``, only
@@ -46,7 +46,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
-    from workbench.records.pg_definer import create_functions
+    from workbench.records.trail.pg_definer import create_functions
     from workbench.records.pg_logins import create_locking_log_function
 
     create_functions(conn)
@@ -56,7 +56,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name == "postgresql":
-        from workbench.records.pg_definer import drop_functions
+        from workbench.records.trail.pg_definer import drop_functions
         from workbench.records.pg_logins import drop_locking_log_function
 
         from workbench.records.pg import drop_site_policies

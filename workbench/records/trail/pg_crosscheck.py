@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .storage.tables import audit_head, db_change_log, db_logins, trail_txids
+from .findings import AuditFinding
+from ..storage.tables import audit_head, db_change_log, db_logins, trail_txids
 
 
-def cross_check(conn: sa.Connection, entries) -> list:
-    """Findings (``audit.AuditFinding``) for every change the trail does not account for; [] off PostgreSQL."""
-    from .audit import AuditFinding
-
+def cross_check(conn: sa.Connection, entries) -> list[AuditFinding]:
+    """Findings for every change the trail does not account for; [] off PostgreSQL."""
     if conn.dialect.name != "postgresql" or not _readable(conn):
         return []
     changes_from = conn.execute(sa.select(audit_head.c.changes_from).where(audit_head.c.id == 1)).scalar() or 1

@@ -8,8 +8,8 @@ of operator entries and actions that create, modify, or delete electronic
 records"). Each entry's hash is ``HMAC-SHA-256(key, previous hash + canonical
 JSON of the entry)`` (RFC 2104), so changing, removing or reordering any entry
 breaks every later link, and, unlike a plain hash chain, nobody without the
-key (``workbench.records.keys``: a file outside the database) can recompute the
-chain after rewriting history. Anchors (``workbench.records.anchors``) kept
+key (``workbench.records.trail.keys``: a file outside the database) can recompute the
+chain after rewriting history. Anchors (``workbench.records.trail.anchors``) kept
 outside the database catch the remaining attack: a whole older copy restored.
 
 Machine-made records (issue 20). Record types marked ``TRAIL_PER_ROW``
@@ -29,7 +29,7 @@ every writer holds the key, so a writer with raw database access could chain
 entries under another person's name. So every transaction is also signed by
 its author: each account has an Ed25519 key pair whose private half is derived
 at login from the account's password with argon2id and a per-key salt, never
-stored (``workbench.records.signing``); its public half and salt are
+stored (``workbench.records.trail.signing``); its public half and salt are
 registered in the trail by an entry ``key signing_keys/NAME`` in a transaction
 signed by an investigator (account creation) or by the account itself with its
 previous key (password change). The last entry of each transaction carries the
@@ -63,10 +63,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .types.base import TableRecord, User
-from .types.fields import canonical_json, plain_from_db
+from ...errors import WorkbenchError
+from ..storage.rows import plain_values
+from ..storage.tables import BY_TABLE, TABLES, audit_head, audit_log, db_change_log
+from ..types.base import TableRecord, User
+from ..types.fields import canonical_json, plain_from_db
+from .findings import AuditFinding, AuditReport
+from .pg_crosscheck import cross_check
+from . import pg_definer
 from .signing import KEY_ACTION, KEY_ENTITY, parse_registration, sign, signature_holds
-from .storage.tables import BY_TABLE, TABLES, audit_head, audit_log, db_change_log
 
 GENESIS = "0" * 64
 # canonical_json's exact output from one encoder made once: json.dumps with non-default
@@ -128,8 +133,6 @@ class AuditWriter:
 
     def __init__(self, conn: sa.Connection, user: User, key: bytes, *, key_path=None, signer=None) -> None:
         # Named columns: migrations before 0011 write through this class too.
-        from . import pg_definer
-
         self._definer = pg_definer.installed(conn)  # PostgreSQL 0012: only its definer functions write
         head = pg_definer.lock_head(conn) if self._definer else conn.execute(
             sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).one()
@@ -190,8 +193,6 @@ class AuditWriter:
         The same entry :meth:`_append` would make with ``field`` None, built without the
         dataclass round trip: this runs once per row of every machine-made batch.
         """
-        from .storage.rows import plain_values
-
         user, role, ts = self._user.name, self._user.role, self._ts
         seq, prev, out = self._seq, self._hash, self._entries
         # The hashed text is canonical_json of the entry's HASHED columns, written out in their
@@ -239,9 +240,7 @@ class AuditWriter:
                     row["signature"] = None
                 self._entries[-1]["signature"] = sign(self._signer, self._hash)
             if self._definer:
-                from .pg_definer import append_entries
-
-                append_entries(self._conn, self._entries)
+                pg_definer.append_entries(self._conn, self._entries)
             else:
                 _insert_entries(self._conn, self._entries)
                 self._conn.execute(
@@ -274,8 +273,6 @@ def _require_matching_key(conn: sa.Connection, head, key: bytes, key_path) -> No
     no later verification can tell from forgeries. One entry's HMAC per write
     transaction (microseconds).
     """
-    from ..errors import WorkbenchError
-
     cols = [audit_log.c[k] for k in (*HASHED, "hash")]
     # The newest entry this role may read: on PostgreSQL site staff do not see other sites' entries (pg.py).
     row = conn.execute(sa.select(*cols).where(audit_log.c.seq <= head.seq).order_by(audit_log.c.seq.desc())
@@ -287,55 +284,6 @@ def _require_matching_key(conn: sa.Connection, head, key: bytes, key_path) -> No
         raise WorkbenchError(f"the audit key{where} is not the key this trail was written with (entry "
                              f"#{head.seq} does not match it); nothing written. Restore the original key file "
                              "from the trial master file backup")
-
-
-@dataclasses.dataclass(frozen=True)
-class AuditFinding:
-    """One inconsistency: the entry it concerns (if any) and what is wrong."""
-
-    seq: int | None
-    message: str
-
-    def __str__(self) -> str:
-        return (f"entry #{self.seq}: " if self.seq is not None else "") + self.message
-
-
-@dataclasses.dataclass(frozen=True)
-class AuditReport:
-    """Result of :func:`verify_trail`."""
-
-    n_entries: int
-    n_rows: int
-    findings: tuple[AuditFinding, ...]
-    #: Tables whose rows this user may not read (the allocation sequence, for all but the
-    #: allocation roles on PostgreSQL): their trail entries are checked, their rows not replayed.
-    unread: tuple[str, ...] = ()
-    #: Entries written before migration 0011 (no personal signatures then): chain-checked only.
-    n_legacy: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings
-
-    @property
-    def first_broken(self) -> AuditFinding | None:
-        """The finding with the lowest entry number (rows without any entry come last)."""
-        if not self.findings:
-            return None
-        return min(self.findings, key=lambda f: (f.seq is None, f.seq or 0))
-
-    def summary(self) -> str:
-        if self.ok:
-            note = f" ({', '.join(self.unread)} not replayed: not readable by this role)" if self.unread else ""
-            if self.n_legacy:
-                note += (f"; entries #1-#{self.n_legacy} predate personal signatures (unsigned legacy, "
-                         "checked by the keyed chain only)")
-            return f"audit trail intact: {self.n_entries} entries, {self.n_rows} rows match the trail{note}"
-        lines = [f"audit trail BROKEN: {len(self.findings)} problem(s); first broken: {self.first_broken}"]
-        lines += [f"  - {f}" for f in self.findings[:50]]
-        if len(self.findings) > 50:
-            lines.append(f"  ... and {len(self.findings) - 50} more")
-        return "\n".join(lines)
 
 
 def read_entries(conn: sa.Connection, entity: tuple[str, str] | None = None) -> list[AuditEntry]:
@@ -360,8 +308,6 @@ def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
     else:  # a database before 0011 (checked mid-migration): every entry is legacy
         signed_from = len(entries) + 1
     findings += [AuditFinding(a.seq, problem) for a in anchors if (problem := a.disagreement(entries))]
-    from .pg_crosscheck import cross_check
-
     findings += cross_check(conn, entries)  # PostgreSQL: every recorded row change against its entries
     expected, last_seq = _replay(entries, findings)
     for k in [k for k in expected if k[0] == KEY_ENTITY]:

@@ -16,7 +16,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import Problem, ValidationError
+from ...errors import Problem, ValidationError
 
 FORMAT = "workbench-audit-anchor/1"
 

@@ -37,7 +37,7 @@ import json
 
 import sqlalchemy as sa
 
-from .storage.engine import run_ddl
+from ..storage.engine import run_ddl
 
 #: The functions of migration 0012, with their argument types (for GRANT/DROP).
 FUNCTIONS = ("wb_trail_head()", "wb_append_trail(json)", "wb_log_auth_event(text, text, text)")

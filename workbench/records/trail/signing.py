@@ -86,7 +86,7 @@ def current_registration(conn, name: str) -> dict | None:
     """The public key and salt the trail last registered for ``name`` (None if none)."""
     import sqlalchemy as sa
 
-    from .storage.tables import audit_head, audit_log
+    from ..storage.tables import audit_head, audit_log
 
     # Only keys in the signed part of the trail count (verify trusts no other).
     signed_from = sa.select(audit_head.c.signed_from).where(audit_head.c.id == 1).scalar_subquery()

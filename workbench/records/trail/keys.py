@@ -27,7 +27,7 @@ def audit_key_path(workspace=None) -> Path:
     named = os.environ.get(KEY_FILE_VAR)
     if named:
         return Path(named).expanduser().resolve()
-    from ..config import get_workspace
+    from ...config import get_workspace
 
     return get_workspace(workspace).root / "keys" / "audit.key"
 
@@ -40,7 +40,7 @@ def load_audit_key(workspace=None, *, create: bool = True) -> bytes:
     path = audit_key_path(workspace)
     if not path.exists():
         if not create:
-            from ..errors import WorkbenchError
+            from ...errors import WorkbenchError
 
             raise WorkbenchError(f"no audit key at {path}: the trail exists, so nothing is written or verified "
                                  "without the key it was written with and no new key is made (restore the "
@@ -76,7 +76,7 @@ def trail_is_empty(conn) -> bool:
     """Whether the database's audit trail has no entry yet (the only time a new key may be made)."""
     import sqlalchemy as sa
 
-    from .storage.tables import audit_head
+    from ..storage.tables import audit_head
 
     head = conn.execute(sa.select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar_one_or_none()
     return not head
