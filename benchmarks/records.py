@@ -431,7 +431,7 @@ def main() -> int:
                     results["postgresql"].update(bench_machine_rows(mach_url, mach_ref, tmp, args.machine_rows,
                                                                     args.batch))
                 finally:
-                    from workbench.records.pg import db_tag
+                    from workbench.records.access.pg_roles import db_tag
 
                     with admin.connect() as conn:
                         for name in names:

@@ -45,7 +45,7 @@ def db_url(request, tmp_path):
 
 def _drop_roles(conn, database: str) -> None:
     """The login and group roles the workbench made for that database (roles outlive databases)."""
-    from workbench.records.pg import db_tag
+    from workbench.records.access.pg_roles import db_tag
 
     names = conn.exec_driver_sql(f"SELECT rolname FROM pg_roles WHERE rolname LIKE '%%@{db_tag(database)}'").scalars()
     for role in sorted(names, key=lambda n: n.startswith("wb_")):  # logins before their groups

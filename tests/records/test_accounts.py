@@ -12,7 +12,7 @@ from tests.records.accounts import as_user, first_investigator, login, password_
 from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import Participant, Store, User, UserAccount
 from workbench.records import AuthenticationError
-from workbench.records.lockout import default_source, source_tag
+from workbench.records.access.lockout import default_source, source_tag
 from workbench.records.storage.tables import auth_events, credentials
 
 

@@ -40,8 +40,10 @@ def enrolled(workspace, monkeypatch):
 def _records(workspace):
     store = open_demo_store(workspace.root, role="allocator")
     try:
-        return (store.find(AllocationSequence, study_id="BCI-SCI-01"), store.find(Allocation),
-                {p.id: p.arm for p in store.find(Participant, study_id="BCI-SCI-01")})
+        arms = {p.id: p.arm for p in store.find(Participant, study_id="BCI-SCI-01")}
+        # This study's allocations only: the demo study in the same workspace is randomized too.
+        return (store.find(AllocationSequence, study_id="BCI-SCI-01"),
+                [a for a in store.find(Allocation) if a.participant_id in arms], arms)
     finally:
         store.close()
 

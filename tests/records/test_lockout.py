@@ -17,9 +17,9 @@ from tests.records.accounts import as_user, first_investigator, login, password_
 from workbench.cli import main
 from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import UserAccount
-from workbench.records.auth import (MAX_PASSWORD_LENGTH, AccountLockedError, AuthenticationError, LoginDelayedError,
+from workbench.records.access.auth import (MAX_PASSWORD_LENGTH, AccountLockedError, AuthenticationError, LoginDelayedError,
                                     authenticate, check_new_password)
-from workbench.records.lockout import LOCKOUT_VAR, LoginPolicy
+from workbench.records.access.lockout import LOCKOUT_VAR, LoginPolicy
 
 POLICY = LoginPolicy(lockout_after=6, backoff_after=2, base_delay=1.0, max_delay=8.0, source_backoff_after=4)
 
@@ -160,7 +160,7 @@ def test_store_login_is_throttled_and_cli_unlock_lifts_the_lock(inv, monkeypatch
     """Through the Store and the command line, as a user meets it (the setting: lock after 2)."""
     monkeypatch.setenv(LOCKOUT_VAR, "2")
     clock = Clock()
-    monkeypatch.setattr("workbench.records.lockout.utc_clock", clock)
+    monkeypatch.setattr("workbench.records.access.lockout.utc_clock", clock)
     from workbench.records import Store
 
     for _ in range(2):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from tests.records import factories as f
 from tests.records.accounts import as_user, password_of
 from workbench.records import Participant, Site, Store
-from workbench.records.pg import login_role
+from workbench.records.access.pg_roles import login_role
 
 pytestmark = pytest.mark.postgres
 
@@ -203,7 +203,7 @@ def test_a_refused_login_is_logged_through_a_role_that_can_do_nothing_else(pg_st
 
     from workbench.records import AuthenticationError
     from workbench.records import Store
-    from workbench.records.pg_logins import log_password_path, log_role
+    from workbench.records.access.pg_logins import log_password_path, log_role
 
     store = pg_store
     database = sa.make_url(store.url).database
@@ -232,7 +232,7 @@ def test_a_refused_login_is_logged_through_a_role_that_can_do_nothing_else(pg_st
 
 
 def test_passwords_reach_the_server_as_scram_verifiers_only(pg_store, pg_superuser):
-    from workbench.records.pg_logins import log_role
+    from workbench.records.access.pg_logins import log_role
 
     store = pg_store
     database = sa.make_url(store.url).database

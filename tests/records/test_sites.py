@@ -14,7 +14,7 @@ from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import (
     OutcomeAssessment, Participant, Run, Session, Site, Trial, UserAccount, Visit,
 )
-from workbench.records.sites import site_paths
+from workbench.records.access.sites import site_paths
 from workbench.records.storage.tables import TABLES
 
 
@@ -119,7 +119,7 @@ def test_visible_clause_matches_a_naive_walk_up_the_references(tmp_path_factory,
 
     from workbench.records.storage.engine import create_engine
     from workbench.records.storage.migrate import upgrade_database
-    from workbench.records.sites import visible_clause
+    from workbench.records.access.sites import visible_clause
 
     engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('vis') / 'v.sqlite'}")
     upgrade_database(engine)

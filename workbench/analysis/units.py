@@ -67,7 +67,7 @@ class Selection:
         """Sites a site-restricted account asks for beyond its own (it sees only its site's sessions).
 
         ICH E6(R2) 4.1-4.2 and GDPR art. 5(1)(c), as the store applies them
-        (``workbench.records.sites``): a site's staff work on their own site's
+        (``workbench.records.access.sites``): a site's staff work on their own site's
         participants only. Asking for another site is refused, not answered
         with an empty selection that would read as "no sessions there".
         """

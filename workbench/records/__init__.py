@@ -51,24 +51,24 @@ add the rest with ``Store.add_account``). The demo study's accounts come from
 
 from __future__ import annotations
 
-from .types.base import BLINDED_ROLES, ROLES, Record, TableRecord, User
-from .types.account import UserAccount
-from .types.analysis import REANALYSIS_STATUSES, Reanalysis, ReanalysisTrial
+from .access.auth import AuthenticationError
+from .storage.tables import RECORD_TYPES
+from .store import Store
 from .trail.anchors import Anchor
 from .trail.audit import AuditEntry
 from .trail.findings import AuditFinding, AuditReport
+from .types.account import UserAccount
+from .types.analysis import REANALYSIS_STATUSES, Reanalysis, ReanalysisTrial
+from .types.base import BLINDED_ROLES, ROLES, Record, TableRecord, User
 from .types.consent import ConsentStatus, consent_status
 from .types.lock import Lock
-from .auth import AuthenticationError
 from .types.outcome import OutcomeAssessment
 from .types.participant import AIS_GRADES, LEVELS, Consent, Participant
 from .types.randomization import Allocation, AllocationSequence
 from .types.safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
 from .types.session import GATE_DECISIONS, RecordingFile, Run, RunMetrics, SafetyEvent, Session, Trial
 from .types.signature import Signature, SignedVersion
-from .store import Store
 from .types.study import Site, Study, VisitDefinition
-from .storage.tables import RECORD_TYPES
 from .types.visit import Visit
 
 __all__ = [

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from ..errors import Problem, ValidationError
-from .types.base import TableRecord
 from .storage.tables import BY_TABLE, RECORD_TYPES
+from .types.base import TableRecord
 
 #: The demo study shipped with the repository (not with an installed wheel).
 DEMO_STUDY = Path(__file__).resolve().parents[2] / "data_samples" / "demo_study" / "study.json"
@@ -155,7 +155,7 @@ def open_demo_store(workspace=None, *, role: str = "investigator"):
     from ..config import get_workspace
     from ..errors import Problem, ValidationError
     from .types.account import UserAccount
-    from .auth import has_logins
+    from .access.auth import has_logins
     from .storage.engine import create_engine
     from .storage.migrate import upgrade_database
     from .store import Store

@@ -32,9 +32,9 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError, WorkbenchError
 from ..utils.files import sha256_file, staged_folder
+from .storage.tables import BY_TABLE, RECORD_TYPES
 from .types.fields import Spec, canonical_json
 from .types.identifiers import STAFF_ENTITIES, active_policy, describe_screen, field_screen, screen_frame, staff_code
-from .storage.tables import BY_TABLE, RECORD_TYPES
 
 FORMATS = ("csv", "parquet", "redcap", "bids")
 WITHHELD = "[withheld: free text]"

@@ -28,8 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import Problem, ValidationError, WorkbenchError
-from .types.participant import AIS_GRADES
 from .storage.tables import BY_TABLE
+from .types.participant import AIS_GRADES
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
 #: Clinical tables, in the order their forms appear; outcome assessments get one form per instrument.

@@ -9,26 +9,26 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import sqlalchemy as sa
 
 from ..errors import ConflictError, PermissionDeniedError, Problem, ValidationError
-from . import pg
-from .types.base import ALLOCATION_ROLES, BLINDED_ROLES, TableRecord, User
-from .types.account import UserAccount
+from .access import pg_roles
+from .access.auth import AuthenticationError, authenticate, log_event, require_user_name
+from .access.blinding import CONCEALED_TABLES, hides_entry
+from .access.logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
+from .access.sites import site_of, site_paths, visible_clause
+from .storage.blinded_reads import BLINDED_OPTION, select_readable
+from .storage.engine import create_engine
+from .storage.migrate import upgrade_database
+from .storage.rows import fetch, from_row, insert_records, to_row
+from .storage.rules import BatchContext, label_of
+from .storage.tables import RECORD_TYPES, TABLES, audit_head
 from .trail.anchors import Anchor, make_anchor, read_anchor
 from .trail.audit import AuditWriter, read_entries, verify_trail
 from .trail.findings import AuditReport
-from .auth import authenticate, require_user_name
-from .blinding import CONCEALED_TABLES, hides_entry
-from .storage.blinded_reads import BLINDED_OPTION, select_readable
-from .storage.engine import create_engine
 from .trail.keys import audit_key_path, load_audit_key, trail_is_empty
 from .trail.signing import current_registration, derive_key, new_salt, public_hex, registration
-from .logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
-from .storage.migrate import upgrade_database
+from .types.account import UserAccount
+from .types.base import ALLOCATION_ROLES, BLINDED_ROLES, TableRecord, User
 from .types.participant import Participant
 from .types.randomization import PENDING_ARM, Allocation
-from .storage.rows import fetch, from_row, insert_records, to_row
-from .storage.rules import BatchContext, label_of
-from .sites import site_of, visible_clause
-from .storage.tables import RECORD_TYPES, TABLES, audit_head
 
 #: Why a reason is demanded for every change after the first save.
 REASON_RULE = "a non-empty reason for the change (21 CFR 11.10(e); ICH E6(R2) 4.9.0)"
@@ -46,7 +46,7 @@ class Store(AccountMethods):
         The account to log in with. The password is checked against the
         account's argon2 hash; the role and site come from the account, never
         from the caller. A refused login raises
-        :class:`~workbench.records.auth.AuthenticationError` and is logged.
+        :class:`~workbench.records.access.auth.AuthenticationError` and is logged.
     workspace : path-like | None
         Workspace folder: the database when ``url`` is None, and the audit key
         (``keys/audit.key`` unless ``WORKBENCH_AUDIT_KEY_FILE`` names one).
@@ -70,7 +70,7 @@ class Store(AccountMethods):
         # PostgreSQL: the person connects as their own database role, so the server checks the
         # password and its GRANTs and row-level security apply to everything they do.
         self.postgres = sa.make_url(self.url).get_backend_name() == "postgresql"
-        self.engine = create_engine(pg.person_url(self.url, user, password) if self.postgres else self.url)
+        self.engine = create_engine(pg_roles.person_url(self.url, user, password) if self.postgres else self.url)
         self._schema_checked = False
         self._key: bytes | None = None
         try:
@@ -123,8 +123,6 @@ class Store(AccountMethods):
         issue's swapped-hash scenario demands. An account without a key yet
         (created before migration 0011) gets one, registered with its first write.
         """
-        from .auth import AuthenticationError, log_event
-
         with self.engine.connect() as conn:
             reg = current_registration(conn, self.user.name)
         if reg is None:
@@ -567,8 +565,6 @@ def _what(records: Sequence[TableRecord]) -> str:
 
 def _visible_entries(conn: sa.Connection, entries, site_id: str):
     """The entries a site's staff may read: their participants' records and the study-wide ones."""
-    from .sites import site_paths
-
     visible: dict[str, set[str] | None] = {}
     for name, table in TABLES.items():
         clause = visible_clause(name, site_id) if site_paths(name) else None

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from ...errors import Problem, ValidationError
 from ..types.base import TableRecord
 from ..types.fields import to_plain
-from .blinded_reads import select_readable
 from ..types.identifiers import stored_values
+from .blinded_reads import select_readable
 from .tables import TABLES
 
 

@@ -22,15 +22,15 @@ from ..types.lock import Lock
 from ..types.outcome import OutcomeAssessment
 from ..types.participant import Consent, Participant
 from ..types.randomization import PENDING_ARM, Allocation, AllocationSequence
-from .blinded_reads import select_readable
-from .duplicates import duplicate_problems
-from .rows import from_row, references
 from ..types.safety import ProtocolDeviation
 from ..types.session import Run, Session
 from ..types.signature import Signature, content_hash
 from ..types.study import Study
-from .tables import BY_TABLE, TABLES
 from ..types.visit import Visit
+from .blinded_reads import select_readable
+from .duplicates import duplicate_problems
+from .rows import from_row, references
+from .tables import BY_TABLE, TABLES
 
 
 def label_of(records: Sequence[TableRecord], i: int, field: str) -> str:

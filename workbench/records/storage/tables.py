@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..types.base import TableRecord
 from ..types.account import UserAccount
 from ..types.analysis import Reanalysis, ReanalysisTrial
+from ..types.base import TableRecord
 from ..types.lock import Lock
 from ..types.outcome import OutcomeAssessment
 from ..types.participant import Consent, Participant

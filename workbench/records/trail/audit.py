@@ -68,9 +68,9 @@ from ..storage.rows import plain_values
 from ..storage.tables import BY_TABLE, TABLES, audit_head, audit_log, db_change_log
 from ..types.base import TableRecord, User
 from ..types.fields import canonical_json, plain_from_db
+from . import pg_definer
 from .findings import AuditFinding, AuditReport
 from .pg_crosscheck import cross_check
-from . import pg_definer
 from .signing import KEY_ACTION, KEY_ENTITY, parse_registration, sign, signature_holds
 
 GENESIS = "0" * 64

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .findings import AuditFinding
 from ..storage.tables import audit_head, db_change_log, db_logins, trail_txids
+from .findings import AuditFinding
 
 
 def cross_check(conn: sa.Connection, entries) -> list[AuditFinding]:

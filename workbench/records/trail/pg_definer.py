@@ -7,7 +7,7 @@ and moved the head; the sponsor inserted a fake login for another person into
 whose user was not the connected role's, but a role that may INSERT can still
 write anything the policy forgets to check. From migration 0012 no workbench
 role may INSERT into ``audit_log`` or ``auth_events`` or UPDATE ``audit_head``
-at all (:func:`workbench.records.pg.apply_privileges` revokes it); they call
+at all (:func:`workbench.records.access.pg_roles.apply_privileges` revokes it); they call
 three SECURITY DEFINER functions owned by the schema owner, with
 ``search_path`` pinned so a role cannot slip its own ``audit_log`` in front:
 

@@ -4,7 +4,7 @@ In this design only the BCI arm has BCI sessions, so a session, a BCI metric
 or an adverse event's relatedness to the device tells the assessor the arm
 (issue 22: the assessor saw the Session tab, BCI accuracy and device-related
 adverse events while control participants had none). By default all three are
-hidden from the blinded roles (:data:`workbench.records.blinding.BLINDED_ROLES`);
+hidden from the blinded roles (:data:`workbench.records.BLINDED_ROLES`);
 a study whose control arm also uses the device (a sham) may show them by
 writing ``blinding.json`` in the workspace, e.g. ``{"bci_sessions": true}``.
 """

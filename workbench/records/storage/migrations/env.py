@@ -12,8 +12,8 @@ from __future__ import annotations
 from alembic import context
 from alembic.runtime.migration import MigrationContext
 
-from workbench.records.pg_logins import ensure_log_role
-from workbench.records.pg import apply_privileges
+from workbench.records.access.pg_logins import ensure_log_role
+from workbench.records.access.pg_roles import apply_privileges
 from workbench.records.storage.tables import metadata
 from workbench.records.trail.keys import load_audit_key
 

@@ -66,8 +66,8 @@ def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name == "postgresql":
         # Group roles and SECURITY DEFINER functions; the GRANTs, policies and triggers per table
-        # are (re)applied after every upgrade by workbench.records.pg.apply_privileges.
-        from workbench.records.pg import create_groups
+        # are (re)applied after every upgrade by workbench.records.access.pg_roles.apply_privileges.
+        from workbench.records.access.pg_roles import create_groups
 
         create_groups(conn)
     if conn.exec_driver_sql("SELECT COUNT(*) FROM audit_log").scalar_one():
@@ -83,7 +83,7 @@ def downgrade() -> None:
         _rechain(conn, lambda prev, payload: hmac.new(key, (prev + payload).encode("utf-8"),
                                                       hashlib.sha256).hexdigest(), _plain)
     if conn.dialect.name == "postgresql":
-        from workbench.records.pg import drop_groups
+        from workbench.records.access.pg_roles import drop_groups
 
         for name in conn.exec_driver_sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").scalars():
             conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS wb_record_change ON "{name}"')

@@ -46,8 +46,8 @@ def upgrade() -> None:
     _audit_0005_defaults(conn)
     if conn.dialect.name != "postgresql":
         return
-    from workbench.records.pg import create_login_function
-    from workbench.records.pg_logins import create_log_function
+    from workbench.records.access.pg_roles import create_login_function
+    from workbench.records.access.pg_logins import create_log_function
 
     create_log_function(conn)
     create_login_function(conn, scram_only=True)
@@ -57,8 +57,8 @@ def downgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
-    from workbench.records.pg import create_login_function
-    from workbench.records.pg_logins import drop_log_function
+    from workbench.records.access.pg_roles import create_login_function
+    from workbench.records.access.pg_logins import drop_log_function
 
     drop_log_function(conn)
     create_login_function(conn, scram_only=False)

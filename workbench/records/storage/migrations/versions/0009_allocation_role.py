@@ -42,7 +42,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
-    from workbench.records.pg import _q, create_login_function, group_role
+    from workbench.records.access.pg_roles import _q, create_login_function, group_role
     from workbench.records.storage.engine import run_ddl
 
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
@@ -84,7 +84,7 @@ def downgrade() -> None:
     if conn.dialect.name != "postgresql":
         return
     from workbench.records.types.base import ROLES
-    from workbench.records.pg import _q, create_login_function, group_role
+    from workbench.records.access.pg_roles import _q, create_login_function, group_role
 
     conn.exec_driver_sql("DROP TRIGGER IF EXISTS wb_arm_is_allocated ON participants")
     for fn in ("wb_arm_is_allocated()", "wb_study_randomized(text)"):

@@ -47,7 +47,7 @@ def upgrade() -> None:
     if conn.dialect.name != "postgresql":
         return
     from workbench.records.trail.pg_definer import create_functions
-    from workbench.records.pg_logins import create_locking_log_function
+    from workbench.records.access.pg_logins import create_locking_log_function
 
     create_functions(conn)
     create_locking_log_function(conn)
@@ -57,9 +57,9 @@ def downgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name == "postgresql":
         from workbench.records.trail.pg_definer import drop_functions
-        from workbench.records.pg_logins import drop_locking_log_function
+        from workbench.records.access.pg_logins import drop_locking_log_function
 
-        from workbench.records.pg import drop_site_policies
+        from workbench.records.access.pg_roles import drop_site_policies
 
         drop_functions(conn)
         drop_locking_log_function(conn)

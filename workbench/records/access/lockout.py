@@ -32,8 +32,8 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from ..errors import Problem, ValidationError
-from .storage.tables import auth_events
+from ...errors import Problem, ValidationError
+from ..storage.tables import auth_events
 
 #: Environment variable with the number of wrong passwords that locks an account.
 LOCKOUT_VAR = "WORKBENCH_LOCKOUT_AFTER"

@@ -28,7 +28,7 @@ The same rules hold on both backends:
 
 from __future__ import annotations
 
-from .storage.blinded_reads import BLINDED_COLUMNS
+from ..storage.blinded_reads import BLINDED_COLUMNS
 
 #: Tables read only by the allocation roles.
 CONCEALED_TABLES = frozenset({"allocation_sequences"})

@@ -8,20 +8,22 @@ import functools
 
 import sqlalchemy as sa
 
-from ..errors import PermissionDeniedError, Problem, ValidationError, WorkbenchError
-from . import pg
-from .types.base import TableRecord, User
-from .types.account import UserAccount
-from .trail.audit import AuditWriter
-from .auth import AuthenticationError, check_new_password, credential_row, has_logins, log_event, require_user_name
-from .storage.engine import create_engine
-from .trail.keys import load_audit_key, trail_is_empty
-from .trail.signing import derive_key, new_salt, registration
-from .storage.migrate import current_revision, head_revision
-from .pg_logins import log_refused_login, password_clause
-from .storage.rows import fetch, to_row
-from .types.study import Site
-from .storage.tables import TABLES, credentials
+from ...errors import PermissionDeniedError, Problem, ValidationError, WorkbenchError
+from ..storage.engine import create_engine
+from ..storage.migrate import current_revision, head_revision
+from ..storage.rows import fetch, to_row
+from ..storage.tables import TABLES, auth_events, credentials
+from ..trail.audit import AuditWriter
+from ..trail.keys import load_audit_key, trail_is_empty
+from ..trail.signing import derive_key, new_salt, registration
+from ..types.account import UserAccount
+from ..types.base import TableRecord, User
+from ..types.study import Site
+from . import pg_roles
+from .auth import (AuthenticationError, check_new_password, credential_row, has_logins, log_event, require_user_name,
+                   unlock)
+from .pg_logins import log_refused_login
+from .pg_roles import password_clause
 
 
 def _logs_refusals(method):
@@ -48,7 +50,7 @@ class AccountMethods:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
         except sa.exc.OperationalError as err:
-            if pg.refused_login(err):
+            if pg_roles.refused_login(err):
                 unlogged = log_refused_login(self.url, name, self.workspace)
                 where = ("logged in the access log and PostgreSQL's server log" if unlogged is None else
                          f"PostgreSQL's server log records it; not in the access log: {unlogged}")
@@ -150,7 +152,7 @@ class AccountMethods:
         saved = self.update(dataclasses.replace(account, active=False), reason=reason)
         if self.postgres:
             with self.engine.begin() as conn:
-                pg.set_login(conn, name, False)  # the server refuses the login from now on
+                pg_roles.set_login(conn, name, False)  # the server refuses the login from now on
         log_event(self.engine, self.user.name, "account_deactivated", f"{name}: {reason}")
         return saved
 
@@ -160,8 +162,6 @@ class AccountMethods:
 
         Logged in the access log; returns the wrong passwords counted before.
         """
-        from .auth import unlock
-
         if self.user.role != "investigator":
             raise PermissionDeniedError(f"user {self.user.name!r} with role {self.user.role!r} may not unlock "
                                         "accounts: investigators only")
@@ -194,8 +194,6 @@ class AccountMethods:
         """The access log (logins, refused logins, refused writes) as a DataFrame; study-wide staff only."""
         import pandas as pd
 
-        from .storage.tables import auth_events
-
         self._require_study_wide("read the access log")
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(auth_events).order_by(auth_events.c.id)).mappings().all()
@@ -205,7 +203,7 @@ class AccountMethods:
 def _store_password(conn: sa.Connection, user: str, role: str, password: str) -> None:
     """An argon2 hash in ``credentials`` (SQLite), or the person's own login role (PostgreSQL)."""
     if conn.dialect.name == "postgresql":
-        pg.create_login(conn, user, role, password)
+        pg_roles.create_login(conn, user, role, password)
     else:
         conn.execute(credentials.insert(), [credential_row(user, password)])
 
@@ -213,7 +211,7 @@ def _store_password(conn: sa.Connection, user: str, role: str, password: str) ->
 def _resolve_url(url: str | None, workspace) -> str:
     if url is not None:
         return url
-    from ..config import get_workspace
+    from ...config import get_workspace
 
     return get_workspace(workspace).db_url
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .types.base import TableRecord
-from .types.participant import Participant
-from .storage.tables import BY_TABLE, TABLES
+from ..storage.tables import BY_TABLE, TABLES
+from ..types.base import TableRecord
+from ..types.participant import Participant
 
 
 @lru_cache(maxsize=None)

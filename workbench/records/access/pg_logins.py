@@ -31,37 +31,18 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .storage.engine import run_ddl
-from .trail.keys import keys_dir, replace_secret
-
-SCRAM_PREFIX = "SCRAM-SHA-256$"
+from ..storage.engine import create_engine, run_ddl
+from ..trail.keys import keys_dir, replace_secret
+from .lockout import LoginPolicy
+from .pg_roles import db_tag, password_clause
 
 
 def log_role(database: str) -> str:
-    from .pg import db_tag
-
     return f"wb_login_log@{db_tag(database)}"
 
 
 def log_password_path(database: str, workspace=None) -> Path:
-    from .pg import db_tag
-
     return keys_dir(workspace) / f"pg-login-log-{db_tag(database)}.password"
-
-
-def scram_verifier(conn: sa.Connection, password: str) -> str:
-    """The SCRAM-SHA-256 verifier of ``password``, computed by libpq on this side of the connection."""
-    pgconn = conn.connection.dbapi_connection.pgconn
-    # The role name is not used by SCRAM (only by md5), so any name gives a valid verifier.
-    verifier = pgconn.encrypt_password(password.encode("utf-8"), b"", b"scram-sha-256").decode("ascii")
-    if not verifier.startswith(SCRAM_PREFIX):  # never send anything else
-        raise RuntimeError("libpq did not return a SCRAM-SHA-256 verifier")
-    return verifier
-
-
-def password_clause(conn: sa.Connection, password: str) -> str:
-    """``PASSWORD '<verifier>'`` for CREATE/ALTER ROLE (DDL takes no statement parameters)."""
-    return "PASSWORD '" + scram_verifier(conn, password).replace("'", "''") + "'"
 
 
 # -- migration 0008 ------------------------------------------------------------------------------
@@ -177,8 +158,6 @@ def ensure_log_role(conn: sa.Connection, workspace=None) -> Path:
 # -- at a refused login ----------------------------------------------------------------------------
 def log_refused_login(url: str, user: str, workspace=None) -> str | None:
     """Log a refused login in ``auth_events``; None when done, else why it could not be."""
-    from .storage.engine import create_engine
-
     base = sa.make_url(url)
     path = log_password_path(base.database, workspace)
     if not path.exists():
@@ -187,8 +166,6 @@ def log_refused_login(url: str, user: str, workspace=None) -> str | None:
     try:
         with engine.begin() as conn:
             if _log_function(conn) == LOCKING_FUNCTION:  # 0012: the server locks after too many
-                from .lockout import LoginPolicy
-
                 conn.execute(sa.text("SELECT wb_log_refused_login(:u, :n)"),
                              {"u": str(user), "n": LoginPolicy.from_env().lockout_after})
             else:

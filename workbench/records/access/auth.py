@@ -18,12 +18,13 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..errors import PermissionDeniedError, Problem, ValidationError
-from .types.base import User
+from ...errors import PermissionDeniedError, Problem, ValidationError
+from ..storage.tables import TABLES, auth_events, credentials, db_logins
+from ..trail import pg_definer
+from ..types.account import SITE_BOUND_ROLES, USER_NAME, UserAccount
+from ..types.base import User
 from . import lockout
-from .types.account import SITE_BOUND_ROLES, UserAccount
 from .lockout import Clock, LoginPolicy, account_attempts, default_source, judge, source_tag
-from .storage.tables import TABLES, auth_events, credentials
 
 #: NIST SP 800-63B 5.1.1.2 asks at least 8; 12 because the hash file of a SQLite store may be copied.
 MIN_PASSWORD_LENGTH = 12
@@ -95,8 +96,6 @@ def log_event(engine: sa.Engine, user_name: str, event: str, detail: str | None 
     stamp = now_iso() if ts is None else ts.astimezone(timezone.utc).isoformat(timespec="microseconds")
     with engine.connect() as conn:
         with conn.begin():
-            from .trail import pg_definer
-
             if pg_definer.installed(conn):  # PostgreSQL: the server's function, clock and identity check
                 pg_definer.log_auth_event(conn, user_name, event, detail)
                 return
@@ -112,7 +111,7 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, source: str | N
     The refusal message is the same for an unknown name and a wrong password
     (the access log tells them apart), so it cannot be used to find accounts.
     Wrong passwords delay the next attempt and lock the account
-    (:mod:`~workbench.records.lockout`); ``source`` (default: OS user and host),
+    (:mod:`~workbench.records.access.lockout`); ``source`` (default: OS user and host),
     ``policy`` (default: :meth:`LoginPolicy.from_env`) and ``clock`` (default:
     the UTC wall clock; tests pass their own, so nothing sleeps) decide how.
     """
@@ -176,16 +175,12 @@ def unlock(engine: sa.Engine, name: str, *, by: str, reason: str) -> int:
 
 def has_logins(conn: sa.Connection) -> bool:
     """Whether anyone can log in (an account with a password, or a PostgreSQL login role)."""
-    from .storage.tables import db_logins
-
     return any(conn.execute(sa.select(t.c.user_name).limit(1)).first() is not None
                for t in (credentials, db_logins))
 
 
 def require_user_name(name) -> None:
     import re
-
-    from .types.account import USER_NAME
 
     if not isinstance(name, str) or not re.fullmatch(USER_NAME, name):
         raise ValidationError([Problem("user", name, "a user name: a letter, then 1-63 letters, digits, . _ -")],

@@ -7,13 +7,13 @@ Roles (cluster-wide in PostgreSQL, so tagged with the database they serve):
 - one login role per person, ``<user>@<tag>``, member of their group, created
   by :func:`create_login` through the SECURITY DEFINER function
   ``wb_create_login`` (only the owner and investigators may execute it), with
-  a password hashed client-side (:mod:`workbench.records.pg_logins`);
+  a password hashed client-side (:mod:`workbench.records.access.pg_logins`);
 - ``wb_login_log@<tag>``, which may only log a refused login (pg_logins.py).
 
 ``<tag>`` is the first 8 hex digits of SHA-256 of the database name.
 :func:`apply_privileges` (run after every upgrade, so tables added by later
 migrations are covered too) grants SELECT to every group (except what
-:mod:`workbench.records.blinding` conceals: the allocation sequence from all
+:mod:`workbench.records.access.blinding` conceals: the allocation sequence from all
 but the allocator, the arm column, the change log and the arm-carrying
 trail entries from assessors), INSERT/UPDATE/DELETE
 on a record table only to the groups in its record type's ``WRITERS`` (and
@@ -23,7 +23,7 @@ all from migration 0012 (only EXECUTE on the store's SECURITY DEFINER
 functions, :mod:`workbench.records.trail.pg_definer`; before it INSERT under the
 ``wb_append`` policy), and puts a row-level-security policy on every table
 under a participant: site staff's rows are their site's (the same path as
-:mod:`workbench.records.sites`), and from 0012 on the accounts, the trail and
+:mod:`workbench.records.access.sites`), and from 0012 on the accounts, the trail and
 the change log too (:func:`_site_policies`). A trigger on every
 record table copies each row change, with the database role that made it,
 into ``db_change_log`` (INSERT by the SECURITY DEFINER trigger only), so a
@@ -36,14 +36,17 @@ import hashlib
 
 import sqlalchemy as sa
 
-from .types.base import ALLOCATION_ROLES, BLINDED_ROLES, READ_ONLY_ROLES, ROLES
+from ..storage.engine import run_ddl
+from ..storage.tables import BY_TABLE, TABLES
+from ..trail.pg_definer import FUNCTIONS, installed
+from ..trail.signing import KEY_ENTITY
+from ..types.account import UserAccount
+from ..types.base import ALLOCATION_ROLES, BLINDED_ROLES, READ_ONLY_ROLES, ROLES
 from .blinding import BLINDED_COLUMNS, CONCEALED_TABLES, hidden_entries_sql
-from .types.account import UserAccount
 from .sites import site_paths, visible_clause
-from .storage.engine import run_ddl
-from .storage.tables import BY_TABLE, TABLES
 
 TAG_LEN = 8
+SCRAM_PREFIX = "SCRAM-SHA-256$"
 
 
 def db_tag(database: str) -> str:
@@ -203,8 +206,6 @@ def apply_privileges(conn: sa.Connection) -> None:
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS {policy} ON audit_log")
         conn.exec_driver_sql(f"CREATE POLICY {policy} ON audit_log {rule}")
     # The trail: appended to by writers, never changed (no UPDATE or DELETE for anyone but the owner).
-    from .trail.pg_definer import FUNCTIONS, installed
-
     if installed(conn, cached=False):  # 0012: only the owner's definer functions write the trail and access log
         conn.exec_driver_sql(f"REVOKE ALL ON SEQUENCE auth_events_id_seq FROM {everyone}")
         for fn, to in zip(FUNCTIONS, (writers_all, writers_all, everyone)):
@@ -278,8 +279,6 @@ def _site_policies(conn: sa.Connection, existing: set[str], everyone: str, seein
                          f"USING ({me} IS NULL OR site_id IS NULL OR site_id = {me}) "
                          f"WITH CHECK ({me} IS NULL OR site_id = {me})")
 
-    from .trail.signing import KEY_ENTITY
-
     # A plpgsql function, not the same test written inline: inlined, every query on the trail planned
     # each table's nested site policy (44 ms per write transaction's key check, measured); a function
     # call is planned as one opaque call, and study-wide roles never reach it (the OR stops first).
@@ -336,10 +335,8 @@ def person_url(url: str, user: str, password: str) -> sa.URL:
 def create_login(conn: sa.Connection, user: str, role: str, password: str) -> None:
     """Create the person's login role (inside the caller's transaction: rolled back with it).
 
-    Only the SCRAM-SHA-256 verifier, computed here, is sent (pg_logins.py).
+    Only the SCRAM-SHA-256 verifier, computed here, is sent (:func:`scram_verifier`).
     """
-    from .pg_logins import scram_verifier
-
     db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
     conn.execute(sa.text("SELECT wb_create_login(:login, :user, :role, :pw)"),
                  {"login": login_role(db, user), "user": user, "role": role, "pw": scram_verifier(conn, password)})
@@ -347,6 +344,21 @@ def create_login(conn: sa.Connection, user: str, role: str, password: str) -> No
 
 def set_login(conn: sa.Connection, user: str, enabled: bool) -> None:
     conn.execute(sa.text("SELECT wb_set_login(:user, :on)"), {"user": user, "on": enabled})
+
+
+def scram_verifier(conn: sa.Connection, password: str) -> str:
+    """The SCRAM-SHA-256 verifier of ``password``, computed by libpq on this side of the connection."""
+    pgconn = conn.connection.dbapi_connection.pgconn
+    # The role name is not used by SCRAM (only by md5), so any name gives a valid verifier.
+    verifier = pgconn.encrypt_password(password.encode("utf-8"), b"", b"scram-sha-256").decode("ascii")
+    if not verifier.startswith(SCRAM_PREFIX):  # never send anything else
+        raise RuntimeError("libpq did not return a SCRAM-SHA-256 verifier")
+    return verifier
+
+
+def password_clause(conn: sa.Connection, password: str) -> str:
+    """``PASSWORD '<verifier>'`` for CREATE/ALTER ROLE (DDL takes no statement parameters)."""
+    return "PASSWORD '" + scram_verifier(conn, password).replace("'", "''") + "'"
 
 
 def refused_login(err: Exception) -> bool:
