@@ -17,7 +17,7 @@ from workbench.decoding import (
     MDM, CommonAverageReference, Covariances, Decoder, IIRFilter, LogisticRegression, NotchFilter, TangentSpace,
     decode_in_chunks, load_decoder,
 )
-from workbench.decoding.kernels.riemann import mdm_probabilities, tangent_vector, window_covariances
+from workbench.decoding.kernels.riemann import LWF, OAS, SCM, mdm_probabilities, tangent_vector, window_covariances
 from workbench.errors import ValidationError
 
 SETTINGS = settings(max_examples=10, deadline=None, database=None,
@@ -33,15 +33,22 @@ def _spd(rng, p):
 @settings(max_examples=25, deadline=None)
 @given(x=arrays(np.float64, st.tuples(st.integers(12, 60), st.integers(2, 5)),
                 elements=st.floats(-100, 100, allow_nan=False, allow_subnormal=False)),
-       window=st.integers(8, 12), step=st.integers(1, 7), lwf=st.booleans(), split=st.integers(0, 60))
-def test_window_covariances_match_naive_in_any_chunking(x, window, step, lwf, split):
+       window=st.integers(8, 12), step=st.integers(1, 7), shrinkage=st.sampled_from([SCM, LWF, OAS]),
+       split=st.integers(0, 60))
+def test_window_covariances_match_naive_in_any_chunking(x, window, step, shrinkage, split):
     p = x.shape[1]
     ring, counter = np.zeros((window, p)), np.zeros(1, np.int64)
     out = np.empty((len(x) // step + 2, p * p))
     split = min(split, len(x))
-    n1 = window_covariances(x[:split], step, ring, counter, lwf, out)
-    n2 = window_covariances(x[split:], step, ring, counter, lwf, out[n1:])
-    ref = naive.window_covariances(x, window, step, lwf)
+    n1 = window_covariances(x[:split], step, ring, counter, shrinkage, out)
+    n2 = window_covariances(x[split:], step, ring, counter, shrinkage, out[n1:])
+    if shrinkage == OAS:  # the peer's own estimator (pyRiemann's "oas" is scikit-learn's oas)
+        from sklearn.covariance import oas
+
+        ref = np.array([oas(x[n - window:n])[0] for n in naive.output_counts(len(x), window, step)])
+        ref = ref.reshape(-1, p, p)
+    else:
+        ref = naive.window_covariances(x, window, step, shrinkage == LWF)
     assert n1 + n2 == len(ref)
     np.testing.assert_allclose(out[:n1 + n2].reshape(-1, p, p), ref.reshape(-1, p, p), rtol=1e-9,
                                atol=1e-9 * max(1.0, float(np.abs(ref).max(initial=0.0))))
@@ -171,9 +178,9 @@ def _fit(features, model, data, ch_names, stages=()):
 def test_unknown_covariance_estimator_is_refused_by_name(eegmmidb_runs):
     run = eegmmidb_runs[0]
     with pytest.raises(ValidationError) as err:
-        _fit(TangentSpace(estimator="oas"), LogisticRegression(), run.data, run.ch_names)
+        _fit(TangentSpace(estimator="mcd"), LogisticRegression(), run.data, run.ch_names)
     msg = str(err.value)
-    assert "estimator" in msg and "'oas'" in msg and "'scm'" in msg and "'lwf'" in msg
+    assert "estimator" in msg and "'mcd'" in msg and "'oas'" in msg and "'scm'" in msg and "'lwf'" in msg
 
 
 def test_rank_deficient_windows_are_refused_with_the_remedy(eegmmidb_runs):
@@ -186,12 +193,52 @@ def test_rank_deficient_windows_are_refused_with_the_remedy(eegmmidb_runs):
     _fit(TangentSpace(estimator="lwf"), LogisticRegression(), run.data, run.ch_names, [CommonAverageReference()])
 
 
-@pytest.mark.parametrize("C", [0, -1.0, float("nan"), "1"])
+@pytest.mark.parametrize("C", [0, -1.0, float("nan"), "1", "auto"])
 def test_bad_logistic_penalty_is_refused(C):
     X = np.random.default_rng(0).standard_normal((20, 3))
     with pytest.raises(ValidationError) as err:
         LogisticRegression(C=C).fit(X, np.arange(20) % 2)
-    assert "C" in str(err.value) and "> 0" in str(err.value)
+    assert "C" in str(err.value) and "> 0" in str(err.value) and "'cv'" in str(err.value)
+
+
+def test_penalty_chosen_by_cross_validation_is_scikit_learns_choice():
+    """C="cv" searches the grid on the training data only, as LogisticRegressionCV does, and keeps C_."""
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
+    from workbench.decoding.riemann import C_GRID
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 8))
+    y = np.where(X[:, 0] + X[:, 1] + rng.standard_normal(60) > 0, "left", "right")
+    ours = LogisticRegression(C="cv").fit(X, y)
+    ref = LogisticRegressionCV(Cs=list(C_GRID), cv=StratifiedKFold(5), max_iter=1000, l1_ratios=(0.0,),
+                               scoring="accuracy", use_legacy_attributes=False).fit(X, y)
+    assert ours.C_ == float(np.ravel(ref.C_)[0]) and ours.C_ in C_GRID
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-12)
+    assert LogisticRegression(C=0.5).fit(X, y).C_ == 0.5
+
+
+def test_penalty_search_needs_two_windows_of_each_class():
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    with pytest.raises(ValidationError) as err:
+        LogisticRegression(C="cv").fit(X, ["a"] * 5 + ["b"])
+    assert "'b'" in str(err.value) and "at least 2 windows per class" in str(err.value)
+
+
+@REAL_DATA_LIMIT
+def test_oas_covariances_are_pyriemanns_on_real_windows(eegmmidb_runs):
+    """MOABB's estimator: the kernel's OAS covariance of each real window is pyRiemann's Covariances('oas')."""
+    from pyriemann.estimation import Covariances as PyrCovariances
+
+    run = eegmmidb_runs[0]
+    dec = Decoder([IIRFilter(8.0, 30.0, sfreq=run.sfreq), CommonAverageReference()], [Covariances("oas"), MDM()],
+                  sfreq=run.sfreq, ch_names=run.ch_names, window=161, step=23)
+    epochs = dec.epochs([run.data], [run.onsets + 320])
+    ours = Covariances("oas").fit(epochs).transform(epochs).reshape(len(epochs), 64, 64)
+    theirs = PyrCovariances("oas").fit_transform(epochs)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10 * np.abs(theirs).max())
+    assert np.all(np.linalg.eigvalsh(ours)[:, 0] > 0)  # shrinkage keeps the CAR'd windows positive definite
 
 
 def test_mdm_refuses_features_that_are_not_covariances():

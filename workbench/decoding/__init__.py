@@ -24,17 +24,30 @@ from .decoder import Decoder
 from .features import BandPower, LogVariance, SpikeFeatures
 from .filters import FilterBank, IIRFilter, NotchFilter
 from .io import load_decoder, read_decoder_metadata, save_decoder
-from .model_selection import LeaveOneRunOut, LeaveOneSessionOut, window_groups
 from .models import LDA, KalmanDecoder, Ridge
 from .online import DecoderFault, DecoderOutput, OnlineDecoder, decode_in_chunks
+from .presets import DECODER_KINDS, make_decoder
 from .reref import CommonAverageReference, LaplacianReference
 from .riemann import MDM, Covariances, LogisticRegression, TangentSpace
 from .smoothing import LastSample, SmoothedPower
 
 __all__ = [
-    "BandPower", "CSP", "CommonAverageReference", "Covariances", "Decoder", "DecoderFault", "DecoderOutput",
+    "BandPower", "CSP", "DECODER_KINDS", "CommonAverageReference", "Covariances", "Decoder", "DecoderFault", "DecoderOutput",
     "FilterBank", "IIRFilter", "KalmanDecoder", "LDA", "LaplacianReference", "LastSample", "LeaveOneRunOut",
     "LeaveOneSessionOut", "LogVariance", "LogisticRegression", "MDM", "NotchFilter", "OnlineDecoder", "Ridge",
-    "SmoothedPower", "SpikeFeatures", "TangentSpace", "decode_in_chunks", "load_decoder", "read_decoder_metadata",
+    "SmoothedPower", "SpikeFeatures", "TangentSpace", "decode_in_chunks", "load_decoder", "make_decoder", "read_decoder_metadata",
     "save_decoder", "window_groups",
 ]
+
+# The splitters derive from scikit-learn's; importing them here would load scikit-learn (~1 s) in
+# every live session, which only loads a saved decoder and runs it.
+_LAZY = {"LeaveOneRunOut": "model_selection", "LeaveOneSessionOut": "model_selection",
+         "window_groups": "model_selection"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

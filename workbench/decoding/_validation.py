@@ -62,9 +62,9 @@ def check_epochs(name, x, n_channels=None):
 
 def check_fitted(est, attr):
     """Raise sklearn's NotFittedError (a ValueError) naming the estimator."""
-    from sklearn.exceptions import NotFittedError
-
     if not hasattr(est, attr):
+        from sklearn.exceptions import NotFittedError  # only here: loading sklearn costs ~1 s
+
         raise NotFittedError(
             f"This {type(est).__name__} instance is not fitted yet: call fit(...) before using it."
         )

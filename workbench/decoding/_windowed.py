@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-
 from ..errors import Problem, ValidationError
+from ._base import BaseEstimator, TransformerMixin
 from ._validation import check_epochs, check_fitted
 from .kernels import window_power
 

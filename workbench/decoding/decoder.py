@@ -15,18 +15,10 @@ import copy
 import hashlib
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.pipeline import Pipeline
-
 from ..errors import Problem, ValidationError
+from ._base import clone, pipeline_steps
 from ._validation import check_continuous, configuration_problems
 from ._windowed import WindowedFeature
-
-
-def _as_steps(pipeline):
-    if isinstance(pipeline, Pipeline):
-        return [est for _, est in pipeline.steps]
-    return list(pipeline)
 
 
 class Decoder:
@@ -60,7 +52,7 @@ class Decoder:
 
     def __init__(self, stages, pipeline, *, sfreq, ch_names, window, step, invalid_span=None):
         self.stages = list(stages)
-        steps = _as_steps(pipeline)
+        steps = pipeline_steps(pipeline)
         self.ch_names = [str(c) for c in ch_names]
         self.sfreq = float(sfreq) if sfreq is not None else sfreq
         self.window = window

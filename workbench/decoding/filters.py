@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-
 from ..errors import Problem, ValidationError
 from ..utils._checks import _check_option
+from ._base import BaseEstimator, TransformerMixin
 from ._validation import check_fitted, validate_continuous
 from .kernels import sosfilt_bank
 

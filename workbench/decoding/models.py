@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import Problem, ValidationError
+from ._base import BaseEstimator, ClassifierMixin, RegressorMixin, check_classification_targets, validate_data
+from ._validation import check_fitted
 from .kernels import class_probabilities, kalman_steps, linear_predict
 
 
@@ -29,7 +28,7 @@ class LinearClassifierMixin:
     """
 
     def decision_function(self, X):
-        check_is_fitted(self, "coef_")
+        check_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         out = linear_predict(np.ascontiguousarray(X), self.coef_, self.intercept_, np.empty((X.shape[0], len(self.intercept_))))
         return out[:, 0] if out.shape[1] == 1 else out
@@ -48,7 +47,7 @@ class LinearClassifierMixin:
 
     # streaming: posterior probabilities, one row per feature vector
     def init_state(self):
-        check_is_fitted(self, "coef_")
+        check_fitted(self, "coef_")
         return None
 
     def stream(self, features, state):
@@ -154,13 +153,13 @@ class Ridge(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        check_is_fitted(self, "coef_")
+        check_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         out = self.stream(np.ascontiguousarray(X), None)
         return out[:, 0] if self.single_output_ else out
 
     def init_state(self):
-        check_is_fitted(self, "coef_")
+        check_fitted(self, "coef_")
         return None
 
     def stream(self, features, state):
@@ -274,7 +273,7 @@ class KalmanDecoder(RegressorMixin, BaseEstimator):
         KalmanDecoder
             A new fitted decoder; this one is not changed.
         """
-        check_is_fitted(self, "a_")
+        check_fitted(self, "a_")
         problems = []
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0 <= alpha <= 1:
             problems.append(Problem("alpha", alpha, "a weight in [0, 1] for the current decoder"))
@@ -295,12 +294,12 @@ class KalmanDecoder(RegressorMixin, BaseEstimator):
         return new
 
     def predict(self, Z):
-        check_is_fitted(self, "a_")
+        check_fitted(self, "a_")
         Z = validate_data(self, Z, reset=False, dtype=np.float64)
         return self.stream(np.ascontiguousarray(Z), self.init_state())
 
     def init_state(self):
-        check_is_fitted(self, "a_")
+        check_fitted(self, "a_")
         return KalmanState(self.x0_.copy(), self.p0_.copy())
 
     def stream(self, features, state):

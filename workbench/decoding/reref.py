@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-
 from ..errors import Problem, ValidationError
+from ._base import BaseEstimator, TransformerMixin
 from ._validation import check_fitted, validate_continuous
 from .kernels import common_average, laplacian
 

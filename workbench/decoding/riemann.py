@@ -13,8 +13,14 @@ predicting and streaming run the numba kernels of
 
 Covariances need more samples per window than channels and data of full
 rank: a common average reference removes one dimension, so with it use
-``estimator="lwf"`` (Ledoit-Wolf shrinkage keeps the matrices positive
+``estimator="oas"`` or ``"lwf"`` (shrinkage keeps the matrices positive
 definite).
+
+Tuned as the field runs them (MOABB's ``TSLR`` and ``MDM`` pipelines,
+Jayaram & Barachant 2018, J Neural Eng 15:066011): 8-30 Hz band-pass, OAS
+covariances, tangent space at the Riemannian mean, logistic regression
+(``C=1.0`` as MOABB, or ``C="cv"``: chosen by cross-validation inside the
+training data); MDM on the same covariances.
 """
 
 from __future__ import annotations
@@ -22,17 +28,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
-
 from ..errors import Problem, ValidationError
+from ._base import BaseEstimator, ClassifierMixin, check_classification_targets, validate_data
 from ._validation import check_fitted
 from ._windowed import WindowedFeature
 from .models import LinearClassifierMixin
-from .kernels.riemann import mdm_probabilities, window_covariances, window_tangent
+from .kernels.riemann import LWF, OAS, SCM, mdm_probabilities, window_covariances, window_tangent
 
-ESTIMATORS = ("scm", "lwf")
+# Covariance estimators, by pyRiemann's names, and their kernel codes.
+ESTIMATORS = {"scm": SCM, "lwf": LWF, "oas": OAS}
+# C grid of LogisticRegression(C="cv"): every decade from 1e-3 to 1e3.
+C_GRID = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
 
 
 @dataclass
@@ -46,8 +52,8 @@ class CovarianceRingState:
 
 def _check_estimator(est, what):
     if not (isinstance(est, str) and est in ESTIMATORS):
-        raise ValidationError([Problem("estimator", est, "'scm' (sample covariance) or 'lwf' (Ledoit-Wolf)")],
-                              what=what)
+        raise ValidationError([Problem("estimator", est, "'scm' (sample covariance), 'lwf' (Ledoit-Wolf) or "
+                                                         "'oas' (oracle approximating shrinkage)")], what=what)
 
 
 def _not_spd_problem(covs, estimator):
@@ -58,7 +64,7 @@ def _not_spd_problem(covs, estimator):
             return Problem(f"X[{i}] (window covariance, estimator={estimator!r})", f"smallest eigenvalue {w[0]:.3g}",
                            "a positive definite covariance: more samples per window than channels, no flat or "
                            "linearly dependent channel (a common average reference removes one dimension: "
-                           "use estimator='lwf')")
+                           "use estimator='oas' or 'lwf')")
     return None
 
 
@@ -77,7 +83,7 @@ class _WindowCovariance(WindowedFeature):
         out = np.empty((X.shape[0], p * p))
         for i, ep in enumerate(X):
             st = CovarianceRingState(np.zeros((X.shape[2], p)), np.zeros(1, np.int64), X.shape[2])
-            window_covariances(np.ascontiguousarray(ep.T), st.step, st.ring, st.counter, self.estimator == "lwf",
+            window_covariances(np.ascontiguousarray(ep.T), st.step, st.ring, st.counter, ESTIMATORS[self.estimator],
                                out[i:i + 1])
         return out.reshape(-1, p, p)
 
@@ -96,9 +102,10 @@ class Covariances(_WindowCovariance):
 
     Parameters
     ----------
-    estimator : {'scm', 'lwf'}
-        Sample covariance (centred, divided by n: pyRiemann's ``'scm'``) or
-        Ledoit-Wolf shrinkage (pyRiemann's ``'lwf'``).
+    estimator : {'scm', 'lwf', 'oas'}
+        Sample covariance (centred, divided by n: pyRiemann's ``'scm'``),
+        Ledoit-Wolf (``'lwf'``) or oracle approximating shrinkage (``'oas'``,
+        MOABB's choice), as pyRiemann computes them.
     """
 
     _fitted_arrays = ()
@@ -119,7 +126,7 @@ class Covariances(_WindowCovariance):
 
     def stream(self, x, state):
         out = np.empty((x.shape[0] // state.step + 1, x.shape[1] ** 2))
-        n = window_covariances(x, state.step, state.ring, state.counter, self.estimator == "lwf", out)
+        n = window_covariances(x, state.step, state.ring, state.counter, ESTIMATORS[self.estimator], out)
         return out[:n]
 
 
@@ -133,7 +140,7 @@ class TangentSpace(_WindowCovariance):
 
     Parameters
     ----------
-    estimator : {'scm', 'lwf'}
+    estimator : {'scm', 'lwf', 'oas'}
         Covariance estimator, as in :class:`Covariances`.
 
     Attributes
@@ -175,7 +182,7 @@ class TangentSpace(_WindowCovariance):
         return super().init_state(step)
 
     def _tangent(self, x, state, out):
-        return window_tangent(x, state.step, state.ring, state.counter, self.estimator == "lwf",
+        return window_tangent(x, state.step, state.ring, state.counter, ESTIMATORS[self.estimator],
                               self.reference_isqrt_, out)
 
     def stream(self, x, state):
@@ -193,36 +200,74 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    C : float
-        Inverse penalty strength (> 0), scikit-learn's ``C``.
+    C : float or "cv"
+        Inverse penalty strength (> 0), scikit-learn's ``C``; ``"cv"``: the
+        value of :data:`C_GRID` (1e-3 ... 1e3) with the best accuracy in a
+        stratified ``inner_folds``-fold cross-validation of the training
+        data (``sklearn.linear_model.LogisticRegressionCV``), refitted on
+        all of it. Inside ``cross_val_score`` that is nested
+        cross-validation: the test folds never choose C.
     max_iter : int
         Iterations of the solver.
+    inner_folds : int
+        Folds of the search for ``C="cv"`` (fewer when a class has fewer
+        training windows, at least 2).
+
+    Attributes
+    ----------
+    C_ : float
+        The penalty used (``C``, or the one chosen).
     """
 
     _fitted_arrays = ("coef_", "intercept_", "classes_")
-    _fitted_scalars = ("n_features_in_",)
+    _fitted_scalars = ("n_features_in_", "C_")
 
-    def __init__(self, C=1.0, max_iter=1000):
+    def __init__(self, C=1.0, max_iter=1000, inner_folds=5):
         self.C = C
         self.max_iter = max_iter
+        self.inner_folds = inner_folds
 
-    def fit(self, X, y):
-        from sklearn.linear_model import LogisticRegression as SkLogisticRegression
-
-        X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
-        check_classification_targets(y)
-        classes = np.unique(y)
+    def _problems(self, classes, counts):
         problems = []
-        if isinstance(self.C, bool) or not isinstance(self.C, (int, float, np.number)) or not (
+        if isinstance(self.C, str):
+            if self.C != "cv":
+                problems.append(Problem("C", self.C, "a finite inverse penalty > 0, or 'cv' (chosen by "
+                                                     "cross-validation on the training data)"))
+        elif isinstance(self.C, bool) or not isinstance(self.C, (int, float, np.number)) or not (
                 np.isfinite(self.C) and self.C > 0):
-            problems.append(Problem("C", self.C, "a finite inverse penalty > 0"))
+            problems.append(Problem("C", self.C, "a finite inverse penalty > 0, or 'cv'"))
         if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
             problems.append(Problem("max_iter", self.max_iter, "a whole number of iterations >= 1"))
+        if isinstance(self.inner_folds, bool) or not isinstance(self.inner_folds, (int, np.integer)) or (
+                self.inner_folds < 2):
+            problems.append(Problem("inner_folds", self.inner_folds, "a whole number of folds >= 2"))
         if len(classes) < 2:
             problems.append(Problem("y", f"1 class: {classes[0]!r}", "at least 2 classes"))
+        elif self.C == "cv" and counts.min() < 2:
+            problems.append(Problem("y", f"{counts.min()} window(s) of class {classes[counts.argmin()]!r}",
+                                    "at least 2 windows per class to choose C by cross-validation"))
+        return problems
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
+        check_classification_targets(y)
+        classes, counts = np.unique(y, return_counts=True)
+        problems = self._problems(classes, counts)
         if problems:
             raise ValidationError(problems, what="LogisticRegression")
-        sk = SkLogisticRegression(C=self.C, max_iter=self.max_iter).fit(X, y)
+        if self.C == "cv":
+            from sklearn.linear_model import LogisticRegressionCV
+            from sklearn.model_selection import StratifiedKFold
+
+            folds = StratifiedKFold(int(min(self.inner_folds, counts.min())))
+            sk = LogisticRegressionCV(Cs=list(C_GRID), cv=folds, max_iter=self.max_iter, l1_ratios=(0.0,), scoring="accuracy",
+                                      use_legacy_attributes=False).fit(X, y)
+            self.C_ = float(np.ravel(sk.C_)[0])
+        else:
+            from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+            sk = SkLogisticRegression(C=self.C, max_iter=self.max_iter).fit(X, y)
+            self.C_ = float(self.C)
         self.classes_ = sk.classes_
         self.coef_ = np.ascontiguousarray(sk.coef_, dtype=np.float64)
         self.intercept_ = np.ascontiguousarray(sk.intercept_, dtype=np.float64)
@@ -277,7 +322,7 @@ class MDM(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X):
-        check_is_fitted(self, "covmeans_isqrt_")
+        check_fitted(self, "covmeans_isqrt_")
         X, _ = self._as_covs(X, reset=False)
         return self.stream(X, None)
 
@@ -285,7 +330,7 @@ class MDM(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def init_state(self):
-        check_is_fitted(self, "covmeans_isqrt_")
+        check_fitted(self, "covmeans_isqrt_")
         return None
 
     def stream(self, features, state):

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-
 from ..errors import Problem, ValidationError
+from ._base import BaseEstimator, TransformerMixin
 from ._validation import check_fitted, validate_continuous
 from ._windowed import WindowedFeature
 from .kernels import ema_power

@@ -24,31 +24,46 @@ from .covariance import covariance, ledoit_wolf_shrinkage
 _SQRT2 = 1.4142135623730951
 
 
-@jit
-def spd_covariance(x, lwf):
-    """Covariance of one window (centred, normalised by n), optionally Ledoit-Wolf shrunk.
+SCM, LWF, OAS = 0, 1, 2  # covariance estimators (the ``shrinkage`` argument of the kernels)
 
-    ``lwf`` False: pyRiemann's ``"scm"``; True: its ``"lwf"`` (scikit-learn's
-    ``ledoit_wolf``): ``(1 - s) S + s tr(S)/p I`` with Ledoit & Wolf's optimal
-    ``s`` (J Multivar Anal 2004, 88:365).
+
+@jit
+def spd_covariance(x, shrinkage):
+    """Covariance of one window (centred, normalised by n), optionally shrunk towards ``tr(S)/p I``.
+
+    ``shrinkage``: ``SCM`` (0), pyRiemann's ``"scm"``; ``LWF`` (1), its
+    ``"lwf"`` (scikit-learn's ``ledoit_wolf``, Ledoit & Wolf 2004, J Multivar
+    Anal 88:365); ``OAS`` (2), its ``"oas"`` (scikit-learn's ``oas``: Chen et
+    al. 2010, IEEE Trans Signal Process 58:5016, eq. 23, without the 2/p
+    factor, as scikit-learn). Shrunk: ``(1 - s) S + s tr(S)/p I``.
 
     Parameters
     ----------
     x : ndarray, shape (n_times, n_channels)
-    lwf : bool
+    shrinkage : int
     """
     c = covariance(x)
-    if lwf:
-        p = c.shape[0]
+    if shrinkage == SCM:
+        return c
+    p = c.shape[0]
+    mu = 0.0
+    for j in range(p):
+        mu += c[j, j]
+    mu /= p
+    if shrinkage == LWF:
         s = ledoit_wolf_shrinkage(x)
-        mu = 0.0
-        for j in range(p):
-            mu += c[j, j]
-        mu /= p
+    else:
+        alpha = 0.0  # mean of the squared entries of S
         for j in range(p):
             for k in range(p):
-                c[j, k] *= 1.0 - s
-            c[j, j] += s * mu
+                alpha += c[j, k] * c[j, k]
+        alpha /= p * p
+        den = (x.shape[0] + 1) * (alpha - mu * mu / p)
+        s = 1.0 if den == 0 else min((alpha + mu * mu) / den, 1.0)
+    for j in range(p):
+        for k in range(p):
+            c[j, k] *= 1.0 - s
+        c[j, j] += s * mu
     return c
 
 
@@ -126,7 +141,7 @@ def _ordered_window(ring, n):
 
 
 @jit
-def window_covariances(x, step, ring, counter, lwf, out):
+def window_covariances(x, step, ring, counter, shrinkage, out):
     """Covariance of the last ``window`` samples every ``step`` samples, flattened row-major.
 
     Parameters
@@ -137,7 +152,8 @@ def window_covariances(x, step, ring, counter, lwf, out):
         State: the last ``window`` samples.
     counter : ndarray of int64, shape (1,)
         State: samples seen.
-    lwf : bool
+    shrinkage : int
+        ``SCM``, ``LWF`` or ``OAS`` (see :func:`spd_covariance`).
     out : ndarray, shape (>= n_times // step + 1, n_channels ** 2)
 
     Returns
@@ -154,7 +170,7 @@ def window_covariances(x, step, ring, counter, lwf, out):
             ring[pos, j] = x[t, j]
         n += 1
         if n % step == 0 and n >= window:
-            c = spd_covariance(_ordered_window(ring, n), lwf)
+            c = spd_covariance(_ordered_window(ring, n), shrinkage)
             for j in range(p):
                 for k in range(p):
                     out[n_out, j * p + k] = c[j, k]
@@ -164,7 +180,7 @@ def window_covariances(x, step, ring, counter, lwf, out):
 
 
 @jit
-def window_tangent(x, step, ring, counter, lwf, ref_isqrt, out):
+def window_tangent(x, step, ring, counter, shrinkage, ref_isqrt, out):
     """Tangent vectors of the window covariances, every ``step`` samples.
 
     Same windowing as :func:`window_covariances`; each covariance goes
@@ -176,7 +192,7 @@ def window_tangent(x, step, ring, counter, lwf, ref_isqrt, out):
     """
     p = x.shape[1]
     covs = np.empty((x.shape[0] // step + 1, p * p))
-    n_out = window_covariances(x, step, ring, counter, lwf, covs)
+    n_out = window_covariances(x, step, ring, counter, shrinkage, covs)
     for i in range(n_out):
         tangent_vector(covs[i].reshape((p, p)), ref_isqrt, out[i])
     return n_out
