@@ -51,6 +51,7 @@ class TrainingResult:
     n_folds: int
     fname: Path | None = None
     sha256: str | None = None
+    kind: str = "bandpower_lda"  # one of workbench.decoding.DECODER_KINDS
 
 
 def cue_windows(fname, classes, *, window_s=1.0, step_s=0.1, settle_s=1.0, cue_s=4.0) -> LabelledWindows:
@@ -108,28 +109,32 @@ def windows_from_raw(raw, classes, *, window_s=1.0, step_s=0.1, settle_s=1.0, cu
                            cues, raw)
 
 
-def make_decoder(ch_names, sfreq, window, step):
-    """Mu/beta band power (log) + shrinkage LDA, from the decoder core."""
-    from sklearn.pipeline import make_pipeline
+def make_decoder(ch_names, sfreq, window, step, kind="bandpower_lda"):
+    """An unfitted decoder of ``kind`` (``workbench.decoding.DECODER_KINDS``; default mu/beta band power + LDA).
 
-    from ..decoding import LDA, BandPower, Decoder, FilterBank
+    See :func:`workbench.decoding.make_decoder`.
+    """
+    from ..decoding import make_decoder as make
 
-    return Decoder([FilterBank(BANDS, sfreq=sfreq)], make_pipeline(BandPower(log=True), LDA()), sfreq=sfreq,
-                   ch_names=ch_names, window=window, step=step)
+    return make(kind, sfreq=sfreq, ch_names=ch_names, window=window, step=step)
 
 
-def train_decoder(windows, *, n_folds=5, window_s=1.0, step_s=0.1, fname=None) -> TrainingResult:
+def train_decoder(windows, *, kind="bandpower_lda", n_folds=5, window_s=1.0, step_s=0.1, fname=None) -> TrainingResult:
     """Grouped cross-validation by trial, then the final decoder on every window (saved when ``fname``).
 
     ``windows``: one :class:`LabelledWindows` or a list of them (several runs, e.g. the calibration run and
     the closed-loop trials for a supervised recalibration between blocks); folds never split a trial.
+    ``kind``: the decoder, one of ``workbench.decoding.DECODER_KINDS`` (``"bandpower_lda"``, ``"csp_lda"``, ``"ts_lr"``,
+    ``"mdm"``); an unknown kind is refused before anything is fitted.
     """
     from scipy.stats import binom
     from sklearn.model_selection import GroupKFold
 
+    from ..decoding.presets import check_decoder_kind
     from ..outcomes.bci_metrics import confusion_matrix
     from ..utils.files import sha256_file
 
+    check_decoder_kind(kind)  # before anything is read or fitted
     runs = [windows] if isinstance(windows, LabelledWindows) else list(windows)
     first = runs[0]
     problems = [Problem(f"windows[{i}]", w.ch_names, f"the channels {first.ch_names} at {first.sfreq:g} Hz")
@@ -142,6 +147,7 @@ def train_decoder(windows, *, n_folds=5, window_s=1.0, step_s=0.1, fname=None) -
     labels = np.concatenate([w.labels for w in runs])
     groups = run_of * 1_000_000 + np.concatenate([w.trials for w in runs])
     classes = sorted(set(labels))
+    check_decoder_kind(kind, classes)
     uniq = np.unique(groups)
     n_folds = int(min(n_folds, len(uniq)))
     if n_folds < 2:
@@ -150,7 +156,7 @@ def train_decoder(windows, *, n_folds=5, window_s=1.0, step_s=0.1, fname=None) -
     data = [w.data for w in runs]
 
     def fit(mask):
-        return make_decoder(first.ch_names, first.sfreq, window, step).fit(
+        return make_decoder(first.ch_names, first.sfreq, window, step, kind).fit(
             data, [ends[mask & (run_of == r)] for r in range(len(runs))], labels[mask])
 
     pred = np.empty(len(ends), dtype=object)
@@ -183,7 +189,7 @@ def train_decoder(windows, *, n_folds=5, window_s=1.0, step_s=0.1, fname=None) -
         fname = Path(final.save(fname))
         sha = sha256_file(fname)
     return TrainingResult(final, classes, window_acc, float(np.mean(true_t == pred_t)), chance, upper,
-                          confusion_matrix(true_t, pred_t, labels=classes), n, n_folds, fname, sha)
+                          confusion_matrix(true_t, pred_t, labels=classes), n, n_folds, fname, sha, kind)
 
 
 def erd_map(w: LabelledWindows, *, picks=("C3", "C4"), freqs=None, tmin=-1.5, tmax=4.0, baseline=(-1.5, -0.5)):
