@@ -179,7 +179,7 @@ def _shareable_trail(trail: pd.DataFrame) -> pd.DataFrame:
                     old[name] = WITHHELD
             row["old_value"] = canonical_json(old)
         elif row["field"] is None and row["action"] == "create" and row["new_value"] is not None:
-            new = json.loads(row["new_value"])  # a whole-row entry (audit.py, issue 20)
+            new = json.loads(row["new_value"])  # a whole-row entry (trail/audit.py, issue 20)
             for name in free.get(row["entity"], ()):
                 if new.get(name) is not None:
                     new[name] = WITHHELD

@@ -84,7 +84,7 @@ class Store(AccountMethods):
         except BaseException:
             self.engine.dispose()
             raise
-        if self.user.role in BLINDED_ROLES:  # every read of a record leaves the arm out (blinding.py)
+        if self.user.role in BLINDED_ROLES:  # every read of a record leaves the arm out (access/blinding.py)
             self.engine.update_execution_options(**{BLINDED_OPTION: True})
 
     @classmethod
@@ -264,7 +264,7 @@ class Store(AccountMethods):
         index and field (``SafetyEvent[3].run_id``); nothing of it is
         written. Then the rows and their trail entries go in with one
         ``executemany`` per table and one signature. Record types marked
-        ``TRAIL_PER_ROW`` get one keyed trail entry per row (audit.py).
+        ``TRAIL_PER_ROW`` get one keyed trail entry per row (trail/audit.py).
 
         Returns the saved records (``version`` 1), in the order given.
         """
@@ -321,7 +321,7 @@ class Store(AccountMethods):
         participant field the allocator may change, and only from
         :data:`~workbench.records.types.randomization.PENDING_ARM` (an enrolled,
         not yet randomized participant). Consent in force on the day is
-        checked with the Allocation (rules.py).
+        checked with the Allocation (storage/rules.py).
         """
         if not isinstance(allocation, Allocation):
             raise TypeError(f"allocation must be an Allocation, got {type(allocation).__name__}")

@@ -90,7 +90,7 @@ class AccountMethods:
         engine = create_engine(url)
         try:
             _require_head(engine)
-            with engine.connect() as conn:  # a new key only for an empty trail (keys.py)
+            with engine.connect() as conn:  # a new key only for an empty trail (trail/keys.py)
                 empty = trail_is_empty(conn)
             key = load_audit_key(workspace, create=empty)
             with engine.connect() as conn:

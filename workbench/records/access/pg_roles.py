@@ -197,7 +197,7 @@ def apply_privileges(conn: sa.Connection) -> None:
     seeing = ", ".join(g for r, g in groups.items() if r not in BLINDED_ROLES)
     blind = ", ".join(g for r, g in groups.items() if r in BLINDED_ROLES)
     conn.exec_driver_sql(f"GRANT SELECT ON TABLE db_change_log TO {seeing}")
-    if "trail_txids" in existing:  # 0012: which transaction wrote which entries (pg_crosscheck.py)
+    if "trail_txids" in existing:  # 0012: which transaction wrote which entries (trail/pg_crosscheck.py)
         conn.exec_driver_sql(f"GRANT SELECT ON TABLE trail_txids TO {seeing}")
     conn.exec_driver_sql("ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY")
     for policy, rule in (("wb_read", f"FOR SELECT TO {seeing} USING (true)"),

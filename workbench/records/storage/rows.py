@@ -101,7 +101,7 @@ def _getter(name: str, plain_spec, proc):
 
 
 def plain_values(record: TableRecord) -> dict[str, Any]:
-    """``record.to_plain()`` without its ``id``: what a row's trail entry holds (audit.py).
+    """``record.to_plain()`` without its ``id``: what a row's trail entry holds (trail/audit.py).
 
     The same canonical values as :func:`~workbench.records.types.fields.to_plain`, with
     the common kinds inlined (this runs once per row of every machine-made batch).

@@ -131,7 +131,7 @@ class BatchContext:
                 if other is not None and getattr(other, "participant_id", owner) != owner:
                     problems.append(Problem(label(name), ref, f"a {table[:-1]} of participant {owner!r} "
                                                               f"(it belongs to {other.participant_id!r})"))
-        # The same assessment saved twice (outcome.py): refused here, so no entry path can double it.
+        # The same assessment saved twice (types/outcome.py): refused here, so no entry path can double it.
         problems += duplicate_problems(self, lambda i, f: label_of(self.batch, i, f))
         return problems + self.check_locks()
 

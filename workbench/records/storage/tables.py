@@ -86,7 +86,7 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     # Ed25519 signature of the entry's author over its hash, on the last entry of each
-    # transaction (signing.py, migration 0011); NULL on the others and on legacy entries.
+    # transaction (trail/signing.py, migration 0011); NULL on the others and on legacy entries.
     sa.Column("signature", sa.String(128), nullable=True),
     sa.Index("ix_audit_log_entity", "entity", "entity_id"),
 )
@@ -145,7 +145,7 @@ db_change_log = sa.Table(
 
 #: PostgreSQL (migration 0012): which database transaction, by which database role, wrote each run of
 #: trail entries (filled by wb_append_trail only), so audit verify pairs every row change in
-#: db_change_log with the entries of its own transaction (pg_crosscheck.py; empty on SQLite).
+#: db_change_log with the entries of its own transaction (trail/pg_crosscheck.py; empty on SQLite).
 trail_txids = sa.Table(
     "trail_txids", metadata,
     sa.Column("txid", sa.BigInteger(), primary_key=True, autoincrement=False),

@@ -274,7 +274,7 @@ def _require_matching_key(conn: sa.Connection, head, key: bytes, key_path) -> No
     transaction (microseconds).
     """
     cols = [audit_log.c[k] for k in (*HASHED, "hash")]
-    # The newest entry this role may read: on PostgreSQL site staff do not see other sites' entries (pg.py).
+    # The newest entry this role may read: on PostgreSQL site staff do not see other sites' entries (access/pg_roles.py).
     row = conn.execute(sa.select(*cols).where(audit_log.c.seq <= head.seq).order_by(audit_log.c.seq.desc())
                        .limit(1)).mappings().one_or_none()
     if row is None or (row["seq"] == head.seq and row["hash"] != head.hash):

@@ -42,7 +42,7 @@ from ..storage.engine import run_ddl
 #: The functions of migration 0012, with their argument types (for GRANT/DROP).
 FUNCTIONS = ("wb_trail_head()", "wb_append_trail(json)", "wb_log_auth_event(text, text, text)")
 
-#: The access-log events the workbench writes (auth.py, logins.py, store.py); nothing else is accepted.
+#: The access-log events the workbench writes (access/auth.py, access/logins.py, store.py); nothing else is accepted.
 EVENTS = ("login", "login_refused", "write_refused", "account_created", "account_deactivated",
           "account_unlocked", "password_changed")
 
@@ -126,7 +126,7 @@ BEGIN{_ME}
       END IF;
     END IF;
   END IF;
-  IF p_event = 'account_unlocked' THEN  -- lift the server's lock (pg_logins.py), never a deactivation
+  IF p_event = 'account_unlocked' THEN  -- lift the server's lock (access/pg_logins.py), never a deactivation
     SELECT l.role_name INTO target FROM db_logins l JOIN user_accounts a ON a.id = l.user_name
      WHERE l.user_name = split_part(coalesce(p_detail, ''), ': ', 1) AND a.active;
     IF target IS NOT NULL THEN

@@ -32,7 +32,7 @@ class Reanalysis(TableRecord):
 
     TABLE: ClassVar[str] = "reanalyses"
     WRITERS: ClassVar[frozenset[str]] = ENGINEERING
-    #: Machine-made: one trail entry per created row (audit.py); a re-run's update stays per field.
+    #: Machine-made: one trail entry per created row (trail/audit.py); a re-run's update stays per field.
     TRAIL_PER_ROW: ClassVar[bool] = True
     #: Column groups the database keeps unique (see module docstring).
     UNIQUE: ClassVar[tuple[tuple[str, ...], ...]] = (("unit_key", "result_version"),)
@@ -79,7 +79,7 @@ class ReanalysisTrial(TableRecord):
 
     TABLE: ClassVar[str] = "reanalysis_trials"
     WRITERS: ClassVar[frozenset[str]] = ENGINEERING
-    #: Machine-made and only ever added: one trail entry per row (audit.py), not per field.
+    #: Machine-made and only ever added: one trail entry per row (trail/audit.py), not per field.
     TRAIL_PER_ROW: ClassVar[bool] = True
 
     id: str = id_field()

@@ -27,7 +27,7 @@ behalf (:meth:`~workbench.records.store.Store.allocate`: the one field the
 allocator may change on a participant), so everything that reads the arm
 (analysis, reports, the dashboard) keeps reading the participant, and a
 participant's arm in a randomized study can only be the allocated one
-(rules.py; on PostgreSQL also a trigger, migration 0009). Assessors are
+(storage/rules.py; on PostgreSQL also a trigger, migration 0009). Assessors are
 blind: the store never reads the arm for them (it shows
 :data:`~workbench.records.storage.blinded_reads.MASK`), PostgreSQL refuses them the
 column, and :func:`blinded` drops the arm column from frames shown to them
@@ -50,7 +50,7 @@ from .fields import CODE, LABEL, id_field, spec
 from .participant import AIS_GRADES, Participant
 
 #: The role that randomizes (and so sees the arm at allocation): the allocation role only, never
-#: an enrolling one (blinding.py). It reads sequences and writes sequences and allocations.
+#: an enrolling one (access/blinding.py). It reads sequences and writes sequences and allocations.
 RANDOMIZERS = ALLOCATION_ROLES
 #: The arm of an enrolled participant until the allocator randomizes them (the column stays
 #: NOT NULL: a placeholder, refused as an arm by every analysis that groups by the study's arms).
@@ -213,7 +213,7 @@ def randomize(store, participant_id: str, *, seed: int) -> tuple[Participant, Al
     """Randomize an enrolled participant (allocator's step); return (participant, allocation).
 
     Needs the allocation role and the seed; the participant must be enrolled
-    and not yet randomized, with consent in force today (rules.py). The next
+    and not yet randomized, with consent in force today (storage/rules.py). The next
     free slot of their stratum (site x baseline AIS grade) is opened, and the
     Allocation and the participant's arm are written in one transaction.
     """

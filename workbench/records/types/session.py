@@ -86,7 +86,7 @@ class Trial(TableRecord):
 
     TABLE: ClassVar[str] = "trials"
     WRITERS: ClassVar[frozenset[str]] = ENGINEERING
-    #: Machine-made and only ever added: one trail entry per row (audit.py), not per field.
+    #: Machine-made and only ever added: one trail entry per row (trail/audit.py), not per field.
     TRAIL_PER_ROW: ClassVar[bool] = True
 
     id: str = id_field()
@@ -130,7 +130,7 @@ class SafetyEvent(TableRecord):
 
     TABLE: ClassVar[str] = "safety_events"
     WRITERS: ClassVar[frozenset[str]] = ENGINEERING
-    #: Machine-made and only ever added: one trail entry per row (audit.py), not per field.
+    #: Machine-made and only ever added: one trail entry per row (trail/audit.py), not per field.
     TRAIL_PER_ROW: ClassVar[bool] = True
 
     id: str = id_field()
@@ -152,7 +152,7 @@ class RunMetrics(TableRecord):
 
     TABLE: ClassVar[str] = "run_metrics"
     WRITERS: ClassVar[frozenset[str]] = ENGINEERING
-    #: Machine-made and only ever added: one trail entry per row (audit.py), not per field.
+    #: Machine-made and only ever added: one trail entry per row (trail/audit.py), not per field.
     TRAIL_PER_ROW: ClassVar[bool] = True
 
     id: str = id_field()

@@ -8,7 +8,7 @@ Create Date: 2026-11-23
 PostgreSQL: the SECURITY DEFINER functions ``wb_trail_head``,
 ``wb_append_trail`` and ``wb_log_auth_event`` (workbench.records.trail.pg_definer).
 The privileges are applied after every upgrade and downgrade by
-``pg.apply_privileges``: with these functions present no workbench role keeps
+``access.pg_roles.apply_privileges``: with these functions present no workbench role keeps
 INSERT on ``audit_log`` or ``auth_events`` or UPDATE on ``audit_head``, only
 EXECUTE on the functions; after a downgrade the 0011 grants (INSERT bound by
 the ``wb_append`` policy) come back.
