@@ -63,11 +63,11 @@ from workbench.records import (  # noqa: E402
     Consent, OutcomeAssessment, Participant, Reanalysis, ReanalysisTrial, Run, SafetyEvent, Session, Site, Store,
     Study, User, Visit, VisitDefinition,
 )
-from workbench.records.trail import audit as audit_mod  # noqa: E402
 from workbench.records.storage.engine import create_engine  # noqa: E402
 from workbench.records.storage.migrate import upgrade_database  # noqa: E402
 from workbench.records.storage.rows import to_row  # noqa: E402
 from workbench.records.storage.tables import TABLES  # noqa: E402
+from workbench.records.trail import audit as audit_mod  # noqa: E402
 
 N_VISITS = 12
 N_INSTRUMENTS = 10

@@ -6,8 +6,8 @@ import dataclasses
 import multiprocessing as mp
 
 from tests.records import _writers
-from tests.records.accounts import as_user
 from tests.records import factories as f
+from tests.records.accounts import as_user
 from workbench.records import OutcomeAssessment, Participant
 
 TIMEOUT_S = 90

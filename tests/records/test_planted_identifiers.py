@@ -21,9 +21,9 @@ from tests.report.trial_helpers import full_demo_store
 from workbench.config import get_workspace
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.records import UserAccount, Visit
+from workbench.records import RECORD_TYPES
 from workbench.records.export import FORMATS, export_study
 from workbench.records.trail.locks import lock_visit, unlock
-from workbench.records import RECORD_TYPES
 from workbench.report import write_participant_report, write_study_report
 
 NAME, BIRTH, PHONE = "Jane Doe", "1961-04-12", "+44 20 7946 0958"

@@ -20,13 +20,13 @@ from tests.records import factories as f
 from tests.records.accounts import as_user, first_investigator, login, password_of
 from workbench.errors import PermissionDeniedError, ValidationError, WorkbenchError
 from workbench.records import Participant, Store, User
-from workbench.records.types.fields import canonical_json
-from workbench.records.trail.audit import HASHED, AuditEntry
 from workbench.records import AuthenticationError
 from workbench.records.storage.engine import create_engine
 from workbench.records.storage.migrate import upgrade_database
-from workbench.records.trail.signing import derive_key, new_salt, sign
 from workbench.records.storage.tables import audit_head, audit_log
+from workbench.records.trail.audit import HASHED, AuditEntry
+from workbench.records.trail.signing import derive_key, new_salt, sign
+from workbench.records.types.fields import canonical_json
 
 
 @pytest.fixture

@@ -144,3 +144,22 @@ def test_0008_audits_the_defaults_0005_filled_in_and_launders_nothing(db_url, mo
         ("adverse_events", "usade", "false"), ("adverse_events", "imminent_risk", "false"),
         ("device_deficiencies", "imminent_risk", "false"), ("protocol_deviations", "grade", '"major"'),
         ("protocol_deviations", "corrective_action", json.dumps(UNGRADED_0005))]
+
+
+def test_the_migrations_folder_is_found_and_packaged():
+    """migrate finds the scripts beside it, and pyproject's package discovery ships them (an install runs them)."""
+    import tomllib
+
+    from setuptools import find_namespace_packages
+
+    from tests.conftest import REPO
+    from workbench.records.storage.migrate import MIGRATIONS
+
+    assert MIGRATIONS == REPO / "workbench" / "records" / "storage" / "migrations"
+    assert (MIGRATIONS / "env.py").is_file() and (MIGRATIONS / "script.py.mako").is_file()
+    assert sorted(p.name for p in (MIGRATIONS / "versions").glob("0*.py"))[-1].startswith(head_revision())
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    # pyproject's [tool.setuptools.packages.find] takes folders without __init__.py too (namespaces).
+    packages = find_namespace_packages(str(REPO), include=setuptools["packages"]["find"]["include"])
+    assert {"workbench.records.storage.migrations", "workbench.records.storage.migrations.versions"} <= set(packages)
+    assert "**/*.mako" in setuptools["package-data"]["workbench"]  # script.py.mako is not a .py file

@@ -6,10 +6,9 @@ import dataclasses
 
 import pytest
 
+from tests.records import factories as f
 from workbench.errors import ValidationError
 from workbench.records import OutcomeAssessment
-
-from . import factories as f
 
 
 def test_the_same_assessment_twice_is_refused_and_a_correction_is_an_update(store):

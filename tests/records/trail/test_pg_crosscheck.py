@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from tests.records import factories as f
 from tests.records.test_pg_roles import _psql, _try
-from workbench.records.types.fields import canonical_json
 from workbench.records.trail.audit import HASHED, AuditEntry
 from workbench.records.trail.signing import derive_key, new_salt, sign
+from workbench.records.types.fields import canonical_json
 
 pytestmark = pytest.mark.postgres
 

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from tests.records import factories as f
 from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import Allocation, AllocationSequence, Participant
+from workbench.records import Visit
 from workbench.records.types.randomization import (
     PENDING_ARM, blinded, blinded_view, enrol, generate_sequences, permuted_blocks, randomize, reveal,
     verify_sequence,
 )
-from workbench.records import Visit
 
 SEED = 20260122
 seeds = st.integers(0, 2 ** 63 - 1)

@@ -6,14 +6,13 @@ from datetime import date
 
 import pytest
 
+from tests.records.accounts import first_investigator, login
+from tests.records.factories import seeded
 from workbench.errors import ValidationError
 from workbench.records import ProtocolDeviation
-from workbench.records.trail.audit import read_entries
 from workbench.records.storage.engine import create_engine
 from workbench.records.storage.migrate import upgrade_database
-
-from .accounts import first_investigator, login
-from .factories import seeded
+from workbench.records.trail.audit import read_entries
 
 BASE = dict(participant_id="SCI-001", category="procedure", occurred_on=date(2026, 5, 9), grade="minor")
 
