@@ -92,7 +92,7 @@ def check_seed(value: int, option: str) -> int:
 def _generate(args) -> int:
     import secrets
 
-    from ..records.keys import write_secret
+    from ..records.trail.keys import write_secret
     from ..records.types.randomization import generate_sequences
     from ._checks import check_new_file
 
@@ -118,8 +118,7 @@ def _participant(args) -> int:
 
 
 def _list(args) -> int:
-    from ..records import BLINDED_ROLES
-    from ..records import Allocation
+    from ..records import BLINDED_ROLES, Allocation
 
     with open_store(args, "monitor") as store:
         blind = store.user.role in BLINDED_ROLES

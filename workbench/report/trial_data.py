@@ -19,11 +19,10 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError, WorkbenchError
 from ..records import (
-    Allocation, AdverseEvent, DeviceDeficiency, Participant, ProtocolDeviation, Run, RunMetrics,
+    Allocation, AdverseEvent, DeviceDeficiency, OutcomeAssessment, Participant, ProtocolDeviation, Run, RunMetrics,
     SafetyEvent, Session, Site, Study, Trial, Visit,
 )
 from ..records.types.identifiers import screen_frame, screen_record
-from ..records import OutcomeAssessment
 from ..records.types.safety import reporting_overview
 
 

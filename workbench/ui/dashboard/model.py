@@ -16,8 +16,7 @@ import plotly.graph_objects as go
 from ...config import get_workspace
 from ...errors import Problem, ValidationError
 from ...outcomes.entry import Listeners
-from ...records import OutcomeAssessment, ProtocolDeviation, Visit
-from ...records import BLINDED_ROLES
+from ...records import BLINDED_ROLES, OutcomeAssessment, ProtocolDeviation, Visit
 from ...report import figures as F
 from ...report import summaries as S
 from ...report.trial_data import EmptyStudyError, TrialData, load_trial
