@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tests.records import factories as f
 from tests.records.accounts import as_user, login
-from tests.records.test_pg_roles import _psql, _rows, _try
+from tests.records.psql import psql, sql_rows, try_sql
 from workbench.records import Participant, Site
 
 pytestmark = pytest.mark.postgres
@@ -33,7 +33,7 @@ def two_sites(store):
 def _owner_rows(store, sql):
     engine = sa.create_engine(store.url)
     try:
-        return _rows(engine, sql)
+        return sql_rows(engine, sql)
     finally:
         engine.dispose()
 
@@ -49,35 +49,35 @@ def test_site_staff_read_only_their_sites_trail_and_changes(two_sites):
     (b_changes,) = _owner_rows(store, "SELECT count(*) FROM db_change_log WHERE row_data LIKE '%%SCI-002%%'")[0]
     assert b_entries > 0 and b_changes > 0
     for name in ("e.zh", "a.zh", "inv.zh"):
-        zh = _psql(store, name)
+        zh = psql(store, name)
         try:
-            assert _rows(zh, B_ENTRIES) == [(0,)], name
-            assert _rows(zh, "SELECT DISTINCT entity_id FROM audit_log WHERE entity = 'participants'") == [("SCI-001",)]
+            assert sql_rows(zh, B_ENTRIES) == [(0,)], name
+            assert sql_rows(zh, "SELECT DISTINCT entity_id FROM audit_log WHERE entity = 'participants'") == [("SCI-001",)]
             if name != "a.zh":  # the assessor reads no change log at all (blinding)
-                assert _rows(zh, "SELECT count(*) FROM db_change_log WHERE row_data LIKE '%%SCI-002%%'") == [(0,)]
-                assert _rows(zh, "SELECT count(*) FROM db_change_log WHERE row_id = 'SCI-001'") != [(0,)]
+                assert sql_rows(zh, "SELECT count(*) FROM db_change_log WHERE row_data LIKE '%%SCI-002%%'") == [(0,)]
+                assert sql_rows(zh, "SELECT count(*) FROM db_change_log WHERE row_id = 'SCI-001'") != [(0,)]
             # Study-level records are everyone's, and so are their entries: the other site's record too.
-            assert _rows(zh, "SELECT count(*) FROM audit_log WHERE entity = 'sites' AND entity_id = 'BE'") != [(0,)]
+            assert sql_rows(zh, "SELECT count(*) FROM audit_log WHERE entity = 'sites' AND entity_id = 'BE'") != [(0,)]
             # Accounts: their site's and the study-wide ones, never another site's.
-            assert _rows(zh, "SELECT id FROM user_accounts ORDER BY id") == [
+            assert sql_rows(zh, "SELECT id FROM user_accounts ORDER BY id") == [
                 ("a.zh",), ("dr.inv",), ("e.zh",), ("inv.zh",), ("m.on",)], name
-            assert _rows(zh, "SELECT count(*) FROM audit_log WHERE entity_id = 'e.be'") == [(0,)]
+            assert sql_rows(zh, "SELECT count(*) FROM audit_log WHERE entity_id = 'e.be'") == [(0,)]
         finally:
             zh.dispose()
-    monitor = _psql(store, "m.on")  # study-wide roles read everything
+    monitor = psql(store, "m.on")  # study-wide roles read everything
     try:
-        assert _rows(monitor, B_ENTRIES) == [(b_entries,)]
-        assert _rows(monitor, "SELECT count(*) FROM user_accounts") == [(6,)]
+        assert sql_rows(monitor, B_ENTRIES) == [(b_entries,)]
+        assert sql_rows(monitor, "SELECT count(*) FROM user_accounts") == [(6,)]
     finally:
         monitor.dispose()
 
 
 def test_a_site_investigator_writes_accounts_of_their_site_only(two_sites):
     store = two_sites
-    inv = _psql(store, "inv.zh")
+    inv = psql(store, "inv.zh")
     try:
-        assert _try(inv, "UPDATE user_accounts SET active = false WHERE id = 'e.be'") is None  # sees no such row
-        assert "row-level security" in _try(
+        assert try_sql(inv, "UPDATE user_accounts SET active = false WHERE id = 'e.be'") is None  # sees no such row
+        assert "row-level security" in try_sql(
             inv, "INSERT INTO user_accounts (id, role, site_id, active, version) VALUES ('x.be', 'engineer', 'BE', "
                  "true, 1)")
     finally:

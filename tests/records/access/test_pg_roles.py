@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from tests.records import factories as f
 from tests.records.accounts import as_user, password_of
+from tests.records.psql import psql, sql_rows, try_sql
 from workbench.records import Participant, Site, Store
 from workbench.records.access.pg_roles import login_role
 
@@ -29,56 +30,35 @@ def pg_store(store):
     return store
 
 
-def _psql(store, name, password=None):
-    """A plain SQLAlchemy engine logged in as the person's database role (what psql would be)."""
-    url = sa.make_url(store.url)
-    return sa.create_engine(url.set(username=login_role(url.database, name), password=password or password_of(name)))
-
-
-def _try(engine, sql):
-    """Run one statement; return None if it worked, else the database's error text."""
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(sql)
-    except sa.exc.DBAPIError as err:
-        return str(err.orig).splitlines()[0]
-    return None
-
-
-def _rows(engine, sql):
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.exec_driver_sql(sql)]
-
-
 def test_each_role_gets_only_what_the_workbench_gives(pg_store):
     store = pg_store
-    zh = _psql(store, "a.zh")
+    zh = psql(store, "a.zh")
     try:
-        assert _rows(zh, "SELECT id FROM participants ORDER BY id") == [("SCI-001",)]  # row-level security
-        assert _rows(zh, "SELECT count(*) FROM consents") == [(1,)]
-        assert "permission denied" in _try(zh, "UPDATE participants SET age_years = 50")  # not an assessor's
-        assert "row-level security" in _try(
+        assert sql_rows(zh, "SELECT id FROM participants ORDER BY id") == [("SCI-001",)]  # row-level security
+        assert sql_rows(zh, "SELECT count(*) FROM consents") == [(1,)]
+        assert "permission denied" in try_sql(zh, "UPDATE participants SET age_years = 50")  # not an assessor's
+        assert "row-level security" in try_sql(
             zh, "INSERT INTO visits (id, participant_id, name, scheduled_date, window_before, window_after, "
                 "status, version) VALUES ('V-X', 'SCI-002', 'week12', '2026-03-30', 7, 7, 'planned', 1)")
-        assert _try(zh, "UPDATE visits SET notes = 'psql' WHERE participant_id = 'SCI-002'") is None
-        assert _rows(zh, "SELECT count(*) FROM visits WHERE notes = 'psql'") == [(0,)]  # touched nothing
+        assert try_sql(zh, "UPDATE visits SET notes = 'psql' WHERE participant_id = 'SCI-002'") is None
+        assert sql_rows(zh, "SELECT count(*) FROM visits WHERE notes = 'psql'") == [(0,)]  # touched nothing
         for sql in ("UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
                     "DELETE FROM auth_events", "SELECT * FROM credentials", "UPDATE user_accounts SET role = 'investigator'",
                     "SELECT wb_create_login('x@y', 'x', 'investigator', 'pw')", "DROP TABLE participants"):
-            assert _try(zh, sql) is not None, sql
+            assert try_sql(zh, sql) is not None, sql
     finally:
         zh.dispose()
     for name in ("m.on", "s.pon"):
-        reader = _psql(store, name)
+        reader = psql(store, name)
         try:
-            assert _rows(reader, "SELECT count(*) FROM participants") == [(2,)]  # every site
-            assert "permission denied" in _try(reader, "UPDATE participants SET age_years = 50")
-            assert "permission denied" in _try(reader, "INSERT INTO audit_log (seq) VALUES (999)")
+            assert sql_rows(reader, "SELECT count(*) FROM participants") == [(2,)]  # every site
+            assert "permission denied" in try_sql(reader, "UPDATE participants SET age_years = 50")
+            assert "permission denied" in try_sql(reader, "INSERT INTO audit_log (seq) VALUES (999)")
         finally:
             reader.dispose()
-    eng = _psql(store, "e.zh")
+    eng = psql(store, "e.zh")
     try:
-        assert "permission denied" in _try(eng, "UPDATE outcome_assessments SET notes = 'x'")
+        assert "permission denied" in try_sql(eng, "UPDATE outcome_assessments SET notes = 'x'")
     finally:
         eng.dispose()
     assert store.get(Participant, "SCI-001").age_years == 34
@@ -87,12 +67,12 @@ def test_each_role_gets_only_what_the_workbench_gives(pg_store):
 
 def test_wrong_password_and_inactive_account_cannot_connect(pg_store):
     store = pg_store
-    for engine in (_psql(store, "a.zh", "wrong password"), _psql(store, "nobody.here")):
+    for engine in (psql(store, "a.zh", "wrong password"), psql(store, "nobody.here")):
         with pytest.raises(sa.exc.OperationalError, match="password authentication failed"):
             engine.connect()
         engine.dispose()
     store.deactivate_account("a.zh", reason="left the site")
-    engine = _psql(store, "a.zh")
+    engine = psql(store, "a.zh")
     with pytest.raises(sa.exc.OperationalError, match="not permitted to log in"):
         engine.connect()
     engine.dispose()
@@ -100,9 +80,9 @@ def test_wrong_password_and_inactive_account_cannot_connect(pg_store):
 
 def test_a_change_made_with_psql_is_recorded_and_caught(pg_store):
     store = pg_store
-    inv = _psql(store, "dr.inv")
+    inv = psql(store, "dr.inv")
     try:
-        assert _try(inv, "UPDATE participants SET age_years = 70 WHERE id = 'SCI-001'") is None
+        assert try_sql(inv, "UPDATE participants SET age_years = 70 WHERE id = 'SCI-001'") is None
     finally:
         inv.dispose()
     with store.engine.connect() as conn:
@@ -113,7 +93,7 @@ def test_a_change_made_with_psql_is_recorded_and_caught(pg_store):
     owner = sa.create_engine(store.url)  # the record of it cannot be taken back, not even by the owner
     try:
         for sql in ("DELETE FROM db_change_log", "UPDATE db_change_log SET db_user = 'x'", "TRUNCATE db_change_log"):
-            assert "append-only" in _try(owner, sql), sql
+            assert "append-only" in try_sql(owner, sql), sql
     finally:
         owner.dispose()
     report = store.verify_audit()
@@ -139,54 +119,54 @@ def test_the_database_conceals_the_sequence_and_keeps_the_arm_from_assessors(sto
         as_user(store, name, role, site).close()
     owner = sa.create_engine(store.url)
     try:
-        (n_arm_entries,) = _rows(owner, "SELECT count(*) FROM audit_log WHERE field = 'arm'")[0]
+        (n_arm_entries,) = sql_rows(owner, "SELECT count(*) FROM audit_log WHERE field = 'arm'")[0]
     finally:
         owner.dispose()
     assert n_arm_entries >= 4  # three enrolments, the arm set at randomization, the allocation
-    zh = _psql(store, "a.zh")
+    zh = psql(store, "a.zh")
     try:
         for sql in ("SELECT arm FROM participants", "SELECT * FROM participants", "SELECT arm FROM allocations",
                     "SELECT seal FROM allocation_sequences, jsonb_to_recordset(slots::jsonb) AS s(seal text)",
                     "SELECT seed_sha256 FROM allocation_sequences", "SELECT row_data FROM db_change_log"):
-            assert "permission denied" in _try(zh, sql), sql
-        assert _rows(zh, "SELECT id, site_id FROM participants ORDER BY id") == [("SCI-001", "ZH"), ("SCI-003", "ZH")]
-        assert _rows(zh, "SELECT participant_id, position FROM allocations") == [("SCI-003", allocation.position)]
-        assert _rows(zh, "SELECT count(*) FROM audit_log WHERE field = 'arm' OR entity = 'allocation_sequences' "
+            assert "permission denied" in try_sql(zh, sql), sql
+        assert sql_rows(zh, "SELECT id, site_id FROM participants ORDER BY id") == [("SCI-001", "ZH"), ("SCI-003", "ZH")]
+        assert sql_rows(zh, "SELECT participant_id, position FROM allocations") == [("SCI-003", allocation.position)]
+        assert sql_rows(zh, "SELECT count(*) FROM audit_log WHERE field = 'arm' OR entity = 'allocation_sequences' "
                          "OR (entity = 'participants' AND field IS NULL)") == [(0,)]
-        assert _rows(zh, "SELECT count(*) FROM audit_log WHERE field = 'age_years'") != [(0,)]
+        assert sql_rows(zh, "SELECT count(*) FROM audit_log WHERE field = 'age_years'") != [(0,)]
     finally:
         zh.dispose()
     # Every role but the allocator: no sequence, no allocation written, no arm chosen by hand.
     slot = f"('A-X', 'SCI-001', 'AS-BCI-SCI-01-ZH-B', 2, 'BCI', now(), 'x', 1)"
     for name in ("dr.inv", "a.zh", "e.zh", "m.on", "s.pon", "d.man"):
-        reader = _psql(store, name)
+        reader = psql(store, name)
         try:
             for sql in ("SELECT seed_sha256 FROM allocation_sequences", "SELECT count(*) FROM allocation_sequences",
                         f"INSERT INTO allocations (id, participant_id, sequence_id, position, arm, randomized_at, "
                         f"randomized_by, version) VALUES {slot}"):
-                assert "permission denied" in _try(reader, sql), (name, sql)
+                assert "permission denied" in try_sql(reader, sql), (name, sql)
             if name != "a.zh":
-                assert _rows(reader, "SELECT arm FROM participants WHERE id = 'SCI-003'") == [(allocation.arm,)]
+                assert sql_rows(reader, "SELECT arm FROM participants WHERE id = 'SCI-003'") == [(allocation.arm,)]
         finally:
             reader.dispose()
-    inv = _psql(store, "dr.inv")
+    inv = psql(store, "dr.inv")
     try:  # the investigator may change the participant, but not choose its arm (trigger of migration 0009)
         for arm in ("BCI", "control"):
-            assert "set only by randomization" in _try(inv, f"UPDATE participants SET arm = '{arm}' "
+            assert "set only by randomization" in try_sql(inv, f"UPDATE participants SET arm = '{arm}' "
                                                             "WHERE id = 'SCI-001'")
-        assert "set only by randomization" in _try(inv, "UPDATE participants SET arm = 'not randomized' "
+        assert "set only by randomization" in try_sql(inv, "UPDATE participants SET arm = 'not randomized' "
                                                         "WHERE id = 'SCI-003'")
-        assert _try(inv, "UPDATE participants SET age_years = age_years WHERE id = 'SCI-001'") is None  # arm kept
-        assert _rows(inv, "SELECT arm FROM participants WHERE id = 'SCI-001'") == [(PENDING_ARM,)]
+        assert try_sql(inv, "UPDATE participants SET age_years = age_years WHERE id = 'SCI-001'") is None  # arm kept
+        assert sql_rows(inv, "SELECT arm FROM participants WHERE id = 'SCI-001'") == [(PENDING_ARM,)]
     finally:
         inv.dispose()
-    alloc = _psql(store, "al.loc")
+    alloc = psql(store, "al.loc")
     try:  # the allocator reads the sequence and writes nothing clinical
-        assert _rows(alloc, "SELECT count(*) FROM allocation_sequences") == [(10,)]  # ZH, BE x AIS A-E
+        assert sql_rows(alloc, "SELECT count(*) FROM allocation_sequences") == [(10,)]  # ZH, BE x AIS A-E
         for sql in ("UPDATE participants SET age_years = 50", "DELETE FROM consents",
                     "UPDATE consents SET data_sharing = false", "DELETE FROM participants WHERE id = 'SCI-001'"):
-            assert "permission denied" in _try(alloc, sql), sql
-        assert "set only by randomization" in _try(alloc, "UPDATE participants SET arm = 'BCI' WHERE id = 'SCI-001'")
+            assert "permission denied" in try_sql(alloc, sql), sql
+        assert "set only by randomization" in try_sql(alloc, "UPDATE participants SET arm = 'BCI' WHERE id = 'SCI-001'")
     finally:
         alloc.dispose()
     with as_user(store, "m.on", "monitor") as monitor:
@@ -216,8 +196,8 @@ def test_a_refused_login_is_logged_through_a_role_that_can_do_nothing_else(pg_st
                     "SELECT * FROM auth_events", "SELECT id FROM participants", "SELECT * FROM audit_log",
                     "UPDATE user_accounts SET active = true", "SELECT wb_create_login('x@y', 'x', 'investigator', 'p')",
                     "CREATE TABLE t (x int)"):
-            assert "permission denied" in _try(logger, sql), sql
-        assert _try(logger, "SELECT wb_log_refused_login('m.on', 10)") is None  # its one right
+            assert "permission denied" in try_sql(logger, sql), sql
+        assert try_sql(logger, "SELECT wb_log_refused_login('m.on', 10)") is None  # its one right
     finally:
         logger.dispose()
     with pytest.raises(AuthenticationError, match="logged in the access log"):
@@ -254,10 +234,10 @@ def test_passwords_reach_the_server_as_scram_verifiers_only(pg_store, pg_superus
     assert stored(log_role(database)).startswith("SCRAM-SHA-256$")
     Store(store.url, user="a.zh", password="a-new-long-password").close()  # the new password logs in
     Store(store.url, user="e.new", password=password_of("e.new")).close()
-    inv = _psql(store, "dr.inv")
+    inv = psql(store, "dr.inv")
     try:  # the server-side function refuses a clear-text password outright (it could reach a log)
         tag = login_role(database, "x")[-8:]
-        assert "SCRAM-SHA-256 verifier is required" in _try(
+        assert "SCRAM-SHA-256 verifier is required" in try_sql(
             inv, f"SELECT wb_create_login('x.y@{tag}', 'x.y', 'assessor', 'clear-text-password')")
     finally:
         inv.dispose()

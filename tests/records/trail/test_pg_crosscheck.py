@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.records import factories as f
-from tests.records.test_pg_roles import _psql, _try
+from tests.records.psql import psql, try_sql
 from workbench.records.trail.audit import HASHED, AuditEntry
 from workbench.records.trail.signing import derive_key, new_salt, sign
 from workbench.records.types.fields import canonical_json
@@ -29,10 +29,10 @@ def pg_store(store):
 def test_a_psql_change_put_back_is_still_named(pg_store):
     store = pg_store
     assert store.verify_audit().ok
-    inv = _psql(store, "dr.inv")
+    inv = psql(store, "dr.inv")
     try:
         for age in (70, 34):  # changed and put back: the table matches the trail again
-            assert _try(inv, f"UPDATE participants SET age_years = {age} WHERE id = 'SCI-001'") is None
+            assert try_sql(inv, f"UPDATE participants SET age_years = {age} WHERE id = 'SCI-001'") is None
     finally:
         inv.dispose()
     report = store.verify_audit()

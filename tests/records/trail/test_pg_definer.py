@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tests.records import factories as f
 from tests.records.accounts import as_user, login, password_of
-from tests.records.test_pg_roles import _psql, _rows, _try
+from tests.records.psql import psql, sql_rows, try_sql
 from workbench.records import Participant
 from workbench.records.storage.engine import create_engine
 from workbench.records.storage.migrate import current_revision, upgrade_database
@@ -40,22 +40,22 @@ def _events(store, user):
 def test_the_sponsor_cannot_log_a_fake_login_for_someone_else(pg_store):
     store = pg_store
     before = _events(store, "dr.inv")
-    sponsor = _psql(store, "s.pon")
+    sponsor = psql(store, "s.pon")
     try:
-        assert "permission denied for table auth_events" in _try(
+        assert "permission denied for table auth_events" in try_sql(
             sponsor, "INSERT INTO auth_events (ts, user_name, event, detail) VALUES ('t', 'dr.inv', 'login', 'x')")
-        assert "logs its own events" in _try(sponsor, "SELECT wb_log_auth_event('dr.inv', 'login', 'investigator')")
-        assert "not one the workbench writes" in _try(sponsor, "SELECT wb_log_auth_event('s.pon', 'anything', '')")
+        assert "logs its own events" in try_sql(sponsor, "SELECT wb_log_auth_event('dr.inv', 'login', 'investigator')")
+        assert "not one the workbench writes" in try_sql(sponsor, "SELECT wb_log_auth_event('s.pon', 'anything', '')")
         # Unlocking resets another account's wrong-password count: investigators only, of their site.
-        assert "only an investigator unlocks" in _try(
+        assert "only an investigator unlocks" in try_sql(
             sponsor, "SELECT wb_log_auth_event('s.pon', 'account_unlocked', 'e.zh: forgot it')")
     finally:
         sponsor.dispose()
-    site_inv = _psql(store, "inv.zh")
+    site_inv = psql(store, "inv.zh")
     try:
-        assert "only an investigator unlocks" in _try(
+        assert "only an investigator unlocks" in try_sql(
             site_inv, "SELECT wb_log_auth_event('inv.zh', 'account_unlocked', 'm.on: not my site')")
-        assert _try(site_inv, "SELECT wb_log_auth_event('inv.zh', 'account_unlocked', 'e.zh: my site')") is None
+        assert try_sql(site_inv, "SELECT wb_log_auth_event('inv.zh', 'account_unlocked', 'e.zh: my site')") is None
     finally:
         site_inv.dispose()
     assert _events(store, "dr.inv") == before
@@ -68,7 +68,7 @@ def test_a_writer_with_psql_cannot_append_to_the_trail_or_move_its_head(pg_store
     store = pg_store
     with store.engine.connect() as conn:
         head = conn.exec_driver_sql("SELECT seq, hash FROM audit_head").one()
-    eng = _psql(store, "e.zh")
+    eng = psql(store, "e.zh")
     entry = {"seq": head.seq + 1, "ts": "2026-11-23T10:00:00.000000+00:00", "user_name": "e.zh", "role": "engineer",
              "action": "update", "entity": "participants", "entity_id": "SCI-001", "field": "age_years",
              "old_value": "34", "new_value": "34", "reason": "x", "prev_hash": head.hash, "hash": "0" * 64}
@@ -77,20 +77,20 @@ def test_a_writer_with_psql_cannot_append_to_the_trail_or_move_its_head(pg_store
                     f"INSERT INTO audit_log (seq, ts, user_name, role, action, entity, entity_id, prev_hash, hash) "
                     f"VALUES ({head.seq + 1}, 't', 'e.zh', 'engineer', 'update', 'participants', 'SCI-001', "
                     f"'{head.hash}', 'x')"):
-            assert "permission denied" in _try(eng, sql), sql
+            assert "permission denied" in try_sql(eng, sql), sql
         # Through the function: under its own name, but not off the head (a fork or a rewind) ...
         for bad in ({"seq": head.seq}, {"seq": head.seq + 2}, {"prev_hash": "f" * 64}):
-            assert "does not follow entry" in _try(
+            assert "does not follow entry" in try_sql(
                 eng, "SELECT wb_append_trail('" + json.dumps([{**entry, **bad}]) + "'::json)"), bad
         # ... nor under another name or role.
         for bad in ({"user_name": "dr.inv", "role": "investigator"}, {"role": "investigator"}):
-            assert "an entry is its author's own" in _try(
+            assert "an entry is its author's own" in try_sql(
                 eng, "SELECT wb_append_trail('" + json.dumps([{**entry, **bad}]) + "'::json)"), bad
     finally:
         eng.dispose()
-    monitor = _psql(store, "m.on")  # read-only roles write no trail at all
+    monitor = psql(store, "m.on")  # read-only roles write no trail at all
     try:
-        assert "permission denied for function wb_append_trail" in _try(
+        assert "permission denied for function wb_append_trail" in try_sql(
             monitor, "SELECT wb_append_trail('" + json.dumps([{**entry, "user_name": "m.on", "role": "monitor"}])
             + "'::json)")
     finally:
@@ -107,10 +107,10 @@ def test_0012_downgrades_and_upgrades_an_existing_database(pg_store):
     try:
         assert upgrade_database(engine, "0011") == "0011"
         store.engine.dispose()
-        eng = _psql(store, "e.zh")
+        eng = psql(store, "e.zh")
         try:  # back to 0011's rules: INSERT bound by the policy, the functions gone
-            assert _rows(eng, "SELECT to_regprocedure('wb_append_trail(json)') IS NULL") == [(True,)]
-            assert "row-level security" in _try(
+            assert sql_rows(eng, "SELECT to_regprocedure('wb_append_trail(json)') IS NULL") == [(True,)]
+            assert "row-level security" in try_sql(
                 eng, "INSERT INTO audit_log (seq, ts, user_name, role, action, entity, entity_id, prev_hash, hash) "
                      "VALUES (99999, 't', 'dr.inv', 'investigator', 'update', 'participants', 'SCI-001', 'x', 'x')")
         finally:
@@ -123,9 +123,9 @@ def test_0012_downgrades_and_upgrades_an_existing_database(pg_store):
     store.update(dataclasses.replace(store.get(Participant, "SCI-001"), age_years=41), reason="typo")
     with login(store.url, "inv.zh") as site_inv:  # a site investigator's write goes through the function
         site_inv.update(dataclasses.replace(site_inv.get(Participant, "SCI-001"), age_years=42), reason="typo")
-    eng = _psql(store, "e.zh")
+    eng = psql(store, "e.zh")
     try:
-        assert "permission denied" in _try(eng, "UPDATE audit_head SET seq = 1")
+        assert "permission denied" in try_sql(eng, "UPDATE audit_head SET seq = 1")
     finally:
         eng.dispose()
     report = store.verify_audit()
@@ -142,7 +142,7 @@ def test_wrong_passwords_lock_the_database_role_until_an_investigator_unlocks_it
     for _ in range(3):
         with pytest.raises(AuthenticationError):
             Store(store.url, user="e.zh", password="not the password at all")
-    psql = _psql(store, "e.zh")  # the right password, not through the workbench
+    psql = psql(store, "e.zh")  # the right password, not through the workbench
     with pytest.raises(sa.exc.OperationalError, match="not permitted to log in"):
         psql.connect()
     psql.dispose()

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from tests.records import factories as f
 from workbench.errors import ValidationError
-from workbench.records import Participant, User, audit
-from workbench.records import GATE_DECISIONS, Run, RunMetrics, SafetyEvent, Session, Trial
+from workbench.records import GATE_DECISIONS, Participant, Run, RunMetrics, SafetyEvent, Session, Trial, User
 from workbench.records.storage.rows import plain_values
 from workbench.records.storage.tables import audit_head
+from workbench.records.trail import audit
 
 T0 = datetime(2026, 1, 6, 10, tzinfo=timezone.utc)
 
