@@ -1,6 +1,6 @@
 """``workbench randomize``: generate the concealed sequences, randomize a participant, list allocations.
 
-Over the records API (records/randomization.py): the allocation role generates
+Over the records API (records/types/randomization.py): the allocation role generates
 the sequences and randomizes; the seed that opens the sealed slots is kept by
 the allocator in a file outside the database (``--seed-file``, mode 0600),
 never on the command line (``ps`` would show it to every local user). ``generate --seed N``
