@@ -47,6 +47,19 @@ role their account holds, and site staff only on their own site's participants
 (``Store.create_first_account`` makes the first, an investigator; investigators
 add the rest with ``Store.add_account``). The demo study's accounts come from
 ``workbench.records.demo.open_demo_store``.
+
+Layout, imports pointing one way (tests/records/test_layout.py keeps it so)::
+
+    types/    the record types, their fields, base and identifier rules
+    storage/  tables, rows, batch rules, queries, engines, migrations
+    trail/    the keyed audit trail, keys, signing, anchors, locks, signatures
+    access/   logins, lockout, accounts, sites, blinding, PostgreSQL roles
+    store.py, export.py, odm.py, demo.py   the facade over all four
+
+types -> storage -> trail -> access -> facade: each layer imports only those
+before it (each sub-package's docstring says why it sits where it does).
+Outside the package, what this module exports is imported from here, not from
+the sub-module that defines it.
 """
 
 from __future__ import annotations
