@@ -10,6 +10,10 @@ order, so most invariance checks do not hold; tested in test_models.py);
 CSP, BandPower, LogVariance, SpikeFeatures take 3-D epochs
 (n_epochs, n_channels, n_times), which the checks do not generate (as for
 mne.decoding.CSP); tests/decoding/test_csp.py checks their sklearn contract.
+The estimators implement scikit-learn's contract without deriving from its
+``BaseEstimator`` (workbench/decoding/_base.py: a live session must not
+import scikit-learn), so collecting these checks prints scikit-learn's
+notice that they do not inherit from it; the checks themselves are the test.
 """
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
