@@ -322,7 +322,7 @@ def session_block(recordings, chunk_ms, seconds, writer, *, n_ch=256, sfreq=2000
                      chunk_ms=chunk_ms, progress=False, safety_events=writer, lead_in_s=1.0, limits=_session_limits(),
                      name=f"{tag}-{int(chunk_ms)}ms-{int(time.time() * 1000) % 100000}",
                      entities=RunEntities(subject="bench", task=f"chunk{int(chunk_ms)}ms"))
-    return live, latency_shares(live.log)
+    return live, latency_shares(live.log, commands_only=True)  # the keys' meaning: sample -> command push
 
 
 def session_path(seconds):

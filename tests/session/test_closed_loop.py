@@ -188,14 +188,64 @@ def test_a_bad_stream_is_a_named_fault_the_safe_state_and_a_fresh_decoder_window
     assert any(o[4] for o in loop.log.outputs if o[1] >= 5.0 + window_s)
 
 
-def test_latency_shares_split_each_pushed_commands_latency():
+def test_latency_shares_time_every_decoder_output_and_split_each_latency():
     from workbench.session.closed_loop import LoopLog
     from workbench.session.results import SHARE_KEYS, latency_shares
 
     log = LoopLog()
-    assert latency_shares(log) == dict.fromkeys(SHARE_KEYS)
-    log.shares += [(10.0 + i, 10.0 + i + 0.004, 10.0 + i + 0.0045) for i in range(99)]
-    log.shares.append((200.0, 200.010, 200.012))
+    assert latency_shares(log) == {**dict.fromkeys(SHARE_KEYS), "n_timed": 0}
+    log.output_shares += [(10.0 + i, 10.0 + i + 0.004, 10.0 + i + 0.0045) for i in range(99)]
+    log.output_shares.append((200.0, 200.010, 200.012))
+    log.shares.append((200.0, 200.010, 200.012))  # the one output that pushed a command
     sh = latency_shares(log)
+    assert sh["n_timed"] == 100
     assert sh["amplifier_p50_ms"] == pytest.approx(4.0) and sh["workbench_p50_ms"] == pytest.approx(0.5)
     assert sh["end_to_end_max_ms"] == pytest.approx(12.0) and 4.5 <= sh["end_to_end_p99_ms"] <= 12.0
+    cmd = latency_shares(log, commands_only=True)
+    assert cmd["n_timed"] == 1 and cmd["end_to_end_p50_ms"] == pytest.approx(12.0)
+
+
+def test_every_output_of_a_stepped_loop_is_timed(decoder):
+    p = participant_for(SPEC, seed=10)
+    loop, _ = make_loop(decoder, p)
+    loop.clock = None  # pushes and decisions at the step's time: the workbench share is 0 here
+    n = int(round(STEP_S * p.sfreq))
+    t = 0.0
+    for _ in range(300):
+        x, _ = p.generate(n)
+        t = round(t + STEP_S, 6)
+        ts = t - STEP_S + (np.arange(n) + 1) / p.sfreq
+        loop.step(t, x, ts, heartbeats=[t], arrivals=ts + 0.002)
+    assert len(loop.log.output_shares) == len(loop.log.outputs) > 20
+    for (s, a, d), o in zip(loop.log.output_shares, loop.log.outputs):
+        assert s == o[1] and a == pytest.approx(s + 0.002) and d == o[0]
+
+
+def test_a_late_step_that_finds_samples_and_heartbeats_waiting_is_not_a_lost_signal(decoder):
+    """The loop held off the CPU for 150 ms (a loaded machine): its delay is not a silence of its inputs.
+
+    The samples and heartbeats it finds waiting have time stamps without a gap, so neither signal_lost
+    nor heartbeat_lost; a stale decoder output may still be refused (latency_overrun: the loop was late).
+    A real silence of the same length, slept through by the same late step, is still a lost signal.
+    """
+    for silent in (False, True):
+        p = participant_for(SPEC, seed=9)
+        loop, _ = make_loop(decoder, p)
+        t = drive(loop, p, 6.0)
+        assert not loop.gate.safe, "armed before the late step"
+        n_before = len(loop.log.decisions)
+        late_s, n = 0.15, int(round(0.15 * p.sfreq))
+        x, _ = p.generate(n)
+        ts = t + (np.arange(n) + 1) / p.sfreq
+        beats = list(np.arange(t + STEP_S, t + late_s + 1e-9, STEP_S))
+        if silent:  # the amplifier sent nothing for the first 120 ms of it, the effector too
+            keep = ts > t + 0.12
+            x, ts, beats = x[keep], ts[keep], [b for b in beats if b > t + 0.12]
+        t = round(t + late_s, 6)
+        loop.step(t, x, ts, heartbeats=beats)
+        rules = {d.rule for d in loop.log.decisions[n_before:] if d.decision == "safe_state"}
+        if silent:
+            assert rules & {"signal_lost", "heartbeat_lost"}
+            assert loop.gate.safe
+        else:
+            assert not rules & {"signal_lost", "heartbeat_lost"}, rules

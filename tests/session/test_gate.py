@@ -254,3 +254,23 @@ def test_operator_stop_while_already_safe_is_still_recorded_and_sends_off():
     assert (d.decision, d.rule, d.command, d.time_to_safe_s) == ("safe_state", "operator_stop", SAFE_COMMAND, 0.0)
     out, _ = healthy(gate, 0.01, 2.0)
     assert not [x for x in out if x.decision in ("resumed", "passed")], "latched until the operator resumes"
+
+
+def test_inputs_that_waited_for_a_late_call_are_fresh_but_a_gap_in_their_stamps_is_lost():
+    """receive() judges each input on its own time stamps before the watchdog looks at the present."""
+    gate = SafetyGate(LIMITS, 0.0)
+    _, t = healthy(gate, 0.0, 1.0)
+    assert not gate.safe
+    # 200 ms without a call, then samples stamped continuously over them and a heartbeat every 10 ms
+    out = gate.receive(t + 0.2, t + 0.001, t + 0.2, heartbeats=[t + 0.01 * k for k in range(1, 21)])
+    assert not out and not gate.safe
+    # the same late call after the samples really stopped for 150 ms: lost, with its silence as the delay
+    t += 0.2
+    out = gate.receive(t + 0.2, t + 0.15, t + 0.2, heartbeats=[t + 0.01 * k for k in range(1, 21)])
+    assert [d.rule for d in out] == ["signal_lost"] and gate.safe
+    assert out[0].time_to_safe_s == pytest.approx(0.2) and "150 ms" in out[0].detail
+    # nothing at all arrives: the watchdog catches the silence at the present
+    gate2 = SafetyGate(LIMITS, 0.0)
+    _, t = healthy(gate2, 0.0, 1.0)
+    out = gate2.receive(t + 0.09, None, None, heartbeats=[t + 0.01 * k for k in range(1, 10)])
+    assert [d.rule for d in out] == ["signal_lost"]

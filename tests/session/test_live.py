@@ -212,11 +212,15 @@ def test_a_loop_that_falls_behind_its_buffer_records_a_gap_and_goes_on(decoder, 
     trials = score_online_trials(block.log, block.runner.trials(), block.t0)
     summary = summarize_run(block.log, trials, [str(c) for c in decoder.model.classes_], 4.0)
     assert summary.samples_lost == block.samples_lost and summary.n_gaps >= 1
-    # the two latency shares, one per command pushed, add up to the end-to-end latency
+    # the two latency shares of every decoder output (each one timed), and of each command pushed
     shares = latency_shares(block.log)
+    assert shares["n_timed"] == len(block.log.outputs) == len(block.log.output_shares)
+    assert [o[1] for o in block.log.outputs] == [r[0] for r in block.log.output_shares]
+    assert all(s <= a + 0.5 and a <= d for s, a, d in block.log.output_shares)
     assert block.log.shares and len(block.log.shares) <= len(block.log.commands)
     assert all(s <= a + 0.5 and a <= p for s, a, p in block.log.shares)
     assert shares["end_to_end_max_ms"] >= shares["end_to_end_p99_ms"] >= shares["workbench_p50_ms"] >= 0
+    assert latency_shares(block.log, commands_only=True)["n_timed"] == len(block.log.shares)
     save_run(store, session_id=session.id, number=1, task="overrun", log=block.log, trials=trials,
              summary=summary, t0=block.t0, run=run)
     (metrics,) = store.find(RunMetrics, run_id=run.id)

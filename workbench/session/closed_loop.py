@@ -41,6 +41,9 @@ class LoopLog:
     #: One per command pushed for a decoded sample: (sample_time, arrival_time, push_time), all on the
     #: LSL local_clock. arrival - sample is the amplifier's share, push - arrival the workbench's.
     shares: list = field(default_factory=list)
+    #: One per decoder output, every one timed (not a sample of them): (sample_time, arrival_time,
+    #: done_time), done when the gate has decided on it and any command it passed is pushed.
+    output_shares: list = field(default_factory=list)
     samples_lost: int = 0  # samples the loop's reader lost to overruns (each also a gap fault)
     n_gaps: int = 0  # the stream's gap events (samples missing: lost connection, stall, overrun)
 
@@ -121,8 +124,10 @@ class ClosedLoop:
         """
         gate = self.gate
         self._arrivals = arrivals
-        for t_beat in heartbeats:
-            self._apply(gate.heartbeat(min(now, t_beat)), now)
+        # Samples and heartbeats first, each judged on its own time stamps, then the faults the stream
+        # reported: a step that comes late finds them waiting, which is not a silence (SafetyGate.receive).
+        first, last = (float(timestamps[0]), float(timestamps[-1])) if len(data) else (None, None)
+        self._apply(gate.receive(now, first, last, heartbeats), now)
         for ev in events:
             rule = FAULT_EVENTS.get(ev.kind)
             if rule is None:
@@ -133,7 +138,6 @@ class ClosedLoop:
             if ev.kind in GAP_EVENTS and hasattr(self.online, "mark_gap"):
                 self.online.mark_gap(f"{ev.kind}: {ev.detail}")
         if len(data):
-            self._apply(gate.signal(now, float(timestamps[-1])), now)
             self._decode(now, data, timestamps)
             if self.controller is not None and self.emg_col is not None:
                 self._control(now, data[:, self.emg_col], float(timestamps[-1]))
@@ -160,9 +164,10 @@ class ClosedLoop:
                                           latency_s=latency)
             self._pushes.clear()
             self._apply(decisions, now, t_sample)
-            if self._pushes and self._arrivals is not None:
+            if self._arrivals is not None:
                 arrival = float(self._arrivals[int(idx) - n_before])
                 self.log.shares += [(t_sample, arrival, push_t) for src, push_t in self._pushes if src == t_sample]
+                self.log.output_shares.append((t_sample, arrival, now if self.clock is None else self.clock()))
 
     def _control(self, now, emg, newest_t) -> None:
         n = len(emg)

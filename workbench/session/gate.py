@@ -232,16 +232,36 @@ class SafetyGate:
         self._t = t0
 
     # ----------------------------------------------------------------- inputs
-    def signal(self, t: float, last_sample_t: float | None = None) -> list[GateDecision]:
-        """New samples arrived (``last_sample_t``: their newest time stamp, default ``t``)."""
-        out = self._check(t)
-        self._last_signal = max(self._last_signal, t if last_sample_t is None else min(t, last_sample_t))
-        return out
+    def signal(self, t: float, last_sample_t: float | None = None,
+               first_sample_t: float | None = None) -> list[GateDecision]:
+        """New samples arrived (``first_sample_t``, ``last_sample_t``: their oldest and newest time stamps,
+        default ``t``)."""
+        out = self._note_signal(t, first_sample_t, last_sample_t)
+        return out + self._check(t)
 
     def heartbeat(self, t: float) -> list[GateDecision]:
-        out = self._check(t)
-        self._last_heartbeat = t
-        return out
+        """The effector reported at ``t``."""
+        out = self._note_heartbeat(t)
+        return out + self._check(t)
+
+    def receive(self, t: float, first_sample_t: float | None, last_sample_t: float | None,
+                heartbeats=()) -> list[GateDecision]:
+        """Everything that arrived since the previous call, checked once at ``t`` (the live loop's call).
+
+        ``first_sample_t``/``last_sample_t``: time stamps of the oldest and newest new samples (None: no
+        sample); ``heartbeats``: the effector's report times. Each input's silence is judged on its own
+        time stamps first, then the watchdog looks at ``t``: a loop that wakes late to find samples and
+        heartbeats waiting is late itself (the decoder latency rule sees that), but no input was silent.
+        Judged in the order of the calls instead (the check at ``t`` before the waiting samples were
+        counted), a loop held off the CPU for 80 ms read its own delay as signal loss: 33 signal_lost and
+        13 heartbeat_lost safe states in the one-hour soak on a loaded machine, with the signal intact.
+        """
+        out = []
+        if last_sample_t is not None:
+            out += self._note_signal(t, first_sample_t, last_sample_t)
+        for beat in heartbeats:
+            out += self._note_heartbeat(min(t, beat))
+        return out + self._check(t)
 
     def tick(self, t: float) -> list[GateDecision]:
         """The watchdog's periodic check (silence of signal or heartbeat)."""
@@ -394,15 +414,43 @@ class SafetyGate:
         self._sent.append(t)
         self._last_command_t = t
 
+    def _note_signal(self, t: float, first_sample_t: float | None, last_sample_t: float | None):
+        """Count new samples as fresh; a gap in their time stamps longer than the timeout is a loss of its own.
+
+        The gap is a silence of the signal even when the loop slept through all of it and only sees the
+        samples that came after (a lost signal that came back before the next check)."""
+        newest = t if last_sample_t is None else min(t, last_sample_t)
+        oldest = newest if first_sample_t is None else min(newest, first_sample_t)
+        out = []
+        if oldest - self._last_signal > self.limits.signal_timeout_s:
+            out = self._enter_safe(t, "signal_lost", f"samples stopped for {1e3 * (oldest - self._last_signal):.0f} "
+                                   "ms (a gap in their time stamps)", self._last_signal)
+        self._last_signal = max(self._last_signal, newest)
+        return out
+
+    def _note_heartbeat(self, t_beat: float):
+        """As :meth:`_note_signal` for the effector's heartbeat, on the times it reported."""
+        out = []
+        if t_beat - self._last_heartbeat > self.limits.heartbeat_timeout_s:
+            out = self._enter_safe(t_beat, "heartbeat_lost", f"effector heartbeat stopped for "
+                                   f"{1e3 * (t_beat - self._last_heartbeat):.0f} ms", self._last_heartbeat)
+        self._last_heartbeat = max(self._last_heartbeat, t_beat)
+        return out
+
     def _check(self, t: float) -> list[GateDecision]:
         if t < self._t:  # time never runs backwards in the gate (a late event is handled now)
             t = self._t
+        # How long the gate was not called: a silence seen only after a late call is told apart by it.
+        since_check = t - self._t
         self._t = t
         lim = self.limits
         if t - self._last_signal > lim.signal_timeout_s:
-            return self._enter_safe(t, "signal_lost", "no new samples", self._last_signal)
+            return self._enter_safe(t, "signal_lost", f"no new samples for {1e3 * (t - self._last_signal):.0f} ms "
+                                    f"(previous check {1e3 * since_check:.0f} ms before)", self._last_signal)
         if t - self._last_heartbeat > lim.heartbeat_timeout_s:
-            return self._enter_safe(t, "heartbeat_lost", "effector heartbeat missing", self._last_heartbeat)
+            return self._enter_safe(t, "heartbeat_lost", f"effector heartbeat missing for "
+                                    f"{1e3 * (t - self._last_heartbeat):.0f} ms (previous check "
+                                    f"{1e3 * since_check:.0f} ms before)", self._last_heartbeat)
         if not self.safe and self._ramping() and t - self._t_amp >= lim.ramp_step_s - 1e-9:
             air, amp = self._ramp_step(t)
             return [GateDecision(t, "passed", "ramp", self.command, amp, via=air if air != self.command else None,

@@ -52,26 +52,30 @@ class RunSummary:
 
 
 SHARE_KEYS = ("amplifier_p50_ms", "amplifier_p99_ms", "workbench_p50_ms", "workbench_p99_ms",
-              "end_to_end_p50_ms", "end_to_end_p99_ms", "end_to_end_max_ms")
+              "end_to_end_p50_ms", "end_to_end_p99_ms", "end_to_end_max_ms", "n_timed")
 
 
-def latency_shares(log: LoopLog) -> dict:
-    """The command latency split in two, from ``log.shares`` (one (sample, arrival, push) per command).
+def latency_shares(log: LoopLog, *, commands_only: bool = False) -> dict:
+    """The latency of every decoder output split in two, from ``log.output_shares``.
 
-    The amplifier's share (sample time stamp -> chunk arrival at the inlet) is the device, its
-    driver and the network; the workbench's (arrival -> command pushed) is the inlet thread's hand-off,
-    the loop's wake-up, decoding and the gate. Milliseconds; every value None when no command was pushed.
+    One (sample, arrival, done) per output, every output timed, so the percentiles are exact: the
+    amplifier's share (sample time stamp -> chunk arrival at the inlet) is the device, its driver and
+    the network; the workbench's (arrival -> the gate has decided and any command it passed is pushed)
+    is the inlet thread's hand-off, the loop's wake-up, decoding and the gate. ``commands_only``: the
+    outputs that pushed a command (``log.shares``), as the benchmark's command latency. Milliseconds
+    (``n_timed`` the count); every value None when nothing was timed.
     """
-    rows = np.asarray([r for r in getattr(log, "shares", ()) if all(np.isfinite(r))], dtype=np.float64)
+    source = getattr(log, "shares" if commands_only else "output_shares", ())
+    rows = np.asarray([r for r in source if all(np.isfinite(r))], dtype=np.float64)
     if not len(rows):
-        return dict.fromkeys(SHARE_KEYS)
+        return {**dict.fromkeys(SHARE_KEYS), "n_timed": 0}
     amp = (rows[:, 1] - rows[:, 0]) * 1e3
     wb = (rows[:, 2] - rows[:, 1]) * 1e3
     e2e = (rows[:, 2] - rows[:, 0]) * 1e3
     a50, a99 = np.percentile(amp, [50, 99])
     w50, w99 = np.percentile(wb, [50, 99])
     e50, e99 = np.percentile(e2e, [50, 99])
-    return dict(zip(SHARE_KEYS, map(float, (a50, a99, w50, w99, e50, e99, e2e.max()))))
+    return {**dict(zip(SHARE_KEYS, map(float, (a50, a99, w50, w99, e50, e99, e2e.max())))), "n_timed": len(rows)}
 
 
 def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = 1.0) -> list[OnlineTrial]:
@@ -232,10 +236,10 @@ def _share_fields(shares: dict | None) -> dict:
 def format_shares(shares: dict | None) -> str:
     """One line for an end-of-run summary."""
     if not shares or shares.get("workbench_p50_ms") is None:
-        return "latency shares: no command pushed"
+        return "latency shares: no decoder output timed"
     return (f"latency shares p50/p99: amplifier {shares['amplifier_p50_ms']:.1f}/{shares['amplifier_p99_ms']:.1f} ms"
             f" (sample -> inlet), workbench {shares['workbench_p50_ms']:.2f}/{shares['workbench_p99_ms']:.2f} ms"
-            f" (inlet -> command)")
+            f" (inlet -> gate decided, command pushed), over all {shares['n_timed']} decoder outputs")
 
 
 def intent_in_force(log: LoopLog) -> list[tuple[float, str]]:
