@@ -9,8 +9,9 @@ anything: with a warm cache each step loads in well under a second.
 The steps run the same code paths a session runs, on small synthetic data:
 fitting the band-power + shrinkage-LDA decoders (calibration and training),
 scoring windows offline, and the online decoder on live-shaped chunks, stage
-by stage and fused (:meth:`OnlineDecoder.warm`), and the Riemannian decoders
-(tangent space + logistic regression, MDM). The safety gate, the
+by stage and fused (:meth:`OnlineDecoder.warm`), the Riemannian decoders
+(tangent space + logistic regression, MDM), the CSP decoder and the
+intracortical one (spike band, threshold crossings, Kalman). The safety gate, the
 effectors and the adaptive controller are plain Python: nothing to compile.
 """
 
@@ -88,11 +89,45 @@ def warm_kernels(progress: bool = True, out=print) -> list[tuple[str, float]]:
             dec.decode(data[: 3 * win])  # produces outputs: the model's kernels compile too
             dec.online().warm(max(2, win // 25))
 
+    def csp():
+        # two-class motor imagery: band-pass, common average reference, CSP log-power, LDA (MNE's CSP fits,
+        # numba applies); the same calibration data with alternate labels, fitted, decoded, run online
+        from ..decoding import CSP, LDA, CommonAverageReference, Decoder, IIRFilter
+
+        dec0, data = state["decoder"], np.ascontiguousarray(state["data"])
+        win = int(dec0.sfreq)
+        ends = np.arange(win - 1, len(data), win // 2)[:20]
+        dec = Decoder([IIRFilter(7.0, 30.0, sfreq=dec0.sfreq, order=4), CommonAverageReference()],
+                      [CSP(4), LDA()], sfreq=dec0.sfreq, ch_names=dec0.ch_names, window=win, step=win // 10)
+        dec.fit([data], [ends], np.arange(len(ends)) % 2)
+        dec.decode(data[: 3 * win])
+        for chunk_ms in (1.0, 4.0, 10.0):
+            dec.online().warm(max(2, int(round(chunk_ms * 1e-3 * dec0.sfreq))))
+
+    def spikes():
+        # intracortical: spike-band filter, threshold crossings and spike-band power per bin, Kalman filter
+        # (the fused spike kernel and the stage-by-stage path); noise at a tenth of an implant's rate, the
+        # compiled code does not depend on rate or channel count
+        from ..decoding import Decoder, IIRFilter, KalmanDecoder, SpikeFeatures
+
+        sfreq, bin_n, n_ch = 3000.0, 60, 8
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((40 * bin_n, n_ch)) * 10.0
+        velocity = rng.standard_normal((40, 2)).cumsum(axis=0) * 0.1
+        dec = Decoder([IIRFilter(300.0, 1200.0, sfreq=sfreq, order=4)], [SpikeFeatures(k=3.0), KalmanDecoder()],
+                      sfreq=sfreq, ch_names=[f"e{i}" for i in range(n_ch)], window=bin_n, step=bin_n)
+        dec.fit([x], [np.arange(bin_n - 1, len(x), bin_n)], velocity)
+        dec.decode(x[: 3 * bin_n])
+        for chunk_ms in (1.0, 4.0, 10.0):
+            dec.online().warm(max(2, int(round(chunk_ms * 1e-3 * sfreq))))
+
     steps = [("decoder fit: filter bank, log band power, shrinkage LDA", fit),
              ("offline decoding in chunks (training, re-analysis)", offline),
              ("online decoder on live chunks (stage by stage, fused, NaN, gap)", online),
              ("online decoder on float32 input", float32_input),
-             ("Riemannian decoders: tangent space + logistic regression, MDM", riemann)]
+             ("Riemannian decoders: tangent space + logistic regression, MDM", riemann),
+             ("CSP decoder: band-pass, common average reference, CSP log-power, LDA", csp),
+             ("intracortical decoder: spike band, threshold crossings, Kalman filter", spikes)]
     done = []
     t_all = time.perf_counter()
     bar = tqdm(total=len(steps), desc="kernels", unit="step", disable=not progress, leave=False)
