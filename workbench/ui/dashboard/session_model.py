@@ -6,33 +6,28 @@ previous session stays on screen), the figures are built off the widget
 thread, and a result is shown only while its session is still the chosen
 one (a slow session B finishing after C was chosen is dropped). What is read
 from a recording (a decimated snippet, the ERD map) is kept per recording
-SHA-256 under ``<workspace>/cache/session-summaries``, so opening a long
-session again never re-reads the whole file.
+SHA-256 under ``<workspace>/cache/session-summaries``
+(:mod:`workbench.report.recording_summary`), so opening a long session again
+never re-reads the whole file, and a session whose summaries were built when it
+was recorded (``workbench demo`` does) never reads it at all.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import plotly.graph_objects as go
 
 from ...errors import WorkbenchError
 from ...outcomes.bci_metrics import confusion_matrix
 from ...outcomes.entry import Listeners
 from ...report import figures as F
-from ...report.signals import ErdMap, Snippet, erd_map, signal_snippet
+from ...report.recording_summary import (DISPLAY_POINTS, RecordingSummary, decimate_envelope, recording_summary,
+                                         summary_path)
 from ...report.trial_data import TrialData
-
-#: Points per channel a snippet is drawn with: a screen is ~1000 px wide, and a 2 kHz
-#: 5 s snippet of 8 channels (80,000 points, 2 MB of figure JSON) took seconds to send and draw.
-DISPLAY_POINTS = 2000
-#: Where summaries of recordings are kept, inside the workspace.
-SUMMARY_DIR = ("cache", "session-summaries")
 
 
 @dataclass
@@ -42,85 +37,6 @@ class SessionView:
     session_id: str
     figures: dict[str, go.Figure] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def decimate_envelope(times: np.ndarray, data: np.ndarray, max_points: int = DISPLAY_POINTS):
-    """(times, data) with at most ``max_points`` samples per channel, keeping each bucket's min and max.
-
-    A min/max envelope rather than every k-th sample: a spike or a saturated
-    stretch stays visible at any zoom a screen can show, where plain
-    subsampling would drop it.
-    """
-    n = data.shape[1]
-    if n <= max_points:
-        return times, data
-    size = int(np.ceil(n / (max_points // 2)))
-    starts = np.arange(0, n, size)
-    out = np.empty((data.shape[0], 2 * len(starts)), dtype=data.dtype)
-    out[:, 0::2] = np.minimum.reduceat(data, starts, axis=1)
-    out[:, 1::2] = np.maximum.reduceat(data, starts, axis=1)
-    tt = np.repeat(times[starts], 2)
-    tt[1::2] = times[np.minimum(starts + size, n) - 1]  # each bucket drawn from its first to its last sample
-    return tt, out
-
-
-@dataclass(frozen=True)
-class RecordingSummary:
-    """What the session view draws from a recording: a decimated snippet and the ERD map (or None)."""
-
-    snippet: Snippet
-    erd: ErdMap | None
-
-
-def summary_path(root: Path, sha256: str) -> Path:
-    return Path(root).joinpath(*SUMMARY_DIR, f"{sha256}.npz")
-
-
-def recording_summary(rec, root: Path) -> RecordingSummary:
-    """The summary of recording ``rec`` (a :class:`RecordingFile`): from the cache, else read once and kept.
-
-    The cache is keyed by the SHA-256 the session recorded, so a summary is
-    always of the file the session names; the caller checks the file first.
-    """
-    path = summary_path(root, rec.sha256)
-    if path.is_file():
-        try:
-            return _load_summary(path)
-        except (OSError, KeyError, ValueError):
-            path.unlink(missing_ok=True)  # a half-written or old-format summary: read the recording again
-    from ...recording import read_recording
-
-    raw = read_recording(Path(root) / rec.path)
-    snip = signal_snippet(raw)
-    times, data = decimate_envelope(snip.times, snip.data)
-    summary = RecordingSummary(Snippet(times, data, snip.ch_names), erd_map(raw))
-    _save_summary(path, summary)
-    return summary
-
-
-def _save_summary(path: Path, s: RecordingSummary) -> None:
-    arrays = {"snip_times": s.snippet.times, "snip_data": s.snippet.data,
-              "snip_ch": np.array(s.snippet.ch_names, dtype=str), "has_erd": np.array(s.erd is not None)}
-    if s.erd is not None:
-        arrays.update(erd_percent=s.erd.erd_percent, erd_classes=np.array(s.erd.classes, dtype=str),
-                      erd_ch=np.array(s.erd.ch_names, dtype=str), erd_freqs=s.erd.freqs,
-                      erd_nwin=np.array([s.erd.n_windows[c] for c in s.erd.classes]), erd_nrest=np.array(s.erd.n_rest))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
-    os.replace(tmp, path)  # whole or not at all: a reader never sees half a summary
-
-
-def _load_summary(path: Path) -> RecordingSummary:
-    with np.load(path, allow_pickle=False) as z:
-        snip = Snippet(z["snip_times"], z["snip_data"], tuple(str(c) for c in z["snip_ch"]))
-        erd = None
-        if bool(z["has_erd"]):
-            classes = tuple(str(c) for c in z["erd_classes"])
-            erd = ErdMap(z["erd_percent"], classes, tuple(str(c) for c in z["erd_ch"]), z["erd_freqs"],
-                         dict(zip(classes, (int(n) for n in z["erd_nwin"]))), int(z["erd_nrest"]))
-    return RecordingSummary(snip, erd)
 
 
 def session_view(session, data: TrialData, root: Path) -> SessionView:
