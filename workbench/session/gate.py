@@ -25,7 +25,10 @@ beyond its cores the loop thread has been seen to stall 65-110 ms (measured
 with the demo at load average 6-7 on 2 cores), and then the safe state came
 late (up to 115 ms). A device must therefore also turn itself off when the
 loop's commands or keep-alives stop (its own watchdog); the gate's limit is
-never raised to hide such stalls.
+never raised to hide such stalls. A stall of the loop alone is not a silence
+of its inputs: what waited in the buffer meanwhile is judged on its own time
+stamps (:meth:`SafetyGate.receive`); a stale decoder output from it is still
+refused (``latency_overrun``).
 
 Re-arming after a (not latched) safe state is explicit and recorded as a
 ``resumed`` decision: valid decoder outputs (after a gap or reconnection the
@@ -195,7 +198,9 @@ class SafetyGate:
     """Decides, for each decoder output or amplitude request, what reaches the effector.
 
     Call order in the loop: :meth:`signal` when samples arrive, :meth:`heartbeat`
-    when the effector reports, :meth:`propose` per decoder output (discrete
+    when the effector reports (the live loop passes both at once to
+    :meth:`receive`, which judges each on its own time stamps before the
+    watchdog looks at the present), :meth:`propose` per decoder output (discrete
     intents) or :meth:`request_amplitude` (continuous stimulation),
     :meth:`fault` on stream events, :meth:`operator_stop` on the stop button,
     and :meth:`tick` at least every ``limits.tick_s``. Every call returns the
