@@ -112,11 +112,13 @@ def test_consort_flow_counts_allocation_from_the_randomization_records(data):
     assert flow.loc["control", "allocated"] == 2 and flow.loc["BCI", "allocated"] == 0
     assert flow.loc["BCI", "assigned without randomization"] == 1  # SCI-002: its arm was typed, not drawn
     assert flow.loc["control", "assigned without randomization"] == 1  # SCI-004
-    # SCI-001's visits are counted in the arm it was allocated to (control here).
+    # Follow-up is counted in the arm a participant is in: SCI-001 under control, where it was allocated (its
+    # arm field says BCI); SCI-002 under BCI, the arm typed for it; SCI-004's withdrawal under control.
     done = S.visit_states(data)
-    done = done[done["state"].str.startswith("done") & done["participant"].isin(["SCI-001", "SCI-003"])]
-    assert flow.loc["control", "baseline done"] == (done["visit"] == "baseline").sum() == 2
-    assert flow.loc["BCI", "baseline done"] == 0
+    done = done[done["state"].str.startswith("done") & (done["visit"] == "baseline")]
+    assert set(done["participant"]) == {"SCI-001", "SCI-002", "SCI-003", "SCI-004"}
+    assert flow.loc["control", "baseline done"] == 3 and flow.loc["BCI", "baseline done"] == 1
+    assert flow.loc["control", "withdrawn"] == 1 and flow.loc["BCI", "withdrawn"] == 0
 
 
 def test_baseline_table_per_arm(data):

@@ -96,7 +96,7 @@ def consort_diagram(flow: pd.DataFrame, visit_names, enrolment: dict[str, int] |
     def allocated(a):
         text = f"<b>Allocated to {esc(a['arm'])}</b> (randomized)<br>n = {int(a['allocated'])}"
         by_hand = int(a.get("assigned without randomization", 0))
-        return text + (f"<br>assigned without randomization n = {by_hand}" if by_hand else "")
+        return box(text + (f"<br>assigned without randomization n = {by_hand}" if by_hand else ""))
 
     enrolled = enrolment.get("enrolled", int(total["allocated"]))
     waiting = enrolment.get("awaiting randomization", 0)

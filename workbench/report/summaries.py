@@ -178,11 +178,12 @@ def consort_flow(data: TrialData) -> pd.DataFrame:
     (CONSORT 2010 item 13a asks for the numbers allocated, receiving the
     intervention and analysed per arm). "allocated" counts the randomization
     records (``workbench randomize``: CONSORT items 8-10), never the
-    participant's arm field: a participant is in an arm's column because an
-    Allocation put them there. Participants without one are counted apart, as
+    participant's arm field. Participants without one are counted apart, as
     "awaiting randomization" (enrolled, arm not yet drawn) or "assigned without
     randomization" (an arm set by hand, as in a study that does not randomize),
-    so nothing entered by hand can pass for randomized.
+    so nothing entered by hand can pass for randomized. Follow-up, withdrawal
+    and analysis are counted in the arm a participant is in: the allocated one,
+    else the one set by hand.
     """
     p = data.participants
     allocated = dict(zip(data.allocations["participant_id"], data.allocations["arm"]))
@@ -192,9 +193,10 @@ def consort_flow(data: TrialData) -> pd.DataFrame:
     withdrawn = set(p.loc[p["withdrawal_date"].notna(), "id"])
     rows = []
     for arm in data.study.arms:
-        ids = {pid for pid, a in allocated.items() if a == arm}
-        row = {"arm": arm, "allocated": len(ids),
-               "assigned without randomization": sum(a == arm for a in by_hand.values()),
+        randomized = {pid for pid, a in allocated.items() if a == arm}
+        typed = {pid for pid, a in by_hand.items() if a == arm}
+        ids = randomized | typed
+        row = {"arm": arm, "allocated": len(randomized), "assigned without randomization": len(typed),
                "withdrawn": len(ids & withdrawn)}
         for visit in (d.name for d in data.study.visit_schedule):
             mine = states[(states["visit"] == visit) & states["participant"].isin(ids)]
