@@ -40,20 +40,22 @@ def test_grouped_cv_beats_chance_and_the_decoder_is_saved(windows, tmp_path):
     assert res.sha256 == sha256_file(res.fname)
 
 
-def test_cv_never_splits_a_trial(windows, monkeypatch):
+def test_cv_never_splits_a_trial_and_trains_every_fold_on_every_class(windows, monkeypatch):
     import sklearn.model_selection as ms
 
-    seen = []
-    real = ms.GroupKFold.split
+    shared, trained_on = [], []
+    real = ms.StratifiedGroupKFold.split
 
     def spy(self, X, y, groups):
         for train, test in real(self, X, y, groups):
-            seen.append(set(groups[train]) & set(groups[test]))
+            shared.append(set(groups[train]) & set(groups[test]))
+            trained_on.append(set(y[train]))
             yield train, test
 
-    monkeypatch.setattr(ms.GroupKFold, "split", spy)
-    train_decoder(windows, n_folds=3)
-    assert len(seen) == 3 and all(not s for s in seen)
+    monkeypatch.setattr(ms.StratifiedGroupKFold, "split", spy)
+    train_decoder(windows, n_folds=5)  # 4 trials per class, 5 folds: the demo's calibration run
+    assert len(shared) == 5 and all(not s for s in shared)
+    assert all(t == set(SPEC.classes) for t in trained_on), trained_on
 
 
 def test_nan_samples_are_held_and_no_window_trains_on_them():

@@ -2,9 +2,13 @@
 
 Windows of one trial are strongly correlated (they overlap and share the
 trial's state), so cross-validation keeps every window of a trial in the same
-fold (GroupKFold by trial). Shuffled windows would put near-copies of a test
+fold (grouped by trial). Shuffled windows would put near-copies of a test
 window in training and inflate accuracy (Lemm et al. 2011, NeuroImage
-56:387, section "Cross-validation"). Chance level is given as 1/N and as the
+56:387, section "Cross-validation"). Folds are also stratified by class: a
+calibration run holds few trials per class, and plain GroupKFold, which only
+balances fold sizes, put all four "rest" trials of a 12-trial run into one
+fold's test set, trained that fold on no rest at all and reported chance for
+a participant whose ERD was plain to see. Chance level is given as 1/N and as the
 95 % upper bound of a random classifier's accuracy for the number of test
 trials (binomial; Müller-Putz et al. 2008, Int J Bioelectromagn 10:52).
 """
@@ -128,7 +132,7 @@ def train_decoder(windows, *, kind="bandpower_lda", n_folds=5, window_s=1.0, ste
     ``"mdm"``); an unknown kind is refused before anything is fitted.
     """
     from scipy.stats import binom
-    from sklearn.model_selection import GroupKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     from ..decoding.presets import check_decoder_kind
     from ..outcomes.bci_metrics import confusion_matrix
@@ -160,7 +164,7 @@ def train_decoder(windows, *, kind="bandpower_lda", n_folds=5, window_s=1.0, ste
             data, [ends[mask & (run_of == r)] for r in range(len(runs))], labels[mask])
 
     pred = np.empty(len(ends), dtype=object)
-    for train, test in GroupKFold(n_splits=n_folds).split(ends, labels, groups):
+    for train, test in StratifiedGroupKFold(n_splits=n_folds).split(ends, labels, groups):
         mask = np.zeros(len(ends), bool)
         mask[train] = True
         dec = fit(mask)
