@@ -20,7 +20,7 @@ import pytest
 from tests.report.trial_helpers import full_demo_store
 from workbench.config import get_workspace
 from workbench.errors import ValidationError, WorkbenchError
-from workbench.records import UserAccount, Visit
+from workbench.records import Session, UserAccount, Visit
 from workbench.records import RECORD_TYPES
 from workbench.records.export import FORMATS, export_study
 from workbench.records.trail.locks import lock_visit, unlock
@@ -164,3 +164,21 @@ def test_odm_export_carries_no_planted_identifier(planted, tmp_path):
     _, store, _ = planted
     done = export_odm(store, tmp_path / "odm")
     _assert_clean(_texts(done.fname.parent))
+
+
+def test_bids_study_export_carries_no_planted_identifier(planted, tmp_path):
+    """The BIDS dataset of the planted study, every file of it: run sidecars (json, tsv), the scans and
+    sessions tables, participants.tsv and dataset_description.json (the recording's BrainVision header too)."""
+    from workbench.analysis import export_bids_study
+
+    ws, store, _ = planted
+    # The recorded session is the one planted into: its device and montage hold a planted value.
+    recorded = [s for s in store.find(Session) if s.recording_files]
+    assert recorded and all({s.device, s.montage} <= set(PLANTED) for s in recorded), recorded
+    out = export_bids_study(store, tmp_path / "bids", ws.root)
+    texts = _texts(out)
+    # A BIDS export with no run would only repeat the records' participants files: this one has one.
+    assert any(name.endswith("_scans.tsv") for name in texts), sorted(texts)
+    assert {"dataset_description.json", "participants.tsv", "participants.json"} <= set(texts)
+    assert any(name.endswith("_eeg.json") for name in texts), sorted(texts)
+    _assert_clean(texts)
