@@ -142,10 +142,10 @@ def test_wrong_passwords_lock_the_database_role_until_an_investigator_unlocks_it
     for _ in range(3):
         with pytest.raises(AuthenticationError):
             Store(store.url, user="e.zh", password="not the password at all")
-    psql = psql(store, "e.zh")  # the right password, not through the workbench
+    engine = psql(store, "e.zh")  # the right password, not through the workbench
     with pytest.raises(sa.exc.OperationalError, match="not permitted to log in"):
-        psql.connect()
-    psql.dispose()
+        engine.connect()
+    engine.dispose()
     with pytest.raises(AuthenticationError):
         Store(store.url, user="e.zh", password=password_of("e.zh"))
     assert _events(store, "e.zh")[-1] == ("login_refused", "account locked (refused by PostgreSQL)")
