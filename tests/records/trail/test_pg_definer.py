@@ -4,8 +4,10 @@ database role, as psql would send it."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +16,7 @@ from tests.records import factories as f
 from tests.records.accounts import as_user, login, password_of
 from tests.records.psql import psql, sql_rows, try_sql
 from workbench.records import Participant
+from workbench.records.trail import audit
 from workbench.records.storage.engine import create_engine
 from workbench.records.storage.migrate import current_revision, upgrade_database
 
@@ -115,8 +118,10 @@ def test_0012_downgrades_and_upgrades_an_existing_database(pg_store):
                      "VALUES (99999, 't', 'dr.inv', 'investigator', 'update', 'participants', 'SCI-001', 'x', 'x')")
         finally:
             eng.dispose()
-        store.update(dataclasses.replace(p, age_years=40), reason="typo")  # writes as before 0012
-        assert upgrade_database(engine) == current_revision(engine) == "0012"
+        with _client_clock(_FALSE_TIME):  # writes as before 0012, with the client's (wrong) clock
+            store.update(dataclasses.replace(p, age_years=40), reason="typo")
+        assert _last_entry_ts(store) == _FALSE_ISO
+        assert upgrade_database(engine) == current_revision(engine)
     finally:
         engine.dispose()
     store.engine.dispose()
@@ -129,7 +134,63 @@ def test_0012_downgrades_and_upgrades_an_existing_database(pg_store):
     finally:
         eng.dispose()
     report = store.verify_audit()
-    assert report.ok, report.summary()
+    assert report.ok, report.summary()  # the entry hashed with the client's time before 0013 still replays
+    with sa.create_engine(store.url).connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM audit_log WHERE ts = %(t)s", {"t": _FALSE_ISO}).scalar_one()
+
+
+_FALSE_TIME = datetime(1999, 1, 1, tzinfo=timezone.utc)
+_FALSE_ISO = _FALSE_TIME.isoformat(timespec="microseconds")
+
+
+@contextlib.contextmanager
+def _client_clock(when):
+    """The store's process with its clock set to ``when`` (where the trail takes its client time)."""
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return when.astimezone(tz) if tz else when.replace(tzinfo=None)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(audit, "datetime", Clock)
+        yield
+
+
+def _last_entry_ts(store) -> str:
+    with sa.create_engine(store.url).connect() as conn:
+        return conn.exec_driver_sql("SELECT ts FROM audit_log ORDER BY seq DESC LIMIT 1").scalar_one()
+
+
+def _server_time(conn) -> str:
+    return conn.exec_driver_sql(
+        """SELECT to_char(transaction_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')""").scalar_one()
+
+
+def test_trail_entries_carry_the_servers_time_not_the_clients(pg_store):
+    """0013: a client with a wrong clock, or one that sends a false time on purpose, gets the server's."""
+    store = pg_store
+    with sa.create_engine(store.url).connect() as conn:
+        before = conn.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+    with _client_clock(_FALSE_TIME):
+        store.update(dataclasses.replace(store.get(Participant, "SCI-001"), age_years=44), reason="typo")
+    recorded = _last_entry_ts(store)
+    assert recorded != _FALSE_ISO
+    assert datetime.fromisoformat(recorded) >= before  # the server's clock, read before the write
+    report = store.verify_audit()
+    assert report.ok, report.summary()  # the client hashed and signed the server's time
+    # psql: a false ts sent straight to the function is replaced by the server's transaction time.
+    eng = psql(store, "e.zh")
+    try:
+        with eng.begin() as conn:
+            head = conn.exec_driver_sql("SELECT seq, hash FROM wb_trail_head()").one()
+            server_now = _server_time(conn)
+            entry = {"seq": head.seq + 1, "ts": _FALSE_ISO, "user_name": "e.zh", "role": "engineer",
+                     "action": "update", "entity": "participants", "entity_id": "SCI-001", "field": "age_years",
+                     "old_value": "44", "new_value": "44", "reason": "x", "prev_hash": head.hash, "hash": "0" * 64}
+            conn.execute(sa.text("SELECT wb_append_trail(CAST(:e AS json))"), {"e": json.dumps([entry])})
+    finally:
+        eng.dispose()
+    assert _last_entry_ts(store) == server_now
 
 
 def test_wrong_passwords_lock_the_database_role_until_an_investigator_unlocks_it(pg_store, monkeypatch):

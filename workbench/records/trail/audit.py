@@ -145,8 +145,9 @@ class AuditWriter:
         self._signer = signer
         self._seq = head.seq
         self._hash = head.hash
-        # One timestamp per transaction: all its entries happened together.
-        self._ts = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        # One timestamp per transaction: all its entries happened together. Through the definer
+        # functions it is the server's transaction time, which wb_append_trail records (0013).
+        self._ts = head.ts if self._definer else datetime.now(timezone.utc).isoformat(timespec="microseconds")
         self._entries: list[dict[str, Any]] = []
 
     def _append(self, action: str, entity: str, entity_id: str, field: str | None, old: Any, new: Any,

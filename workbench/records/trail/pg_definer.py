@@ -25,6 +25,19 @@ three SECURITY DEFINER functions owned by the schema owner, with
   writes; ``account_unlocked`` only by an investigator (a site investigator for
   their own site's accounts), since it resets the lockout count.
 
+From migration 0013 ``wb_append_trail`` stamps every entry with the server's
+clock, whatever ``ts`` the client sent: the transaction's start
+(``transaction_timestamp()``, UTC, to the microsecond), not
+``clock_timestamp()``. The entry's hash and signature cover ``ts`` and are
+computed by the client before it sends the entries, so the stamp must be a
+server time the client can read first and that stays the same until the
+append: :func:`lock_head` returns it with the head, in the same transaction.
+It is also the trail's rule already (one timestamp per transaction: its
+entries happened together). A client that sends another time has the server's
+recorded, and its hash then fails ``audit verify``. Entries written before
+0013 keep the client's time they were hashed with, so old trails replay as
+they are.
+
 ``session_user``, not ``current_user``: inside a SECURITY DEFINER function
 ``current_user`` is the owner, and a login role cannot change its session user
 (only a superuser can). The schema owner itself (migrations, the first
@@ -57,7 +70,11 @@ _ME = """
       USING ERRCODE = 'insufficient_privilege';
   END IF;"""
 
-_UTC_NOW = """to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+#: ISO 8601 in UTC as Python's ``isoformat(timespec="microseconds")`` writes it (the trail's ``ts``).
+_ISO_UTC = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+_UTC_NOW = _ISO_UTC.format("clock_timestamp()")
+#: The trail's time from 0013: the transaction's start, fixed until it ends (see the module docstring).
+_TRANSACTION_TIME = _ISO_UTC.format("transaction_timestamp()")
 
 
 def create_functions(conn: sa.Connection) -> None:
@@ -67,40 +84,7 @@ CREATE FUNCTION wb_trail_head() RETURNS TABLE (seq integer, hash varchar)
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT h.seq, h.hash FROM audit_head h WHERE h.id = 1 FOR UPDATE
 $$""")
-    run_ddl(conn, f"""
-CREATE FUNCTION wb_append_trail(p_entries json) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  what text := 'audit trail'; me text; my_role text; my_site text; owner boolean;
-  head_seq integer; prev text; n integer := 0; e record;
-BEGIN{_ME}
-  SELECT h.seq, h.hash INTO head_seq, prev FROM audit_head h WHERE h.id = 1 FOR UPDATE;
-  FOR e IN SELECT * FROM json_to_recordset(p_entries) AS x(
-      seq integer, ts text, user_name text, role text, action text, entity text, entity_id text, field text,
-      old_value text, new_value text, reason text, prev_hash text, hash text, signature text) LOOP
-    IF NOT owner AND (e.user_name IS DISTINCT FROM me OR e.role IS DISTINCT FROM my_role) THEN
-      RAISE EXCEPTION 'trail entry #% names % (%), but database role % is % (%): an entry is its author''s own',
-        e.seq, e.user_name, e.role, session_user, me, my_role USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    IF e.seq IS DISTINCT FROM head_seq + n + 1 OR e.prev_hash IS DISTINCT FROM prev THEN
-      RAISE EXCEPTION 'trail entry #% does not follow entry #% (the head): entries are appended in order',
-        e.seq, head_seq + n;
-    END IF;
-    INSERT INTO audit_log (seq, ts, user_name, role, action, entity, entity_id, field, old_value, new_value,
-                           reason, prev_hash, hash, signature)
-    VALUES (e.seq, e.ts, e.user_name, e.role, e.action, e.entity, e.entity_id, e.field, e.old_value,
-            e.new_value, e.reason, e.prev_hash, e.hash, e.signature);
-    prev := e.hash;
-    n := n + 1;
-  END LOOP;
-  IF n > 0 THEN
-    UPDATE audit_head SET seq = head_seq + n, hash = prev WHERE id = 1;
-    -- Which transaction and role wrote these entries: db_change_log has the same txid (pg_crosscheck.py).
-    INSERT INTO trail_txids (txid, db_user, first_seq, last_seq) VALUES (txid_current(), session_user, head_seq + 1, head_seq + n)
-    ON CONFLICT (txid) DO UPDATE SET last_seq = excluded.last_seq;
-  END IF;
-  RETURN n;
-END $$""")
+    run_ddl(conn, _append_trail_sql("CREATE", "e.ts"))
     events = ", ".join(f"'{e}'" for e in EVENTS)
     run_ddl(conn, f"""
 CREATE FUNCTION wb_log_auth_event(p_user text, p_event text, p_detail text) RETURNS void
@@ -140,6 +124,54 @@ END $$""")
         conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
 
 
+def _append_trail_sql(verb: str, ts: str) -> str:
+    """``wb_append_trail``: 0012's stores the client's ``e.ts``, 0013's the server's transaction time."""
+    return f"""
+{verb} FUNCTION wb_append_trail(p_entries json) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  what text := 'audit trail'; me text; my_role text; my_site text; owner boolean;
+  head_seq integer; prev text; n integer := 0; e record;
+BEGIN{_ME}
+  SELECT h.seq, h.hash INTO head_seq, prev FROM audit_head h WHERE h.id = 1 FOR UPDATE;
+  FOR e IN SELECT * FROM json_to_recordset(p_entries) AS x(
+      seq integer, ts text, user_name text, role text, action text, entity text, entity_id text, field text,
+      old_value text, new_value text, reason text, prev_hash text, hash text, signature text) LOOP
+    IF NOT owner AND (e.user_name IS DISTINCT FROM me OR e.role IS DISTINCT FROM my_role) THEN
+      RAISE EXCEPTION 'trail entry #% names % (%), but database role % is % (%): an entry is its author''s own',
+        e.seq, e.user_name, e.role, session_user, me, my_role USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF e.seq IS DISTINCT FROM head_seq + n + 1 OR e.prev_hash IS DISTINCT FROM prev THEN
+      RAISE EXCEPTION 'trail entry #% does not follow entry #% (the head): entries are appended in order',
+        e.seq, head_seq + n;
+    END IF;
+    INSERT INTO audit_log (seq, ts, user_name, role, action, entity, entity_id, field, old_value, new_value,
+                           reason, prev_hash, hash, signature)
+    VALUES (e.seq, {ts}, e.user_name, e.role, e.action, e.entity, e.entity_id, e.field, e.old_value,
+            e.new_value, e.reason, e.prev_hash, e.hash, e.signature);
+    prev := e.hash;
+    n := n + 1;
+  END LOOP;
+  IF n > 0 THEN
+    UPDATE audit_head SET seq = head_seq + n, hash = prev WHERE id = 1;
+    -- Which transaction and role wrote these entries: db_change_log has the same txid (pg_crosscheck.py).
+    INSERT INTO trail_txids (txid, db_user, first_seq, last_seq) VALUES (txid_current(), session_user, head_seq + 1, head_seq + n)
+    ON CONFLICT (txid) DO UPDATE SET last_seq = excluded.last_seq;
+  END IF;
+  RETURN n;
+END $$"""
+
+
+def stamp_server_time(conn: sa.Connection) -> None:
+    """Migration 0013: ``wb_append_trail`` records the server's transaction time (same signature: grants kept)."""
+    run_ddl(conn, _append_trail_sql("CREATE OR REPLACE", _TRANSACTION_TIME))
+
+
+def stamp_client_time(conn: sa.Connection) -> None:
+    """Migration 0013 downgraded: back to 0012's function, which records the client's ``ts``."""
+    run_ddl(conn, _append_trail_sql("CREATE OR REPLACE", "e.ts"))
+
+
 def drop_functions(conn: sa.Connection) -> None:
     for fn in FUNCTIONS:
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}")
@@ -164,8 +196,9 @@ def installed(conn: sa.Connection, *, cached: bool = True) -> bool:
 
 
 def lock_head(conn: sa.Connection):
-    """The chain head (``seq``, ``hash``), locked until the transaction ends."""
-    return conn.exec_driver_sql("SELECT seq, hash FROM wb_trail_head()").one()
+    """The chain head (``seq``, ``hash``), locked until the transaction ends, and ``ts``: the server's
+    transaction time, which ``wb_append_trail`` records from 0013 (the entries are hashed with it)."""
+    return conn.exec_driver_sql(f"SELECT seq, hash, {_TRANSACTION_TIME} AS ts FROM wb_trail_head()").one()
 
 
 def append_entries(conn: sa.Connection, rows: list[dict]) -> int:
