@@ -47,13 +47,11 @@ $(BIDS_VALIDATOR): tools/package.json
 demo: $(STAMP)
 	$(BIN)/workbench demo
 
-# WORKERS=N runs the tests on N pytest-xdist workers: every test that touches LSL runs on one worker,
-# one after the other (tests/conftest.py), the rest fills the other cores.
-# Default 0 (one process): on a fresh clone two LSL tests ran on different workers and LabRecorder
-# timed out, because xdist 3.8's group markers do not work under pytest 9. tests/conftest.py now
-# schedules every LSL module on one worker itself (checked on a subset); WORKERS=2 opts in until a
-# whole fresh-clone run on two workers has passed.
-WORKERS ?= 0
+# WORKERS=N runs the tests on N pytest-xdist workers (default 2, the cores of the CI machine): every
+# module that touches LSL runs on one worker, one after the other (tests/conftest.py schedules them:
+# LSL discovery is machine-wide; xdist 3.8's own group markers are ignored under pytest 9), the rest
+# fills the other worker. One process (WORKERS=0) takes about 45 minutes, past CI's 40.
+WORKERS ?= 2
 
 test: $(STAMP) debian-test-deps node-tools
 	scripts/run-tests.sh $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
