@@ -80,7 +80,8 @@ def _provenance_parts(store, data: TrialData, workspace_root) -> str:
     rec = _short_sessions(_not_recorded(P.recording_hashes(data, workspace_root)), data)
     return (f"<h3>Audit trail check</h3><p class='{'ok' if ok else 'bad'}'>{H.esc(summary)}</p>"
             "<h3>Recordings</h3>" + H.table(rec, empty="No recording file attached to a session.", classes="hash")
-            + "<h3>Decoders</h3>" + H.table(_short_sessions(_not_recorded(P.decoder_hashes(data)), data), empty="No BCI session recorded.", classes="hash")
+            + "<h3>Decoders</h3>" + H.table(_short_sessions(_not_recorded(P.decoder_hashes(data)), data),
+                                            empty="No BCI session recorded.", classes="hash")
             + "<h3>Software</h3>" + H.table(P.software_versions(), empty=""))
 
 

@@ -4,8 +4,9 @@
 :class:`~workbench.records.Store` with a user name and password, keeps the
 logged-in store, and tells whoever subscribed with :meth:`Login.on_login`.
 :class:`LoginPanel` shows it: user name, a password field that never echoes,
-a button and a message; Enter in the password field signs in, as the button does. The password is never kept: the field is cleared
-after every attempt, whatever its outcome.
+a button and a message; Enter in the password field signs in, as the button
+does. The password is never kept: the field is cleared after every attempt,
+whatever its outcome.
 """
 
 from __future__ import annotations
