@@ -85,3 +85,73 @@ def test_session_run_on_an_empty_numba_cache_completes_and_is_saved(workspace, t
         assert m.workbench_share_p50_ms is not None
     finally:
         store.close()
+
+
+# Fits a CSP and an intracortical decoder (shapes unlike the warm-up's), then counts what numba compiles
+# from then on: with "cli", after `workbench warmup`'s steps, nothing is warmed by the test itself; with
+# "warm", each online decoder's own warm() runs first. Either way the first updates must compile nothing.
+FIRST_UPDATES = """
+import json, sys
+import numpy as np
+from numba.core import event
+
+mode = sys.argv[1]
+if mode == "cli":
+    from workbench.cli.warmup import warm_kernels
+    warm_kernels(progress=False)
+
+compiled = []
+
+class Compiles(event.Listener):
+    def on_start(self, ev):
+        compiled.append(getattr(ev.data.get("dispatcher"), "__name__", "?"))
+
+    def on_end(self, ev):
+        pass
+
+if mode == "cli":
+    event.register("numba:compile", Compiles())  # fitting too compiles nothing after the warm-up
+
+from workbench.decoding import CSP, LDA, Decoder, IIRFilter, KalmanDecoder, SpikeFeatures
+
+rng = np.random.default_rng(1)
+x = rng.standard_normal((4000, 6))
+csp = Decoder([IIRFilter(8.0, 30.0, sfreq=250.0)], [CSP(4), LDA()], sfreq=250.0,
+              ch_names=[f"c{i}" for i in range(6)], window=250, step=25)
+ends = np.arange(249, 4000, 125)
+csp.fit([x], [ends], np.arange(len(ends)) % 2)
+s = rng.standard_normal((90 * 30, 5)) * 10.0
+spikes = Decoder([IIRFilter(300.0, 1200.0, sfreq=3000.0, order=2)], [SpikeFeatures(k=3.0), KalmanDecoder()],
+                 sfreq=3000.0, ch_names=[f"e{i}" for i in range(5)], window=30, step=30)
+spikes.fit([s], [np.arange(29, len(s), 30)], rng.standard_normal((90, 2)).cumsum(axis=0))
+out = {}
+for name, dec, n_chunk in (("spikes", spikes, 12), ("csp", csp, 1)):  # no path warms the next
+    online = dec.online()
+    if mode == "warm":
+        online.warm(n_chunk)
+        event.register("numba:compile", Compiles())
+    before = len(compiled)
+    # the first chunk runs stage by stage, the next ones fused, and a NaN takes the repair path: all live
+    for k in range(3):
+        chunk = rng.standard_normal((n_chunk, dec.n_channels))
+        chunk[-1, 0] = np.nan if k == 2 else chunk[-1, 0]
+        online.update(np.ascontiguousarray(chunk))
+    out[name] = compiled[before:]
+print(json.dumps({"first_updates": out, "all": compiled}))
+"""
+
+
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("mode", ["warm", "cli"])
+def test_the_first_update_of_the_csp_and_intracortical_paths_compiles_nothing(mode, tmp_path):
+    """On an empty numba cache: after OnlineDecoder.warm(), or after `workbench warmup`'s steps (with no
+    warm() of the test's own), the first live updates of each online path compile nothing (without either,
+    they compile the non-finite checks and the fused kernel: the listener does see compiles)."""
+    out = subprocess.run([sys.executable, "-c", FIRST_UPDATES, mode], cwd=REPO, capture_output=True, text=True,
+                         timeout=1400, env=_cold_env(tmp_path))
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["first_updates"] == {"spikes": [], "csp": []}
+    if mode == "cli":
+        assert result["all"] == [], "fitting after the warm-up compiled too"
+    assert any(os.scandir(tmp_path / "numba-cache")), "the cache folder was the one used"
