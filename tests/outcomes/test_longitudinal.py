@@ -81,7 +81,7 @@ def test_from_the_records_store(tmp_path):
         for visit, day, total in ((base, 0, 41), (week12, 84, 51)):
             values = _scim_values(total)
             store.add(OutcomeAssessment(participant_id="SCI-001", visit_id=visit.id, instrument="SCIM-III",
-                                        instrument_version=scim.version, assessor="a.assessor",
+                                        instrument_version=scim.version, assessor=store.user.name,
                                         assessed_on=ENROLMENT + timedelta(days=day), item_values=values,
                                         scores=dict(score_instrument(scim, values).scores)))
         out = change_from_baseline(store.outcomes("long"))

@@ -32,7 +32,7 @@ def add_assessments(url, pid, n, tag, barrier, results):
         with login(url, f"assessor-{tag}") as store:
             barrier.wait(timeout=60)
             for i in range(n):
-                store.add(f.assessment(pid, total=i % 20, assessor=f"T{tag}"))
+                store.add(f.assessment(pid, total=i % 20, assessor=f"assessor-{tag}"))  # their own account
         results.put((tag, "ok", ""))
     except Exception as err:
         results.put((tag, "error", repr(err)))

@@ -7,6 +7,9 @@ from datetime import date, timedelta
 from workbench.records import Consent, OutcomeAssessment, Participant, Site, Study, Visit, VisitDefinition
 
 ENROLMENT = date(2026, 1, 5)
+#: The assessor :func:`assessment` names: the store checks it against the accounts, and the first
+#: investigator's (tests.records.accounts.first_investigator) may record outcomes.
+ASSESSOR = "dr.inv"
 
 
 def study() -> Study:
@@ -42,7 +45,7 @@ def visit(pid: str = "SCI-001", name: str = "week12", delay_days: int = 0, **kw)
 
 def assessment(pid: str = "SCI-001", visit_id: str | None = None, total: int = 12, **kw) -> OutcomeAssessment:
     values = dict(participant_id=pid, visit_id=visit_id, instrument="WISCI-II", instrument_version="II",
-                  assessor="a.assessor", assessed_on=ENROLMENT + timedelta(days=84),
+                  assessor=ASSESSOR, assessed_on=ENROLMENT + timedelta(days=84),
                   item_values={"level": total}, scores={"total": total})
     values.update(kw)
     return OutcomeAssessment(**values)

@@ -60,7 +60,7 @@ def test_two_processes_appending_keep_one_chain(store):
     out = _run(_writers.add_assessments, [(store.url, "SCI-001", n, "A"), (store.url, "SCI-001", n, "B")])
     assert sorted(out) == [("A", "ok", ""), ("B", "ok", "")], out
     saved = store.find(OutcomeAssessment)
-    assert sorted(o.assessor for o in saved) == ["TA"] * n + ["TB"] * n
+    assert sorted(o.assessor for o in saved) == ["assessor-A"] * n + ["assessor-B"] * n
     report = store.verify_audit()
     assert report.ok, report.summary()
     users = store.audit_trail().user_name

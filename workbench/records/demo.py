@@ -40,18 +40,27 @@ def read_study_json(fname: str | os.PathLike = DEMO_STUDY) -> list[TableRecord]:
 
 
 def seed_demo(store, fname: str | os.PathLike = DEMO_STUDY) -> int:
-    """Save every record of the study file in one transaction; return how many.
+    """Save every record of the study file (one transaction, then its outcome assessments); return how many.
 
-    The demo study also gets its ISNCSCI examinations (:func:`demo_isncsci_exams`),
-    entered through the records API with its checks, after the visits they belong to.
+    An assessment names its assessor's account, which must exist: for the demo
+    study the demo accounts (:func:`add_demo_accounts`, passwords in the
+    store's workspace) are made between the study's records (their sites
+    first) and its assessments. The demo study also gets its ISNCSCI
+    examinations (:func:`demo_isncsci_exams`), entered through the records API
+    with its checks, after the visits they belong to.
     """
+    from .types.outcome import OutcomeAssessment
+
     records = read_study_json(fname)
-    store.add(*records)
+    outcomes = [r for r in records if isinstance(r, OutcomeAssessment)]
+    store.add(*[r for r in records if not isinstance(r, OutcomeAssessment)])
+    exams = []
     if Path(fname).resolve() == DEMO_STUDY:
+        add_demo_accounts(store, demo_passwords(store.workspace))
         exams = demo_isncsci_exams(records)
-        store.add(*exams)
-        return len(records) + len(exams)
-    return len(records)
+    if outcomes or exams:
+        store.add(*outcomes, *exams)
+    return len(records) + len(exams)
 
 
 #: The demo's ISNCSCI trajectories, per participant and visit: (last normal level, upper- and lower-limb key
@@ -105,7 +114,7 @@ def demo_isncsci_exams(records) -> list:
         entry = _isncsci_worksheet(*plan[v.name])
         exams.append(OutcomeAssessment(
             id=f"OA-{v.participant_id}-{v.name}-isncsci", participant_id=v.participant_id, visit_id=v.id,
-            instrument="ISNCSCI", instrument_version="2019", assessor="assessor.demo", assessed_on=v.actual_date,
+            instrument="ISNCSCI", instrument_version="2019", assessor=DEMO_USERS["assessor"], assessed_on=v.actual_date,
             item_values=entry.item_values(), scores=entry.scores()))
     return exams
 
@@ -143,6 +152,17 @@ def demo_passwords(workspace=None) -> dict[str, str]:
     return passwords
 
 
+def add_demo_accounts(store, passwords: dict[str, str]) -> None:
+    """The demo's account of each role that is missing (site staff at the demo's first site)."""
+    from .types.account import UserAccount
+
+    have = {a.id for a in store.find(UserAccount)}
+    for r, name in DEMO_USERS.items():
+        if name not in have:
+            site = DEMO_SITE if r in ("assessor", "engineer") else None
+            store.add_account(UserAccount(id=name, role=r, site_id=site), passwords[name])
+
+
 def open_demo_store(workspace=None, *, role: str = "investigator"):
     """A store on the workspace database holding the demo study, logged in as the demo's ``role`` user.
 
@@ -154,7 +174,6 @@ def open_demo_store(workspace=None, *, role: str = "investigator"):
     """
     from ..config import get_workspace
     from ..errors import Problem, ValidationError
-    from .types.account import UserAccount
     from .access.auth import has_logins
     from .storage.engine import create_engine
     from .storage.migrate import upgrade_database
@@ -180,11 +199,7 @@ def open_demo_store(workspace=None, *, role: str = "investigator"):
     try:
         if not store.find(Study, id=DEMO_STUDY_ID):
             seed_demo(store)
-        have = {a.id for a in store.find(UserAccount)}
-        for r, name in DEMO_USERS.items():
-            if name not in have:
-                site = DEMO_SITE if r in ("assessor", "engineer") else None
-                store.add_account(UserAccount(id=name, role=r, site_id=site), passwords[name])
+        add_demo_accounts(store, passwords)  # a role added since the study was seeded (the allocator)
     finally:
         store.close()
     return Store(ws.db_url, user=DEMO_USERS[role], password=passwords[DEMO_USERS[role]], workspace=ws.root)

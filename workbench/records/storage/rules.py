@@ -119,6 +119,8 @@ class BatchContext:
                 problems += self._check_participant(rec, label)
             if isinstance(rec, Visit):
                 problems += self._check_visit(rec, label, deviations)
+            if isinstance(rec, OutcomeAssessment):
+                problems += self._check_assessor(rec, label)
             problems += self._check_consent(rec, label)
             if isinstance(rec, Signature):
                 problems += self._check_signature(rec, label)
@@ -134,6 +136,24 @@ class BatchContext:
         # The same assessment saved twice (types/outcome.py): refused here, so no entry path can double it.
         problems += duplicate_problems(self, lambda i, f: label_of(self.batch, i, f))
         return problems + self.check_locks()
+
+    def _check_assessor(self, rec: OutcomeAssessment, label) -> list[Problem]:
+        """The assessor is an active account whose role records outcomes (issue 22 put this in the
+        form; here every way in is held to it). Checked when the name is new to the record only: a
+        correction of an assessment whose assessor has since left, or one saved before this rule,
+        keeps its assessor."""
+        tbl = TABLES[OutcomeAssessment.TABLE]
+        stored = self.conn.execute(sa.select(tbl.c.assessor).where(tbl.c.id == rec.id)).scalar_one_or_none()
+        if stored == rec.assessor:
+            return []
+        account = self.lookup("user_accounts", rec.assessor)
+        if account is not None and account.active and account.role in OutcomeAssessment.WRITERS:
+            return []
+        roles = " or ".join(sorted(OutcomeAssessment.WRITERS))
+        found = ("no account has this user name" if account is None else "the account is deactivated"
+                 if not account.active else f"the account's role is {account.role}")
+        return [Problem(label("Assessor"), rec.assessor,
+                        f"the user name of an active account whose role records outcomes ({roles}); {found}")]
 
     def _check_participant(self, rec: Participant, label) -> list[Problem]:
         problems = []
