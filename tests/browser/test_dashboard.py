@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbench.config import get_workspace
+from workbench.records import OutcomeAssessment
 from workbench.records.demo import demo_passwords, open_demo_store
 
 from ..report.trial_helpers import PLANTED, add_bci, add_isncsci, plant_identifiers
@@ -168,7 +169,6 @@ def test_no_identifier_on_any_dashboard_view(planted_served, browser):  # noqa: 
 
 def test_assessor_sees_own_site_without_arms_and_saves_an_outcome(served, browser, tmp_path):  # noqa: F811
     """The blinded assessor's path: own site only, no arm on any view, an outcome saved to the store."""
-    from workbench.records import OutcomeAssessment
 
     base, ws = served
     page = _open(browser, base, ws, user="demo.assessor")
@@ -190,6 +190,7 @@ def test_assessor_sees_own_site_without_arms_and_saves_an_outcome(served, browse
     for arm in ("control", "blinded", "by site and arm"):  # the demo's arms are "BCI" and "control"
         assert arm not in text, f"the assessor's page shows {arm!r}"
 
+    before = {a.id for a in _wisci_of_sci002_week12(ws)}  # the demo's own assessment of that visit (demo.assessor)
     page.get_by_text("Enter outcomes", exact=True).first.click()
     entry = page.locator(".wb-entry")
     _pick(entry, "Walking Index for Spinal Cord Injury II (WISCI-II)")
@@ -213,14 +214,18 @@ def test_assessor_sees_own_site_without_arms_and_saves_an_outcome(served, browse
                            timeout=60_000)
     save_png(page.screenshot(full_page=True), tmp_path, "dashboard-entry-saved.png")
     assert "control" not in _shown_text(page)
+    saved = [a for a in _wisci_of_sci002_week12(ws) if a.id not in before]
+    assert [(a.scores, a.assessor) for a in saved] == [({"total": 12}, "demo.assessor")]
+    page.close()
+
+
+def _wisci_of_sci002_week12(ws):
     store = open_demo_store(ws.root, role="monitor")
     try:
-        saved = [a for a in store.find(OutcomeAssessment, participant_id="SCI-002", instrument="WISCI-II")
-                 if a.visit_id == "V-SCI-002-week12" and a.assessor == "demo.assessor"]
+        return [a for a in store.find(OutcomeAssessment, participant_id="SCI-002", instrument="WISCI-II")
+                if a.visit_id == "V-SCI-002-week12"]
     finally:
         store.close()
-    assert [a.scores for a in saved] == [{"total": 12}]
-    page.close()
 
 
 def _option(select, starts: str) -> str | None:
