@@ -28,7 +28,10 @@ def recorded(workspace, unique_name):
     realistic participant's map is mostly trial-to-trial noise, and this test is about the
     view drawing the map the recording holds, not about how well a person desynchronizes.
     """
-    spec = ParadigmSpec(CLASSES, cue_s=1.5, rest_s=0.3, repetitions=2, seed=0, jitter_s=0.0)
+    # A second's rest between cues: the participant's ERD fades with a time constant of about 0.3 s
+    # after its reaction time, and with 0.3 s of rest the previous cue's desynchronization still
+    # filled the next cue's window (open after grasp showed C3 deeper than C4 on a loaded machine).
+    spec = ParadigmSpec(CLASSES, cue_s=2.0, rest_s=1.0, repetitions=2, seed=0, jitter_s=0.0)
     run = run_block(workspace.recordings, spec, participant=SimulatedParticipant(CueTimeline(), seed=0, model=ParticipantModel(difficulty="easy")),
                     name=unique_name, progress=False, entities=RunEntities(subject="test", task="calibration"))
     assert run.manifest.status == "complete"
