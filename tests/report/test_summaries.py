@@ -100,6 +100,7 @@ def test_consort_flow_adds_up(data):
     assert flow.loc["total", "week26 done"] == 0
     assert flow.loc["total", "analysed (baseline + follow-up)"] <= 4
     assert S.consort_enrolment(data)["enrolled"] == 4
+    assert flow.loc["total", "allocated"] == 4  # the demo is randomized when seeded (records/demo.py)
 
 
 def test_consort_flow_counts_allocation_from_the_randomization_records(data):

@@ -47,8 +47,11 @@ def seed_demo(store, fname: str | os.PathLike = DEMO_STUDY) -> int:
     store's workspace) are made between the study's records (their sites
     first) and its assessments. The demo study also gets its ISNCSCI
     examinations (:func:`demo_isncsci_exams`), entered through the records API
-    with its checks, after the visits they belong to.
+    with its checks, after the visits they belong to, and is randomized by its
+    allocator on each participant's enrolment day (:func:`randomize_demo`).
     """
+    from ..config import get_workspace
+    from .store import Store
     from .types.outcome import OutcomeAssessment
 
     records = read_study_json(fname)
@@ -56,7 +59,13 @@ def seed_demo(store, fname: str | os.PathLike = DEMO_STUDY) -> int:
     store.add(*[r for r in records if not isinstance(r, OutcomeAssessment)])
     exams = []
     if Path(fname).resolve() == DEMO_STUDY:
-        add_demo_accounts(store, demo_passwords(store.workspace))
+        passwords = demo_passwords(store.workspace)
+        add_demo_accounts(store, passwords)
+        # The allocator's step, with the allocator's account (it alone holds the seed), before anything
+        # else is written as the investigator (`workbench db seed-demo` randomizes too).
+        allocator = DEMO_USERS["allocator"]
+        with Store(store.url, user=allocator, password=passwords[allocator], workspace=store.workspace) as alloc:
+            randomize_demo(alloc, get_workspace(store.workspace).root)
         exams = demo_isncsci_exams(records)
     if outcomes or exams:
         store.add(*outcomes, *exams)
@@ -119,6 +128,51 @@ def demo_isncsci_exams(records) -> list:
     return exams
 
 
+#: The demo study's allocation seed, as `workbench randomize generate --seed 19` would fix it: every demo
+#: workspace draws the same sequence. 19 is the first seed whose first slot in each of the demo's strata
+#: (ZH-B, ZH-A, HD-C, HD-D) gives the arm the demo's recorded sessions and adverse events were written for
+#: (SCI-001 and SCI-002 BCI, SCI-003 and SCI-004 control). A real trial never fixes its seed.
+DEMO_ALLOCATION_SEED = 19
+DEMO_SLOTS_PER_STRATUM = 8
+#: Where the demo's seed is kept for `workbench randomize participant --seed-file` (mode 0600, like a real one).
+DEMO_ALLOCATION_SEED_FILE = ("keys", "demo-allocation-seed")
+
+
+def randomize_demo(store, workspace_root) -> list:
+    """Randomize the demo study's enrolled participants as its allocator; return the allocations.
+
+    Through the records API `workbench randomize` calls (generate_sequences, randomize), never
+    a copy: the sequence is generated (seed :data:`DEMO_ALLOCATION_SEED`) on the day before the
+    first enrolment, and each participant is randomized on their enrolment day, in enrolment
+    order. The demo's participants were enrolled months before any workspace is made, and
+    allocation belongs on the enrolment day: dated today it would come after their sessions,
+    and SCI-004, whose consent was withdrawn in June, could not be randomized at all (consent
+    must be in force on the day). Only this seeding back-dates; the audit trail dates the writes.
+    """
+    from datetime import datetime, time, timedelta, timezone
+
+    from .trail.keys import write_secret
+    from .types.participant import Participant
+    from .types.randomization import PENDING_ARM, generate_sequences, randomize
+
+    waiting = sorted((p for p in store.find(Participant, study_id=DEMO_STUDY_ID) if p.arm == PENDING_ARM),
+                     key=lambda p: (p.enrolment_date, p.id))
+    if not waiting:
+        return []
+
+    def on(day):  # a morning in the demo's time zone, stored in UTC
+        return datetime.combine(day, time(9, 0), tzinfo=timezone.utc)
+
+    generate_sequences(store, DEMO_STUDY_ID, seed=DEMO_ALLOCATION_SEED, n_per_stratum=DEMO_SLOTS_PER_STRATUM,
+                       generated_at=on(waiting[0].enrolment_date - timedelta(days=1)))
+    allocations = [randomize(store, p.id, seed=DEMO_ALLOCATION_SEED, randomized_at=on(p.enrolment_date))[1]
+                   for p in waiting]
+    seed_file = Path(workspace_root).joinpath(*DEMO_ALLOCATION_SEED_FILE)
+    if not seed_file.exists():
+        write_secret(seed_file, f"{DEMO_ALLOCATION_SEED}\n")
+    return allocations
+
+
 #: The demo study's id in data_samples/demo_study/study.json.
 DEMO_STUDY_ID = "BCI-SCI-DEMO"
 #: The demo's account for each role, and its site (site staff work at the demo's first site).
@@ -170,7 +224,8 @@ def open_demo_store(workspace=None, *, role: str = "investigator"):
     upgrades the schema, creates the demo accounts when missing (the
     investigator first, with passwords generated into the workspace's
     ``keys/demo-accounts.json``, said once on stderr), seeds the study when
-    missing, and logs in with the password from that file.
+    missing and then randomizes it as the allocator (:func:`randomize_demo`),
+    and logs in with the password from that file.
     """
     from ..config import get_workspace
     from ..errors import Problem, ValidationError

@@ -154,8 +154,26 @@ def _check_seed(seed) -> None:
 
 
 # -- the store side ---------------------------------------------------------------------------
+def _when(value, field: str) -> datetime:
+    """``value`` (a timezone-aware time, not in the future), or now (UTC) when None.
+
+    Only the demo study's seeding passes a time (records/demo.py: its participants were enrolled months
+    before the workspace is made, and allocation belongs on their enrolment day); `workbench randomize`
+    never does, so a real trial's sequence and allocations are dated when they happen. The audit
+    trail dates every write by the clock either way, so a back-dated record shows as such.
+    """
+    now = datetime.now(timezone.utc)
+    if value is None:
+        return now
+    if not isinstance(value, datetime) or value.tzinfo is None or value > now:
+        raise ValidationError([Problem(field, value, "a timezone-aware time not in the future (or None: now)")],
+                              what="randomization")
+    return value
+
+
 def generate_sequences(store, study_id: str, *, seed: int, n_per_stratum: int,
-                       block_multiples: Sequence[int] = DEFAULT_BLOCK_MULTIPLES) -> list[AllocationSequence]:
+                       block_multiples: Sequence[int] = DEFAULT_BLOCK_MULTIPLES,
+                       generated_at: datetime | None = None) -> list[AllocationSequence]:
     """Generate and store one sealed sequence per stratum (every site x AIS grade) of a study.
 
     Only the allocator may (it holds the seed). Refused once any participant
@@ -178,7 +196,7 @@ def generate_sequences(store, study_id: str, *, seed: int, n_per_stratum: int,
                                               for p in store.find(Participant, study_id=study_id)):
         raise ValidationError([Problem("study_id", study_id, "a study nobody is allocated in yet (the sequence "
                                                              "is generated before enrolment)")], what="randomization")
-    now = datetime.now(timezone.utc)
+    now = _when(generated_at, "generated_at")
     sequences = []
     for site in sites:
         for grade in AIS_GRADES:
@@ -209,11 +227,13 @@ def enrol(store, participant: Participant, consent=None) -> Participant:
     return saved[0]
 
 
-def randomize(store, participant_id: str, *, seed: int) -> tuple[Participant, Allocation]:
+def randomize(store, participant_id: str, *, seed: int,
+              randomized_at: datetime | None = None) -> tuple[Participant, Allocation]:
     """Randomize an enrolled participant (allocator's step); return (participant, allocation).
 
     Needs the allocation role and the seed; the participant must be enrolled
-    and not yet randomized, with consent in force today (storage/rules.py). The next
+    and not yet randomized, with consent in force on the day (storage/rules.py): today,
+    or ``randomized_at`` (only the demo's seeding back-dates: see :func:`_when`). The next
     free slot of their stratum (site x baseline AIS grade) is opened, and the
     Allocation and the participant's arm are written in one transaction.
     """
@@ -221,6 +241,7 @@ def randomize(store, participant_id: str, *, seed: int) -> tuple[Participant, Al
         raise PermissionDeniedError(f"user {store.user.name!r} with role {store.user.role!r} may not randomize; "
                                     f"allowed roles: {', '.join(sorted(RANDOMIZERS))}")
     _check_seed(seed)
+    when = _when(randomized_at, "randomized_at")
     found = store.find(Participant, id=participant_id)
     if not found or found[0].arm != PENDING_ARM:
         raise ValidationError([Problem("participant_id", participant_id, "an enrolled participant not yet randomized "
@@ -241,7 +262,7 @@ def randomize(store, participant_id: str, *, seed: int) -> tuple[Participant, Al
                                                                 "more before enrolling)")], what="randomization")
     arm = reveal(sequence, position, seed)
     allocation = Allocation(participant_id=participant.id, sequence_id=sequence.id, position=position, arm=arm,
-                            randomized_at=datetime.now(timezone.utc), randomized_by=store.user.name)
+                            randomized_at=when, randomized_by=store.user.name)
     return store.allocate(allocation)
 
 
