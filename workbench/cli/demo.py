@@ -40,7 +40,7 @@ def run(args) -> int:
     # Before anything streams or the participant is asked to do anything: a cold numba cache
     # compiles here, with a progress bar, never inside a live loop.
     print("decoder kernels: compiling or loading from numba's cache ...", flush=True)
-    warm_kernels()
+    warm_kernels(paths=("bandpower",))
     result = run_demo(args.workspace, calibration_reps=args.calibration_reps, loop_reps=args.loop_reps,
                       seed=args.seed, difficulty=difficulty)
     summarise_recordings(result.workspace, result.session_id)

@@ -79,7 +79,7 @@ def run(args) -> int:
     from .warmup import warm_kernels
 
     print("decoder kernels: compiling or loading from numba's cache ...", flush=True)
-    warm_kernels()  # a cold cache compiles here, never in the live loop
+    warm_kernels(paths=("bandpower",))  # a cold cache compiles here, never in the live loop
     participant = SimulatedParticipant(CueTimeline(), seed=args.seed) if args.simulated else None
     if args.decoder:
         decoder = load_decoder(args.decoder)
@@ -171,11 +171,16 @@ def _report(block, decoder, spec, version, store, records, ws) -> None:
         return
     session, run, writer = records
     try:
-        store.update(replace(session, recording_files=(RecordingFile.from_file(block.manifest.fname, root=ws.root),)),
-                     reason="end of the run: its recording is complete")
+        session = replace(session, recording_files=(RecordingFile.from_file(block.manifest.fname, root=ws.root),))
+        store.update(session, reason="end of the run: its recording is complete")
         save_run(store, session_id=session.id, number=1, task="closed-loop", log=block.log, trials=trials,
                  summary=summary, t0=block.t0, run=run)
         print(f"saved      session {session.id}, run {run.id} ({len(trials)} trials, {writer.n_written} gate "
               f"decisions as safety events, written during the run)")
     finally:
         store.close()
+    # The recording is final: its dashboard summary is built now, so the session's first opening in the
+    # dashboard reads no recording (issue 22: a long session within 3 s), as after `workbench demo`.
+    from ..report.recording_summary import build_session_summaries
+
+    build_session_summaries([session], ws.root)
