@@ -55,6 +55,10 @@ def test_simulated_block_with_a_saved_decoder_is_recorded_and_saved(workspace, m
         # Filed under the participant's BIDS-safe pseudonym, not a generic "cli" subject.
         assert session.recording_files[0].path.startswith("recordings/sub-SCI001/"), session.recording_files[0].path
         assert not (workspace.recordings / "sub-cli").exists()
+        # Its dashboard summary is built at the end of the run: the first opening reads no recording.
+        from workbench.report.recording_summary import summary_path
+
+        assert summary_path(workspace.root, session.recording_files[0].sha256).exists()
     finally:
         store.close()
 

@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,8 @@ def test_demo_runs_the_trial_day_and_saves_everything(workspace, monkeypatch):
     # three complete recordings, each named in the summary; closed-loop ones carry commands and gate decisions
     runs = list_runs(workspace.recordings)
     assert len(runs) == 3 and all(r.status == "complete" and r.fname in text for r in runs)
+    # filed in the demo participant's own folder (SCI-001 -> sub-SCI001), as from every other entry point
+    assert all(Path(r.fname).parent == workspace.recordings / "sub-SCI001" for r in runs), [r.fname for r in runs]
     loop_files = [r.fname for r in runs if "calibration" not in r.fname]
     for fname in loop_files:
         names = {s.name for s in read_xdf_streams(fname)}

@@ -140,6 +140,9 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
     from .safety_log import SafetyEventWriter
     from .adaptation import offline_accuracy, recalibrate
     from .training import cue_windows, train_decoder
+    from ..records.export import bids_label
+
+    subject = bids_label(DEMO_PARTICIPANT)  # the recordings land in the participant's folder (sub-SCI001)
 
     problems = []
     for name, v, lo in (("calibration_reps", calibration_reps, 2), ("loop_reps", loop_reps, 1)):
@@ -170,7 +173,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         say(f"1/5 calibration run: {cal_spec.n_trials} cued trials (rest, grasp, open), recorded to XDF")
         participant = SimulatedParticipant(CueTimeline(), seed=seed, model=model)
         cal = run_block(ws.recordings, cal_spec, participant=participant, progress=progress,
-                        entities=RunEntities(subject="demo", task="calibration"))
+                        entities=RunEntities(subject=subject, task="calibration"))
         say("2/5 training from the recording: grouped cross-validation by trial")
         cal_windows = cue_windows(cal.manifest.fname, CLASSES, cue_s=cal_spec.cue_s)
         training = train_decoder(cal_windows, fname=ws.decoders / "demo_grasp_v1.npz")
@@ -183,7 +186,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         glove_participant = SimulatedParticipant(CueTimeline(), seed=seed + 1, block=1, model=model)
         glove = run_block(ws.recordings, loop_spec, participant=glove_participant, decoder=training.decoder,
                           effector="glove", faults=glove_faults, decoder_version="grasp-v1", progress=progress,
-                          entities=RunEntities(subject="demo", task="glove"), safety_events=writers[0])
+                          entities=RunEntities(subject=subject, task="glove"), safety_events=writers[0])
         runs = [_summarize("glove", glove, training.classes, trial_s)]
 
         say("4/5 recalibration between blocks: calibration + closed-loop trials -> decoder v2")
@@ -198,7 +201,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
                          effector="adaptive", controller=AdaptiveController(ControllerSpec()),
                          faults=[Fault("heartbeat", 4.0, 0.3)], decoder_version="grasp-v2", progress=progress,
                          follow_intent=True,
-                         entities=RunEntities(subject="demo", task="adaptive"), safety_events=writers[1])
+                         entities=RunEntities(subject=subject, task="adaptive"), safety_events=writers[1])
         runs.append(_summarize("adaptive stimulation", stim, recal.classes, trial_s))
         runs[-1].target_uv = ControllerSpec().target_uv
         # What adaptation changed, from the record of the same block: the v2 block's XDF decoded offline by the
