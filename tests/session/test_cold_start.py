@@ -20,15 +20,9 @@ from workbench.session.participant import simulate_recording
 from workbench.session.training import train_decoder, windows_from_raw
 
 from ..conftest import REPO
+from ..test_cli_warmup import _cold_env
 
 pytestmark = [pytest.mark.lsl, pytest.mark.slow, pytest.mark.timeout(600)]
-
-
-def _cold_env(tmp_path):
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
-    env.pop("WORKBENCH_DB_URL", None)
-    (tmp_path / "numba-cache").mkdir()
-    return env
 
 
 def _no_overrun(out, first_live: str):

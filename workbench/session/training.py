@@ -25,8 +25,6 @@ from ..errors import Problem, ValidationError
 from .paradigm import ITI
 from .participant import EEG_CHANNELS
 
-BANDS = ((8.0, 12.0), (18.0, 26.0))
-
 
 @dataclass(frozen=True)
 class LabelledWindows:
@@ -113,16 +111,6 @@ def windows_from_raw(raw, classes, *, window_s=1.0, step_s=0.1, settle_s=1.0, cu
                            cues, raw)
 
 
-def make_decoder(ch_names, sfreq, window, step, kind="bandpower_lda"):
-    """An unfitted decoder of ``kind`` (``workbench.decoding.DECODER_KINDS``; default mu/beta band power + LDA).
-
-    See :func:`workbench.decoding.make_decoder`.
-    """
-    from ..decoding import make_decoder as make
-
-    return make(kind, sfreq=sfreq, ch_names=ch_names, window=window, step=step)
-
-
 def train_decoder(windows, *, kind="bandpower_lda", n_folds=5, window_s=1.0, step_s=0.1, fname=None) -> TrainingResult:
     """Grouped cross-validation by trial, then the final decoder on every window (saved when ``fname``).
 
@@ -134,7 +122,7 @@ def train_decoder(windows, *, kind="bandpower_lda", n_folds=5, window_s=1.0, ste
     from scipy.stats import binom
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from ..decoding.presets import check_decoder_kind
+    from ..decoding.presets import check_decoder_kind, make_decoder
     from ..outcomes.bci_metrics import confusion_matrix
     from ..utils.files import sha256_file
 
@@ -160,7 +148,7 @@ def train_decoder(windows, *, kind="bandpower_lda", n_folds=5, window_s=1.0, ste
     data = [w.data for w in runs]
 
     def fit(mask):
-        return make_decoder(first.ch_names, first.sfreq, window, step, kind).fit(
+        return make_decoder(kind, sfreq=first.sfreq, ch_names=first.ch_names, window=window, step=step).fit(
             data, [ends[mask & (run_of == r)] for r in range(len(runs))], labels[mask])
 
     pred = np.empty(len(ends), dtype=object)
