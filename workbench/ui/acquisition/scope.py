@@ -4,12 +4,20 @@ Redraws run as an asyncio task on the kernel's own event loop, so the
 notebook stays responsive between frames (each frame is one
 ``batch_update``: one message to the browser). 15 Hz by default, within the
 10-20 Hz a scope needs to look continuous.
+
+Frames are paced by the browser, not only by the clock: the next frame is
+sent when the page has drawn the previous one (plotly's edit acknowledgement)
+or after ``max_wait`` seconds. Without that back-pressure a page that draws
+slower than the kernel sends (software WebGL, a busy laptop) queues frames
+without bound, and every other widget's message waits behind the queue: a
+click on Record was not answered within a minute while a scope ran.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import time
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
@@ -24,12 +32,21 @@ class ScopeWidget:
     ----------
     model : ScopeModel
     rate : float
-        Redraws per second when running (10-20 is smooth enough).
+        Redraws per second at most (10-20 is smooth enough).
+    max_wait : float
+        Seconds to wait for the page to confirm a frame before sending the
+        next one anyway (a scope nobody displays redraws at this pace).
     """
 
-    def __init__(self, model: ScopeModel, rate: float = 15.0) -> None:
+    #: Redraws may use at most this share of the kernel's time, so cells and clicks stay responsive.
+    KERNEL_SHARE = 0.3
+    #: The status line and the quality table change slowly; redrawing them every frame is wasted work.
+    TEXT_PERIOD = 0.5
+
+    def __init__(self, model: ScopeModel, rate: float = 15.0, max_wait: float = 1.0) -> None:
         self.model = model
         self.rate = float(rate)
+        self.max_wait = float(max_wait)
         self.figure = go.FigureWidget(
             layout=go.Layout(
                 height=120 + 40 * len(model.picks),
@@ -48,7 +65,13 @@ class ScopeWidget:
         self.pause_button.on_click(lambda _: self.stop() if self.running else self.start())
         self.widget = widgets.VBox([widgets.HBox([self.pause_button, self.status]), self.figure, self.quality])
         self._task: asyncio.Task | None = None
+        self._drawn_future: asyncio.Future | None = None
+        self._text_at = -float("inf")
+        self._ticks: tuple = ()
         self.n_redraws = 0
+        #: Frames the page confirmed and frames sent on after ``max_wait`` without confirmation.
+        self.n_confirmed = 0
+        self.n_unconfirmed = 0
 
     def show_stream(self, stream, picks=None, markers=None) -> None:
         """Draw another stream from the next redraw on (the picker's Connect calls this)."""
@@ -78,26 +101,50 @@ class ScopeWidget:
                     self.figure.add_scattergl(x=[], y=[], name=name, mode="lines", line=dict(width=1))
             for k, trace in enumerate(self.figure.data):
                 trace.x, trace.y = frame.times, y[:, k]
-            self.figure.layout.yaxis.tickvals = list(offsets)
-            self.figure.layout.yaxis.ticktext = list(frame.ch_names)
-            self.figure.layout.shapes = [
-                dict(type="line", x0=t, x1=t, yref="paper", y0=0, y1=1, line=dict(color="crimson", dash="dot"))
-                for t, _ in frame.markers
-            ]
-            self.figure.layout.annotations = [
-                dict(x=t, y=1, yref="paper", text=label, showarrow=False, font=dict(color="crimson"))
-                for t, label in frame.markers
-            ]
-        state = "connected" if frame.connected else "<b style='color:crimson'>disconnected</b>"
-        self.status.value = f"{html.escape(self.model.stream.name)}: {state}, {frame.n_samples_received} samples"
-        self.quality.value = _quality_table(frame.quality)
+            ticks = (tuple(offsets), tuple(frame.ch_names))
+            if ticks != self._ticks:  # a layout change makes the page re-layout the whole plot
+                self.figure.layout.yaxis.tickvals, self.figure.layout.yaxis.ticktext = map(list, ticks)
+                self._ticks = ticks
+            if frame.markers or self.figure.layout.shapes:  # markers move with the window; none: no relayout
+                self.figure.layout.shapes = [
+                    dict(type="line", x0=t, x1=t, yref="paper", y0=0, y1=1, line=dict(color="crimson", dash="dot"))
+                    for t, _ in frame.markers
+                ]
+                self.figure.layout.annotations = [
+                    dict(x=t, y=1, yref="paper", text=label, showarrow=False, font=dict(color="crimson"))
+                    for t, label in frame.markers
+                ]
+        now = time.monotonic()
+        # A lost stream is shown at once; otherwise the text follows at TEXT_PERIOD.
+        if now - self._text_at >= self.TEXT_PERIOD or not frame.connected or "disconnected" in self.status.value:
+            state = "connected" if frame.connected else "<b style='color:crimson'>disconnected</b>"
+            self.status.value = f"{html.escape(self.model.stream.name)}: {state}, {frame.n_samples_received} samples"
+            self.quality.value = _quality_table(frame.quality)
+            self._text_at = now
         self.n_redraws += 1
+
+    async def _drawn(self) -> None:
+        """Return when the page has drawn every frame sent, or after ``max_wait`` seconds."""
+        if self._drawn_future is None or self._drawn_future.done():
+            # One callback at a time: plotly calls it when the page confirms the latest edit, so a
+            # callback still waiting from an unconfirmed frame also covers the frames sent since.
+            done = self._drawn_future = asyncio.get_running_loop().create_future()
+            self.figure.on_edits_completed(lambda: done.done() or done.set_result(None))
+        try:
+            await asyncio.wait_for(asyncio.shield(self._drawn_future), self.max_wait)
+            self.n_confirmed += 1
+        except asyncio.TimeoutError:
+            self.n_unconfirmed += 1  # no page, or a page far behind: go on at this pace
 
     async def _loop(self) -> None:
         period = 1.0 / self.rate
         while True:
+            started = time.monotonic()
             self.refresh()
-            await asyncio.sleep(period)
+            busy = time.monotonic() - started
+            await self._drawn()
+            waited = time.monotonic() - started
+            await asyncio.sleep(max(period - waited, busy * (1 - self.KERNEL_SHARE) / self.KERNEL_SHARE))
 
     def start(self) -> asyncio.Task:
         """Redraw ``rate`` times a second on the running event loop (a notebook's kernel)."""
@@ -111,6 +158,7 @@ class ScopeWidget:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        self._drawn_future = None  # it belongs to the loop that ran the task
         self.pause_button.description, self.pause_button.icon = "Resume", "play"
 
     @property
