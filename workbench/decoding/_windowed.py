@@ -34,6 +34,23 @@ class WindowedFeature(TransformerMixin, BaseEstimator):
     """Common parts: epoch checks, the window length, the power-window state."""
 
     _fitted_scalars = ("n_features_in_", "window_")
+    #: True where ``fit`` learns nothing from the windows but their shape and ``transform`` treats each
+    #: window on its own: :meth:`_fit_transform_batches` then sees the windows a batch at a time.
+    _fits_by_batch = False
+
+    def _fit_transform_batches(self, batches, y):
+        """``fit(X, y).transform(X)`` with ``X`` given by ``batches()``, an iterator over consecutive batches.
+
+        The result is bit-identical to the one-array call; :class:`~workbench.decoding.Decoder` uses it
+        so that the array of every training window never exists. Stages that learn from the windows
+        themselves override it (covariances) or leave :attr:`_fits_by_batch` False (CSP, spikes).
+        """
+        parts = []
+        for i, X in enumerate(batches()):
+            if i == 0:
+                self.fit(X)
+            parts.append(self.transform(X))
+        return np.concatenate(parts)
 
     def _check_epochs_fit(self, X, y=None):
         X = check_epochs("X", X)

@@ -20,6 +20,16 @@ from ._base import clone, pipeline_steps
 from ._validation import check_continuous, configuration_problems
 from ._windowed import WindowedFeature
 
+#: Windows per batch where the feature stage is computed batch by batch (:meth:`Decoder.fit`): 64 windows of
+#: 16 channels x 2,000 samples are 16 MB.
+BATCH_WINDOWS = 64
+
+
+def _cut_windows(xp, ends, window, out):
+    """Copy the windows of ``xp`` (n_times, n_channels) ending at ``ends`` into ``out`` (n, n_channels, window)."""
+    for i, k in enumerate(ends.tolist()):
+        out[i] = xp[k - window + 1:k + 1].T
+
 
 class Decoder:
     """Continuous stages + windowed features + model, trained and run as one.
@@ -112,18 +122,58 @@ class Decoder:
         channel count; filters are designed from their parameters).
         """
         self._fit_stages(runs)
-        out = []
-        for r, (run, e) in enumerate(zip(runs, ends, strict=True)):
-            xp = self.preprocess(run)
-            e = np.asarray(e, dtype=np.int64)
-            bad = (e < self.window - 1) | (e >= len(xp))
-            if np.any(bad):
-                raise ValidationError(
-                    [Problem(f"ends[{r}]", int(e[bad][0]), f"window ends in [{self.window - 1}, {len(xp) - 1}]")],
-                    what="epochs",
-                )
-            out.extend(xp[k - self.window + 1:k + 1].T for k in e)
-        return np.ascontiguousarray(np.stack(out)) if out else np.empty((0, 0, self.window))
+        return self._epochs(runs, ends)
+
+    def _epochs(self, runs, ends, processed=None):
+        """:meth:`epochs` with fitted stages, writing each run's windows into one preallocated array.
+
+        Runs are preprocessed one at a time (or taken from ``processed``, the
+        same runs already preprocessed by a decoder of this configuration), so
+        at most one processed run is alive beside the output. Windows every
+        0.1 s of 1 s overlap 10 times: the output is ten times the runs.
+        """
+        pairs = list(zip(runs, ends, strict=True))
+        ends = [np.asarray(e, dtype=np.int64) for _, e in pairs]
+        n_total = sum(len(e) for e in ends)
+        out, pos = None, 0
+        for r, xp in enumerate(self._processed(runs, processed)):
+            e = self._check_ends(r, ends[r], len(xp))
+            if out is None and n_total:
+                out = np.empty((n_total, xp.shape[1], self.window))
+            _cut_windows(xp, e, self.window, out[pos:pos + len(e)] if out is not None else None)
+            pos += len(e)
+            del xp
+        return out if out is not None else np.empty((0, 0, self.window))
+
+    def _processed(self, runs, processed=None):
+        """Each run preprocessed, one at a time (or the given preprocessed runs)."""
+        if processed is not None:
+            yield from processed
+            return
+        for run in runs:
+            yield self.preprocess(run)
+
+    def _preprocessed_runs(self, runs):
+        """Fit the continuous stages and preprocess every run: to share across decoders of this configuration.
+
+        Decoders made with the same stages and parameters (the folds of a
+        cross-validation and the final decoder, :func:`~workbench.session.training.train_decoder`)
+        preprocess a run identically (the stages learn only the channel count), so
+        it is processed once instead of once per fit; pass the result as
+        ``processed`` to :meth:`_fit`.
+        """
+        self._reset_stages()
+        self._fit_stages(runs)
+        return [self.preprocess(run) for run in runs]
+
+    def _check_ends(self, r, e, n_times):
+        bad = (e < self.window - 1) | (e >= n_times)
+        if np.any(bad):
+            raise ValidationError(
+                [Problem(f"ends[{r}]", int(e[bad][0]), f"window ends in [{self.window - 1}, {n_times - 1}]")],
+                what="epochs",
+            )
+        return e
 
     def _fit_stages(self, runs):
         if not runs:
@@ -134,6 +184,11 @@ class Decoder:
         for st in self.stages:
             st.fit(x)
             x = st.transform(x)
+
+    def _reset_stages(self):
+        for st in self.stages:  # refit from scratch
+            for attr in [a for a in vars(st) if a.endswith("_") and not a.startswith("_")]:
+                delattr(st, attr)
 
     def fit(self, runs, ends, y):
         """Train on the windows of ``runs`` ending at ``ends`` with targets ``y``.
@@ -146,16 +201,45 @@ class Decoder:
         y : array-like, shape (n_epochs,) or (n_epochs, n_targets)
             Class labels (classifier) or continuous targets (regressor), in
             the order of the windows.
+
+        Notes
+        -----
+        Where the feature stage computes each window's features on its own
+        (band power, log-variance, covariances, tangent vectors), the windows
+        are cut and turned into features :data:`BATCH_WINDOWS` at a time and
+        the array of every window never exists: at 8 channels, 2 kHz and two
+        bands, 1,620 windows of 1 s are 415 MB, a batch 16 MB. The features,
+        hence the fitted decoder, are bit-identical to those computed from
+        :meth:`epochs` (``tests/decoding/test_training_memory.py``). CSP and
+        spike features learn from every window at once and take them from
+        :meth:`epochs`.
         """
-        for st in self.stages:  # refit from scratch
-            for attr in [a for a in vars(st) if a.endswith("_") and not a.startswith("_")]:
-                delattr(st, attr)
-        ep = self.epochs(runs, ends)
+        return self._fit(runs, ends, y)
+
+    def _fit(self, runs, ends, y, processed=None, batch_windows=None):
+        """:meth:`fit`, optionally on runs already preprocessed by a decoder of this configuration."""
+        self._reset_stages()
+        self._fit_stages(runs)
         y = np.asarray(y)
-        if len(y) != len(ep):
-            raise ValidationError([Problem("y", f"{len(y)} targets", f"one per window ({len(ep)})")], what="Decoder")
-        self.features.fit(ep, y)
-        self.model.fit(self.features.transform(ep), y)
+        batches = None
+        if getattr(self.features, "_fits_by_batch", False):
+            pairs = list(zip(runs, ends, strict=True))
+            ends_ = [np.asarray(e, dtype=np.int64) for _, e in pairs]
+            n_total = sum(len(e) for e in ends_)
+            if n_total:
+                batches = self._batches(runs, ends_, processed, batch_windows or BATCH_WINDOWS)
+        if batches is None:
+            ep = self._epochs(runs, ends, processed)
+            n_total = len(ep)
+        if len(y) != n_total:
+            raise ValidationError([Problem("y", f"{len(y)} targets", f"one per window ({n_total})")], what="Decoder")
+        if batches is None:
+            self.features.fit(ep, y)
+            feats = self.features.transform(ep)
+            del ep
+        else:
+            feats = self.features._fit_transform_batches(batches, y)
+        self.model.fit(feats, y)
         self.features.init_state(self.step)  # checks window/step compatibility now, not online
         h = hashlib.sha256()
         for run, e in zip(runs, ends):
@@ -164,6 +248,28 @@ class Decoder:
         h.update(np.ascontiguousarray(y).tobytes())
         self.training_sha256_ = h.hexdigest()
         return self
+
+    def _batches(self, runs, ends, processed, size):
+        """A callable giving, on each call, the training windows in order, ``size`` at a time.
+
+        Each call preprocesses the runs again, one at a time, unless
+        ``processed`` holds them; a feature stage that needs two passes
+        (:class:`TangentSpace`: the reference, then the vectors) calls it twice.
+        The ends are checked here, before any feature is computed.
+        """
+        for r, (run, e) in enumerate(zip(runs, ends)):
+            n_times = len(processed[r]) if processed is not None else np.shape(run)[0]
+            self._check_ends(r, e, n_times)
+
+        def batches():
+            for xp, e in zip(self._processed(runs, processed), ends):
+                for s in range(0, len(e), size):
+                    chunk = e[s:s + size]
+                    out = np.empty((len(chunk), xp.shape[1], self.window))
+                    _cut_windows(xp, chunk, self.window, out)
+                    yield out
+
+        return batches
 
     def batch_update(self, features, targets, *, alpha):
         """A new decoder whose model is adapted to closed-loop data (SmoothBatch CLDA).

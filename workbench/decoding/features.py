@@ -28,6 +28,7 @@ class BandPower(WindowedFeature):
     """
 
     _fitted_arrays = ()
+    _fits_by_batch = True
 
     def __init__(self, log=True):
         self.log = log
@@ -68,6 +69,7 @@ class LogVariance(WindowedFeature):
     """
 
     _fitted_arrays = ()
+    _fits_by_batch = True
 
     def fit(self, X, y=None):
         self._check_epochs_fit(X)

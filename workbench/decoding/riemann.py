@@ -71,6 +71,8 @@ def _not_spd_problem(covs, estimator):
 class _WindowCovariance(WindowedFeature):
     """Ring-buffer state and epoch covariances shared by both feature stages."""
 
+    _fits_by_batch = True  # each window's covariance on its own; TangentSpace makes two passes
+
     def init_state(self, step):
         check_fitted(self, "window_")
         if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step <= 0:
@@ -88,9 +90,12 @@ class _WindowCovariance(WindowedFeature):
         return out.reshape(-1, p, p)
 
     def _fit_covariances(self, X):
+        return self._fit_covariances_batches(lambda: iter([X]))
+
+    def _fit_covariances_batches(self, batches):
+        """Covariances of every window, computed a batch at a time (each window's on its own), checked SPD."""
         _check_estimator(self.estimator, type(self).__name__)
-        X = self._check_epochs_fit(X)
-        covs = self._epoch_covariances(X)
+        covs = np.concatenate([self._epoch_covariances(self._check_epochs_fit(X)) for X in batches()])
         bad = _not_spd_problem(covs, self.estimator)
         if bad is not None:
             raise ValidationError([bad], what=type(self).__name__)
@@ -120,6 +125,10 @@ class Covariances(_WindowCovariance):
     def transform(self, X):
         X = self._check_epochs_transform(X)
         return self._epoch_covariances(X).reshape(X.shape[0], -1)
+
+    def _fit_transform_batches(self, batches, y):
+        covs = self._fit_covariances_batches(batches)  # what transform would compute again
+        return covs.reshape(covs.shape[0], -1)
 
     def n_outputs(self, n_in):
         return n_in * n_in
@@ -156,14 +165,21 @@ class TangentSpace(_WindowCovariance):
         self.estimator = estimator
 
     def fit(self, X, y=None):
+        self._fit_reference(self._fit_covariances(X))
+        return self
+
+    def _fit_reference(self, covs):
         from pyriemann.tangentspace import TangentSpace as PyrTangentSpace
         from pyriemann.geometry.base import invsqrtm
 
-        covs = self._fit_covariances(X)
         ts = PyrTangentSpace(metric="riemann").fit(covs)
         self.reference_ = np.ascontiguousarray(ts.reference_)
         self.reference_isqrt_ = np.ascontiguousarray(invsqrtm(ts.reference_))
-        return self
+
+    def _fit_transform_batches(self, batches, y):
+        # Two passes: the reference from every window's covariance (n x p x p, small), then the vectors.
+        self._fit_reference(self._fit_covariances_batches(batches))
+        return np.concatenate([self.transform(X) for X in batches()])
 
     def transform(self, X):
         check_fitted(self, "reference_isqrt_")

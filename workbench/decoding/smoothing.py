@@ -99,6 +99,7 @@ class LastSample(WindowedFeature):
     """
 
     _fitted_arrays = ()
+    _fits_by_batch = True
 
     def fit(self, X, y=None):
         self._check_epochs_fit(X)

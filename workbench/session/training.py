@@ -147,9 +147,18 @@ def train_decoder(windows, *, kind="bandpower_lda", n_folds=5, window_s=1.0, ste
                               what="training")
     data = [w.data for w in runs]
 
+    def new_decoder():
+        return make_decoder(kind, sfreq=first.sfreq, ch_names=first.ch_names, window=window, step=step)
+
+    # Every fold's decoder and the final one preprocess the runs identically (same stages, designed from the
+    # same parameters): once here, not n_folds + 1 times. The decoders cut their windows from these arrays a
+    # batch at a time where their features allow (Decoder.fit), so a recalibration on a 5-minute block at
+    # 2 kHz no longer holds every overlapping window (benchmarks/training_memory.py).
+    processed = new_decoder()._preprocessed_runs(data)
+
     def fit(mask):
-        return make_decoder(kind, sfreq=first.sfreq, ch_names=first.ch_names, window=window, step=step).fit(
-            data, [ends[mask & (run_of == r)] for r in range(len(runs))], labels[mask])
+        return new_decoder()._fit(data, [ends[mask & (run_of == r)] for r in range(len(runs))], labels[mask],
+                                  processed=processed)
 
     pred = np.empty(len(ends), dtype=object)
     for train, test in StratifiedGroupKFold(n_splits=n_folds).split(ends, labels, groups):
