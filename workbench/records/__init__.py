@@ -48,6 +48,13 @@ role their account holds, and site staff only on their own site's participants
 add the rest with ``Store.add_account``). The demo study's accounts come from
 ``workbench.records.demo.open_demo_store``.
 
+Codes (pseudonyms, site codes, consent ids, device, montage and task labels)
+follow the study's identifier policy, stored in the study database: a
+study-wide investigator sets it with ``Store.set_identifier_policy`` (or
+``workbench db policy set``, with a reason, in the trail), every role reads it
+(``Store.identifier_policy``), and every write of every store is checked
+against it (``types/identifiers.py`` says how).
+
 Layout, imports pointing one way (tests/records/test_layout.py keeps it so)::
 
     types/    the record types, their fields, base and identifier rules
@@ -76,7 +83,9 @@ from .types.base import BLINDED_ROLES, ROLES, Record, TableRecord, User
 from .types.consent import ConsentStatus, consent_status
 from .types.lock import Lock
 from .types.outcome import OutcomeAssessment
+from .types.identifiers import IdentifierPolicy
 from .types.participant import AIS_GRADES, LEVELS, Consent, Participant
+from .types.policy import StoredIdentifierPolicy
 from .types.randomization import Allocation, AllocationSequence
 from .types.safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
 from .types.session import GATE_DECISIONS, RecordingFile, Run, RunMetrics, SafetyEvent, Session, Trial
@@ -91,5 +100,5 @@ __all__ = [
     "VisitDefinition",
     "ConsentStatus", "Lock", "Signature", "SignedVersion", "consent_status", "Allocation", "AllocationSequence",
     "REANALYSIS_STATUSES", "Reanalysis", "ReanalysisTrial",
-    "Anchor", "AuthenticationError",
+    "Anchor", "AuthenticationError", "IdentifierPolicy", "StoredIdentifierPolicy",
 ]

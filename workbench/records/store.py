@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -17,6 +18,7 @@ from .access.sites import site_of, site_paths, visible_clause
 from .storage.blinded_reads import BLINDED_OPTION, select_readable
 from .storage.engine import create_engine
 from .storage.migrate import upgrade_database
+from .storage.policy import batch_code_problems, stored_code_problems, stored_policy, stored_policy_record
 from .storage.rows import fetch, from_row, insert_records, to_row
 from .storage.rules import BatchContext, label_of
 from .storage.tables import RECORD_TYPES, TABLES, audit_head
@@ -27,7 +29,11 @@ from .trail.keys import audit_key_path, load_audit_key, trail_is_empty
 from .trail.signing import current_registration, derive_key, new_salt, public_hex, registration
 from .types.account import UserAccount
 from .types.base import ALLOCATION_ROLES, BLINDED_ROLES, TableRecord, User
+from .types.identifiers import (
+    IdentifierPolicy, configured_policy, install_study_policy, policy_conflicts, release_study_policy,
+)
 from .types.participant import Participant
+from .types.policy import StoredIdentifierPolicy
 from .types.randomization import PENDING_ARM, Allocation
 
 #: Why a reason is demanded for every change after the first save.
@@ -81,6 +87,7 @@ class Store(AccountMethods):
                 self._user = authenticate(self.engine, user, password)
                 _guard_sqlite_file(self.url)
             self._signer, self._pending_key = self._signing_key(password)
+            self._adopt_policy()
         except BaseException:
             self.engine.dispose()
             raise
@@ -102,7 +109,8 @@ class Store(AccountMethods):
         type(self)(self.url, user=self.user.name, password=password, workspace=self.workspace).close()
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections (and the study's identifier policy this store installed)."""
+        release_study_policy(self)
         self.engine.dispose()
 
     def __enter__(self) -> "Store":
@@ -160,6 +168,87 @@ class Store(AccountMethods):
                 empty = trail_is_empty(conn)
             self._key = load_audit_key(self.workspace, create=empty)
         return self._key
+
+    # -- the study's identifier policy ----------------------------------------------
+    @property
+    def identifier_policy(self) -> IdentifierPolicy | None:
+        """The study's stored identifier policy (None: the study has stored none), read now; every role may read it."""
+        self._check_schema()
+        with self.engine.connect() as conn:
+            return stored_policy(conn)
+
+    def _adopt_policy(self) -> None:
+        """At login: the study's stored policy becomes the one records are made under in this process.
+
+        A process-level policy (``set_policy()`` or ``$WORKBENCH_IDENTIFIER_POLICY``)
+        that differs from the stored one is refused: two users of one study must
+        never check codes against different patterns. A study without a stored
+        policy keeps the process-level one or the defaults (as before 0014).
+        """
+        with self.engine.connect() as conn:
+            stored = stored_policy(conn)
+        self._install_policy(stored)
+
+    def _install_policy(self, stored: IdentifierPolicy | None) -> None:
+        if stored is not None:
+            configured = configured_policy()
+            if configured is not None and configured[0] != stored:
+                release_study_policy(self)
+                raise ValidationError(
+                    policy_conflicts(configured[0], stored, configured[1]),
+                    what="identifier policy: this process's policy differs from the one the study stored (the "
+                         "study's applies to every write; `workbench db policy show` prints it)")
+        self._study_policy = stored
+        install_study_policy(stored, self)
+        weakref.finalize(self, release_study_policy, id(self))  # a store dropped without close()
+
+    def _policy_in(self, conn: sa.Connection) -> IdentifierPolicy | None:
+        """The stored policy as this write transaction sees it (installed for the process if it changed)."""
+        stored = stored_policy(conn)
+        if stored != getattr(self, "_study_policy", None):
+            self._install_policy(stored)
+        return stored
+
+    @_logs_refusals
+    def set_identifier_policy(self, policy: IdentifierPolicy, *, reason: str) -> IdentifierPolicy:
+        """Store ``policy`` as the study's identifier policy (a study-wide investigator; a keyed trail entry).
+
+        Refused, with nothing written, when a stored code does not match the
+        new policy: the error lists the first offending records
+        (``Participant[SCI-001].id``, the value, what the new policy allows),
+        so a study is never left with data its own policy would refuse.
+        Returns the policy now in force. Setting the policy in force again
+        writes nothing.
+        """
+        if not isinstance(policy, IdentifierPolicy):
+            raise ValidationError([Problem("policy", policy, "an IdentifierPolicy")], what="identifier policy")
+        self._permit("change", StoredIdentifierPolicy)
+        self._require_study_wide("change the study's identifier policy")
+        _require_reason(reason)
+        with self._write() as (conn, audit):
+            current = stored_policy_record(conn)
+            if current is not None and current.policy() == policy:
+                return policy
+            problems, _ = stored_code_problems(conn, policy, readable=self.may_read)
+            if problems:
+                raise ValidationError(
+                    problems, what="identifier policy change refused: stored records do not match the new "
+                                   "policy (correct them first, or choose patterns they meet); nothing changed")
+            if current is None:
+                row = StoredIdentifierPolicy.of(policy, version=1)
+                insert_records(conn, StoredIdentifierPolicy, [row])
+                audit.created(row, reason)  # with the reason: the first stored policy replaces the defaults
+            else:
+                new = StoredIdentifierPolicy.of(policy, version=current.version)
+                table = TABLES[StoredIdentifierPolicy.TABLE]
+                res = conn.execute(table.update().where(table.c.id == current.id,
+                                                        table.c.version == current.version)
+                                   .values(**to_row(dataclasses.replace(new, version=current.version + 1))))
+                if res.rowcount != 1:
+                    raise _conflict(fetch(conn, StoredIdentifierPolicy, current.id), current)
+                audit.updated(current, current.to_plain(), new.to_plain(), reason)
+        self._install_policy(policy)
+        return policy
 
     # -- schema -----------------------------------------------------------------
     def upgrade(self) -> str | None:
@@ -280,6 +369,7 @@ class Store(AccountMethods):
         for i, rec in enumerate(records):
             if not isinstance(rec, TableRecord) or type(rec) not in RECORD_TYPES:
                 raise TypeError(f"records[{i}] must be a stored record type, got {type(rec).__name__}")
+            _not_the_policy(rec)
             if rec.version != 0:
                 problems.append(Problem(label_of(records, i, "version"), rec.version,
                                         "0 (a new record; use update() for a saved one)"))
@@ -300,6 +390,9 @@ class Store(AccountMethods):
             if not problems:
                 self._check_sites(ctx, saved, "create")
             problems += ctx.check_rules()
+            policy = self._policy_in(conn)
+            if policy is not None:  # the study's patterns, whatever the records were made under
+                problems += batch_code_problems(saved, policy)
             if problems:
                 raise ValidationError(problems, what=_what(saved))
             for rt in RECORD_TYPES:  # parents before children, for the foreign keys
@@ -354,6 +447,7 @@ class Store(AccountMethods):
         read (its ``version`` differs), so no one's change is lost silently.
         """
         rt = type(record)
+        _not_the_policy(record)
         self._permit("update", rt)
         _require_reason(reason)
         if record.version < 1:
@@ -370,6 +464,9 @@ class Store(AccountMethods):
             self._check_sites(BatchContext(conn, ()), (current,), "update")
             ctx = BatchContext(conn, (record,))
             problems = ctx.check_references() + ctx.check_rules()
+            policy = self._policy_in(conn)
+            if policy is not None:  # the codes it changes, against the study's patterns
+                problems += batch_code_problems((record,), policy, [{k for k in new if new[k] != old.get(k)}])
             if problems:
                 raise ValidationError(problems, what=rt.__name__)
             self._check_sites(ctx, (record,), "update")
@@ -386,6 +483,7 @@ class Store(AccountMethods):
     def delete(self, record: TableRecord, *, reason: str) -> None:
         """Delete a stored record (entered in error); the trail keeps its last values."""
         rt = type(record)
+        _not_the_policy(record)
         self._permit("delete", rt)
         _require_reason(reason)
         table = TABLES[rt.TABLE]
@@ -544,6 +642,15 @@ def _as_saved(record: TableRecord) -> TableRecord:
     saved = object.__new__(type(record))
     saved.__dict__.update(record.__dict__, version=1)
     return saved
+
+
+def _not_the_policy(record: Any) -> None:
+    """The policy row changes only through ``set_identifier_policy``, which checks the stored data first."""
+    if isinstance(record, StoredIdentifierPolicy):
+        raise ValidationError([Problem("record", "StoredIdentifierPolicy", "a study record; the identifier policy "
+                                       "is set with Store.set_identifier_policy (or `workbench db policy set`), "
+                                       "which checks the stored records against it first")],
+                              what="write")
 
 
 def _require_reason(reason: Any) -> None:

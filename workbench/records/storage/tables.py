@@ -17,6 +17,7 @@ from ..types.base import TableRecord
 from ..types.lock import Lock
 from ..types.outcome import OutcomeAssessment
 from ..types.participant import Consent, Participant
+from ..types.policy import StoredIdentifierPolicy
 from ..types.randomization import Allocation, AllocationSequence
 from ..types.safety import AdverseEvent, DeviceDeficiency, ProtocolDeviation
 from ..types.session import Run, RunMetrics, SafetyEvent, Session, Trial
@@ -30,6 +31,7 @@ RECORD_TYPES: tuple[type[TableRecord], ...] = (
     OutcomeAssessment, AdverseEvent, DeviceDeficiency, ProtocolDeviation,
     Reanalysis, ReanalysisTrial,
     Signature, Lock, AllocationSequence, Allocation,
+    StoredIdentifierPolicy,  # the study's code patterns (migration 0014): what every write is checked against
 )
 BY_TABLE = {rt.TABLE: rt for rt in RECORD_TYPES}
 

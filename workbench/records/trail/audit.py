@@ -166,13 +166,14 @@ class AuditWriter:
         row["hash"] = self._hash
         self._entries.append(row)
 
-    def created(self, record: TableRecord) -> None:
+    def created(self, record: TableRecord, reason: str | None = None) -> None:
+        """Entries for one new record; ``reason`` when its creation changes something (a first stored policy)."""
         if per_row(type(record)):
             self.created_rows((record,))
             return
         for field, value in record.to_plain().items():
             if field != "id":
-                self._append("create", record.TABLE, record.id, field, None, value, None, has_old=False)
+                self._append("create", record.TABLE, record.id, field, None, value, reason, has_old=False)
 
     def created_all(self, records) -> None:
         """Entries for a batch of new records, in order: per row or per field by record type."""

@@ -8,6 +8,10 @@ from typing import Any, ClassVar, Iterator
 
 from ...errors import Problem, ValidationError
 from .fields import Spec, check_value, to_plain
+from .identifiers import checking_policy
+
+#: Whether a record type has code fields (``Spec.code``), by type: decided once per type.
+_CODED: dict[type, bool] = {}
 
 #: Roles of the trial team (issue 5, item 4; issue 11 adds data manager, sponsor and the
 #: allocation role, ``allocator``, who alone reads the allocation sequence and randomizes).
@@ -63,6 +67,14 @@ class Record:
         problems.extend(self._cross_check(bad))
         if problems:
             raise ValidationError(problems, what=type(self).__name__)
+        cls = type(self)
+        if cls not in _CODED:
+            _CODED[cls] = any(sp.code for _, sp in self.specs())
+        if _CODED[cls]:
+            # Which identifier policy the codes were checked under (None: rebuilt from a stored row), so a
+            # store re-checks only records made under another policy than the study's (storage/policy.py):
+            # the shape screen costs ~30 us per code, as much again as the rest of a batch row's insert.
+            object.__setattr__(self, "_codes_checked_under", checking_policy())
 
     def _cross_check(self, bad: set[str]) -> list[Problem]:
         """Rules between fields; ``bad`` names fields already found invalid."""

@@ -22,9 +22,19 @@ travel into every export and report (issue 24, item 7). Two rules keep them in:
    (trial cues, gate rules, decoder versions) are screened here and not at
    entry, so a recording is never stopped by a check on a machine value.
 
-The active policy is process-wide (record validation runs without a store):
-:func:`set_policy`, :func:`use_policy`, or a JSON file named by
-``$WORKBENCH_IDENTIFIER_POLICY`` (see :func:`policy_from_file`).
+Whose policy applies: the study's. A study database stores its policy (the
+``identifier_policy`` table, migration 0014, written through the keyed trail by
+an investigator with ``Store.set_identifier_policy`` or ``workbench db policy
+set``). Records check themselves when they are made, before any store sees
+them, so logging in installs the study's stored policy for the process
+(:func:`install_study_policy`), and the store checks every code it writes
+against the stored policy again inside the write transaction (the check that
+counts: it reads the row the transaction sees). A process-level policy
+(:func:`set_policy`, :func:`use_policy`, or a JSON file named by
+``$WORKBENCH_IDENTIFIER_POLICY``, see :func:`policy_from_file`) that differs from
+the study's stored one is refused at login (:func:`policy_conflicts`), so two
+users of one study never validate against different patterns. A study that has
+stored no policy keeps the process-level one, else the defaults, as before.
 """
 
 from __future__ import annotations
@@ -154,6 +164,9 @@ class IdentifierPolicy:
 
 _DEFAULT = IdentifierPolicy()
 _policy: IdentifierPolicy | None = None
+#: The stored policies of the studies logged into, by the id of the store that installed each, in order:
+#: the last one applies (a store logging in again to confirm a password installs and releases its own).
+_studies: dict[int, IdentifierPolicy | None] = {}
 _trusting = contextvars.ContextVar("workbench_identifiers_trusting", default=False)
 
 
@@ -181,11 +194,80 @@ def policy_from_file(fname: str | os.PathLike) -> IdentifierPolicy:
 
 
 def active_policy() -> IdentifierPolicy:
-    """The policy set with :func:`set_policy`, else the file in ``$WORKBENCH_IDENTIFIER_POLICY``, else defaults."""
+    """The policy set with :func:`set_policy`, else the stored policy of the study logged into, else the file
+    in ``$WORKBENCH_IDENTIFIER_POLICY``, else defaults."""
     if _policy is not None:
         return _policy
+    if _studies:
+        study = next(reversed(_studies.values()))
+        if study is not None:
+            return study
     fname = os.environ.get(POLICY_VAR)
     return policy_from_file(fname) if fname else _DEFAULT
+
+
+def configured_policy() -> tuple[IdentifierPolicy, str] | None:
+    """The process-level policy and where it came from (``set_policy()`` or the file), or None if none is set."""
+    if _policy is not None:
+        return _policy, "set_policy()"
+    fname = os.environ.get(POLICY_VAR)
+    return (policy_from_file(fname), fname) if fname else None
+
+
+def policy_to_mapping(policy: IdentifierPolicy) -> dict[str, Any]:
+    """``{"patterns": {...}, "shown_labels": [...]}``: what :func:`policy_from_mapping` reads back."""
+    return {"patterns": dict(policy.patterns), "shown_labels": sorted(policy.shown_labels)}
+
+
+def policy_conflicts(process: IdentifierPolicy, stored: IdentifierPolicy, source: str) -> list[Problem]:
+    """Problems naming each pattern (or the shown labels) where ``process`` differs from the study's ``stored``."""
+    problems = []
+    for kind, pattern in stored.patterns.items():
+        if process.patterns.get(kind) != pattern:
+            problems.append(Problem(f"{source}: patterns.{kind}", process.patterns.get(kind),
+                                    f"the study's stored pattern {pattern} (or no process-level policy: "
+                                    f"unset ${POLICY_VAR})"))
+    if process.shown_labels != stored.shown_labels:
+        problems.append(Problem(f"{source}: shown_labels", sorted(process.shown_labels),
+                                f"the study's stored labels {sorted(stored.shown_labels)} (or no process-level "
+                                f"policy: unset ${POLICY_VAR})"))
+    return problems
+
+
+def install_study_policy(policy: IdentifierPolicy | None, owner: object) -> None:
+    """Make ``policy`` (a study's stored one; None: the study has none) the one records are made under.
+
+    Called by a store at login and whenever it reads a changed policy; ``owner``
+    is that store, so :func:`release_study_policy` undoes only its own.
+    """
+    _studies.pop(id(owner), None)
+    _studies[id(owner)] = policy
+
+
+def release_study_policy(owner: object) -> None:
+    """Undo ``owner``'s :func:`install_study_policy` (a store closing; ``owner`` may be its ``id()``)."""
+    _studies.pop(owner if isinstance(owner, int) else id(owner), None)
+
+
+def code_problems(record, policy: IdentifierPolicy, fields=None, prefix: str = "") -> list[Problem]:
+    """Problems of ``record``'s code fields (``Spec.code``) under ``policy``; only ``fields`` if given.
+
+    Duck-typed on ``record.specs()``, so this module stays below the record types.
+    Nested records are checked item by item (``visit_schedule[0].name``).
+    """
+    problems = []
+    for name, sp in record.specs():
+        if fields is not None and name not in fields:
+            continue
+        value = getattr(record, name)
+        if sp.kind == "str" and sp.code and isinstance(value, str):
+            problem = policy.check(prefix + name, value, sp.code)
+            if problem is not None:
+                problems.append(problem)
+        elif sp.kind == "nested" and value:
+            for i, item in enumerate(value):
+                problems += code_problems(item, policy, prefix=f"{prefix}{name}[{i}].")
+    return problems
 
 
 def set_policy(policy: IdentifierPolicy | None) -> None:
@@ -220,6 +302,11 @@ def stored_values() -> Iterator[None]:
         yield
     finally:
         _trusting.reset(token)
+
+
+def checking_policy() -> IdentifierPolicy | None:
+    """The policy a record made now has its codes checked against (None while reading stored rows)."""
+    return None if _trusting.get() else active_policy()
 
 
 def check_code(name: str, value: str, kind: str) -> Problem | None:
@@ -269,15 +356,20 @@ def screen_text(value: Any, *, spaces_allowed: bool = False) -> Any:
     return value
 
 
-def _screen_nested(value: Any) -> Any:
+def _screen_nested(value: Any, spaces_allowed: bool = False) -> Any:
     """Every text leaf of a JSON value screened (worksheet values, recording paths)."""
     if isinstance(value, str):
-        return screen_text(value)
+        return screen_text(value, spaces_allowed=spaces_allowed)
     if isinstance(value, Mapping):
-        return {k: _screen_nested(v) for k, v in value.items()}
+        return {k: _screen_nested(v, spaces_allowed) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_screen_nested(v) for v in value)
+        return type(value)(_screen_nested(v, spaces_allowed) for v in value)
     return value
+
+
+#: The study's own patterns (types/policy.py): regular expressions, which may hold a space (the default
+#: consent form pattern does); exported with it, still never with a date, phone or e-mail shape.
+_POLICY_FIELDS = frozenset({("identifier_policy", "patterns")})
 
 
 def field_screen(table: str, name: str, sp, policy: IdentifierPolicy | None = None):
@@ -287,6 +379,8 @@ def field_screen(table: str, name: str, sp, policy: IdentifierPolicy | None = No
         return lambda v: None if v is None else WITHHELD_ID
     if (table, name) in STAFF_FIELDS:
         return staff_code
+    if (table, name) in _POLICY_FIELDS:
+        return lambda v: _screen_nested(v, spaces_allowed=True)
     if sp.kind in ("json", "strs", "nested"):
         return _screen_nested
     if sp.kind != "str" or sp.choices or sp.ref or name == "id":
@@ -349,6 +443,8 @@ def describe_screen(table: str, name: str, sp, policy: IdentifierPolicy | None =
 
 __all__ = [
     "DEFAULT_PATTERNS", "IdentifierPolicy", "POLICY_VAR", "STAFF_FIELDS", "WITHHELD_ID", "active_policy",
-    "check_code", "describe_screen", "field_screen", "identifier_shape", "policy_from_file", "policy_from_mapping",
-    "screen_frame", "screen_record", "screen_text", "set_policy", "staff_code", "stored_values", "use_policy",
+    "check_code", "checking_policy", "code_problems", "configured_policy", "describe_screen", "field_screen", "identifier_shape",
+    "install_study_policy", "policy_conflicts", "policy_from_file", "policy_from_mapping", "policy_to_mapping",
+    "release_study_policy", "screen_frame", "screen_record", "screen_text", "set_policy", "staff_code",
+    "stored_values", "use_policy",
 ]
