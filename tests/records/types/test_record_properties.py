@@ -27,7 +27,8 @@ CROSS = {"Participant": {"enrolment_date", "withdrawal_date"}, "Consent": {"with
          "ProtocolDeviation": {"corrective_action", "date closed", "resolution"}, "Signature": {"signed"},
          "Lock": {"unlocked_at", "unlocked_by/unlocked_at/unlock_reason"},
          "Study": {"visit_schedule"}, "Trial": {"correct"}, "UserAccount": {"site_id"},
-         "Reanalysis": {"error"}, "ReanalysisTrial": {"correct"}}
+         "Reanalysis": {"error"}, "ReanalysisTrial": {"correct"},
+         "StoredIdentifierPolicy": {"patterns"}}  # the patterns must be code kinds and regular expressions
 
 
 def _text(sp):

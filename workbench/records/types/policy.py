@@ -35,17 +35,19 @@ class StoredIdentifierPolicy(TableRecord):
 
     id: str = spec("str", label="policy", choices=(POLICY_ID,), default=POLICY_ID)
     patterns: dict = spec("json", label="regular expression per code kind")
-    shown_labels: tuple | None = spec("strs", required=False, label="'table.field' labels exported with spaces")
+    shown_labels: tuple | None = spec("strs", required=False, label="'table.field' labels exported with spaces",
+                                      pattern=r"[a-z_]+\.[a-z_0-9]+")
 
     def _cross_check(self, bad: set[str]) -> list:
         if bad:
             return []
-        from ...errors import ValidationError
+        from ...errors import Problem, ValidationError
 
         try:
             self.policy()
-        except ValidationError as err:
-            return list(err.problems)
+        except ValidationError as err:  # named by this record's field; the kind stays in the message
+            return [Problem(p.field.split(".")[0], p.value,
+                            p.allowed if "." not in p.field else f"{p.field}: {p.allowed}") for p in err.problems]
         return []
 
     def policy(self) -> IdentifierPolicy:
