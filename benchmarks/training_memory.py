@@ -26,6 +26,19 @@ folder), so its figures are the training's alone:
   the first 20 s of the block), to check that a change of the training's memory use changed no result.
 
 Nothing is asserted.
+
+Measured on this project's 2-core VM while other work ran (peak added by the recalibration, wall time of
+two interleaved runs; every ``result_sha256`` equal before and after):
+
+- ``bandpower_lda``: +866 MB, 12.9-14.8 s (every window stacked) -> +147 MB, 4.6-4.9 s (windows in
+  batches of 64, runs preprocessed once for every fold);
+- ``ts_lr``: +450 MB, 21-35 s -> +74 MB, 14-21 s;
+- ``mdm``: +450 MB, 17-18 s -> +74 MB, 10-16 s;
+- ``csp_lda`` (1,080 windows): +541 MB, 34-36 s -> +541 MB, 33-34 s (its windows are still stacked, below).
+
+What is left: band power holds the runs preprocessed once (84 MB: 16 filtered channels of 660,000 samples)
+while cross-validation decodes each whole run (the online path, +75 MB); CSP is fitted by
+``mne.decoding.CSP`` on every window at once, which holds about three times the windows (138 MB).
 """
 
 from __future__ import annotations

@@ -104,7 +104,11 @@ def test_any_batch_size_and_shared_preprocessing_give_the_same_decoder(kind, bat
     mask[np.flatnonzero(LABELS == "grasp")[0]] = mask[np.flatnonzero(LABELS == "open")[0]] = True
     cut = np.cumsum([0] + [len(e) for e in ENDS])
     ends = [e[mask[a:b]] for e, a, b in zip(ENDS, cut[:-1], cut[1:])]
-    processed = _decoder(kind)._preprocessed_runs(RUNS) if shared else None
+    processed = None
+    if shared:  # as train_decoder shares them between folds (it does so only for batched features)
+        d = _decoder(kind)
+        d._fit_stages(RUNS)
+        processed = [d.preprocess(r) for r in RUNS]
     dec = _decoder(kind)._fit(RUNS, ends, LABELS[mask], processed=processed, batch_windows=batch)
     ref = reference_fit(_decoder(kind), RUNS, ends, LABELS[mask])
     assert_same_decoder(dec, ref)

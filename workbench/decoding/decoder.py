@@ -160,8 +160,13 @@ class Decoder:
         cross-validation and the final decoder, :func:`~workbench.session.training.train_decoder`)
         preprocess a run identically (the stages learn only the channel count), so
         it is processed once instead of once per fit; pass the result as
-        ``processed`` to :meth:`_fit`.
+        ``processed`` to :meth:`_fit`. None where the feature stage learns from
+        every window at once (CSP): its fit holds them all, and the processed
+        runs kept beside them would only raise the peak (by 37 MB at 8 channels,
+        2 kHz, 5.5 minutes) to save 0.16 s per fit.
         """
+        if not getattr(self.features, "_fits_by_batch", False):
+            return None
         self._reset_stages()
         self._fit_stages(runs)
         return [self.preprocess(run) for run in runs]
@@ -243,7 +248,7 @@ class Decoder:
         self.features.init_state(self.step)  # checks window/step compatibility now, not online
         h = hashlib.sha256()
         for run, e in zip(runs, ends):
-            h.update(np.ascontiguousarray(run, dtype=np.float64).tobytes())
+            h.update(np.ascontiguousarray(run, dtype=np.float64))  # its buffer: the same bytes, no copy of the run
             h.update(np.asarray(e, dtype=np.int64).tobytes())
         h.update(np.ascontiguousarray(y).tobytes())
         self.training_sha256_ = h.hexdigest()
@@ -268,6 +273,7 @@ class Decoder:
                     out = np.empty((len(chunk), xp.shape[1], self.window))
                     _cut_windows(xp, chunk, self.window, out)
                     yield out
+                del xp  # before the next run is preprocessed
 
         return batches
 

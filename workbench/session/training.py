@@ -151,9 +151,9 @@ def train_decoder(windows, *, kind="bandpower_lda", n_folds=5, window_s=1.0, ste
         return make_decoder(kind, sfreq=first.sfreq, ch_names=first.ch_names, window=window, step=step)
 
     # Every fold's decoder and the final one preprocess the runs identically (same stages, designed from the
-    # same parameters): once here, not n_folds + 1 times. The decoders cut their windows from these arrays a
-    # batch at a time where their features allow (Decoder.fit), so a recalibration on a 5-minute block at
-    # 2 kHz no longer holds every overlapping window (benchmarks/training_memory.py).
+    # same parameters): once here, not n_folds + 1 times, where the decoder cuts its windows from them a batch
+    # at a time (Decoder.fit; None for CSP, which holds every window anyway), so a recalibration on a 5-minute
+    # block at 2 kHz no longer holds every overlapping window (benchmarks/training_memory.py).
     processed = new_decoder()._preprocessed_runs(data)
 
     def fit(mask):
