@@ -17,7 +17,7 @@ from ...errors import Problem
 from ..types.base import TableRecord
 from ..types.identifiers import IdentifierPolicy, code_problems
 from ..types.policy import POLICY_ID, StoredIdentifierPolicy
-from .rows import fetch
+from .rows import from_row
 from .rules import label_of
 from .tables import RECORD_TYPES, TABLES
 
@@ -28,9 +28,11 @@ MAX_LISTED = 20
 def stored_policy_record(conn: sa.Connection) -> StoredIdentifierPolicy | None:
     """The study's policy row, or None if the study has stored none (databases before 0014 or never set)."""
     table = TABLES[StoredIdentifierPolicy.TABLE]
-    if conn.execute(sa.select(table.c.id).where(table.c.id == POLICY_ID)).first() is None:
+    # A schema below 0014 (downgraded under an open store) has no policy: the defaults, as before.
+    if not conn.dialect.has_table(conn, table.name):
         return None
-    return fetch(conn, StoredIdentifierPolicy, POLICY_ID)
+    row = conn.execute(sa.select(table).where(table.c.id == POLICY_ID)).mappings().one_or_none()
+    return None if row is None else from_row(StoredIdentifierPolicy, row)
 
 
 def stored_policy(conn: sa.Connection) -> IdentifierPolicy | None:
