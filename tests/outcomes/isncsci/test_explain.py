@@ -73,3 +73,16 @@ def test_variable_results_name_only_uncertain_inputs(exam):
             assert why.variable_inputs, (field, why.value)
         else:
             assert why.variable_inputs == (), (field, why.value)
+
+
+def test_a_star_beside_an_nt_list_names_the_flagged_scores_behind_it():
+    # Found by the property test: AIS 'C*,D', where one NT muscle alone makes the list and only
+    # several flagged muscles together star the C. Naming the NT muscle explains the list, not the star.
+    from pathlib import Path
+
+    exam = json.loads((Path(__file__).parent / "cases" / "star_beside_an_nt_list.json").read_text())
+    why = classify_exam(parse_exam(copy.deepcopy(exam))).explanations["ais"]
+    assert why.value == "C*,D"
+    scores = {name: exam[name.split(".")[0]]["motor"][name.split(".")[2]] for name in why.variable_inputs}
+    assert any(v == "NT" for v in scores.values())  # the list
+    assert any("*" in v for v in scores.values())  # the star

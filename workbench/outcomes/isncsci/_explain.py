@@ -208,7 +208,37 @@ def explain_all(exam: Exam, result: Mapping, classify: Callable[[Exam], Mapping]
                 break
         for f in changed:
             culprits[f].append(name)
-    unexplained = {f for f in variable_fields if not culprits[f]}
+    _explain_jointly({f for f in variable_fields if not culprits[f]}, uncertain, exam, flat, classify, culprits)
+    # A star is there because a flagged score decided the value (see ._star): when the inputs named so
+    # far are only NT scores that make it a list ('C*,D' from one NT muscle), the flagged scores that
+    # star it are found the same way, among the flagged inputs alone.
+    flagged = {name: uncertain[name] for name in _flagged_inputs(exam) if name in uncertain}
+    star_unexplained = {f for f in variable_fields if "*" in flat[f] and not set(culprits[f]) & set(flagged)}
+    _explain_jointly(star_unexplained, flagged, exam, flat, classify, culprits, named_yet=set(flagged).__and__)
+    order = {name: i for i, name in enumerate(uncertain)}
+    return {
+        f: Explanation(f, v, *rule_for(f, v), tuple(sorted(culprits.get(f, ()), key=order.__getitem__)))
+        for f, v in flat.items()
+    }
+
+
+def _flagged_inputs(exam: Exam) -> set[str]:
+    """Worksheet scores flagged for a non-SCI condition ('x*', 'x**', 'NT*', 'NT**')."""
+    return {
+        f"{side_name}.{kind}.{name}"
+        for side_name in SIDES
+        for kind in ("motor", "light_touch", "pin_prick")
+        for name, score in getattr(getattr(exam, side_name), kind).items()
+        if score.stars
+    }
+
+
+def _explain_jointly(unexplained, uncertain, exam, flat, classify, culprits, named_yet=bool) -> None:
+    """Name the inputs behind results no single input changes (``culprits`` is extended in place).
+
+    Against a base reading of every input of ``uncertain`` first, then by groups, then step by step;
+    a field counts as explained once ``named_yet(its culprits)`` is true.
+    """
     if unexplained:
         base_values = {name: readings[0] for name, readings in uncertain.items()}
         base = flatten(classify(with_values(exam, base_values)))
@@ -218,7 +248,7 @@ def explain_all(exam: Exam, result: Mapping, classify: Callable[[Exam], Mapping]
             for f in unexplained:
                 if other[f] != base[f]:
                     culprits[f].append(name)
-    unexplained = {f for f in variable_fields if not culprits[f]}
+    unexplained = {f for f in unexplained if not named_yet(culprits[f])}
     if unexplained:
         # Many NT scores that only together decide (C or D from ten NT muscles):
         # name every uncertain score of a side's motor / LT / PP group whose
@@ -232,12 +262,13 @@ def explain_all(exam: Exam, result: Mapping, classify: Callable[[Exam], Mapping]
                 for f in unexplained:
                     if other[f] != flat[f] and not set(members) <= set(culprits[f]):
                         culprits[f].extend(m for m in members if m not in culprits[f])
-    unexplained = {f for f in variable_fields if not culprits[f]}
+    unexplained = {f for f in unexplained if not named_yet(culprits[f])}
     if unexplained:
         # Last resort (the C2 dermatome 'NT*' on both sides, LT and PP): read
         # the uncertain inputs one after another and name each input whose
         # reading changes the result at that step. The fully read exam has no
-        # NT and no flag, so at least one input is named.
+        # NT and no flag (in the star pass: no flag, so no star), so at least
+        # one input is named.
         changes: dict[str, Score | str] = {}
         previous = flat
         for name, readings in uncertain.items():
@@ -247,8 +278,3 @@ def explain_all(exam: Exam, result: Mapping, classify: Callable[[Exam], Mapping]
                 if current[f] != previous[f]:
                     culprits[f].append(name)
             previous = current
-    order = {name: i for i, name in enumerate(uncertain)}
-    return {
-        f: Explanation(f, v, *rule_for(f, v), tuple(sorted(culprits.get(f, ()), key=order.__getitem__)))
-        for f, v in flat.items()
-    }
