@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from workbench.acquisition.lsl_config import use_loopback
+from workbench.acquisition.lsl_config import SESSION_ENV, use_loopback
 
+# One LSL session per test process (each pytest-xdist worker, and a plain run): a resolver sees only
+# the streams of its own session, so two workers, or a second test run, never see each other's streams
+# (liblsl's [lab] SessionID). Child processes (the CLI, notebook kernels, Voila) inherit it.
+os.environ[SESSION_ENV] = f"wbtest-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
 use_loopback(force=True)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,39 +55,49 @@ def workspace(tmp_path, monkeypatch):
 
 
 # --- Running on two workers (pytest-xdist, `make test`) -------------------------------------------
-# LSL discovery is machine-wide: a test that resolves streams by type, or counts what it finds, would
-# see another worker's outlets. Every test that touches LSL therefore runs on one worker, one after
-# the other, as on a single process; everything else (records, ISNCSCI, kernels, reports) fills the
-# other core. Touching LSL is read from the test module's source, so a new LSL test needs no marker.
-_LSL_WORDS = ("mark.lsl", "mark.browser", "pylsl", "StreamOutlet", "StreamInlet", "run_block", "Player", "unique_name", "LabRecorder",
-              "resolve_", "workbench demo", "\"demo\"", "notebook", "brainflow", "lab_widgets", "Voila", "voila")
-_touches_lsl: dict[str, bool] = {}
+# Each worker has its own LSL session (above), so LSL tests run on both workers. A test is its own unit
+# of work unless its module shares a module- or class-scoped fixture (a JupyterLab or Voila server, a
+# seeded study): such a module stays on one worker. Slow tests are handed out first, so the last minutes
+# are not one worker finishing a long test while the other idles.
+_shares_fixture: dict[str, bool] = {}
 
 
-def _module_touches_lsl(path) -> bool:
+def _module_shares_fixture(path) -> bool:
+    """Whether the module, or a conftest.py above it, defines a fixture shared across its tests."""
     key = str(path)
-    if key not in _touches_lsl:
-        try:
-            text = Path(key).read_text()
-        except OSError:
-            text = ""
-        _touches_lsl[key] = any(w in text for w in _LSL_WORDS)
-    return _touches_lsl[key]
+    if key not in _shares_fixture:
+        sources = [Path(key)] + [d / "conftest.py" for d in Path(key).parents if d != REPO and REPO in d.parents]
+        text = "".join(p.read_text() for p in sources if p.is_file())
+        _shares_fixture[key] = any(f'scope="{s}"' in text for s in ("module", "class", "package"))
+    return _shares_fixture[key]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first (a stable sort: every worker collects the same order, as xdist requires)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadgroup`` with every LSL-touching module in one group, decided from the test's path.
+    """``--dist loadgroup``: units of work as described above, handed out in collection order.
 
     xdist 3.8 groups by a suffix it writes into ``item._nodeid``, which pytest 9 no longer reads
     (``nodeid`` comes from ``_id``), so ``xdist_group`` markers are ignored; the controller sees only
-    node ids, so the group is decided here from the module's source, as for a single process.
+    node ids, so the unit is decided here from the module's source.
     """
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class LslOnOneWorker(LoadScopeScheduling):
+    class ModuleWhenShared(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "lsl" if _module_touches_lsl(REPO / nodeid.split("::", 1)[0]) else nodeid
+            module = nodeid.split("::", 1)[0]
+            return module if _module_shares_fixture(REPO / module) else nodeid
 
-    return LslOnOneWorker(config, log)
+    return ModuleWhenShared(config, log)
+
+
+def pytest_unconfigure(config):
+    """Remove this process's LSL session file (written by use_loopback in the temporary folder)."""
+    cfg = Path(os.environ.get("LSLAPICFG", ""))
+    if cfg.name.startswith("workbench-lsl-wbtest-") and cfg.is_file():
+        cfg.unlink()

@@ -8,13 +8,11 @@ import sys
 
 import pytest
 
-from workbench.acquisition.lsl_config import LOOPBACK_CFG
-
 from .receiver import Receiver
 
 
 def _simulate(*args, timeout=60):
-    env = {**os.environ, "LSLAPICFG": LOOPBACK_CFG}
+    env = dict(os.environ)  # the test session's LSL configuration (tests/conftest.py)
     return subprocess.Popen(
         [sys.executable, "-m", "workbench", "simulate", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
