@@ -47,10 +47,10 @@ $(BIDS_VALIDATOR): tools/package.json
 demo: $(STAMP)
 	$(BIN)/workbench demo
 
-# WORKERS=N runs the tests on N pytest-xdist workers (default 2, the cores of the CI machine): every
-# module that touches LSL runs on one worker, one after the other (tests/conftest.py schedules them:
-# LSL discovery is machine-wide; xdist 3.8's own group markers are ignored under pytest 9), the rest
-# fills the other worker. One process (WORKERS=0) takes about 45 minutes, past CI's 40.
+# WORKERS=N runs the tests on N pytest-xdist workers (default 2, the cores of the CI machine); each
+# worker has its own LSL session (LSL discovery is otherwise machine-wide), so LSL tests run on every
+# worker; tests/conftest.py schedules slow tests first (xdist 3.8's own group markers are ignored under
+# pytest 9). One process (WORKERS=0) takes about 45 minutes, past CI's 40.
 WORKERS ?= 2
 
 test: $(STAMP) debian-test-deps node-tools
