@@ -63,21 +63,10 @@ CUE_S, REST_S = 3.0, 1.0
 
 
 def simulate(spec, sfreq, seed, block):
-    """A paradigm run of the simulated participant at ``sfreq`` as an MNE Raw (as ``simulate_recording``)."""
-    import mne
+    """A paradigm run of the simulated participant at ``sfreq`` as an MNE Raw (workbench's own simulator)."""
+    from workbench.session.participant import simulate_recording
 
-    from workbench.session.paradigm import ParadigmRunner
-    from workbench.session.participant import CueTimeline, SimulatedParticipant
-
-    p = SimulatedParticipant(CueTimeline(), seed=seed, sfreq=sfreq, block=block)
-    ParadigmRunner(spec, p.timeline).start(offset_s=1.0)
-    x, markers = p.generate(int(round((spec.duration_s + 2.0) * p.sfreq)))
-    info = mne.create_info(p.ch_names, p.sfreq, p.ch_types)
-    scale = np.where(np.array(p.ch_types) == "misc", 1.0, 1e-6)
-    raw = mne.io.RawArray(x.T * scale[:, None], info, verbose=False)
-    raw.set_annotations(mne.Annotations([s / p.sfreq for s, _ in markers], [0.0] * len(markers),
-                                        [lab for _, lab in markers]))
-    return raw
+    return simulate_recording(spec, seed=seed, block=block, sfreq=sfreq)
 
 
 def make_runs(folder: Path, sfreq: float, block_minutes: float) -> Path:

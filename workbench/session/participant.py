@@ -419,17 +419,19 @@ class SimulatedParticipant:
 
 
 def simulate_recording(spec, seed: int = 0, lead_s: float = 1.0, *, model: ParticipantModel | None = None,
-                       block: int = 0, day: int = 0):
+                       block: int = 0, day: int = 0, sfreq: float | None = None):
     """A paradigm run of the simulated participant offline (no LSL), as an MNE Raw in volts with cue annotations.
 
-    For training a decoder without streaming first (notebooks, tests); the
-    live path records the same signal through LSL and LabRecorder.
+    For training a decoder without streaming first (notebooks, tests, benchmarks); the
+    live path records the same signal through LSL and LabRecorder. ``sfreq``: the
+    sampling rate (default: the participant's own, 500 Hz).
     """
     import mne
 
     from .paradigm import ParadigmRunner
 
-    p = SimulatedParticipant(CueTimeline(), seed=seed, model=model, block=block, day=day)
+    rate = {} if sfreq is None else {"sfreq": sfreq}  # None: the participant's own default rate
+    p = SimulatedParticipant(CueTimeline(), seed=seed, model=model, block=block, day=day, **rate)
     ParadigmRunner(spec, p.timeline).start(offset_s=lead_s)
     x, markers = p.generate(int(round((spec.duration_s + 2 * lead_s) * p.sfreq)))
     info = mne.create_info(p.ch_names, p.sfreq, p.ch_types)
