@@ -64,6 +64,14 @@ def test_session_view_shows_the_recording_confusion_matrix_and_gate(monitor):
     assert any("ERD" in n for n in view.notes)  # a 4 s recording with one marker: said, not drawn
 
 
+def test_sessions_are_offered_by_date_and_number_not_by_a_withheld_label(monitor):
+    # The demo's device label has spaces, so it is withheld on the way out: the choice must still read.
+    labels = [label for label, _ in monitor.session_choices]
+    assert labels and "S-SCI-001-baseline" in [sid for _, sid in monitor.session_choices]
+    assert all("withheld" not in label and label[:4].isdigit() for label in labels)
+    assert [label.split(" · ")[1] for label in labels] == [f"session {k}" for k in range(1, len(labels) + 1)]
+
+
 def test_monitor_reads_everything_and_enters_nothing(monitor):
     assert not monitor.can_enter_outcomes
     dash = Dashboard(monitor.store, monitor.workspace.root, today=date(2026, 11, 22))

@@ -17,6 +17,7 @@ from ...config import get_workspace
 from ...errors import Problem, ValidationError
 from ...outcomes.entry import Listeners
 from ...records import BLINDED_ROLES, OutcomeAssessment, ProtocolDeviation, Visit
+from ...records.types.identifiers import WITHHELD_ID
 from ...report import figures as F
 from ...report import summaries as S
 from ...report.trial_data import EmptyStudyError, TrialData, load_trial
@@ -133,8 +134,11 @@ class DashboardModel:
     def session_choices(self) -> list[tuple[str, str]]:
         if self.data is None or self.participant is None or not self.shows.bci_sessions:
             return []
-        return [(f"{s.started_at:%Y-%m-%d %H:%M} · {s.device}", s.id)
-                for s in sorted(self.data.sessions, key=lambda s: s.started_at) if s.participant_id == self.participant]
+        mine = sorted((s for s in self.data.sessions if s.participant_id == self.participant), key=lambda s: s.started_at)
+        # The device label is withheld when it could hold a name (a label with spaces, unless the study's
+        # policy shows it): the choice then reads by date and number, not "[withheld: ...]".
+        return [(f"{s.started_at:%Y-%m-%d %H:%M} · session {k}" + ("" if s.device == WITHHELD_ID else f" · {s.device}"),
+                 s.id) for k, s in enumerate(mine, 1)]
 
     def select_session(self, session_id: str) -> None:
         ids = [sid for _, sid in self.session_choices]
