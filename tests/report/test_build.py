@@ -32,6 +32,12 @@ def test_study_report_has_every_section(study_html):
         assert f"<h2>{title}</h2>" in study_html
 
 
+def test_the_first_line_never_reads_withheld(study_html):
+    # The demo study's title has spaces, so it may not leave the store: the heading names the study by id.
+    head = study_html.split("<h2>", 1)[0]
+    assert "Study report BCI-SCI-DEMO" in head and "withheld" not in head and "4 participants" in head
+
+
 def test_study_report_counts_and_lists_open_deviations(study_html):
     section = study_html.split("<h2>Protocol deviations</h2>")[1].split("<h2>")[0]
     opened = section.split("Closed deviations")[0]

@@ -8,6 +8,7 @@ from . import figures as F
 from . import html_parts as H
 from . import provenance as P
 from . import summaries as S
+from ..records.types.identifiers import WITHHELD_ID
 from .trial_data import TrialData
 
 
@@ -112,7 +113,10 @@ def study_report_html(store, data: TrialData, workspace_root=None) -> str:
     ]
     title = f"Study report {data.study.id}"
     withdrawn = int(data.participants["withdrawal_date"].notna().sum()) if len(data.participants) else 0
-    sub = f"{data.study.title} · {len(data.participants)} participants, {withdrawn} withdrawn · " \
+    # A title that may hold a name is withheld on the way out (a label with spaces, unless the study's
+    # policy shows it); the heading already names the study by its id, so the line goes without it.
+    named = "" if data.study.title in (None, WITHHELD_ID) else f"{data.study.title} · "
+    sub = f"{named}{len(data.participants)} participants, {withdrawn} withdrawn · " \
           f"data as of {data.today} · " + P.generated_stamp(store)
     return H.page(title, sub, sections)
 
