@@ -34,7 +34,7 @@ def _demo_workspace(root):
 #: dashboard) also against the demo study (05 once failed only with the demo study in place, never in an
 #: empty workspace). The acquisition and decoder notebooks read no records: a second run proves nothing.
 WORKSPACES = {"empty": lambda root: root, "demo-study": _demo_workspace}
-READS_RECORDS = ("workbench.records", "open_demo_store", "open_store", "workbench.ui.dashboard", "dashboard")
+READS_RECORDS = ("workbench.records", "open_demo_store", "open_store", "dashboard")
 
 
 def _reads_records(path) -> bool:

@@ -132,18 +132,18 @@ class Decoder:
         at most one processed run is alive beside the output. Windows every
         0.1 s of 1 s overlap 10 times: the output is ten times the runs.
         """
-        pairs = list(zip(runs, ends, strict=True))
-        ends = [np.asarray(e, dtype=np.int64) for _, e in pairs]
+        ends = self._checked_ends(runs, ends, processed)
         n_total = sum(len(e) for e in ends)
+        if not n_total:
+            return np.empty((0, 0, self.window))
         out, pos = None, 0
-        for r, xp in enumerate(self._processed(runs, processed)):
-            e = self._check_ends(r, ends[r], len(xp))
-            if out is None and n_total:
+        for xp, e in zip(self._processed(runs, processed), ends):
+            if out is None:
                 out = np.empty((n_total, xp.shape[1], self.window))
-            _cut_windows(xp, e, self.window, out[pos:pos + len(e)] if out is not None else None)
+            _cut_windows(xp, e, self.window, out[pos:pos + len(e)])
             pos += len(e)
             del xp
-        return out if out is not None else np.empty((0, 0, self.window))
+        return out
 
     def _processed(self, runs, processed=None):
         """Each run preprocessed, one at a time (or the given preprocessed runs)."""
@@ -171,14 +171,18 @@ class Decoder:
         self._fit_stages(runs)
         return [self.preprocess(run) for run in runs]
 
-    def _check_ends(self, r, e, n_times):
-        bad = (e < self.window - 1) | (e >= n_times)
-        if np.any(bad):
-            raise ValidationError(
-                [Problem(f"ends[{r}]", int(e[bad][0]), f"window ends in [{self.window - 1}, {n_times - 1}]")],
-                what="epochs",
-            )
-        return e
+    def _checked_ends(self, runs, ends, processed=None):
+        """``ends`` as int64 arrays, one per run, each window inside its run (checked before any work)."""
+        ends = [np.asarray(e, dtype=np.int64) for _, e in zip(runs, ends, strict=True)]
+        for r, (run, e) in enumerate(zip(runs, ends)):
+            n_times = len(processed[r]) if processed is not None else np.shape(run)[0]  # preprocessing keeps the length
+            bad = (e < self.window - 1) | (e >= n_times)
+            if np.any(bad):
+                raise ValidationError(
+                    [Problem(f"ends[{r}]", int(e[bad][0]), f"window ends in [{self.window - 1}, {n_times - 1}]")],
+                    what="epochs",
+                )
+        return ends
 
     def _fit_stages(self, runs):
         if not runs:
@@ -226,24 +230,18 @@ class Decoder:
         self._reset_stages()
         self._fit_stages(runs)
         y = np.asarray(y)
-        batches = None
-        if getattr(self.features, "_fits_by_batch", False):
-            pairs = list(zip(runs, ends, strict=True))
-            ends_ = [np.asarray(e, dtype=np.int64) for _, e in pairs]
-            n_total = sum(len(e) for e in ends_)
-            if n_total:
-                batches = self._batches(runs, ends_, processed, batch_windows or BATCH_WINDOWS)
-        if batches is None:
-            ep = self._epochs(runs, ends, processed)
-            n_total = len(ep)
+        ends = self._checked_ends(runs, ends, processed)
+        n_total = sum(len(e) for e in ends)
         if len(y) != n_total:
             raise ValidationError([Problem("y", f"{len(y)} targets", f"one per window ({n_total})")], what="Decoder")
-        if batches is None:
+        if n_total and getattr(self.features, "_fits_by_batch", False):
+            feats = self.features._fit_transform_batches(
+                self._batches(runs, ends, processed, batch_windows or BATCH_WINDOWS), y)
+        else:
+            ep = self._epochs(runs, ends, processed)
             self.features.fit(ep, y)
             feats = self.features.transform(ep)
             del ep
-        else:
-            feats = self.features._fit_transform_batches(batches, y)
         self.model.fit(feats, y)
         self.features.init_state(self.step)  # checks window/step compatibility now, not online
         h = hashlib.sha256()
@@ -260,12 +258,8 @@ class Decoder:
         Each call preprocesses the runs again, one at a time, unless
         ``processed`` holds them; a feature stage that needs two passes
         (:class:`TangentSpace`: the reference, then the vectors) calls it twice.
-        The ends are checked here, before any feature is computed.
+        ``ends`` are checked already (:meth:`_checked_ends`).
         """
-        for r, (run, e) in enumerate(zip(runs, ends)):
-            n_times = len(processed[r]) if processed is not None else np.shape(run)[0]
-            self._check_ends(r, e, n_times)
-
         def batches():
             for xp, e in zip(self._processed(runs, processed), ends):
                 for s in range(0, len(e), size):

@@ -188,6 +188,7 @@ class Store(AccountMethods):
         with self.engine.connect() as conn:
             stored = stored_policy(conn)
         self._install_policy(stored)
+        weakref.finalize(self, release_study_policy, id(self))  # a store dropped without close()
 
     def _install_policy(self, stored: IdentifierPolicy | None) -> None:
         if stored is not None:
@@ -200,7 +201,6 @@ class Store(AccountMethods):
                          "study's applies to every write; `workbench db policy show` prints it)")
         self._study_policy = stored
         install_study_policy(stored, self)
-        weakref.finalize(self, release_study_policy, id(self))  # a store dropped without close()
 
     def _policy_in(self, conn: sa.Connection) -> IdentifierPolicy | None:
         """The stored policy as this write transaction sees it (installed for the process if it changed)."""

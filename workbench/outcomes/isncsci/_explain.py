@@ -214,7 +214,8 @@ def explain_all(exam: Exam, result: Mapping, classify: Callable[[Exam], Mapping]
     # star it are found the same way, among the flagged inputs alone.
     flagged = {name: uncertain[name] for name in _flagged_inputs(exam) if name in uncertain}
     star_unexplained = {f for f in variable_fields if "*" in flat[f] and not set(culprits[f]) & set(flagged)}
-    _explain_jointly(star_unexplained, flagged, exam, flat, classify, culprits, named_yet=set(flagged).__and__)
+    _explain_jointly(star_unexplained, flagged, exam, flat, classify, culprits,
+                     named_yet=lambda names: any(name in flagged for name in names))
     order = {name: i for i, name in enumerate(uncertain)}
     return {
         f: Explanation(f, v, *rule_for(f, v), tuple(sorted(culprits.get(f, ()), key=order.__getitem__)))

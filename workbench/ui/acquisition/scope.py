@@ -67,6 +67,7 @@ class ScopeWidget:
         self._task: asyncio.Task | None = None
         self._drawn_future: asyncio.Future | None = None
         self._text_at = -float("inf")
+        self._shown_connected: bool | None = None
         self._ticks: tuple = ()
         self.n_redraws = 0
         #: Frames the page confirmed and frames sent on after ``max_wait`` without confirmation.
@@ -115,12 +116,12 @@ class ScopeWidget:
                     for t, label in frame.markers
                 ]
         now = time.monotonic()
-        # A lost stream is shown at once; otherwise the text follows at TEXT_PERIOD.
-        if now - self._text_at >= self.TEXT_PERIOD or not frame.connected or "disconnected" in self.status.value:
+        # A lost or regained stream is shown at once; otherwise the text follows at TEXT_PERIOD.
+        if now - self._text_at >= self.TEXT_PERIOD or frame.connected != self._shown_connected:
             state = "connected" if frame.connected else "<b style='color:crimson'>disconnected</b>"
             self.status.value = f"{html.escape(self.model.stream.name)}: {state}, {frame.n_samples_received} samples"
             self.quality.value = _quality_table(frame.quality)
-            self._text_at = now
+            self._text_at, self._shown_connected = now, frame.connected
         self.n_redraws += 1
 
     async def _drawn(self) -> None:
