@@ -97,3 +97,18 @@ def test_an_assessment_outside_its_visit_window_is_warned_and_marked(investigato
     assert "Outside the visit window" in late.notes
     changes = dash.model.participant_tables()["Change from baseline"]
     assert "week6 (outside window)" in set(changes["visit"])
+
+
+def test_a_date_typed_in_another_shape_is_refused_by_its_label_and_nothing_is_saved(investigator):
+    m = investigator
+    dash = Dashboard(m.store, m.workspace.root, today=TODAY)
+    panel = dash.participant.marking
+    dash.model.select_participant("SCI-001")
+    panel.done_on.text.value = "14/07/2026"  # as a clinician in Europe writes it; the box asks for ISO
+    assert "not a date" in panel.done_on.echo.value
+    panel.mark()
+    assert "date done: 14/07/2026; allowed: the date the visit took place, as YYYY-MM-DD" in panel.status.value
+    assert m.store.get(Visit, "V-SCI-001-week26").status == "planned"
+    panel.done_on.text.value = "2026-07-14"
+    panel.mark()
+    assert m.store.get(Visit, "V-SCI-001-week26").actual_date == date(2026, 7, 14)

@@ -7,6 +7,7 @@ import html
 import ipywidgets as widgets
 
 from ...errors import ValidationError
+from ..date_field import DateField
 
 
 class DeviationClosePanel:
@@ -20,7 +21,7 @@ class DeviationClosePanel:
         self.model = model
         wide = {"description_width": "110px"}
         self.deviation = widgets.Dropdown(description="Deviation", style=wide, layout=widgets.Layout(width="520px"))
-        self.closed_on = widgets.DatePicker(description="Date closed", style=wide)
+        self.closed_on = DateField("Date closed", style=wide)
         self.resolution = widgets.Textarea(description="Resolution", style=wide,
                                            placeholder="what was done; no names of people",
                                            layout=widgets.Layout(width="520px", height="60px"))

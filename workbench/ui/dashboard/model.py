@@ -307,7 +307,7 @@ class DashboardModel:
         elif visit.status != "planned":
             problems.append(Problem("visit", visit_id, f"a planned visit (this one is {visit.status})"))
         if not isinstance(actual_date, date):
-            problems.append(Problem("date done", actual_date, "the date the visit took place"))
+            problems.append(Problem("date done", actual_date, "the date the visit took place, as YYYY-MM-DD"))
         if problems:
             raise ValidationError(problems, what="marking a visit done")
         try:
@@ -362,7 +362,7 @@ class DashboardModel:
         elif dev.status != "open":
             problems.append(Problem("deviation", deviation_id, f"an open deviation (closed on {dev.closed_on})"))
         if closed_on is None or not isinstance(closed_on, date):
-            problems.append(Problem("date closed", closed_on, "the date the deviation was closed"))
+            problems.append(Problem("date closed", closed_on, "the date the deviation was closed, as YYYY-MM-DD"))
         if not isinstance(resolution, str) or not resolution.strip():
             problems.append(Problem("resolution", resolution, "how the deviation was resolved (needed to close it)"))
         if problems:

@@ -7,6 +7,7 @@ import html
 import ipywidgets as widgets
 
 from ...errors import ValidationError
+from ..date_field import DateField
 
 
 class VisitDonePanel:
@@ -20,7 +21,7 @@ class VisitDonePanel:
         self.model = model
         wide = {"description_width": "110px"}
         self.visit = widgets.Dropdown(description="Visit", style=wide, layout=widgets.Layout(width="520px"))
-        self.done_on = widgets.DatePicker(description="Date done", style=wide)
+        self.done_on = DateField("Date done", style=wide)
         self.button = widgets.Button(description="Mark visit done", button_style="info")
         self.status = widgets.HTML()
         self.button.on_click(lambda _: self.mark())

@@ -18,6 +18,7 @@ import ipywidgets as widgets
 
 from ...errors import Problem, ValidationError, WorkbenchError
 from ...outcomes.entry import SaveDetails
+from ..date_field import DateField
 from ._style import problems_html
 
 #: How the details' problems are named on the panel.
@@ -83,7 +84,7 @@ class SavePanel:
                                          style=wide, layout=widgets.Layout(width="420px"))
         if store is not None and store.user.name in [v for _, v in self.assessor.options]:
             self.assessor.value = store.user.name
-        self.assessed_on = widgets.DatePicker(description="Date", value=date.today(), style=wide)
+        self.assessed_on = DateField("Date", value=date.today(), style=wide)
         self.window_note = widgets.HTML()
         self.button = widgets.Button(description="Save", button_style="primary", icon="save")
         self.reason = widgets.Text(description="Reason", style=wide, placeholder="why the stored record changes",
