@@ -161,3 +161,60 @@ def test_export_refused_when_the_trail_is_broken(store, tmp_path):
     assert not (tmp_path / "refused").exists()
     out = export_study(store, tmp_path / "forced", "csv", allow_broken_trail=True)
     assert json.loads((out / "manifest.json").read_text())["audit"]["intact"] is False
+
+
+def _export(store, out, fmt):
+    if fmt == "odm":
+        from workbench.records.odm import export_odm
+
+        return export_odm(store, out).fname.parent
+    return export_study(store, out, fmt)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "redcap", "bids", "odm"])
+def test_no_export_carries_the_staff_code_key(store, tmp_path, fmt):
+    """The key that makes staff codes unguessable stays in the database, in every format, in any encoding."""
+    import base64
+
+    from workbench.records.storage.tables import RECORD_TYPES, staff_code_key
+
+    _planted_study(store)
+    key = store.staff_key
+    out = _export(store, tmp_path / fmt, fmt)
+    needles = (key, key.hex().encode(), key.hex().upper().encode(), base64.b64encode(key))
+    for path in out.rglob("*"):
+        data = path.read_bytes()
+        assert not [n for n in needles if n in data], f"the staff code key leaked into {path.name}"
+        assert staff_code_key.name not in path.name
+    if fmt == "csv":  # the tables exported are the record types' (the key's table is none), and nothing else
+        tables = {p.stem for p in out.glob("*.csv")} - {"audit_trail", "data_dictionary"}
+        assert tables == {rt.TABLE for rt in RECORD_TYPES if store.may_read(rt)}
+
+
+def test_staff_codes_are_the_study_keys_stable_across_exports_and_logins(store, tmp_path):
+    import hashlib
+
+    from tests.records.accounts import first_investigator, login
+    from workbench.records.types.identifiers import staff_code
+
+    _planted_study(store)
+
+    def codes(out):
+        sessions = pd.read_csv(out / "sessions.csv", dtype=str)
+        trail = pd.read_csv(out / "audit_trail.csv", dtype=str)
+        manifest = json.loads((out / "manifest.json").read_text())
+        return list(sessions.operator), set(trail.user_name), manifest["exported_by"]["user"]
+
+    first = codes(export_study(store, tmp_path / "first", "csv"))
+    key = store.staff_key
+    assert first == ([staff_code("eng.b", key)], {staff_code("dr.inv", key)}, staff_code("dr.inv", key))
+    unkeyed = "staff-" + hashlib.sha256(b"workbench staff:eng.b").hexdigest()[:10]  # the code before 0015
+    assert first[0] != [unkeyed]
+    store.close()
+    with login(store.url, "dr.inv") as again:  # a later login, a later export: the same codes
+        assert codes(export_study(again, tmp_path / "again", "csv")) == first
+    # Another study: the same user names get other codes.
+    with first_investigator(f"sqlite:///{tmp_path / 'other.sqlite'}") as other:
+        _planted_study(other)
+        theirs = codes(export_study(other, tmp_path / "other", "csv"))
+    assert theirs[0] != first[0] and theirs[1].isdisjoint(first[1])

@@ -50,3 +50,16 @@ def test_pdf_text_shows_no_identifier(planted):
         text = subprocess.run(["pdftotext", str(files.pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "Provenance" in text  # the text layer is there to be searched
         _assert_clean(text, files.pdf.name)
+
+
+def test_the_report_names_its_author_by_a_keyed_staff_code_and_never_shows_the_key(planted):
+    import base64
+    import hashlib
+
+    ws, store, _ = planted
+    html = write_study_report(store, ws.root, pdf=False).html.read_text(encoding="utf-8")
+    assert f"by {store.staff_code(store.user.name)} ({store.user.role})" in html
+    unkeyed = "staff-" + hashlib.sha256(("workbench staff:" + store.user.name).encode()).hexdigest()[:10]
+    assert unkeyed not in html  # the code before migration 0015, which anyone with the user name could compute
+    key = store.staff_key
+    assert not [n for n in (key.hex(), key.hex().upper(), base64.b64encode(key).decode()) if n in html]

@@ -13,7 +13,9 @@ signer, account ids, the trail's ``user_name``) leave only as staff codes, and
 a label that could hold a name (device, montage, study title...) leaves only
 as a single token without a date, phone number or e-mail shape, unless the
 study lists it in ``shown_labels``. The same screen applies to the values of
-those fields in the exported audit trail.
+those fields in the exported audit trail. Staff codes are keyed with the
+study's own staff code key (``Store.staff_key``, passed explicitly here), which
+is itself never exported: exports enumerate the record types only.
 
 Every export is written into a temporary folder beside the target and renamed
 into place at the end, so a failed export leaves nothing half-written.
@@ -79,8 +81,9 @@ def export_study(store, out_dir: str | os.PathLike | None, fmt: str, *, allow_br
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValidationError([Problem("out", str(out), "a new or empty folder")], what="export")
     with staged_folder(out) as tmp:
-        tables = {rt.TABLE: _shareable(store.frame(rt), rt) for rt in RECORD_TYPES if store.may_read(rt)}
-        trail = _shareable_trail(store.audit_trail())
+        key = store.staff_key
+        tables = {rt.TABLE: _shareable(store.frame(rt), rt, key) for rt in RECORD_TYPES if store.may_read(rt)}
+        trail = _shareable_trail(store.audit_trail(), key)
         if fmt in ("csv", "parquet"):
             _write_tables(tmp, tables, trail, fmt)
         elif fmt == "redcap":
@@ -92,11 +95,12 @@ def export_study(store, out_dir: str | os.PathLike | None, fmt: str, *, allow_br
 
 
 # -- what may leave the store ----------------------------------------------------
-def _shareable(frame: pd.DataFrame, rt) -> pd.DataFrame:
-    """Drop free-text columns, screen the rest for identifiers; turn structured values into text a CSV can hold."""
+def _shareable(frame: pd.DataFrame, rt, staff_key: bytes) -> pd.DataFrame:
+    """Drop free-text columns, screen the rest for identifiers (staff names as codes under ``staff_key``, the
+    study's key); turn structured values into text a CSV can hold."""
     specs = dict(rt.specs())
     keep = [c for c in frame.columns if c not in specs or not specs[c].free_text]
-    frame = screen_frame(frame[keep], rt)
+    frame = screen_frame(frame[keep], rt, staff_key=staff_key)
     for col in keep:
         sp = specs.get(col)
         if sp is not None and sp.kind in ("json", "strs", "nested"):
@@ -120,13 +124,13 @@ def _free_text_fields() -> dict[str, set[str]]:
     return {rt.TABLE: {n for n, sp in rt.specs() if sp.free_text} for rt in RECORD_TYPES}
 
 
-def _trail_screens() -> dict[str, dict[str, Any]]:
+def _trail_screens(staff_key: bytes) -> dict[str, dict[str, Any]]:
     """Per table, the screen of each field whose values must not leave as stored (free text included)."""
     policy = active_policy()
     screens: dict[str, dict[str, Any]] = {}
     for rt in RECORD_TYPES:
         for name, sp in rt.specs():
-            fn = field_screen(rt.TABLE, name, sp, policy)
+            fn = field_screen(rt.TABLE, name, sp, policy, staff_key)
             if fn is not None:
                 screens.setdefault(rt.TABLE, {})[name] = fn
     return screens
@@ -142,17 +146,18 @@ def _screen_json(text: str | None, fn) -> str | None:
     return canonical_json(None if value is None else fn(value))
 
 
-def _shareable_trail(trail: pd.DataFrame) -> pd.DataFrame:
-    """The audit trail with free-text values and reasons withheld, staff as codes, labels screened (hashes kept)."""
+def _shareable_trail(trail: pd.DataFrame, staff_key: bytes) -> pd.DataFrame:
+    """The audit trail with free-text values and reasons withheld, staff as codes under ``staff_key``, labels
+    screened (hashes kept)."""
     free = _free_text_fields()
-    screens = _trail_screens()
+    screens = _trail_screens(staff_key)
     trail = trail.copy()
 
     def scrub(row: pd.Series) -> pd.Series:
         entity_screens = screens.get(row["entity"], {})
-        row["user_name"] = staff_code(row["user_name"])
+        row["user_name"] = staff_code(row["user_name"], staff_key)
         if row["entity"] in STAFF_ENTITIES:
-            row["entity_id"] = staff_code(row["entity_id"])
+            row["entity_id"] = staff_code(row["entity_id"], staff_key)
         if isinstance(row["field"], str) and row["field"] not in free.get(row["entity"], ()) and \
                 row["field"] in entity_screens:
             fn = entity_screens[row["field"]]
@@ -366,7 +371,7 @@ def _write_manifest(folder: Path, store, fmt: str, report) -> None:
     manifest = {
         "format": fmt,
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "exported_by": {"user": staff_code(store.user.name), "role": store.user.role},
+        "exported_by": {"user": store.staff_code(store.user.name), "role": store.user.role},
         "audit": {"entries": report.n_entries, "intact": report.ok,
                   "head_hash": trail["hash"].iloc[-1] if len(trail) else None},
         "files": {p.name: sha256_file(p) for p in sorted(folder.iterdir())},

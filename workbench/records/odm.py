@@ -65,7 +65,7 @@ def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
     from ..outcomes.instruments import known_instruments, load_instrument
     from ..utils.files import sha256_file, staged_folder
     from .export import _shareable, _shareable_trail
-    from .types.identifiers import screen_record, staff_code
+    from .types.identifiers import screen_record
     from .types.study import Study
 
     report = store.verify_audit()
@@ -85,11 +85,12 @@ def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
     blinded = {t: cols for t, cols in BLINDED_COLUMNS.items()} if store.user.role in BLINDED_ROLES else {}
     left_out = tuple([rt.TABLE for rt in RECORD_TYPES if not store.may_read(rt)]
                      + [f"{t}.{c}" for t, cols in blinded.items() for c in cols if t in readable])
+    key = store.staff_key  # staff codes under the study's own key (never exported itself)
     tables = {}
     for t in readable:
-        frame = _shareable(store.frame(BY_TABLE[t]), BY_TABLE[t])
+        frame = _shareable(store.frame(BY_TABLE[t]), BY_TABLE[t], key)
         tables[t] = frame.drop(columns=[c for c in blinded.get(t, ()) if c in frame.columns])
-    trail = _shareable_trail(store.audit_trail())
+    trail = _shareable_trail(store.audit_trail(), key)
     studies = store.find(Study)
     if not studies:
         raise ValidationError([Problem("studies", 0, "a study record (the ODM document describes one study)")],
@@ -110,7 +111,7 @@ def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
     st = _sub(root, "Study", OID=_oid("ST", study.id))
     gv = _sub(st, "GlobalVariables")
     _sub(gv, "StudyName", study.id)
-    _sub(gv, "StudyDescription", screen_record(study).title)  # the title passes the identifier screen too
+    _sub(gv, "StudyDescription", screen_record(study, staff_key=key).title)  # the title is screened too
     _sub(gv, "ProtocolName", study.id)
     mdv = _sub(st, "MetaDataVersion", OID="MDV.1", Name=f"{study.id} workbench records")
     events = [v.name for v in study.visit_schedule] + [STUDY_EVENT]
@@ -163,14 +164,14 @@ def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
         loc = _sub(admin, "Location", OID=_oid("LOC", s), Name=s)
         _sub(loc, "MetaDataVersionRef", StudyOID=_oid("ST", study.id), MetaDataVersionOID="MDV.1",
              EffectiveDate=str(study_effective_date(tables)))
-    _clinical_data(root, study, tables, forms, events, trail, staff_code)
+    _clinical_data(root, study, tables, forms, events, trail, store.staff_code)
 
     with staged_folder(out) as tmp:
         fname = tmp / "study.odm.xml"
         ET.register_namespace("", NS)
         ET.ElementTree(root).write(fname, encoding="UTF-8", xml_declaration=True)
         manifest = {"format": "odm", "odm_version": "1.3.2", "exported_at": stamp,
-                    "exported_by": {"user": staff_code(store.user.name), "role": store.user.role},
+                    "exported_by": {"user": store.staff_code(store.user.name), "role": store.user.role},
                     "tables": readable,
                     "left_out": {t: f"role {store.user.role!r} " + ("is kept blind to it" if "." in t
                                                                     else "may not read it") for t in left_out},

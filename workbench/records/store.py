@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from ..errors import ConflictError, PermissionDeniedError, Problem, ValidationError
+from ..errors import ConflictError, PermissionDeniedError, Problem, ValidationError, WorkbenchError
 from .access import pg_roles
 from .access.auth import AuthenticationError, authenticate, log_event, require_user_name
 from .access.blinding import CONCEALED_TABLES, hides_entry
@@ -20,6 +20,7 @@ from .storage.engine import create_engine
 from .storage.migrate import upgrade_database
 from .storage.policy import batch_code_problems, stored_code_problems, stored_policy, stored_policy_record
 from .storage.rows import fetch, from_row, insert_records, to_row
+from .storage.staff_key import stored_staff_key
 from .storage.rules import BatchContext, label_of
 from .storage.tables import RECORD_TYPES, TABLES, audit_head
 from .trail.anchors import Anchor, make_anchor, read_anchor
@@ -30,7 +31,8 @@ from .trail.signing import current_registration, derive_key, new_salt, public_he
 from .types.account import UserAccount
 from .types.base import ALLOCATION_ROLES, BLINDED_ROLES, TableRecord, User
 from .types.identifiers import (
-    IdentifierPolicy, configured_policy, install_study_policy, policy_conflicts, release_study_policy,
+    IdentifierPolicy, configured_policy, install_staff_key, install_study_policy, policy_conflicts,
+    release_study_policy, staff_code,
 )
 from .types.participant import Participant
 from .types.policy import StoredIdentifierPolicy
@@ -79,6 +81,7 @@ class Store(AccountMethods):
         self.engine = create_engine(pg_roles.person_url(self.url, user, password) if self.postgres else self.url)
         self._schema_checked = False
         self._key: bytes | None = None
+        self._staff_key: bytes | None = None
         try:
             if self.postgres:
                 self._user: User = self._pg_login(user)
@@ -187,7 +190,9 @@ class Store(AccountMethods):
         """
         with self.engine.connect() as conn:
             stored = stored_policy(conn)
+            self._staff_key = stored_staff_key(conn)
         self._install_policy(stored)
+        install_staff_key(self._staff_key, self)  # for screens called without this store (reports, NWB)
         weakref.finalize(self, release_study_policy, id(self))  # a store dropped without close()
 
     def _install_policy(self, stored: IdentifierPolicy | None) -> None:
@@ -208,6 +213,27 @@ class Store(AccountMethods):
         if stored != getattr(self, "_study_policy", None):
             self._install_policy(stored)
         return stored
+
+    @property
+    def staff_key(self) -> bytes:
+        """The study's staff code key (migration 0015), read at login: staff codes are an HMAC under it.
+
+        Kept in the study database only and never exported or written to the
+        trail; pass it to :func:`~workbench.records.types.identifiers.staff_code`
+        and the screens rather than relying on the key installed for the process.
+        """
+        if self._staff_key is None:  # upgraded since login (Store.upgrade)?
+            with self.engine.connect() as conn:
+                self._staff_key = stored_staff_key(conn)
+            install_staff_key(self._staff_key, self)
+        if self._staff_key is None:
+            raise WorkbenchError("this study database has no staff code key (a schema below migration 0015): "
+                                 "upgrade it with `workbench db upgrade` before exporting or reporting")
+        return self._staff_key
+
+    def staff_code(self, name: Any) -> Any:
+        """``name``'s staff code in this study (``staff-`` and 10 hex digits)."""
+        return staff_code(name, self.staff_key)
 
     @_logs_refusals
     def set_identifier_policy(self, policy: IdentifierPolicy, *, reason: str) -> IdentifierPolicy:

@@ -9,7 +9,6 @@ from importlib import metadata
 
 import pandas as pd
 
-from ..records.types.identifiers import staff_code
 from .trial_data import TrialData
 
 #: Packages whose versions decide the results shown (signal path, decoder, records, figures).
@@ -55,5 +54,5 @@ def audit_result(store) -> tuple[bool, str]:
 
 def generated_stamp(store) -> str:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    # A report is shared: its author appears as a staff code, like every staff name in it.
-    return f"generated {now} by {staff_code(store.user.name)} ({store.user.role})"
+    # A report is shared: its author appears as a staff code (keyed with the study's key), like every staff name in it.
+    return f"generated {now} by {store.staff_code(store.user.name)} ({store.user.role})"

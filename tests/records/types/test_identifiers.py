@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -11,12 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.records import factories as f
-from workbench.errors import ValidationError
+from workbench.errors import ValidationError, WorkbenchError
 from workbench.records import Consent, Participant, Session, Site, Study
 from workbench.records.export import data_dictionary, export_study
+from workbench.records.types import identifiers
 from workbench.records.types.identifiers import (
-    POLICY_VAR, WITHHELD_ID, IdentifierPolicy, active_policy, identifier_shape, policy_from_file,
-    policy_from_mapping, screen_frame, staff_code, use_policy,
+    POLICY_VAR, WITHHELD_ID, IdentifierPolicy, active_policy, identifier_shape, install_staff_key, policy_from_file,
+    policy_from_mapping, release_study_policy, screen_frame, staff_code, use_policy,
 )
 
 
@@ -96,12 +100,42 @@ def test_hashes_are_never_mistaken_for_phone_numbers(hexdigest):
         assert identifier_shape(hexdigest) is None
 
 
-def test_staff_codes_are_stable_distinct_and_say_nothing():
-    a, b = staff_code("jane.doe"), staff_code("john.roe")
-    assert a == staff_code("jane.doe") and a != b
-    assert a.startswith("staff-") and "jane" not in a
-    assert staff_code(a) == a  # screening twice changes nothing
-    assert staff_code(None) is None
+#: Two studies' staff code keys (32 bytes, what migration 0015 stores).
+KEY_A, KEY_B = bytes(range(32)), bytes(range(1, 33))
+
+
+def test_staff_codes_are_keyed_stable_distinct_and_say_nothing():
+    a, b = staff_code("jane.doe", KEY_A), staff_code("john.roe", KEY_A)
+    assert a == staff_code("jane.doe", KEY_A) and a != b
+    assert re.fullmatch(r"staff-[0-9a-f]{10}", a) and "jane" not in a
+    assert staff_code(a, KEY_A) == a == staff_code(a, KEY_B)  # screening twice changes nothing
+    assert staff_code(None, KEY_A) is None
+    # Keyed: another study's key gives another code, and a list of user names alone no longer reproduces it
+    # (the unkeyed formula every code was before migration 0015).
+    assert staff_code("jane.doe", KEY_B) != a
+    assert a != "staff-" + hashlib.sha256(b"workbench staff:jane.doe").hexdigest()[:10]
+    assert a == "staff-" + hmac.new(KEY_A, b"workbench staff:jane.doe", hashlib.sha256).hexdigest()[:10]
+
+
+def test_no_staff_code_without_the_study_key(monkeypatch):
+    monkeypatch.setattr(identifiers, "_staff_keys", {})  # no store logged in
+    with pytest.raises(WorkbenchError, match="staff code key"):
+        staff_code("jane.doe")
+    frame = pd.DataFrame({"id": ["s1"], "operator": ["jane.doe"]})
+    with pytest.raises(WorkbenchError, match="staff code key"):  # a screen refuses too, never an unkeyed code
+        screen_frame(frame, Session)
+    with pytest.raises(ValidationError, match="staff code key") as err:
+        staff_code("jane.doe", KEY_A[:8])
+    assert err.value.problems[0].value == "8 bytes"  # the error never shows the key
+    # A logged-in store installs its study's key beside the policy, and takes it away when it closes.
+    owner = object()
+    install_staff_key(KEY_A, owner)
+    assert staff_code("jane.doe") == staff_code("jane.doe", KEY_A)
+    assert screen_frame(frame, Session).operator.tolist() == [staff_code("jane.doe", KEY_A)]
+    assert screen_frame(frame, Session, staff_key=KEY_B).operator.tolist() == [staff_code("jane.doe", KEY_B)]
+    release_study_policy(owner)
+    with pytest.raises(WorkbenchError, match="staff code key"):
+        staff_code("jane.doe")
 
 
 def test_labels_leave_only_as_tokens_unless_the_study_shows_them():

@@ -37,7 +37,7 @@ import hashlib
 import sqlalchemy as sa
 
 from ..storage.engine import run_ddl
-from ..storage.tables import BY_TABLE, TABLES
+from ..storage.tables import BY_TABLE, TABLES, staff_code_key
 from ..trail.pg_definer import FUNCTIONS, installed
 from ..trail.signing import KEY_ENTITY
 from ..types.account import UserAccount
@@ -199,6 +199,13 @@ def apply_privileges(conn: sa.Connection) -> None:
     conn.exec_driver_sql(f"GRANT SELECT ON TABLE db_change_log TO {seeing}")
     if "trail_txids" in existing:  # 0012: which transaction wrote which entries (trail/pg_crosscheck.py)
         conn.exec_driver_sql(f"GRANT SELECT ON TABLE trail_txids TO {seeing}")
+    if staff_code_key.name in existing:  # 0015: every role exports and reports, so every role reads the key;
+        # nobody writes it (no grant), and row-level security admits reads only, so a stray GRANT later
+        # still changes nothing (0015's trigger stops even the owner).
+        conn.exec_driver_sql(f"GRANT SELECT ON TABLE {staff_code_key.name} TO {everyone}")
+        conn.exec_driver_sql(f"ALTER TABLE {staff_code_key.name} ENABLE ROW LEVEL SECURITY")
+        conn.exec_driver_sql(f"DROP POLICY IF EXISTS wb_read ON {staff_code_key.name}")
+        conn.exec_driver_sql(f"CREATE POLICY wb_read ON {staff_code_key.name} FOR SELECT TO {everyone} USING (true)")
     conn.exec_driver_sql("ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY")
     for policy, rule in (("wb_read", f"FOR SELECT TO {seeing} USING (true)"),
                          ("wb_read_blinded", f"FOR SELECT TO {blind} USING (NOT ({hidden_entries_sql()}))"),

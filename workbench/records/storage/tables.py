@@ -155,3 +155,14 @@ trail_txids = sa.Table(
     sa.Column("first_seq", sa.Integer(), nullable=False),
     sa.Column("last_seq", sa.Integer(), nullable=False),
 )
+
+#: The study's staff code key (migration 0015): one row, 32 random bytes as hex, made by the migration and
+#: never changed (a trigger refuses UPDATE and DELETE). Staff codes in exports and reports are an HMAC of
+#: the user name under it (types/identifiers.py, ``staff_code``). Not a record type, so it is never
+#: exported, never in the trail and never copied into ``db_change_log``.
+staff_code_key = sa.Table(
+    "staff_code_key", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("secret", sa.String(64), nullable=False),
+    sa.Column("made_at", sa.String(40), nullable=False),
+)

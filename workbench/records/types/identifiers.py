@@ -35,6 +35,16 @@ counts: it reads the row the transaction sees). A process-level policy
 the study's stored one is refused at login (:func:`policy_conflicts`), so two
 users of one study never validate against different patterns. A study that has
 stored no policy keeps the process-level one, else the defaults, as before.
+
+Staff codes are keyed: HMAC-SHA-256 of the user name under the study's own
+secret (the ``staff_code_key`` table, migration 0015), which never leaves the
+study database. Without it, anyone holding an export who knows or guesses the
+site's user names could recompute the codes and see who did what. The store
+passes its key explicitly where it is at hand (``Store.staff_key``, exports,
+ODM, report provenance); logging in also installs it for the process beside
+the policy (:func:`install_staff_key`), for screens called without a store
+(reports, NWB). With no key given and none installed, :func:`staff_code`
+refuses: it never falls back to an unkeyed hash.
 """
 
 from __future__ import annotations
@@ -42,14 +52,16 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import functools
 import hashlib
+import hmac
 import json
 import os
 import re
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from ...errors import Problem, ValidationError
+from ...errors import Problem, ValidationError, WorkbenchError
 
 #: Environment variable naming a JSON file with the study's identifier policy.
 POLICY_VAR = "WORKBENCH_IDENTIFIER_POLICY"
@@ -168,6 +180,11 @@ _policy: IdentifierPolicy | None = None
 #: the last one applies (a store logging in again to confirm a password installs and releases its own).
 _studies: dict[int, IdentifierPolicy | None] = {}
 _trusting = contextvars.ContextVar("workbench_identifiers_trusting", default=False)
+#: The staff code keys of the studies logged into, by the id of the store that installed each (the last applies).
+_staff_keys: dict[int, bytes] = {}
+#: Shortest staff code key accepted: the hash's length (RFC 2104 section 3 discourages shorter keys); migration
+#: 0015 stores 32 random bytes.
+MIN_KEY_BYTES = 32
 
 
 def policy_from_mapping(mapping: Mapping[str, Any]) -> IdentifierPolicy:
@@ -245,8 +262,18 @@ def install_study_policy(policy: IdentifierPolicy | None, owner: object) -> None
 
 
 def release_study_policy(owner: object) -> None:
-    """Undo ``owner``'s :func:`install_study_policy` (a store closing; ``owner`` may be its ``id()``)."""
+    """Undo ``owner``'s :func:`install_study_policy` and :func:`install_staff_key` (a store closing; ``owner``
+    may be its ``id()``)."""
     _studies.pop(owner if isinstance(owner, int) else id(owner), None)
+    _staff_keys.pop(owner if isinstance(owner, int) else id(owner), None)
+
+
+def install_staff_key(key: bytes | None, owner: object) -> None:
+    """Make ``key`` (a study's staff code key; None: the database has none) the one :func:`staff_code` uses
+    when no key is passed. Called by a store at login; :func:`release_study_policy` undoes it."""
+    _staff_keys.pop(id(owner), None)
+    if key is not None:
+        _staff_keys[id(owner)] = _checked_key(key)
 
 
 def code_problems(record, policy: IdentifierPolicy, fields=None, prefix: str = "") -> list[Problem]:
@@ -325,18 +352,43 @@ def identifier_shape(text: str) -> str | None:
     return None
 
 
-def staff_code(name: Any) -> Any:
+def staff_code(name: Any, key: bytes | None = None) -> Any:
     """A stable pseudonymous code for a staff user name (``staff-`` and 10 hex digits).
 
-    The same name gives the same code in every export and report, so a
-    monitor can still see that one person did a set of things; the code says
-    nothing about who it is to someone without the account list.
+    HMAC-SHA-256 of the name under the study's staff code key ``key`` (None:
+    the key a logged-in store installed, :func:`install_staff_key`). The same
+    name gives the same code in every export and report of one study, so a
+    monitor can still see that one person did a set of things; without the
+    key, which never leaves the study database, the code cannot be recomputed
+    from a list of user names, and another study's code of the same name
+    differs. A code is returned as it is (screening twice changes nothing).
+
+    Raises
+    ------
+    WorkbenchError
+        No key given and none installed: staff codes are never made unkeyed.
     """
     if not isinstance(name, str) or not name:
         return name
     if re.fullmatch(r"staff-[0-9a-f]{10}", name):
         return name
-    return "staff-" + hashlib.sha256(("workbench staff:" + name).encode()).hexdigest()[:10]
+    key = _installed_staff_key() if key is None else _checked_key(key)
+    return "staff-" + hmac.new(key, ("workbench staff:" + name).encode(), hashlib.sha256).hexdigest()[:10]
+
+
+def _checked_key(key: Any) -> bytes:
+    if not isinstance(key, bytes) or len(key) < MIN_KEY_BYTES:
+        shown = f"{len(key)} bytes" if isinstance(key, bytes) else type(key).__name__  # never the key itself
+        raise ValidationError([Problem("staff code key", shown, f"bytes, at least {MIN_KEY_BYTES} (the study's "
+                                                                "key: Store.staff_key)")], what="staff code")
+    return key
+
+
+def _installed_staff_key() -> bytes:
+    if _staff_keys:
+        return next(reversed(_staff_keys.values()))
+    raise WorkbenchError("staff codes need the study's staff code key: log in to the study (Store) or pass "
+                         "key=store.staff_key; a database below migration 0015 has none (`workbench db upgrade`)")
 
 
 def _can_hold_identifier(sp, kind_pattern: str | None) -> tuple[bool, bool]:
@@ -372,13 +424,16 @@ def _screen_nested(value: Any, spaces_allowed: bool = False) -> Any:
 _POLICY_FIELDS = frozenset({("identifier_policy", "patterns")})
 
 
-def field_screen(table: str, name: str, sp, policy: IdentifierPolicy | None = None):
-    """The function a value of ``table.name`` passes through on its way out, or None to keep it as is."""
+def field_screen(table: str, name: str, sp, policy: IdentifierPolicy | None = None, staff_key: bytes | None = None):
+    """The function a value of ``table.name`` passes through on its way out, or None to keep it as is.
+
+    ``staff_key``: the study's staff code key for staff fields (None: the installed one, looked up when a
+    value is screened, so describing a field needs no key)."""
     policy = policy or active_policy()
     if sp.free_text:
         return lambda v: None if v is None else WITHHELD_ID
     if (table, name) in STAFF_FIELDS:
-        return staff_code
+        return functools.partial(staff_code, key=staff_key)
     if (table, name) in _POLICY_FIELDS:
         return lambda v: _screen_nested(v, spaces_allowed=True)
     if sp.kind in ("json", "strs", "nested"):
@@ -395,27 +450,28 @@ def field_screen(table: str, name: str, sp, policy: IdentifierPolicy | None = No
     return lambda v: screen_text(v, spaces_allowed=shown)
 
 
-def screen_frame(frame, rt, policy: IdentifierPolicy | None = None):
-    """A copy of a record type's table with every column screened for export or report."""
+def screen_frame(frame, rt, policy: IdentifierPolicy | None = None, staff_key: bytes | None = None):
+    """A copy of a record type's table with every column screened for export or report (``staff_key``: see
+    :func:`field_screen`)."""
     policy = policy or active_policy()
     frame = frame.copy()
     for name, sp in rt.specs():
         if name not in frame.columns:
             continue
-        fn = field_screen(rt.TABLE, name, sp, policy)
+        fn = field_screen(rt.TABLE, name, sp, policy, staff_key)
         if fn is not None:
             frame[name] = frame[name].map(lambda v, fn=fn: v if v is None or (isinstance(v, float) and v != v)
                                           else fn(v))
     return frame
 
 
-def screen_record(record, policy: IdentifierPolicy | None = None):
+def screen_record(record, policy: IdentifierPolicy | None = None, staff_key: bytes | None = None):
     """The same record with every field screened (for reports that take records, not frames)."""
     policy = policy or active_policy()
     changes = {}
     for name, sp in record.specs():
         value = getattr(record, name)
-        fn = field_screen(record.TABLE, name, sp, policy)
+        fn = field_screen(record.TABLE, name, sp, policy, staff_key)
         if fn is None or value is None:
             continue
         if sp.kind == "nested":
@@ -444,7 +500,7 @@ def describe_screen(table: str, name: str, sp, policy: IdentifierPolicy | None =
 __all__ = [
     "DEFAULT_PATTERNS", "IdentifierPolicy", "POLICY_VAR", "STAFF_FIELDS", "WITHHELD_ID", "active_policy",
     "check_code", "checking_policy", "code_problems", "configured_policy", "describe_screen", "field_screen", "identifier_shape",
-    "install_study_policy", "policy_conflicts", "policy_from_file", "policy_from_mapping", "policy_to_mapping",
-    "release_study_policy", "screen_frame", "screen_record", "screen_text", "set_policy", "staff_code",
+    "install_staff_key", "install_study_policy", "policy_conflicts", "policy_from_file", "policy_from_mapping",
+    "policy_to_mapping", "release_study_policy", "screen_frame", "screen_record", "screen_text", "set_policy", "staff_code",
     "stored_values", "use_policy",
 ]
