@@ -38,6 +38,25 @@ def shared_dir() -> Path:
     return SHARED
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes():
+    """Passwords hashed in this process use the cheapest argon2id, not RFC 9106's low-memory setting.
+
+    Tests make a few hundred accounts (the demo study alone has seven), at ~70-140 ms a hash: a tenth of
+    the fast tier. An argon2 hash string carries its own parameters, so every login, here or in a CLI
+    child process, verifies it exactly as it verifies a production hash. The production setting is
+    checked in a fresh process (tests/records/access/test_password_hash_cost.py), and the key derivation
+    of the signing keys (trail/signing.py) is left alone: its parameters are not stored with the keys.
+    """
+    from argon2 import PasswordHasher
+
+    from workbench.records.access import auth
+
+    production, auth._HASHER = auth._HASHER, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    auth._HASHER = production
+
+
 @pytest.fixture
 def unique_name(request) -> str:
     """A stream name no other test (or a stale process) uses."""
