@@ -106,7 +106,8 @@ def export_nwb(store, out, workspace=None, selection=None, *, allow_broken_trail
                 visit = visits.get(s.visit_id)
                 name = f"sub-{_label(s.participant_id)}_ses-{_label(visit.name if visit else 'unscheduled')}" \
                        f"_{_label(s.id)}_rec-{i}.nwb"
-                write_session_nwb(ws.root / f.path, tmp / name, session=screen_record(s), recording=f,
+                write_session_nwb(ws.root / f.path, tmp / name, recording=f,
+                                  session=screen_record(s, staff_key=store.staff_key),
                                   participant=participants.get(s.participant_id), visit=visit)
                 written.append({"file": name, "session": s.id, "recording": f.path, "sha256": f.sha256})
         (tmp / "manifest.json").write_text(json.dumps({"format": "nwb", "files": written,

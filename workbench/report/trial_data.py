@@ -34,7 +34,8 @@ def shareable_frame(store, rt) -> pd.DataFrame:
     """All records of one type without their free-text columns, screened for identifiers."""
     frame = store.frame(rt)
     free = [name for name, sp in rt.specs() if sp.free_text]
-    return screen_frame(frame.drop(columns=[c for c in free if c in frame.columns]), rt)
+    return screen_frame(frame.drop(columns=[c for c in free if c in frame.columns]), rt,
+                        staff_key=store.staff_key)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +117,7 @@ def load_trial(store, study_id: str | None = None, *, today: date | None = None)
         raise ValidationError([Problem("study", None, "one of " + ", ".join(ids))], what="report request")
     if study_id is not None and study_id not in ids:
         raise ValidationError([Problem("study", study_id, "one of " + ", ".join(ids))], what="report request")
-    study = screen_record(next(s for s in studies if study_id in (None, s.id)))
+    study = screen_record(next(s for s in studies if study_id in (None, s.id)), staff_key=store.staff_key)
     participants = shareable_frame(store, Participant)
     participants = participants[participants["study_id"] == study.id].reset_index(drop=True)
     pids = set(participants["id"])
@@ -124,13 +125,14 @@ def load_trial(store, study_id: str | None = None, *, today: date | None = None)
     def own(frame):
         return frame[frame["participant_id"].isin(pids)].reset_index(drop=True)
 
-    sessions = tuple(screen_record(s) for s in store.find(Session) if s.participant_id in pids)
+    sessions = tuple(screen_record(s, staff_key=store.staff_key) for s in store.find(Session)
+                     if s.participant_id in pids)
     session_ids = {s.id for s in sessions}
     runs = shareable_frame(store, Run)
     runs = runs[runs["session_id"].isin(session_ids)].reset_index(drop=True)
     run_ids = set(runs["id"])
     trials = shareable_frame(store, Trial)
-    outcomes = screen_frame(store.outcomes("long"), OutcomeAssessment)
+    outcomes = screen_frame(store.outcomes("long"), OutcomeAssessment, staff_key=store.staff_key)
     deficiencies = shareable_frame(store, DeviceDeficiency)
     deficiencies = deficiencies[deficiencies["participant_id"].isin(pids)
                                 | deficiencies["session_id"].isin(session_ids)].reset_index(drop=True)
@@ -139,7 +141,8 @@ def load_trial(store, study_id: str | None = None, *, today: date | None = None)
     reporting = reporting_overview(store, on=today)
     reporting = reporting[reporting["id"].isin(set(adverse_events["id"]) | set(deficiencies["id"]))]
     return TrialData(
-        study=study, sites=tuple(screen_record(s) for s in store.find(Site) if s.study_id == study.id),
+        study=study, sites=tuple(screen_record(s, staff_key=store.staff_key) for s in store.find(Site)
+                                    if s.study_id == study.id),
         participants=participants, visits=own(shareable_frame(store, Visit)),
         outcomes=outcomes[outcomes["participant_id"].isin(pids)].reset_index(drop=True),
         sessions=sessions, runs=runs, trials=trials[trials["run_id"].isin(run_ids)].reset_index(drop=True),
