@@ -194,3 +194,47 @@ def test_a_missing_or_changed_recording_is_refused_with_the_reason(sessions, tmp
         assert not any((tmp_path / d).exists() for d in ("changed", "missing", "cli"))
     finally:
         eeg.write_bytes(original)
+
+
+def test_the_trials_table_holds_what_the_loop_decided_for_each_cue(sessions, tmp_path):
+    """The stored trials of the file's run (BIDS run-01 -> Run 1) join the cue markers at their onsets."""
+    import shutil
+
+    from pynwb import NWBHDF5IO
+
+    from workbench.records import Run, Trial
+
+    ws, made = sessions
+    eeg = made["eeg-64"]
+    name = "recordings/sub-SCI001_task-glove_run-01_eeg.xdf"
+    shutil.copyfile(ws / eeg.recording_files[0].path, ws / name)
+    # cue markers of the file (fixture): left at 1.0 s, iti 4.0, right 5.5, iti 8.5, left 10.0; a trial's
+    # onset counts from the block's first cue, here the marker at 1.0 s
+    with open_demo_store(ws, role="engineer") as store:
+        session = Session(participant_id="SCI-001", started_at=datetime(2026, 3, 3, 9, tzinfo=timezone.utc),
+                          device="simulated amplifier", montage="eeg-64", operator=store.user.name,
+                          recording_files=(RecordingFile.from_file(ws / name, root=ws),))
+        run = Run(session_id=session.id, number=1, task="glove")
+        store.add(session, run,
+                  Trial(run_id=run.id, number=1, cue="left", onset_s=0.0, decoded="left", correct=True,
+                        latency_s=0.8, gate_decision="passed"),
+                  Trial(run_id=run.id, number=2, cue="right", onset_s=4.5, decoded="left", correct=False,
+                        latency_s=1.1, gate_decision="held"),
+                  Trial(run_id=run.id, number=3, cue="left", onset_s=9.0))  # the block ended before an output
+    with open_demo_store(ws, role="monitor") as store:
+        out = export_nwb(store, tmp_path / "nwb", ws, Selection(participants=("SCI-001",)))
+    [fname] = [p for p in out.glob("*.nwb") if session.id.replace("-", "") in p.name.replace("-", "")]
+    assert _inspect(fname) == []
+    with NWBHDF5IO(str(fname), "r") as io:
+        trials = io.read().trials.to_dataframe()
+    assert list(trials["cue"]) == ["left", "iti", "right", "iti", "left"]
+    assert list(trials["trial_number"]) == [1, 0, 2, 0, 3]
+    assert list(trials["decoded"]) == ["left", "", "left", "", ""]
+    assert list(trials["correct"]) == ["yes", "", "no", "", ""]
+    assert list(trials["gate_decision"]) == ["passed", "", "held", "", ""]
+    assert trials["latency_s"].iloc[[0, 2]].tolist() == [0.8, 1.1]
+    assert trials["latency_s"].iloc[[1, 3, 4]].isna().all()
+    # the files of sessions without stored runs keep the cues alone
+    [plain] = [p for p in out.glob("*.nwb") if made["eeg-64"].id.replace("-", "") in p.name.replace("-", "")]
+    with NWBHDF5IO(str(plain), "r") as io:
+        assert list(io.read().trials.colnames) == ["start_time", "stop_time", "cue"]

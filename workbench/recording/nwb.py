@@ -11,7 +11,11 @@ One NWB file per recording file of a session. What goes where:
   broadband intracortical stream (>= 20 kHz), computed by the decoder's own
   kernel (:func:`workbench.decoding.kernels.spike_bins`), -4.5 x RMS thresholds
   in 20 ms bins (Christie et al. 2015; BrainGate's settings);
-- cues as the trials table (start = cue marker, stop = next marker);
+- cues as the trials table (start = cue marker, stop = next marker), with
+  what the closed loop decided for each cued trial (decoded class, correct,
+  latency, gate decision) from the session's stored trials of the same run
+  (the file's BIDS ``run-`` entity is the Run's number), matched to the cue
+  marker of the same class at the trial's onset;
 - decoder outputs as a ``TimeSeries`` and effector commands and gate decisions
   as event tables in ``processing/bci``;
 - the subject by pseudonym only (sex and age, no dates), and provenance (the
@@ -24,7 +28,9 @@ SHA-256 is refused with the reason, before anything is written.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
@@ -94,6 +100,7 @@ def export_nwb(store, out, workspace=None, selection=None, *, allow_broken_trail
     if problems:
         raise ValidationError(problems, what="NWB export (recordings must match their SHA-256)")
     participants = {p.id: p for p in store.find(Participant)}
+    stored_trials = _stored_trials(store, sessions)
     visits = {v.id: v for v in store.find(Visit)}
     written = []
     with staged_folder(out) as tmp:
@@ -108,7 +115,8 @@ def export_nwb(store, out, workspace=None, selection=None, *, allow_broken_trail
                        f"_{_label(s.id)}_rec-{i}.nwb"
                 write_session_nwb(ws.root / f.path, tmp / name, recording=f,
                                   session=screen_record(s, staff_key=store.staff_key),
-                                  participant=participants.get(s.participant_id), visit=visit)
+                                  participant=participants.get(s.participant_id), visit=visit,
+                                  trials=stored_trials.get((s.id, _run_number(f.path, len(s.recording_files)))))
                 written.append({"file": name, "session": s.id, "recording": f.path, "sha256": f.sha256})
         (tmp / "manifest.json").write_text(json.dumps({"format": "nwb", "files": written,
                                                        "audit_intact": report.ok}, indent=2) + "\n")
@@ -119,12 +127,35 @@ def _label(text: str) -> str:
     return "".join(ch for ch in str(text) if ch.isalnum())
 
 
+def _run_number(path: str, n_files: int) -> int | None:
+    """The Run a recording file belongs to: its BIDS ``run-`` entity, or run 1 for a session's only file."""
+    m = re.search(r"_run-0*(\d+)_", Path(path).name)
+    return int(m.group(1)) if m else (1 if n_files == 1 else None)
+
+
+def _stored_trials(store, sessions) -> dict:
+    """{(session id, run number): the run's stored trials}; empty where the role may not read trials."""
+    from ..errors import PermissionDeniedError
+    from ..records import Run, Trial
+
+    out = {}
+    try:
+        for s in sessions:
+            for run in store.find(Run, session_id=s.id):
+                out[(s.id, run.number)] = sorted(store.find(Trial, run_id=run.id), key=lambda t: t.number)
+    except PermissionDeniedError:  # e.g. a blinded assessor: the cues alone, as from a file from elsewhere
+        return {}
+    return out
+
+
 def write_session_nwb(fname, out, *, session, recording=None, participant=None, visit=None,
-                      spike_features: bool | None = None) -> Path:
+                      spike_features: bool | None = None, trials=None) -> Path:
     """Write one recording of ``session`` as the NWB file ``out``; return its path.
 
     ``spike_features`` None computes threshold crossings and spike-band power
-    for broadband intracortical streams (>= 20 kHz) only.
+    for broadband intracortical streams (>= 20 kHz) only. ``trials``: the
+    stored :class:`~workbench.records.Trial` records of this recording's run,
+    joined to the cue markers in the trials table.
     """
     from pynwb import NWBHDF5IO, NWBFile, TimeSeries
     from pynwb.ecephys import ElectricalSeries
@@ -186,7 +217,7 @@ def write_session_nwb(fname, out, *, session, recording=None, participant=None, 
     if spike_features:
         _add_spike_features(nwb, signal, data, conversion)
     if "cues" in others:
-        _add_trials(nwb, others["cues"], t0)
+        _add_trials(nwb, others["cues"], t0, trials or ())
     bci = None
     if "outputs" in others and others["outputs"].channel_format != "string":
         s = others["outputs"]
@@ -221,13 +252,54 @@ def _subject(participant, session, Subject):
     return Subject(**kwargs)
 
 
-def _add_trials(nwb, cues, t0: float) -> None:
+#: A stored trial's onset and its cue marker agree to a sample; this allows for the marker stream's own stamping.
+_ONSET_TOLERANCE_S = 0.05
+
+
+def _match_trials(times, labels, trials) -> dict[int, object]:
+    """{row of the cue markers: the stored trial cued there}.
+
+    A trial's onset is counted from the block's first cue (its timeline's 0,
+    the first marker), so the marker of trial k is the one of the same class
+    at that offset from the first marker.
+    """
+    if not trials or len(times) == 0:
+        return {}
+    rel = np.asarray(times) - times[0]
+    rows = {}
+    for trial in trials:
+        near = [i for i, lab in enumerate(labels)
+                if lab == trial.cue and abs(rel[i] - trial.onset_s) <= _ONSET_TOLERANCE_S and i not in rows]
+        if near:
+            rows[near[0]] = trial
+    return rows
+
+
+def _add_trials(nwb, cues, t0: float, stored=()) -> None:
     times = np.asarray(cues.times, float) - t0
     labels = cues.labels()
+    matched = _match_trials(times, labels, stored)
     nwb.add_trial_column(name="cue", description="cue marker label (rest periods are 'iti')")
+    if matched:
+        nwb.add_trial_column(name="trial_number", description="number of the stored trial within its run "
+                                                              "(0: a marker that is no cued trial, e.g. 'iti')")
+        nwb.add_trial_column(name="decoded", description="class the decoder output for this cue ('' if none)")
+        nwb.add_trial_column(name="correct", description="'yes' if the decoded class is the cue, 'no' if not, "
+                                                         "'' if nothing was decoded or the marker is no trial")
+        nwb.add_trial_column(name="latency_s", description="cue onset to the decoder's output, seconds "
+                                                           "(NaN if none)")
+        nwb.add_trial_column(name="gate_decision", description="the safety gate's decision on the trial's "
+                                                               "command ('' if none)")
     for i, (t, lab) in enumerate(zip(times, labels)):
         stop = times[i + 1] if i + 1 < len(times) else t + (times[i] - times[i - 1] if i else 1.0)
-        nwb.add_trial(start_time=float(t), stop_time=float(max(stop, t)), cue=lab)
+        row = {"start_time": float(t), "stop_time": float(max(stop, t)), "cue": lab}
+        if matched:
+            trial = matched.get(i)
+            row.update(trial_number=trial.number if trial else 0, decoded=(trial and trial.decoded) or "",
+                       correct="" if trial is None or trial.correct is None else "yes" if trial.correct else "no",
+                       latency_s=math.nan if trial is None or trial.latency_s is None else float(trial.latency_s),
+                       gate_decision=(trial and trial.gate_decision) or "")
+        nwb.add_trial(**row)
 
 
 def _event_table(name: str, what: str, stream, t0: float):
