@@ -41,3 +41,17 @@ def test_every_folder_of_a_checkout_shares_its_workspace(tmp_path, monkeypatch):
     # WORKBENCH_HOME still wins over the checkout.
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
     assert get_workspace(create=False).root == tmp_path / "home"
+
+
+def test_the_workspace_folders_it_makes_are_the_owners_only_whatever_the_umask(tmp_path):
+    import os
+
+    from workbench.config import SUBDIRS, get_workspace
+
+    old = os.umask(0o022)  # the usual default: 0755 folders
+    try:
+        ws = get_workspace(tmp_path / "ws")
+    finally:
+        os.umask(old)
+    assert {(ws.root / sub).stat().st_mode & 0o777 for sub in SUBDIRS} == {0o700}
+    assert ws.root.stat().st_mode & 0o777 == 0o700

@@ -65,9 +65,16 @@ class Workspace:
         return f"sqlite:///{self.root / 'workbench.sqlite'}"
 
     def ensure(self) -> "Workspace":
-        """Create the folder tree (idempotent) and return self."""
+        """Create the folder tree (idempotent) and return self.
+
+        Folders it makes are 0700: the workspace holds participants' recordings and
+        the study's records, and on a shared workstation the file mode is the one
+        boundary a SQLite study has (issue 24). Folders that exist keep their mode.
+        """
+        from .utils.files import make_private_dir
+
         for sub in SUBDIRS:
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.root / sub)
         return self
 
 

@@ -26,6 +26,9 @@ def test_record_run_keeps_every_sample_and_marker(workspace, unique_name):
     assert manifest.stream_names == (player.name, player.marker_name)
     assert manifest_path(workspace.recordings, manifest.run_id).is_file()
     assert list_runs(workspace.recordings) == [manifest]
+    # a participant's signals are the owner's only, whatever LabRecorderCLI's umask (issue 24)
+    assert fname.stat().st_mode & 0o777 == 0o600
+    assert {p.stat().st_mode & 0o777 for p in (fname.parent, fname.parent.parent)} == {0o700}
 
     signal, markers = sorted(read_xdf_streams(fname), key=lambda s: s.sfreq, reverse=True)
     counter = signal.data[:, 0]

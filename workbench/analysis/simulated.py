@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 from ..errors import Problem, ValidationError
+from ..utils.files import make_private_dir
 
 TASK = "attempt"
 
@@ -43,7 +44,7 @@ def simulate_sessions(store, workspace=None, *, n_sessions: int = 20, duration_s
         raise ValidationError([Problem("visits", 0, "a study with at least one done visit")],
                               what="simulated sessions")
     folder = ws.recordings / "simulated"
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_dir(folder)
     sessions = []
     for i in range(n_sessions):
         visit = visits[i % len(visits)]

@@ -14,6 +14,7 @@ turns what pyxdf cannot read into a :class:`~workbench.errors.RecordingFileError
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import warnings
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from ..errors import Problem, RecordingFileError, ValidationError, WorkbenchError
 from ..utils._checks import _check_positive
+from ..utils.files import PRIVATE_FILE, make_private_dir
 from .read import RecordedStream
 from .runs import (
     RunEntities,
@@ -148,7 +150,7 @@ class Recorder:
         fname, entities = self._target()
         if fname.exists():
             raise RecordingFileError(f"{fname} exists already; recordings are never overwritten")
-        fname.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(fname.parent)  # a participant's signals: owner only, as every clinical output
         pid, pid_started = own_process()
         manifest = RunManifest(
             run_id=new_run_id(fname),
@@ -188,6 +190,7 @@ class Recorder:
                 manifest_path(self._recordings, manifest.run_id).unlink(missing_ok=True)
                 raise RecordingFileError(f"LabRecorder could not start recording {fname}: {err} "
                                          f"(LabRecorder said: {said})") from None
+        _make_file_private(fname)  # LabRecorderCLI creates it with its umask (0644 by default)
         self._lr = lr
         self._manifest = manifest
         self._t_start = time.monotonic()
@@ -224,6 +227,7 @@ class Recorder:
         elif errors:
             detail = f"LabRecorderCLI reported: {errors[0]}"
         status = "interrupted" if detail else "complete"
+        _make_file_private(self._manifest.fname)
         self._manifest = finalize(self._manifest, status, detail)
         save_manifest(self._recordings, self._manifest)
         return self._manifest
@@ -235,6 +239,13 @@ class Recorder:
     def __exit__(self, *exc) -> None:
         if self._lr is not None:
             self.stop()
+
+
+def _make_file_private(fname) -> None:
+    try:
+        os.chmod(fname, PRIVATE_FILE)
+    except FileNotFoundError:  # not written (yet): its folder is private anyway
+        pass
 
 
 def _last_lines(lr, n: int = 3) -> str:

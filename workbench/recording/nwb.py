@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Problem, RecordingFileError, ValidationError, WorkbenchError
+from ..utils.files import make_private_dir
 
 #: Streams of a closed-loop block besides the signal, by the suffix LabRecorder files give them.
 EVENT_SUFFIXES = {"-markers": "cues", "-commands": "commands", "-gate": "gate", "-outputs": "outputs"}
@@ -233,7 +234,7 @@ def write_session_nwb(fname, out, *, session, recording=None, participant=None, 
         if role in others:
             bci = bci or nwb.create_processing_module("bci", "decoder outputs, effector commands, gate decisions")
             bci.add(_event_table(role, what, others[role], t0))
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(Path(out).parent)
     with NWBHDF5IO(os.fspath(out), "w") as io:
         io.write(nwb)
     return Path(out)

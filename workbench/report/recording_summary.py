@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils.files import make_private_dir
 from .signals import ErdMap, Snippet, erd_map, signal_snippet
 
 #: Points per channel a snippet is drawn with: a screen is ~1000 px wide, and a 2 kHz
@@ -87,7 +88,7 @@ def _save_summary(path: Path, s: RecordingSummary) -> None:
         arrays.update(erd_percent=s.erd.erd_percent, erd_classes=np.array(s.erd.classes, dtype=str),
                       erd_ch=np.array(s.erd.ch_names, dtype=str), erd_freqs=s.erd.freqs,
                       erd_nwin=np.array([s.erd.n_windows[c] for c in s.erd.classes]), erd_nrest=np.array(s.erd.n_rest))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
