@@ -54,3 +54,14 @@ def test_adverse_events_are_drawn_by_device_and_by_procedure_relatedness(pages):
                 for x, y in zip(trace.x, trace.y):
                     shown[x] = shown.get(x, 0) + y
         assert {k: v for k, v in shown.items() if v} == ae[column].value_counts().to_dict()
+
+
+def test_score_columns_name_scores_as_the_instrument_registry_does(pages):
+    """The change and threshold tables read 'Blocks per minute (left)', never 'left.blocks_per_minute'."""
+    data, study, participant = pages
+    raw = set(data.outcomes["score"])
+    tables = " ".join(re.findall(r"<table.*?</table>", study + participant, flags=re.S))
+    cells = set(re.findall(r"<td>([^<]*)</td>", tables))
+    leaked = {s for s in raw if s in cells and ("." in s or "_" in s)}
+    assert not leaked, sorted(leaked)
+    assert "Blocks per minute (left)" in cells or "LEMS" in cells

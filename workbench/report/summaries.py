@@ -278,7 +278,8 @@ def outcome_changes(data: TrialData) -> pd.DataFrame:
     flag = ch["important"].map({True: "yes", False: "no"}).fillna("not judged")
     threshold = [f"{t:g} ({lab})" if pd.notna(t) else "none usable" for t, lab in
                  zip(ch["threshold"], ch["threshold_label"])]
-    return pd.DataFrame({"participant": ch["participant_id"], "instrument": ch["instrument"], "score": ch["score"],
+    return pd.DataFrame({"participant": ch["participant_id"], "instrument": ch["instrument"],
+                         "score": score_names(ch["instrument"], ch["score"]),
                          "baseline": ch["baseline_value"], "visit": ch["visit"], "value": ch["value"],
                          "change": ch["change"], "direction": ch["direction"], "important change": flag,
                          "threshold": threshold})
@@ -293,8 +294,8 @@ def threshold_notes(data: TrialData) -> pd.DataFrame:
     rule = [f"{lab} >= {t:g}: {cit}" if pd.notna(t) else note
             for t, lab, cit, note in zip(rows["threshold"], rows["threshold_label"], rows["threshold_citation"],
                                          rows["threshold_note"])]
-    return pd.DataFrame({"instrument": rows["instrument"], "score": rows["score"], "rule": rule}).reset_index(
-        drop=True)
+    return pd.DataFrame({"instrument": rows["instrument"], "score": score_names(rows["instrument"], rows["score"]),
+                         "rule": rule}).reset_index(drop=True)
 
 
 ISNCSCI_SCORES = {"ais": "AIS", "nli": "NLI", "totals.uems": "UEMS", "totals.lems": "LEMS",
@@ -466,7 +467,8 @@ def outcome_change_summary(data: TrialData) -> pd.DataFrame:
         judged = g["important"].notna()
         imp = g[judged & g["important"].fillna(False).astype(bool)]
         sd = g["change"].std()
-        rows.append({"arm": a, "instrument": inst, "score": score, "visit": visit, "n": len(g),
+        rows.append({"arm": a, "instrument": inst, "score": score_names([inst], [score])[0], "visit": visit,
+                     "n": len(g),
                      "mean change (SD)": f"{g['change'].mean():+.2f}" + (f" ({sd:.2f})" if len(g) > 1 else ""),
                      "important: improved / worsened": (f"{(imp['direction'] == 'improved').sum()} / "
                                                         f"{(imp['direction'] == 'worsened').sum()}")
@@ -486,6 +488,17 @@ def score_thresholds(data: TrialData) -> dict[tuple[str, str], float | None]:
         if out.get((inst, score)) is None:
             out[(inst, score)] = None if t is None or t != t else float(t)
     return out
+
+
+#: ISNCSCI's tabulated totals by the names the standard's worksheet gives them.
+_ISNCSCI_TOTALS = {**ISNCSCI_SCORES, "totals.light_touch": "light touch total", "totals.pin_prick": "pin prick total"}
+
+
+def score_names(instruments, scores) -> list[str]:
+    """The reader's name of each score beside its instrument column (``blocks_per_minute`` -> ``Blocks per minute``)."""
+    names = [_ISNCSCI_TOTALS.get(sc, sc) if inst == "ISNCSCI" else score_label(inst, sc).split(": ", 1)[1]
+             for inst, sc in zip(instruments, scores)]
+    return [n[:1].upper() + n[1:] if n[:1].islower() else n for n in names]
 
 
 def score_label(instrument: str, score: str) -> str:
