@@ -34,13 +34,33 @@ def words_outside(pdf) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def pdfs(demo):
+def reports(demo):
     ws, store = demo
-    return {"study": write_study_report(store, ws.root).pdf,
-            "participant": write_participant_report(store, "SCI-001", ws.root).pdf}
+    return {"study": write_study_report(store, ws.root), "participant": write_participant_report(store, "SCI-001", ws.root)}
+
+
+@pytest.fixture(scope="module")
+def pdfs(reports):
+    return {kind: files.pdf for kind, files in reports.items()}
 
 
 @pytest.mark.parametrize("kind", ["study", "participant"])
 def test_every_word_lies_within_the_printable_width(pdfs, kind):
     outside = words_outside(pdfs[kind])
     assert outside == [], f"{len(outside)} words beyond the margins, e.g. " + "; ".join(outside[:12])
+
+
+@pytest.mark.parametrize("kind", ["study", "participant"])
+def test_no_word_of_a_table_is_split_across_lines(reports, kind):
+    """A cell wraps between words, not inside one ('contro' / 'l', 'accur' / 'acy' were printed)."""
+    page = reports[kind].html.read_text()
+    cells = re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", " ".join(re.findall(r"<table.*?</table>", page, flags=re.S)))
+    words = {w for c in cells for w in re.findall(r"[A-Za-z]{4,}", c)}
+    text = subprocess.run(["pdftotext", str(reports[kind].pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    printed = set(re.findall(r"[A-Za-z]{4,}", text))
+    # a compound may wrap at its hyphen (a place to break), which pdftotext reads as hyphenation and joins
+    for compound in {m for c in cells for m in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)+", c)}:
+        if compound.replace("-", "") in printed:
+            printed.update(compound.split("-"))
+    assert words and not words - printed, sorted(words - printed)[:20]

@@ -17,7 +17,7 @@ h3 { font-size: 12px; margin: 12px 0 4px 0; page-break-after: avoid; }
 .meta { color: #555; margin-bottom: 10px; }
 table { border-collapse: collapse; margin: 4px 0 10px 0; page-break-inside: auto; }
 th, td { border: 1px solid #ccc; padding: 2px 5px; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; hyphens: auto; }
+         overflow-wrap: break-word; hyphens: manual; }
 table { max-width: 100%; }
 th { background: #eef3f8; } tr { page-break-inside: avoid; }
 td.num { text-align: right; }
@@ -32,7 +32,9 @@ nav ol { columns: 2; margin: 4px 0; }
 table.hash { font-size: 9px; }
 table.hash td:nth-child(3) { font-family: "DejaVu Sans Mono", monospace; word-break: break-all; }
 /* A4 less the 12 mm margins is 186 mm (703 CSS px): the page is the limit in print, not 760 px, and a
-   table wraps its cells (overflow-wrap above) rather than running off the right edge. */
+   table wraps its cells (overflow-wrap above) rather than running off the right edge. break-word, not
+   anywhere: "anywhere" lets the table shrink a column below its longest word, and Chromium printed
+   "contro/l" and "accur/acy"; break-word breaks a word only when it alone is wider than the page. */
 @media print { body { max-width: none; padding: 0 3px; } .figure { zoom: 0.96; } }
 """
 
