@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import Problem, ValidationError
+from ..utils.memory import limit_malloc_arenas, release_free_memory
 from .closed_loop import ClosedLoop, LoopLog
 from .gate import SAFE_COMMAND, GateLimits, SafetyGate
 from .paradigm import ParadigmRunner, ParadigmSpec
@@ -156,6 +157,9 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                                     f"<= {limits.max_amplitude_ma} mA (the gate's limit)"))
     if problems:
         raise ValidationError(problems, what="closed-loop block")
+    # Hours of blocks in one process: threads made by each block share two malloc arenas, or resident memory
+    # grows by tens of MB per block (utils/memory.py); before any of this block's threads start.
+    limit_malloc_arenas()
     name = name or f"wb-loop-{os.getpid()}"
     runner = ParadigmRunner(spec, participant.timeline if participant is not None else None)
     closed = decoder is not None
@@ -303,6 +307,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         result.lost_or_repeated = _counter_breaks(counters)
         result.n_gaps = sum(e.kind == "gap" for e in sig.events)
         result.faults = list(faults)
+    release_free_memory()  # the block's streams, buffers and threads are gone: return their pages between blocks
     return result
 
 
