@@ -71,6 +71,7 @@ def _play_and_receive(player, timeout=30):
     return rx, rx_m, received, markers
 
 
+@pytest.mark.slow
 def test_xdf_replay_sends_every_stream_with_recorded_content_and_timing(shared_data, unique_name):
     fname = shared_data / "magicblink_emg" / "markersPlusEKG.xdf"
     streams = read_xdf_streams(fname)

@@ -10,6 +10,7 @@ from workbench.utils.files import sha256_file
 pytestmark = [pytest.mark.lsl, pytest.mark.timeout(90)]
 
 
+@pytest.mark.slow
 def test_record_to_a_named_file(workspace, unique_name, tmp_path, capsys):
     out = tmp_path / "run.xdf"
     with Player(SyntheticSource(montage="eeg-64", seed=0), name=unique_name) as player:
@@ -22,6 +23,7 @@ def test_record_to_a_named_file(workspace, unique_name, tmp_path, capsys):
     assert raw.n_times > 250  # at least half of the 1.5 s run
 
 
+@pytest.mark.slow
 def test_record_errors_name_what_is_wrong(workspace, unique_name, capsys):
     assert main(["--workspace", str(workspace.root), "record", "--streams", unique_name, "--duration", "1"]) == 1
     err = capsys.readouterr().err

@@ -41,6 +41,7 @@ def test_record_run_keeps_every_sample_and_marker(workspace, unique_name):
     assert len(markers.times) <= player.n_markers_sent
 
 
+@pytest.mark.slow
 def test_unknown_stream_writes_nothing(workspace, unique_name):
     with pytest.raises(StreamNotFoundError, match=unique_name):
         record_run([unique_name], 1.0, workspace.recordings)

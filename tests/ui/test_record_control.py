@@ -13,6 +13,7 @@ from ..acquisition.outlets import wait_for
 pytestmark = [pytest.mark.lsl, pytest.mark.timeout(90)]
 
 
+@pytest.mark.slow
 def test_record_control_start_status_stop(workspace, unique_name):
     with Player(SyntheticSource(montage="eeg-64", seed=0, counter=True), name=unique_name) as player:
         with Stream(player.name) as monitor:

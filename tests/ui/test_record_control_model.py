@@ -16,6 +16,7 @@ from ..acquisition.outlets import wait_for
 pytestmark = [pytest.mark.lsl, pytest.mark.timeout(120)]
 
 
+@pytest.mark.slow
 def test_states_are_announced_before_labrecorder_answers(workspace, unique_name):
     seen = []
     with Player(SyntheticSource(montage="ecog-8", seed=1, counter=True), name=unique_name) as player:
@@ -45,6 +46,7 @@ def test_unknown_stream_fails_with_the_reason_and_can_start_again(workspace, uni
     assert model.state == "failed" and unique_name in model.message and model.can_start
 
 
+@pytest.mark.slow
 def test_a_click_disables_record_at_once(workspace, unique_name):
     with Player(SyntheticSource(montage="ecog-8", seed=2), name=unique_name) as player:
         control = RecordControl(lambda: Recorder([player.name], workspace.recordings,
