@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -36,7 +37,9 @@ def test_a_short_soak_saves_every_decision_and_reports_every_key():
     # under 10 minutes: one-minute windows, each p99 over every decoder output in it (all of them timed)
     assert r["latency_window_s"] == 60.0
     assert r["outputs_timed"] == sum(b["outputs_timed"] for b in r["per_block"]) > r["commands_timed"]
-    assert len(r["latency_p99_ms_windows"]) == 1
+    # as many windows as started minutes of closed loop: a block's time counts LabRecorder's start, which
+    # may take a retry of 10 s, so 30 s of cues can reach into a second minute
+    assert 1 <= len(r["latency_p99_ms_windows"]) <= math.ceil(r["closed_loop_minutes"])
     assert all(v is None or v > 0 for v in r["latency_p99_ms_windows"])
     # memory per block and per recalibration: start, peak, end
     for b in r["per_block"]:
