@@ -1,0 +1,44 @@
+"""``benchmarks/closed_loop.py`` times the session path people run and reports the keys issue 18 names.
+
+The session path is ``run_block`` itself: the simulated participant through the real Player, LabRecorder
+recording, the glove and every gate decision saved. No timing is asserted: the figures must exist, be
+measured on commands really pushed, and add up.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REPO
+
+
+@pytest.mark.slow
+def test_the_session_path_benchmark_times_commands_of_run_block_and_saves_every_decision():
+    done = subprocess.run([sys.executable, "benchmarks/closed_loop.py", "--session-only", "--session-seconds", "4",
+                           "--json"], cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    r = json.loads(done.stdout)
+    for key in ("session_latency_p99_ms_256ch", "workbench_share_p99_ms_256ch", "latency_p99_ms_256ch",
+                "n_commands_256ch"):
+        assert key in r
+    for chunk in (1, 4, 10):
+        k = f"{chunk}ms_256ch"
+        # LabRecorder recorded the block, nothing was lost, and every gate decision was saved
+        assert r[f"session_recording_{k}"] == "complete"
+        assert r[f"session_samples_lost_{k}"] == 0
+        assert r[f"session_decisions_{k}"] > 0
+        assert r[f"session_decisions_saved_{k}"] == r[f"session_decisions_{k}"]
+        # intents decoded from noise change often: tens of commands in seconds, each one timed
+        assert r[f"session_commands_{k}"] == r[f"session_n_timed_{k}"] >= 10
+        # the two shares are parts of the end to end: stamp -> arrival -> push
+        amp, wb, e2e = (r[f"session_{s}_p50_ms_{k}"] for s in ("amplifier", "workbench", "end_to_end"))
+        assert amp > 0 and wb > 0 and e2e >= max(amp, wb)
+        assert r[f"session_end_to_end_max_ms_{k}"] >= r[f"session_end_to_end_p99_ms_{k}"]
+        assert r[f"session_goal_end_to_end_p99_ms_{k}"] == chunk + 2.0
+    assert r["session_latency_p99_ms_256ch"] == r["session_end_to_end_p99_ms_4ms_256ch"]
+    assert r["workbench_share_p99_ms_256ch"] == r["session_workbench_p99_ms_4ms_256ch"]
+    assert "goals (session path" in done.stderr
