@@ -226,6 +226,8 @@ def test_a_loop_that_falls_behind_its_buffer_records_a_gap_and_goes_on(decoder, 
     (metrics,) = store.find(RunMetrics, run_id=run.id)
     assert metrics.workbench_share_p99_ms == pytest.approx(max(0.0, shares["workbench_p99_ms"]))
     assert metrics.amplifier_share_p50_ms is not None
+    # the loss is stored with the run's metrics, not only in its events and the printed summary
+    assert metrics.samples_lost == block.samples_lost > 0 and metrics.n_gaps == block.log.n_gaps >= 1
     store.close()
 
 

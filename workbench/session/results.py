@@ -217,7 +217,7 @@ def save_run(store, *, session_id: str, number: int, task: str, log: LoopLog, tr
                                trial_duration_s=summary.trial_duration_s, latency_p50_ms=lat[0],
                                latency_p95_ms=lat[1], latency_p99_ms=lat[2], latency_max_ms=lat[3],
                                n_blocked=summary.n_blocked, n_safe_states=summary.n_safe_states,
-                               **_share_fields(summary.shares)))
+                               samples_lost=log.samples_lost, n_gaps=log.n_gaps, **_share_fields(summary.shares)))
     if new_run:
         rows = [run, *rows, *safety_event_records(log, session_id, run.id, t0, started_at)]
     if rows:

@@ -178,3 +178,6 @@ class RunMetrics(TableRecord):
     workbench_share_p99_ms: float = spec("float", required=False, label="workbench share p99", min=0, unit="ms")
     n_blocked: int = spec("int", default=0, label="commands blocked by the gate", min=0)
     n_safe_states: int = spec("int", default=0, label="entries into the safe state", min=0)
+    # What the run's reader lost when it fell behind (each overrun a gap, the run going on; issue 18).
+    samples_lost: int = spec("int", default=0, label="samples lost to gaps", min=0)
+    n_gaps: int = spec("int", default=0, label="gaps in the signal", min=0)
