@@ -74,7 +74,7 @@ def add_bci(store, workspace, participant_id: str = "SCI-001") -> Session:
                          itr_bits_per_min=4.1, trial_duration_s=4.0, latency_p50_ms=12.0, latency_p95_ms=20.0,
                          n_blocked=1)
     gate = SafetyEvent(session_id=session.id, run_id=closed.id, occurred_at=session.started_at + timedelta(minutes=3),
-                       decision="blocked", rule="rate limit", command="grasp")
+                       decision="blocked", rule="max_rate", command="grasp")
     store.add(run, *trials, closed, metrics, gate)
     return session
 

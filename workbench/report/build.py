@@ -16,14 +16,34 @@ def _outcome_figures(data: TrialData, fig) -> str:
     """One trajectory per numeric score (ISNCSCI as its own UEMS/LEMS figure)."""
     o = data.outcomes[data.outcomes["instrument"] != "ISNCSCI"]
     numeric = o[pd.to_numeric(o["value"], errors="coerce").notna()]
-    if numeric.empty:
+    unable = data.unable
+    # a score is drawn when it has a value, or when the test was recorded as not possible: that is a finding
+    shown = o[o["instrument"].isin(set(numeric["instrument"]) | set(unable["instrument"]))]
+    if shown.empty:
         return "<p class='empty'>No outcome assessment recorded yet.</p>"
     thresholds = S.score_thresholds(data)
+    several = data.participants["id"].nunique() > 1
     parts = []
-    for (inst, score), _ in numeric.groupby(["instrument", "score"]):
+    for (inst, score), _ in shown.groupby(["instrument", "score"]):
+        y_title, y_range = S.score_axis(inst, score)
+        mine = unable[unable["instrument"] == inst]
+        if several:
+            mine = mine.assign(visit=[f"{p} {v}" for p, v in zip(mine["participant_id"], mine["visit"])])
         parts.append(fig(F.score_trajectory_figure(data.outcomes, inst, score, threshold=thresholds.get((inst, score)),
-                                                   title=S.score_label(inst, score))))
+                                                   title=S.score_label(inst, score), y_title=y_title,
+                                                   y_range=y_range, unable=mine)))
     return "".join(parts)
+
+
+def _unable_parts(data: TrialData) -> str:
+    """Tests recorded as not possible (unable to walk...) with their coded reason; nothing when there are none."""
+    u = data.unable
+    if u.empty:
+        return ""
+    table = pd.DataFrame({"participant": u["participant_id"], "instrument": u["instrument"], "visit": u["visit"],
+                          "assessed on": u["assessed_on"], "recorded": "unable to do the test",
+                          "reason": u["reason"]})
+    return "<h3>Tests recorded as not possible</h3>" + H.table(table, empty="")
 
 
 def _safety_parts(data: TrialData, fig) -> str:
@@ -62,9 +82,12 @@ def _not_recorded(frame: pd.DataFrame) -> pd.DataFrame:
 def _bci_parts(data: TrialData, fig) -> str:
     perf = S.bci_performance(data)
     gate = S.safety_event_counts(data)
+    rules = S.safety_rule_counts(data)
     return (fig(F.bci_figure(perf)) + H.table(_short_sessions(perf, data), empty="No BCI run with scored trials yet.")
             + ("<h3>Safety-gate decisions per session</h3>" + H.table(_short_sessions(gate, data), empty="")
-               if not gate.empty else ""))
+               if not gate.empty else "")
+            + ("<h3>Safe states and blocked commands by rule</h3>" + H.table(rules, empty="")
+               if not rules.empty else ""))
 
 
 def _deviation_parts(data: TrialData) -> str:
@@ -104,7 +127,7 @@ def study_report_html(store, data: TrialData, workspace_root=None) -> str:
          H.table(S.outcome_change_summary(data), empty="No follow-up assessment yet (change needs a baseline "
                                                        "and a later visit).")
          + "<h3>Thresholds used</h3>" + H.table(S.threshold_notes(data), empty="No outcome assessment yet.")
-         + fig(F.isncsci_figure(S.isncsci_across_visits(data))) + _outcome_figures(data, fig)
+         + fig(F.isncsci_figure(S.isncsci_across_visits(data))) + _unable_parts(data) + _outcome_figures(data, fig)
          + _isncsci_change_parts(data)),
         ("bci", "BCI metrics", _bci_parts(data, fig)),
         ("safety", "Adverse events and device deficiencies", _safety_parts(data, fig)),
@@ -155,7 +178,7 @@ def participant_report_html(store, data: TrialData, participant_id: str, workspa
         ("outcomes", "Outcomes: change from baseline",
          H.table(changes, empty="No follow-up assessment yet (change needs a baseline and a later visit).")
          + "<h3>Thresholds used</h3>" + H.table(S.threshold_notes(data), empty="No outcome assessment yet.")
-         + _outcome_figures(data, fig)),
+         + _unable_parts(data) + _outcome_figures(data, fig)),
         ("bci", "BCI metrics", _bci_parts(data, fig)),
         ("safety", "Adverse events and device deficiencies", _safety_parts(data, fig)),
         ("deviations", "Protocol deviations", _deviation_parts(data)),

@@ -96,30 +96,47 @@ def adverse_events_relatedness_figure(adverse_events: pd.DataFrame) -> go.Figure
 
 
 def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str, *, threshold: float | None = None,
-                            title: str | None = None) -> go.Figure:
+                            title: str | None = None, y_title: str | None = None,
+                            y_range: tuple[float, float] | None = None, unable: pd.DataFrame | None = None
+                            ) -> go.Figure:
     """One line per participant: a score against days from enrolment.
 
     With ``threshold`` (a confirmed minimal important change), the band
-    baseline +/- threshold is shaded for a single participant: points outside
-    it changed importantly.
+    baseline +/- threshold is shaded for a single participant, under the
+    line: points outside it changed importantly. ``y_title`` names the axis
+    (the score's id otherwise); ``y_range`` is the score's own range (the
+    registry's), which neither the axis nor the band leaves: a baseline of 0
+    on WISCI II (0-20) has no band below 0. ``unable`` (visit, reason): tests
+    recorded as not possible, said in the figure instead of "nothing recorded".
     """
     o = outcomes[(outcomes["instrument"] == instrument) & (outcomes["score"] == score)].copy()
     o["value"] = pd.to_numeric(o["value"], errors="coerce")
     o = o.dropna(subset=["value"]).sort_values(["participant_id", "day"])
     title = title or f"{instrument} {score}"
+    said = "; ".join(f"{v}: unable to do the test ({r})" for v, r in zip(unable["visit"], unable["reason"])) \
+        if unable is not None and len(unable) else ""
     if o.empty:
-        return empty_figure(title, f"No {instrument} {score} recorded")
+        return empty_figure(title, said or f"No {y_title or f'{instrument} {score}'} recorded")
     fig = go.Figure()
     for pid, g in o.groupby("participant_id"):
         fig.add_trace(go.Scatter(x=g["day"].tolist(), y=g["value"].tolist(), mode="lines+markers", name=pid,
                                  text=g["visit"].tolist(), hovertemplate="%{text}: %{y}<extra>" + pid + "</extra>"))
+    lo, hi = y_range if y_range is not None else (-np.inf, np.inf)
     if threshold is not None and o["participant_id"].nunique() == 1:
         base = float(o["value"].iloc[0])
-        fig.add_hrect(y0=base - threshold, y1=base + threshold, fillcolor="#999", opacity=0.15, line_width=0,
-                      annotation_text=f"baseline ± {threshold:g} (important change)", annotation_position="top left")
+        fig.add_hrect(y0=max(lo, base - threshold), y1=min(hi, base + threshold), fillcolor="#999", opacity=0.15,
+                      line_width=0, layer="below", annotation_text=f"baseline ± {threshold:g} (important change)",
+                      annotation_position="top left")
     fig.update_xaxes(title="days from enrolment")
-    fig.update_yaxes(title=score)
-    return _layout(fig, title)
+    fig.update_yaxes(title=y_title or score)
+    if y_range is not None:
+        pad = 0.03 * (hi - lo)  # markers on the range's ends stay whole
+        fig.update_yaxes(range=[lo - pad, hi + pad])
+    if not said:
+        return _layout(fig, title)
+    # under the title, not over the data or the legend
+    fig = _layout(fig, f"{title}<br><sup>{said}</sup>")
+    return fig.update_layout(margin={"t": 70})
 
 
 def isncsci_figure(table: pd.DataFrame) -> go.Figure:

@@ -448,6 +448,25 @@ def safety_event_counts(data: TrialData) -> pd.DataFrame:
     return table.reset_index()
 
 
+def safety_rule_counts(data: TrialData) -> pd.DataFrame:
+    """Why the gate went safe or blocked a command, by rule in words: what a monitor asks of the counts."""
+    from ..session.gate import rule_words
+
+    cols = ["rule", "safe states", "commands blocked", "sessions"]
+    e = data.safety_events
+    if e.empty:
+        return pd.DataFrame(columns=cols)
+    e = e[e["decision"].isin(["safe_state", "blocked"])]
+    rows = []
+    for rule, g in e.groupby("rule", sort=False):
+        rows.append({"rule": rule_words(rule), "safe states": int((g["decision"] == "safe_state").sum()),
+                     "commands blocked": int((g["decision"] == "blocked").sum()),
+                     "sessions": int(g["session_id"].nunique())})
+    table = pd.DataFrame(rows, columns=cols)
+    return table.sort_values(["safe states", "commands blocked"], ascending=False, kind="stable").reset_index(
+        drop=True)
+
+
 
 
 def outcome_change_summary(data: TrialData) -> pd.DataFrame:
@@ -499,6 +518,20 @@ def score_names(instruments, scores) -> list[str]:
     names = [_ISNCSCI_TOTALS.get(sc, sc) if inst == "ISNCSCI" else score_label(inst, sc).split(": ", 1)[1]
              for inst, sc in zip(instruments, scores)]
     return [n[:1].upper() + n[1:] if n[:1].islower() else n for n in names]
+
+
+def score_axis(instrument: str, score: str) -> tuple[str, tuple[float, float] | None]:
+    """A trajectory's y axis: the score's name with its unit, and its range when the registry gives one."""
+    from ..outcomes.instruments import list_instruments, load_instrument
+
+    name = score_label(instrument, score).split(": ", 1)[-1]
+    if instrument not in list_instruments():
+        return name, None
+    inst = load_instrument(instrument)
+    entry = next((e for group in (inst.subscales, inst.totals, inst.derived) for e in group if e.id == score), None)
+    unit = getattr(entry, "unit", None)
+    lo, hi = getattr(entry, "min", None), getattr(entry, "max", None)
+    return (f"{name} ({unit})" if unit else name), (None if lo is None or hi is None else (float(lo), float(hi)))
 
 
 def score_label(instrument: str, score: str) -> str:

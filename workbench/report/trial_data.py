@@ -67,6 +67,9 @@ class TrialData:
     #: arm field (which an unrandomized study's investigator sets). The arm reads "blinded" for assessors.
     allocations: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame(
         columns=["participant_id", "arm", "randomized_at"]))
+    #: Tests recorded as not possible (e.g. unable to walk for the 10MWT) with the coded reason: what the
+    #: assessor found, where the scores are empty (``unable_assessments``).
+    unable: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame(columns=UNABLE_COLUMNS))
 
     @property
     def participant_ids(self) -> tuple[str, ...]:
@@ -99,7 +102,8 @@ class TrialData:
             safety_events=self.safety_events[self.safety_events["session_id"].isin(session_ids)].reset_index(
                 drop=True),
             adverse_events=own(self.adverse_events), device_deficiencies=own(self.device_deficiencies),
-            deviations=own(self.deviations), reporting=own(self.reporting), allocations=own(self.allocations))
+            deviations=own(self.deviations), reporting=own(self.reporting), allocations=own(self.allocations),
+            unable=own(self.unable))
 
 
 def load_trial(store, study_id: str | None = None, *, today: date | None = None) -> TrialData:
@@ -151,7 +155,38 @@ def load_trial(store, study_id: str | None = None, *, today: date | None = None)
         adverse_events=adverse_events, device_deficiencies=deficiencies,
         deviations=own(shareable_frame(store, ProtocolDeviation)),
         today=today, reporting=reporting.reset_index(drop=True),
-        allocations=own(shareable_frame(store, Allocation)))
+        allocations=own(shareable_frame(store, Allocation)), unable=unable_assessments(store, pids))
+
+
+UNABLE_COLUMNS = ["participant_id", "instrument", "visit", "assessed_on", "reason"]
+
+
+def unable_assessments(store, participant_ids) -> pd.DataFrame:
+    """Assessments recorded as "unable" by their instrument's rule, with the reason when it is coded.
+
+    The reason item of such a rule is a choice (10MWT: "cannot stand or step, even with assistance",
+    "pain", ...): a coded value leaves the store like any other; anything else is withheld as free text.
+    """
+    from ..outcomes.instruments import list_instruments, load_instrument
+    from ..records.types.identifiers import WITHHELD_ID
+
+    known = set(list_instruments())
+    names = {v.id: v.name for v in store.find(Visit)}
+    rows = []
+    for a in sorted(store.find(OutcomeAssessment), key=lambda a: (a.participant_id, a.assessed_on)):
+        if a.participant_id not in participant_ids or a.instrument not in known:
+            continue
+        inst = load_instrument(a.instrument)
+        items = {i.id: i for i in inst.items}
+        for rule in inst.rules:
+            reason = a.item_values.get(rule.item) if rule.kind == "unable" else None
+            if reason in (None, ""):
+                continue
+            coded = reason in (getattr(items.get(rule.item), "values", None) or ())
+            rows.append({"participant_id": a.participant_id, "instrument": a.instrument,
+                         "visit": names.get(a.visit_id, "no visit"), "assessed_on": a.assessed_on,
+                         "reason": str(reason) if coded else WITHHELD_ID})
+    return pd.DataFrame(rows, columns=UNABLE_COLUMNS)
 
 
 def _in(frame: pd.DataFrame, column: str, ids: set) -> pd.DataFrame:

@@ -61,6 +61,38 @@ from ..errors import Problem, ValidationError
 SAFE_COMMAND = "off"
 #: The watchdog's promise: the safe state within this long after a fault.
 SAFE_WITHIN_S = 0.100
+#: What each rule of a gate decision means, in the words of a monitor's report (``rule_words``).
+RULE_WORDS = {
+    "start": "not armed yet (start of the run)",
+    "all_limits": "within every limit",
+    "threshold": "below the confidence threshold",
+    "dwell": "intent not held for the dwell time",
+    "unchanged": "same command as the one in force",
+    "refractory": "refractory period after the last command",
+    "max_rate": "command rate limit",
+    "safe_state": "gate in the safe state",
+    "amplitude_min": "below the lowest amplitude",
+    "amplitude_limit": "amplitude limit",
+    "ramp_limit": "ramp rate limit",
+    "ramp": "ramp step",
+    "invalid_output": "decoder output invalid",
+    "latency_overrun": "decoder output too late",
+    "signal_lost": "signal lost (no samples)",
+    "signal_gap": "gap in the signal",
+    "heartbeat_lost": "effector heartbeat lost",
+    "nonfinite_input": "NaN or infinite samples",
+    "timestamps_backwards": "time stamps went backwards",
+    "stream_layout_changed": "stream returned with another layout",
+    "stream_source_changed": "another device under the stream's name",
+    "operator_stop": "operator stop",
+}
+
+
+def rule_words(rule: str) -> str:
+    """A gate rule as a report names it (an unknown rule by its id, spaced)."""
+    return RULE_WORDS.get(rule, str(rule).replace("_", " "))
+
+
 #: Faults that keep the gate safe until the operator resumes (a person decided to stop).
 LATCHED = frozenset({"operator_stop"})
 

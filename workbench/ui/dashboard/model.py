@@ -330,10 +330,10 @@ class DashboardModel:
         unable = self.unable_assessments()
         for (inst, score), _ in o.groupby(["instrument", "score"]):
             title = f"{pid} · {S.score_label(inst, score)}"
+            # the axis named as the form names the score, within the score's own range (WISCI II 0-20)
+            y_title, y_range = S.score_axis(inst, score)
             fig = F.score_trajectory_figure(mine.outcomes, inst, score, threshold=thresholds.get((inst, score)),
-                                            title=title)
-            if fig.data:  # the axis is named as the form names the score, not by its id
-                fig.update_yaxes(title=S.score_label(inst, score).split(": ", 1)[-1])
+                                            title=title, y_title=y_title, y_range=y_range)
             mine_unable = unable[unable["instrument"] == _instrument_name(inst)]
             if not fig.data and len(mine_unable):
                 # What the assessor found, not "No ... recorded" (issue 22).

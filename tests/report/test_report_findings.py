@@ -1,0 +1,89 @@
+"""What a monitor reads in the reports: why the gate acted (by rule, in words), tests recorded as not possible
+with their reason, and score trajectories on the score's own scale (issue 22)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from workbench.outcomes.instruments import load_instrument
+from workbench.report import summaries as S
+from workbench.report.build import participant_report_html, study_report_html
+from workbench.report.figures import score_trajectory_figure
+from workbench.report.trial_data import load_trial
+from workbench.session.gate import RULE_WORDS
+
+
+@pytest.fixture(scope="module")
+def data(demo):
+    _, store = demo
+    return load_trial(store, today=date(2026, 11, 22))
+
+
+def test_gate_actions_are_counted_by_rule_in_words(demo, data):
+    ws, store = demo
+    table = S.safety_rule_counts(data)
+    e = data.safety_events
+    acted = e[e["decision"].isin(["safe_state", "blocked"])]
+    assert len(table) == acted["rule"].nunique() > 0
+    # every safe state and every blocked command is counted once, under its rule said in words
+    assert table["safe states"].sum() == (acted["decision"] == "safe_state").sum()
+    assert table["commands blocked"].sum() == (acted["decision"] == "blocked").sum()
+    assert set(table["rule"]) == {RULE_WORDS[r] for r in acted["rule"].unique()}
+    assert not any("_" in r for r in table["rule"])
+    page = study_report_html(store, data, ws.root)
+    assert "Safe states and blocked commands by rule" in page
+    for words in table["rule"]:
+        assert words in page
+
+
+def test_a_test_recorded_as_not_possible_is_said_with_its_reason(demo, data):
+    ws, store = demo
+    u = data.unable
+    walk = u[u["instrument"] == "10MWT"]
+    assert len(walk) >= 1, "the demo study records a participant unable to walk"
+    reasons = next(i for i in load_instrument("10MWT").items if i.id == "unable_reason").values
+    assert set(walk["reason"]) <= set(reasons)
+    pid = walk["participant_id"].iloc[0]
+    for page in (study_report_html(store, data, ws.root), participant_report_html(store, data, pid, ws.root)):
+        assert "Tests recorded as not possible" in page and "unable to do the test" in page
+        assert walk["reason"].iloc[0] in page
+        # the old message misstated the finding, and named the score by its id
+        assert "No 10MWT comfortable_speed recorded" not in page
+    # the participant's own walking-speed figure says it, instead of "nothing recorded"
+    mine = data.for_participant(pid)
+    y_title, y_range = S.score_axis("10MWT", "comfortable_speed")
+    fig = score_trajectory_figure(mine.outcomes, "10MWT", "comfortable_speed", y_title=y_title, y_range=y_range,
+                                  unable=mine.unable[mine.unable["instrument"] == "10MWT"])
+    shown = fig.layout.title.text + " ".join(a.text for a in fig.layout.annotations)
+    assert "unable to do the test" in shown and walk["reason"].iloc[0] in shown
+
+
+def test_a_trajectory_stays_on_its_scores_scale_and_its_band_under_the_line(data):
+    """WISCI II runs 0-20: a baseline of 0 gives no band below 0 and no axis to -1 (the band drew over the line)."""
+    o = data.outcomes
+    wisci = o[(o["instrument"] == "WISCI-II") & (o["score"] == "total")]
+    pid = wisci["participant_id"].iloc[0]
+    mine = o[o["participant_id"] == pid].copy()
+    mine.loc[mine.index[(mine["instrument"] == "WISCI-II").to_numpy()][0], "value"] = 0  # baseline at the floor
+    y_title, y_range = S.score_axis("WISCI-II", "total")
+    assert y_range == (0.0, 20.0) and "_" not in y_title and y_title != "total"
+    fig = score_trajectory_figure(mine, "WISCI-II", "total", threshold=3.0, y_title=y_title, y_range=y_range)
+    (band,) = fig.layout.shapes
+    assert band.layer == "below"
+    assert 0 <= band.y0 < band.y1 <= 20
+    lo, hi = fig.layout.yaxis.range
+    assert -1 < lo < 0 and 20 < hi < 21
+    assert fig.layout.yaxis.title.text == y_title
+
+
+def test_an_axis_carries_the_scores_unit():
+    title, rng = S.score_axis("10MWT", "comfortable_speed")
+    assert title.endswith("(m/s)") and rng is None
+    assert S.score_axis("BBT", "left.blocks_per_minute") == ("Blocks per minute (left)", (0.0, 150.0))
+    assert S.score_axis("not-an-instrument", "a_score") == ("a score", None)
+    empty = score_trajectory_figure(pd.DataFrame(columns=["instrument", "score", "value", "participant_id", "day",
+                                                          "visit"]), "10MWT", "comfortable_speed", y_title=title)
+    assert "comfortable_speed" not in empty.layout.annotations[0].text
