@@ -190,3 +190,31 @@ def test_bids_study_export_carries_no_planted_identifier(planted, tmp_path):
     assert {"dataset_description.json", "participants.tsv", "participants.json"} <= set(texts)
     assert any(name.endswith("_eeg.json") for name in texts), sorted(texts)
     _assert_clean(texts)
+
+
+def test_nwb_export_carries_no_planted_identifier(planted, tmp_path):
+    """Every NWB file of the planted study, byte for byte and as pynwb reads it, and its manifest and names."""
+    from pynwb import NWBHDF5IO
+
+    from workbench.recording.nwb import export_nwb
+
+    ws, store, _ = planted
+    recorded = [s for s in store.find(Session) if s.recording_files]
+    assert recorded and all({s.device, s.montage} <= set(PLANTED) for s in recorded), recorded
+    out = export_nwb(store, tmp_path / "nwb", ws.root)
+    files = sorted(out.rglob("*.nwb"))
+    assert files
+    needles = (*PLANTED, STAFF_NAME)
+    leaks = [(n, f.name) for f in out.rglob("*") for n in needles if n in f.name]
+    leaks += [(n, "manifest.json") for n in needles if n in (out / "manifest.json").read_text(encoding="utf-8")]
+    for f in files:
+        raw = f.read_bytes()
+        leaks += [(n, f.name) for n in needles if n.encode("utf-8") in raw]
+        with NWBHDF5IO(str(f), "r") as io:
+            nwb = io.read()
+            said = [nwb.session_description, nwb.institution or "", " ".join(nwb.experimenter or ()),
+                    *(d.description or "" for d in nwb.devices.values()),
+                    *(f"{g.description} {g.location}" for g in nwb.electrode_groups.values()),
+                    str(nwb.subject.fields if nwb.subject is not None else "")]
+        leaks += [(n, f"{f.name} (pynwb)") for n in needles for text in said if n in text]
+    assert not leaks, f"planted identifiers found: {leaks}"
