@@ -38,9 +38,10 @@ def register(subparsers) -> None:
     off.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
     add_user_options(off, default_role="investigator")
     unlock = sub.add_parser("unlock", help="let an account locked by wrong passwords log in again (investigators "
-                                           "only; logged)")
+                                           "only; in the audit trail)")
     unlock.add_argument("account", metavar="NAME")
-    unlock.add_argument("--reason", required=True, help="why, e.g. how the person was identified (logged)")
+    unlock.add_argument("--reason", required=True,
+                        help="why, e.g. how the person was identified (in the signed audit trail and the access log)")
     add_user_options(unlock, default_role="investigator")
     parser.set_defaults(func=run)
 

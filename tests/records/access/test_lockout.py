@@ -7,6 +7,7 @@ test moves by hand, so no test sleeps for a delay.
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -109,12 +110,22 @@ def test_lockout_refuses_the_right_password_until_an_investigator_unlocks(inv, m
     # only an investigator lifts it, with a reason
     with as_user(inv, "b.eng", "engineer", "ZH") as eng, pytest.raises(PermissionDeniedError, match="investigators"):
         eng.unlock_account("a.sess", reason="asked nicely")
+    n_entries = len(inv.audit_trail())
     with pytest.raises(ValidationError, match="reason"):
         inv.unlock_account("a.sess", reason=" ")
+    assert len(inv.audit_trail()) == n_entries  # a refused unlock leaves nothing in the trail
     assert inv.unlock_account("a.sess", reason="identity checked by phone") == POLICY.lockout_after
     assert _try(inv, "a.sess", password_of("a.sess"), clock).name == "a.sess"
     (unlocked,) = _events(inv, "account_unlocked")
     assert unlocked.startswith("a.sess: identity checked by phone")
+    # and in the trail: who lifted it, for whom, why, and the wrong passwords before; signed, so verify holds
+    trail = inv.audit_trail()
+    (entry,) = trail[trail["action"] == "unlock"].itertuples()
+    assert (entry.user_name, entry.role, entry.entity, entry.entity_id, entry.field, entry.reason) == (
+        inv.user.name, "investigator", "user_accounts", "a.sess", "lockout", "identity checked by phone")
+    assert json.loads(entry.old_value) == {"wrong_passwords": POLICY.lockout_after}
+    report = inv.verify_audit()
+    assert report.ok, report.summary()
     assert "account locked" in " ".join(_events(inv, "login_refused"))
 
 

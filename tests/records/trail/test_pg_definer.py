@@ -213,5 +213,10 @@ def test_wrong_passwords_lock_the_database_role_until_an_investigator_unlocks_it
     login(store.url, "s.pon").close()  # another account is not touched
     with login(store.url, "inv.zh") as site_inv:  # the site's investigator lifts it (logged)
         assert site_inv.unlock_account("e.zh", reason="forgot the new password") == 3
+        trail = site_inv.audit_trail()
+        unlocks = trail[(trail["action"] == "unlock") & (trail["entity_id"] == "e.zh")]
+        assert list(unlocks["user_name"]) == ["inv.zh"] and list(unlocks["reason"]) == ["forgot the new password"]
     login(store.url, "e.zh").close()
     assert _events(store, "e.zh")[-1] == ("login", "engineer")
+    report = store.verify_audit()  # the unlock's own entry is signed by the site investigator and holds
+    assert report.ok, report.summary()

@@ -22,6 +22,7 @@ from ..types.study import Site
 from . import pg_roles
 from .auth import (AuthenticationError, check_new_password, credential_row, has_logins, log_event, require_user_name,
                    unlock)
+from .lockout import account_attempts
 from .pg_logins import log_refused_login
 from .pg_roles import password_clause
 
@@ -169,6 +170,16 @@ class AccountMethods:
         if self.user.site_id is not None and account.site_id != self.user.site_id:
             raise PermissionDeniedError(f"user {self.user.name!r} unlocks accounts of site {self.user.site_id!r} "
                                         f"only; {name!r} is not one")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded)")],
+                                  what=f"unlock {name}")
+        # In the trail first, signed by the investigator (issue 24): an unlock that is not there did not
+        # happen. Only then the access log's event, which is what lifts the lock; if that fails the
+        # account stays locked, which is the safe side.
+        with self.engine.connect() as conn:
+            before = account_attempts(conn, name).failures
+        with self._write() as (_conn, audit):
+            audit.unlocked(name, before, reason.strip())
         return unlock(self.engine, name, by=self.user.name, reason=reason)
 
     def change_password(self, old_password: str, new_password: str) -> None:

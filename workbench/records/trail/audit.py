@@ -74,6 +74,8 @@ from .pg_crosscheck import cross_check
 from .signing import KEY_ACTION, KEY_ENTITY, parse_registration, sign, signature_holds
 
 GENESIS = "0" * 64
+#: The action of an entry that records an investigator lifting an account's lockout (issue 24).
+UNLOCK_ACTION = "unlock"
 # canonical_json's exact output from one encoder made once: json.dumps with non-default
 # options builds a new JSONEncoder on every call (a third of its cost per entry, profiled).
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
@@ -231,6 +233,15 @@ class AuditWriter:
         """Register ``name``'s public key and salt in the trail (signing.py)."""
         self._append(KEY_ACTION, KEY_ENTITY, name, "public_key", previous, registration,
                      "signing key registered", has_old=previous is not None)
+
+    def unlocked(self, name: str, wrong_passwords: int, reason: str) -> None:
+        """An investigator lifted ``name``'s lockout: an entry of its own, signed like any (who, when, why).
+
+        Field ``lockout`` on the account's record, which has no such column: the replay keeps it beside
+        the row's fields and compares only the columns; site rules show it to those who see the account.
+        """
+        self._append(UNLOCK_ACTION, "user_accounts", name, "lockout", {"wrong_passwords": int(wrong_passwords)},
+                     None, reason)
 
     def flush(self) -> int:
         """Insert the collected entries, signed by their author, and move the head; return how many."""
