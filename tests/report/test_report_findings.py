@@ -26,15 +26,16 @@ def test_gate_actions_are_counted_by_rule_in_words(demo, data):
     ws, store = demo
     table = S.safety_rule_counts(data)
     e = data.safety_events
-    acted = e[e["decision"].isin(["safe_state", "blocked"])]
+    acted = e[e["decision"].isin(["safe_state", "blocked", "resumed"])]
     assert len(table) == acted["rule"].nunique() > 0
-    # every safe state and every blocked command is counted once, under its rule said in words
+    # every safe state, blocked command and re-arm is counted once, under its rule said in words
     assert table["safe states"].sum() == (acted["decision"] == "safe_state").sum()
     assert table["commands blocked"].sum() == (acted["decision"] == "blocked").sum()
+    assert table["re-arms"].sum() == (acted["decision"] == "resumed").sum()
     assert set(table["rule"]) == {RULE_WORDS[r] for r in acted["rule"].unique()}
     assert not any("_" in r for r in table["rule"])
     page = study_report_html(store, data, ws.root)
-    assert "Safe states and blocked commands by rule" in page
+    assert "Safe states, blocked commands and re-arms by rule" in page
     for words in table["rule"]:
         assert words in page
 
@@ -87,3 +88,16 @@ def test_an_axis_carries_the_scores_unit():
     empty = score_trajectory_figure(pd.DataFrame(columns=["instrument", "score", "value", "participant_id", "day",
                                                           "visit"]), "10MWT", "comfortable_speed", y_title=title)
     assert "comfortable_speed" not in empty.layout.annotations[0].text
+
+
+def test_a_re_arm_is_counted_under_the_rule_whose_safe_state_it_ended(data):
+    import dataclasses
+
+    e = data.safety_events
+    base = e.iloc[0].to_dict()
+    extra = pd.DataFrame([dict(base, id=f"x{k}", decision=d, rule="signal_gap", command="off")
+                          for k, d in enumerate(["safe_state", "blocked", "resumed", "safe_state", "resumed"])])
+    table = S.safety_rule_counts(dataclasses.replace(data, safety_events=pd.concat([e, extra], ignore_index=True)))
+    gap = table[table["rule"] == RULE_WORDS["signal_gap"]].iloc[0]
+    assert (gap["safe states"], gap["commands blocked"], gap["re-arms"], gap["sessions"]) == (2, 1, 2, 1)
+    assert table["re-arms"].sum() == 2

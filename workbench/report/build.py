@@ -86,7 +86,7 @@ def _bci_parts(data: TrialData, fig) -> str:
     return (fig(F.bci_figure(perf)) + H.table(_short_sessions(perf, data), empty="No BCI run with scored trials yet.")
             + ("<h3>Safety-gate decisions per session</h3>" + H.table(_short_sessions(gate, data), empty="")
                if not gate.empty else "")
-            + ("<h3>Safe states and blocked commands by rule</h3>" + H.table(rules, empty="")
+            + ("<h3>Safe states, blocked commands and re-arms by rule</h3>" + H.table(rules, empty="")
                if not rules.empty else ""))
 
 

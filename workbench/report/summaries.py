@@ -449,18 +449,22 @@ def safety_event_counts(data: TrialData) -> pd.DataFrame:
 
 
 def safety_rule_counts(data: TrialData) -> pd.DataFrame:
-    """Why the gate went safe or blocked a command, by rule in words: what a monitor asks of the counts."""
+    """Why the gate went safe, blocked a command or re-armed, by rule in words: what a monitor asks of the counts.
+
+    A re-arm (``resumed``) is counted under the rule whose safe state it ended.
+    """
     from ..session.gate import rule_words
 
-    cols = ["rule", "safe states", "commands blocked", "sessions"]
+    cols = ["rule", "safe states", "commands blocked", "re-arms", "sessions"]
     e = data.safety_events
     if e.empty:
         return pd.DataFrame(columns=cols)
-    e = e[e["decision"].isin(["safe_state", "blocked"])]
+    e = e[e["decision"].isin(["safe_state", "blocked", "resumed"])]
     rows = []
     for rule, g in e.groupby("rule", sort=False):
         rows.append({"rule": rule_words(rule), "safe states": int((g["decision"] == "safe_state").sum()),
                      "commands blocked": int((g["decision"] == "blocked").sum()),
+                     "re-arms": int((g["decision"] == "resumed").sum()),
                      "sessions": int(g["session_id"].nunique())})
     table = pd.DataFrame(rows, columns=cols)
     return table.sort_values(["safe states", "commands blocked"], ascending=False, kind="stable").reset_index(
