@@ -24,6 +24,10 @@ Usage::
     python benchmarks/records.py [--json] [--participants 100] [--pg-url URL | --no-pg]
                                  [--machine-rows 20000] [--batch 1000]
 
+The closed loop's own writer (``writer_*`` keys, SQLite): a SafetyEventWriter
+fed ``--writer-rate`` (1,000) gate decisions a second for ``--writer-seconds``
+(20), as a block makes them; its backlog must stay under two periods' worth.
+
 Issue 20 adds machine-made records at machine rate: ``safety_events_rows_per_s``
 (the closed loop's gate decisions) and ``reanalysis_results_rows_per_s`` (a
 Reanalysis and its 60 ReanalysisTrial rows per unit), written through
@@ -389,6 +393,68 @@ def bench_machine_rows(url: str, ref_url: str, workspace, n_rows: int = 20_000, 
     }
 
 
+def bench_writer_at_rate(url: str, workspace, rate: float = 1000.0, seconds: float = 20.0) -> dict:
+    """Issue 20: the closed loop's writer fed ``rate`` gate decisions a second, as a block makes them.
+
+    A feeder thread hands decisions to a :class:`SafetyEventWriter` in 10 ms bursts on an absolute
+    grid (the loop's pace), for ``seconds``; the writer saves from its own thread once a second, within
+    its 10 % share. What a block relies on: the backlog (handed over, not yet committed) stays under
+    two periods' worth the whole time, so decisions are saved as they come and the final flush after
+    the last "off" is one period's worth, not the block's.
+    """
+    import threading
+
+    from workbench.session.gate import GateDecision
+    from workbench.session.safety_log import SafetyEventWriter
+
+    store, session, run = _machine_setup(url, workspace)
+    decisions = ("passed", "held", "blocked", "safe_state", "resumed")
+    per_tick = max(1, round(rate / 100))
+    n_ticks = round(seconds * 100)
+    writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id, to_utc=lambda t: session.started_at
+                               + timedelta(seconds=t))
+    backlog: list[int] = []
+    done = threading.Event()
+
+    def feed():
+        t0 = time.perf_counter()
+        for k in range(n_ticks):
+            for j in range(per_tick):
+                i = k * per_tick + j
+                writer.put(GateDecision(1e-3 * i, decisions[i % 5], "all_limits", "program:grasp",
+                                        0.1 * (i % 30), 0.08 if i % 5 == 3 else None))
+            time.sleep(max(0.0, t0 + 0.01 * (k + 1) - time.perf_counter()))
+        done.set()
+
+    writer.start()
+    feeder = threading.Thread(target=feed, name="bench-feeder")
+    t_start = time.perf_counter()
+    feeder.start()
+    while not done.is_set():
+        backlog.append(writer.n_put - writer.n_written)
+        done.wait(0.05)
+    feeder.join()
+    fed_s = time.perf_counter() - t_start
+    at_end = writer.n_put - writer.n_written
+    t0 = time.perf_counter()
+    writer.close()
+    close_s = time.perf_counter() - t0
+    made, saved = writer.n_put, writer.n_written
+    store.close()
+    limit = 2 * rate * writer.period_s
+    return {
+        "writer_decisions_per_s_offered": round(made / fed_s),
+        "writer_decisions_made": made,
+        "writer_decisions_saved": saved,
+        "writer_transactions": writer.n_transactions,
+        "writer_backlog_max": max(backlog),
+        "writer_backlog_at_end_of_block": at_end,
+        "writer_final_flush_s": round(close_s, 3),
+        "writer_goal": f"every decision saved, backlog under {limit:.0f} (two periods) throughout",
+        "writer_goal_met": saved == made and max(backlog) < limit,
+    }
+
+
 def _median_rate(transactions: list[tuple[float, int]]) -> float:
     """Rows a second of the median transaction (``(seconds, rows)`` each)."""
     rates = sorted(n / t for t, n in transactions)
@@ -414,6 +480,9 @@ def main() -> int:
     parser.add_argument("--machine-rows", type=int, default=20_000,
                         help="SafetyEvent rows (and about as many re-analysis rows) written by add_many")
     parser.add_argument("--batch", type=int, default=1000, help="machine-made rows per transaction")
+    parser.add_argument("--writer-rate", type=float, default=1000.0,
+                        help="gate decisions a second fed to the closed loop's SafetyEvent writer")
+    parser.add_argument("--writer-seconds", type=float, default=20.0, help="how long the writer is fed")
     args = parser.parse_args()
 
     results: dict = {"participants": args.participants, "visits_per_participant": N_VISITS,
@@ -427,6 +496,8 @@ def main() -> int:
         results["sqlite"].update(bench_machine_rows(f"sqlite:///{tmp}/machine.sqlite",
                                                     f"sqlite:///{tmp}/machine-ref.sqlite", tmp, args.machine_rows,
                                                     args.batch))
+        results["sqlite"].update(bench_writer_at_rate(f"sqlite:///{tmp}/writer.sqlite", tmp, args.writer_rate,
+                                                      args.writer_seconds))
         pg_url = None if args.no_pg else (args.pg_url or os.environ.get("WORKBENCH_TEST_PG_URL"))
         pg_dir = None
         if pg_url is None and not args.no_pg and list(Path("/usr/lib/postgresql").glob("*/bin")):

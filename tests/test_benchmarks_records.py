@@ -15,7 +15,8 @@ from .conftest import REPO
 
 def test_the_records_benchmark_runs_on_a_small_study_and_saves_every_machine_row():
     done = subprocess.run([sys.executable, "benchmarks/records.py", "--json", "--no-pg", "--participants", "3",
-                           "--machine-rows", "300", "--batch", "100"],
+                           "--machine-rows", "300", "--batch", "100", "--writer-rate", "200",
+                           "--writer-seconds", "3"],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     r = json.loads(done.stdout)["sqlite"]
@@ -28,3 +29,7 @@ def test_the_records_benchmark_runs_on_a_small_study_and_saves_every_machine_row
     # rest are the per-field entries of the study, site, participant, session and run made first
     machine = r["safety_events_rows"] + r["reanalysis_results_rows"]
     assert machine <= r["machine_rows_audit_entries"] < machine + 100
+    # the closed loop's writer, fed as a block feeds it: every decision saved, the backlog measured
+    assert r["writer_decisions_saved"] == r["writer_decisions_made"] > 0
+    assert r["writer_backlog_max"] >= 0 and r["writer_transactions"] >= 1
+    assert isinstance(r["writer_goal_met"], bool)
