@@ -72,3 +72,22 @@ def test_a_flush_over_its_budget_leaves_the_rest_for_the_next_and_close_saves_al
     writer.close()
     assert writer.n_put == writer.n_written == 60
     assert len(store.find(SafetyEvent, run_id=run.id)) == 60
+
+
+def test_a_writer_left_behind_works_its_catch_up_share_until_the_backlog_is_gone(store_and_run):
+    # On a slow machine 10 % of a second holds fewer rows than 1,000 decisions a second: the
+    # backlog must shrink at the catch-up share, not grow until close() (issue 20).
+    store, session, run = store_and_run
+    writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id, period_s=1.0, busy_fraction=0.1,
+                               catch_up_fraction=0.4)
+    for d in decisions(50):
+        writer.put(d)
+    assert writer.period_budget_s(arrived=50) == pytest.approx(0.1)  # all of it came in this period
+    assert writer.period_budget_s(arrived=20) == pytest.approx(0.4)  # 30 are left from before
+    assert writer.n_catch_up == 1
+    writer.flush()
+    assert writer.period_budget_s(arrived=0) == pytest.approx(0.1)  # nothing queued: ordinary share
+    assert writer.n_written == 50
+    # a catch-up share below the ordinary one would slow a writer that is behind: the larger is used
+    assert SafetyEventWriter(store, session_id=session.id, run_id=run.id, busy_fraction=0.2,
+                             catch_up_fraction=0.05).catch_up_fraction == 0.2
