@@ -101,3 +101,17 @@ def test_a_re_arm_is_counted_under_the_rule_whose_safe_state_it_ended(data):
     gap = table[table["rule"] == RULE_WORDS["signal_gap"]].iloc[0]
     assert (gap["safe states"], gap["commands blocked"], gap["re-arms"], gap["sessions"]) == (2, 1, 2, 1)
     assert table["re-arms"].sum() == 2
+
+
+def test_gate_decisions_per_session_are_named_in_words_not_codes(data):
+    import dataclasses
+
+    e = data.safety_events
+    base = e.iloc[0].to_dict()
+    extra = pd.DataFrame([dict(base, id=f"y{k}", decision=d, rule="signal_gap", command="off")
+                          for k, d in enumerate(["safe_state", "blocked", "resumed", "safe_state"])])
+    events = pd.concat([e, extra], ignore_index=True)
+    table = S.safety_event_counts(dataclasses.replace(data, safety_events=events))
+    assert not any("_" in str(c) for c in table.columns)  # no decision code reaches the page
+    for code, words in S.DECISION_WORDS.items():
+        assert int(table.get(words, pd.Series(dtype=int)).sum()) == int((events["decision"] == code).sum())

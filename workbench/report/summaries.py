@@ -445,7 +445,14 @@ def safety_event_counts(data: TrialData) -> pd.DataFrame:
         return pd.DataFrame(columns=["session"])
     table = pd.crosstab(e["session_id"], e["decision"])
     table.index.name, table.columns.name = "session", None
+    # the gate's decision codes in the words of the rule table beside it (a report shows no raw names)
+    table = table.rename(columns=lambda d: DECISION_WORDS.get(d, str(d).replace("_", " ")))
     return table.reset_index()
+
+
+#: A gate decision code as the reports' tables name it.
+DECISION_WORDS = {"passed": "passed", "held": "held", "blocked": "commands blocked", "safe_state": "safe states",
+                  "resumed": "re-arms"}
 
 
 def safety_rule_counts(data: TrialData) -> pd.DataFrame:
