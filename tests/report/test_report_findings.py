@@ -113,5 +113,25 @@ def test_gate_decisions_per_session_are_named_in_words_not_codes(data):
     events = pd.concat([e, extra], ignore_index=True)
     table = S.safety_event_counts(dataclasses.replace(data, safety_events=events))
     assert not any("_" in str(c) for c in table.columns)  # no decision code reaches the page
+    first = (events["decision"] == "resumed") & (events["rule"] == "start")
     for code, words in S.DECISION_WORDS.items():
-        assert int(table.get(words, pd.Series(dtype=int)).sum()) == int((events["decision"] == code).sum())
+        n = int(first.sum()) if code == "armed" else int(((events["decision"] == code) & ~first).sum())
+        assert int(table.get(words, pd.Series(dtype=int)).sum()) == n
+
+
+def test_a_runs_first_arming_is_not_a_re_arm(data):
+    import dataclasses
+
+    e = data.safety_events
+    base = e.iloc[0].to_dict()
+    extra = pd.DataFrame([dict(base, id=f"z{k}", decision="resumed", rule=r, command="off")
+                          for k, r in enumerate(["start", "start", "signal_gap"])])
+    events = pd.concat([e, extra], ignore_index=True)
+    rules = S.safety_rule_counts(dataclasses.replace(data, safety_events=events))
+    start = rules[rules["rule"] == RULE_WORDS["start"]]
+    assert start.empty or int(start["re-arms"].sum()) == 0  # a first arming is never a re-arm
+    gap = rules[rules["rule"] == RULE_WORDS["signal_gap"]].iloc[0]
+    assert gap["re-arms"] >= 1
+    per_session = S.safety_event_counts(dataclasses.replace(data, safety_events=events))
+    assert int(per_session["armed at the start"].sum()) == int(
+        ((events["decision"] == "resumed") & (events["rule"] == "start")).sum()) >= 2

@@ -443,22 +443,32 @@ def safety_event_counts(data: TrialData) -> pd.DataFrame:
     e = data.safety_events
     if e.empty:
         return pd.DataFrame(columns=["session"])
-    table = pd.crosstab(e["session_id"], e["decision"])
+    table = pd.crosstab(e["session_id"], e["decision"].where(~_first_arming(e), "armed"))
     table.index.name, table.columns.name = "session", None
     # the gate's decision codes in the words of the rule table beside it (a report shows no raw names)
     table = table.rename(columns=lambda d: DECISION_WORDS.get(d, str(d).replace("_", " ")))
     return table.reset_index()
 
 
-#: A gate decision code as the reports' tables name it.
+#: A gate decision code as the reports' tables name it ("armed": the run's first arming, see _first_arming).
 DECISION_WORDS = {"passed": "passed", "held": "held", "blocked": "commands blocked", "safe_state": "safe states",
-                  "resumed": "re-arms"}
+                  "resumed": "re-arms", "armed": "armed at the start"}
+
+
+def _first_arming(e: pd.DataFrame) -> pd.Series:
+    """Rows where the gate armed for the first time in a run: ``resumed`` out of the ``start`` rule.
+
+    Every run starts in the safe state; leaving it the first time is not a return from a fault,
+    so it is not counted as a re-arm.
+    """
+    return (e["decision"] == "resumed") & (e["rule"] == "start")
 
 
 def safety_rule_counts(data: TrialData) -> pd.DataFrame:
     """Why the gate went safe, blocked a command or re-armed, by rule in words: what a monitor asks of the counts.
 
-    A re-arm (``resumed``) is counted under the rule whose safe state it ended.
+    A re-arm (``resumed``) is counted under the rule whose safe state it ended; a run's first
+    arming is not a re-arm.
     """
     from ..session.gate import rule_words
 
@@ -466,7 +476,7 @@ def safety_rule_counts(data: TrialData) -> pd.DataFrame:
     e = data.safety_events
     if e.empty:
         return pd.DataFrame(columns=cols)
-    e = e[e["decision"].isin(["safe_state", "blocked", "resumed"])]
+    e = e[e["decision"].isin(["safe_state", "blocked", "resumed"]) & ~_first_arming(e)]
     rows = []
     for rule, g in e.groupby("rule", sort=False):
         rows.append({"rule": rule_words(rule), "safe states": int((g["decision"] == "safe_state").sum()),
