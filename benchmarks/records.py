@@ -398,7 +398,7 @@ def bench_writer_at_rate(url: str, workspace, rate: float = 1000.0, seconds: flo
 
     A feeder thread hands decisions to a :class:`SafetyEventWriter` in 10 ms bursts on an absolute
     grid (the loop's pace), for ``seconds``; the writer saves from its own thread once a second, within
-    its 10 % share. What a block relies on: the backlog (handed over, not yet committed) stays under
+    its 10 % share, or its catch-up share while it is behind. What a block relies on: the backlog (handed over, not yet committed) stays under
     two periods' worth the whole time, so decisions are saved as they come and the final flush after
     the last "off" is one period's worth, not the block's.
     """
@@ -447,6 +447,7 @@ def bench_writer_at_rate(url: str, workspace, rate: float = 1000.0, seconds: flo
         "writer_decisions_made": made,
         "writer_decisions_saved": saved,
         "writer_transactions": writer.n_transactions,
+        "writer_periods_catching_up": writer.n_catch_up,
         "writer_backlog_max": max(backlog),
         "writer_backlog_at_end_of_block": at_end,
         "writer_final_flush_s": round(close_s, 3),

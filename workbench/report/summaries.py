@@ -438,18 +438,6 @@ def bci_performance(data: TrialData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def safety_event_counts(data: TrialData) -> pd.DataFrame:
-    """Safety-gate decisions per session (closed-loop runs only)."""
-    e = data.safety_events
-    if e.empty:
-        return pd.DataFrame(columns=["session"])
-    table = pd.crosstab(e["session_id"], e["decision"].where(~_first_arming(e), "armed"))
-    table.index.name, table.columns.name = "session", None
-    # the gate's decision codes in the words of the rule table beside it (a report shows no raw names)
-    table = table.rename(columns=lambda d: DECISION_WORDS.get(d, str(d).replace("_", " ")))
-    return table.reset_index()
-
-
 #: A gate decision code as the reports' tables name it ("armed": the run's first arming, see _first_arming).
 DECISION_WORDS = {"passed": "passed", "held": "held", "blocked": "commands blocked", "safe_state": "safe states",
                   "resumed": "re-arms", "armed": "armed at the start"}
@@ -462,6 +450,18 @@ def _first_arming(e: pd.DataFrame) -> pd.Series:
     so it is not counted as a re-arm.
     """
     return (e["decision"] == "resumed") & (e["rule"] == "start")
+
+
+def safety_event_counts(data: TrialData) -> pd.DataFrame:
+    """Safety-gate decisions per session (closed-loop runs only)."""
+    e = data.safety_events
+    if e.empty:
+        return pd.DataFrame(columns=["session"])
+    table = pd.crosstab(e["session_id"], e["decision"].where(~_first_arming(e), "armed"))
+    table.index.name, table.columns.name = "session", None
+    # the gate's decision codes in the words of the rule table beside it (a report shows no raw names)
+    table = table.rename(columns=lambda d: DECISION_WORDS.get(d, str(d).replace("_", " ")))
+    return table.reset_index()
 
 
 def safety_rule_counts(data: TrialData) -> pd.DataFrame:

@@ -27,9 +27,11 @@ is one keyed trail entry per row, saved through ``Store.add_many``
 rows take the same ~14 ms a transaction as 20 did, and the 10 % share holds
 about 1,000 decisions a second on a fast machine: saved as they come
 rather than by :meth:`close` after the block's last "off". On a slower one
-(0.28 ms a row with the record's checks, a Zen 2 VM) it holds ~350, so a
-writer that is behind (decisions of an earlier period still queued) works
-``catch_up_fraction`` (40 %) of the period until it is not.
+(0.28 ms a row with the record's checks, a Zen 2 VM) it holds ~350: at 1,000
+a second the backlog grew to 13,600 of 20,000 decisions in 20 s and was saved
+only by :meth:`close`. So a writer that is behind (decisions of an earlier
+period still queued) works ``catch_up_fraction`` (40 %) of the period until
+it is not (benchmarks/records.py, ``writer_*`` keys).
 
 Nothing is dropped silently: :attr:`n_put` counts what the loop handed over,
 :attr:`n_written` what the store committed. A failed write keeps its rows and
@@ -190,10 +192,6 @@ class SafetyEventWriter:
             self._wake.wait(self.period_s)
             if self._stop.is_set():
                 break
-            # Behind when more is queued than arrived during the last period. On a machine where a row
-            # costs 0.28 ms of Python (record checks, keyed entry, insert; profiled on a Zen 2 VM, three
-            # times the Zen 5 figure) 10 % of a second holds ~350 decisions, and at 1,000 a second the
-            # backlog grew to the whole block (13,600 of 20,000 after 20 s) and was saved only by close().
             arrived, put_before = self.n_put - put_before, self.n_put
             self.flush(budget_s=self.period_budget_s(arrived))
 
