@@ -439,8 +439,8 @@ def bci_performance(data: TrialData) -> pd.DataFrame:
 
 
 #: A gate decision code as the reports' tables name it ("armed": the run's first arming, see _first_arming).
-DECISION_WORDS = {"passed": "passed", "held": "held", "blocked": "commands blocked", "safe_state": "safe states",
-                  "resumed": "re-arms", "armed": "armed at the start"}
+DECISION_WORDS = {"armed": "armed at the start", "passed": "passed", "held": "held", "blocked": "commands blocked",
+                  "safe_state": "safe states", "resumed": "re-arms"}
 
 
 def _first_arming(e: pd.DataFrame) -> pd.Series:
@@ -461,6 +461,9 @@ def safety_event_counts(data: TrialData) -> pd.DataFrame:
     table.index.name, table.columns.name = "session", None
     # the gate's decision codes in the words of the rule table beside it (a report shows no raw names)
     table = table.rename(columns=lambda d: DECISION_WORDS.get(d, str(d).replace("_", " ")))
+    # in the gate's own order (as it decides, then the safe states and their ends), not alphabetical
+    order = [w for w in DECISION_WORDS.values() if w in table.columns]
+    table = table[order + [c for c in table.columns if c not in order]]
     return table.reset_index()
 
 
