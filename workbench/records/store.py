@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from ..errors import ConflictError, PermissionDeniedError, Problem, ValidationError, WorkbenchError
 from .access import pg_roles
-from .access.auth import AuthenticationError, authenticate, log_event, require_user_name
+from .access.auth import AuthenticationError, authenticate, require_user_name
 from .access.blinding import CONCEALED_TABLES, hides_entry
 from .access.logins import AccountMethods, _logs_refusals, _require_head, _resolve_url
 from .access.sites import site_of, site_paths, visible_clause
@@ -22,7 +22,8 @@ from .storage.policy import batch_code_problems, stored_code_problems, stored_po
 from .storage.rows import fetch, from_row, insert_records, to_row
 from .storage.staff_key import stored_staff_key
 from .storage.rules import BatchContext, label_of
-from .storage.tables import RECORD_TYPES, TABLES, audit_head
+from .storage.tables import RECORD_TYPES, TABLES, audit_head, credentials
+from .trail.access_chain import credential_digest
 from .trail.anchors import Anchor, make_anchor, read_anchor
 from .trail.audit import AuditWriter, read_entries, verify_trail
 from .trail.findings import AuditReport
@@ -87,7 +88,7 @@ class Store(AccountMethods):
                 self._user: User = self._pg_login(user)
             else:
                 self._check_schema()
-                self._user = authenticate(self.engine, user, password)
+                self._user = authenticate(self.engine, user, password, key=self._access_log_key())
                 _guard_sqlite_file(self.url)
             self._signer, self._pending_key = self._signing_key(password)
             self._adopt_policy()
@@ -139,16 +140,23 @@ class Store(AccountMethods):
         if reg is None:
             salt = new_salt()
             key = derive_key(password, salt)
-            return key, registration(key, salt)
+            return key, registration(key, salt, None if self.postgres else self._credential_digest())
         key = derive_key(password, reg["salt"])
         if public_hex(key) != reg["public_key"]:
-            log_event(self.engine, self.user.name, "login_refused", "credentials do not match the signing key "
-                      "registered in the trail")
+            self._log(self.user.name, "login_refused", "credentials do not match the signing key registered in "
+                      "the trail")
             raise AuthenticationError(
                 f"user {self.user.name!r}: the password does not match the signing key the audit trail registered "
                 "for this account: its credentials were changed outside the workbench; an investigator must "
                 "reset them (audit verify names the change)")
         return key, None
+
+    def _credential_digest(self) -> str | None:
+        """SQLite: the digest of this account's stored password hash, for its key registration."""
+        with self.engine.connect() as conn:
+            stored = conn.execute(sa.select(credentials.c.password_hash)
+                                  .where(credentials.c.user_name == self.user.name)).scalar()
+        return None if stored is None else credential_digest(stored)
 
     @property
     def user(self) -> User:

@@ -199,6 +199,8 @@ def test_a_swapped_password_hash_cannot_log_in_and_verify_names_it(sqlite_store)
         conn.execute(sa.text("UPDATE credentials SET password_hash = :h WHERE user_name = 'dr.inv'"), {"h": monitors})
     with pytest.raises(AuthenticationError, match="signing key"):
         Store(store.url, user="dr.inv", password=password_of("mon.one"))
+    assert any(x.message.startswith("credentials/dr.inv: the password hash is not the one")
+               for x in store.verify_audit().findings)
 
 
 def test_signed_entries_verify_and_a_password_change_keeps_them_verifying(sqlite_store):

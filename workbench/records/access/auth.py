@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ...errors import PermissionDeniedError, Problem, ValidationError
 from ..storage.tables import TABLES, auth_events, credentials, db_logins
 from ..trail import pg_definer
+from ..trail.access_chain import append_event
 from ..types.account import SITE_BOUND_ROLES, USER_NAME, UserAccount
 from ..types.base import User
 from . import lockout
@@ -91,21 +92,28 @@ def credential_row(name: str, password: str) -> dict:
 
 
 def log_event(engine: sa.Engine, user_name: str, event: str, detail: str | None = None, *,
-              ts: datetime | None = None) -> None:
-    """Append one line to the access log in its own transaction (it survives a refused write)."""
+              ts: datetime | None = None, key: bytes | None = None) -> None:
+    """Append one line to the access log in its own transaction (it survives a refused write).
+
+    On SQLite the line is chained under the audit ``key`` (``trail.access_chain``);
+    without it, it is logged unchained and ``audit verify`` names it.
+    """
     stamp = now_iso() if ts is None else ts.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    event_row = dict(ts=stamp, user_name=str(user_name)[:80], event=event, detail=detail)
     with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":  # the write lock first: the chain's head is read, then moved
+            conn.execution_options(workbench_write=True)
         with conn.begin():
             if pg_definer.installed(conn):  # PostgreSQL: the server's function, clock and identity check
                 pg_definer.log_auth_event(conn, user_name, event, detail)
-                return
-            # A parameter list, so no RETURNING: site staff may append to the log but not read it.
-            conn.execute(auth_events.insert(), [dict(ts=stamp, user_name=str(user_name)[:80], event=event,
-                                                     detail=detail)])
+            elif conn.dialect.name == "sqlite":
+                append_event(conn, key, event_row)
+            else:  # PostgreSQL before 0012. A parameter list, so no RETURNING: site staff may append, not read.
+                conn.execute(auth_events.insert(), [event_row])
 
 
 def authenticate(engine: sa.Engine, name: str, password: str, *, source: str | None = None,
-                 policy: LoginPolicy | None = None, clock: Clock | None = None) -> User:
+                 policy: LoginPolicy | None = None, clock: Clock | None = None, key: bytes | None = None) -> User:
     """The User an active account with this name and password defines; AuthenticationError otherwise.
 
     The refusal message is the same for an unknown name and a wrong password
@@ -114,6 +122,7 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, source: str | N
     (:mod:`~workbench.records.access.lockout`); ``source`` (default: OS user and host),
     ``policy`` (default: :meth:`LoginPolicy.from_env`) and ``clock`` (default:
     the UTC wall clock; tests pass their own, so nothing sleeps) decide how.
+    ``key``: the audit key that chains SQLite's access log (:func:`log_event`).
     """
     source = default_source() if source is None else str(source)[:120]
     policy = LoginPolicy.from_env() if policy is None else policy
@@ -121,7 +130,7 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, source: str | N
     tag = source_tag(source)
 
     def refuse(detail: str, message: str, error=AuthenticationError, **kw):
-        log_event(engine, name, "login_refused", detail + tag, ts=now)
+        log_event(engine, name, "login_refused", detail + tag, ts=now, key=key)
         raise error(f"login refused for {name!r}: {message} (the attempt is logged)", **kw)
 
     accounts = TABLES[UserAccount.TABLE]
@@ -155,11 +164,11 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, source: str | N
         refuse("inactive account", "the account is inactive")
     if row["role"] in SITE_BOUND_ROLES and row["site_id"] is None:
         refuse("site staff account without a site", f"a {row['role']} account needs a site (an investigator sets it)")
-    log_event(engine, name, "login", row["role"] + tag, ts=now)
+    log_event(engine, name, "login", row["role"] + tag, ts=now, key=key)
     return User(row["id"], row["role"], row["site_id"])
 
 
-def unlock(engine: sa.Engine, name: str, *, by: str, reason: str) -> int:
+def unlock(engine: sa.Engine, name: str, *, by: str, reason: str, key: bytes | None = None) -> int:
     """Log that ``by`` unlocked ``name`` (its failures count from zero again); the failures it had.
 
     The caller checks that ``by`` is an investigator allowed to act on ``name``.
@@ -169,7 +178,8 @@ def unlock(engine: sa.Engine, name: str, *, by: str, reason: str) -> int:
                               what=f"unlock {name}")
     with engine.connect() as conn:
         failures = account_attempts(conn, name).failures
-    log_event(engine, by, "account_unlocked", f"{name}: {reason.strip()} ({failures} wrong passwords before)")
+    log_event(engine, by, "account_unlocked", f"{name}: {reason.strip()} ({failures} wrong passwords before)",
+              key=key)
     return failures
 
 

@@ -13,6 +13,7 @@ from ..storage.engine import create_engine
 from ..storage.migrate import current_revision, head_revision
 from ..storage.rows import fetch, to_row
 from ..storage.tables import TABLES, auth_events, credentials
+from ..trail.access_chain import credential_digest
 from ..trail.audit import AuditWriter
 from ..trail.keys import load_audit_key, trail_is_empty
 from ..trail.signing import derive_key, new_salt, registration
@@ -35,7 +36,7 @@ def _logs_refusals(method):
         try:
             return method(self, *args, **kwargs)
         except PermissionDeniedError as err:
-            log_event(self.engine, self.user.name, "write_refused", f"{method.__name__}: {err}"[:1000])
+            self._log(self.user.name, "write_refused", f"{method.__name__}: {err}"[:1000])
             raise
 
     return wrapper
@@ -44,6 +45,25 @@ def _logs_refusals(method):
 
 class AccountMethods:
     """Account management of a logged-in store (needs ``_add``, ``get``, ``update``, ``engine``)."""
+
+    def _access_log_key(self) -> bytes | None:
+        """The audit key that chains SQLite's access log, or None when its file is missing.
+
+        Never made here, and never a reason to refuse: a login or a refusal is
+        logged even without the key, unchained, and ``audit verify`` names it.
+        """
+        if self.postgres:
+            return None
+        if self._key is None:
+            try:
+                self._key = load_audit_key(self.workspace, create=False)
+            except (WorkbenchError, OSError, ValueError):
+                return None
+        return self._key
+
+    def _log(self, user_name: str, event: str, detail: str | None = None) -> None:
+        """One access-log event of this store (chained on SQLite)."""
+        log_event(self.engine, user_name, event, detail, key=self._access_log_key())
 
     def _pg_login(self, name: str) -> User:
         accounts = TABLES[UserAccount.TABLE]
@@ -111,10 +131,10 @@ class AccountMethods:
                     elif kept.role != "investigator" or not kept.active:
                         raise PermissionDeniedError(f"the first login must be an active investigator's; "
                                                     f"{user!r} is a {kept.role} account")
-                    _store_password(conn, user, "investigator", password)
-                    audit.registered_key(user, registration(signer, salt))  # the trail's first key
+                    stored = _store_password(conn, user, "investigator", password)
+                    audit.registered_key(user, registration(signer, salt, stored))  # the trail's first key
                     audit.flush()
-            log_event(engine, user, "account_created", "investigator (first account)")
+            log_event(engine, user, "account_created", "investigator (first account)", key=key)
         finally:
             engine.dispose()
         return cls(url, user=user, password=password, workspace=workspace)
@@ -136,14 +156,15 @@ class AccountMethods:
             if account.site_id is not None and fetch_or_none(conn, Site, account.site_id) is None:
                 raise ValidationError([Problem("site_id", account.site_id, "the code of a stored site")],
                                       what=f"account {account.id}")
-            _store_password(conn, account.id, account.role, password)
+            stored["credential"] = _store_password(conn, account.id, account.role, password)
 
         def register_key(conn: sa.Connection, audit) -> None:  # signed by the creating investigator
             salt = new_salt()
-            audit.registered_key(account.id, registration(derive_key(password, salt), salt))
+            audit.registered_key(account.id, registration(derive_key(password, salt), salt, stored["credential"]))
 
+        stored: dict[str, str | None] = {}
         (saved,) = self._add((account,), also=also, then=register_key)
-        log_event(self.engine, self.user.name, "account_created", f"{account.id} ({account.role})")
+        self._log(self.user.name, "account_created", f"{account.id} ({account.role})")
         return saved
 
     @_logs_refusals
@@ -154,7 +175,7 @@ class AccountMethods:
         if self.postgres:
             with self.engine.begin() as conn:
                 pg_roles.set_login(conn, name, False)  # the server refuses the login from now on
-        log_event(self.engine, self.user.name, "account_deactivated", f"{name}: {reason}")
+        self._log(self.user.name, "account_deactivated", f"{name}: {reason}")
         return saved
 
     @_logs_refusals
@@ -180,7 +201,7 @@ class AccountMethods:
             before = account_attempts(conn, name).failures
         with self._write() as (_conn, audit):
             audit.unlocked(name, before, reason.strip())
-        return unlock(self.engine, name, by=self.user.name, reason=reason)
+        return unlock(self.engine, name, by=self.user.name, reason=reason, key=self._access_log_key())
 
     def change_password(self, old_password: str, new_password: str) -> None:
         """Change the logged-in user's own password (the old one again first)."""
@@ -192,14 +213,16 @@ class AccountMethods:
         new_key = derive_key(new_password, salt)
         # One transaction: the new credentials and the new key's registration, signed with the old key.
         with self._write() as (conn, audit):
+            stored = None
             if self.postgres:  # a role may change its own password; only the SCRAM verifier is sent
                 conn.exec_driver_sql("ALTER ROLE CURRENT_USER " + password_clause(conn, new_password))
             else:
-                conn.execute(credentials.update().where(credentials.c.user_name == self.user.name)
-                             .values(**credential_row(self.user.name, new_password)))
-            audit.registered_key(self.user.name, registration(new_key, salt))
+                row = credential_row(self.user.name, new_password)
+                conn.execute(credentials.update().where(credentials.c.user_name == self.user.name).values(**row))
+                stored = credential_digest(row["password_hash"])
+            audit.registered_key(self.user.name, registration(new_key, salt, stored))
         self._signer = new_key
-        log_event(self.engine, self.user.name, "password_changed")
+        self._log(self.user.name, "password_changed")
 
     def access_log(self):
         """The access log (logins, refused logins, refused writes) as a DataFrame; study-wide staff only."""
@@ -211,12 +234,17 @@ class AccountMethods:
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in auth_events.columns])
 
 
-def _store_password(conn: sa.Connection, user: str, role: str, password: str) -> None:
-    """An argon2 hash in ``credentials`` (SQLite), or the person's own login role (PostgreSQL)."""
+def _store_password(conn: sa.Connection, user: str, role: str, password: str) -> str | None:
+    """An argon2 hash in ``credentials`` (SQLite), or the person's own login role (PostgreSQL).
+
+    Returns what the key registration records of it (SQLite; ``access_chain.credential_digest``).
+    """
     if conn.dialect.name == "postgresql":
         pg_roles.create_login(conn, user, role, password)
-    else:
-        conn.execute(credentials.insert(), [credential_row(user, password)])
+        return None
+    row = credential_row(user, password)
+    conn.execute(credentials.insert(), [row])
+    return credential_digest(row["password_hash"])
 
 
 def _resolve_url(url: str | None, workspace) -> str:

@@ -48,7 +48,9 @@ sqlite3) no longer let another person's password in.
 
 :func:`verify_trail` checks the chain and then replays it into the row states
 it implies and compares them with the tables: an ``UPDATE`` run directly on
-the database changes a table without a matching entry and is reported.
+the database changes a table without a matching entry and is reported. On
+SQLite it also checks the access log's own keyed chain and every stored
+password hash against its key registration (``access_chain``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ from ..storage.tables import BY_TABLE, TABLES, audit_head, audit_log, db_change_
 from ..types.base import TableRecord, User
 from ..types.fields import canonical_json, plain_from_db
 from . import pg_definer
+from .access_chain import check_access_log, check_credentials
 from .findings import AuditFinding, AuditReport
 from .pg_crosscheck import cross_check
 from .signing import KEY_ACTION, KEY_ENTITY, parse_registration, sign, signature_holds
@@ -321,6 +324,9 @@ def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
     else:  # a database before 0011 (checked mid-migration): every entry is legacy
         signed_from = len(entries) + 1
     findings += [AuditFinding(a.seq, problem) for a in anchors if (problem := a.disagreement(entries))]
+    findings += check_credentials(conn, entries, signed_from)  # SQLite: the next two
+    access_findings, n_access = check_access_log(conn, key)
+    findings += access_findings
     findings += cross_check(conn, entries)  # PostgreSQL: every recorded row change against its entries
     expected, last_seq = _replay(entries, findings)
     for k in [k for k in expected if k[0] == KEY_ENTITY]:
@@ -357,7 +363,7 @@ def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
         findings.append(AuditFinding(seq, f"{name}/{rid}: row is missing from the table but the trail "
                                           "never deleted it" + _db_note(conn, (name, rid))))
     n_legacy = sum(1 for e in entries if e.seq < signed_from)
-    return AuditReport(len(entries), n_rows, tuple(findings), unread, n_legacy)
+    return AuditReport(len(entries), n_rows, tuple(findings), unread, n_legacy, n_access)
 
 
 def signed_schema(conn: sa.Connection) -> bool:

@@ -33,6 +33,8 @@ class AuditReport:
     unread: tuple[str, ...] = ()
     #: Entries written before migration 0011 (no personal signatures then): chain-checked only.
     n_legacy: int = 0
+    #: SQLite: access-log events checked by their keyed chain (``access_chain``; none on PostgreSQL).
+    n_access_events: int = 0
 
     @property
     def ok(self) -> bool:
@@ -51,6 +53,8 @@ class AuditReport:
             if self.n_legacy:
                 note += (f"; entries #1-#{self.n_legacy} predate personal signatures (unsigned legacy, "
                          "checked by the keyed chain only)")
+            if self.n_access_events:
+                note += f"; access log intact: {self.n_access_events} events chained"
             return f"audit trail intact: {self.n_entries} entries, {self.n_rows} rows match the trail{note}"
         lines = [f"audit trail BROKEN: {len(self.findings)} problem(s); first broken: {self.first_broken}"]
         lines += [f"  - {f}" for f in self.findings[:50]]

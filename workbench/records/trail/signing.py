@@ -50,9 +50,13 @@ def public_hex(key: Ed25519PrivateKey) -> str:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
 
 
-def registration(key: Ed25519PrivateKey, salt_hex: str) -> dict:
-    """What a key entry records: the public key and the salt its private half is derived with."""
-    return {"public_key": public_hex(key), "salt": salt_hex}
+def registration(key: Ed25519PrivateKey, salt_hex: str, credential: str | None = None) -> dict:
+    """What a key entry records: the public key, the salt its private half is derived with, and
+    (SQLite) the digest of the credentials row stored with it (``access_chain.credential_digest``)."""
+    value = {"public_key": public_hex(key), "salt": salt_hex}
+    if credential is not None:
+        value["credential"] = credential
+    return value
 
 
 def parse_registration(new_value: str | None) -> dict | None:
