@@ -160,6 +160,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     # Hours of blocks in one process: threads made by each block share two malloc arenas, or resident memory
     # grows by tens of MB per block (utils/memory.py); before any of this block's threads start.
     limit_malloc_arenas()
+    # What training or a recalibration between blocks freed stays in glibc's arenas until trimmed (the soak
+    # of 2026-11-25: 480-516 MB after a recalibration against ~400 at a trimmed block end): return it before
+    # this block's buffers are made, so a block starts from the same memory as the one before.
+    release_free_memory()
     name = name or f"wb-loop-{os.getpid()}"
     runner = ParadigmRunner(spec, participant.timeline if participant is not None else None)
     closed = decoder is not None
