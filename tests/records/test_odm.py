@@ -47,6 +47,9 @@ def demo_ws(tmp_path_factory, module_key):
             # one corrected value, so an item carries the audit record of its change
             p = store.find(Participant, id="SCI-001")[0]
             store.update(dataclasses.replace(p, age_years=(p.age_years or 40) + 1), reason="typed the wrong year")
+            # and one with a coded reason (types/change_reasons.py), typed in another case with spaces
+            q = store.find(Participant, id="SCI-002")[0]
+            store.update(dataclasses.replace(q, age_years=(q.age_years or 40) + 1), reason="  Data Entry  Error ")
             onset = date(2026, 3, 2)
             store.add(AdverseEvent(participant_id="SCI-002", term="fall", onset_date=onset, severity="mild",
                                    serious=False, related_device="not related", related_procedure="not related",
@@ -105,11 +108,13 @@ def test_export_validates_against_the_odm_schema_and_reads_back_as_stored(demo_w
     assert [c.get("CodedValue") for c in ais] == list("ABCDE")
     forms = {f.get("OID") for f in root.iter(f"{{{NS}}}FormDef")}
     assert {"F.OA.SCIM-III", "F.OA.WISCI-II", "F.OA.BBT"} <= forms
-    # Audit records: who as a staff code, when, and the correction's reason withheld (free text).
+    # Audit records: who as a staff code, when, and the correction's reason: its code when it is a coded
+    # reason, else withheld (free text).
     audited = [a for a in root.iter(f"{{{NS}}}ItemData") if a.find(f"{{{NS}}}AuditRecord") is not None]
     assert audited, "the corrected field carries its audit record"
     reasons = {r.text for r in root.iter(f"{{{NS}}}ReasonForChange")}
-    assert reasons == {"[withheld: free text]"}
+    assert reasons == {"[withheld: free text]", "data entry error"}
+    assert "typed the wrong year" not in result.fname.read_text()
     users = {u.text for u in root.iter(f"{{{NS}}}LoginName")}
     assert users and all(u.startswith("staff-") for u in users)
     text = result.fname.read_text()

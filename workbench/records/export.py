@@ -35,6 +35,7 @@ import pandas as pd
 from ..errors import Problem, ValidationError, WorkbenchError
 from ..utils.files import sha256_file, staged_folder
 from .storage.tables import BY_TABLE, RECORD_TYPES
+from .types.change_reasons import coded_reason
 from .types.fields import Spec, canonical_json
 from .types.identifiers import STAFF_ENTITIES, active_policy, describe_screen, field_screen, screen_frame, staff_code
 
@@ -147,7 +148,7 @@ def _screen_json(text: str | None, fn) -> str | None:
 
 
 def _shareable_trail(trail: pd.DataFrame, staff_key: bytes) -> pd.DataFrame:
-    """The audit trail with free-text values and reasons withheld, staff as codes under ``staff_key``, labels
+    """The audit trail with free-text values and reasons withheld (coded reasons kept), staff as codes under ``staff_key``, labels
     screened (hashes kept)."""
     free = _free_text_fields()
     screens = _trail_screens(staff_key)
@@ -189,8 +190,8 @@ def _shareable_trail(trail: pd.DataFrame, staff_key: bytes) -> pd.DataFrame:
                 if new.get(name) is not None:
                     new[name] = WITHHELD
             row["new_value"] = canonical_json(new)
-        if row["reason"] is not None:
-            row["reason"] = WITHHELD
+        if row["reason"] is not None:  # a coded reason is no free text (types/change_reasons.py)
+            row["reason"] = coded_reason(row["reason"]) or WITHHELD
         return row
 
     if not trail.empty:
@@ -326,7 +327,8 @@ def _write_redcap(folder: Path, tables: dict[str, pd.DataFrame], trail: pd.DataF
         "REDCap import: upload redcap_data_dictionary.csv (Project Setup > Data Dictionary), enable repeating\n"
         "instruments for every form except 'participant', then import redcap_records.csv (Data Import Tool).\n"
         "record_id is the pseudonym. Coded fields hold the choice number. Free-text fields are not exported.\n"
-        "audit_trail.csv is the workbench's audit trail (free-text values and reasons withheld).\n"
+        "audit_trail.csv is the workbench's audit trail (free-text values and reasons withheld; "
+        "coded reasons for change kept).\n"
     )
 
 

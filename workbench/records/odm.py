@@ -8,8 +8,9 @@
 - Clinical data per subject (the pseudonym is the SubjectKey), values as the
   other exports give them (:mod:`workbench.records.export`: free text left
   out, identifiers screened, staff as codes), with audit records from the
-  trail: who (a staff code), when, and whether a reason was given (reasons are
-  free text and are withheld, as in every export).
+  trail: who (a staff code), when, and the reason when it is one of the coded
+  reasons for change (``types/change_reasons.py``); any other reason is free
+  text and is withheld, as in every export.
 - Tables the exporting role may not read are left out, and the export says which.
 
 Validated in the tests against the ODM 1.3.2 XSD that odmlib ships and read
@@ -298,7 +299,7 @@ def _audit(parent, entry: dict, location: str) -> None:
     ts = pd.Timestamp(entry["ts"])
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     _sub(ar, "DateTimeStamp", ts.isoformat())
-    if entry.get("reason") is not None:  # reasons are free text: withheld, as in every export
+    if entry.get("reason") is not None:  # a coded reason, else withheld (free text), as in every export
         _sub(ar, "ReasonForChange", entry["reason"])
     _sub(ar, "SourceID", f"audit-trail-seq-{entry['seq']}")
 

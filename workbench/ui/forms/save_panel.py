@@ -19,6 +19,7 @@ import ipywidgets as widgets
 from ...errors import Problem, ValidationError, WorkbenchError
 from ...outcomes.entry import SaveDetails
 from ..date_field import DateField
+from ...records.types.change_reasons import REASONS_FOR_CHANGE
 from ._style import problems_html
 
 #: How the details' problems are named on the panel.
@@ -87,8 +88,10 @@ class SavePanel:
         self.assessed_on = DateField("Date", value=date.today(), style=wide)
         self.window_note = widgets.HTML()
         self.button = widgets.Button(description="Save", button_style="primary", icon="save")
-        self.reason = widgets.Text(description="Reason", style=wide, placeholder="why the stored record changes",
-                                   layout=widgets.Layout(width="560px", display="none"))
+        # The coded reasons first (exports carry them; any other text is withheld as free text).
+        self.reason = widgets.Combobox(description="Reason", style=wide, options=list(REASONS_FOR_CHANGE),
+                                       ensure_option=False, placeholder="choose a coded reason, or type why",
+                                       layout=widgets.Layout(width="560px", display="none"))
         self.new_button = widgets.Button(description="New assessment", icon="plus",
                                          layout=widgets.Layout(display="none"))
         self.correct_button = widgets.Button(description="A correction of the stored record", icon="pencil",
