@@ -6,7 +6,8 @@ A :class:`~workbench.records.Store` is opened with a user name and a password;
 the account is active, and returns the :class:`~workbench.records.User` the
 account defines (name, role, site). The role is never taken from the caller.
 Every login and every refusal is appended to ``auth_events`` (21 CFR 11.300(d):
-"detect and report ... any attempts at their unauthorized use").
+"detect and report ... any attempts at their unauthorized use"), on SQLite
+chained under the audit key (``trail/access_chain.py``).
 """
 
 from __future__ import annotations
