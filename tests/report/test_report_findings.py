@@ -13,7 +13,7 @@ from workbench.report import summaries as S
 from workbench.report.build import participant_report_html, study_report_html
 from workbench.report.figures import score_trajectory_figure
 from workbench.report.trial_data import load_trial
-from workbench.session.gate import RULE_WORDS
+from workbench.session.gate import HOLD_RULES, RULE_WORDS
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +26,12 @@ def test_gate_actions_are_counted_by_rule_in_words(demo, data):
     ws, store = demo
     table = S.safety_rule_counts(data)
     e = data.safety_events
-    acted = e[e["decision"].isin(["safe_state", "blocked", "resumed"])]
+    while_safe = (e["decision"] == "held") & ~e["rule"].isin(HOLD_RULES)
+    acted = e[e["decision"].isin(["safe_state", "blocked", "resumed"]) | while_safe]
     assert len(table) == acted["rule"].nunique() > 0
-    # every safe state, blocked command and re-arm is counted once, under its rule said in words
+    # every safe state, fault while safe, blocked command and re-arm is counted once, under its rule in words
     assert table["safe states"].sum() == (acted["decision"] == "safe_state").sum()
+    assert table["faults while safe"].sum() == while_safe.sum()
     assert table["commands blocked"].sum() == (acted["decision"] == "blocked").sum()
     assert table["re-arms"].sum() == (acted["decision"] == "resumed").sum()
     assert set(table["rule"]) == {RULE_WORDS[r] for r in acted["rule"].unique()}
@@ -96,10 +98,11 @@ def test_a_re_arm_is_counted_under_the_rule_whose_safe_state_it_ended(data):
     e = data.safety_events
     base = e.iloc[0].to_dict()
     extra = pd.DataFrame([dict(base, id=f"x{k}", decision=d, rule="signal_gap", command="off")
-                          for k, d in enumerate(["safe_state", "blocked", "resumed", "safe_state", "resumed"])])
+                          for k, d in enumerate(["safe_state", "blocked", "held", "resumed", "safe_state", "resumed"])])
     table = S.safety_rule_counts(dataclasses.replace(data, safety_events=pd.concat([e, extra], ignore_index=True)))
     gap = table[table["rule"] == RULE_WORDS["signal_gap"]].iloc[0]
-    assert (gap["safe states"], gap["commands blocked"], gap["re-arms"], gap["sessions"]) == (2, 1, 2, 1)
+    assert (gap["safe states"], gap["faults while safe"], gap["commands blocked"], gap["re-arms"],
+            gap["sessions"]) == (2, 1, 1, 2, 1)
     assert table["re-arms"].sum() == 2
 
 

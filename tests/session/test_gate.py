@@ -248,6 +248,21 @@ def test_decision_marker_names_decision_rule_and_command():
     assert d.marker() == "gate:safe_state|signal_gap|off|0.000mA"
 
 
+def test_a_fault_while_already_safe_is_a_decision_of_its_own_and_delays_re_arming():
+    gate = SafetyGate(LIMITS, 0.0)
+    _, t = healthy(gate, 0.0, 1.5)
+    [entered] = gate.fault(t, "signal_gap", "gap of 120 samples")
+    [held] = gate.fault(t + 0.05, "nonfinite_input", "NaN in 3 samples")
+    assert (entered.decision, held.decision, held.rule) == ("safe_state", "held", "nonfinite_input")
+    assert "NaN in 3 samples" in held.detail and "already safe" in held.detail
+    assert not held.sends and gate.safe and gate.safe_rule == "signal_gap"  # nothing leaves; the first rule stays
+    # re-arming counts healthy time from the later fault, not the first
+    out, _ = healthy(gate, t + 0.05, t + 0.05 + LIMITS.resume_after_s - 0.02)
+    assert not any(d.decision == "resumed" for d in out)
+    out, _ = healthy(gate, t + 0.05 + LIMITS.resume_after_s - 0.02, t + 0.05 + LIMITS.resume_after_s + 0.5)
+    assert any(d.decision == "resumed" for d in out)
+
+
 def test_operator_stop_while_already_safe_is_still_recorded_and_sends_off():
     gate = SafetyGate(LIMITS, 0.0)
     [d] = gate.operator_stop(0.01)  # the gate starts safe

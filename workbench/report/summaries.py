@@ -471,18 +471,21 @@ def safety_rule_counts(data: TrialData) -> pd.DataFrame:
     """Why the gate went safe, blocked a command or re-armed, by rule in words: what a monitor asks of the counts.
 
     A re-arm (``resumed``) is counted under the rule whose safe state it ended; a run's first
-    arming is not a re-arm.
+    arming is not a re-arm. A fault reported while the gate was already safe is counted apart
+    ("faults while safe"): it held the safe state, it did not enter one.
     """
-    from ..session.gate import rule_words
+    from ..session.gate import HOLD_RULES, rule_words
 
-    cols = ["rule", "safe states", "commands blocked", "re-arms", "sessions"]
+    cols = ["rule", "safe states", "faults while safe", "commands blocked", "re-arms", "sessions"]
     e = data.safety_events
     if e.empty:
         return pd.DataFrame(columns=cols)
-    e = e[e["decision"].isin(["safe_state", "blocked", "resumed"]) & ~_first_arming(e)]
+    while_safe = (e["decision"] == "held") & ~e["rule"].isin(HOLD_RULES)
+    e = e[(e["decision"].isin(["safe_state", "blocked", "resumed"]) | while_safe) & ~_first_arming(e)]
     rows = []
     for rule, g in e.groupby("rule", sort=False):
         rows.append({"rule": rule_words(rule), "safe states": int((g["decision"] == "safe_state").sum()),
+                     "faults while safe": int((g["decision"] == "held").sum()),
                      "commands blocked": int((g["decision"] == "blocked").sum()),
                      "re-arms": int((g["decision"] == "resumed").sum()),
                      "sessions": int(g["session_id"].nunique())})

@@ -93,6 +93,10 @@ def rule_words(rule: str) -> str:
     return RULE_WORDS.get(rule, str(rule).replace("_", " "))
 
 
+#: The rules under which the gate holds back an output of a healthy loop; a ``held`` decision under
+#: any other rule is a fault reported while the gate was already safe (:meth:`SafetyGate.fault`).
+HOLD_RULES = frozenset({"threshold", "dwell", "unchanged"})
+
 #: Faults that keep the gate safe until the operator resumes (a person decided to stop).
 LATCHED = frozenset({"operator_stop"})
 
@@ -305,10 +309,20 @@ class SafetyGate:
         return self._check(t)
 
     def fault(self, t: float, rule: str, detail: str = "", fault_t: float | None = None) -> list[GateDecision]:
-        """A fault reported as an event (gap, disconnection, non-finite input...): safe state now."""
+        """A fault reported as an event (gap, disconnection, non-finite input...): safe state now.
+
+        Reported while the gate is already safe, the fault is still a decision of
+        its own: ``held`` (the safe state holds; nothing is sent) under the
+        fault's rule, so the session's record names every fault and not only
+        the first of a run of them. Re-arming then waits for healthy inputs
+        from this fault on, as after the first.
+        """
         out = self._check(t)
-        out += self._enter_safe(t, rule, detail, t if fault_t is None else fault_t)
-        return out
+        entered = self._enter_safe(t, rule, detail, t if fault_t is None else fault_t)
+        if entered:
+            return out + entered
+        return out + [GateDecision(max(t, self._t), "held", rule, detail=f"{detail} (already safe: the safe state "
+                                                                          "holds)".lstrip())]
 
     def operator_stop(self, t: float) -> list[GateDecision]:
         """The stop button: safe state now, held until :meth:`operator_resume`.
