@@ -107,6 +107,19 @@ def test_an_event_logged_without_the_key_is_named_not_lost(study, audit_key_file
     assert "not chained (logged without the audit key" in _messages(study)
 
 
+def test_an_event_logged_with_another_studys_key_does_not_move_the_head(study):
+    with study.engine.connect() as conn:
+        head = conn.execute(sa.text("SELECT auth_seq, auth_hash FROM audit_head")).one()
+    log_event(study.engine, "dr.inv", "login", "investigator", key=b"another study's key, 32 bytes..")
+    with study.engine.connect() as conn:
+        assert tuple(conn.execute(sa.text("SELECT auth_seq, auth_hash FROM audit_head")).one()) == tuple(head)
+    assert study.access_log().hash.isna().iloc[-1]
+    findings = study.verify_audit().findings
+    assert len(findings) == 1 and "not chained" in findings[0].message
+    login(study.url, "mon.one").close()  # the study's own key goes on chaining after it
+    assert len(study.verify_audit().findings) == 1
+
+
 def test_a_swapped_password_hash_is_named_by_verify(study):
     """Item 4 of the issue: the investigator's hash replaced with the monitor's via sqlite3."""
     with study.engine.begin() as conn:

@@ -65,12 +65,30 @@ def append_event(conn: sa.Connection, key: bytes | None, event: dict[str, Any]) 
         return
     next_id = conn.execute(sa.select(sa.func.coalesce(sa.func.max(auth_events.c.id), 0) + 1)).scalar_one()
     row = dict(event, id=next_id, hash=None)
-    if key is not None:
-        prev = conn.execute(sa.select(audit_head.c.auth_hash).where(audit_head.c.id == 1)).scalar_one()
-        row["hash"] = event_hash(key, prev, row)
+    head = conn.execute(sa.select(audit_head.c.auth_seq, audit_head.c.auth_hash).where(audit_head.c.id == 1)).one()
+    if key is not None and _key_continues_chain(conn, key, head):
+        row["hash"] = event_hash(key, head.auth_hash, row)
     conn.execute(auth_events.insert(), [row])
-    if key is not None:
+    if row["hash"] is not None:
         conn.execute(audit_head.update().where(audit_head.c.id == 1).values(auth_seq=next_id, auth_hash=row["hash"]))
+
+
+def _key_continues_chain(conn: sa.Connection, key: bytes, head) -> bool:
+    """Whether ``key`` reproduces the chain's last event (always, for an empty chain).
+
+    Another study's key (a process pointed at the wrong workspace) must not
+    move the head: the event is logged unchained instead, and verify names it.
+    A chain broken behind the store's back is left for verify to name too.
+    """
+    if not head.auth_seq:
+        return True
+    cols = [auth_events.c[k] for k in (*CHAINED, "hash")]
+    last_two = conn.execute(sa.select(*cols).where(auth_events.c.id <= head.auth_seq, auth_events.c.hash.is_not(None))
+                            .order_by(auth_events.c.id.desc()).limit(2)).mappings().all()
+    if not last_two or last_two[0]["id"] != head.auth_seq or last_two[0]["hash"] != head.auth_hash:
+        return True  # head and log disagree: not the key's fault, and verify names it
+    prev = last_two[1]["hash"] if len(last_two) > 1 else GENESIS
+    return hmac.compare_digest(event_hash(key, prev, last_two[0]), last_two[0]["hash"])
 
 
 def check_access_log(conn: sa.Connection, key: bytes) -> tuple[list[AuditFinding], int]:
