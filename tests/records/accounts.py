@@ -33,3 +33,13 @@ def as_user(investigator: Store, name: str, role: str, site_id: str | None = Non
     if not investigator.find(UserAccount, id=name):
         investigator.add_account(UserAccount(id=name, role=role, site_id=site_id), password_of(name))
     return login(investigator.url, name)
+
+
+def from_older_schema(url: str, revision: str) -> None:
+    """Take the database back to ``revision`` and up again: a store made before the later migrations."""
+    engine = create_engine(url)
+    try:
+        upgrade_database(engine, revision)
+        upgrade_database(engine)
+    finally:
+        engine.dispose()

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.records import factories as f
-from tests.records.accounts import as_user, first_investigator, login, password_of
+from tests.records.accounts import as_user, first_investigator, from_older_schema, login, password_of
 from workbench.records import AuthenticationError, Store
 from workbench.records.access.auth import log_event
 from workbench.records.storage.engine import create_engine
@@ -145,10 +145,7 @@ def test_an_older_database_keeps_its_log_as_legacy_and_chains_from_then_on(tmp_p
     s = first_investigator(url)
     n_before = len(s.access_log())
     s.close()
-    engine = create_engine(url)  # back to 0016 (no chain) and up again: a store from before 0017
-    upgrade_database(engine, "0016")
-    upgrade_database(engine)
-    engine.dispose()
+    from_older_schema(url, "0016")  # a store from before 0017
     s = login(url, "dr.inv")
     report = s.verify_audit()
     assert report.ok, report.summary()

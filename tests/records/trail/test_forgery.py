@@ -17,12 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.records import factories as f
-from tests.records.accounts import as_user, first_investigator, login, password_of
+from tests.records.accounts import as_user, first_investigator, from_older_schema, login, password_of
 from workbench.errors import PermissionDeniedError, ValidationError, WorkbenchError
 from workbench.records import Participant, Store, User
 from workbench.records import AuthenticationError
-from workbench.records.storage.engine import create_engine
-from workbench.records.storage.migrate import upgrade_database
 from workbench.records.storage.tables import audit_head, audit_log
 from workbench.records.trail.audit import HASHED, AuditEntry
 from workbench.records.trail.signing import derive_key, new_salt, sign
@@ -223,10 +221,7 @@ def test_entries_before_signatures_are_legacy_not_forgeries(tmp_path):
     with s.engine.connect() as conn:
         n = conn.execute(sa.text("SELECT MAX(seq) FROM audit_log")).scalar()
     s.close()
-    engine = create_engine(url)  # back to 0010 (signatures gone) and up again: a store from before 0011
-    upgrade_database(engine, "0010")
-    upgrade_database(engine)
-    engine.dispose()
+    from_older_schema(url, "0010")  # a store from before 0011
     s = login(url, "dr.inv")
     s.update(dataclasses.replace(s.get(Participant, "SCI-001"), age_years=40), reason="typo")
     report = s.verify_audit()
