@@ -263,6 +263,33 @@ def test_a_fault_while_already_safe_is_a_decision_of_its_own_and_delays_re_armin
     assert any(d.decision == "resumed" for d in out)
 
 
+def test_a_fault_that_goes_on_over_several_chunks_is_decided_once_and_delays_re_arming():
+    """A 0.2 s NaN burst spans 50 chunks of 4 ms: one fault, not one safe state and 49 held decisions."""
+    gate = SafetyGate(LIMITS, 0.0)
+    _, t = healthy(gate, 0.0, 1.5)
+    decisions = []
+    for k in range(50):
+        decisions += gate.fault(t + 0.004 * k, "nonfinite_input", "NaN in 8 samples")
+    assert [(d.decision, d.rule) for d in decisions] == [("safe_state", "nonfinite_input")]
+    # re-arming counts healthy time from the burst's last chunk, not its first
+    t_last = t + 0.004 * 49
+    out, t = healthy(gate, t_last, t_last + LIMITS.resume_after_s - 0.02)
+    assert not any(d.decision == "resumed" for d in out)
+    # the same fault after valid outputs came between is a new one: decided again
+    [again] = gate.fault(t + 0.001, "nonfinite_input", "NaN in 2 samples")
+    assert (again.decision, again.rule) == ("held", "nonfinite_input")
+
+
+def test_another_fault_during_a_burst_is_still_a_decision_of_its_own():
+    gate = SafetyGate(LIMITS, 0.0)
+    _, t = healthy(gate, 0.0, 1.5)
+    gate.fault(t, "nonfinite_input", "NaN in 8 samples")
+    [held] = gate.fault(t + 0.004, "signal_gap", "gap of 40 samples")
+    assert (held.decision, held.rule) == ("held", "signal_gap")
+    [held] = gate.fault(t + 0.008, "nonfinite_input", "NaN in 8 samples")  # after another rule: named again
+    assert (held.decision, held.rule) == ("held", "nonfinite_input")
+
+
 def test_operator_stop_while_already_safe_is_still_recorded_and_sends_off():
     gate = SafetyGate(LIMITS, 0.0)
     [d] = gate.operator_stop(0.01)  # the gate starts safe

@@ -265,6 +265,7 @@ class SafetyGate:
         self._last_signal = t0
         self._last_heartbeat = t0
         self._healthy_since = t0
+        self._fault_rule: str | None = None  # the latest fault's rule: its repeats before a valid output are it
         self._t_amp = t0
         self._sent: deque[float] = deque()
         self._last_command_t = -math.inf
@@ -315,12 +316,17 @@ class SafetyGate:
         its own: ``held`` (the safe state holds; nothing is sent) under the
         fault's rule, so the session's record names every fault and not only
         the first of a run of them. Re-arming then waits for healthy inputs
-        from this fault on, as after the first.
+        from this fault on, as after the first. The same fault reported again
+        before any valid output came between (a NaN burst spans several
+        chunks) is the same fault: it delays re-arming but is not decided again.
         """
+        continuing = self.safe and rule == self._fault_rule and self._healthy_since == math.inf
         out = self._check(t)
         entered = self._enter_safe(t, rule, detail, t if fault_t is None else fault_t)
         if entered:
             return out + entered
+        if continuing:
+            return out
         return out + [GateDecision(max(t, self._t), "held", rule, detail=f"{detail} (already safe: the safe state "
                                                                           "holds)".lstrip())]
 
@@ -511,6 +517,7 @@ class SafetyGate:
     def _enter_safe(self, t: float, rule: str, detail: str, fault_t: float) -> list[GateDecision]:
         t = max(t, self._t)
         self._healthy_since = math.inf  # health is counted again from the next valid output
+        self._fault_rule = rule
         self._candidate = None
         if rule in LATCHED:
             self._latched = True
