@@ -14,6 +14,9 @@ from ..utils._checks import _check_positive
 from .discovery import describe
 from .inlet_worker import InletWorker
 
+#: How often a marker inlet polls (s): a marker is seen at most this late (heartbeats: 80 ms watchdog).
+MARKER_POLL_INTERVAL_S = 0.004
+
 
 @dataclass(frozen=True)
 class Marker:
@@ -40,6 +43,9 @@ class MarkerStream(InletWorker):
     _processing = pylsl.proc_clocksync
 
     def __init__(self, name=None, *, source_id=None, stype=None, maxlen: int = 10_000, **kwargs) -> None:
+        # Markers come a few times a second: polling every 1 ms (the signal's default) woke this thread
+        # 1,000 times a second for nothing, each wake taking the interpreter and a core from the loop.
+        kwargs.setdefault("poll_interval", MARKER_POLL_INTERVAL_S)
         super().__init__(name, source_id=source_id, stype=stype, **kwargs)
         _check_positive("maxlen", maxlen)
         self._markers: deque[Marker] = deque(maxlen=int(maxlen))

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from ..errors import Problem, ValidationError
 from .gate import SAFE_COMMAND
 
+DEVICE_POLL_S = 0.004  # the simulated device reads commands and beats at this pace (s)
+
 EFFECTOR_KINDS = ("glove", "programs", "adaptive")
 #: Decoded intent -> glove command.
 GLOVE_COMMANDS = {"grasp": "close", "open": "open", "rest": "hold"}
@@ -189,6 +191,7 @@ class SimulatedEffector:
             outlet = pylsl.StreamOutlet(info)
             self._ready.set()
             next_beat = 0.0
+            last = pylsl.local_clock()
             while not self._stop.is_set():
                 # Polling with timeout 0 and short sleeps: a blocking pull hung on this machine (STACK.md).
                 samples, _ = inlet.pull_chunk(timeout=0.0)
@@ -200,11 +203,13 @@ class SimulatedEffector:
                 if now >= next_beat and now >= self._silent_until:
                     outlet.push_sample([f"{self.state}|{self.amplitude_ma:.3f}"], now)
                     next_beat = now + self.heartbeat_s
+                step, last = now - last, now
                 if self.kind == "glove":
                     target = {"close": 1.0, "open": 0.0}.get(self.state)
-                    if target is not None:  # about 1 s from open to closed
-                        self.position += max(-0.001, min(0.001, target - self.position))
-                time.sleep(0.001)
+                    if target is not None:  # 1 s from open to closed
+                        self.position += max(-step, min(step, target - self.position))
+                # A device's own pace, not the loop's: every 4 ms, a commands' delay of at most that.
+                time.sleep(DEVICE_POLL_S)
         except BaseException as err:  # reported, never silently lost
             self.error = err
         finally:
