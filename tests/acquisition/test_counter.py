@@ -141,3 +141,42 @@ def test_wrapping_counter_counts_losses_shorter_than_half_the_period(modulus, st
 def test_matches_the_naive_reference_on_any_sequence(values, wrap):
     modulus = 61 if wrap else None
     assert as_tuple(check_counter(np.array(values, dtype=np.int64), modulus=modulus)) == naive_check(values, modulus)
+
+
+def naive_breaks_over_stretches(chunks):
+    """The whole check at the end: each stretch between known losses (None) concatenated, its steps != 1."""
+    stretches, cur = [], []
+    for c in chunks:
+        if c is None:
+            stretches.append(cur)
+            cur = []
+        else:
+            cur += [int(v) for v in c]
+    stretches.append(cur)
+    if not any(stretches):
+        return None
+    return sum(sum(b - a != 1 for a, b in zip(s, s[1:])) for s in stretches)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(st.integers(0, 40), max_size=6)), max_size=25))
+def test_running_counter_breaks_equal_the_check_of_everything_at_the_end(chunks):
+    from workbench.acquisition import CounterBreaks
+
+    running = CounterBreaks()
+    for c in chunks:
+        if c is None:
+            running.restart()
+        else:
+            running.add(np.asarray(c, dtype=np.float64))  # the Player sends the counter as float64
+    assert running.result == naive_breaks_over_stretches(chunks)
+
+
+def test_running_counter_breaks_count_a_lost_chunk_once():
+    from workbench.acquisition import CounterBreaks
+
+    running = CounterBreaks()
+    for start in range(0, 2_000_000, 500):
+        if start != 100_000:  # one chunk of 500 samples lost
+            running.add(np.arange(start, start + 500))
+    assert running.result == 1 and running.n_samples == 2_000_000 - 500

@@ -26,6 +26,7 @@ _EXPORTS = {
     "SignalQuality": ".quality",
     "check_counter": ".counter",
     "CounterCheck": ".counter",
+    "CounterBreaks": ".counter",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -20,6 +20,7 @@ import numpy as np
 from .adaptive import AdaptiveController
 from .effectors import STIMULATE
 from .gate import GateDecision, SafetyGate
+from .row_log import RowLog, output_log, timing_log
 
 #: Stream events that put the loop in the safe state, and the gate rule each becomes.
 FAULT_EVENTS = {"gap": "signal_gap", "disconnected": "signal_lost", "reconnected": "signal_gap",
@@ -33,7 +34,8 @@ GAP_EVENTS = ("gap", "disconnected", "reconnected", "time_reversed", "layout_cha
 class LoopLog:
     """Everything the loop did, for trials, metrics, safety events and the benchmark."""
 
-    outputs: list = field(default_factory=list)  # (now, sample_time, intent, p, valid, latency_s, decoder_version)
+    #: One row per decoder output: (now, sample_time, intent, p, valid, latency_s, decoder_version).
+    outputs: RowLog = field(default_factory=output_log)
     decisions: list = field(default_factory=list)  # GateDecision
     commands: list = field(default_factory=list)  # (push time, command, source sample time)
     faults: list = field(default_factory=list)  # (time, rule, detail)
@@ -43,7 +45,7 @@ class LoopLog:
     shares: list = field(default_factory=list)
     #: One per decoder output, every one timed (not a sample of them): (sample_time, arrival_time,
     #: done_time), done when the gate has decided on it and any command it passed is pushed.
-    output_shares: list = field(default_factory=list)
+    output_shares: RowLog = field(default_factory=timing_log)
     samples_lost: int = 0  # samples the loop's reader lost to overruns (each also a gap fault)
     n_gaps: int = 0  # the stream's gap events (samples missing: lost connection, stall, overrun)
 

@@ -19,8 +19,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from ..acquisition.counter import CounterBreaks
 from ..errors import Problem, ValidationError
 from ..utils.memory import limit_malloc_arenas, release_free_memory
 from .closed_loop import ClosedLoop, LoopLog
@@ -237,7 +236,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         # holding the interpreter: measured, it starved the signal thread past the watchdog's 80 ms
         # when every gate decision was being saved. Frozen objects are not walked; unfrozen after.
         gc.freeze()
-        counters, n_events, injected, shown = [], 0, set(), None
+        counter, n_events, injected, shown = CounterBreaks(), 0, set(), None
         end = runner.end_s
         try:
             fmt = "{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}"
@@ -269,9 +268,9 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                         if loop is not None:
                             loop.log.samples_lost += n_lost
                         sig.note_overrun(n_lost, "the closed loop" if closed else "the recording loop")
-                        counters.append(None)  # the counter check must not count the overrun twice
+                        counter.restart()  # the counter check must not count the overrun twice
                     if len(data) and "COUNTER" in sig.ch_names:
-                        counters.append(data[:, sig.ch_names.index("COUNTER")].astype(np.int64))
+                        counter.add(data[:, sig.ch_names.index("COUNTER")])
                     if loop is not None:
                         events = sig.events[n_events:]
                         n_events += len(events)
@@ -308,29 +307,11 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             if safety_events is not None:
                 safety_events.close()  # the final flush: every decision up to the last "off"
         result.n_samples = sig.n_samples_received
-        result.lost_or_repeated = _counter_breaks(counters)
+        result.lost_or_repeated = counter.result
         result.n_gaps = sum(e.kind == "gap" for e in sig.events)
         result.faults = list(faults)
     release_free_memory()  # the block's streams, buffers and threads are gone: return their pages between blocks
     return result
-
-
-def _counter_breaks(counters) -> int | None:
-    """Breaks in the sample counter (lost or repeated samples), not counting those across a known overrun."""
-    runs, cur = [], []
-    for c in counters:
-        if c is None:
-            if cur:
-                runs.append(np.concatenate(cur))
-            cur = []
-        else:
-            cur.append(c)
-    if cur:
-        runs.append(np.concatenate(cur))
-    runs = [r for r in runs if len(r)]
-    if not runs:
-        return None
-    return int(sum(np.count_nonzero(np.diff(r) != 1) for r in runs))
 
 
 def _apply_request(action: str, runner, loop, t_rel: float, now: float) -> None:

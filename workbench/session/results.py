@@ -66,7 +66,8 @@ def latency_shares(log: LoopLog, *, commands_only: bool = False) -> dict:
     (``n_timed`` the count); every value None when nothing was timed.
     """
     source = getattr(log, "shares" if commands_only else "output_shares", ())
-    rows = np.asarray([r for r in source if all(np.isfinite(r))], dtype=np.float64)
+    rows = np.asarray(source, dtype=np.float64).reshape(-1, 3)
+    rows = rows[np.isfinite(rows).all(axis=1)]
     if not len(rows):
         return {**dict.fromkeys(SHARE_KEYS), "n_timed": 0}
     amp = (rows[:, 1] - rows[:, 0]) * 1e3
@@ -81,17 +82,21 @@ def latency_shares(log: LoopLog, *, commands_only: bool = False) -> dict:
 def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = 1.0) -> list[OnlineTrial]:
     """One record per complete cue: majority of its valid settled outputs, the command and the gate's word."""
     outs = log.outputs
-    out_t = np.array([o[1] - t0 for o in outs]) if outs else np.empty(0)
+    # By column: a block's log holds 250 outputs a second, each trial looks at its own stretch.
+    out_t = outs.column("sample_time") - t0
+    valid = outs.column("valid")
+    intents = outs.column("intent")
+    versions_all = outs.column("decoder_version")
     decisions = [(d.t - t0, d) for d in log.decisions]
     result = []
     for number, cue, onset, end in trials:
-        inside = [(o, t) for o, t in zip(outs, out_t) if onset + settle_s <= t < end and o[4]]
+        inside = valid & (out_t >= onset + settle_s) & (out_t < end)
         decoded = correct = None
-        if inside:
-            names, counts = np.unique([o[2] for o, _ in inside], return_counts=True)
+        if inside.any():
+            names, counts = np.unique(intents[inside].astype(str), return_counts=True)
             decoded = str(names[counts.argmax()])
             correct = decoded == cue
-        hits = [t for o, t in zip(outs, out_t) if onset <= t < end and o[4] and o[2] == cue]
+        hits = out_t[valid & (out_t >= onset) & (out_t < end) & (intents == cue)]
         during = [d for t, d in decisions if onset <= t < end]
         # The decoded command that passed (not the ramp steps that follow it, nor amplitude updates).
         passed = [d for d in during if d.decision == "passed" and d.rule == "all_limits" and d.command != "amplitude"]
@@ -103,9 +108,9 @@ def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = 1.
         kinds = {d.decision for d in during}
         gate = ("safe_state" if "safe_state" in kinds else "passed" if passed
                 else "blocked" if "blocked" in kinds else "held")
-        versions = [o[6] for o, _ in inside] or [o[6] for o in outs] or [None]
+        versions = list(versions_all[inside]) or list(versions_all) or [None]
         result.append(OnlineTrial(number, cue, onset, decoded, correct,
-                                  max(0.0, hits[0] - onset) if hits else None, versions[-1] or None, command,
+                                  max(0.0, float(hits[0]) - onset) if len(hits) else None, versions[-1] or None, command,
                                   None if cmd_lat is None else max(0.0, cmd_lat), gate))
     return result
 
@@ -132,7 +137,7 @@ def summarize_run(log: LoopLog, trials: list[OnlineTrial], classes, trial_durati
     # "off" answers a fault and a ramp step the clock, not a sample: neither is a command latency.
     ramp = {(d.t, d.wire()) for d in log.decisions if d.rule == "ramp"}
     cmd_lat = [(c[0] - c[2]) * 1e3 for c in log.commands if c[1] != "off" and (c[0], c[1]) not in ramp]
-    out_lat = [o[5] * 1e3 for o in log.outputs if o[4]]
+    out_lat = log.outputs.column("latency_s")[log.outputs.column("valid")] * 1e3
     safe = [d for d in log.decisions if d.decision == "safe_state"]
     tts = [d.time_to_safe_s for d in safe if d.time_to_safe_s is not None]
     rules: dict = {}
