@@ -30,7 +30,7 @@ Keys:
   (``latency_window_s`` says which); ``workbench_share_p99_ms_windows`` the same for the workbench's
   share (chunk arrival -> decided);
 - per block (``per_block``): decisions, commands, outputs timed, losses, the false safe states with the
-  gate's detail, and this process's resident memory at the start, peak and end of the block and of the
+  gate's detail, the block's own p99s (``latency_p99_ms``, ``workbench_share_p99_ms``), and this process's resident memory at the start, peak and end of the block and of the
   recalibration after it (``rss_mb_*``, ``recalibration_rss_mb_*``).
 
 Goals, printed with pass/FAIL: 0 samples lost, 0 false safe states, memory flat within 5 % (last minute
@@ -220,16 +220,21 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
             # closed-loop time: its LSL time from the block's start, after the blocks before.
             pushes = [r for r in log.shares if all(map(math.isfinite, r))]
             timed = [r for r in log.output_shares if all(map(math.isfinite, r))]
-            rows += [(t_loop0 + t_d - t_lsl0, (t_d - t_s) * 1e3, (t_d - t_a) * 1e3) for t_s, t_a, t_d in timed]
+            block_rows = [(t_loop0 + t_d - t_lsl0, (t_d - t_s) * 1e3, (t_d - t_a) * 1e3) for t_s, t_a, t_d in timed]
+            rows += block_rows
+            p99_block = {k: round(float(np.percentile([r[c] for r in block_rows], 99)), 2) if block_rows else None
+                         for k, c in (("latency_p99_ms", 1), ("workbench_share_p99_ms", 2))}
             blocks.append(dict(block=i, decoder=version, seconds=round(block_wall, 1), decisions=len(log.decisions),
                                saved=writer.n_written, commands=len(pushes), outputs_timed=len(timed),
                                samples_lost=live.samples_lost,
                                counter_breaks=live.lost_or_repeated, recording=live.manifest.status, **memory,
+                               **p99_block,
                                false_safe_states={r: n for r, n in unforced.items() if r != "operator_stop"},
                                false_safe_details=[f"{d.rule}: {d.detail}" for d in unforced_safe_decisions(log)
                                                    if d.rule != "operator_stop"][:20]))
             say(f"block {i}: {block_wall:.0f} s, {len(log.decisions)} decisions ({writer.n_written} saved), "
-                f"{len(pushes)} commands, decoder {version}, rss {rss_mb():.0f} MB")
+                f"{len(pushes)} commands, decoder {version}, rss {rss_mb():.0f} MB, "
+                f"p99 {p99_block['latency_p99_ms']} ms (workbench share {p99_block['workbench_share_p99_ms']} ms)")
             if i < n_blocks:  # a supervised recalibration between blocks, as a trial day does
                 t_rec = time.monotonic()
                 rss.phase_started()
