@@ -1,10 +1,11 @@
 """Append-only logs of the closed loop's per-output rows, in fixed-size numpy blocks.
 
-The loop logs every decoder output (250 a second at 4 ms chunks) and times
-each one. Kept as a list of tuples, a row cost about 300 bytes of Python
-objects: 4.5 MB a minute, 270 MB for an hour-long block, the block's memory
-growing the whole time (the soak's first-to-last-minute figure) and every
-tuple one more object for the garbage collector. Here a row is one element of
+The loop logs every decoder output (10 to 250 a second, by the decoder's
+step) and times each one. Kept as a list of tuples, a row cost about 300
+bytes of Python objects: at 250 a second 4.5 MB a minute, 270 MB for an
+hour-long block, the block's memory growing the whole time (the soak's
+first-to-last-minute figure), and every tuple one more object for the
+garbage collector. Here a row is one element of
 a structured array: 41 bytes for an output, 24 for its timing.
 
 Blocks have a fixed size and are never copied: a log that doubled an array
