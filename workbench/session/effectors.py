@@ -208,7 +208,7 @@ class SimulatedEffector:
                     target = {"close": 1.0, "open": 0.0}.get(self.state)
                     if target is not None:  # 1 s from open to closed
                         self.position += max(-step, min(step, target - self.position))
-                # A device's own pace, not the loop's: every 4 ms, a commands' delay of at most that.
+                # A device's own pace, not the loop's: every 4 ms, so a command waits at most that long.
                 time.sleep(DEVICE_POLL_S)
         except BaseException as err:  # reported, never silently lost
             self.error = err
