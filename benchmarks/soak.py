@@ -30,8 +30,9 @@ Keys:
   (``latency_window_s`` says which); ``workbench_share_p99_ms_windows`` the same for the workbench's
   share (chunk arrival -> decided);
 - per block (``per_block``): decisions, commands, outputs timed, losses, the false safe states with the
-  gate's detail, the block's own p99s (``latency_p99_ms``, ``workbench_share_p99_ms``), and this process's resident memory at the start, peak and end of the block and of the
-  recalibration after it (``rss_mb_*``, ``recalibration_rss_mb_*``).
+  gate's detail, the block's own p99s (``latency_p99_ms``, ``workbench_share_p99_ms``), and this
+  process's resident memory at the start, peak and end of the block and of the recalibration after it
+  (``rss_mb_*``, ``recalibration_rss_mb_*``).
 
 Goals, printed with pass/FAIL: 0 samples lost, 0 false safe states, memory flat within 5 % (last minute
 against the first), p99 stable within 20 % across windows (largest over smallest, ``latency_p99_spread``;

@@ -82,7 +82,7 @@ def latency_shares(log: LoopLog, *, commands_only: bool = False) -> dict:
 def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = 1.0) -> list[OnlineTrial]:
     """One record per complete cue: majority of its valid settled outputs, the command and the gate's word."""
     outs = log.outputs
-    # By column: a block's log holds 250 outputs a second, each trial looks at its own stretch.
+    # By column: a block's log holds 10-250 outputs a second, each trial looks at its own stretch.
     out_t = outs.column("sample_time") - t0
     valid = outs.column("valid")
     intents = outs.column("intent")
@@ -108,9 +108,10 @@ def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = 1.
         kinds = {d.decision for d in during}
         gate = ("safe_state" if "safe_state" in kinds else "passed" if passed
                 else "blocked" if "blocked" in kinds else "held")
-        versions = list(versions_all[inside]) or list(versions_all) or [None]
+        versions = versions_all[inside] if inside.any() else versions_all
+        version = versions[-1] if len(versions) else None
         result.append(OnlineTrial(number, cue, onset, decoded, correct,
-                                  max(0.0, float(hits[0]) - onset) if len(hits) else None, versions[-1] or None, command,
+                                  max(0.0, float(hits[0]) - onset) if len(hits) else None, version or None, command,
                                   None if cmd_lat is None else max(0.0, cmd_lat), gate))
     return result
 
