@@ -67,3 +67,19 @@ def test_time_stamps_going_backwards_are_a_named_event_and_the_samples_are_kept(
         assert len(data) == 20  # recorded as received, the event says where time broke
     del outlet
     assert FAULT_EVENTS["time_reversed"] == "timestamps_backwards" and "time_reversed" in GAP_EVENTS
+
+
+def test_chunks_stamped_on_arrival_that_overlap_by_their_jitter_are_not_a_reversal(unique_name):
+    """A source that stamps each chunk when it arrives overlaps chunks by a few ms: not a clock reset."""
+    info = pylsl.StreamInfo(unique_name, "EEG", 2, 500.0, "float32", f"{unique_name}-src")
+    outlet = pylsl.StreamOutlet(info)
+    with Stream(unique_name, bufsize=2.0, dejitter=False) as st:
+        t = pylsl.local_clock()
+        block = np.arange(20, dtype=np.float32).reshape(10, 2)
+        outlet.push_chunk(block, list(t + np.arange(10) / 500.0))
+        assert wait_for(lambda: st.n_samples_received >= 10)
+        outlet.push_chunk(block, list(t + 0.015 + np.arange(10) / 500.0))  # 3 ms before the last stamp
+        outlet.push_chunk(block, list(t + 0.5 + np.arange(10) / 500.0))  # and on: a marker of the end
+        assert wait_for(lambda: st.n_samples_received >= 30)
+        assert "time_reversed" not in _kinds(st)
+    del outlet

@@ -28,6 +28,12 @@ _NUMPY_DTYPES = {
     "int64": np.int64,
 }
 
+#: Time stamps may go back this far (s) without a ``time_reversed`` event: the chunk-to-chunk jitter of a
+#: source that stamps chunks on arrival, and liblsl's clock-offset updates, are a few ms; a clock reset is
+#: not. Ten ms is an eighth of the gate's 80 ms latency limit, so a tolerated step back cannot hide a stale
+#: signal from it.
+REVERSAL_TOLERANCE_S = 0.01
+
 
 class Stream(InletWorker):
     """One regular LSL stream, acquired by its own thread into a ring buffer.
@@ -61,6 +67,13 @@ class Stream(InletWorker):
         silence of a source that stays connected: the silence is then in
         ``events`` (``disconnected``/``reconnected``) but the ``gap`` event's
         time stamps barely move; with ``dejitter=False`` they show the jump.
+        Dejitter also hides a clock that jumps back (monotonized stamps stop
+        advancing); read as sent, the jump is the ``time_reversed`` event.
+    reversal_tolerance : float
+        Seconds (>= 0) a time stamp may fall below the one before it without a
+        ``time_reversed`` event. A source that stamps each chunk on arrival
+        (USB, Bluetooth amplifiers) overlaps its chunks by its jitter, a few ms;
+        a clock reset or a replayed chunk goes back by far more.
 
     Examples
     --------
@@ -83,6 +96,7 @@ class Stream(InletWorker):
         reconnect: bool = True,
         stall_timeout: float = 0.5,
         dejitter: bool = True,
+        reversal_tolerance: float = REVERSAL_TOLERANCE_S,
     ) -> None:
         if not dejitter:
             self._processing = pylsl.proc_clocksync
@@ -96,6 +110,11 @@ class Stream(InletWorker):
             stall_timeout=stall_timeout,
         )
         self._bufsize = _check_positive("bufsize", bufsize)
+        if isinstance(reversal_tolerance, bool) or not isinstance(reversal_tolerance, (int, float)) \
+                or not 0 <= reversal_tolerance < math.inf:
+            raise ValidationError([Problem("reversal_tolerance", reversal_tolerance, "seconds >= 0")],
+                                  what="Stream")
+        self._reversal_tolerance = float(reversal_tolerance)
         self._buffer: RingBuffer | None = None
         self._info = None
         self._units: tuple[str, ...] = ()
@@ -142,13 +161,29 @@ class Stream(InletWorker):
             self._in_nonfinite = True
         else:
             self._in_nonfinite = False
-        if self._last_ts is not None and len(timestamps) and timestamps[0] < self._last_ts:
+        back = self._reversal(timestamps)
+        if back is not None:
             # A clock reset or a replayed chunk: the stream's time no longer orders its samples.
-            self._record("time_reversed", gap_start=self._last_ts, gap_stop=float(timestamps[0]),
-                         detail=f"time stamps went back by {1e3 * (self._last_ts - float(timestamps[0])):.1f} ms")
+            before, after = back
+            self._record("time_reversed", gap_start=before, gap_stop=after,
+                         detail=f"time stamps went back by {1e3 * (before - after):.1f} ms")
         # Raw data are stored as received, NaN included: nothing is altered. The arrival time is
         # when the chunk left the inlet (the amplifier's share of the latency ends there).
         self._buffer.push(data, timestamps, pylsl.local_clock())
+
+    def _reversal(self, timestamps: np.ndarray) -> tuple[float, float] | None:
+        """The largest step back in this chunk's stamps, from the stamp before it, beyond the tolerance."""
+        if not len(timestamps):
+            return None
+        prev = timestamps[0] if self._last_ts is None else self._last_ts
+        # Against the running maximum, so a reset in mid-chunk or a slow slide back over several
+        # samples counts by how far below the newest time seen it goes.
+        seen = np.maximum.accumulate(np.concatenate(([prev], timestamps[:-1])))
+        drop = seen - timestamps
+        i = int(np.argmax(drop))
+        if drop[i] <= self._reversal_tolerance:
+            return None
+        return float(seen[i]), float(timestamps[i])
 
     # -- public -------------------------------------------------------------
     @property

@@ -189,7 +189,11 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             signal_name, cue_stream = stream, f"{name}-cues"
             cue_outlet = _marker_outlet(cue_stream, "Markers")
             t0 = pylsl.local_clock()
-        sig = stack.enter_context(Stream(signal_name, bufsize=bufsize))
+        # Stamps as sent (clock offset corrected, not dejittered): liblsl's dejitter and monotonize turn a
+        # clock reset into stamps that stop advancing, where read as sent it is the named fault
+        # (time_reversed -> timestamps_backwards); and the amplifier's share of the latency is then
+        # measured on the amplifier's own stamps, not on a fitted line.
+        sig = stack.enter_context(Stream(signal_name, bufsize=bufsize, dejitter=False))
         names = [signal_name, cue_stream]
         loop = effector_dev = heart = None
         if closed:
