@@ -398,9 +398,10 @@ def bench_writer_at_rate(url: str, workspace, rate: float = 1000.0, seconds: flo
 
     A feeder thread hands decisions to a :class:`SafetyEventWriter` in 10 ms bursts on an absolute
     grid (the loop's pace), for ``seconds``; the writer saves from its own thread once a second, within
-    its 10 % share, or its catch-up share while it is behind. What a block relies on: the backlog (handed over, not yet committed) stays under
-    two periods' worth the whole time, so decisions are saved as they come and the final flush after
-    the last "off" is one period's worth, not the block's.
+    its 10 % share or what the rate needs at the measured cost of a row, or its catch-up share while it
+    is behind. What a block relies on: the backlog (handed over, not yet committed) stays under two
+    periods' worth the whole time, so decisions are saved as they come and the final flush after the
+    last "off" is one period's worth, not the block's.
     """
     import threading
 

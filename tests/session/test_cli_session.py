@@ -81,9 +81,12 @@ def test_ctrl_c_is_an_operator_stop_effector_off_then_the_file_is_closed(workspa
     password = json.loads((workspace.root / "keys" / "demo-accounts.json").read_text())["demo.engineer"]
     env = {**os.environ, "WORKBENCH_PASSWORD": password, "WORKBENCH_USER": "demo.engineer"}
     env.pop("WORKBENCH_DB_URL", None)
+    # Started with SIGINT ignored, as from a background job or a script without job control (POSIX): the
+    # operator's Ctrl-C must still stop the block (a run of this suite launched that way once lost it).
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "session", "run",
                              "--simulated", "--decoder", str(fname), "--reps", "3", "--participant", "SCI-001"],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     deadline = time.monotonic() + 90
     while not list(workspace.recordings.rglob("*.xdf")) and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -91,3 +91,23 @@ def test_a_writer_left_behind_works_its_catch_up_share_until_the_backlog_is_gone
     # a catch-up share below the ordinary one would slow a writer that is behind: the larger is used
     assert SafetyEventWriter(store, session_id=session.id, run_id=run.id, busy_fraction=0.2,
                              catch_up_fraction=0.05).catch_up_fraction == 0.2
+
+
+def test_a_steady_rate_gets_the_share_it_needs_at_the_measured_cost_of_a_row(store_and_run):
+    # 1,000 decisions a second at 0.2 ms a row need 0.25 s of each second: the writer keeps up every period
+    # instead of falling behind at 10 % and catching up at 40 % in turns (issue 20).
+    store, session, run = store_and_run
+    writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id, period_s=1.0, busy_fraction=0.1,
+                               catch_up_fraction=0.4)
+    assert writer.s_per_row == 0.0  # nothing saved yet: the ordinary share
+    assert writer.period_budget_s(arrived=1000) == pytest.approx(0.1)
+    for d in decisions(20):
+        writer.put(d)
+    writer.flush()
+    assert writer.s_per_row > 0.0  # measured on the rows just saved
+    writer.s_per_row = 0.0002
+    assert writer.period_budget_s(arrived=1000) == pytest.approx(0.25)
+    assert writer.period_budget_s(arrived=100) == pytest.approx(0.1)  # never under the ordinary share
+    assert writer.period_budget_s(arrived=5000) == pytest.approx(0.4)  # never over the catch-up share
+    assert writer.n_catch_up == 0
+    writer.close()

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from .. import __version__
 from ..errors import WorkbenchError
@@ -72,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C (SIGINT) is the operator's stop: effector off, then the recording closed. A process
+        # started from a background job or script inherits SIGINT ignored (POSIX, without job control)
+        # and Python then keeps it ignored: an operator's Ctrl-C or `kill -INT` would do nothing.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         # Commands that only read never write run manifests: a run left "recording" is marked
         # interrupted by the next recording (recording/runs.py), not by `user list`.
