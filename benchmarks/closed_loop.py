@@ -385,35 +385,25 @@ def session_block_external(recordings, chunk_ms, seconds, writer, *, n_ch=256, s
 def session_path(seconds):
     """``run_block`` at 256 ch / 2 kHz for 1, 4 and 10 ms amplifier chunks, every decision saved (SQLite)."""
     out = {}
+    # In this process (the Player of --simulated and the demo), then with the amplifier in its own.
+    runs = [(session_block, "", "chunk", "rec"), (session_block_external, "_external_amp", "amp", "amprec")]
     with tempfile.TemporaryDirectory(prefix="wb-bench-session-") as tmp:
-        for chunk_ms in SESSION_CHUNKS_MS:
-            store, writer = records_writer(Path(tmp) / f"chunk{int(chunk_ms)}")
-            try:
-                live, sh = session_block(Path(tmp) / f"rec{int(chunk_ms)}", chunk_ms, seconds, writer)
-            finally:
-                store.close()
-            k = f"{int(chunk_ms)}ms_256ch"
-            out.update({f"session_{name}_{k}": v for name, v in sh.items()})
-            out[f"session_commands_{k}"] = len(live.log.shares)
-            out[f"session_decisions_{k}"] = len(live.log.decisions)
-            out[f"session_decisions_saved_{k}"] = writer.n_written
-            out[f"session_samples_lost_{k}"] = live.samples_lost + (live.lost_or_repeated or 0)
-            out[f"session_recording_{k}"] = live.manifest.status
-            out[f"session_unforced_safe_states_{k}"] = unforced_safe_states(live.log)
-            out[f"session_goal_end_to_end_p99_ms_{k}"] = chunk_ms + 2.0
-        for chunk_ms in SESSION_CHUNKS_MS:  # the same block with the amplifier in a process of its own
-            store, writer = records_writer(Path(tmp) / f"amp{int(chunk_ms)}")
-            try:
-                live, sh = session_block_external(Path(tmp) / f"amprec{int(chunk_ms)}", chunk_ms, seconds, writer)
-            finally:
-                store.close()
-            k = f"{int(chunk_ms)}ms_256ch_external_amp"
-            out.update({f"session_{name}_{k}": v for name, v in sh.items()})
-            out[f"session_commands_{k}"] = len(live.log.shares)
-            out[f"session_decisions_saved_{k}"] = writer.n_written
-            out[f"session_decisions_{k}"] = len(live.log.decisions)
-            out[f"session_samples_lost_{k}"] = live.samples_lost + (live.lost_or_repeated or 0)
-            out[f"session_unforced_safe_states_{k}"] = unforced_safe_states(live.log)
+        for block, suffix, db, rec in runs:
+            for chunk_ms in SESSION_CHUNKS_MS:
+                store, writer = records_writer(Path(tmp) / f"{db}{int(chunk_ms)}")
+                try:
+                    live, sh = block(Path(tmp) / f"{rec}{int(chunk_ms)}", chunk_ms, seconds, writer)
+                finally:
+                    store.close()
+                k = f"{int(chunk_ms)}ms_256ch{suffix}"
+                out.update({f"session_{name}_{k}": v for name, v in sh.items()})
+                out[f"session_commands_{k}"] = len(live.log.shares)
+                out[f"session_decisions_{k}"] = len(live.log.decisions)
+                out[f"session_decisions_saved_{k}"] = writer.n_written
+                out[f"session_samples_lost_{k}"] = live.samples_lost + (live.lost_or_repeated or 0)
+                out[f"session_recording_{k}"] = live.manifest.status
+                out[f"session_unforced_safe_states_{k}"] = unforced_safe_states(live.log)
+                out[f"session_goal_end_to_end_p99_ms_{k}"] = chunk_ms + 2.0
     return out
 
 

@@ -25,8 +25,8 @@ def test_the_session_path_benchmark_times_commands_of_run_block_and_saves_every_
     for key in ("session_latency_p99_ms_256ch", "workbench_share_p99_ms_256ch", "latency_p99_ms_256ch",
                 "n_commands_256ch"):
         assert key in r
-    for chunk in (1, 4, 10):
-        k = f"{chunk}ms_256ch"
+    for chunk, where in [(c, w) for w in ("", "_external_amp") for c in (1, 4, 10)]:
+        k = f"{chunk}ms_256ch{where}"  # the Player in this process, then in a process of its own
         # LabRecorder recorded the block, nothing was lost, and every gate decision was saved
         assert r[f"session_recording_{k}"] == "complete"
         assert r[f"session_samples_lost_{k}"] == 0
@@ -43,4 +43,4 @@ def test_the_session_path_benchmark_times_commands_of_run_block_and_saves_every_
         assert r[f"session_goal_end_to_end_p99_ms_{k}"] == chunk + 2.0
     assert r["session_latency_p99_ms_256ch"] == r["session_end_to_end_p99_ms_4ms_256ch"]
     assert r["workbench_share_p99_ms_256ch"] == r["session_workbench_p99_ms_4ms_256ch"]
-    assert "goals (session path" in done.stderr
+    assert "goals (session path" in done.stderr and "amp  4 ms chunks" in done.stderr
