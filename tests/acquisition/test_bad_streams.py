@@ -51,35 +51,33 @@ def test_a_stream_of_the_same_name_with_another_source_id_is_reported_and_not_us
     assert FAULT_EVENTS["source_changed"] == "stream_source_changed"
 
 
-def test_time_stamps_going_backwards_are_a_named_event_and_the_samples_are_kept(unique_name):
+def _push_at(unique_name, offsets_s, expect_samples):
+    """A 500 Hz, 2-channel outlet that pushes one 10-sample chunk per offset (s from now) into a Stream
+    read as sent; returns the stream's events and the samples it kept."""
     info = pylsl.StreamInfo(unique_name, "EEG", 2, 500.0, "float32", f"{unique_name}-src")
     outlet = pylsl.StreamOutlet(info)
     with Stream(unique_name, bufsize=2.0, dejitter=False) as st:
         t = pylsl.local_clock()
         block = np.arange(20, dtype=np.float32).reshape(10, 2)
-        outlet.push_chunk(block, list(t + np.arange(10) / 500.0))
-        assert wait_for(lambda: st.n_samples_received >= 10)
-        outlet.push_chunk(block + 100, list(t - 1.0 + np.arange(10) / 500.0))  # a clock reset: 1 s back
-        assert wait_for(lambda: "time_reversed" in _kinds(st))
-        ev = next(e for e in st.events if e.kind == "time_reversed")
-        assert ev.gap_stop < ev.gap_start and "went back" in ev.detail
+        for k, offset in enumerate(offsets_s):
+            outlet.push_chunk(block + 100 * k, list(t + offset + np.arange(10) / 500.0))
+            assert wait_for(lambda: st.n_samples_received >= 10 * (k + 1))
+        assert st.n_samples_received == expect_samples
         data, _ = st.get_data()
-        assert len(data) == 20  # recorded as received, the event says where time broke
+        events = list(st.events)
     del outlet
+    return events, data
+
+
+def test_time_stamps_going_backwards_are_a_named_event_and_the_samples_are_kept(unique_name):
+    events, data = _push_at(unique_name, [0.0, -1.0], 20)  # a clock reset: 1 s back
+    ev = next(e for e in events if e.kind == "time_reversed")
+    assert ev.gap_stop < ev.gap_start and "went back" in ev.detail
+    assert len(data) == 20  # recorded as received, the event says where time broke
     assert FAULT_EVENTS["time_reversed"] == "timestamps_backwards" and "time_reversed" in GAP_EVENTS
 
 
 def test_chunks_stamped_on_arrival_that_overlap_by_their_jitter_are_not_a_reversal(unique_name):
     """A source that stamps each chunk when it arrives overlaps chunks by a few ms: not a clock reset."""
-    info = pylsl.StreamInfo(unique_name, "EEG", 2, 500.0, "float32", f"{unique_name}-src")
-    outlet = pylsl.StreamOutlet(info)
-    with Stream(unique_name, bufsize=2.0, dejitter=False) as st:
-        t = pylsl.local_clock()
-        block = np.arange(20, dtype=np.float32).reshape(10, 2)
-        outlet.push_chunk(block, list(t + np.arange(10) / 500.0))
-        assert wait_for(lambda: st.n_samples_received >= 10)
-        outlet.push_chunk(block, list(t + 0.015 + np.arange(10) / 500.0))  # 3 ms before the last stamp
-        outlet.push_chunk(block, list(t + 0.5 + np.arange(10) / 500.0))  # and on: a marker of the end
-        assert wait_for(lambda: st.n_samples_received >= 30)
-        assert "time_reversed" not in _kinds(st)
-    del outlet
+    events, _ = _push_at(unique_name, [0.0, 0.015, 0.5], 30)  # the second starts 3 ms before the first ends
+    assert "time_reversed" not in [e.kind for e in events]
