@@ -148,6 +148,8 @@ class Stream(InletWorker):
         self._max_chunk = int(min(max(1024, desc.sfreq / 10), 2**16))
 
     def _store(self, data: np.ndarray, timestamps: np.ndarray) -> None:
+        # Faults are counted and recorded before the chunk is stored: a loop that reads events after
+        # data never acts on bad samples without having seen their fault.
         if data.dtype.kind == "f" and not np.isfinite(data).all():
             bad = ~np.isfinite(data)
             self._n_nonfinite += int(bad.sum())
