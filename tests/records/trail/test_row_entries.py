@@ -175,7 +175,7 @@ def test_a_row_entry_altered_in_the_trail_breaks_the_chain(store, run):
 @settings(max_examples=60, deadline=None)
 @given(lsl=st.one_of(st.none(), st.floats(-1e9, 1e9, allow_nan=False)),
        decision=st.sampled_from(GATE_DECISIONS), detail=st.one_of(st.none(), st.text(
-           st.characters(blacklist_characters="\r\n\t", blacklist_categories=("Cs",)), min_size=1, max_size=200)),
+           st.characters(blacklist_characters="\r\n\t\x00", blacklist_categories=("Cs",)), min_size=1, max_size=200)),
        ms=st.integers(0, 10**9), tts=st.one_of(st.none(), st.floats(0, 60_000)))
 def test_a_row_entry_replays_to_the_record_s_canonical_fields(lsl, decision, detail, ms, tts):
     if detail is not None and not detail.strip():

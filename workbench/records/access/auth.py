@@ -174,8 +174,8 @@ def unlock(engine: sa.Engine, name: str, *, by: str, reason: str, key: bytes | N
 
     The caller checks that ``by`` is an investigator allowed to act on ``name``.
     """
-    if not isinstance(reason, str) or not reason.strip():
-        raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded)")],
+    if not isinstance(reason, str) or not reason.strip() or "\x00" in reason:
+        raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded), without NUL")],
                               what=f"unlock {name}")
     with engine.connect() as conn:
         failures = account_attempts(conn, name).failures

@@ -191,8 +191,8 @@ class AccountMethods:
         if self.user.site_id is not None and account.site_id != self.user.site_id:
             raise PermissionDeniedError(f"user {self.user.name!r} unlocks accounts of site {self.user.site_id!r} "
                                         f"only; {name!r} is not one")
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded)")],
+        if not isinstance(reason, str) or not reason.strip() or "\x00" in reason:
+            raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded), without NUL")],
                                   what=f"unlock {name}")
         # In the trail first, signed by the investigator (issue 24): an unlock that is not there did not
         # happen. Only then the access log's event, which is what lifts the lock; if that fails the

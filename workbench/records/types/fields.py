@@ -133,6 +133,11 @@ def id_field(label: str = "record identifier") -> Any:
     return dataclasses.field(default_factory=new_record_id, metadata={"spec": sp})
 
 
+#: What a text holding U+0000 is told: PostgreSQL cannot store that character in text or JSON, so a
+#: study kept on SQLite could not move to PostgreSQL (found by tests/records/storage/test_rows.py).
+NO_NUL = "text without the NUL character (\\x00), which PostgreSQL cannot store"
+
+
 def check_value(name: str, value: Any, sp: Spec, problems: list[Problem]) -> Any:
     """Coerce ``value`` to the field's Python type; append a Problem if it is not valid.
 
@@ -150,6 +155,8 @@ def check_value(name: str, value: Any, sp: Spec, problems: list[Problem]) -> Any
     if kind == "str":
         if not isinstance(value, str) or not value.strip():
             return bad()
+        if "\x00" in value:
+            return bad(NO_NUL)
         if sp.choices and value not in sp.choices:
             return bad()
         if sp.code:
@@ -166,6 +173,8 @@ def check_value(name: str, value: Any, sp: Spec, problems: list[Problem]) -> Any
             return bad()
         if not value or not all(isinstance(v, str) and v.strip() for v in value):
             return bad()
+        if any("\x00" in v for v in value):
+            return bad(NO_NUL)
         if len(set(value)) != len(value):
             return bad()
         if sp.pattern and not all(re.fullmatch(sp.pattern, v) for v in value):
@@ -203,6 +212,8 @@ def check_value(name: str, value: Any, sp: Spec, problems: list[Problem]) -> Any
             return bad()
         if not all(_is_json_scalar(v) for v in value.values()):
             return bad()
+        if any("\x00" in t for t in (*value, *value.values()) if isinstance(t, str)):
+            return bad(NO_NUL)
         value = dict(sorted(value.items()))
     elif kind == "nested":
         if isinstance(value, (str, dict)) or not isinstance(value, (list, tuple)):
