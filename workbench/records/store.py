@@ -31,7 +31,7 @@ from .trail.keys import audit_key_path, load_audit_key, trail_is_empty
 from .trail.signing import current_registration, derive_key, new_salt, public_hex, registration
 from .types.account import UserAccount
 from .types.base import ALLOCATION_ROLES, BLINDED_ROLES, TableRecord, User
-from .types.fields import NO_NUL
+from .types.fields import STORABLE_TEXT, storable
 from .types.identifiers import (
     IdentifierPolicy, configured_policy, install_staff_key, install_study_policy, policy_conflicts,
     release_study_policy, staff_code,
@@ -691,8 +691,8 @@ def _not_the_policy(record: Any) -> None:
 def _require_reason(reason: Any) -> None:
     if not isinstance(reason, str) or not reason.strip():
         raise ValidationError([Problem("reason", reason, REASON_RULE)], what="change")
-    if "\x00" in reason:
-        raise ValidationError([Problem("reason", reason, NO_NUL)], what="change")
+    if not storable(reason):
+        raise ValidationError([Problem("reason", reason, STORABLE_TEXT)], what="change")
 
 
 def _conflict(current: TableRecord, record: TableRecord) -> ConflictError:

@@ -25,6 +25,7 @@ from ..trail import pg_definer
 from ..trail.access_chain import append_event
 from ..types.account import SITE_BOUND_ROLES, USER_NAME, UserAccount
 from ..types.base import User
+from ..types.fields import storable
 from . import lockout
 from .lockout import Clock, LoginPolicy, account_attempts, default_source, judge, source_tag
 
@@ -174,8 +175,8 @@ def unlock(engine: sa.Engine, name: str, *, by: str, reason: str, key: bytes | N
 
     The caller checks that ``by`` is an investigator allowed to act on ``name``.
     """
-    if not isinstance(reason, str) or not reason.strip() or "\x00" in reason:
-        raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded), without NUL")],
+    if not isinstance(reason, str) or not reason.strip() or not storable(reason):
+        raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded): storable text")],
                               what=f"unlock {name}")
     with engine.connect() as conn:
         failures = account_attempts(conn, name).failures

@@ -19,6 +19,7 @@ from ..trail.keys import load_audit_key, trail_is_empty
 from ..trail.signing import derive_key, new_salt, registration
 from ..types.account import UserAccount
 from ..types.base import TableRecord, User
+from ..types.fields import storable
 from ..types.study import Site
 from . import pg_roles
 from .auth import (AuthenticationError, check_new_password, credential_row, has_logins, log_event, require_user_name,
@@ -191,8 +192,8 @@ class AccountMethods:
         if self.user.site_id is not None and account.site_id != self.user.site_id:
             raise PermissionDeniedError(f"user {self.user.name!r} unlocks accounts of site {self.user.site_id!r} "
                                         f"only; {name!r} is not one")
-        if not isinstance(reason, str) or not reason.strip() or "\x00" in reason:
-            raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded), without NUL")],
+        if not isinstance(reason, str) or not reason.strip() or not storable(reason):
+            raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded): storable text")],
                                   what=f"unlock {name}")
         # In the trail first, signed by the investigator (issue 24): an unlock that is not there did not
         # happen. Only then the access log's event, which is what lifts the lock; if that fails the

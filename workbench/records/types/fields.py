@@ -133,9 +133,22 @@ def id_field(label: str = "record identifier") -> Any:
     return dataclasses.field(default_factory=new_record_id, metadata={"spec": sp})
 
 
-#: What a text holding U+0000 is told: PostgreSQL cannot store that character in text or JSON, so a
-#: study kept on SQLite could not move to PostgreSQL (found by tests/records/storage/test_rows.py).
-NO_NUL = "text without the NUL character (\\x00), which PostgreSQL cannot store"
+#: What a text no database can store is told. PostgreSQL cannot store U+0000 in text or JSON (a study
+#: kept on SQLite could then not move to PostgreSQL), and neither database stores a lone surrogate
+#: (U+D800-U+DFFF, left by a badly decoded file), which UTF-8 cannot encode. Both were accepted and
+#: failed in the driver with a traceback (found by tests/records/storage/test_rows.py).
+STORABLE_TEXT = "text of Unicode characters without NUL (\\x00) or a lone surrogate, which the database cannot store"
+
+
+def storable(text: str) -> bool:
+    """Whether both databases can store ``text`` (see :data:`STORABLE_TEXT`)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_value(name: str, value: Any, sp: Spec, problems: list[Problem]) -> Any:
@@ -155,8 +168,8 @@ def check_value(name: str, value: Any, sp: Spec, problems: list[Problem]) -> Any
     if kind == "str":
         if not isinstance(value, str) or not value.strip():
             return bad()
-        if "\x00" in value:
-            return bad(NO_NUL)
+        if not storable(value):
+            return bad(STORABLE_TEXT)
         if sp.choices and value not in sp.choices:
             return bad()
         if sp.code:
@@ -173,8 +186,8 @@ def check_value(name: str, value: Any, sp: Spec, problems: list[Problem]) -> Any
             return bad()
         if not value or not all(isinstance(v, str) and v.strip() for v in value):
             return bad()
-        if any("\x00" in v for v in value):
-            return bad(NO_NUL)
+        if not all(storable(v) for v in value):
+            return bad(STORABLE_TEXT)
         if len(set(value)) != len(value):
             return bad()
         if sp.pattern and not all(re.fullmatch(sp.pattern, v) for v in value):
@@ -212,8 +225,8 @@ def check_value(name: str, value: Any, sp: Spec, problems: list[Problem]) -> Any
             return bad()
         if not all(_is_json_scalar(v) for v in value.values()):
             return bad()
-        if any("\x00" in t for t in (*value, *value.values()) if isinstance(t, str)):
-            return bad(NO_NUL)
+        if not all(storable(t) for t in (*value, *value.values()) if isinstance(t, str)):
+            return bad(STORABLE_TEXT)
         value = dict(sorted(value.items()))
     elif kind == "nested":
         if isinstance(value, (str, dict)) or not isinstance(value, (list, tuple)):
