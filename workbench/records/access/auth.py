@@ -170,14 +170,19 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, source: str | N
     return User(row["id"], row["role"], row["site_id"])
 
 
+def check_unlock_reason(name: str, reason) -> None:
+    """The reason an account is unlocked: recorded, so required, in text the database can store."""
+    if not isinstance(reason, str) or not reason.strip() or not storable(reason):
+        raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded): storable text")],
+                              what=f"unlock {name}")
+
+
 def unlock(engine: sa.Engine, name: str, *, by: str, reason: str, key: bytes | None = None) -> int:
     """Log that ``by`` unlocked ``name`` (its failures count from zero again); the failures it had.
 
     The caller checks that ``by`` is an investigator allowed to act on ``name``.
     """
-    if not isinstance(reason, str) or not reason.strip() or not storable(reason):
-        raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded): storable text")],
-                              what=f"unlock {name}")
+    check_unlock_reason(name, reason)
     with engine.connect() as conn:
         failures = account_attempts(conn, name).failures
     log_event(engine, by, "account_unlocked", f"{name}: {reason.strip()} ({failures} wrong passwords before)",

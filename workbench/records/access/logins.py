@@ -19,11 +19,10 @@ from ..trail.keys import load_audit_key, trail_is_empty
 from ..trail.signing import derive_key, new_salt, registration
 from ..types.account import UserAccount
 from ..types.base import TableRecord, User
-from ..types.fields import storable
 from ..types.study import Site
 from . import pg_roles
-from .auth import (AuthenticationError, check_new_password, credential_row, has_logins, log_event, require_user_name,
-                   unlock)
+from .auth import (AuthenticationError, check_new_password, check_unlock_reason, credential_row, has_logins, log_event,
+                   require_user_name, unlock)
 from .lockout import account_attempts
 from .pg_logins import log_refused_login
 from .pg_roles import password_clause
@@ -192,9 +191,7 @@ class AccountMethods:
         if self.user.site_id is not None and account.site_id != self.user.site_id:
             raise PermissionDeniedError(f"user {self.user.name!r} unlocks accounts of site {self.user.site_id!r} "
                                         f"only; {name!r} is not one")
-        if not isinstance(reason, str) or not reason.strip() or not storable(reason):
-            raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded): storable text")],
-                                  what=f"unlock {name}")
+        check_unlock_reason(name, reason)
         # In the trail first, signed by the investigator (issue 24): an unlock that is not there did not
         # happen. Only then the access log's event, which is what lifts the lock; if that fails the
         # account stays locked, which is the safe side.

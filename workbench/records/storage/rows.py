@@ -9,7 +9,6 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.dialects.postgresql
 
 from ...errors import Problem, ValidationError
 from ..types.base import TableRecord
@@ -73,12 +72,16 @@ def _pg_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     NaN or infinity (fields.py refuses them), which JSON could not carry.
     """
     doc = json.dumps(rows, default=_json_value, allow_nan=False, ensure_ascii=False)
-    conn.execute(_pg_json_insert(table), {"rows": doc})
+    statement = _PG_INSERTS.get(table)
+    if statement is None:  # one per table (not per engine): every PostgreSQL dialect quotes alike
+        statement = _PG_INSERTS[table] = _pg_json_insert(table, conn.dialect.identifier_preparer.quote)
+    conn.execute(statement, {"rows": doc})
 
 
-@functools.cache
-def _pg_json_insert(table: sa.Table) -> sa.TextClause:
-    quote = sa.dialects.postgresql.dialect().identifier_preparer.quote
+_PG_INSERTS: dict[sa.Table, sa.TextClause] = {}
+
+
+def _pg_json_insert(table: sa.Table, quote) -> sa.TextClause:
     cols = ", ".join(quote(c.name) for c in table.columns)
     return sa.text(f"INSERT INTO {quote(table.name)} ({cols}) SELECT {cols} "
                    f"FROM json_populate_recordset(NULL::{quote(table.name)}, CAST(:rows AS json))")
