@@ -116,6 +116,52 @@ def test_session_view_shows_signal_and_confusion_matrix(monitor_page, tmp_path):
     _assert_figures_drawn(view)
 
 
+# Sampled every frame from choosing a session until its figures are drawn: the frames in which the
+# panel below the chooser shows no word and no plot ("loading" gone, figures not yet drawn).
+_WATCH_BLANK = """target => { window.wbWatch = new Promise(resolve => {
+    const root = document.querySelector('.wb-session');
+    const w = {frames: 0, blank: 0, drawingSeen: false};
+    const frame = () => {
+        const shown = [...root.children].slice(1).map(k => k.innerText).join('').trim();
+        const plots = root.querySelectorAll('.wb-figure .main-svg').length;
+        w.frames += 1;
+        w.blank += (shown === '' && plots === 0) ? 1 : 0;
+        w.drawingSeen = w.drawingSeen || (plots === 0 && shown.includes('Drawing'));
+        if (plots >= target) resolve(w); else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+}); }"""
+
+
+def test_the_session_panel_says_what_it_is_doing_until_the_figures_are_drawn(monitor_page, tmp_path):
+    """Loading, then each figure's "Drawing ..." in its place, then the figures: never an empty panel."""
+    page = monitor_page
+    page.get_by_text("Session", exact=True).first.click()
+    page.wait_for_function("document.querySelectorAll('.wb-session .wb-figure .main-svg').length >= 3",
+                           timeout=60_000)
+    select = page.locator(".wb-session select").first
+    drawn_at = select.input_value()
+    other = next(o.get_attribute("value") for o in select.locator("option").all()
+                 if o.get_attribute("value") != drawn_at)
+    select.select_option(value=other)  # a session without recording or trials: notes only
+    page.wait_for_function("document.querySelector('.wb-session').innerText.includes('No recording')",
+                           timeout=60_000)
+    page.evaluate(_WATCH_BLANK, 3)
+    select.select_option(value=drawn_at)
+    seen = page.evaluate("window.wbWatch")
+    assert seen["frames"] > 0 and seen["blank"] == 0, seen
+    # Once drawn, every figure covers its "Drawing ..." line.
+    for fig in page.locator(".wb-session .wb-figure").all():
+        fig.scroll_into_view_if_needed()
+        covered = fig.evaluate("""box => {
+            const p = box.querySelector('.wb-figure-drawing'), r = p.getBoundingClientRect();
+            const e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            return p.innerText.startsWith('Drawing') && e !== null && e.closest('.js-plotly-plot') !== null;
+        }""")
+        assert covered, fig.locator(".gtitle").first.text_content()
+    save_png(page.screenshot(full_page=True), tmp_path, "dashboard-session-redrawn.png")
+
+
 def test_monitor_sees_no_entry_form(monitor_page):
     page = monitor_page
     page.get_by_text("Enter outcomes", exact=True).first.click()

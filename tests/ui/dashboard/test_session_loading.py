@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from concurrent.futures import Future
 from datetime import date
 
@@ -81,6 +82,12 @@ def test_the_panel_clears_the_previous_figures_the_moment_another_session_is_cho
     dash_panel = SessionPanel(model, executor=held)
     held.finish(model.session_id)
     assert dash_panel.body.children  # the first session (a recording, trials, a gate event) is drawn
+    # Until the browser has drawn a figure, its area names it (under the plot, which covers it).
+    for box, fig in zip(dash_panel.body.children, dash_panel.state.state.view.figures.values()):
+        drawing, plot = box.children
+        title = fig.layout.title.text.split("<br>")[0]
+        assert "wb-figure-drawing" in drawing._dom_classes and f"Drawing {html.escape(title)} ..." in drawing.value
+        assert "wb-figure-plot" in plot._dom_classes and plot.outputs
     dash_panel.model.select_session(B)
     assert dash_panel.body.children == ()
     assert "Loading session" in dash_panel.notes.value and "wb-session-loading" in dash_panel.notes.value
@@ -135,3 +142,15 @@ def test_decimation_keeps_every_peak_and_the_time_span(data):
     np.testing.assert_array_equal(d.max(axis=1), data.max(axis=1))
     np.testing.assert_array_equal(d.min(axis=1), data.min(axis=1))
     assert t[0] == times[0] and t[-1] == times[-1]
+
+
+def test_choosing_a_session_redraws_only_the_session_tab_and_a_reload_redraws_all(model, ws):
+    """The overview (0.7 s of figures) and the participant view stay as drawn when a session is chosen."""
+    dash = Dashboard(model.store, ws.root, today=date(2026, 11, 22))
+    participant, session = dash.participant, dash.session
+    overview, shown = dash.overview.body.children, participant.body.children
+    dash.model.select_session(B)
+    assert dash.overview.body.children is overview and participant.body.children is shown
+    assert session.state.wait(60).session_id == B
+    dash.model.reload()  # new records (an outcome saved, say): every view draws them
+    assert dash.overview.body.children is not overview and participant.body.children is not shown

@@ -12,6 +12,7 @@ every layer without storage importing any of them.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -59,6 +60,7 @@ def current_revision(engine: sa.Engine) -> str | None:
         return _revision_of(conn)
 
 
+@functools.cache  # the scripts ship with the package; every store open asks (reading them cost 40-380 ms)
 def head_revision() -> str:
     """The newest revision shipped with this version of the workbench."""
     from alembic.script import ScriptDirectory

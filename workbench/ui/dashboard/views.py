@@ -22,6 +22,10 @@ _STYLE = """<style>
 .wb-dash .empty { color: #555; font-style: italic; }
 .wb-dash-note { color: #555; font-style: italic; }
 .wb-dash-message { font-size: 15px; padding: 12px; border-left: 4px solid #E69F00; background: #fff8e1; }
+.wb-figure { position: relative; }
+.wb-figure-drawing { position: absolute; top: 0; left: 0; z-index: 0; }
+.wb-figure-plot { position: relative; z-index: 1; width: 100%; }
+.wb-figure-plot .js-plotly-plot { background: white; }
 </style>"""
 
 
@@ -38,7 +42,14 @@ def _figure(fig: go.Figure, name: str) -> widgets.Widget:
               "text/plain": f"<figure: {fig.layout.title.text}>"}
     w = widgets.Output()
     w.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
-    box = widgets.Box([w], layout=widgets.Layout(width=f"{fig.layout.width or 720}px"))
+    w.add_class("wb-figure-plot")
+    # The browser draws a figure a while after its data arrives (seconds for a long signal snippet):
+    # until then the area says what is coming, under the plot, which covers it once drawn.
+    label = (fig.layout.title.text or name).split("<br>")[0]  # the title's first line, without plotly's markup
+    drawing = widgets.HTML(f"<p class='wb-dash-note'>Drawing {html.escape(label)} ...</p>")
+    drawing.add_class("wb-figure-drawing")
+    box = widgets.Box([drawing, w], layout=widgets.Layout(width=f"{fig.layout.width or 720}px",
+                                                          min_height=f"{fig.layout.height or 450}px"))
     box.add_class("wb-figure")
     if not fig.data:
         box.add_class("wb-figure-empty")  # a sentence says why there is nothing to draw
@@ -60,13 +71,18 @@ class OverviewView:
         self.closing = DeviationClosePanel(model) if model.can_close_deviations else None
         self.widget = widgets.VBox([self.body] + ([self.closing.widget] if self.closing else []))
         self.widget.add_class("wb-overview")
+        self._shown = None  # the study data drawn (held, so its id cannot be reused by a reload)
         model.listeners.add(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
         if self.model.data is None:
             self.body.children = ()
+            self._shown = None
             return
+        if self._shown is self.model.data:
+            return  # a participant or session was chosen: the study overview stays as drawn (it took 0.7 s)
+        self._shown = self.model.data
         figs = [_figure(f, name) for name, f in self.model.overview_figures().items()]
         self.body.children = (*figs, _tables(self.model.overview_tables()))
 
@@ -99,10 +115,9 @@ class ParticipantView:
         if m.participant is None:
             self.body.children = ()
             return
-        key = (m.participant, id(m.data))
-        if key == self._shown:
+        if self._shown is not None and self._shown[0] == m.participant and self._shown[1] is m.data:
             return  # a session choice changed; this view stays as drawn
-        self._shown = key
+        self._shown = (m.participant, m.data)  # the data held, so a reload's data cannot reuse its id
         figs = [_figure(f, name) for name, f in m.participant_figures().items()]
         self.body.children = (*figs, _tables(m.participant_tables()))
 
@@ -112,7 +127,7 @@ class SessionPanel:
 
     Draws :class:`SessionModel`'s state only: "loading" the moment a session
     is chosen (the previous figures gone), then the figures of the session
-    the state names.
+    the state names, each area saying "Drawing ..." until the browser has drawn it.
     """
 
     def __init__(self, model: DashboardModel, *, background: bool = False, executor=None) -> None:
@@ -148,11 +163,13 @@ class SessionPanel:
         st = self.state.state
         if st.status != "ready":
             css = "wb-dash-note wb-session-loading" if st.status == "loading" else "wb-dash-note"
-            self.body.children = ()
             self.notes.value = f"<p class='{css}'>{html.escape(st.message)}</p>"
+            self.body.children = ()  # after the line that says why: never an empty panel in between
             return
-        self.notes.value = "".join(f"<p class='wb-dash-note'>{html.escape(n)}</p>" for n in st.view.notes)
+        # Figures (each saying "Drawing ..." until drawn) before the notes replace the "loading" line,
+        # so the browser never shows an empty panel between the two updates.
         self.body.children = tuple(_figure(f, name) for name, f in st.view.figures.items())
+        self.notes.value = "".join(f"<p class='wb-dash-note'>{html.escape(n)}</p>" for n in st.view.notes)
 
 
 class Dashboard:
