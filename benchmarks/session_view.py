@@ -1,0 +1,157 @@
+"""How the dashboard's Session tab behaves in Chromium when a session is chosen, frame by frame.
+
+Serves ``workbench dashboard`` (Voila, with a token) on a workspace, signs in
+(default: the demo monitor), opens the Session tab and chooses each session of
+the first participant in turn. From the moment a session is chosen until its
+figures are drawn, every animation frame is sampled and the panel under the
+chooser classified: the previous session still shown, "Loading", "Drawing"
+(figure areas without their plot yet), blank (no word and no plot), drawn.
+Prints per session, in milliseconds after choosing: when "Loading" appeared,
+when the first and the last figure were drawn, the number of blank frames, and
+the browser's long tasks (main thread busy > 50 ms).
+
+Usage, after ``make demo`` (its workspace has a recorded closed-loop session)::
+
+    .venv/bin/python benchmarks/session_view.py --workspace workspace [--json]
+
+Needs Debian's chromium and Playwright, as the browser tests do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "session-view-benchmark-token"
+
+# Installed in the page before each choice; resolves when "Loading" has come and gone and every
+# figure area holds its plot (or after 60 s; after 5 s if "Loading" never showed in a frame, as for a
+# session without figures, built between two frames). Plotly draws two .main-svg layers per figure.
+_WATCH = """() => { window.wbWatch = new Promise(resolve => {
+    const root = document.querySelector('.wb-session'), t0 = performance.now();
+    const w = {frames: 0, blank: 0, timeline: [], long_tasks: []};
+    const obs = new PerformanceObserver(l => { for (const e of l.getEntries())
+        w.long_tasks.push([Math.round(e.startTime - t0), Math.round(e.duration)]); });
+    obs.observe({entryTypes: ['longtask']});
+    let last = null, loadingSeen = false;
+    const frame = () => {
+        const shown = [...root.children].slice(1).map(k => k.innerText).join('').trim();
+        const areas = root.querySelectorAll('.wb-figure').length;
+        const drawn = root.querySelectorAll('.wb-figure .main-svg').length / 2;
+        const loading = shown.includes('Loading');
+        loadingSeen = loadingSeen || loading;
+        const state = loading ? 'loading' : (!loadingSeen ? 'previous' : (shown === '' && drawn === 0 ? 'blank'
+                      : (drawn < areas ? 'drawing' : 'drawn')));
+        w.frames += 1;
+        w.blank += state === 'blank';
+        const t = Math.round(performance.now() - t0);
+        if (state !== last) { w.timeline.push([t, state, drawn, areas]); last = state; }
+        const done = (loadingSeen && !loading && drawn >= areas) || t > (loadingSeen ? 60000 : 5000);
+        if (done) { obs.disconnect(); resolve(w); } else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+}); }"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_served(base: str, proc: subprocess.Popen, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the dashboard exited with code {proc.returncode}")
+        try:
+            urllib.request.urlopen(base, timeout=2)
+            return
+        except OSError as err:
+            if getattr(err, "code", None):  # an HTTP answer (403 without the token): it is serving
+                return
+            time.sleep(0.5)
+    raise SystemExit(f"the dashboard did not answer at {base} within {timeout:.0f} s")
+
+
+def measure(workspace: Path, user: str, password: str) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    env = {**os.environ, "WORKBENCH_DASHBOARD_TOKEN": TOKEN}
+    (workspace / "logs").mkdir(exist_ok=True)
+    log = open(workspace / "logs" / "session-view-benchmark.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "--workspace", str(workspace), "dashboard",
+                             "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    out = []
+    try:
+        base = f"http://127.0.0.1:{port}/"
+        _wait_served(base, proc)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1200, "height": 1000})
+            page.goto(f"{base}?token={TOKEN}", timeout=180_000)
+            page.locator("input[type=password]").first.wait_for(timeout=180_000)
+            page.locator(".wb-dashboard-app input[type=text]").first.fill(user)
+            page.locator("input[type=password]").first.fill(password)
+            page.locator("input[type=password]").first.press("Enter")
+            page.wait_for_selector(".wb-figure .main-svg", timeout=180_000)
+            page.get_by_text("Session", exact=True).first.click()
+            page.wait_for_selector(".wb-session select", timeout=180_000)
+            select = page.locator(".wb-session select").first
+            labels = [o.text_content() for o in select.locator("option").all()]
+            for k in [*range(1, len(labels)), 0]:  # every session, ending on the one shown first
+                page.evaluate(_WATCH)
+                select.select_option(index=k)
+                w = page.evaluate("window.wbWatch")
+                first = {state: t for t, state, _, _ in reversed(w["timeline"])}
+                drawn_first = next((t for t, state, drawn, _ in w["timeline"]
+                                    if drawn > 0 and state in ("drawing", "drawn")), None)
+                out.append({"session": labels[k].replace("\xa0", " "), "frames": w["frames"], "blank": w["blank"],
+                            "loading_ms": first.get("loading"), "first_figure_ms": drawn_first,
+                            "all_drawn_ms": first.get("drawn"), "figures": w["timeline"][-1][3],
+                            "timeline": w["timeline"], "long_tasks": w["long_tasks"]})
+            browser.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workspace", type=Path, default=REPO / "workspace")
+    parser.add_argument("--user", default="demo.monitor")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    from workbench.records.demo import demo_passwords
+
+    ws = args.workspace.resolve()
+    if not (ws / "workbench.sqlite").is_file():
+        parser.error(f"--workspace: {ws} holds no study (workbench.sqlite); run `make demo` first")
+    rows = measure(ws, args.user, demo_passwords(ws)[args.user])
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{'session':38} {'loading':>8} {'1st fig':>8} {'drawn':>8} {'figs':>5} {'blank':>6}  long tasks (start, ms)")
+    for r in rows:
+        cells = [("-" if r[k] is None else str(r[k])) for k in ("loading_ms", "first_figure_ms", "all_drawn_ms")]
+        print(f"{r['session'][:38]:38} {cells[0]:>8} {cells[1]:>8} {cells[2]:>8} {r['figures']:>5} {r['blank']:>6}  "
+              f"{r['long_tasks']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
