@@ -6,9 +6,15 @@ the first participant in turn. From the moment a session is chosen until its
 figures are drawn, every animation frame is sampled and the panel under the
 chooser classified: the previous session still shown, "Loading", "Drawing"
 (figure areas without their plot yet), blank (no word and no plot), drawn.
-Prints per session, in milliseconds after choosing: when "Loading" appeared,
-when the first and the last figure were drawn, the number of blank frames, and
-the browser's long tasks (main thread busy > 50 ms).
+Prints per session, in milliseconds after choosing: how long the previous
+session stayed on screen, when "Loading" appeared, when the first and the last
+figure were drawn, the number of blank frames, and the browser's long tasks
+(main thread busy > 50 ms). Sessions are chosen one right after the other, as
+soon as the previous one is drawn: a session chosen within ms of the demo's
+closed-loop session being drawn can keep that session on screen for seconds
+(issue 22, not solved). A session that looks exactly like the one before (two
+sessions with the same notes and no figure) also reads ">" when "Loading" was
+never on screen for a whole frame: nothing visible changed.
 
 Usage, after ``make demo`` (its workspace has a recorded closed-loop session)::
 
@@ -56,7 +62,7 @@ _WATCH = """() => { window.wbWatch = new Promise(resolve => {
         const t = Math.round(performance.now() - t0);
         if (state !== last) { w.timeline.push([t, state, drawn, areas]); last = state; }
         const done = (loadingSeen && !loading && drawn >= areas) || t > (loadingSeen ? 60000 : 5000);
-        if (done) { obs.disconnect(); resolve(w); } else requestAnimationFrame(frame);
+        if (done) { w.watched_ms = t; obs.disconnect(); resolve(w); } else requestAnimationFrame(frame);
     };
     requestAnimationFrame(frame);
 }); }"""
@@ -117,7 +123,10 @@ def measure(workspace: Path, user: str, password: str) -> list[dict]:
                 first = {state: t for t, state, _, _ in reversed(w["timeline"])}
                 drawn_first = next((t for t, state, drawn, _ in w["timeline"]
                                     if drawn > 0 and state in ("drawing", "drawn")), None)
+                left = next((t for t, state, _, _ in w["timeline"] if state != "previous"), None)
                 out.append({"session": labels[k].replace("\xa0", " "), "frames": w["frames"], "blank": w["blank"],
+                            "previous_shown_ms": left if left is not None else w["watched_ms"],
+                            "previous_never_left": left is None,
                             "loading_ms": first.get("loading"), "first_figure_ms": drawn_first,
                             "all_drawn_ms": first.get("drawn"), "figures": w["timeline"][-1][3],
                             "timeline": w["timeline"], "long_tasks": w["long_tasks"]})
@@ -145,11 +154,14 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    print(f"{'session':38} {'loading':>8} {'1st fig':>8} {'drawn':>8} {'figs':>5} {'blank':>6}  long tasks (start, ms)")
+    print(f"{'session':34} {'previous':>9} {'loading':>8} {'1st fig':>8} {'drawn':>8} {'figs':>5} {'blank':>6}  "
+          "long tasks (start, ms)")
     for r in rows:
         cells = [("-" if r[k] is None else str(r[k])) for k in ("loading_ms", "first_figure_ms", "all_drawn_ms")]
-        print(f"{r['session'][:38]:38} {cells[0]:>8} {cells[1]:>8} {cells[2]:>8} {r['figures']:>5} {r['blank']:>6}  "
-              f"{r['long_tasks']}")
+        # "previous": how long the session shown before stayed on screen (">" when it never left while watched)
+        prev = (">" if r["previous_never_left"] else "") + str(r["previous_shown_ms"])
+        print(f"{r['session'][:34]:34} {prev:>9} {cells[0]:>8} {cells[1]:>8} {cells[2]:>8} {r['figures']:>5} "
+              f"{r['blank']:>6}  {r['long_tasks']}")
     return 0
 
 
