@@ -10,9 +10,10 @@ Prints per session, in milliseconds after choosing: how long the previous
 session stayed on screen, when "Loading" appeared, when the first and the last
 figure were drawn, the number of blank frames, and the browser's long tasks
 (main thread busy > 50 ms). Sessions are chosen one right after the other, as
-soon as the previous one is drawn: a session chosen within ms of the demo's
-closed-loop session being drawn can keep that session on screen for seconds
-(issue 22, not solved). A session that looks exactly like the one before (two
+soon as the previous one is drawn: a session chosen within about a second of
+the demo's closed-loop session being drawn can keep that session's figures on
+screen until the next interaction (20-60 s watched; issue 22, not solved),
+although the kernel's updates reach the page within 80 ms. A session that looks exactly like the one before (two
 sessions with the same notes and no figure) also reads ">" when "Loading" was
 never on screen for a whole frame: nothing visible changed.
 
