@@ -127,7 +127,8 @@ _WATCH_BLANK = """target => { window.wbWatch = new Promise(resolve => {
         w.frames += 1;
         w.blank += (shown === '' && plots === 0) ? 1 : 0;
         w.drawingSeen = w.drawingSeen || (plots === 0 && shown.includes('Drawing'));
-        if (plots >= target) resolve(w); else requestAnimationFrame(frame);
+        // bounded: a sampler that never stops would hang the test instead of failing it
+        if (plots >= target || w.frames > 3600) resolve(w); else requestAnimationFrame(frame);
     };
     requestAnimationFrame(frame);
 }); }"""
@@ -149,7 +150,7 @@ def test_the_session_panel_says_what_it_is_doing_until_the_figures_are_drawn(mon
     page.evaluate(_WATCH_BLANK, 3)
     select.select_option(value=drawn_at)
     seen = page.evaluate("window.wbWatch")
-    assert seen["frames"] > 0 and seen["blank"] == 0, seen
+    assert 0 < seen["frames"] <= 3600 and seen["blank"] == 0, seen
     # Once drawn, every figure covers its "Drawing ..." line.
     for fig in page.locator(".wb-session .wb-figure").all():
         fig.scroll_into_view_if_needed()
