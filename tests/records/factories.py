@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from hypothesis import strategies as st
+
 from workbench.records import Consent, OutcomeAssessment, Participant, Site, Study, Visit, VisitDefinition
 
 ENROLMENT = date(2026, 1, 5)
 #: The assessor :func:`assessment` names: the store checks it against the accounts, and the first
 #: investigator's (tests.records.accounts.first_investigator) may record outcomes.
 ASSESSOR = "dr.inv"
+
+
+#: Characters every database stores: no NUL, no lone surrogate (records refuse them: fields.storable).
+STORABLE_CHARS = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
 
 
 def study() -> Study:

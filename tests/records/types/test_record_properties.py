@@ -19,6 +19,8 @@ from workbench.errors import ValidationError
 from workbench.records import RECORD_TYPES, OutcomeAssessment, RecordingFile, VisitDefinition
 from workbench.records.types.fields import storable
 
+from ..factories import STORABLE_CHARS
+
 ALL_TYPES = RECORD_TYPES + (VisitDefinition, RecordingFile)
 #: Fields that take part in a cross-field rule, per type (dates in order, status vs date...).
 CROSS = {"Participant": {"enrolment_date", "withdrawal_date"}, "Consent": {"withdrawn_date"},
@@ -66,7 +68,7 @@ def valid_value(sp):
     elif kind == "datetime":
         s = st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(timezone.utc))
     elif kind == "json":
-        text = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
+        text = STORABLE_CHARS
         s = st.dictionaries(st.text(text, min_size=1, max_size=6),
                             st.one_of(st.none(), st.booleans(), st.integers(), st.text(text, max_size=6)), max_size=4)
     else:  # nested

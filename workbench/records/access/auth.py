@@ -25,7 +25,7 @@ from ..trail import pg_definer
 from ..trail.access_chain import append_event
 from ..types.account import SITE_BOUND_ROLES, USER_NAME, UserAccount
 from ..types.base import User
-from ..types.fields import storable
+from ..types.fields import STORABLE_TEXT, storable
 from . import lockout
 from .lockout import Clock, LoginPolicy, account_attempts, default_source, judge, source_tag
 
@@ -172,9 +172,11 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, source: str | N
 
 def check_unlock_reason(name: str, reason) -> None:
     """The reason an account is unlocked: recorded, so required, in text the database can store."""
-    if not isinstance(reason, str) or not reason.strip() or not storable(reason):
-        raise ValidationError([Problem("reason", reason, "why the account is unlocked (recorded): storable text")],
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError([Problem("reason", reason, "why the account is unlocked (it is recorded)")],
                               what=f"unlock {name}")
+    if not storable(reason):
+        raise ValidationError([Problem("reason", reason, STORABLE_TEXT)], what=f"unlock {name}")
 
 
 def unlock(engine: sa.Engine, name: str, *, by: str, reason: str, key: bytes | None = None) -> int:
