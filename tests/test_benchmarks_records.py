@@ -10,9 +10,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import REPO
 
 
+@pytest.mark.slow  # seconds of real-time streaming or a subprocess: make test, not make check
 def test_the_records_benchmark_runs_on_a_small_study_and_saves_every_machine_row():
     done = subprocess.run([sys.executable, "benchmarks/records.py", "--json", "--no-pg", "--participants", "3",
                            "--machine-rows", "300", "--batch", "100", "--writer-rate", "200",

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from workbench.acquisition import CounterCheck, check_counter
 from workbench.errors import ValidationError
+from tests.budget import examples
 
 
 def naive_check(values, modulus=None):
@@ -95,7 +96,7 @@ def test_bad_input_lists_every_problem():
 starts = st.integers(min_value=0, max_value=2**40)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(start=starts, n=st.integers(3, 400), data=st.data())
 def test_dropping_k_interior_samples_loses_exactly_k(start, n, data):
     perfect = np.arange(start, start + n, dtype=np.float64)
@@ -106,7 +107,7 @@ def test_dropping_k_interior_samples_loses_exactly_k(start, n, data):
     assert check.ok == (not drop)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(start=starts, n=st.integers(1, 400), data=st.data())
 def test_inserting_k_copies_anywhere_repeats_exactly_k(start, n, data):
     values = list(range(start, start + n))
@@ -119,7 +120,7 @@ def test_inserting_k_copies_anywhere_repeats_exactly_k(start, n, data):
     assert check.n_lost == 0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(modulus=st.integers(8, 1024), start=st.integers(0, 10_000), n=st.integers(3, 3000), data=st.data())
 def test_wrapping_counter_counts_losses_shorter_than_half_the_period(modulus, start, n, data):
     index = np.arange(start, start + n)
@@ -136,7 +137,7 @@ def test_wrapping_counter_counts_losses_shorter_than_half_the_period(modulus, st
     assert check.last - check.first == n - 1
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(values=st.lists(st.integers(0, 60), max_size=80), wrap=st.booleans())
 def test_matches_the_naive_reference_on_any_sequence(values, wrap):
     modulus = 61 if wrap else None
@@ -158,7 +159,7 @@ def naive_breaks_over_stretches(chunks):
     return sum(sum(b - a != 1 for a, b in zip(s, s[1:])) for s in stretches)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(st.none(), st.lists(st.integers(0, 40), max_size=6)), max_size=25))
 def test_running_counter_breaks_equal_the_check_of_everything_at_the_end(chunks):
     from workbench.acquisition import CounterBreaks

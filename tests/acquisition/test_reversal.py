@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from workbench.acquisition import Stream
 from workbench.acquisition.stream import REVERSAL_TOLERANCE_S
 from workbench.errors import ValidationError
+from tests.budget import examples
 
 
 def _naive_reversal(last, stamps, tol):
@@ -27,7 +28,7 @@ def _naive_reversal(last, stamps, tol):
 stamps = st.lists(st.floats(-5.0, 5.0, allow_nan=False), min_size=0, max_size=40)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(last=st.none() | st.floats(-5.0, 5.0), ts=stamps, tol=st.sampled_from([0.0, 0.001, REVERSAL_TOLERANCE_S, 1.0]))
 def test_the_largest_step_back_beyond_the_tolerance_is_found_as_a_sample_by_sample_scan_finds_it(last, ts, tol):
     stream = Stream("never-connected", reversal_tolerance=tol)

@@ -170,6 +170,7 @@ def test_use_before_connect_and_bad_picks(unique_name):
                 stream.get_data(-1)
 
 
+@pytest.mark.slow  # seconds of real-time streaming or a subprocess: make test, not make check
 def test_signal_markers_emg_decoder_and_effector_share_one_clock(unique_name):
     """Five streams at once; a marker sent with a sample carries that sample's time."""
     outs = [

@@ -18,6 +18,7 @@ from workbench.recording.read import read_recording
 from workbench.recording.runs import RunEntities
 from workbench.records import Participant, Reanalysis, Session, Visit
 from workbench.records.demo import open_demo_store
+from tests.budget import examples
 
 pytestmark = pytest.mark.slow
 
@@ -91,7 +92,7 @@ def lead(exported):
         yield store
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_selection_of_names_the_export_holds_agrees_with_the_workspace(exported, names, lead, data):
     ws, out = exported

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.analysis.trials import read_cues, score_cues
+from tests.budget import examples
 
 CLASSES = {"rest": "rest", "grasp": "attempt", "open": "attempt"}
 
@@ -28,7 +29,7 @@ def cue_runs(draw):
     return onsets, labels
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(cue_runs(), st.lists(st.sampled_from(["marker", "boundary"]), max_size=3))
 def test_every_cue_but_the_last_is_a_trial_lasting_until_the_next(run, noise):
     onsets, labels = run
@@ -40,7 +41,7 @@ def test_every_cue_but_the_last_is_a_trial_lasting_until_the_next(run, noise):
     assert list(cues.classes) == [CLASSES[lab] for lab in labels[:-1]]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(cue_runs(), st.integers(1, 30), st.integers(0, 40))
 def test_a_decoder_that_follows_the_cues_is_right_on_every_voting_trial(run, step, settle):
     onsets, labels = run

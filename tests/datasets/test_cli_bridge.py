@@ -52,6 +52,7 @@ def test_cli_unknown_board_exits_1_naming_the_boards():
     assert "board: got 'nope'" in out.stderr and "synthetic" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # seconds of real-time streaming or a subprocess: make test, not make check
 def test_cli_lists_the_boards_and_refuses_no_board():
     listed = subprocess.run([sys.executable, "-m", "workbench", "bridge", "brainflow", "--list-boards"],
                             capture_output=True, text=True, timeout=120)  # fmt: skip

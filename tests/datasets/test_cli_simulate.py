@@ -19,6 +19,7 @@ def _simulate(*args, timeout=60):
     )  # fmt: skip
 
 
+@pytest.mark.slow  # seconds of real-time streaming or a subprocess: make test, not make check
 @pytest.mark.lsl
 def test_simulate_streams_for_its_duration_and_reports(unique_name):
     proc = _simulate("--montage", "ecog-8", "--duration", "2", "--name", unique_name, "--counter", "--seed", "4")
@@ -53,6 +54,7 @@ def test_unreadable_replay_file_exits_non_zero(tmp_path, shared_data):
     assert "truncated" in err and str(cut) in err and "Traceback" not in err
 
 
+@pytest.mark.slow  # seconds of real-time streaming or a subprocess: make test, not make check
 @pytest.mark.lsl
 def test_simulate_replays_a_real_recording(shared_data, unique_name):
     edf = shared_data / "eegmmidb" / "S001" / "S001R04.edf"

@@ -39,6 +39,7 @@ def test_counter_channel_arrives_complete_for_30_s_at_64_ch_1_khz(unique_name):
     np.testing.assert_array_equal(values, ref[counter.astype(int)])
 
 
+@pytest.mark.slow  # seconds of real-time streaming or a subprocess: make test, not make check
 def test_synthetic_markers_carry_cue_labels_at_their_sample_times(unique_name):
     src = SyntheticSource("ecog-8", seed=0, cue_s=0.5)
     player = Player(src, name=unique_name, chunk_ms=10, duration=6.0).start()
@@ -98,6 +99,7 @@ def test_xdf_replay_sends_every_stream_with_recorded_content_and_timing(shared_d
     assert player.n_samples_sent == np.sum(sig.times - start < 6.0)
 
 
+@pytest.mark.slow  # seconds of real-time streaming or a subprocess: make test, not make check
 def test_edf_replay_streams_annotations_as_markers(shared_data, unique_name):
     fname = shared_data / "eegmmidb" / "S001" / "S001R04.edf"
     raw = read_recording(fname)
@@ -113,6 +115,7 @@ def test_edf_replay_streams_annotations_as_markers(shared_data, unique_name):
     assert got[4.2] in {"T1", "T2"}
 
 
+@pytest.mark.slow  # seconds of real-time streaming or a subprocess: make test, not make check
 def test_xdf_replay_loops_and_keeps_counting(shared_data, unique_name):
     fname = shared_data / "xdf_example_files" / "minimal.xdf"  # 9 samples at 10 Hz
     player = Player.from_file(fname, name=unique_name, duration=2.5, loop=True, counter=True, chunk_ms=10)

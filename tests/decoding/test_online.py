@@ -10,6 +10,7 @@ from tests.decoding.conftest import window_ends
 from workbench.decoding import CSP, LDA, CommonAverageReference, Decoder, IIRFilter, decode_in_chunks
 from workbench.decoding.online import DecoderFault, DecoderOutput
 from workbench.errors import ValidationError
+from tests.budget import examples
 
 
 def test_bad_chunks_are_refused_with_the_field_named(csp_decoder, eegmmidb_runs):
@@ -161,7 +162,7 @@ def test_outputs_carry_the_feature_vectors_the_model_read(csp_decoder, eegmmidb_
     np.testing.assert_allclose(csp_decoder.model.predict_proba(out.features), out.values, atol=1e-12)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=st.lists(st.tuples(st.integers(1, 200), st.sampled_from(["clean", "nan", "huge", "gap"])),
                        min_size=1, max_size=12))
 def test_no_fault_sequence_poisons_the_decoder(csp_decoder, eegmmidb_runs, events):

@@ -8,6 +8,7 @@ from sklearn.pipeline import make_pipeline
 from workbench.decoding import Decoder, IIRFilter, KalmanDecoder, SpikeFeatures, load_decoder
 from workbench.decoding.online import DecoderOutput
 from workbench.errors import ValidationError
+from tests.budget import examples
 
 SFREQ, BIN = 3000.0, 60  # a tenth of an implant's rate keeps the tests fast; the kernels do not care
 
@@ -41,7 +42,7 @@ def _run(online, x, cuts, gap_at):
     return DecoderOutput.concatenate(parts, 2), online.pop_faults()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(order=st.sampled_from([2, 4, 5]), cuts=st.lists(st.integers(0, 3000), max_size=12),
        gap_at=st.integers(-1, 12), n_nan=st.integers(0, 5), huge=st.booleans(), seed=st.integers(0, 2**16))

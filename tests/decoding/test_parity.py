@@ -16,8 +16,9 @@ from workbench.decoding import (
     LDA, BandPower, CommonAverageReference, Decoder, FilterBank, IIRFilter, KalmanDecoder, LaplacianReference,
     LastSample, LogVariance, NotchFilter, Ridge, SmoothedPower, SpikeFeatures, decode_in_chunks, load_decoder,
 )
+from tests.budget import examples
 
-SETTINGS = settings(max_examples=10, deadline=None, database=None,
+SETTINGS = settings(max_examples=examples(10), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

@@ -19,8 +19,9 @@ from workbench.decoding import (
 )
 from workbench.decoding.kernels.riemann import LWF, OAS, SCM, mdm_probabilities, tangent_vector, window_covariances
 from workbench.errors import ValidationError
+from tests.budget import examples
 
-SETTINGS = settings(max_examples=10, deadline=None, database=None,
+SETTINGS = settings(max_examples=examples(10), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -30,7 +31,7 @@ def _spd(rng, p):
 
 
 # ------------------------------------------------------------------ kernels
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(x=arrays(np.float64, st.tuples(st.integers(12, 60), st.integers(2, 5)),
                 elements=st.floats(-100, 100, allow_nan=False, allow_subnormal=False)),
        window=st.integers(8, 12), step=st.integers(1, 7), shrinkage=st.sampled_from([SCM, LWF, OAS]),

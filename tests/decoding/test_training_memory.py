@@ -19,8 +19,9 @@ from workbench.decoding import (
 from workbench.errors import ValidationError
 
 from ._reference_training import assert_same_decoder, reference_epochs, reference_fit
+from tests.budget import examples
 
-SETTINGS = settings(max_examples=8, deadline=None, database=None,
+SETTINGS = settings(max_examples=examples(8), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 SFREQ, WINDOW, STEP = 250.0, 250, 25
 CH = ["FC3", "C3", "CP3", "FC4", "C4", "CP4", "Cz", "Pz"]

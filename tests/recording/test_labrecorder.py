@@ -15,6 +15,7 @@ from workbench.utils.files import sha256_file
 pytestmark = [pytest.mark.lsl, pytest.mark.timeout(90)]
 
 
+@pytest.mark.slow  # seconds of real-time streaming or a subprocess: make test, not make check
 def test_record_run_keeps_every_sample_and_marker(workspace, unique_name):
     source = SyntheticSource(montage="eeg-64", seed=0, counter=True)
     entities = RunEntities(subject="P007", session="01", task="mi")

@@ -7,6 +7,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from workbench.report.signals import erd_map
+from tests.budget import examples
 
 SFREQ = 250.0
 
@@ -24,7 +25,7 @@ def _raw(cues: list[tuple[str, float]], iti: float) -> mne.io.RawArray:
     return raw
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["rest", "grasp", "open"]), st.floats(1.05, 4.0)), min_size=1, max_size=9),
        st.floats(0.0, 1.0))
 def test_every_cue_long_enough_gives_one_window_and_iti_is_never_a_class(cues, iti):

@@ -14,6 +14,7 @@ from workbench.report import EmptyStudyError, load_trial
 from workbench.report import summaries as S
 
 from .trial_helpers import empty_store
+from tests.budget import examples
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_a_visit_inside_its_window_is_due_not_overdue(data):
     assert S.visit_states(before).set_index(["participant", "visit"])["state"][("SCI-001", "week26")] == "upcoming"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(offset=st.integers(min_value=-400, max_value=800))
 def test_every_visit_has_exactly_one_state_whatever_the_day(data, offset):
     on = dataclasses.replace(data, today=date(2026, 1, 1) + timedelta(days=offset))
@@ -210,7 +211,7 @@ def test_empty_store_says_what_to_do(tmp_path):
             load_trial(store)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.lists(st.booleans(), max_size=8))
 def test_open_deviations_count_and_list_only_open_ones(data, closed_flags):
     base = data.deviations.iloc[0].to_dict()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from workbench.errors import ValidationError
 from workbench.session.gate import SAFE_COMMAND, SAFE_WITHIN_S, GateLimits, SafetyGate
+from tests.budget import examples
 
 LIMITS = GateLimits()
 COMMANDS = ("open", "close", "hold", None)
@@ -51,7 +52,7 @@ def drive(gate, t, ev):
 
 
 @pytest.mark.parametrize("levels", [{}, LEVELS], ids=["glove", "programs"])
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(steps=st.lists(step, min_size=1, max_size=400))
 def test_no_command_exceeds_a_limit_and_safe_state_comes_within_100_ms(levels, steps):
     t = 100.0

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from workbench.errors import ValidationError
 from workbench.session.paradigm import ITI, ParadigmRunner, ParadigmSpec
+from tests.budget import examples
 
 
 def test_schedule_is_balanced_seeded_and_jittered():
@@ -23,7 +24,7 @@ def test_schedule_is_balanced_seeded_and_jittered():
     assert all(b[0] - a[0] == pytest.approx(4.0) for a, b in zip(a, a[1:]) if a[1] != ITI)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.integers(2, 4), st.floats(0.5, 10), st.floats(0, 5), st.integers(1, 6), st.integers(0, 1000),
        st.floats(0, 2))
 def test_every_class_gets_its_repetitions_and_cues_never_overlap(n_classes, cue_s, rest_s, reps, seed, jitter):

@@ -10,6 +10,7 @@ from workbench.session.adaptation import offline_accuracy, recalibrate
 from workbench.session.paradigm import ParadigmSpec
 from workbench.session.participant import CueTimeline, ParticipantModel, SimulatedParticipant, simulate_recording
 from workbench.session.training import train_decoder, windows_from_raw
+from tests.budget import examples
 
 CLASSES = ("rest", "grasp", "open")
 
@@ -56,7 +57,7 @@ def _transfer(model, reps=4, trial=False):
 
 
 @pytest.mark.slow
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.floats(0.0, 0.45), st.floats(0.3, 0.5))
 def test_accuracy_falls_with_difficulty(low, step):
     assert _transfer(ParticipantModel(difficulty=low + step)) < _transfer(ParticipantModel(difficulty=low))

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from workbench.session import row_log
 from workbench.session.row_log import output_log, timing_log
+from tests.budget import examples
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 output_rows = st.tuples(finite, finite, st.sampled_from(["rest", "grasp", "open", ""]), st.floats(width=64),
@@ -22,7 +23,7 @@ def same(a, b):
         and len(a) == len(b)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(rows=st.lists(output_rows, max_size=40), block_rows=st.integers(1, 7))
 def test_rows_read_back_as_appended_across_blocks(rows, block_rows):
     with pytest.MonkeyPatch.context() as mp:

@@ -39,6 +39,7 @@ def test_states_are_announced_before_labrecorder_answers(workspace, unique_name)
     assert in_file == manifest.streams[0].n_samples == len(signal.times)
 
 
+@pytest.mark.slow  # seconds of real-time streaming or a subprocess: make test, not make check
 def test_unknown_stream_fails_with_the_reason_and_can_start_again(workspace, unique_name):
     model = RecordControlModel(lambda: Recorder([unique_name], workspace.recordings,
                                                 entities=RunEntities(subject="P011", task="ui")))

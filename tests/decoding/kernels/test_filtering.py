@@ -8,6 +8,7 @@ from scipy import signal
 from tests import naive
 from workbench.decoding.kernels import sosfilt_bank
 from workbench.decoding.kernels.filtering import TILE, TIME_BLOCK
+from tests.budget import examples
 
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((400, 5)) * 30e-6 + 10e-6  # EEG-like scale with an offset
@@ -50,7 +51,7 @@ def test_steady_state_initial_condition_matches_scipy_lfilter_zi():
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-9 * np.abs(ref).max())
 
 
-@settings(max_examples=40, deadline=None, database=None)
+@settings(max_examples=examples(40), deadline=None, database=None)
 @given(st.lists(st.integers(1, 90), min_size=1, max_size=60))
 def test_any_chunking_gives_the_same_output(sizes):
     sos = signal.butter(4, [7, 30], btype="bandpass", fs=160, output="sos")

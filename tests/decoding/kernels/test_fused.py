@@ -8,6 +8,7 @@ from scipy import signal
 from tests import naive
 from workbench.decoding.kernels import bandpower_lda_chunk, hold_last_valid, sosfilt_bank, window_power
 from workbench.decoding.kernels.filtering import TILE
+from tests.budget import examples
 
 SOS = np.stack([signal.butter(2, band, "bandpass", fs=250.0, output="sos") for band in ((8, 12), (18, 26))])
 # order 4: four sections, 1..3 monic, the path that squares inside the filter
@@ -42,7 +43,7 @@ def _run(x, sizes, *, valid_from=0, invalid_span=WINDOW, sos=SOS):
     return [np.concatenate(parts) for parts in zip(*out)]
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(sizes=st.lists(st.integers(1, 60), min_size=1, max_size=6))
 def test_fused_chunks_equal_the_naive_stages(sizes):
     idx, feats, probs, valid = _run(X, sizes)
@@ -53,7 +54,7 @@ def test_fused_chunks_equal_the_naive_stages(sizes):
     assert valid.all()
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(sizes=st.lists(st.integers(1, 60), min_size=1, max_size=6))
 def test_fused_four_section_bands_give_the_stage_kernels_bits_for_any_chunking(sizes):
     """Order-4 Butterworth bands square inside the filter, split at block ends

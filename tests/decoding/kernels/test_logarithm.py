@@ -5,6 +5,7 @@ from hypothesis import given, settings, strategies as st
 
 from tests import naive
 from workbench.decoding.kernels.logarithm import log_array
+from tests.budget import examples
 
 
 def _ulps(got, ref):
@@ -37,7 +38,7 @@ def test_log_special_values():
 
 
 @given(st.lists(st.floats(min_value=0.0, allow_infinity=True, allow_nan=False), min_size=1, max_size=50))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_log_of_any_non_negative_double_is_within_one_ulp(values):
     x = np.array(values)
     got, ref = log_array(x, np.empty_like(x)), naive.log(x)

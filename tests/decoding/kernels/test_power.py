@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 from tests import naive
 from workbench.decoding.kernels import ema_power, window_logvar, window_power
 from workbench.decoding.kernels.power import window_power_columns
+from tests.budget import examples
 
 RNG = np.random.default_rng(11)
 X = RNG.standard_normal((503, 4)) * np.array([1.0, 2.0, 1e-5, 50.0])
@@ -88,7 +89,7 @@ def test_ema_power_matches_naive_and_continues_across_chunks():
 
 @given(window_step=st.sampled_from([(40, 10), (12, 3), (7, 7), (30, 1), (161, 23)]),
        cuts=st.lists(st.integers(1, 120), min_size=1, max_size=12))
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 def test_window_power_any_chunking_gives_the_two_stack_bits(window_step, cuts):
     """However the recording is cut into chunks, every output is the same
     two-stack sum of block sums to the last bit (tests/naive.py spells out the order)."""

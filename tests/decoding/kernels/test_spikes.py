@@ -5,6 +5,7 @@ import pytest
 
 from tests import naive
 from workbench.decoding.kernels import spike_bins
+from tests.budget import examples
 
 RNG = np.random.default_rng(5)
 
@@ -98,7 +99,7 @@ class _Staged:
         return np.hstack([oc[:k], op[:k]]), bad
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(order=st.integers(1, 6), n_ch=st.integers(1, 70), cuts=st.lists(st.integers(0, 700), max_size=6),
        bin_size=st.sampled_from([1, 7, 60, 150]), tile=st.sampled_from([8, 16, 64]),
        time_block=st.sampled_from([1, 5, 64]), p_bad=st.sampled_from([0.0, 0.01]), seed=st.integers(0, 2**16))

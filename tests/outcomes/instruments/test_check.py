@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from workbench.outcomes.instruments import (
     check_assessment, known_instruments, list_instruments, load_instrument, score_instrument,
 )
+from tests.budget import examples
 
 
 def _values(inst, draw):
@@ -37,7 +38,7 @@ def test_registry_knows_every_packaged_instrument_and_isncsci():
     assert known["WISCI-II"] == "II" and known["ISNCSCI"] == "2019"
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(st.data())
 def test_any_in_range_items_with_their_scores_check_clean(data):
     inst = load_instrument(data.draw(st.sampled_from(list_instruments())))
@@ -46,7 +47,7 @@ def test_any_in_range_items_with_their_scores_check_clean(data):
     assert check_assessment(inst.id, inst.version, values, scores) == []
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(st.data())
 def test_any_changed_score_is_refused_under_its_form_label(data):
     inst = load_instrument(data.draw(st.sampled_from(list_instruments())))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from workbench.errors import ValidationError
 from workbench.outcomes.instruments import load_instrument, read_instrument, score_instrument
+from tests.budget import examples
 
 SCIM = load_instrument("SCIM-III")
 ARAT = load_instrument("ARAT")
@@ -46,7 +47,7 @@ def test_missing_items_are_errors_unless_partial():
     assert partial.scores["mobility"] == 40 and partial.missing == ("grooming",)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.data())
 def test_raising_one_item_never_lowers_a_score(data):
     values = {i.id: data.draw(st.sampled_from(i.values)) for i in SCIM.items}

@@ -25,9 +25,10 @@ from workbench.outcomes.isncsci import (
     ANAL_ALLOWED, DERMATOMES, KEY_MUSCLES, LEVELS, classify, classify_exam, parse_exam,
 )
 from workbench.outcomes.isncsci._explain import flatten
+from tests.budget import examples
 
 SETTINGS = settings(
-    max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", "80")), deadline=None,
+    max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", examples(80))), deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 SIDES = ("right", "left")
@@ -209,7 +210,7 @@ def test_nt_beside_a_flag_at_s4_5_leaves_completeness_plain():
 
 
 @pytest.mark.slow
-@settings(max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", "30")), deadline=None,
+@settings(max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", examples(30))), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(injured_exam_dicts(nt_rate=0.05, anal=ANAL_ALLOWED, flag_rate=0.06))
 def test_explain_names_a_flagged_input_behind_every_star(exam):

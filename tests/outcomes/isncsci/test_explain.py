@@ -12,6 +12,7 @@ from tests.conftest import SHARED
 from tests.outcomes.isncsci.strategies import injured_exam_dicts
 from workbench.outcomes.isncsci import ANAL_ALLOWED, classify_exam, parse_exam
 from workbench.outcomes.isncsci._explain import flatten, uncertain_inputs
+from tests.budget import examples
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def test_unknown_result_field_lists_the_known_ones(cases):
         _classify(cases["praxis2019-2"]).explain("motor_level.middle")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(injured_exam_dicts(nt_rate=0.08, anal=ANAL_ALLOWED, flag_rate=0.08))
 def test_variable_results_name_only_uncertain_inputs(exam):
     parsed = parse_exam(copy.deepcopy(exam))

@@ -15,8 +15,9 @@ from workbench.outcomes.isncsci import classify
 from workbench.outcomes.isncsci import (
     ANAL_ALLOWED, DERMATOMES, KEY_MUSCLES, LEVELS, MOTOR_ALLOWED, SENSORY_ALLOWED,
 )
+from tests.budget import examples
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LEVEL_NAMES = set(LEVELS[:-1]) | {"INT"}
 BOUNDS = {"uems": 25, "lems": 25, "motor": 50, "light_touch": 56, "pin_prick": 56}
 

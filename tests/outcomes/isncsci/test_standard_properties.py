@@ -19,10 +19,11 @@ from tests.outcomes.isncsci.strategies import exam_dicts, injured_exam_dicts
 from workbench.outcomes.isncsci import (
     ANAL_ALLOWED, DERMATOMES, KEY_MUSCLES, LEVELS, MOTOR_ALLOWED, SENSORY_ALLOWED, classify,
 )
+from tests.budget import examples
 
 # ISNCSCI_EXAMPLES=5000 runs a deeper search when changing a rule.
 SETTINGS = settings(
-    max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", examples(120))), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 #: Output order: NA first, then C1 .. S3, then INT (intact through S4-5).
 ORDER = {name: i for i, name in enumerate(("NA",) + LEVELS[:-1] + ("INT",))}
@@ -219,7 +220,7 @@ def test_only_non_sci_flags_put_a_star_on_a_result(exam):
     assert "*" not in flat
 
 
-@settings(max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", "40")), deadline=None,
+@settings(max_examples=int(os.environ.get("ISNCSCI_EXAMPLES", examples(40))), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(injured_exam_dicts(anal=ANAL_ALLOWED), st.randoms(use_true_random=False), st.integers(1, 2))
 def test_level_and_zpp_lists_hold_only_values_some_completion_gives(exam, rnd, how_many):

@@ -21,6 +21,7 @@ from workbench.records import UserAccount
 from workbench.records.access.auth import (MAX_PASSWORD_LENGTH, AccountLockedError, AuthenticationError, LoginDelayedError,
                                     authenticate, check_new_password)
 from workbench.records.access.lockout import LOCKOUT_VAR, LoginPolicy
+from tests.budget import examples
 
 POLICY = LoginPolicy(lockout_after=6, backoff_after=2, base_delay=1.0, max_delay=8.0, source_backoff_after=4)
 
@@ -64,7 +65,7 @@ def test_delay_grows_then_caps():
     assert LoginPolicy().delay(2) == 0 and LoginPolicy().delay(3) == 1 and LoginPolicy().delay(50) == 60
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.integers(1, 100), st.integers(1, 20), st.floats(0, 10), st.floats(10, 600), st.integers(0, 10_000))
 def test_the_delay_never_shrinks_as_failures_grow_and_never_passes_the_cap(lock, free, base, cap, failures):
     policy = LoginPolicy(lockout_after=lock, backoff_after=free, base_delay=base, max_delay=cap)
@@ -208,7 +209,7 @@ def test_weak_passwords_are_refused_naming_the_field(inv, password, why):
     assert [a.id for a in inv.find(UserAccount)] == ["a.sess", "dr.inv"]
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.text(min_size=MAX_PASSWORD_LENGTH + 1, max_size=4 * MAX_PASSWORD_LENGTH))
 def test_any_overlong_password_is_refused(password):
     (problem,) = check_new_password(password)

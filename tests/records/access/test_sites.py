@@ -16,6 +16,7 @@ from workbench.records import (
 )
 from workbench.records.access.sites import site_paths
 from workbench.records.storage.tables import TABLES
+from tests.budget import examples
 
 
 def _two_sites(store):
@@ -109,7 +110,7 @@ def test_sponsor_and_data_manager_read_every_site_and_the_sponsor_writes_nothing
         assert len(dm.find(OutcomeAssessment)) == 2 and dm.verify_audit().ok
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(sites=st.lists(st.sampled_from(["ZH", "BE", "GE"]), min_size=1, max_size=6),
        sessions=st.lists(st.integers(0, 5), max_size=8), viewer=st.sampled_from(["ZH", "BE", "GE"]))
 def test_visible_clause_matches_a_naive_walk_up_the_references(tmp_path_factory, sites, sessions, viewer):

@@ -30,6 +30,7 @@ from workbench.records.storage.engine import create_engine
 from workbench.records.storage.migrate import current_revision, head_revision, upgrade_database
 from workbench.records.types.identifiers import POLICY_VAR, IdentifierPolicy, active_policy, use_policy
 from workbench.records.types.policy import StoredIdentifierPolicy
+from tests.budget import examples
 
 #: The study numbers its participants P0001...; the default PREFIX-NNN would refuse them.
 OWN = IdentifierPolicy(patterns={"pseudonym": r"(SCI-[0-9]{3}|P[0-9]{4})"})
@@ -227,7 +228,7 @@ def test_a_database_made_before_0014_opens_with_the_defaults(store):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(digits=st.integers(2, 5), pid=st.from_regex(r"P[0-9]{1,6}", fullmatch=True))
 def test_a_write_is_taken_exactly_when_the_stored_pattern_matches(store, digits, pid):
     policy = IdentifierPolicy(patterns={"pseudonym": f"SCI-[0-9]{{3}}|P[0-9]{{{digits}}}"})

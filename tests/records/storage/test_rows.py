@@ -21,6 +21,7 @@ from workbench.records.storage.tables import TABLES
 from workbench.records.types.fields import check_value
 
 from ..types.test_record_properties import record_values
+from tests.budget import examples
 
 STORED_TYPES = [rt for rt in RECORD_TYPES if getattr(rt, "TABLE", None) in TABLES]
 
@@ -67,7 +68,7 @@ def _scratch(conn, rt, name):
 def test_json_insert_stores_what_sqlalchemys_insert_stores(pg, rt):
     ours, reference = _scratch(pg, rt, "rows_json"), _scratch(pg, rt, "rows_reference")
 
-    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+    @settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                      HealthCheck.filter_too_much])
     @given(records=_records(rt))
     def check(records):

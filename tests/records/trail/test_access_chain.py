@@ -24,6 +24,7 @@ from workbench.records.access.auth import log_event
 from workbench.records.storage.engine import create_engine
 from workbench.records.storage.migrate import upgrade_database
 from workbench.records.trail.access_chain import CHAINED, GENESIS, check_access_log
+from tests.budget import examples
 
 
 @pytest.fixture
@@ -171,7 +172,7 @@ def schema_file(tmp_path_factory):
     return path
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=_EVENTS, data=st.data())
 def test_any_single_change_to_the_log_is_named(schema_file, tmp_path, events, data):
     path = tmp_path / f"log-{hashlib.sha1(repr(events).encode()).hexdigest()[:12]}.sqlite"

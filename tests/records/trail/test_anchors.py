@@ -21,6 +21,7 @@ from workbench.errors import ValidationError
 from workbench.records import Participant
 from workbench.records.trail.anchors import read_anchor, write_anchor
 from workbench.records.trail.audit import AuditEntry, read_entries
+from tests.budget import examples
 
 
 @pytest.fixture
@@ -148,7 +149,7 @@ def test_a_bad_anchor_file_names_its_fields(tmp_path):
     assert err.value.fields == ("seq", "hash", "time")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(n=st.integers(0, 30), anchored=st.integers(0, 30), kept=st.integers(0, 30), forged=st.booleans())
 def test_an_anchor_agrees_exactly_with_the_trails_that_contain_it(n, anchored, kept, forged):
     """For any trail and any anchor of it: a copy holding the anchored entry unchanged agrees;

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tests.records import factories as f
 from tests.records.accounts import first_investigator
 from workbench.records import Participant
+from tests.budget import examples
 
 CHANGES = st.lists(
     st.tuples(st.sampled_from(["SCI-001", "SCI-002"]),
@@ -26,7 +27,7 @@ def _value(field, n):
     return {"age_years": n, "sex": "FMX"[n % 3], "arm": ("BCI", "control")[n % 2]}[field]
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=examples(12), deadline=None)
 @given(changes=CHANGES, target=st.sampled_from(["SCI-001", "SCI-002"]),
        field=st.sampled_from(["age_years", "injury_level"]))
 def test_replay_matches_and_tampering_is_named(changes, target, field):

@@ -17,6 +17,7 @@ from workbench.records import GATE_DECISIONS, Participant, Run, RunMetrics, Safe
 from workbench.records.storage.rows import plain_values
 from workbench.records.storage.tables import audit_head
 from workbench.records.trail import audit
+from tests.budget import examples
 
 T0 = datetime(2026, 1, 6, 10, tzinfo=timezone.utc)
 
@@ -172,7 +173,7 @@ def test_a_row_entry_altered_in_the_trail_breaks_the_chain(store, run):
     assert any("content was altered" in f.message for f in report.findings)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(lsl=st.one_of(st.none(), st.floats(-1e9, 1e9, allow_nan=False)),
        decision=st.sampled_from(GATE_DECISIONS), detail=st.one_of(st.none(), st.text(
            st.characters(blacklist_characters="\r\n\t\x00", blacklist_categories=("Cs",)), min_size=1, max_size=200)),
@@ -195,7 +196,7 @@ def test_a_row_entry_replays_to_the_record_s_canonical_fields(lsl, decision, det
     assert state[("safety_events", rec.id)] == {k: v for k, v in plain.items() if k != "id"}
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_bad_row_anywhere_in_a_batch_leaves_the_store_as_it_was(store, run, data):
     # The same store across examples: a refused batch must leave nothing, so every example starts equal.

@@ -15,6 +15,7 @@ from workbench.errors import PermissionDeniedError, ValidationError
 from workbench.records import OutcomeAssessment, Signature, SignedVersion
 from workbench.records.trail.signatures import sign_visit, signature_status, visit_signature_state, visit_signatures
 from workbench.records.types.signature import content_hash, signed_version
+from tests.budget import examples
 
 PASSWORD = "signing-test-password"
 _HASHER = PasswordHasher()
@@ -118,7 +119,7 @@ def test_a_visit_without_assessments_cannot_be_signed(store):
     assert info.value.fields == ("visit_id",)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(a=st.integers(0, 20), b=st.integers(0, 20),
        notes=st.one_of(st.none(), st.text(f.STORABLE_CHARS, min_size=1, max_size=20)))
 def test_content_hash_changes_exactly_when_the_content_does(a, b, notes):

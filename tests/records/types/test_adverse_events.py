@@ -12,6 +12,7 @@ from tests.records import factories as f
 from workbench.errors import ValidationError
 from workbench.records import AdverseEvent, DeviceDeficiency, ProtocolDeviation
 from workbench.records.types.safety import RELATEDNESS, SERIOUSNESS_CRITERIA
+from tests.budget import examples
 
 ONSET = date(2026, 3, 2)
 
@@ -84,7 +85,7 @@ def test_dates_in_order():
     assert set(info.value.fields) == {"awareness_date", "reported_on"}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(criteria=st.lists(st.sampled_from(SERIOUSNESS_CRITERIA[1:]), unique=True, max_size=2),  # not fatal
        device=st.sampled_from(RELATEDNESS), procedure=st.sampled_from(RELATEDNESS),
        anticipated=st.booleans(), imminent=st.booleans(), aware_after=st.integers(0, 30))

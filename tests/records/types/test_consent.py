@@ -13,6 +13,7 @@ from tests.records import factories as f
 from workbench.errors import ValidationError
 from workbench.records import Consent, OutcomeAssessment, Run, Session, Visit
 from workbench.records.types.consent import consent_overview, consent_status, status_from
+from tests.budget import examples
 
 DAY0 = date(2026, 1, 1)
 
@@ -24,7 +25,7 @@ def _consent(signed: int, withdrawn: int | None = None, pid: str = "SCI-001", **
                    data_sharing=True, **kw)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(signed=st.integers(0, 60), withdrawn_after=st.one_of(st.none(), st.integers(0, 60)),
        day=st.integers(-10, 130))
 def test_in_force_exactly_from_signature_until_withdrawal(signed, withdrawn_after, day):

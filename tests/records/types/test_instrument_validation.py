@@ -14,6 +14,7 @@ from workbench.errors import ValidationError
 from workbench.outcomes.instruments import load_instrument, score_instrument
 from workbench.records import OutcomeAssessment
 from workbench.records.demo import read_study_json
+from tests.budget import examples
 
 SCIM = load_instrument("SCIM-III")
 
@@ -27,7 +28,7 @@ def _scim(values: dict, scores: dict | None = None) -> OutcomeAssessment:
 scim_values = st.fixed_dictionaries({i.id: st.sampled_from(i.values) for i in SCIM.items})
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(scim_values)
 def test_any_in_range_items_validate_and_store_the_recomputed_total(values):
     record = _scim(values)
@@ -35,7 +36,7 @@ def test_any_in_range_items_validate_and_store_the_recomputed_total(values):
     assert record.scores == dict(score_instrument(SCIM, record.item_values).scores)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(scim_values, st.integers(-100, 100).filter(bool))
 def test_any_changed_total_is_refused(values, delta):
     scores = dict(score_instrument(SCIM, values).scores)

@@ -15,6 +15,7 @@ from workbench.records.types.identifiers import (
     install_study_policy, policy_conflicts, policy_from_mapping, policy_to_mapping, release_study_policy, use_policy,
 )
 from workbench.records.types.policy import StoredIdentifierPolicy
+from tests.budget import examples
 
 #: Pseudonym patterns a study might choose: a prefix, a separator, a number of digits.
 PSEUDONYMS = st.builds(lambda prefix, sep, lo, extra: f"{prefix}{sep}[0-9]{{{lo},{lo + extra}}}",
@@ -47,7 +48,7 @@ def test_conflicts_are_listed_exactly_when_two_policies_differ(a, b):
             assert p.value == a.patterns[kind] and b.patterns[kind] in p.allowed
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(PSEUDONYMS, st.from_regex(r"(P|SCI|BCI|AB|XYZW)[-_]?[0-9]{1,6}", fullmatch=True))  # 7 digits: a phone shape
 def test_the_store_check_agrees_with_the_policy_for_any_pattern_and_value(pattern, pid):
     policy = IdentifierPolicy(patterns={"pseudonym": pattern})

@@ -19,6 +19,7 @@ from workbench.records.types.randomization import (
     PENDING_ARM, blinded, blinded_view, enrol, generate_sequences, permuted_blocks, randomize, reveal,
     verify_sequence,
 )
+from tests.budget import examples
 
 SEED = 20260122
 seeds = st.integers(0, 2 ** 63 - 1)
@@ -26,7 +27,7 @@ arm_sets = st.sampled_from([("BCI", "control"), ("A", "B", "C")])
 multiples = st.lists(st.integers(1, 4), min_size=1, max_size=3, unique=True)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(seed=seeds, n=st.integers(1, 120), arms=arm_sets, mult=multiples)
 def test_every_completed_block_is_balanced_and_sized_as_allowed(seed, n, arms, mult):
     plan = permuted_blocks(seed, ("ZH", "B"), n, arms, mult)
@@ -44,7 +45,7 @@ def test_every_completed_block_is_balanced_and_sized_as_allowed(seed, n, arms, m
             assert number == len(blocks)  # only the last block may be cut short
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(seed=seeds, n=st.integers(1, 60), arms=arm_sets, site=st.sampled_from(["ZH", "HD"]),
        grade=st.sampled_from("ABCDE"))
 def test_every_strata_sequence_is_reproducible_from_the_seed(seed, n, arms, site, grade):
@@ -83,7 +84,7 @@ def test_sequences_are_stored_per_stratum_sealed_and_reproducible(sequenced):
         assert verify_sequence(seq, SEED + 1) != []
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(other=seeds.filter(lambda s: s != SEED), position=st.integers(1, 24))
 def test_no_slot_opens_without_the_seed(other, position):
     seq = _sealed_b_sequence()
@@ -143,7 +144,7 @@ def test_the_allocator_randomizes_only_an_enrolled_participant_with_consent_in_f
         generate_sequences(allocator, "BCI-SCI-01", seed=SEED, n_per_stratum=4)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(states=st.lists(st.sampled_from(["none", "in force", "withdrawn"]), min_size=1, max_size=6))
 def test_exactly_the_participants_with_consent_in_force_are_randomized_in_sequence_order(sequenced, states):
     """Any mix of consent states: each in force gets the next slot of the stratum; the others nothing, arm pending."""

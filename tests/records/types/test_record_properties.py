@@ -20,6 +20,7 @@ from workbench.records import RECORD_TYPES, OutcomeAssessment, RecordingFile, Vi
 from workbench.records.types.fields import storable
 
 from ..factories import STORABLE_CHARS
+from tests.budget import examples
 
 ALL_TYPES = RECORD_TYPES + (VisitDefinition, RecordingFile)
 #: Fields that take part in a cross-field rule, per type (dates in order, status vs date...).
@@ -106,7 +107,7 @@ def record_values(rt):
 
 
 @pytest.mark.parametrize("rt", ALL_TYPES, ids=lambda t: t.__name__)
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(data=st.data())
 def test_valid_fields_construct_and_round_trip(rt, data):
     values = data.draw(record_values(rt))
@@ -121,7 +122,7 @@ def test_valid_fields_construct_and_round_trip(rt, data):
 
 
 @pytest.mark.parametrize("rt", ALL_TYPES, ids=lambda t: t.__name__)
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(data=st.data())
 def test_one_broken_field_is_named(rt, data):
     values = data.draw(record_values(rt))

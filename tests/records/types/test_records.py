@@ -15,6 +15,7 @@ from workbench.errors import ValidationError
 from workbench.records import (
     LEVELS, AdverseEvent, OutcomeAssessment, Participant, Session, Study, User,
 )
+from tests.budget import examples
 
 
 def test_participant_refuses_identifying_fields_without_echoing_them():
@@ -117,7 +118,7 @@ INVALID = {
 }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data(), bad=st.sets(st.sampled_from(sorted(VALID))), days=st.integers(0, 4000),
        withdraw_before=st.booleans())
 def test_participant_reports_exactly_the_invalid_fields(data, bad, days, withdraw_before):
@@ -142,7 +143,7 @@ json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(text, 
                          st.floats(allow_nan=False, allow_infinity=False))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(items=st.dictionaries(st.text(text, min_size=1, max_size=8), json_scalars, max_size=8),
        scores=st.dictionaries(st.text(text, min_size=1, max_size=8), json_scalars, max_size=4))
 def test_outcome_assessment_keeps_any_json_item_values(items, scores):
@@ -162,7 +163,7 @@ def test_outcome_assessment_refuses_non_scalar_or_non_finite_items(value):
     assert err.value.fields == ("item_values",)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(delay=st.integers(-60, 60), status=st.sampled_from(["planned", "done", "missed"]))
 def test_visit_window_matches_a_naive_reading(delay, status):
     actual = f.ENROLMENT + timedelta(days=84 + delay) if status == "done" else None

@@ -20,6 +20,7 @@ from workbench.ui.dashboard.session_model import (DISPLAY_POINTS, SessionModel, 
                                                    summary_path)
 
 from ...report.trial_helpers import add_bci
+from tests.budget import examples
 
 B, C = "S-SCI-001-week6", "S-SCI-001-week12"
 
@@ -131,7 +132,7 @@ def test_a_recording_is_summarised_once_and_drawn_decimated(model, ws):
     assert again.view.figures["signal"].to_json() == first.view.figures["signal"].to_json()
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 9000)),
               elements=st.floats(-1e3, 1e3, allow_nan=False)))
 def test_decimation_keeps_every_peak_and_the_time_span(data):
