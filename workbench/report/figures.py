@@ -226,6 +226,10 @@ def erd_figure(erd: np.ndarray, ch_names, freqs, classes=("task",)) -> go.Figure
     return _layout(fig, "ERD map: band power during each cue vs rest", height=max(260, 14 * len(ch_names) + 100))
 
 
+#: The shortest time span the gate figure shows, in seconds.
+GATE_MIN_SPAN_S = 60.0
+
+
 def gate_events_figure(events: pd.DataFrame) -> go.Figure:
     """Safety-gate decisions over the session's time."""
     if events.empty:
@@ -234,6 +238,13 @@ def gate_events_figure(events: pd.DataFrame) -> go.Figure:
     for decision, g in events.groupby("decision"):
         fig.add_trace(go.Scatter(x=[str(t) for t in g["occurred_at"]], y=[decision] * len(g), mode="markers",
                                  name=decision, text=g["rule"].tolist(), hovertemplate="%{text}"))
+    times = pd.to_datetime(events["occurred_at"])
+    if times.max() - times.min() < pd.Timedelta(GATE_MIN_SPAN_S, "s"):
+        # A few decisions close together: plotly would zoom to their milliseconds (ticks such as
+        # 09:32:59.9995); a minute around them reads as clock time.
+        mid, half = times.min() + (times.max() - times.min()) / 2, pd.Timedelta(GATE_MIN_SPAN_S / 2, "s")
+        fig.update_xaxes(range=[str(mid - half), str(mid + half)])
+    fig.update_xaxes(tickformat="%H:%M:%S\n%b %d, %Y")
     return _layout(fig, "Safety-gate decisions", height=240)
 
 

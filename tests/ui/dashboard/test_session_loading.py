@@ -155,3 +155,29 @@ def test_choosing_a_session_redraws_only_the_session_tab_and_a_reload_redraws_al
     assert session.state.wait(60).session_id == B
     dash.model.reload()  # new records (an outcome saved, say): every view draws them
     assert dash.overview.body.children is not overview and participant.body.children is not shown
+
+
+def test_switching_sessions_all_day_leaves_no_widget_behind(model, ws):
+    """Every figure replaced is closed: widgets in the kernel stay level however often one switches."""
+    import ipywidgets as widgets
+
+    live = widgets.widget._instances  # every open widget of this process, by model id
+    dash = Dashboard(model.store, ws.root, today=date(2026, 11, 22))
+    drawn = dash.session.state.wait(60).session_id  # SCI-001's first session: a recording, trials, a gate event
+    assert dash.session.body.children
+    dash.model.select_session(B)
+    dash.model.select_session(drawn)
+    dash.model.reload()  # new records: the overview and participant views are drawn again too
+    dash.session.state.wait(60)
+    before, first = set(live), {w.model_id for w in dash.session.body.children}
+    for _ in range(3):
+        for sid in (B, C, drawn):
+            dash.model.select_session(sid)
+            assert dash.session.state.wait(60).session_id == sid
+        dash.model.reload()
+        dash.session.state.wait(60)
+    left = sorted(type(live[k]).__name__ for k in set(live) - before)
+    assert len(live) == len(before), f"{len(live) - len(before)} widgets left open after 9 switches: {left}"
+    # The first figures are closed (they are in no view any more); the panel's new ones are open.
+    assert first and not first & set(live)
+    assert dash.session.body.children and all(w.model_id in live for w in dash.session.body.children)
