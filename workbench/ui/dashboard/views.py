@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 
 from ...report.html_parts import table as html_table
+from ..closing import replace_children
 from .deviations import DeviationClosePanel
 from .entry import OutcomeEntryPanel
 from .model import DashboardModel
@@ -57,31 +58,6 @@ def _figure(fig: go.Figure, name: str) -> widgets.Widget:
     return box
 
 
-def _close(widget: widgets.Widget) -> None:
-    """Close a widget built here and every widget inside it.
-
-    A widget replaced but not closed stays in the kernel and in the page (its
-    comm open, its model held): a Session tab switched all day kept every
-    figure it had drawn, each with its plotly JSON.
-    """
-    for child in getattr(widget, "children", ()):
-        _close(child)
-    for part in ("layout", "style"):  # each widget's own, made with it (ipywidgets does not close them)
-        if isinstance(getattr(widget, part, None), widgets.Widget):
-            getattr(widget, part).close()
-    widget.close()
-
-
-def _replace(container: widgets.Box, children) -> None:
-    """Show ``children`` in ``container``, then close what it showed before and shows no more."""
-    old, children = container.children, tuple(children)
-    container.children = children  # first: the page never shows a closed widget
-    kept = {id(c) for c in children}
-    for w in old:
-        if id(w) not in kept:
-            _close(w)
-
-
 def _tables(tables: dict) -> widgets.HTML:
     parts = [f"<h4>{html.escape(title)}</h4>" + html_table(frame, empty=f"{title}: none recorded yet.",
                                                           index=frame.index.name is not None)
@@ -102,14 +78,14 @@ class OverviewView:
 
     def refresh(self) -> None:
         if self.model.data is None:
-            _replace(self.body, ())
+            replace_children(self.body, ())
             self._shown = None
             return
         if self._shown is self.model.data:
             return  # a participant or session was chosen: the study overview stays as drawn (it took 0.7 s)
         self._shown = self.model.data
         figs = [_figure(f, name) for name, f in self.model.overview_figures().items()]
-        _replace(self.body, (*figs, _tables(self.model.overview_tables())))
+        replace_children(self.body, (*figs, _tables(self.model.overview_tables())))
 
 
 class ParticipantView:
@@ -138,13 +114,13 @@ class ParticipantView:
             self.chooser.options = m.participant_choices
         self.chooser.value = m.participant
         if m.participant is None:
-            _replace(self.body, ())
+            replace_children(self.body, ())
             return
         if self._shown is not None and self._shown[0] == m.participant and self._shown[1] is m.data:
             return  # a session choice changed; this view stays as drawn
         self._shown = (m.participant, m.data)  # the data held, so a reload's data cannot reuse its id
         figs = [_figure(f, name) for name, f in m.participant_figures().items()]
-        _replace(self.body, (*figs, _tables(m.participant_tables())))
+        replace_children(self.body, (*figs, _tables(m.participant_tables())))
 
 
 class SessionPanel:
@@ -189,11 +165,11 @@ class SessionPanel:
         if st.status != "ready":
             css = "wb-dash-note wb-session-loading" if st.status == "loading" else "wb-dash-note"
             self.notes.value = f"<p class='{css}'>{html.escape(st.message)}</p>"
-            _replace(self.body, ())  # after the line that says why: never an empty panel in between
+            replace_children(self.body, ())  # after the line that says why: never an empty panel in between
             return
         # Figures (each saying "Drawing ..." until drawn) before the notes replace the "loading" line,
         # so the browser never shows an empty panel between the two updates.
-        _replace(self.body, (_figure(f, name) for name, f in st.view.figures.items()))
+        replace_children(self.body, (_figure(f, name) for name, f in st.view.figures.items()))
         self.notes.value = "".join(f"<p class='wb-dash-note'>{html.escape(n)}</p>" for n in st.view.notes)
 
 

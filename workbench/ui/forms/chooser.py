@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ...outcomes.instruments import list_instruments, load_instrument
+from ..closing import replace_children
 from .instrument_form import InstrumentForm
 from .isncsci_worksheet import IsncsciWorksheet
 
@@ -42,11 +43,12 @@ class FormChooser:
 
     def show(self, instrument: str | None):
         if instrument is None:
-            self.form, self.area.children = None, ()
+            self.form = None
+            replace_children(self.area, ())
             return None
         self.form = make_form(instrument, store=self.store, participant_id=self.participant_id,
                               on_saved=self.on_saved)
-        self.area.children = (self.form.widget,)
+        replace_children(self.area, (self.form.widget,))  # the previous form is closed
         return self.form
 
     def _ipython_display_(self):  # pragma: no cover - notebook display only

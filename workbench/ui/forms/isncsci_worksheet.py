@@ -13,7 +13,8 @@ from ._style import label, mark, problems_html, style
 from .meanings import ISNCSCI_MOTOR, ISNCSCI_SENSORY
 from .save_panel import SavePanel
 
-_CELL = widgets.Layout(width="72px")
+#: A score cell's width (one Layout per worksheet: a closed worksheet closes its own only).
+CELL_WIDTH = "72px"
 #: ISNCSCI 2019 key muscles (Rupp et al. 2021), named as on the worksheet.
 KEY_MUSCLE_NAMES = {"C5": "elbow flexors", "C6": "wrist extensors", "C7": "elbow extensors",
                     "C8": "finger flexors", "T1": "finger abductors", "L2": "hip flexors", "L3": "knee extensors",
@@ -52,6 +53,7 @@ class IsncsciWorksheet:
         self.entry = entry if entry is not None else IsncsciEntry()
         self._syncing = False  # True while the view copies the model into the widgets
         self.inputs: dict[str, widgets.Combobox] = {}
+        self._cell_layout = widgets.Layout(width=CELL_WIDTH)  # shared by this worksheet's cells only
         for field, allowed in IsncsciEntry.FIELDS.items():
             self.inputs[field] = self._cell(field, allowed)
         for side in SIDES:
@@ -86,7 +88,7 @@ class IsncsciWorksheet:
         # Free text with suggestions: fast typing, and a wrong value stays
         # visible and marked instead of being silently refused.
         box = widgets.Combobox(options=tuple(options), ensure_option=False, value=self.entry.value(field) or "",
-                               layout=_CELL, placeholder="")
+                               layout=self._cell_layout, placeholder="")
         box.add_class(f"wb-cell-{field.replace('.', '-')}")
         box.observe(lambda change, f=field: self._on_edit(f, change["new"]), names="value")
         return box
