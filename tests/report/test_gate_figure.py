@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.report.figures import GATE_MIN_SPAN_S, gate_events_figure
+from workbench.report.figures import GATE_MAX_MARKS, GATE_MIN_SPAN_S, gate_events_figure
 from tests.budget import examples
 
 START = pd.Timestamp("2026-01-13 09:33:00")
@@ -27,3 +27,22 @@ def test_the_axis_spans_at_least_a_minute_and_holds_every_decision(offsets_s):
     else:  # plotly's own range, over at least a minute of decisions
         assert max(times) - min(times) >= pd.Timedelta(GATE_MIN_SPAN_S, "s")
     assert sum(len(t.x) for t in fig.data) == len(times)
+
+
+@settings(max_examples=examples(30), deadline=None)
+@given(st.integers(1, 3000), st.integers(0, 30), st.floats(0.001, 8 * 3600))
+def test_a_long_session_is_drawn_in_bounded_marks_and_every_rare_decision_is_drawn(n_passed, n_safe, span_s):
+    passed = [START + pd.Timedelta(span_s * k / max(n_passed - 1, 1), "s") for k in range(n_passed)]
+    safe = [START + pd.Timedelta(span_s * (k + 0.5) / max(n_safe, 1), "s") for k in range(n_safe)]
+    events = pd.DataFrame({"occurred_at": passed + safe, "decision": ["passed"] * n_passed + ["safe_state"] * n_safe,
+                           "rule": ["ok"] * n_passed + ["signal_lost"] * n_safe})
+    fig = gate_events_figure(events)
+    traces = {t.name.split(" (")[0]: t for t in fig.data}
+    assert traces["passed"].name == f"passed ({n_passed:,})"  # the legend counts every decision
+    assert len(traces["passed"].x) <= min(n_passed, GATE_MAX_MARKS)
+    drawn = pd.to_datetime(pd.Series(traces["passed"].x), format="ISO8601")
+    assert drawn.min() == min(passed) and drawn.max() <= max(passed)  # from the first decision on
+    if n_passed > GATE_MAX_MARKS:  # each mark says how many decisions its bin holds; together all of them
+        assert sum(int(t.split()[0]) for t in traces["passed"].text) == n_passed
+    if n_safe:
+        assert len(traces["safe_state"].x) == n_safe and set(traces["safe_state"].text) == {"signal_lost"}
