@@ -245,25 +245,23 @@ def gate_events_figure(events: pd.DataFrame) -> go.Figure:
         return empty_figure("Safety gate", "No safety-gate event in this session")
     fig = go.Figure()
     times = pd.to_datetime(events["occurred_at"])
-    span_s = (times.max() - times.min()).total_seconds()
+    start, span = times.min(), times.max() - times.min()
     for decision, g in events.assign(_t=times).sort_values("_t").groupby("decision"):
-        name = f"{decision} ({len(g):,})"
         if len(g) <= GATE_MAX_MARKS:
-            fig.add_trace(go.Scatter(x=[str(t) for t in g["occurred_at"]], y=[decision] * len(g), mode="markers",
-                                     name=name, text=g["rule"].tolist(), hovertemplate="%{text}<extra></extra>"))
-            continue
-        bin_s = max(span_s / GATE_MAX_MARKS, 1e-6)
-        bins = ((g["_t"] - times.min()).dt.total_seconds() // bin_s).clip(upper=GATE_MAX_MARKS - 1).astype(int)
-        firsts, counts = g.groupby(bins).head(1), bins.value_counts().sort_index()
-        text = [f"{n} {decision} in {bin_s:.1f} s" for n in counts.to_numpy()]
-        fig.add_trace(go.Scatter(x=[str(t) for t in firsts["occurred_at"]], y=[decision] * len(firsts),
-                                 mode="markers", name=name, text=text, hovertemplate="%{text}<extra></extra>"))
-    if times.max() - times.min() < pd.Timedelta(GATE_MIN_SPAN_S, "s"):
+            shown, text = g, g["rule"].tolist()
+        else:
+            bin_s = max(span.total_seconds() / GATE_MAX_MARKS, 1e-6)
+            bins = ((g["_t"] - start).dt.total_seconds() // bin_s).clip(upper=GATE_MAX_MARKS - 1).astype(int)
+            shown = g.groupby(bins).head(1)
+            text = [f"{n} {decision} in {bin_s:.1f} s" for n in bins.value_counts().sort_index().to_numpy()]
+        fig.add_trace(go.Scatter(x=[str(t) for t in shown["occurred_at"]], y=[decision] * len(shown), mode="markers",
+                                 name=f"{decision} ({len(g):,})", text=text, hovertemplate="%{text}<extra></extra>"))
+    if span < pd.Timedelta(GATE_MIN_SPAN_S, "s"):
         # A few decisions close together: plotly would zoom to their milliseconds (ticks such as
         # 09:32:59.9995); a minute around them reads as clock time.
-        mid, half = times.min() + (times.max() - times.min()) / 2, pd.Timedelta(GATE_MIN_SPAN_S / 2, "s")
+        mid, half = start + span / 2, pd.Timedelta(GATE_MIN_SPAN_S / 2, "s")
         fig.update_xaxes(range=[str(mid - half), str(mid + half)])
-    days = sorted({t.strftime("%Y-%m-%d") for t in (times.min(), times.max())})
+    days = sorted({t.strftime("%Y-%m-%d") for t in (start, times.max())})
     fig.update_xaxes(tickformat="%H:%M:%S", title=f"time of day ({' to '.join(days)})")
     fig = _layout(fig, "Safety-gate decisions", height=280)
     return fig.update_layout(legend={"orientation": "h", "y": -0.45}, margin={"b": 90})  # below the axis title
