@@ -129,3 +129,5 @@ def test_enter_in_the_password_field_signs_in(workspace):
     # What the browser sends when Enter is pressed in the field (ipywidgets' text view).
     password.comm.handle_msg({"content": {"data": {"method": "custom", "content": {"event": "submit"}}}, "buffers": []})
     assert "wb-dashboard" in app.children[0]._dom_classes
+    # The sign-in panel is closed, not only hidden: its fields are gone from the kernel and the page.
+    assert user.comm is None and password.comm is None and password.value == ""

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 
 from ...config import get_workspace
 from ...errors import WorkbenchError
+from ..closing import replace_children
 from .views import Dashboard
 
 
@@ -29,10 +30,12 @@ def dashboard_app(workspace=None, *, today=None) -> widgets.VBox:
     box.add_class("wb-dashboard-app")
 
     def show(store) -> None:
+        # The sign-in panel is closed with what it held (the fields, their comms in the kernel
+        # and the page): nothing is left that could take a password once someone is signed in.
         try:
-            box.children = (Dashboard(store, ws.root, today=today, background=True).widget,)
+            replace_children(box, (Dashboard(store, ws.root, today=today, background=True).widget,))
         except WorkbenchError as err:
-            box.children = (_message(f"The dashboard cannot open: {err}"),)
+            replace_children(box, (_message(f"The dashboard cannot open: {err}"),))
 
     from ..login import LoginPanel
 
