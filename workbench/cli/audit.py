@@ -47,7 +47,8 @@ def run(args) -> int:
                 return 1
             anchor = store.anchor()
             path = write_anchor(anchor, args.out)
-            print(f"anchored entry #{anchor.seq} ({anchor.hash}) at {anchor.time} in {path}")
+            also = f", access log event #{anchor.access_seq}" if anchor.access_seq else ""
+            print(f"anchored entry #{anchor.seq} ({anchor.hash}){also} at {anchor.time} in {path}")
             return 0
         trail = _history(store, args.entity, args.entity_id)
     cols = ["seq", "ts", "user_name", "role", "action", "entity", "entity_id", "field", "old_value", "new_value",

@@ -633,7 +633,8 @@ class Store(AccountMethods):
         self._require_study_wide("anchor the audit trail")
         with self.engine.connect() as conn:
             head = conn.execute(sa.select(audit_head).where(audit_head.c.id == 1)).one()
-        return make_anchor(head.seq, head.hash, self.engine.url.render_as_string(hide_password=True))
+        return make_anchor(head.seq, head.hash, self.engine.url.render_as_string(hide_password=True),
+                           head.auth_seq, head.auth_hash)
 
 
 _AUDIT_COLS = ("seq", "ts", "user_name", "role", "action", "entity", "entity_id", "field", "old_value",

@@ -65,7 +65,10 @@ def test_an_older_copy_restored_over_the_current_one_is_caught(sqlite_store, tmp
     assert store.verify_audit([first]).ok  # ... and agrees with the anchor taken before it
     report = store.verify_audit([first, second])  # ... but not with the later anchor
     assert not report.ok
-    (finding,) = report.findings
+    # The later anchor names the trail's missing entries, and the access log it saw: the copy's log has
+    # other events (the logins since the restore) where the anchor saw its last one.
+    finding, access = report.findings
+    assert access.seq is None and "differs from the anchor" in access.message and "older copy" in access.message
     assert finding.seq == read_anchor(second).seq and "older copy" in finding.message
     assert "anchor-2.json" in finding.message
     store.close()
@@ -147,6 +150,24 @@ def test_a_bad_anchor_file_names_its_fields(tmp_path):
     with pytest.raises(ValidationError) as err:
         read_anchor(bad)
     assert err.value.fields == ("seq", "hash", "time")
+
+    bad.write_text(json.dumps({"format": "workbench-audit-anchor/1", "seq": 1, "hash": "a" * 64, "time": "t",
+                               "access_seq": 0, "access_hash": "A" * 64}))
+    with pytest.raises(ValidationError) as err:
+        read_anchor(bad)
+    assert err.value.fields == ("access_seq", "access_hash")
+
+
+def test_an_anchor_holds_the_access_logs_head_and_one_from_before_still_reads(sqlite_store, tmp_path):
+    store = sqlite_store
+    path = write_anchor(store.anchor(), tmp_path / "anchor.json")
+    data = json.loads(path.read_text())
+    log = store.access_log()
+    assert data["access_seq"] == log.id.max() and data["access_hash"] == log.hash.iloc[-1]
+    assert store.verify_audit([path]).ok
+    older = tmp_path / "older.json"  # written before the access log was chained: no access head
+    older.write_text(json.dumps({k: data[k] for k in ("format", "seq", "hash", "time", "database")}))
+    assert read_anchor(older).access_seq == 0 and store.verify_audit([older]).ok
 
 
 @settings(max_examples=examples(60), deadline=None)

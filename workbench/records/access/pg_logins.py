@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from ..storage.engine import create_engine, run_ddl
 from ..trail.keys import keys_dir, replace_secret
+from ..trail.pg_definer import PLAIN_INSERT, UTC_NOW
 from .lockout import LoginPolicy
 from .pg_roles import db_tag, password_clause
 
@@ -79,8 +80,18 @@ def create_locking_log_function(conn: sa.Connection) -> None:
     the workbench's policy ($WORKBENCH_LOCKOUT_AFTER), bounded here to 1-100.
     """
     conn.exec_driver_sql("DROP FUNCTION IF EXISTS wb_log_refused_login(text)")
-    run_ddl(conn, """
-CREATE FUNCTION wb_log_refused_login(p_user text, p_lockout_after integer) RETURNS boolean
+    run_ddl(conn, locking_log_sql("CREATE", PLAIN_INSERT))
+    conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {LOCKING_FUNCTION} FROM PUBLIC")
+    _grant_to_log_role(conn, LOCKING_FUNCTION)
+
+
+def locking_log_sql(verb: str, append: str) -> str:
+    """0012's refused-login function, appending its event with ``append`` (pg_definer's PLAIN_INSERT or,
+    from 0018, CHAINED_APPEND: through the server's chain of the access log)."""
+    insert = append.format(ts=UTC_NOW, user="left(coalesce(p_user, ''), 80)", event="'login_refused'",
+                           detail="why || ' (refused by PostgreSQL)'")
+    return f"""
+{verb} FUNCTION wb_log_refused_login(p_user text, p_lockout_after integer) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE why text; is_active boolean; login text; since integer; failures integer;
 BEGIN
@@ -89,9 +100,7 @@ BEGIN
   why := CASE WHEN is_active IS NULL THEN 'unknown user name' WHEN NOT is_active THEN 'inactive account'
               WHEN login IS NOT NULL AND NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = login)
               THEN 'account locked' ELSE 'wrong password' END;
-  INSERT INTO auth_events (ts, user_name, event, detail)
-  VALUES (to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
-          left(coalesce(p_user, ''), 80), 'login_refused', why || ' (refused by PostgreSQL)');
+  {insert};
   IF why <> 'wrong password' OR login IS NULL THEN RETURN false; END IF;
   SELECT coalesce(max(e.id), 0) INTO since FROM auth_events e
    WHERE (e.user_name = p_user AND e.event = 'login')
@@ -104,9 +113,7 @@ BEGIN
     RETURN true;
   END IF;
   RETURN false;
-END $$""")
-    conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {LOCKING_FUNCTION} FROM PUBLIC")
-    _grant_to_log_role(conn, LOCKING_FUNCTION)
+END $$"""
 
 
 def drop_locking_log_function(conn: sa.Connection) -> None:

@@ -103,7 +103,8 @@ audit_head = sa.Table(
     sa.Column("signed_from", sa.Integer(), nullable=False, server_default="1"),
     # PostgreSQL: first db_change_log id paired with a trail transaction (earlier: none recorded, 0012).
     sa.Column("changes_from", sa.BigInteger(), nullable=False, server_default="1"),
-    # SQLite's access log chain (0017, trail/access_chain.py): first chained event, and the chain's end.
+    # The access log's chain (SQLite 0017, trail/access_chain.py; PostgreSQL 0018, trail/pg_access_chain.py):
+    # first chained event, and the chain's end.
     sa.Column("auth_from", sa.Integer(), nullable=False, server_default="1"),
     sa.Column("auth_seq", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("auth_hash", sa.String(64), nullable=False, server_default="0" * 64),
@@ -125,7 +126,8 @@ auth_events = sa.Table(
     sa.Column("user_name", sa.String(80), nullable=False),
     sa.Column("event", sa.String(40), nullable=False),
     sa.Column("detail", sa.Text(), nullable=True),
-    # SQLite: HMAC under the audit key over the previous event's hash and this event (0017); PostgreSQL: NULL.
+    # SQLite: HMAC under the audit key over the previous event's hash and this event (0017); PostgreSQL:
+    # SHA-256 of the same, by the server (0018).
     sa.Column("hash", sa.String(64), nullable=True),
     implicit_returning=False,  # site staff append to the log without reading it back (PostgreSQL GRANTs)
 )

@@ -12,8 +12,9 @@ inserted, removed or cut from the end are named by ``audit verify``. Events
 are not signed: a refused login has no author who could sign; the key holds
 them. Events logged before migration 0017 (below ``auth_from``) are legacy;
 an event logged without the key (its file missing) is stored unchained and
-named. On PostgreSQL only the owner's definer function may append to the log
-and nobody may change it (migration 0012): the server holds it, unchained.
+named. On PostgreSQL only the owner's definer functions may append to the log
+and no workbench role may change it (migration 0012); from 0018 the server
+chains it itself (``pg_access_chain.py``), against the owner's psql.
 
 Credentials. A password hash swapped with sqlite3 cannot log in: the password
 no longer reproduces the signing key the trail registered for the account

@@ -67,11 +67,12 @@ import sqlalchemy as sa
 
 from ...errors import WorkbenchError
 from ..storage.rows import plain_values
-from ..storage.tables import BY_TABLE, TABLES, audit_head, audit_log, db_change_log
+from ..storage.tables import BY_TABLE, TABLES, audit_head, audit_log, auth_events, db_change_log
 from ..types.base import TableRecord, User
 from ..types.fields import canonical_json, plain_from_db
 from . import pg_definer
 from .access_chain import check_access_log, check_credentials
+from .pg_access_chain import check_server_access_log
 from .findings import AuditFinding, AuditReport
 from .pg_crosscheck import cross_check
 from .signing import KEY_ACTION, KEY_ENTITY, parse_registration, sign, signature_holds
@@ -327,6 +328,13 @@ def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
     findings += check_credentials(conn, entries, signed_from)  # SQLite: the next two
     access_findings, n_access = check_access_log(conn, key)
     findings += access_findings
+    server_findings, n_server = check_server_access_log(conn)  # PostgreSQL from 0018: the server's chain
+    findings += server_findings
+    access_unread = n_server is None
+    n_access += n_server or 0
+    if not access_unread and any(a.access_seq for a in anchors):
+        events = dict(conn.execute(sa.select(auth_events.c.id, auth_events.c.hash)).all())
+        findings += [AuditFinding(None, problem) for a in anchors if (problem := a.access_disagreement(events))]
     findings += cross_check(conn, entries)  # PostgreSQL: every recorded row change against its entries
     expected, last_seq = _replay(entries, findings)
     for k in [k for k in expected if k[0] == KEY_ENTITY]:
@@ -363,7 +371,7 @@ def verify_trail(conn: sa.Connection, key: bytes, anchors=()) -> AuditReport:
         findings.append(AuditFinding(seq, f"{name}/{rid}: row is missing from the table but the trail "
                                           "never deleted it" + _db_note(conn, (name, rid))))
     n_legacy = sum(1 for e in entries if e.seq < signed_from)
-    return AuditReport(len(entries), n_rows, tuple(findings), unread, n_legacy, n_access)
+    return AuditReport(len(entries), n_rows, tuple(findings), unread, n_legacy, n_access, access_unread)
 
 
 def signed_schema(conn: sa.Connection) -> bool:

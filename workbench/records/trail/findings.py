@@ -33,8 +33,11 @@ class AuditReport:
     unread: tuple[str, ...] = ()
     #: Entries written before migration 0011 (no personal signatures then): chain-checked only.
     n_legacy: int = 0
-    #: SQLite: access-log events checked by their keyed chain (``access_chain``; none on PostgreSQL).
+    #: Access-log events checked by their chain: keyed on SQLite (``access_chain``), the server's on
+    #: PostgreSQL from migration 0018 (``pg_access_chain``).
     n_access_events: int = 0
+    #: PostgreSQL: this role may not read the access log (the allocator), so it was not checked.
+    access_unread: bool = False
 
     @property
     def ok(self) -> bool:
@@ -55,6 +58,8 @@ class AuditReport:
                          "checked by the keyed chain only)")
             if self.n_access_events:
                 note += f"; access log intact: {self.n_access_events} events chained"
+            if self.access_unread:
+                note += "; access log not checked: not readable by this role"
             return f"audit trail intact: {self.n_entries} entries, {self.n_rows} rows match the trail{note}"
         lines = [f"audit trail BROKEN: {len(self.findings)} problem(s); first broken: {self.first_broken}"]
         lines += [f"  - {f}" for f in self.findings[:50]]

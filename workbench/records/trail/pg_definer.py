@@ -72,7 +72,7 @@ _ME = """
 
 #: ISO 8601 in UTC as Python's ``isoformat(timespec="microseconds")`` writes it (the trail's ``ts``).
 _ISO_UTC = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
-_UTC_NOW = _ISO_UTC.format("clock_timestamp()")
+UTC_NOW = _ISO_UTC.format("clock_timestamp()")
 #: The trail's time from 0013: the transaction's start, fixed until it ends (see the module docstring).
 _TRANSACTION_TIME = _ISO_UTC.format("transaction_timestamp()")
 
@@ -85,9 +85,23 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT h.seq, h.hash FROM audit_head h WHERE h.id = 1 FOR UPDATE
 $$""")
     run_ddl(conn, _append_trail_sql("CREATE", "e.ts"))
+    run_ddl(conn, log_auth_event_sql("CREATE", PLAIN_INSERT))
+    for fn in FUNCTIONS:
+        conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
+
+
+#: How an access-log function appends its event: 0012's plain insert, or from 0018 through the
+#: server's chain (``trail/pg_access_chain.py``). Placeholders: the event's four values as SQL.
+PLAIN_INSERT = "INSERT INTO auth_events (ts, user_name, event, detail) VALUES ({ts}, {user}, {event}, {detail})"
+CHAINED_APPEND = "PERFORM wb_append_auth_event({ts}, {user}, {event}, {detail})"
+
+
+def log_auth_event_sql(verb: str, append: str) -> str:
+    """``wb_log_auth_event``, appending with ``append`` (:data:`PLAIN_INSERT` or :data:`CHAINED_APPEND`)."""
     events = ", ".join(f"'{e}'" for e in EVENTS)
-    run_ddl(conn, f"""
-CREATE FUNCTION wb_log_auth_event(p_user text, p_event text, p_detail text) RETURNS void
+    insert = append.format(ts=UTC_NOW, user="left(p_user, 80)", event="p_event", detail="p_detail")
+    return f"""
+{verb} FUNCTION wb_log_auth_event(p_user text, p_event text, p_detail text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   what text := 'access log'; me text; my_role text; my_site text; owner boolean; target text; target_site text;
@@ -117,11 +131,8 @@ BEGIN{_ME}
       EXECUTE format('ALTER ROLE %I LOGIN', target);
     END IF;
   END IF;
-  INSERT INTO auth_events (ts, user_name, event, detail)
-  VALUES ({_UTC_NOW}, left(p_user, 80), p_event, p_detail);
-END $$""")
-    for fn in FUNCTIONS:
-        conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
+  {insert};
+END $$"""
 
 
 def _append_trail_sql(verb: str, ts: str) -> str:
