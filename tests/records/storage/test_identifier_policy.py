@@ -159,6 +159,30 @@ def test_a_policy_the_stored_records_do_not_meet_is_refused_and_names_them(store
     assert store.find(Site)[0].id == "ZH"
 
 
+def test_concealed_allocation_sequences_are_checked_without_being_read(store):
+    """The investigator may not read the sequences (allocation concealment), yet a policy their ids would
+    fail is refused: the ids follow from the sites and AIS grades, generated or still to be."""
+    from workbench.records.types.participant import AIS_GRADES
+    from workbench.records.types.randomization import AllocationSequence, generate_sequences
+
+    f.seeded(store, n_participants=0)
+    no_sequence_ids = IdentifierPolicy(patterns={"record_id": r"(?!AS-)[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"})
+    assert not store.may_read(AllocationSequence)
+    for generated in (False, True):
+        if generated:
+            with as_user(store, "al.loc", "allocator") as allocator:
+                made = generate_sequences(allocator, "BCI-SCI-01", seed=3, n_per_stratum=2)
+            assert {s.id for s in made} == {f"AS-BCI-SCI-01-ZH-{g}" for g in AIS_GRADES}
+        with pytest.raises(ValidationError) as err:
+            store.set_identifier_policy(no_sequence_ids, reason="no AS- prefix")
+        found = [(p.field.split(" ")[0], p.value) for p in err.value.problems]
+        assert found == [(f"AllocationSequence[AS-BCI-SCI-01-ZH-{g}].id", f"AS-BCI-SCI-01-ZH-{g}")
+                         for g in AIS_GRADES], generated
+        assert "concealed" in err.value.problems[0].field and store.identifier_policy is None
+    store.set_identifier_policy(IdentifierPolicy(patterns={"record_id": r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,40}"}),
+                                reason="shorter codes")  # one the sequences meet is taken
+
+
 def test_a_process_with_another_policy_is_refused_at_login(store, tmp_path, monkeypatch):
     f.seeded(store)
     store.set_identifier_policy(OWN, reason="P numbers")

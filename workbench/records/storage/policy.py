@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from ...errors import Problem
 from ..types.base import TableRecord
 from ..types.identifiers import IdentifierPolicy, code_problems
+from ..types.participant import AIS_GRADES
 from ..types.policy import POLICY_ID, StoredIdentifierPolicy
+from ..types.randomization import AllocationSequence, sequence_id
 from .rows import from_row
 from .rules import label_of
 from .tables import RECORD_TYPES, TABLES
@@ -69,6 +71,12 @@ def stored_code_problems(conn: sa.Connection, policy: IdentifierPolicy, *,
     consent versions, staff names, device/montage/task labels), table by table
     in insert order and by id, so the first offenders listed are stable.
     Problems are labelled ``Participant[SCI-001].id``.
+
+    A table ``readable`` refuses is checked without being read where its codes
+    follow from readable records: the allocation sequences' ids, one per site
+    and AIS grade (``randomization.sequence_id``), checked whether or not the
+    allocator has generated them yet, since a policy they fail would also stop
+    randomization. A sequence stored under any other id is not seen here.
     """
     problems: list[Problem] = []
     skipped = []
@@ -77,7 +85,16 @@ def stored_code_problems(conn: sa.Connection, policy: IdentifierPolicy, *,
         if not coded:
             continue
         if not readable(rt):
-            skipped.append(rt.TABLE)
+            derived = _concealed_ids(conn, rt)
+            if derived is None:
+                skipped.append(rt.TABLE)
+                continue
+            for label, value in derived:
+                problem = policy.check(label, value, dict(coded)["id"])
+                if problem is not None:
+                    problems.append(problem)
+                    if len(problems) >= limit:
+                        return problems, skipped
             continue
         table = TABLES[rt.TABLE]
         cols = [table.c.id, *(table.c[name] for name, _ in coded if name != "id")]
@@ -92,3 +109,14 @@ def stored_code_problems(conn: sa.Connection, policy: IdentifierPolicy, *,
                     if len(problems) >= limit:
                         return problems, skipped
     return problems, skipped
+
+
+def _concealed_ids(conn: sa.Connection, rt: type[TableRecord]) -> list[tuple[str, str]] | None:
+    """(label, id) of a concealed table's records derived from readable ones, or None if they do not follow."""
+    if rt is not AllocationSequence:
+        return None
+    sites = TABLES["sites"]
+    ids = [sequence_id(study, site, grade)
+           for site, study in conn.execute(sa.select(sites.c.id, sites.c.study_id).order_by(sites.c.id))
+           for grade in AIS_GRADES]
+    return [(f"AllocationSequence[{i}].id (concealed: the id of a site x AIS grade sequence)", i) for i in ids]

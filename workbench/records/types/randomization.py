@@ -200,7 +200,7 @@ def generate_sequences(store, study_id: str, *, seed: int, n_per_stratum: int,
     sequences = []
     for site in sites:
         for grade in AIS_GRADES:
-            seq_id = f"AS-{study_id}-{site.id}-{grade}"
+            seq_id = sequence_id(study_id, site.id, grade)
             plan = permuted_blocks(seed, (site.id, grade), n_per_stratum, study.arms, block_multiples)
             slots = tuple(SealedSlot(position=i, block=b, block_size=size, seal=seal(seed, seq_id, i, arm))
                           for i, (b, size, arm) in enumerate(plan, start=1))
@@ -209,6 +209,16 @@ def generate_sequences(store, study_id: str, *, seed: int, n_per_stratum: int,
                 block_multiples=tuple(str(m) for m in block_multiples), algorithm=ALGORITHM,
                 seed_sha256=seed_commitment(seed), generated_at=now, generated_by=store.user.name, slots=slots))
     return list(store.add(*sequences))
+
+
+def sequence_id(study_id: str, site_id: str, grade: str) -> str:
+    """The id of one stratum's sequence (site x AIS grade).
+
+    Made from records every role reads, so a role the sequences are concealed
+    from can still check their ids against a new identifier policy
+    (``storage/policy.py``) without reading the table.
+    """
+    return f"AS-{study_id}-{site_id}-{grade}"
 
 
 def _allocated_in(store, study_id: str) -> bool:
