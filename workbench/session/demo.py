@@ -114,6 +114,19 @@ def _caught(live, log) -> list:
     return out
 
 
+def _not_injected(live, log) -> list:
+    """Safe states no injected fault and no operator explains: (seconds into the block, rule, detail).
+
+    The gate is right to take them (the silence or the bad input happened), but a user reading the
+    demo's summary should not take them for the faults it injected on purpose.
+    """
+    start = live.t0 + live.runner.timeline.cues[0][0] if live.runner.timeline.cues else live.t0
+    windows = [(start + f.at_s - 0.05, start + f.at_s + f.for_s + 1.0, CATCHES.get(f.kind, ())) for f in live.faults]
+    return [(d.t - start, d.rule, d.detail) for d in log.decisions
+            if d.decision == "safe_state" and d.rule != "operator_stop"
+            and not any(lo <= d.t <= hi and d.rule in rules for lo, hi, rules in windows)]
+
+
 # The demo's participant responds well (difficulty 0.3): with its 12 calibration trials, a typical
 # participant ("realistic", 0.5) decodes near chance (grouped CV 0.2-0.75 over seeds), which shows
 # the pipeline as broken rather than the trial day it is. 0.3 gives CV ~0.7 and ~0.8 on a later
@@ -335,6 +348,10 @@ def format_summary(r: DemoResult) -> str:
             what = ("NOT CAUGHT" if rule is None else f"came while the gate was {rule}" if rule.startswith("already")
                     else f"caught by {rule}, safe state {ms:.0f} ms after injection")
             lines.append(f"  injected {f.kind} at {f.at_s:g} s for {f.for_s:g} s: {what}")
+        for t, rule, detail in _not_injected(run.live, run.live.log):
+            lines.append(f"  safe state not injected, at {t:.1f} s: {rule} ({detail}); no fault was injected then "
+                         "(the simulated participant and devices run in this process: on a busy machine they can "
+                         "fall silent, and the gate acts on any silence)")
         if run.label.startswith("adaptive") and run.live.log.envelopes:
             from .results import envelope_while
 
