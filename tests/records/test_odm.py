@@ -12,6 +12,7 @@ import odmlib
 import pytest
 import xmlschema
 
+from workbench.errors import WorkbenchError
 from workbench.records import AdverseEvent, OutcomeAssessment, Participant, Study, Visit
 from workbench.records.demo import open_demo_store
 from workbench.records.odm import NS, export_odm, read_odm
@@ -154,3 +155,28 @@ def test_cli_exports_odm_and_names_what_the_role_may_not_read(tmp_path, monkeypa
     code = main(["export", "--format", "odm", "--participant", "SCI-001", "--out", str(tmp_path / "sel"),
                  "--db-url", url])
     assert code == 2 and "--participant" in capsys.readouterr().err
+
+
+def test_the_document_stays_in_the_odm_1_3_namespace_whatever_odmlib_registered_last(demo_ws, tmp_path, monkeypatch):
+    """odmlib's namespace registry is process-wide: loading another odmlib model (ODM 2.0 makes itself the
+    default, as here) must not move the export out of the ODM 1.3 namespace."""
+    import odmlib.ns_registry as NSR
+
+    odm20 = "http://www.cdisc.org/ns/odm/v2.0"
+    monkeypatch.setattr(NSR.NamespaceRegistry, "namespaces", {"odm": odm20})
+    monkeypatch.setattr(NSR.NamespaceRegistry, "default_namespace", {"odm": odm20})
+    with open_demo_store(demo_ws, role="data_manager") as store:
+        result = export_odm(store, tmp_path / "odm")
+    root = ET.parse(result.fname).getroot()
+    assert {el.tag.partition("}")[0] for el in root.iter()} == {f"{{{NS}"}
+
+
+def test_a_value_odm_does_not_allow_is_a_clear_error_and_nothing_is_written(demo_ws, tmp_path, monkeypatch):
+    """odmlib checks values as the document is built: a refusal names the value and leaves no file."""
+    import workbench.records.odm as odm
+
+    monkeypatch.setattr(odm, "study_effective_date", lambda tables: "week 3")
+    with open_demo_store(demo_ws, role="data_manager") as store, pytest.raises(WorkbenchError) as err:
+        export_odm(store, tmp_path / "odm")
+    assert "not valid in ODM 1.3.2" in str(err.value) and "week 3" in str(err.value)
+    assert not (tmp_path / "odm").exists()

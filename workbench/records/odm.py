@@ -13,7 +13,8 @@
   text and is withheld, as in every export.
 - Tables the exporting role may not read are left out, and the export says which.
 
-Validated in the tests against the ODM 1.3.2 XSD that odmlib ships and read
+The document is built and written with odmlib's ODM 1.3.2 object model, and
+validated in the tests against the ODM 1.3.2 XSD that odmlib ships and read
 back with odmlib.
 """
 
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 import json
 import os
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import odmlib.odm_1_3_2.model as ODM
 import pandas as pd
+from odmlib.exceptions import OdmlibError
+from odmlib.ns_registry import bind_document_namespaces
 
 from ..errors import Problem, ValidationError, WorkbenchError
 from .storage.tables import BY_TABLE
@@ -54,11 +57,12 @@ def _oid(*parts: str) -> str:
     return ".".join("".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(p)) for p in parts)
 
 
-def _sub(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{NS}}}{tag}", {k: str(v) for k, v in attrs.items() if v is not None})
-    if text is not None:
-        el.text = str(text)
-    return el
+def _text_of(text) -> str:
+    return "" if text is None else str(text)
+
+
+def _en(text) -> ODM.TranslatedText:
+    return ODM.TranslatedText(_content=_text_of(text), lang="en")
 
 
 def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
@@ -106,71 +110,23 @@ def export_odm(store, out, *, allow_broken_trail: bool = False) -> OdmExport:
                 instruments[name] = None
 
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    root = ET.Element(f"{{{NS}}}ODM", {"FileType": "Snapshot", "FileOID": _oid("WB", study.id, stamp),
-                                        "CreationDateTime": stamp, "ODMVersion": "1.3.2",
-                                        "Granularity": "All", "Originator": "sci-bci-workbench"})
-    st = _sub(root, "Study", OID=_oid("ST", study.id))
-    gv = _sub(st, "GlobalVariables")
-    _sub(gv, "StudyName", study.id)
-    _sub(gv, "StudyDescription", screen_record(study, staff_key=key).title)  # the title is screened too
-    _sub(gv, "ProtocolName", study.id)
-    mdv = _sub(st, "MetaDataVersion", OID="MDV.1", Name=f"{study.id} workbench records")
     events = [v.name for v in study.visit_schedule] + [STUDY_EVENT]
     forms = _form_layout(tables, instruments)  # form OID -> (name, table, instrument, [(item OID, name, spec)])
-    event_forms: dict[str, list[str]] = {e: [] for e in events}
-    for form_oid, (_, table, _, _) in forms.items():
-        for e in (events if table in ("visits", "outcome_assessments", "protocol_deviations") else [STUDY_EVENT]):
-            if table == "visits" and e == STUDY_EVENT:
-                continue
-            event_forms[e].append(form_oid)
-    protocol = _sub(mdv, "Protocol")
-    for i, e in enumerate(events, start=1):
-        _sub(protocol, "StudyEventRef", StudyEventOID=_oid("SE", e), OrderNumber=i, Mandatory="No")
-    for e in events:
-        sed = _sub(mdv, "StudyEventDef", OID=_oid("SE", e), Name=e, Repeating="No",
-                   Type="Common" if e == STUDY_EVENT else "Scheduled")
-        for f in event_forms[e]:
-            _sub(sed, "FormRef", FormOID=f, Mandatory="No")
-    for form_oid, (name, _, _, _) in forms.items():
-        fd = _sub(mdv, "FormDef", OID=form_oid, Name=name, Repeating="Yes")
-        _sub(fd, "ItemGroupRef", ItemGroupOID=_oid("IG", form_oid[2:]), Mandatory="Yes")
-    for form_oid, (name, _, _, items) in forms.items():
-        ig = _sub(mdv, "ItemGroupDef", OID=_oid("IG", form_oid[2:]), Name=name, Repeating="No")
-        for item_oid, *_ in items:
-            _sub(ig, "ItemRef", ItemOID=item_oid, Mandatory="No")
-    codelists = {}
-    for form_oid, (_, _, _, items) in forms.items():
-        for item_oid, label, (dtype, choices), _ in items:
-            idef = _sub(mdv, "ItemDef", OID=item_oid, Name=item_oid.split(".")[-1], DataType=dtype)
-            q = _sub(idef, "Question")
-            _sub(q, "TranslatedText", label, **{"{http://www.w3.org/XML/1998/namespace}lang": "en"})
-            if choices:
-                cl = _oid("CL", *item_oid.split(".")[1:])
-                codelists[cl] = (dtype, choices)
-                _sub(idef, "CodeListRef", CodeListOID=cl)
-    for cl, (dtype, choices) in codelists.items():
-        c = _sub(mdv, "CodeList", OID=cl, Name=cl, DataType=dtype if dtype in ("integer", "float") else "text")
-        for value in choices:
-            cli = _sub(c, "CodeListItem", CodedValue=_text(value))
-            _sub(_sub(cli, "Decode"), "TranslatedText", _decode(cl, value),
-                 **{"{http://www.w3.org/XML/1998/namespace}lang": "en"})
-
-    # Who: staff codes only; where: the participant's site (an ODM Location per site).
-    users = sorted(set(trail["user_name"].dropna())) if len(trail) else []
-    admin = _sub(root, "AdminData", StudyOID=_oid("ST", study.id))
-    for u in users:
-        _sub(_sub(admin, "User", OID=_oid("USR", u)), "LoginName", u)
-    sites = sorted(set(tables["participants"]["site_id"].dropna())) if "participants" in tables else []
-    for s in sites + ["CENTRAL"]:
-        loc = _sub(admin, "Location", OID=_oid("LOC", s), Name=s)
-        _sub(loc, "MetaDataVersionRef", StudyOID=_oid("ST", study.id), MetaDataVersionOID="MDV.1",
-             EffectiveDate=str(study_effective_date(tables)))
-    _clinical_data(root, study, tables, forms, events, trail, store.staff_code)
+    try:  # odmlib checks every value as the document is built (dates, data types, OIDs)
+        odm = ODM.ODM(FileType="Snapshot", FileOID=_oid("WB", study.id, stamp), CreationDateTime=stamp,
+                      ODMVersion="1.3.2", Granularity="All", Originator="sci-bci-workbench",
+                      Study=[_study(study, screen_record(study, staff_key=key).title, events, forms)],  # screened
+                      AdminData=[_admin_data(study, tables, trail)],
+                      ClinicalData=[_clinical_data(study, tables, forms, events, trail)])
+    except OdmlibError as err:
+        raise WorkbenchError(f"ODM export: a stored value is not valid in ODM 1.3.2 ({err}); nothing written") from None
+    # odmlib's namespace registry is process-wide, and another odmlib model loaded here (ODM 2.0, Define-XML)
+    # would change its default: the document is pinned to the ODM 1.3 namespace.
+    bind_document_namespaces(odm, {"namespaces": {"odm": NS}, "default": {"odm": NS}})
 
     with staged_folder(out) as tmp:
         fname = tmp / "study.odm.xml"
-        ET.register_namespace("", NS)
-        ET.ElementTree(root).write(fname, encoding="UTF-8", xml_declaration=True)
+        odm.write_xml(str(fname))
         manifest = {"format": "odm", "odm_version": "1.3.2", "exported_at": stamp,
                     "exported_by": {"user": store.staff_code(store.user.name), "role": store.user.role},
                     "tables": readable,
@@ -238,10 +194,66 @@ def _form_layout(tables, instruments):
     return forms
 
 
-def _clinical_data(root, study, tables, forms, events, trail, staff_code) -> None:
-    cd = _sub(root, "ClinicalData", StudyOID=_oid("ST", study.id), MetaDataVersionOID="MDV.1")
+def _study(study, title: str | None, events: list[str], forms: dict) -> ODM.Study:
+    event_forms: dict[str, list[str]] = {e: [] for e in events}
+    for form_oid, (_, table, _, _) in forms.items():
+        for e in (events if table in ("visits", "outcome_assessments", "protocol_deviations") else [STUDY_EVENT]):
+            if table == "visits" and e == STUDY_EVENT:
+                continue
+            event_forms[e].append(form_oid)
+    mdv = ODM.MetaDataVersion(OID="MDV.1", Name=f"{study.id} workbench records", Protocol=ODM.Protocol())
+    for i, e in enumerate(events, start=1):
+        mdv.Protocol.StudyEventRef.append(ODM.StudyEventRef(StudyEventOID=_oid("SE", e), OrderNumber=i, Mandatory="No"))
+    for e in events:
+        mdv.StudyEventDef.append(ODM.StudyEventDef(
+            OID=_oid("SE", e), Name=e, Repeating="No", Type="Common" if e == STUDY_EVENT else "Scheduled",
+            FormRef=[ODM.FormRef(FormOID=f, Mandatory="No") for f in event_forms[e]]))
+    for form_oid, (name, _, _, _) in forms.items():
+        mdv.FormDef.append(ODM.FormDef(OID=form_oid, Name=name, Repeating="Yes", ItemGroupRef=[
+            ODM.ItemGroupRef(ItemGroupOID=_oid("IG", form_oid[2:]), Mandatory="Yes")]))
+    for form_oid, (name, _, _, items) in forms.items():
+        mdv.ItemGroupDef.append(ODM.ItemGroupDef(OID=_oid("IG", form_oid[2:]), Name=name, Repeating="No", ItemRef=[
+            ODM.ItemRef(ItemOID=item_oid, Mandatory="No") for item_oid, *_ in items]))
+    codelists = {}
+    for form_oid, (_, _, _, items) in forms.items():
+        for item_oid, label, (dtype, choices), _ in items:
+            idef = ODM.ItemDef(OID=item_oid, Name=item_oid.split(".")[-1], DataType=dtype,
+                               Question=ODM.Question(TranslatedText=[_en(label)]))
+            if choices:
+                cl = _oid("CL", *item_oid.split(".")[1:])
+                codelists[cl] = (dtype, choices)
+                idef.CodeListRef = ODM.CodeListRef(CodeListOID=cl)
+            mdv.ItemDef.append(idef)
+    for cl, (dtype, choices) in codelists.items():
+        mdv.CodeList.append(ODM.CodeList(
+            OID=cl, Name=cl, DataType=dtype if dtype in ("integer", "float") else "text",
+            CodeListItem=[ODM.CodeListItem(CodedValue=_text(value), Decode=ODM.Decode(TranslatedText=[
+                _en(_decode(cl, value))])) for value in choices]))
+    gv = ODM.GlobalVariables(StudyName=ODM.StudyName(_content=study.id),
+                             StudyDescription=ODM.StudyDescription(_content=_text_of(title)),
+                             ProtocolName=ODM.ProtocolName(_content=study.id))
+    return ODM.Study(OID=_oid("ST", study.id), GlobalVariables=gv, MetaDataVersion=[mdv])
+
+
+def _admin_data(study, tables, trail) -> ODM.AdminData:
+    # Who: staff codes only; where: the participant's site (an ODM Location per site).
+    users = sorted(set(trail["user_name"].dropna())) if len(trail) else []
+    sites = sorted(set(tables["participants"]["site_id"].dropna())) if "participants" in tables else []
+    effective = str(study_effective_date(tables))
+    return ODM.AdminData(
+        StudyOID=_oid("ST", study.id),
+        User=[ODM.User(OID=_oid("USR", u), LoginName=ODM.LoginName(_content=str(u))) for u in users],
+        Location=[ODM.Location(OID=_oid("LOC", s), Name=str(s),
+                               MetaDataVersionRef=[ODM.MetaDataVersionRef(StudyOID=_oid("ST", study.id),
+                                                                          MetaDataVersionOID="MDV.1",
+                                                                          EffectiveDate=effective)])
+                  for s in sites + ["CENTRAL"]])
+
+
+def _clinical_data(study, tables, forms, events, trail) -> ODM.ClinicalData:
+    cd = ODM.ClinicalData(StudyOID=_oid("ST", study.id), MetaDataVersionOID="MDV.1")
     if "participants" not in tables:
-        return
+        return cd
     visit_name = dict(zip(tables["visits"]["id"], tables["visits"]["name"])) if "visits" in tables else {}
     by_record: dict[tuple[str, str], list[dict]] = {}
     for row in trail.to_dict("records"):
@@ -249,8 +261,9 @@ def _clinical_data(root, study, tables, forms, events, trail, staff_code) -> Non
     site_of = dict(zip(tables["participants"]["id"], tables["participants"]["site_id"]))
     form_of_table = {t: f for f, (_, t, i, _) in forms.items() if i is None}
     for pid in tables["participants"]["id"]:
-        sd = _sub(cd, "SubjectData", SubjectKey=pid)
-        _sub(sd, "SiteRef", LocationOID=_oid("LOC", site_of.get(pid) or "CENTRAL"))
+        location = _oid("LOC", site_of.get(pid) or "CENTRAL")
+        sd = ODM.SubjectData(SubjectKey=str(pid), SiteRef=ODM.SiteRef(LocationOID=location))
+        cd.SubjectData.append(sd)
         per_event: dict[str, list[tuple[str, str, dict]]] = {e: [] for e in events}
         for table, frame in tables.items():
             rows = frame[frame["id"] == pid] if table == "participants" else frame[frame["participant_id"] == pid]
@@ -264,25 +277,29 @@ def _clinical_data(root, study, tables, forms, events, trail, staff_code) -> Non
                     event = STUDY_EVENT
                 form = _oid("F", "OA", row["instrument"]) if table == "outcome_assessments" else form_of_table[table]
                 per_event[event].append((table, form, row))
-        location = _oid("LOC", site_of.get(pid) or "CENTRAL")
         for e in events:
             if not per_event[e]:
                 continue
-            sed = _sub(sd, "StudyEventData", StudyEventOID=_oid("SE", e))
+            sed = ODM.StudyEventData(StudyEventOID=_oid("SE", e))
+            sd.StudyEventData.append(sed)
             for table, form, row in per_event[e]:
                 entries = by_record.get((table, str(row["id"])), [])
-                fd = _sub(sed, "FormData", FormOID=form, FormRepeatKey=row["id"])
+                fd = ODM.FormData(FormOID=form, FormRepeatKey=str(row["id"]))
                 if entries:
-                    _audit(fd, entries[0], location)
-                ig = _sub(fd, "ItemGroupData", ItemGroupOID=_oid("IG", form[2:]))
+                    fd.AuditRecord = _audit(entries[0], location)
+                ig = ODM.ItemGroupData(ItemGroupOID=_oid("IG", form[2:]))
+                fd.ItemGroupData.append(ig)
+                sed.FormData.append(fd)
                 updates = {r["field"]: r for r in entries if r["action"] == "update" and r["field"]}
                 for item_oid, _, _, (col, key) in forms[form][3]:
                     value = _value_of(row, col, key)
                     if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
                         continue
-                    idata = _sub(ig, "ItemData", ItemOID=item_oid, Value=_text(value))
+                    idata = ODM.ItemData(ItemOID=item_oid, Value=_text(value))
                     if col in updates:  # the field's last change (a JSON field's change covers its items)
-                        _audit(idata, updates[col], location)
+                        idata.AuditRecord = _audit(updates[col], location)
+                    ig.ItemData.append(idata)
+    return cd
 
 
 def _value_of(row: dict, col: str, key: str | None):
@@ -292,16 +309,17 @@ def _value_of(row: dict, col: str, key: str | None):
     return values.get(key)
 
 
-def _audit(parent, entry: dict, location: str) -> None:
-    ar = _sub(parent, "AuditRecord", EditPoint="DataManagement", UsedImputationMethod="No")
-    _sub(ar, "UserRef", UserOID=_oid("USR", entry["user_name"]))
-    _sub(ar, "LocationRef", LocationOID=location)
+def _audit(entry: dict, location: str) -> ODM.AuditRecord:
     ts = pd.Timestamp(entry["ts"])
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    _sub(ar, "DateTimeStamp", ts.isoformat())
+    ar = ODM.AuditRecord(EditPoint="DataManagement", UsedImputationMethod="No",
+                         UserRef=ODM.UserRef(UserOID=_oid("USR", entry["user_name"])),
+                         LocationRef=ODM.LocationRef(LocationOID=location),
+                         DateTimeStamp=ODM.DateTimeStamp(_content=ts.isoformat()))
     if entry.get("reason") is not None:  # a coded reason, else withheld (free text), as in every export
-        _sub(ar, "ReasonForChange", entry["reason"])
-    _sub(ar, "SourceID", f"audit-trail-seq-{entry['seq']}")
+        ar.ReasonForChange = ODM.ReasonForChange(_content=str(entry["reason"]))
+    ar.SourceID = ODM.SourceID(_content=f"audit-trail-seq-{entry['seq']}")
+    return ar
 
 
 def read_odm(fname: str | os.PathLike) -> dict:
