@@ -96,6 +96,19 @@ def check_access_log(conn: sa.Connection, key: bytes) -> tuple[list[AuditFinding
     """Findings on SQLite's access log chain, and how many events it holds from the boundary on."""
     if conn.dialect.name != "sqlite" or not chained_schema(conn):
         return [], 0
+    return check_chain(conn, lambda prev, row: event_hash(key, prev, row), ids_contiguous=True,
+                       unchained="logged without the audit key, or inserted behind the workbench's back")
+
+
+def check_chain(conn: sa.Connection, hash_of, *, ids_contiguous: bool,
+                unchained: str) -> tuple[list[AuditFinding], int]:
+    """Walk the access log's chain from ``audit_head.auth_from``: findings, and how many events it holds.
+
+    ``hash_of(prev_hash, event)``: SQLite's keyed hash or PostgreSQL's server hash (``pg_access_chain``).
+    ``ids_contiguous``: SQLite numbers events max + 1, so a gap is a deletion; a PostgreSQL sequence
+    skips numbers on rollback, where the chain alone names a deletion. ``unchained``: why an event
+    without a hash is there.
+    """
     head = conn.execute(sa.select(audit_head.c.auth_from, audit_head.c.auth_seq, audit_head.c.auth_hash)
                         .where(audit_head.c.id == 1)).one()
     rows = conn.execute(sa.select(*(auth_events.c[k] for k in (*CHAINED, "hash")))
@@ -111,15 +124,14 @@ def check_access_log(conn: sa.Connection, key: bytes) -> tuple[list[AuditFinding
                                                    f"(#{head.auth_from}): the access log's boundary was moved"))
             continue
         n += 1
-        if row["id"] != prev_id + 1:
+        if ids_contiguous and row["id"] != prev_id + 1:
             findings.append(AuditFinding(None, f"access log events #{prev_id + 1}-#{row['id'] - 1} are missing "
                                                "(deleted behind the workbench's back)"))
         prev_id = row["id"]
         if row["hash"] is None:
-            findings.append(AuditFinding(None, f"{where} is not chained (logged without the audit key, or "
-                                               "inserted behind the workbench's back)"))
+            findings.append(AuditFinding(None, f"{where} is not chained ({unchained})"))
             continue
-        if not hmac.compare_digest(event_hash(key, prev_hash, row), row["hash"]):
+        if not hmac.compare_digest(hash_of(prev_hash, row), row["hash"]):
             findings.append(AuditFinding(None, f"{where} does not match the access log's chain (changed or "
                                                "inserted behind the workbench's back, or an event before it "
                                                "was removed)"))

@@ -28,13 +28,11 @@ The encoding is the same on both sides and unambiguous: each field as
 from __future__ import annotations
 
 import hashlib
-import hmac
 
 import sqlalchemy as sa
 
 from ..storage.engine import run_ddl
-from ..storage.tables import audit_head, auth_events
-from .access_chain import CHAINED, GENESIS
+from .access_chain import CHAINED, GENESIS, check_chain
 from .findings import AuditFinding
 
 #: The internal function 0018 adds: called by the logging functions only, EXECUTE granted to nobody.
@@ -87,7 +85,10 @@ END $$""")
 
 
 def uninstall(conn: sa.Connection) -> None:
-    """Downgrade of 0018, after the logging functions insert plainly again: the chaining functions dropped."""
+    """Downgrade of 0018, after the logging functions insert plainly again: the chaining functions dropped,
+    and the chain too (the events become what they were before 0018, so an upgrade starts a new chain)."""
+    conn.exec_driver_sql("UPDATE auth_events SET hash = NULL WHERE hash IS NOT NULL")
+    conn.exec_driver_sql(f"UPDATE audit_head SET auth_seq = 0, auth_hash = '{GENESIS}' WHERE id = 1")
     conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {APPEND_FUNCTION}")
     conn.exec_driver_sql("DROP FUNCTION IF EXISTS wb_access_field(text)")
 
@@ -110,24 +111,5 @@ def check_server_access_log(conn: sa.Connection) -> tuple[list[AuditFinding], in
         return [], 0
     if not conn.exec_driver_sql("SELECT has_table_privilege('auth_events', 'SELECT')").scalar():
         return [], None
-    head = conn.execute(sa.select(audit_head.c.auth_from, audit_head.c.auth_seq, audit_head.c.auth_hash)
-                        .where(audit_head.c.id == 1)).one()
-    rows = conn.execute(sa.select(*(auth_events.c[k] for k in (*CHAINED, "hash")))
-                        .where(auth_events.c.id >= head.auth_from).order_by(auth_events.c.id)).mappings().all()
-    findings: list[AuditFinding] = []
-    prev_hash, last = GENESIS, (0, GENESIS)
-    for row in rows:
-        where = f"access log event #{row['id']} ({row['event']} by {row['user_name']} at {row['ts']})"
-        if row["hash"] is None:
-            findings.append(AuditFinding(None, f"{where} is not chained: it was inserted with SQL, not by the "
-                                               "server's logging function"))
-            continue
-        if not hmac.compare_digest(server_event_hash(prev_hash, row), row["hash"]):
-            findings.append(AuditFinding(None, f"{where} does not match the access log's chain (changed or inserted "
-                                               "with SQL, or an event before it was deleted)"))
-        prev_hash, last = row["hash"], (row["id"], row["hash"])
-    if last != (head.auth_seq, head.auth_hash):
-        findings.append(AuditFinding(None, f"the access log's chain ends at event #{last[0]} but its head says "
-                                           f"#{head.auth_seq}: events were deleted from its end or the head was "
-                                           "changed with SQL"))
-    return findings, len(rows)
+    return check_chain(conn, server_event_hash, ids_contiguous=False,
+                       unchained="inserted with SQL, not by the server's logging function")
