@@ -72,8 +72,8 @@ from ..types.base import TableRecord, User
 from ..types.fields import canonical_json, plain_from_db
 from . import pg_definer
 from .access_chain import check_access_log, check_credentials
-from .pg_access_chain import check_server_access_log
 from .findings import AuditFinding, AuditReport
+from .pg_access_chain import check_server_access_log
 from .pg_crosscheck import cross_check
 from .signing import KEY_ACTION, KEY_ENTITY, parse_registration, sign, signature_holds
 
