@@ -48,3 +48,15 @@ def test_listed_exactly_when_no_injected_fault_or_operator_explains_it(faults, s
             for f in faults)
 
     assert listed == [(round(t, 6), rule) for t, rule in safe if not explained(t, rule)]
+
+
+def test_without_injected_faults_every_safe_state_but_the_operators_is_listed_with_its_detail():
+    """`workbench session run` injects nothing: its summary lists each safe state the gate took."""
+    from workbench.session.results import unexplained_safe_states
+
+    decisions = [GateDecision(T0 + 3.0, "passed", "all_limits"),
+                 GateDecision(T0 + 182.3, "safe_state", "heartbeat_lost",
+                              detail="effector heartbeat missing for 81 ms (previous check 14 ms before)"),
+                 GateDecision(T0 + 200.0, "safe_state", "operator_stop")]
+    assert unexplained_safe_states(SimpleNamespace(decisions=decisions), T0) == [
+        ((T0 + 182.3) - T0, "heartbeat_lost", "effector heartbeat missing for 81 ms (previous check 14 ms before)")]

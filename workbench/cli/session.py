@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from ._user import add_user_options, open_store
 
+#: Safe states the end-of-run summary lists one per line (the rest are counted; every one is saved).
+MAX_LISTED_SAFE_STATES = 10
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("session", help="closed-loop BCI sessions: cue paradigm, decoder, safety gate, effector")
@@ -154,7 +157,8 @@ def _report(block, decoder, spec, version, store, records, ws) -> None:
     from dataclasses import replace
 
     from ..records import RecordingFile
-    from ..session.results import format_shares, save_run, score_online_trials, summarize_run
+    from ..session.results import (format_shares, save_run, score_online_trials, summarize_run,
+                                   unexplained_safe_states)
 
     trials = score_online_trials(block.log, block.runner.trials(), block.t0)
     classes = [str(c) for c in decoder.model.classes_]
@@ -164,6 +168,11 @@ def _report(block, decoder, spec, version, store, records, ws) -> None:
     print(f"trials     {summary.n_trials}, accuracy {acc} (chance {summary.chance_level:.2f}), decoder {version}")
     print(f"gate       {summary.n_passed} passed, {summary.n_blocked} blocked, {summary.n_safe_states} safe states "
           f"{summary.safe_state_rules}")
+    unexplained = unexplained_safe_states(block.log, block.t0)
+    for t, rule, detail in unexplained[:MAX_LISTED_SAFE_STATES]:
+        print(f"           safe state at {t:.1f} s: {rule} ({detail})")
+    if len(unexplained) > MAX_LISTED_SAFE_STATES:
+        print(f"           ... and {len(unexplained) - MAX_LISTED_SAFE_STATES} more (all in the run's safety events)")
     print(f"gaps       {summary.n_gaps} in the signal, {summary.samples_lost} samples lost to overruns")
     print(f"latency    {format_shares(summary.shares).removeprefix('latency ')}")
     if store is None:

@@ -120,11 +120,11 @@ def _not_injected(live, log) -> list:
     The gate is right to take them (the silence or the bad input happened), but a user reading the
     demo's summary should not take them for the faults it injected on purpose.
     """
+    from .results import unexplained_safe_states
+
     start = live.t0 + live.runner.timeline.cues[0][0] if live.runner.timeline.cues else live.t0
     windows = [(start + f.at_s - 0.05, start + f.at_s + f.for_s + 1.0, CATCHES.get(f.kind, ())) for f in live.faults]
-    return [(d.t - start, d.rule, d.detail) for d in log.decisions
-            if d.decision == "safe_state" and d.rule != "operator_stop"
-            and not any(lo <= d.t <= hi and d.rule in rules for lo, hi, rules in windows)]
+    return unexplained_safe_states(log, start, windows)
 
 
 # The demo's participant responds well (difficulty 0.3): with its 12 calibration trials, a typical

@@ -248,6 +248,18 @@ def format_shares(shares: dict | None) -> str:
             f" (inlet -> gate decided, command pushed), over all {shares['n_timed']} decoder outputs")
 
 
+def unexplained_safe_states(log: LoopLog, start: float, windows=()) -> list[tuple[float, str, str]]:
+    """Safe states neither the operator nor an injected fault explains: (seconds after ``start``, rule, detail).
+
+    ``windows``: ``(from, to, rules)`` on the run's clock for each fault injected on purpose; a safe
+    state by one of its rules inside it is explained. The end-of-run summaries list the rest with the
+    gate's own detail, so an operator sees what the gate saw (a silence, a bad input) and when.
+    """
+    return [(d.t - start, d.rule, d.detail) for d in log.decisions
+            if d.decision == "safe_state" and d.rule != "operator_stop"
+            and not any(lo <= d.t <= hi and d.rule in rules for lo, hi, rules in windows)]
+
+
 def intent_in_force(log: LoopLog) -> list[tuple[float, str]]:
     """(time, command) each time the gate put a decoded intent in force (passed it) or went safe."""
     return [(d.t, d.command) for d in log.decisions if d.decision == "safe_state"
