@@ -96,14 +96,22 @@ class DemoResult:
                 and self.audit_intact is not False and all(r.live.lost_or_repeated == 0 for r in self.runs))
 
 
+def _fault_windows(live):
+    """The block's start (its first cue) and, per injected fault, where its catch may fall on the run's
+    clock: from just before the injection to a second after it ends. One definition for the fault
+    report and for the safe states the report leaves unexplained."""
+    start = live.t0 + live.runner.timeline.cues[0][0] if live.runner.timeline.cues else live.t0
+    return start, [(f, start + f.at_s - 0.05, start + f.at_s + f.for_s + 1.0) for f in live.faults]
+
+
 def _caught(live, log) -> list:
     """For each injected fault: the gate rule that put the loop in the safe state, and how soon."""
     out = []
-    start = live.t0 + live.runner.timeline.cues[0][0] if live.runner.timeline.cues else live.t0
-    for f in live.faults:
+    start, windows = _fault_windows(live)
+    for f, lo, hi in windows:
         t_fault = start + f.at_s
         hits = [d for d in log.decisions if d.decision == "safe_state" and d.rule in CATCHES[f.kind]
-                and t_fault - 0.05 <= d.t <= t_fault + f.for_s + 1.0]
+                and lo <= d.t <= hi]
         already = [d for d in log.decisions if d.decision == "safe_state" and d.t <= t_fault]
         if hits:
             out.append((f, hits[0].rule, max(0.0, (hits[0].t - t_fault) * 1e3)))
@@ -122,9 +130,8 @@ def _not_injected(live, log) -> list:
     """
     from .results import unexplained_safe_states
 
-    start = live.t0 + live.runner.timeline.cues[0][0] if live.runner.timeline.cues else live.t0
-    windows = [(start + f.at_s - 0.05, start + f.at_s + f.for_s + 1.0, CATCHES.get(f.kind, ())) for f in live.faults]
-    return unexplained_safe_states(log, start, windows)
+    start, windows = _fault_windows(live)
+    return unexplained_safe_states(log, start, [(lo, hi, CATCHES.get(f.kind, ())) for f, lo, hi in windows])
 
 
 # The demo's participant responds well (difficulty 0.3): with its 12 calibration trials, a typical
