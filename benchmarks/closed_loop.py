@@ -6,10 +6,10 @@ Usage::
 
 **Session path** (``run_block``, what ``workbench demo``, ``workbench session run`` and notebook 03 run):
 the simulated participant (workbench/session/participant.py) at 256 ch / 2 kHz (COUNTER, 254 EEG, EMG)
-streamed through the real Player in amplifier chunks of 1, 4 and 10 ms (``chunk_ms``), the event-driven
-loop, a decoder (filter bank + band power + LDA) over all 254 EEG channels, the safety gate, the simulated
-glove, LabRecorder recording the block to XDF and every gate decision saved as a SafetyEvent
-(SafetyEventWriter, temporary SQLite store). The loop's own log gives, for every command pushed, the
+streamed through the real Player in amplifier chunks of 1, 4 and 10 ms (``chunk_ms``) from the simulated
+rig's process, the event-driven loop, a decoder (filter bank + band power + LDA) over all 254 EEG channels,
+the safety gate, the simulated glove, LabRecorder recording the block to XDF and every gate decision saved as a
+SafetyEvent (SafetyEventWriter, temporary SQLite store). The loop's own log gives, for every command pushed, the
 newest sample's time stamp, its arrival at the inlet and the push (``LoopLog.shares``,
 ``results.latency_shares``): the amplifier's share (stamp -> arrival), the workbench's (arrival -> push)
 and end to end (stamp -> push), all on the LSL clock of one machine. The gate pushes an intent command only
@@ -27,8 +27,10 @@ Which path each key times:
   decisions made and saved, samples lost (sample counter) and unforced safe states of each block.
 - ``session_*_ms_{1,4,10}ms_256ch_external_amp``: the same blocks with the simulated participant's Player
   in a process of its own and ``run_block(stream=NAME)``, as ``workbench session run --stream`` meets a
-  real amplifier (its SDK or LSL app is never in the workbench's process). The keys above keep the
-  in-process Player of ``--simulated`` and the demo, which shares this process's interpreter and cores.
+  real amplifier (its SDK or LSL app is never in the workbench's process), the glove in the rig. The keys
+  above run as ``--simulated`` and the demo do: participant and glove together in the simulated rig's
+  process (workbench/session/rig.py), following the session's cues; before 2026-11-26 they were threads of
+  the session's own process and shared its interpreter.
 - ``minimal_loop_latency_*_256ch`` and ``latency_*_64ch``: the **minimal loop**, three processes on
   loopback LSL so that no stage pays for another's GIL: an amplifier pushing 1 ms chunks stamped with
   their push time, this process's own loop (``Stream`` without dejittering, the online decoder, the

@@ -357,8 +357,8 @@ def format_summary(r: DemoResult) -> str:
             lines.append(f"  injected {f.kind} at {f.at_s:g} s for {f.for_s:g} s: {what}")
         for t, rule, detail in _not_injected(run.live, run.live.log):
             lines.append(f"  safe state not injected, at {t:.1f} s: {rule} ({detail}); no fault was injected then "
-                         "(the simulated participant and devices run in this process: on a busy machine they can "
-                         "fall silent, and the gate acts on any silence)")
+                         "(the simulated participant and devices run in a process beside this one: on a busy "
+                         "machine they can fall silent, and the gate acts on any silence)")
         if run.label.startswith("adaptive") and run.live.log.envelopes:
             from .results import envelope_while
 

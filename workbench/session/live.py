@@ -130,10 +130,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     from tqdm import tqdm
 
     from ..acquisition import MarkerStream, Stream
-    from ..datasets import Player
     from ..recording.labrecorder import Recorder
     from ..recording.runs import RunEntities
-    from .effectors import CommandOutlet, SimulatedEffector, command_levels, intent_commands
+    from .effectors import CommandOutlet, command_levels, intent_commands
+    from .rig import SimulatedRig
 
     problems = []
     if (participant is None) == (stream is None):
@@ -166,24 +166,37 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     name = name or f"wb-loop-{os.getpid()}"
     runner = ParadigmRunner(spec, participant.timeline if participant is not None else None)
     closed = decoder is not None
+    simulated_device = closed and (participant is not None if simulate_effector is None else simulate_effector)
     online, warm_s = None, 0.0
-    if closed:
-        # Nothing compiles in the live loop: every kernel the decoder's update can call is compiled (or
-        # loaded from the cache) on a chunk of the loop's shape before any stream opens or the gate arms.
-        online = decoder.online()
-        sfreq = float(getattr(decoder, "sfreq", 0) or 0)
-        n_chunk = max(2, int(round(chunk_ms * 1e-3 * sfreq))) if sfreq > 0 else 64
-        t_warm = time.perf_counter()
-        if progress:
-            print("decoder kernels: compiling or loading from the numba cache ...", end="", flush=True)
-        online.warm(n_chunk)
-        warm_s = time.perf_counter() - t_warm
-        if progress:
-            print(f" {warm_s:.1f} s")
-    with ExitStack() as stack:
+    stack = ExitStack()
+    rig = None
+    if participant is not None or simulated_device:
+        # The simulated participant and devices run in a process of their own, as real ones do (rig.py);
+        # it starts now and imports while the decoder's kernels load.
+        rig = SimulatedRig(participant, name=name, chunk_ms=chunk_ms).begin()
+        stack.callback(rig.stop)
+    try:
+        if closed:
+            # Nothing compiles in the live loop: every kernel the decoder's update can call is compiled (or
+            # loaded from the cache) on a chunk of the loop's shape before any stream opens or the gate arms.
+            online = decoder.online()
+            sfreq = float(getattr(decoder, "sfreq", 0) or 0)
+            n_chunk = max(2, int(round(chunk_ms * 1e-3 * sfreq))) if sfreq > 0 else 64
+            t_warm = time.perf_counter()
+            if progress:
+                print("decoder kernels: compiling or loading from the numba cache ...", end="", flush=True)
+            online.warm(n_chunk)
+            warm_s = time.perf_counter() - t_warm
+            if progress:
+                print(f" {warm_s:.1f} s")
+    except BaseException:
+        stack.close()  # the rig's process too
+        raise
+    with stack:
+        if rig is not None:
+            rig.ready()
         if participant is not None:
-            player = stack.enter_context(Player(participant, name=name, chunk_ms=chunk_ms))
-            signal_name, cue_stream, t0 = player.name, player.marker_name, player.t0
+            signal_name, cue_stream, t0 = rig.name, rig.marker_name, rig.t0
             cue_outlet = None
         else:
             signal_name, cue_stream = stream, f"{name}-cues"
@@ -204,10 +217,9 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             classes = [str(c) for c in decoder.model.classes_]
             outputs_out = _marker_outlet(f"{name}-outputs", "DecoderOutput", len(classes) + 1, "float")
             names += [commands_out.name, f"{name}-gate", f"{name}-outputs"]
-            if participant is not None if simulate_effector is None else simulate_effector:
-                effector_dev = stack.enter_context(SimulatedEffector(
-                    effector, commands_out.name, participant=participant, programs=programs,
-                    max_amplitude_ma=limits.max_amplitude_ma))
+            if simulated_device:
+                effector_dev = rig.start_effector(effector, commands_out.name, programs=programs,
+                                                  max_amplitude_ma=limits.max_amplitude_ma)
             heart = stack.enter_context(MarkerStream(f"{name}-heartbeat"))
             emg_col = sig.ch_names.index("EMG") if "EMG" in sig.ch_names and controller is not None else None
             loop = ClosedLoop(
@@ -231,9 +243,9 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         if participant is not None:
             for f in faults:
                 if f.kind == "stall":
-                    participant.inject_stall(offset + f.at_s, f.for_s)
+                    rig.inject_stall(offset + f.at_s, f.for_s)
                 elif f.kind == "nan":
-                    participant.inject_nan(offset + f.at_s, f.for_s)
+                    rig.inject_nan(offset + f.at_s, f.for_s)
         reader = sig.reader()
         result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev, warm_s=warm_s)
         # A full garbage collection walks every object of the process (numpy, MNE, plotly, ...) while

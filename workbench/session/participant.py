@@ -57,6 +57,8 @@ BASE_SNR_DB = 18.3
 DAY_IN_BLOCKS = 4
 #: Minutes of time on task per block, when the caller does not say (the demo's blocks are 1-5 min).
 BLOCK_MIN = 5.0
+#: How far behind the samples already sent a late cue onset (a pause that reached the rig late) is still sent.
+MARKER_LOOKBACK_S = 0.25
 
 _NAMED = {"easy": 0.0, "realistic": 0.5, "hard": 0.9}
 
@@ -147,19 +149,59 @@ class ParticipantModel:
 
 
 class CueTimeline:
-    """Cue onsets in seconds from the start of a run; safe to change while the run streams."""
+    """Cue onsets in seconds from the start of a run; safe to change while the run streams.
+
+    A copy in another process (the simulated rig's participant) follows this one through
+    :meth:`subscribe`: every change calls the listeners with :meth:`snapshot`, which the copy
+    takes with :meth:`restore`. A timeline pickles without its lock and listeners.
+    """
 
     def __init__(self, cues=()) -> None:
         self._lock = threading.Lock()
         self._onsets = [float(t) for t, _ in cues]
         self._labels = [str(lab) for _, lab in cues]
         self.end_s: float | None = None
+        self._listeners: list = []
+
+    def __getstate__(self) -> dict:
+        return {"snapshot": self.snapshot(), "paused_at": getattr(self, "_paused_at", None)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+        self.restore(state["snapshot"])
+        self._paused_at = state["paused_at"]
+
+    def snapshot(self) -> tuple:
+        """``(onsets, labels, end_s)``: everything a copy needs to give the same cues."""
+        with self._lock:
+            return list(self._onsets), list(self._labels), self.end_s
+
+    def restore(self, snapshot) -> None:
+        """Take the cues of another timeline's :meth:`snapshot`."""
+        onsets, labels, end_s = snapshot
+        with self._lock:
+            self._onsets, self._labels, self.end_s = [float(t) for t in onsets], [str(x) for x in labels], end_s
+
+    def subscribe(self, listener) -> None:
+        """Call ``listener(snapshot)`` after every change, from the thread that made it."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _changed(self) -> None:
+        if self._listeners:
+            snap = self.snapshot()
+            for listener in list(self._listeners):
+                listener(snap)
 
     def set_cues(self, cues, end_s: float | None = None) -> None:
         with self._lock:
             self._onsets = [float(t) for t, _ in cues]
             self._labels = [str(lab) for _, lab in cues]
             self.end_s = end_s
+        self._changed()
 
     @property
     def cues(self) -> list[tuple[float, str]]:
@@ -207,6 +249,7 @@ class CueTimeline:
             self._labels[at:at] = [label, resumed]
             if self.end_s is not None:
                 self.end_s += by + extra
+        self._changed()
 
     def pause(self, t: float) -> None:
         """From ``t`` the participant rests (``pause``) until :meth:`resume`; later cues wait."""
@@ -225,10 +268,12 @@ class CueTimeline:
             if self.end_s is not None:
                 self.end_s -= back
             self._paused_at = None
+        self._changed()
 
     def stop_at(self, t: float) -> None:
         with self._lock:
             self.end_s = t if self.end_s is None else min(self.end_s, t)
+        self._changed()
 
 
 @dataclass
@@ -348,6 +393,7 @@ class SimulatedParticipant:
         self._weights = w * 12.0 * self._mu_gain  # µV: mu of ~10 µV at C3/C4 when easy
         self._trial_factor: dict[int, float] = {}
         self._noise_seed = seed
+        self._sent_markers: set[tuple[float, str]] = set()
 
     def inject_nan(self, at_s: float, for_s: float) -> None:
         """EEG samples in [at_s, at_s + for_s) become NaN (a broken amplifier channel group)."""
@@ -413,9 +459,21 @@ class SimulatedParticipant:
                 stall[2] = True
                 time.sleep(stall[1])  # the Player's thread stops pushing: a real silence on the stream
         self.n_times_generated += n
-        markers = [(int(round(o * self.sfreq)), lab) for o, lab in self.timeline.onsets_between(
-            start / self.sfreq, (start + n) / self.sfreq)]
-        return x, markers
+        return x, self._new_markers(start / self.sfreq, (start + n) / self.sfreq)
+
+    def _new_markers(self, t_start: float, t_end: float) -> list[tuple[int, str]]:
+        """Cue onsets up to ``t_end`` not sent yet, looking back ``MARKER_LOOKBACK_S`` before ``t_start``.
+
+        In the simulated rig a pause or a resume reaches this copy of the timeline a moment after the
+        runner made it; its onset ("now") may then fall just behind the samples already sent. It is still
+        sent once, stamped at its own sample, rather than lost from the record.
+        """
+        out = []
+        for onset, label in self.timeline.onsets_between(max(0.0, t_start - MARKER_LOOKBACK_S), t_end):
+            if (onset, label) not in self._sent_markers:
+                self._sent_markers.add((onset, label))
+                out.append((int(round(onset * self.sfreq)), label))
+        return out
 
 
 def simulate_recording(spec, seed: int = 0, lead_s: float = 1.0, *, model: ParticipantModel | None = None,
