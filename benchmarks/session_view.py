@@ -94,7 +94,7 @@ def _wait_served(base: str, proc: subprocess.Popen, timeout: float = 180.0) -> N
     raise SystemExit(f"the dashboard did not answer at {base} within {timeout:.0f} s")
 
 
-def measure(workspace: Path, user: str, password: str) -> list[dict]:
+def measure(workspace: Path, user: str, password: str, screenshots: Path | None = None) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
@@ -126,6 +126,8 @@ def measure(workspace: Path, user: str, password: str) -> list[dict]:
                 select.select_option(index=k)
                 w = page.evaluate("window.wbWatch")
                 time.sleep(3.0)  # let plotly's renderer finish (see the module docstring)
+                if screenshots is not None:  # what the user sees once the session is drawn
+                    page.screenshot(path=str(screenshots / f"session-{k}.png"), full_page=True)
                 first = {state: t for t, state, _, _ in reversed(w["timeline"])}
                 drawn_first = next((t for t, state, drawn, _ in w["timeline"]
                                     if drawn > 0 and state in ("drawing", "drawn")), None)
@@ -149,6 +151,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workspace", type=Path, default=REPO / "workspace")
     parser.add_argument("--user", default="demo.monitor")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--screenshots", type=Path, help="a folder: one page screenshot per session once drawn")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from workbench.records.demo import demo_passwords
@@ -156,7 +159,9 @@ def main(argv=None) -> int:
     ws = args.workspace.resolve()
     if not (ws / "workbench.sqlite").is_file():
         parser.error(f"--workspace: {ws} holds no study (workbench.sqlite); run `make demo` first")
-    rows = measure(ws, args.user, demo_passwords(ws)[args.user])
+    if args.screenshots is not None:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
+    rows = measure(ws, args.user, demo_passwords(ws)[args.user], args.screenshots)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0

@@ -90,7 +90,6 @@ class SimulatedRig:
         self._process = None
         self._conn = None
         self._lock = threading.Lock()
-        self._started = False
 
     # -- lifecycle ------------------------------------------------------------
     def begin(self) -> SimulatedRig:
@@ -125,11 +124,14 @@ class SimulatedRig:
         if self.participant is not None:
             self.participant.timeline.subscribe(self._send_cues)
             self._send_cues(self.participant.timeline.snapshot())
-        self._started = True
         return self
 
     def __enter__(self) -> SimulatedRig:
-        return self.ready()
+        try:
+            return self.ready()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc) -> None:
         self.stop()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import threading
+import time
 from concurrent.futures import Future
 from datetime import date
 
@@ -95,6 +97,26 @@ def test_the_panel_clears_the_previous_figures_the_moment_another_session_is_cho
     held.finish(B)
     assert dash_panel.state.wait(60).status == "ready"
     assert "Loading" not in dash_panel.notes.value
+
+
+def test_a_live_panel_sends_one_plot_at_a_time_and_stops_when_another_session_is_chosen(model, ws):
+    held = Held()
+    panel = SessionPanel(model, background=True, executor=held)  # staggered, as in the live dashboard
+    worker = threading.Thread(target=held.finish, args=(model.session_id,))  # the worker thread draws it
+    worker.start()
+    deadline = time.monotonic() + 60
+    while not (panel.body.children and panel.body.children[0].children[1].outputs) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    boxes = panel.body.children
+    assert len(boxes) >= 2 == len(boxes[0].children)  # every area at once, each saying "Drawing ..."
+    assert not boxes[-1].children[1].outputs  # the first plot sent, the last not yet
+    panel.model.select_session(B)  # while the rest are still to come
+    worker.join(60)
+    # The loading state replaced (and closed) the first session's areas; no plot was sent after the choice.
+    assert panel.body.children == () and all(b.comm is None for b in boxes)
+    assert not boxes[-1].children[1].outputs
+    held.finish(B)
+    assert panel.state.wait(60).status == "ready" and panel.state.state.session_id == B
 
 
 def test_every_participant_without_a_session_is_named_as_such(model, ws):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
@@ -30,19 +31,26 @@ _STYLE = """<style>
 </style>"""
 
 
-def _figure(fig: go.Figure, name: str) -> widgets.Widget:
-    """A figure as a plotly output (drawn by JupyterLab's and Voila's plotly renderer).
+def _plot_outputs(fig: go.Figure) -> tuple:
+    """A figure as the outputs of an Output widget: drawn by JupyterLab's and Voila's plotly renderer."""
+    bundle = {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()),
+                                                 "config": {"displayModeBar": False, "responsive": False}},
+              "text/plain": f"<figure: {fig.layout.title.text}>"}
+    return ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+
+
+def _figure(fig: go.Figure, name: str, *, plot: bool = True) -> widgets.Widget:
+    """A figure's area: a plotly output (drawn by JupyterLab's and Voila's plotly renderer).
 
     An Output holding the figure's JSON costs ~15 ms to build; a FigureWidget
     ~1.2 s (it validates and syncs every property), which made choosing a
     participant take seconds. Setting ``outputs`` directly works with or
-    without a kernel (tests build views in plain Python).
+    without a kernel (tests build views in plain Python). ``plot=False``: the
+    area only, its plot sent later (``_plot_outputs``).
     """
-    bundle = {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()),
-                                                 "config": {"displayModeBar": False, "responsive": False}},
-              "text/plain": f"<figure: {fig.layout.title.text}>"}
     w = widgets.Output()
-    w.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+    if plot:
+        w.outputs = _plot_outputs(fig)
     w.add_class("wb-figure-plot")
     # The browser draws a figure a while after its data arrives (seconds for a long signal snippet):
     # until then the area says what is coming, under the plot, which covers it once drawn.
@@ -123,6 +131,10 @@ class ParticipantView:
         replace_children(self.body, (*figs, _tables(m.participant_tables())))
 
 
+#: Seconds between a session's figures reaching the browser in the live dashboard (one per message).
+FIGURE_STAGGER_S = 0.15
+
+
 class SessionPanel:
     """One of the participant's sessions: signal snippet, ERD map, confusion matrix, gate events.
 
@@ -133,6 +145,7 @@ class SessionPanel:
 
     def __init__(self, model: DashboardModel, *, background: bool = False, executor=None) -> None:
         self.model = model
+        self._stagger = background  # figures built in a worker thread, which may wait between them
         self.chooser = widgets.Dropdown(description="Session", style={"description_width": "90px"},
                                         layout=widgets.Layout(width="420px"))
         self.chooser.observe(self._chosen, names="value")
@@ -169,8 +182,20 @@ class SessionPanel:
             return
         # Figures (each saying "Drawing ..." until drawn) before the notes replace the "loading" line,
         # so the browser never shows an empty panel between the two updates.
-        replace_children(self.body, (_figure(f, name) for name, f in st.view.figures.items()))
+        items = list(st.view.figures.items())
+        boxes = [_figure(f, name, plot=not self._stagger) for name, f in items]
+        replace_children(self.body, boxes)
         self.notes.value = "".join(f"<p class='wb-dash-note'>{html.escape(n)}</p>" for n in st.view.notes)
+        if not self._stagger:
+            return
+        # The live dashboard sends the areas at once (each saying "Drawing ...") and then one plot per
+        # message: sent together, the browser parsed and laid out all four in one task of 1.4-1.7 s (the
+        # demo's closed-loop session), deaf to clicks meanwhile.
+        for box, (_, fig) in zip(boxes, items):
+            if self.state.state is not st:
+                return  # another session was chosen: its loading state closed these areas, nothing more is sent
+            box.children[1].outputs = _plot_outputs(fig)
+            time.sleep(FIGURE_STAGGER_S)
 
 
 class Dashboard:
