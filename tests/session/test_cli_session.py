@@ -83,18 +83,20 @@ def test_ctrl_c_is_an_operator_stop_effector_off_then_the_file_is_closed(workspa
     env.pop("WORKBENCH_DB_URL", None)
     # Started with SIGINT ignored, as from a background job or a script without job control (POSIX): the
     # operator's Ctrl-C must still stop the block (a run of this suite launched that way once lost it).
+    # Its own process group, signalled whole as a terminal's Ctrl-C is: the simulated rig (a process of its
+    # own) gets the SIGINT too, and must leave the stop to the session.
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "session", "run",
                              "--simulated", "--decoder", str(fname), "--reps", "3", "--participant", "SCI-001"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     deadline = time.monotonic() + 90
     while not list(workspace.recordings.rglob("*.xdf")) and time.monotonic() < deadline:
         time.sleep(0.5)
     time.sleep(6.0)  # into the paradigm, the gate active
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 130, out[-2000:] + err[-2000:]
-    assert "stopped by the operator" in out
+    assert "stopped by the operator" in out and "simulated rig" not in err, err[-2000:]
     [run] = list_runs(workspace.recordings)
     assert run.status == "complete"
     streams = {s.name: s for s in read_xdf_streams(run.fname)}

@@ -9,6 +9,8 @@ turns the effector off first, then the recording is closed and the run saved.
 
 from __future__ import annotations
 
+import sys
+
 from ._user import add_user_options, open_store
 
 #: Safe states the end-of-run summary lists one per line (the rest are counted; every one is saved).
@@ -101,6 +103,8 @@ def run(args) -> int:
                       simulate_effector=True if args.simulated or args.simulated_effector else None,
                       safety_events=records[2] if records else None)
     _report(block, decoder, spec, version, store, records, ws)
+    if block.rig_error:
+        print(f"simulated rig (participant and devices) failed: {block.rig_error}", file=sys.stderr)
     if block.stopped_by_operator:
         print("stopped by the operator (Ctrl-C): the effector was turned off first")
         return 130

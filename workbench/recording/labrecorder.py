@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..errors import Problem, RecordingFileError, ValidationError, WorkbenchError
 from ..utils._checks import _check_positive
+from ..utils.signals import children_keep_running_on_ctrl_c
 from ..utils.files import PRIVATE_FILE, make_private_dir
 from .read import RecordedStream
 from .runs import (
@@ -175,7 +176,7 @@ class Recorder:
             lr = LabRecorder()
             lr._stdout_reader_thread = functools.partial(_read_lines_one_start_each, lr)
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), children_keep_running_on_ctrl_c():
                     warnings.simplefilter("ignore")
                     lr.start(fname, predicates, overwrite=False, timeout=timeout)
                 break

@@ -359,6 +359,8 @@ def format_summary(r: DemoResult) -> str:
             lines.append(f"  safe state not injected, at {t:.1f} s: {rule} ({detail}); no fault was injected then "
                          "(the simulated participant and devices run in a process beside this one: on a busy "
                          "machine they can fall silent, and the gate acts on any silence)")
+        if run.live.rig_error:
+            lines.append(f"  the simulated rig (participant and devices) failed: {run.live.rig_error}")
         if run.label.startswith("adaptive") and run.live.log.envelopes:
             from .results import envelope_while
 

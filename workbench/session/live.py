@@ -93,6 +93,7 @@ class LiveRun:
     samples_lost: int = 0  # samples the run's reader lost to overruns (each a gap in the record)
     n_gaps: int = 0  # gap events of the signal stream (lost samples, reconnections, overruns)
     warm_s: float = 0.0  # seconds spent compiling or loading the decoder's kernels before the block
+    rig_error: str | None = None  # the simulated rig's failure (its process ended early), as it reported it
 
 
 def _marker_outlet(name: str, stype: str, n_channels: int = 1, fmt: str = "string"):
@@ -326,6 +327,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         result.lost_or_repeated = counter.result
         result.n_gaps = sum(e.kind == "gap" for e in sig.events)
         result.faults = list(faults)
+    if rig is not None:
+        result.rig_error = rig.error  # set by its stop, the stack's last exit
     release_free_memory()  # the block's streams, buffers and threads are gone: return their pages between blocks
     return result
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem, ValidationError, WorkbenchError
+from ..utils.signals import children_keep_running_on_ctrl_c
 
 #: The folder holding the ``workbench`` package: the rig's interpreter imports this same copy.
 _PACKAGE_PARENT = Path(__file__).resolve().parents[2]
@@ -107,8 +108,10 @@ class SimulatedRig:
         env = dict(os.environ)  # LSLAPICFG too: the rig's streams live in the session's LSL configuration
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_PARENT), env.get("PYTHONPATH")) if p)
         try:
-            self._process = subprocess.Popen([sys.executable, "-m", "workbench.session.rig", str(theirs.fileno())],
-                                             pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
+            with children_keep_running_on_ctrl_c():  # the session stops the rig, after the operator stop
+                command = [sys.executable, "-m", "workbench.session.rig", str(theirs.fileno())]
+                self._process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), env=env,
+                                                 stdin=subprocess.DEVNULL)
         finally:
             theirs.close()
         self._conn = Connection(ours.detach())
@@ -267,8 +270,13 @@ def _serve(conn, participant, name, chunk_ms) -> None:
 
 
 def _main(fd: int) -> None:
+    import signal
     from multiprocessing.connection import Connection
 
+    # The operator's Ctrl-C reaches the terminal's whole process group. It stops the session (operator stop:
+    # effector off, then the file closed), and the session then stops the rig: the devices must not vanish
+    # first, taking the last "off" and the device's record with them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
     try:
         participant, name, chunk_ms = conn.recv()

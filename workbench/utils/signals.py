@@ -1,0 +1,24 @@
+"""Helper processes that a terminal's Ctrl-C must not stop behind the session's back."""
+
+from __future__ import annotations
+
+import signal
+from contextlib import contextmanager
+
+
+@contextmanager
+def children_keep_running_on_ctrl_c():
+    """Processes started inside this block start with SIGINT blocked.
+
+    A terminal sends Ctrl-C to its whole foreground process group: LabRecorderCLI
+    and the simulated rig got it together with the session and ended at once, so
+    the XDF had no footers and the devices vanished before the operator stop's
+    "off". The session turns Ctrl-C into an operator stop and then stops its
+    helpers itself. A blocked signal mask is inherited through fork and exec
+    (POSIX), and only the calling thread's mask changes here, for the block.
+    """
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
