@@ -7,7 +7,7 @@ session's process, they took the interpreter from the closed loop, and the loop 
 from them: on a busy machine the glove's heartbeat thread was held up for tens of
 milliseconds while the machine itself was not late, and the gate rightly went to the
 safe state for a silence that no real device would have had (issue 18). The rig runs
-them in a spawned process and is driven over a pipe:
+them in a process of its own (``python -m workbench.session.rig``), driven over a socket pair:
 
 - the participant's :class:`~workbench.session.participant.CueTimeline` is followed
   (every start, pause, resume or abort of the runner is sent as a snapshot);
@@ -275,7 +275,8 @@ def _main(fd: int) -> None:
 
     # The operator's Ctrl-C reaches the terminal's whole process group. It stops the session (operator stop:
     # effector off, then the file closed), and the session then stops the rig: the devices must not vanish
-    # first, taking the last "off" and the device's record with them.
+    # first, taking the last "off" and the device's record with them. SIGINT arrives blocked
+    # (SimulatedRig.begin); ignoring it too keeps the rig running if anything in it unblocks signals.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
     try:
