@@ -40,6 +40,7 @@ def _channel(value: str | None):
 def run(args: argparse.Namespace) -> int:
     from ..acquisition.lsl_config import use_loopback
     from ..datasets import Player, SyntheticSource
+    from ..utils.memory import settle_heap
 
     use_loopback()  # keeps discovery on this machine unless LSLAPICFG says otherwise
     if args.replay is not None:
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
             source, name=args.name or "wb-sim", source_id=args.source_id, chunk_ms=args.chunk_ms,
             duration=args.duration,
         )  # fmt: skip
+    settle_heap()  # this process is the amplifier: no full garbage collection stops its stream
     player.start()
     what = f"replay of {args.replay}" if args.replay else f"synthetic {args.montage} (seed {args.seed})"
     print(f"streaming {what}", flush=True)

@@ -16,12 +16,15 @@ them in a process of its own (``python -m workbench.session.rig``), driven over 
   back what the device received and refused (:class:`EffectorReport`).
 
 The stimulation the effector applies reaches the participant's EMG inside the rig, as
-current reaches muscle: no round trip through the workbench.
+current reaches muscle: no round trip through the workbench. A device does not pause to
+collect garbage either: the rig leaves the objects it starts with out of Python's full
+collections (``utils.memory.settle_heap``; before, 31-51 ms pauses of stream and heartbeat).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +38,8 @@ _PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0
 #: Seconds to wait for the rig's answer to a request (the effector finds the command stream in up to 5 s).
 REPLY_TIMEOUT_S = 30.0
+#: Seconds the rig waits for the Player's first chunk before settling its heap again (never longer).
+FIRST_CHUNK_S = 2.0
 
 
 @dataclass
@@ -211,13 +216,22 @@ class SimulatedRig:
 def _serve(conn, participant, name, chunk_ms) -> None:
     """The rig process: stream, follow requests until "stop", report, exit."""
     from ..datasets import Player
+    from ..utils.memory import settle_heap
     from .effectors import SimulatedEffector
 
     player = effector = None
     error = None
     try:
+        # A full garbage collection would stop the stream and the heartbeat (utils/memory.py): settle the heap
+        # now, and again once the first chunk is out (its first generate imports scipy's filters: a 40 ms
+        # automatic collection a second into the stream when left alone).
+        settle_heap()
         if participant is not None:
             player = Player(participant, name=name, chunk_ms=chunk_ms).start()
+            deadline = time.monotonic() + FIRST_CHUNK_S
+            while player.n_samples_sent == 0 and player.error is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            settle_heap()
             conn.send(("started", player.name, player.marker_name, player.t0))
         else:
             conn.send(("started", name, None, None))
@@ -243,6 +257,7 @@ def _serve(conn, participant, name, chunk_ms) -> None:
                                              max_amplitude_ma=max_ma)
                 try:
                     effector.start()
+                    settle_heap()  # the effector's inlet and outlet too
                     conn.send(("effector_ready",))
                 except ValidationError:
                     effector.stop()
