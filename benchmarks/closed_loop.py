@@ -49,6 +49,13 @@ Which path each key times:
 - ``commands_over_limit``, ``fuzzed_commands``: a **fuzzed run** of the gate alone, 200,000 random events
   (outputs, amplitudes, faults, stops, arbitrary timings), commands over any limit counted.
 - ``unforced_safe_states_*``: safe states with no fault injected (real silences on this machine), by rule.
+- ``session_machine_{wakeup_p99_ms,stall_max_ms,steal_percent}_*`` and ``machine_wakeup_p99_ms_256ch``
+  (4 ms chunks): **the machine's own tail** during each session block (``benchmarks/machine_latency.py``:
+  one pinned probe per CPU sleeping 1 ms, as ``cyclictest``), the floor under any latency measured here;
+  ``session_machine_stall_overlap_{tail,all}_*``: how often a probe's stall (woke over 2 ms late) overlaps
+  a command's workbench share, among the slowest 1 % and among all (chance);
+  ``session_unforced_safe_states_in_machine_stalls_*``: unforced safe states whose silence overlaps a stall
+  of 20 ms or more.
 
 Nothing is asserted: this script reports (the goals are printed with pass/FAIL, to stderr with --json).
 """
@@ -67,6 +74,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine_latency import MachineLatency  # noqa: E402
 from workbench.acquisition.lsl_config import use_loopback  # noqa: E402
 
 use_loopback(force=True)
@@ -274,6 +282,37 @@ def unforced_safe_states(log) -> dict:
     return out
 
 
+SAFE_STATE_STALL_MS = 20.0  # a quarter of the gate's 80 ms silence limits
+
+
+def safe_states_in_stalls(machine, log) -> list:
+    """The unforced safe states whose silence (fault time to safe state) overlaps a stall of the machine of
+    at least :data:`SAFE_STATE_STALL_MS` (shorter ones come about 20 times a second on a VM)."""
+    armed = next((d.t for d in log.decisions if d.decision == "resumed"), None)
+    return [d for d in log.decisions
+            if armed is not None and d.t > armed and d.decision == "safe_state" and d.rule != "operator_stop"
+            and machine.stalls_between(d.t - (d.time_to_safe_s or 0.0), d.t, min_ms=SAFE_STATE_STALL_MS)]
+
+
+def stall_overlap(machine, log) -> dict:
+    """Shares of the commands timed whose workbench share (arrival -> push) overlaps a stall of the machine
+    (a probe woke more than 2 ms late).
+
+    ``tail``: among the slowest 1 % (at or above the p99); ``all``: among every command timed, the chance
+    level. A tail that overlaps stalls far more often than chance is the machine's, not the code's.
+    """
+    rows = [(t_a, t_d) for _, t_a, t_d in log.shares if math.isfinite(t_a) and math.isfinite(t_d)]
+    if not rows:
+        return {"tail": None, "all": None}
+    p99 = float(np.percentile([t_d - t_a for t_a, t_d in rows], 99))
+    tail = [(t_a, t_d) for t_a, t_d in rows if t_d - t_a >= p99]
+
+    def share(part):
+        return sum(bool(machine.stalls_between(t_a, t_d)) for t_a, t_d in part) / len(part)
+
+    return {"tail": share(tail), "all": share(rows)}
+
+
 def records_writer(workspace):
     """A SafetyEventWriter on a fresh SQLite demo study (session and run saved first, as a live run does)."""
     from datetime import datetime, timezone
@@ -342,7 +381,9 @@ def participant_amplifier(name, chunk_ms, seconds, ready, n_ch=256, sfreq=2000.0
     """The simulated participant streamed by the real Player from a process of its own, as an amplifier is."""
     use_loopback(force=True)
     from workbench.datasets import Player
+    from workbench.utils.memory import settle_heap
 
+    settle_heap()  # as the rig and `workbench simulate` do: no full garbage collection stops the stream
     with Player(session_participant(n_ch, sfreq), name=name, chunk_ms=chunk_ms, duration=seconds):
         ready.set()
         time.sleep(seconds)
@@ -394,10 +435,18 @@ def session_path(seconds):
             for chunk_ms in SESSION_CHUNKS_MS:
                 store, writer = records_writer(Path(tmp) / f"{db}{int(chunk_ms)}")
                 try:
-                    live, sh = block(Path(tmp) / f"{rec}{int(chunk_ms)}", chunk_ms, seconds, writer)
+                    with MachineLatency() as machine:  # the tail this machine itself imposes, meanwhile
+                        live, sh = block(Path(tmp) / f"{rec}{int(chunk_ms)}", chunk_ms, seconds, writer)
                 finally:
                     store.close()
                 k = f"{int(chunk_ms)}ms_256ch{suffix}"
+                m = machine.summary()
+                out.update({f"session_machine_{name}_{k}": m[name]
+                            for name in ("wakeup_p99_ms", "stall_max_ms", "steal_percent")})
+                out[f"session_unforced_safe_states_in_machine_stalls_{k}"] = len(
+                    safe_states_in_stalls(machine, live.log))
+                out.update({f"session_machine_stall_overlap_{part}_{k}": v
+                            for part, v in stall_overlap(machine, live.log).items()})
                 out.update({f"session_{name}_{k}": v for name, v in sh.items()})
                 out[f"session_commands_{k}"] = len(live.log.shares)
                 out[f"session_decisions_{k}"] = len(live.log.decisions)
@@ -513,6 +562,14 @@ def goals(result) -> str:
             where = "amp" if amp else "   "
             lines.append(f"  {where} {int(chunk_ms):>2} ms chunks: {what:<20} {shown:>7} ms  goal <= {goal:g} ms  "
                          f"{verdict}")
+        machine = result.get(f"session_machine_wakeup_p99_ms_{k}")
+        if machine is not None:  # no software on this machine gets below its own wake-up tail
+            tail, every = (result.get(f"session_machine_stall_overlap_{p}_{k}") for p in ("tail", "all"))
+            overlap = "" if tail is None else (f"; a stall over 2 ms during {100 * tail:.0f} % of the slowest 1 % "
+                                               f"of commands, {100 * every:.0f} % of all")
+            lines.append(f"  {'amp' if amp else '   '} {int(chunk_ms):>2} ms chunks: the machine's own wake-up p99 "
+                         f"{machine:.2f} ms, longest stall {result[f'session_machine_stall_max_ms_{k}']:.1f} ms, "
+                         f"steal {result[f'session_machine_steal_percent_{k}'] or 0:.1f} %{overlap}")
     return "\n".join(lines)
 
 
@@ -547,6 +604,7 @@ def main(argv=None) -> int:
     result["n_commands_256ch"] = result["session_commands_4ms_256ch"]
     result["session_latency_p99_ms_256ch"] = result["session_end_to_end_p99_ms_4ms_256ch"]
     result["workbench_share_p99_ms_256ch"] = result["session_workbench_p99_ms_4ms_256ch"]
+    result["machine_wakeup_p99_ms_256ch"] = result["session_machine_wakeup_p99_ms_4ms_256ch"]
     result["goal_workbench_share_p99_ms"] = 1.0
     result["goal_session_latency_p99_ms_256ch"] = 4.0 + 2.0
     if args.session_only:

@@ -29,10 +29,15 @@ Keys:
   of them) per 5-minute window of closed loop, or per 1-minute window when ``--minutes`` < 10
   (``latency_window_s`` says which); ``workbench_share_p99_ms_windows`` the same for the workbench's
   share (chunk arrival -> decided);
+- ``false_safe_states_in_machine_stalls``: those of the false safe states whose silence overlaps a stall
+  of the machine itself of 20 ms or more (``benchmarks/machine_latency.py``: a probe per CPU, pinned,
+  woke that late); ``machine_wakeup_p99_ms`` (the largest block's) and ``machine_stall_max_ms``: the tail any
+  process on this machine met meanwhile;
 - per block (``per_block``): decisions, commands, outputs timed, losses, the false safe states with the
-  gate's detail, the block's own p99s (``latency_p99_ms``, ``workbench_share_p99_ms``), and this
-  process's resident memory at the start, peak and end of the block and of the recalibration after it
-  (``rss_mb_*``, ``recalibration_rss_mb_*``).
+  gate's detail, when in the block they came and the machine's stalls in them, the machine's wake-up p99,
+  longest stall and steal time (``machine_*``), the block's own p99s (``latency_p99_ms``,
+  ``workbench_share_p99_ms``), and this process's resident memory at the start, peak and end of the
+  block and of the recalibration after it (``rss_mb_*``, ``recalibration_rss_mb_*``).
 
 Goals, printed with pass/FAIL: 0 samples lost, 0 false safe states, memory flat within 5 % (last minute
 against the first), p99 stable within 20 % across windows (largest over smallest, ``latency_p99_spread``;
@@ -54,6 +59,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine_latency import MachineLatency  # noqa: E402
 from workbench.acquisition.lsl_config import use_loopback  # noqa: E402
 
 use_loopback(force=True)
@@ -177,7 +183,8 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
     recordings = workspace / "recordings"
     store = open_demo_store(workspace, role="engineer")
     rss = RssSampler().start()
-    made = saved = backlog = lost = breaks = 0
+    made = saved = backlog = lost = breaks = in_stalls = 0
+    stall_max = wakeup_p99 = 0.0
     false_safe: dict[str, int] = {}
     rows = []  # (closed-loop seconds at the push, end to end ms, workbench share ms)
     blocks = []
@@ -200,10 +207,12 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
             t_loop0 = rss.loop_s
             rss.block_started()
             t_wall, t_lsl0 = time.monotonic(), pylsl.local_clock()
-            live = run_block(recordings, spec, participant=participant(i), decoder=decoder, effector="glove",
-                             chunk_ms=CHUNK_MS, progress=False, safety_events=writer, decoder_version=version,
-                             entities=RunEntities(subject="soak", task="glove", run=i),
-                             name=f"soak-{os.getpid()}-{i}")
+            with MachineLatency() as machine:  # the machine's own stalls, to set beside any silence
+                live = run_block(recordings, spec, participant=participant(i), decoder=decoder, effector="glove",
+                                 chunk_ms=CHUNK_MS, progress=False, safety_events=writer, decoder_version=version,
+                                 entities=RunEntities(subject="soak", task="glove", run=i),
+                                 name=f"soak-{os.getpid()}-{i}")
+            m = machine.summary()
             memory = rss.block_ended()
             block_wall = time.monotonic() - t_wall
             log = live.log
@@ -216,6 +225,18 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
             for rule, n in unforced.items():
                 if rule != "operator_stop":  # every block ends with an operator stop: every output off
                     false_safe[rule] = false_safe.get(rule, 0) + n
+            false_details = []
+            for d in unforced_safe_decisions(log):
+                if d.rule == "operator_stop":
+                    continue
+                # The silence the gate saw (fault time to safe state) beside the machine's stalls in it.
+                stalls = machine.stalls_between(d.t - (d.time_to_safe_s or 0.0), d.t, min_ms=20.0)
+                in_stalls += bool(stalls)
+                seen = "; ".join(f"cpu {cpu} stalled {1e3 * (end - start):.0f} ms" for cpu, start, end in stalls)
+                false_details.append(f"{d.rule} at {d.t - t_lsl0:.1f} s: {d.detail}"
+                                     + (f" (the machine meanwhile: {seen})" if seen else ""))
+            stall_max = max(stall_max, m["stall_max_ms"])
+            wakeup_p99 = max(wakeup_p99, m["wakeup_p99_ms"] or 0.0)
             # Every decoder output is timed (LoopLog.output_shares), not only those that pushed a command: a
             # 5-minute window's p99 over ~3,000 outputs, not over the ~40 commands. An output's place in
             # closed-loop time: its LSL time from the block's start, after the blocks before.
@@ -231,8 +252,9 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
                                counter_breaks=live.lost_or_repeated, recording=live.manifest.status, **memory,
                                **p99_block,
                                false_safe_states={r: n for r, n in unforced.items() if r != "operator_stop"},
-                               false_safe_details=[f"{d.rule}: {d.detail}" for d in unforced_safe_decisions(log)
-                                                   if d.rule != "operator_stop"][:20]))
+                               false_safe_details=false_details[:20], machine_wakeup_p99_ms=m["wakeup_p99_ms"],
+                               machine_stall_max_ms=round(m["stall_max_ms"], 1),
+                               machine_steal_percent=m["steal_percent"]))
             say(f"block {i}: {block_wall:.0f} s, {len(log.decisions)} decisions ({writer.n_written} saved), "
                 f"{len(pushes)} commands, decoder {version}, rss {rss_mb():.0f} MB, "
                 f"p99 {p99_block['latency_p99_ms']} ms (workbench share {p99_block['workbench_share_p99_ms']} ms)")
@@ -266,6 +288,8 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
         "recalibrations": max(0, len(blocks) - 1), "n_ch": N_CH, "sfreq": SFREQ, "chunk_ms": CHUNK_MS,
         "samples_lost": lost + breaks, "samples_lost_overruns": lost, "counter_breaks": breaks,
         "false_safe_states": sum(false_safe.values()), "false_safe_states_by_rule": false_safe,
+        "false_safe_states_in_machine_stalls": in_stalls, "machine_wakeup_p99_ms": wakeup_p99,
+        "machine_stall_max_ms": stall_max,
         "decisions_made": made, "decisions_saved": saved, "decisions_backlog": backlog,
         "decisions_saved_ratio": saved / made if made else None,
         "rss_mb_first_min": float(np.median(first)) if first else None,

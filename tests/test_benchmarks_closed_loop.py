@@ -41,6 +41,12 @@ def test_the_session_path_benchmark_times_commands_of_run_block_and_saves_every_
         assert amp > 0 and wb > 0 and e2e >= max(amp, wb)
         assert r[f"session_end_to_end_max_ms_{k}"] >= r[f"session_end_to_end_p99_ms_{k}"]
         assert r[f"session_goal_end_to_end_p99_ms_{k}"] == chunk + 2.0
+        # the machine's own wake-up tail, probed during the same block
+        assert r[f"session_machine_wakeup_p99_ms_{k}"] > 0 and r[f"session_machine_stall_max_ms_{k}"] >= 0
+        assert 0 <= r[f"session_unforced_safe_states_in_machine_stalls_{k}"] <= sum(
+            r[f"session_unforced_safe_states_{k}"].values())
     assert r["session_latency_p99_ms_256ch"] == r["session_end_to_end_p99_ms_4ms_256ch"]
     assert r["workbench_share_p99_ms_256ch"] == r["session_workbench_p99_ms_4ms_256ch"]
+    assert r["machine_wakeup_p99_ms_256ch"] == r["session_machine_wakeup_p99_ms_4ms_256ch"]
     assert "goals (session path" in done.stderr and "amp  4 ms chunks" in done.stderr
+    assert "the machine's own wake-up p99" in done.stderr

@@ -33,6 +33,10 @@ def test_a_short_soak_saves_every_decision_and_reports_every_key():
     # the counts add up: lost samples are overruns plus counter breaks
     assert r["samples_lost"] == r["samples_lost_overruns"] + r["counter_breaks"]
     assert r["false_safe_states"] == sum(r["false_safe_states_by_rule"].values())
+    # the machine's own tail was probed through every block, and set beside each false safe state
+    assert 0 <= r["false_safe_states_in_machine_stalls"] <= r["false_safe_states"]
+    assert all(b["machine_wakeup_p99_ms"] > 0 for b in r["per_block"])
+    assert r["machine_wakeup_p99_ms"] == max(b["machine_wakeup_p99_ms"] for b in r["per_block"])
     assert r["rss_mb_first_min"] > 0 and r["rss_mb_last_min"] > 0
     # under 10 minutes: one-minute windows, each p99 over every decoder output in it (all of them timed)
     assert r["latency_window_s"] == 60.0

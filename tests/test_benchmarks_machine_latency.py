@@ -1,0 +1,46 @@
+"""``benchmarks/machine_latency.py`` finds a stall of the machine and says when it came (no timing asserted)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from .conftest import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from machine_latency import MachineLatency  # noqa: E402
+
+
+def test_a_probe_held_off_its_cpu_is_reported_as_a_stall_at_the_time_it_came():
+    with MachineLatency() as machine:
+        time.sleep(0.3)
+        probe = machine._procs[0]
+        # A real stall: the probe's process is stopped, as a host taking the CPU away stops every thread on it.
+        t0 = time.monotonic()
+        os.kill(probe.pid, signal.SIGSTOP)
+        time.sleep(0.12)
+        os.kill(probe.pid, signal.SIGCONT)
+        t1 = time.monotonic()
+        time.sleep(0.3)
+    summary = machine.summary()
+    assert summary["cpus"] == min(len(os.sched_getaffinity(0)), 8)
+    assert summary["wakeups"] > 0
+    assert 0 < summary["wakeup_p50_ms"] <= summary["wakeup_p99_ms"] <= summary["wakeup_max_ms"]
+    assert summary["stall_max_ms"] >= 100 and summary["wakeup_max_ms"] >= 100
+    first_cpu = machine.results[0]["cpu"]
+    stalls = machine.stalls_between(t0, t1)
+    assert any(cpu == first_cpu and end - start >= 0.1 for cpu, start, end in stalls)
+    assert machine.stalls_between(t0, t1, min_ms=100) and not machine.stalls_between(t0, t1, min_ms=1000)
+    # outside it, the stopped probe has no stall of that length
+    assert not [s for s in machine.stalls_between(t1 + 0.05, time.monotonic()) if s[2] - s[1] >= 0.1]
+
+
+def test_the_script_prints_its_figures():
+    done = subprocess.run([sys.executable, "benchmarks/machine_latency.py", "--seconds", "1"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "wakeup_p99_ms" in done.stdout and "steal_percent" in done.stdout
