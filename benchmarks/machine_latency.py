@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     with MachineLatency() as machine:
         time.sleep(args.seconds)
-    summary = machine.stop().summary()
+    summary = machine.summary()
     if args.json:
         print(json.dumps(summary))
     else:
