@@ -36,8 +36,8 @@ import time
 STALL_MS = 2.0  # wake-ups later than this are kept one by one, with their time (about 20 a second here)
 MAX_CPUS = 8
 
-# The probe: pinned, sleep 1 ms, histogram of lateness in 0.05 ms bins (to 500 ms), stalls kept; it ends
-# when its stdin closes and prints one JSON line.
+# The probe: pinned, sleep 1 ms, histogram of lateness in 0.05 ms bins (to 500 ms), stalls kept. It says
+# "ready" as it starts measuring, ends when its stdin closes and prints one JSON line.
 _PROBE = r"""
 import json, os, sys, threading, time
 cpu, stall_s = int(sys.argv[1]), float(sys.argv[2]) / 1e3
@@ -46,6 +46,7 @@ done = threading.Event()
 threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
 bins, width = [0] * 10001, 5e-5
 stalls, period, n = [], 1e-3, 0
+print("ready", flush=True)
 last = time.monotonic()
 while not done.is_set():
     time.sleep(period)
@@ -86,6 +87,8 @@ class MachineLatency:
         self._steal0 = _steal()
         self._procs = [subprocess.Popen([sys.executable, "-c", _PROBE, str(cpu), str(self.stall_ms)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for cpu in cpus]
+        for proc in self._procs:  # measuring from here on (an interpreter starts in 0.05-0.5 s)
+            proc.stdout.readline()
         return self
 
     def stop(self) -> MachineLatency:

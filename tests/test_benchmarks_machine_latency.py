@@ -32,11 +32,12 @@ def test_a_probe_held_off_its_cpu_is_reported_as_a_stall_at_the_time_it_came():
     assert 0 < summary["wakeup_p50_ms"] <= summary["wakeup_p99_ms"] <= summary["wakeup_max_ms"]
     assert summary["stall_max_ms"] >= 100 and summary["wakeup_max_ms"] >= 100
     first_cpu = machine.results[0]["cpu"]
-    stalls = machine.stalls_between(t0, t1)
-    assert any(cpu == first_cpu and end - start >= 0.1 for cpu, start, end in stalls)
+    stalls = [(start, end) for cpu, start, end in machine.stalls_between(t0, t1) if cpu == first_cpu]
+    start, end = max(stalls, key=lambda s: s[1] - s[0])
+    # placed where it happened, on the caller's clock: from the stop (or a wake-up just before it) to the
+    # continue (the probe may wake on the other core before this process reads the clock)
+    assert end - start >= 0.1 and start <= t0 + 0.002 and end >= t1 - 0.005
     assert machine.stalls_between(t0, t1, min_ms=100) and not machine.stalls_between(t0, t1, min_ms=1000)
-    # outside it, the stopped probe has no stall of that length
-    assert not [s for s in machine.stalls_between(t1 + 0.05, time.monotonic()) if s[2] - s[1] >= 0.1]
 
 
 def test_the_script_prints_its_figures():

@@ -104,12 +104,18 @@ def test_choosing_a_participant_updates_the_figures(monitor_page, tmp_path):
                            ".some(t => t.textContent.includes('SCI-001'))", timeout=60_000)
 
 
+# Every figure area of the session panel holds its plot, and there are at least n of them: the panel sends
+# one plot per message (SessionPanel, FIGURE_STAGGER_S), so "some plots drawn" is not "the session drawn".
+# Plotly draws two .main-svg layers per figure.
+_SESSION_DRAWN = """n => { const areas = document.querySelectorAll('.wb-session .wb-figure').length;
+    return areas >= n && document.querySelectorAll('.wb-session .wb-figure .main-svg').length / 2 >= areas; }"""
+
+
 def test_session_view_shows_signal_and_confusion_matrix(monitor_page, tmp_path):
     page = monitor_page
     page.get_by_text("Session", exact=True).first.click()
     view = page.locator(".wb-session")
-    page.wait_for_function("document.querySelectorAll('.wb-session .wb-figure .main-svg').length >= 3",
-                           timeout=60_000)
+    page.wait_for_function(_SESSION_DRAWN, arg=3, timeout=60_000)
     titles = " ".join(t.text_content() for t in view.locator(".gtitle").all())
     assert "Signal snippet" in titles and "Confusion matrix (8 trials)" in titles and "Safety-gate" in titles
     save_png(page.screenshot(full_page=True), tmp_path, "dashboard-session.png")
@@ -138,8 +144,7 @@ def test_the_session_panel_says_what_it_is_doing_until_the_figures_are_drawn(mon
     """Loading, then each figure's "Drawing ..." in its place, then the figures: never an empty panel."""
     page = monitor_page
     page.get_by_text("Session", exact=True).first.click()
-    page.wait_for_function("document.querySelectorAll('.wb-session .wb-figure .main-svg').length >= 3",
-                           timeout=60_000)
+    page.wait_for_function(_SESSION_DRAWN, arg=3, timeout=60_000)
     select = page.locator(".wb-session select").first
     drawn_at = select.input_value()
     other = next(o.get_attribute("value") for o in select.locator("option").all()
