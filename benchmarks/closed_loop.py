@@ -271,27 +271,20 @@ def pcts(lat_s):
                 max=float(lat.max()))
 
 
+def unforced_safe_decisions(log) -> list:
+    """Safe states in a run without injected faults (after the gate first armed): real silences."""
+    armed = next((d.t for d in log.decisions if d.decision == "resumed"), None)
+    # run_block ends every block with the operator's stop (every output off): not a silence
+    return [d for d in log.decisions if armed is not None and d.t > armed and d.decision == "safe_state"
+            and d.rule != "operator_stop"]
+
+
 def unforced_safe_states(log) -> dict:
-    """Safe states in a run without injected faults (after the gate first armed), by rule: real silences."""
-    armed = next((d.t for d in log.decisions if d.decision == "resumed"), None)
+    """:func:`unforced_safe_decisions` counted by rule."""
     out: dict = {}
-    for d in log.decisions:
-        # run_block ends every block with the operator's stop (every output off): not a silence
-        if armed is not None and d.t > armed and d.decision == "safe_state" and d.rule != "operator_stop":
-            out[d.rule] = out.get(d.rule, 0) + 1
+    for d in unforced_safe_decisions(log):
+        out[d.rule] = out.get(d.rule, 0) + 1
     return out
-
-
-SAFE_STATE_STALL_MS = 20.0  # a quarter of the gate's 80 ms silence limits
-
-
-def safe_states_in_stalls(machine, log) -> list:
-    """The unforced safe states whose silence (fault time to safe state) overlaps a stall of the machine of
-    at least :data:`SAFE_STATE_STALL_MS` (shorter ones come about 20 times a second on a VM)."""
-    armed = next((d.t for d in log.decisions if d.decision == "resumed"), None)
-    return [d for d in log.decisions
-            if armed is not None and d.t > armed and d.decision == "safe_state" and d.rule != "operator_stop"
-            and machine.stalls_between(d.t - (d.time_to_safe_s or 0.0), d.t, min_ms=SAFE_STATE_STALL_MS)]
 
 
 def stall_overlap(machine, log) -> dict:
@@ -443,8 +436,8 @@ def session_path(seconds):
                 m = machine.summary()
                 out.update({f"session_machine_{name}_{k}": m[name]
                             for name in ("wakeup_p99_ms", "stall_max_ms", "steal_percent")})
-                out[f"session_unforced_safe_states_in_machine_stalls_{k}"] = len(
-                    safe_states_in_stalls(machine, live.log))
+                out[f"session_unforced_safe_states_in_machine_stalls_{k}"] = sum(
+                    bool(machine.stalls_in_silence(d)) for d in unforced_safe_decisions(live.log))
                 out.update({f"session_machine_stall_overlap_{part}_{k}": v
                             for part, v in stall_overlap(machine, live.log).items()})
                 out.update({f"session_{name}_{k}": v for name, v in sh.items()})

@@ -10,6 +10,7 @@ or around a run, as ``closed_loop.py`` and ``soak.py`` use it::
         ...
     machine.summary()        # wakeup_p50_ms, wakeup_p99_ms, wakeup_max_ms, stall_max_ms, steal_percent
     machine.stalls_between(t0, t1, min_ms=20)   # [(cpu, start, end)] on the LSL / monotonic clock
+    machine.stalls_in_silence(decision)         # those of 20 ms or more behind a gate's safe state
 
 One probe process per CPU (up to 8), pinned to it, at normal priority like the workbench's own threads,
 sleeps 1 ms again and again and records how late each wake-up came (the measure of ``cyclictest``, with
@@ -34,6 +35,9 @@ import sys
 import time
 
 STALL_MS = 2.0  # wake-ups later than this are kept one by one, with their time (about 20 a second here)
+#: A stall this long or longer, inside a silence the safety gate acted on, may be its cause (a quarter of the
+#: gate's 80 ms limits); shorter ones come about 20 times a second on a VM and explain nothing.
+SILENCE_STALL_MS = 20.0
 MAX_CPUS = 8
 
 # The probe: pinned, sleep 1 ms, histogram of lateness in 0.05 ms bins (to 500 ms), stalls kept. It says
@@ -144,6 +148,11 @@ class MachineLatency:
         """Stalls (cpu, start, end) of at least ``min_ms`` that overlap [t0, t1] on the monotonic clock."""
         return [(r["cpu"], s, e) for r in self.results for s, e in r["stalls"]
                 if s < t1 and e > t0 and e - s >= min_ms / 1e3]
+
+    def stalls_in_silence(self, decision) -> list[tuple[int, float, float]]:
+        """Stalls of :data:`SILENCE_STALL_MS` or more in the silence behind a gate's safe state (fault to safe)."""
+        return self.stalls_between(decision.t - (decision.time_to_safe_s or 0.0), decision.t,
+                                   min_ms=SILENCE_STALL_MS)
 
 
 def main(argv=None) -> int:

@@ -229,8 +229,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
             for d in unforced_safe_decisions(log):
                 if d.rule == "operator_stop":
                     continue
-                # The silence the gate saw (fault time to safe state) beside the machine's stalls in it.
-                stalls = machine.stalls_between(d.t - (d.time_to_safe_s or 0.0), d.t, min_ms=20.0)
+                stalls = machine.stalls_in_silence(d)  # the machine's own stalls in the silence the gate saw
                 in_stalls += bool(stalls)
                 seen = "; ".join(f"cpu {cpu} stalled {1e3 * (end - start):.0f} ms" for cpu, start, end in stalls)
                 false_details.append(f"{d.rule} at {d.t - t_lsl0:.1f} s: {d.detail}"

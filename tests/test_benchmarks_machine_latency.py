@@ -38,6 +38,12 @@ def test_a_probe_held_off_its_cpu_is_reported_as_a_stall_at_the_time_it_came():
     # continue (the probe may wake on the other core before this process reads the clock)
     assert end - start >= 0.1 and start <= t0 + 0.002 and end >= t1 - 0.005
     assert machine.stalls_between(t0, t1, min_ms=100) and not machine.stalls_between(t0, t1, min_ms=1000)
+    # a gate's safe state whose silence spans the stall finds it; one before the stall does not
+    from workbench.session.gate import GateDecision
+
+    assert machine.stalls_in_silence(GateDecision(t1, "safe_state", "signal_lost", time_to_safe_s=t1 - t0))
+    before = machine.stalls_in_silence(GateDecision(t0 - 0.2, "safe_state", "signal_lost", time_to_safe_s=0.08))
+    assert not [(s, e) for cpu, s, e in before if cpu == first_cpu and e - s >= 0.1]
 
 
 def test_the_script_prints_its_figures():
