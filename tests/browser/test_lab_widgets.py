@@ -70,6 +70,16 @@ def _samples_shown(page) -> int:
     return int(text.split("connected, ")[1].split()[0])
 
 
+#: Counts the plot's edit events on the page (each frame is a restyle, a relayout or an update).
+_COUNT_PLOTLY_EDITS = """el => {
+    el.__wbEdits = {};
+    for (const name of ['plotly_restyle', 'plotly_relayout', 'plotly_update', 'plotly_afterplot', 'plotly_redraw']) {
+        el.__wbEdits[name] = 0;
+        el.on(name, () => { el.__wbEdits[name] += 1; });
+    }
+}"""
+
+
 def test_live_scope_draws_and_redraws(lab, tmp_path):
     page, _ = lab
     try:
@@ -78,6 +88,10 @@ def test_live_scope_draws_and_redraws(lab, tmp_path):
     finally:
         save_png(page.screenshot(full_page=True), tmp_path, "lab-after-run-all.png")
     plot = page.locator(".js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    page.bring_to_front()  # a page in the background gets no animation frames, and WebGL draws in them
+    # Plotly's own events say whether the page applied new frames, apart from what the screenshot shows.
+    plot.evaluate(_COUNT_PLOTLY_EDITS)
     first, n1 = plot.screenshot(), _samples_shown(page)
     # Frames wait for the page to draw the previous one, so on a loaded machine (the suite's other
     # worker, software WebGL) a redraw can take longer than the text's update: poll for a bounded time.
@@ -85,11 +99,13 @@ def test_live_scope_draws_and_redraws(lab, tmp_path):
     while True:
         time.sleep(0.5)
         second, n2 = plot.screenshot(), _samples_shown(page)
-        if (n2 > n1 and first != second) or time.monotonic() - started > 30:
+        if (n2 > n1 and first != second) or time.monotonic() - started > 60:
             break
     waited = time.monotonic() - started
+    edits = plot.evaluate("el => el.__wbEdits")
     assert n2 > n1, f"no new samples shown in {waited:.1f} s ({n1} then {n2})"
-    assert first != second, f"{n2 - n1} new samples arrived but the plot was not redrawn in {waited:.1f} s"
+    assert first != second, (f"{n2 - n1} new samples arrived but the plot was not redrawn in {waited:.1f} s "
+                             f"(plotly events on the page meanwhile: {edits})")
     assert_not_blank(save_png(second, tmp_path, "lab-scope.png").read_bytes(), "live scope")
     ticks = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
     assert {"C3", "Cz", "C4"} <= set(ticks)
