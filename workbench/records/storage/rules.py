@@ -37,6 +37,26 @@ def label_of(records: Sequence[TableRecord], i: int, field: str) -> str:
     return field if len(records) == 1 else f"{type(records[i]).__name__}[{i}].{field}"
 
 
+def stored_ids(conn: sa.Connection, table: str, ids) -> set[str]:
+    """Which of ``ids`` are stored in ``table``.
+
+    PostgreSQL: one array parameter, ``id = ANY(:ids)``, which the primary key's index answers.
+    An ``IN`` list of 500 parameters became a generic plan after psycopg's fifth execution, a
+    sequential scan comparing every stored row with each of the 500 values: a 1,000-row batch of
+    SafetyEvents cost 80 ms at 7,000 stored rows and 600 ms at 30,000 (profiled, issue 20).
+    SQLite: ``IN`` lists of 500, under its limit on parameters.
+    """
+    rest = sorted(ids)
+    tbl = TABLES[table]
+    if conn.dialect.name == "postgresql":
+        return set(conn.execute(sa.select(tbl.c.id).where(
+            tbl.c.id == sa.any_(sa.bindparam("ids", rest, type_=sa.ARRAY(sa.Text))))).scalars())
+    found: set[str] = set()
+    for k in range(0, len(rest), 500):
+        found.update(conn.execute(sa.select(tbl.c.id).where(tbl.c.id.in_(rest[k:k + 500]))).scalars())
+    return found
+
+
 
 class BatchContext:
     """Looks records up in the batch being written first, then in the database."""
@@ -62,12 +82,7 @@ class BatchContext:
     def exists(self, table: str, ids: set[str]) -> set[str]:
         """Which of ``ids`` exist in ``table`` (batch or database), in one query per 500."""
         found = {i for i in ids if (table, i) in self._mine}
-        rest = sorted(ids - found)
-        tbl = TABLES[table]
-        for k in range(0, len(rest), 500):
-            chunk = rest[k:k + 500]
-            found.update(self.conn.execute(sa.select(tbl.c.id).where(tbl.c.id.in_(chunk))).scalars())
-        return found
+        return found | stored_ids(self.conn, table, ids - found)
 
     def check_new_ids(self) -> list[Problem]:
         problems = []
@@ -78,13 +93,7 @@ class BatchContext:
                 problems.append(Problem(label_of(self.batch, i, "id"), rec.id, "an id used once in the batch"))
             seen.add((rec.TABLE, rec.id))
             by_table.setdefault(rec.TABLE, set()).add(rec.id)
-        taken = set()
-        for table, ids in by_table.items():
-            tbl = TABLES[table]
-            rest = sorted(ids)
-            for k in range(0, len(rest), 500):
-                taken.update((table, i) for i in self.conn.execute(
-                    sa.select(tbl.c.id).where(tbl.c.id.in_(rest[k:k + 500]))).scalars())
+        taken = {(table, i) for table, ids in by_table.items() for i in stored_ids(self.conn, table, ids)}
         for i, rec in enumerate(self.batch):
             if (rec.TABLE, rec.id) in taken:
                 problems.append(Problem(label_of(self.batch, i, "id"), rec.id,
