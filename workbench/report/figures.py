@@ -146,9 +146,13 @@ def isncsci_figure(table: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for score, dash in (("UEMS", "solid"), ("LEMS", "dot")):
         for pid, g in table.groupby("participant"):
+            # The grade is the exam's, not a score's: written once per visit (over UEMS), where on both
+            # lines the two labels overlapped whenever the scores were close; both hovers name it.
             fig.add_trace(go.Scatter(x=g["visit"].tolist(), y=pd.to_numeric(g[score], errors="coerce").tolist(),
-                                     mode="lines+markers+text", name=f"{pid} {score}", line={"dash": dash},
-                                     text=[f"AIS {a}" for a in g["AIS"]], textposition="top center"))
+                                     mode="lines+markers+text" if score == "UEMS" else "lines+markers",
+                                     name=f"{pid} {score}", line={"dash": dash},
+                                     text=[f"AIS {a}" for a in g["AIS"]], textposition="top center",
+                                     hovertemplate=f"%{{x}}: {score} %{{y}}, %{{text}}<extra>{pid}</extra>"))
     fig.update_yaxes(title="motor score (0-50)", range=[0, 52])
     return _layout(fig, "ISNCSCI: UEMS and LEMS across visits")
 
