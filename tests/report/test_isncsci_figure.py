@@ -1,12 +1,16 @@
-"""The ISNCSCI figure writes each exam's AIS grade once, at its visit, and both scores' hovers name it."""
+"""The report's figures say what they must without cutting or piling up text: the ISNCSCI figure writes
+an AIS grade where it is new (every hover names it), a subtitle is wrapped to the figure's width."""
 
 from __future__ import annotations
+
+import html
 
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.report.figures import isncsci_figure
+from workbench.report.figures import (SUBTITLE_CHARS, SUBTITLE_MAX_LINES, isncsci_figure, score_trajectory_figure,
+                                      subtitle_lines)
 from tests.budget import examples
 
 VISITS = ["baseline", "week6", "week12", "week26"]
@@ -18,16 +22,54 @@ participants = st.dictionaries(st.sampled_from(["SCI-001", "SCI-002", "SCI-003"]
 
 @settings(max_examples=examples(40), deadline=None)
 @given(participants)
-def test_each_exam_has_one_grade_label_and_both_hovers_name_it(exams):
+def test_a_grade_is_written_once_where_it_is_new_and_every_hover_names_it(exams):
     table = pd.DataFrame([{"participant": pid, "visit": VISITS[k], "UEMS": u, "LEMS": le, "AIS": ais}
                           for pid, rows in exams.items() for k, (u, le, ais) in enumerate(rows)])
     fig = isncsci_figure(table)
-    labelled = [t for t in fig.data if "text" in t.mode]
-    # One trace with grade labels per participant, one label per exam: no second label to overlap it.
-    assert sorted(t.name for t in labelled) == sorted(f"{pid} UEMS" for pid in exams)
-    for t in labelled:
-        rows = exams[t.name.split()[0]]
-        assert list(t.text) == [f"AIS {ais}" for _, _, ais in rows]
-        assert list(t.x) == VISITS[:len(rows)]
-    for t in fig.data:  # every point's hover says which grade the exam gave
-        assert "%{text}" in t.hovertemplate and len(t.text) == len(t.x)
+    for t in fig.data:
+        pid, score = t.name.split()
+        grades = [f"AIS {ais}" for _, _, ais in exams[pid]]
+        assert list(t.customdata) == grades and "%{customdata}" in t.hovertemplate
+        if score == "LEMS":  # no second label over the same exam
+            assert not any(t.text)
+            continue
+        new = [i == 0 or g != grades[i - 1] for i, g in enumerate(grades)]
+        assert list(t.text) == [g if n else "" for g, n in zip(grades, new)]
+    # A participant's two lines share a colour; participants differ (up to the palette's ten).
+    colour = {t.name: t.line.color for t in fig.data}
+    assert all(colour[f"{pid} UEMS"] == colour[f"{pid} LEMS"] for pid in exams)
+    assert len({colour[f"{pid} UEMS"] for pid in exams}) == len(exams)
+
+
+words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Z")), min_size=1, max_size=30)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(st.lists(st.lists(words, min_size=1, max_size=20).map(" ".join), max_size=12))
+def test_subtitle_lines_fit_the_width_and_count_what_they_leave_out(items):
+    lines = subtitle_lines(items)
+    assert len(lines) <= SUBTITLE_MAX_LINES
+    # every line fits (a word longer than a line is broken), escaped for plotly's title markup
+    assert all(len(line.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")) <= SUBTITLE_CHARS
+               for line in lines[:-1])
+    assert all("<" not in line and ">" not in line for line in lines)
+    if lines and lines[-1].startswith("and ") and "more (listed" in lines[-1]:
+        left_out = int(lines[-1].split()[1])
+        assert 0 < left_out <= len(items)
+    else:  # nothing left out: every character of every statement is there, in order
+        assert "".join("".join(lines).split()) == "".join(html.escape("".join(items), quote=False).split())
+
+
+def test_unable_tests_are_said_under_the_title_on_lines_that_fit():
+    outcomes = pd.DataFrame({"instrument": ["10MWT"] * 2, "score": ["comfortable_speed"] * 2, "value": [0.4, 0.5],
+                             "participant_id": ["SCI-001"] * 2, "day": [1, 42], "visit": ["baseline", "week6"]})
+    reason = "cannot stand or step, even with assistance"
+    unable = pd.DataFrame({"visit": ["SCI-002 baseline", "SCI-002 week12"], "reason": [reason, reason]})
+    fig = score_trajectory_figure(outcomes, "10MWT", "comfortable_speed", unable=unable)
+    assert fig.layout.title.text == "10MWT comfortable_speed"
+    (note,) = fig.layout.annotations
+    subtitles = note.text.split("<br>")
+    assert subtitles == [f"SCI-002 baseline: unable to do the test ({reason})",
+                         f"SCI-002 week12: unable to do the test ({reason})"]
+    assert note.yanchor == "bottom" and note.y == 1  # above the plot, in a margin made for its lines
+    assert fig.layout.margin.t >= 50 + 17 * len(subtitles)

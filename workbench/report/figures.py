@@ -6,8 +6,12 @@ page at 96 dpi with margins) and height, so the PDF never cuts or rescales it.
 
 from __future__ import annotations
 
+import html
+import textwrap
+
 import numpy as np
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 
 WIDTH = 720
@@ -23,14 +27,37 @@ def _layout(fig: go.Figure, title: str, *, height: int = HEIGHT, **kw) -> go.Fig
     return fig
 
 
-def empty_figure(title: str, message: str) -> go.Figure:
+def empty_figure(title: str, message: str, *, height: int = 160) -> go.Figure:
     """A figure that says why there is nothing to draw (instead of a blank area)."""
     fig = go.Figure()
     fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
                        font={"size": 14, "color": "#555"})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return _layout(fig, title, height=160)
+    return _layout(fig, title, height=height)
+
+
+#: Characters of a line of the note under a title that fit the figure's WIDTH; plotly does not wrap
+#: text, and a study report's 10MWT subtitle ran off the page's right edge at about 100.
+SUBTITLE_CHARS = 90
+SUBTITLE_LINE_PX = 17  # a line of the 12 px note
+SUBTITLE_MAX_LINES = 4
+
+
+def subtitle_lines(items: list[str], *, width: int = SUBTITLE_CHARS, max_lines: int = SUBTITLE_MAX_LINES
+                   ) -> list[str]:
+    """Statements as subtitle lines: each on lines of its own, wrapped at ``width`` characters, at most
+    ``max_lines`` in all; what does not fit is counted on the last line (tables list every one)."""
+    lines, shown = [], 0
+    for item in items:
+        wrapped = textwrap.wrap(item, width)
+        if len(lines) + len(wrapped) > max_lines - (shown + 1 < len(items)):
+            break
+        lines += wrapped
+        shown += 1
+    if shown < len(items):
+        lines.append(f"and {len(items) - shown} more (listed in the table of tests recorded as not possible)")
+    return [html.escape(line, quote=False) for line in lines]
 
 
 def enrolment_figure(table: pd.DataFrame, title: str = "Enrolment by site and arm") -> go.Figure:
@@ -113,10 +140,11 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
     o["value"] = pd.to_numeric(o["value"], errors="coerce")
     o = o.dropna(subset=["value"]).sort_values(["participant_id", "day"])
     title = title or f"{instrument} {score}"
-    said = "; ".join(f"{v}: unable to do the test ({r})" for v, r in zip(unable["visit"], unable["reason"])) \
-        if unable is not None and len(unable) else ""
+    said = subtitle_lines([f"{v}: unable to do the test ({r})" for v, r in zip(unable["visit"], unable["reason"])]
+                          if unable is not None else [])
     if o.empty:
-        return empty_figure(title, said or f"No {y_title or f'{instrument} {score}'} recorded")
+        return empty_figure(title, "<br>".join(said) or f"No {y_title or f'{instrument} {score}'} recorded",
+                            height=160 + SUBTITLE_LINE_PX * max(0, len(said) - 1))
     fig = go.Figure()
     for pid, g in o.groupby("participant_id"):
         fig.add_trace(go.Scatter(x=g["day"].tolist(), y=g["value"].tolist(), mode="lines+markers", name=pid,
@@ -135,24 +163,38 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
     if not said:
         return _layout(fig, title)
     # under the title, not over the data or the legend
-    fig = _layout(fig, f"{title}<br><sup>{said}</sup>")
-    return fig.update_layout(margin={"t": 70})
+    # The statements go in a note just above the plot, the title staying one line at the top: plotly
+    # centres a title's first line in the margin, so lines under it ran into the plot.
+    height = HEIGHT + SUBTITLE_LINE_PX * len(said)
+    fig = _layout(fig, title, height=height)
+    fig.add_annotation(text="<br>".join(said), xref="paper", yref="paper", x=0, y=1, xanchor="left",
+                       yanchor="bottom", xshift=-53, yshift=4, align="left", showarrow=False,
+                       font={"size": 12, "color": "#444"})
+    return fig.update_layout(title={"yref": "container", "y": 1 - 20 / height, "yanchor": "middle"},
+                             margin={"t": 50 + SUBTITLE_LINE_PX * len(said)})
 
 
 def isncsci_figure(table: pd.DataFrame) -> go.Figure:
-    """UEMS and LEMS across visits, AIS grade written at each point."""
+    """UEMS and LEMS across visits, one colour per participant; the AIS grade written where it is new."""
     if table.empty:
         return empty_figure("ISNCSCI motor scores", "No ISNCSCI examination recorded")
     fig = go.Figure()
+    colours = plotly.colors.qualitative.Plotly
     for score, dash in (("UEMS", "solid"), ("LEMS", "dot")):
-        for pid, g in table.groupby("participant"):
-            # The grade is the exam's, not a score's: written once per visit (over UEMS), where on both
-            # lines the two labels overlapped whenever the scores were close; both hovers name it.
-            fig.add_trace(go.Scatter(x=g["visit"].tolist(), y=pd.to_numeric(g[score], errors="coerce").tolist(),
-                                     mode="lines+markers+text" if score == "UEMS" else "lines+markers",
-                                     name=f"{pid} {score}", line={"dash": dash},
-                                     text=[f"AIS {a}" for a in g["AIS"]], textposition="top center",
-                                     hovertemplate=f"%{{x}}: {score} %{{y}}, %{{text}}<extra>{pid}</extra>"))
+        for k, (pid, g) in enumerate(table.groupby("participant")):
+            grades = [f"AIS {a}" for a in g["AIS"]]
+            # The grade is the exam's, not a score's: written over UEMS only (on both lines the labels
+            # overlapped whenever the scores were close), and only where it is new (the first exam, a
+            # conversion), so that several participants' labels do not pile up; every hover names it.
+            labels = [a if score == "UEMS" and (i == 0 or a != grades[i - 1]) else "" for i, a in enumerate(grades)]
+            values = pd.to_numeric(g[score], errors="coerce").tolist()
+            # neighbours' labels on opposite sides of their lines, never under the axis
+            where = ["bottom center" if k % 2 and v >= 8 else "top center" for v in values]
+            fig.add_trace(go.Scatter(x=g["visit"].tolist(), y=values, mode="lines+markers+text", name=f"{pid} {score}",
+                                     line={"dash": dash, "color": colours[k % len(colours)]},
+                                     text=labels, customdata=grades, textfont={"color": colours[k % len(colours)]},
+                                     textposition=where, cliponaxis=False,
+                                     hovertemplate=f"%{{x}}: {score} %{{y}}, %{{customdata}}<extra>{pid}</extra>"))
     fig.update_yaxes(title="motor score (0-50)", range=[0, 52])
     return _layout(fig, "ISNCSCI: UEMS and LEMS across visits")
 
