@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tests.records import factories as f
+from tests.records.trail.test_row_entries import T0, run  # noqa: F401 (fixture: a seeded study's run)
 from workbench.errors import ValidationError
-from workbench.records import Run, SafetyEvent, Session
+from workbench.records import SafetyEvent
 from workbench.records.storage.rules import stored_ids
-
-T0 = datetime(2026, 1, 6, 10, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def run(store):
-    f.seeded(store)
-    (session,) = store.add_many([
-        Session(participant_id="SCI-001", started_at=T0, device="sim", montage="sim", operator="dr.inv")])
-    (run,) = store.add_many([Run(session_id=session.id, number=1, task="gate")])
-    return run
 
 
 def _events(run, n):
