@@ -9,17 +9,16 @@ chooser classified: the previous session still shown, "Loading", "Drawing"
 Prints per session, in milliseconds after choosing: how long the previous
 session stayed on screen, when "Loading" appeared, when the first and the last
 figure were drawn, the number of blank frames, and the browser's long tasks
-(main thread busy > 50 ms). A session that looks exactly like the one before
-(two sessions with the same notes and no figure) reads ">" when "Loading" was
-never on screen for a whole frame: nothing visible changed.
+(main thread busy > 50 ms). The previous session has left once the panel's
+notes name another session (their ``data-wb-session``) or say "Loading", so
+two sessions that read the same (the same notes, no figure) are told apart;
+a session built between two frames shows no "Loading" at all. ">" under
+"previous" means it never left while watched (5 s).
 
-The next session is chosen 3 s after the previous one is drawn. Right after
-the closed-loop session's figures are drawn, a sampling loop in the page (this
-one, by animation frames or by timers alike) can itself hold back the page's
-widget updates: it then reads ">" under "previous" for as long as it runs,
-while screenshots (what is painted) and a plain poll from Playwright show the
-previous session replaced 0.08-0.11 s after the choice (13 of 13 switches).
-Read such a row as the sampler's, not the user's; the wait makes it rarer.
+The next session is chosen 3 s after the previous one is drawn. (Before the
+notes named their session, this benchmark told sessions apart by their text
+and read ">" for two that read the same, or when its own sampling loop held
+back the page right after the closed-loop session was drawn.)
 
 Usage, after ``make demo`` (its workspace has a recorded closed-loop session)::
 
@@ -46,27 +45,30 @@ TOKEN = "session-view-benchmark-token"
 
 # Installed in the page before each choice; resolves when "Loading" has come and gone and every
 # figure area holds its plot (or after 60 s; after 5 s if "Loading" never showed in a frame, as for a
-# session without figures, built between two frames). Plotly draws two .main-svg layers per figure.
+# session without figures, built between two frames). Drawn: an area holding a plot (plotly 6 draws
+# three .main-svg layers per figure; counting layers / 2 called two figures of three all drawn).
 _WATCH = """() => { window.wbWatch = new Promise(resolve => {
     const root = document.querySelector('.wb-session'), t0 = performance.now();
     const w = {frames: 0, blank: 0, timeline: [], long_tasks: []};
     const obs = new PerformanceObserver(l => { for (const e of l.getEntries())
         w.long_tasks.push([Math.round(e.startTime - t0), Math.round(e.duration)]); });
     obs.observe({entryTypes: ['longtask']});
-    let last = null, loadingSeen = false;
+    const shownId = () => { const e = root.querySelector('[data-wb-session]'); return e && e.dataset.wbSession; };
+    const before = shownId();
+    let last = null, moved = false;
     const frame = () => {
         const shown = [...root.children].slice(1).map(k => k.innerText).join('').trim();
         const areas = root.querySelectorAll('.wb-figure').length;
-        const drawn = root.querySelectorAll('.wb-figure .main-svg').length / 2;
+        const drawn = [...root.querySelectorAll('.wb-figure')].filter(a => a.querySelector('.main-svg')).length;
         const loading = shown.includes('Loading');
-        loadingSeen = loadingSeen || loading;
-        const state = loading ? 'loading' : (!loadingSeen ? 'previous' : (shown === '' && drawn === 0 ? 'blank'
+        moved = moved || loading || shownId() !== before;
+        const state = loading ? 'loading' : (!moved ? 'previous' : (shown === '' && drawn === 0 ? 'blank'
                       : (drawn < areas ? 'drawing' : 'drawn')));
         w.frames += 1;
         w.blank += state === 'blank';
         const t = Math.round(performance.now() - t0);
         if (state !== last) { w.timeline.push([t, state, drawn, areas]); last = state; }
-        const done = (loadingSeen && !loading && drawn >= areas) || t > (loadingSeen ? 60000 : 5000);
+        const done = (moved && !loading && drawn >= areas) || t > (moved ? 60000 : 5000);
         if (done) { w.watched_ms = t; obs.disconnect(); resolve(w); } else requestAnimationFrame(frame);
     };
     requestAnimationFrame(frame);

@@ -94,9 +94,11 @@ def test_the_panel_clears_the_previous_figures_the_moment_another_session_is_cho
     dash_panel.model.select_session(B)
     assert dash_panel.body.children == ()
     assert "Loading session" in dash_panel.notes.value and "wb-session-loading" in dash_panel.notes.value
+    # The notes name their session, loading or drawn, so two sessions that read the same are told apart.
+    assert f"data-wb-session='{B}'" in dash_panel.notes.value
     held.finish(B)
     assert dash_panel.state.wait(60).status == "ready"
-    assert "Loading" not in dash_panel.notes.value
+    assert "Loading" not in dash_panel.notes.value and f"data-wb-session='{B}'" in dash_panel.notes.value
 
 
 def test_a_live_panel_sends_one_plot_at_a_time_and_stops_when_another_session_is_chosen(model, ws):

@@ -175,9 +175,12 @@ class SessionPanel:
 
     def refresh(self) -> None:
         st = self.state.state
+        # The notes name the session they belong to (data-wb-session), so that a page, a test or
+        # benchmarks/session_view.py can tell two sessions apart that read the same.
+        shown = f"data-wb-session='{html.escape(st.session_id or '')}'"
         if st.status != "ready":
             css = "wb-dash-note wb-session-loading" if st.status == "loading" else "wb-dash-note"
-            self.notes.value = f"<p class='{css}'>{html.escape(st.message)}</p>"
+            self.notes.value = f"<div {shown}><p class='{css}'>{html.escape(st.message)}</p></div>"
             replace_children(self.body, ())  # after the line that says why: never an empty panel in between
             return
         # Figures (each saying "Drawing ..." until drawn) before the notes replace the "loading" line,
@@ -185,7 +188,8 @@ class SessionPanel:
         items = list(st.view.figures.items())
         boxes = [_figure(f, name, plot=not self._stagger) for name, f in items]
         replace_children(self.body, boxes)
-        self.notes.value = "".join(f"<p class='wb-dash-note'>{html.escape(n)}</p>" for n in st.view.notes)
+        self.notes.value = f"<div {shown}>" + "".join(
+            f"<p class='wb-dash-note'>{html.escape(n)}</p>" for n in st.view.notes) + "</div>"
         if not self._stagger:
             return
         # The live dashboard sends the areas at once (each saying "Drawing ...") and then one plot per
