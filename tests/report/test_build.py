@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
 from workbench.errors import ValidationError
-from workbench.report import write_participant_report, write_study_report
+from workbench.records.types.randomization import PENDING_ARM
+from workbench.report import load_trial, write_participant_report, write_study_report
+from workbench.report.build import _allocation
 
 SECTIONS = ("Enrolment flow (CONSORT style)", "Baseline characteristics", "Outcomes: change from baseline",
             "BCI metrics", "Adverse events and device deficiencies", "Protocol deviations", "Provenance")
@@ -89,6 +92,23 @@ def test_changed_recording_is_reported(demo):
         assert "file changed" in page
     finally:
         fname.write_bytes(original)
+
+
+def test_participant_report_says_how_the_arm_was_given_and_lists_visits_in_schedule_order(participant_html):
+    summary = participant_html.split("<h2>Participant</h2>")[1].split("<h2>")[0]
+    assert "<td>randomized on 2026-01-" in summary  # the demo randomizes through workbench randomize
+    visits = summary.split("<h3>Visits</h3>")[1]
+    places = [visits.index(f"<td>{v}</td>") for v in ("baseline", "week6", "week12", "week26")]
+    assert places == sorted(places)
+
+
+def test_the_allocation_line_says_how_the_arm_came_and_nothing_to_a_blinded_reader(demo):
+    data = load_trial(demo[1]).for_participant("SCI-001")
+    assert _allocation(data, "BCI").startswith("randomized on ")
+    assert _allocation(data, "blinded") == "blinded"  # not even that it was randomized
+    unallocated = dataclasses.replace(data, allocations=data.allocations.iloc[0:0])
+    assert _allocation(unallocated, PENDING_ARM) == "not yet randomized"
+    assert _allocation(unallocated, "BCI") == "assigned without randomization"
 
 
 def test_participant_report_shows_isncsci_and_change_flags(participant_html):

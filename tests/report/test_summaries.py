@@ -38,6 +38,14 @@ def test_visits_past_their_window_are_overdue(data):
     assert (late["days overdue"] > 0).all()
 
 
+def test_each_participants_visits_come_in_schedule_order(data):
+    states = S.visit_states(data)
+    for pid, rows in states.groupby("participant", sort=False):
+        assert list(rows["scheduled"]) == sorted(rows["scheduled"]), pid
+    # the demo's schedule by name would be baseline, week12, week26, week6
+    assert list(states.loc[states["participant"] == "SCI-001", "visit"]) == ["baseline", "week6", "week12", "week26"]
+
+
 def test_a_visit_inside_its_window_is_due_not_overdue(data):
     # SCI-001's week 26: scheduled 2026-07-13, window 14 days either side.
     on = dataclasses.replace(data, today=date(2026, 7, 20))
@@ -54,7 +62,8 @@ def test_every_visit_has_exactly_one_state_whatever_the_day(data, offset):
     states = S.visit_states(on)
     assert len(states) == len(data.visits)
     assert set(states["state"]) <= set(S.VISIT_STATES)
-    done = data.visits["status"].to_numpy() == "done"
+    status = dict(zip(zip(data.visits["participant_id"], data.visits["name"]), data.visits["status"]))
+    done = [status[(p, v)] == "done" for p, v in zip(states["participant"], states["visit"])]
     assert states["state"][done].str.startswith("done").all()
     overdue = states["state"] == "overdue"
     assert (states.loc[overdue, "window closes"] < on.today).all()

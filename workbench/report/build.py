@@ -9,6 +9,7 @@ from . import html_parts as H
 from . import provenance as P
 from . import summaries as S
 from ..records.types.identifiers import WITHHELD_ID
+from ..records.types.randomization import PENDING_ARM
 from .trial_data import TrialData
 
 
@@ -158,16 +159,27 @@ def _isncsci_change_parts(data: TrialData, per_arm: bool = True) -> str:
             + f"<p>{H.esc(S.MCID_NOTE)}</p><ul>" + refs + "</ul>")
 
 
+def _allocation(data: TrialData, arm) -> str:
+    """How the participant's arm came: randomized (when), set by hand, or not shown (blinded reader)."""
+    if arm == "blinded":  # the reader may not know the arm, so neither how it was given
+        return "blinded"
+    a = data.allocations
+    if a.empty:
+        return "not yet randomized" if arm == PENDING_ARM else "assigned without randomization"
+    when = pd.Timestamp(a["randomized_at"].iloc[0])
+    return f"randomized on {when:%Y-%m-%d}"
+
+
 def participant_report_html(store, data: TrialData, participant_id: str, workspace_root=None) -> str:
     """One participant: visits, ISNCSCI, other instruments with change flags, BCI, safety, provenance."""
     data = data.for_participant(participant_id)
     fig = H.FigureWriter()
     p = data.participants.iloc[0]
-    facts = pd.DataFrame({"": ["study", "site", "arm", "enrolment date", "withdrawal date", "neurological level",
-                               "AIS at baseline", "age at enrolment (years)", "sex"],
-                          participant_id: [data.study.id, p["site_id"], p["arm"], p["enrolment_date"],
-                                           p["withdrawal_date"], p["injury_level"], p["baseline_ais"],
-                                           p["age_years"], p["sex"]]})
+    facts = pd.DataFrame({"": ["study", "site", "arm", "allocation", "enrolment date", "withdrawal date",
+                               "neurological level", "AIS at baseline", "age at enrolment (years)", "sex"],
+                          participant_id: [data.study.id, p["site_id"], p["arm"], _allocation(data, p["arm"]),
+                                           p["enrolment_date"], p["withdrawal_date"], p["injury_level"],
+                                           p["baseline_ais"], p["age_years"], p["sex"]]})
     changes = S.outcome_changes(data).drop(columns="participant")
     sections = [
         ("summary", "Participant", H.table(facts, empty="")

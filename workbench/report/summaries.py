@@ -43,7 +43,8 @@ def enrolment_by_site(data: TrialData) -> pd.DataFrame:
 
 
 def visit_states(data: TrialData) -> pd.DataFrame:
-    """One row per visit with its state on ``data.today`` (see VISIT_STATES)."""
+    """One row per visit with its state on ``data.today`` (see VISIT_STATES), each participant's visits in
+    schedule order (by scheduled date: by name, week12 and week26 came before week6)."""
     v = data.visits
     if v.empty:
         return pd.DataFrame(columns=["participant", "visit", "scheduled", "window closes", "state"])
@@ -61,8 +62,9 @@ def visit_states(data: TrialData) -> pd.DataFrame:
             states.append("due now")
         else:
             states.append("upcoming")
-    return pd.DataFrame({"participant": v["participant_id"], "visit": v["name"],
-                         "scheduled": v["scheduled_date"], "window closes": closes, "state": states})
+    table = pd.DataFrame({"participant": v["participant_id"].to_numpy(), "visit": v["name"].to_numpy(),
+                          "scheduled": v["scheduled_date"].to_numpy(), "window closes": closes, "state": states})
+    return table.sort_values(["participant", "scheduled"], kind="stable").reset_index(drop=True)
 
 
 def visit_state_counts(data: TrialData) -> pd.DataFrame:

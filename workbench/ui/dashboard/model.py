@@ -219,12 +219,7 @@ class DashboardModel:
                     S.motor_score_change(mine).drop(columns=["participant", "arm"]),
                 **({"BCI performance": S.bci_performance(mine).drop(columns="participant")}
                    if self.shows.bci_metrics else {}),
-                "Visits": self._visits_in_schedule_order(mine)}
-
-    def _visits_in_schedule_order(self, mine):
-        """The participant's visits by scheduled date (the schedule's order), not by name (week12 < week6)."""
-        table = S.visit_states(mine).drop(columns="participant")
-        return table.sort_values("scheduled", kind="stable").reset_index(drop=True)
+                "Visits": S.visit_states(mine).drop(columns="participant")}  # in schedule order
 
     def _labelled_changes(self, mine):
         """Change from baseline named as the forms name things, by schedule order, out-of-window marked."""
