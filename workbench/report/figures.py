@@ -162,7 +162,6 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
         fig.update_yaxes(range=[lo - pad, hi + pad])
     if not said:
         return _layout(fig, title)
-    # under the title, not over the data or the legend
     # The statements go in a note just above the plot, the title staying one line at the top: plotly
     # centres a title's first line in the margin, so lines under it ran into the plot.
     height = HEIGHT + SUBTITLE_LINE_PX * len(said)

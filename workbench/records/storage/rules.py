@@ -80,7 +80,7 @@ class BatchContext:
         return self._cache[key]
 
     def exists(self, table: str, ids: set[str]) -> set[str]:
-        """Which of ``ids`` exist in ``table`` (batch or database), in one query per 500."""
+        """Which of ``ids`` exist in ``table``: in the batch, or stored (:func:`stored_ids`)."""
         found = {i for i in ids if (table, i) in self._mine}
         return found | stored_ids(self.conn, table, ids - found)
 
