@@ -53,8 +53,8 @@ def test_postgres_answers_from_the_primary_key_index_as_the_table_grows(store, r
     finally:
         sa.event.remove(store.engine, "before_cursor_execute", listen)
     (statement,) = sent
-    # The plan psycopg's prepared statement gets after its fifth run (a generic plan, the
-    # parameter unknown), under the store's own login role with its row-level security.
+    # The plan a prepared statement gets once the server settles on a generic one (the parameter
+    # unknown), under the store's own login role with its row-level security.
     with store.engine.connect() as conn:
         conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
         conn.exec_driver_sql(f"PREPARE wb_ids(text[]) AS {statement.replace('%(ids)s', '$1')}")

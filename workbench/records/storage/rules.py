@@ -41,9 +41,10 @@ def stored_ids(conn: sa.Connection, table: str, ids) -> set[str]:
     """Which of ``ids`` are stored in ``table``.
 
     PostgreSQL: one array parameter, ``id = ANY(:ids)``, which the primary key's index answers.
-    An ``IN`` list of 500 parameters became a generic plan after psycopg's fifth execution, a
-    sequential scan comparing every stored row with each of the 500 values: a 1,000-row batch of
-    SafetyEvents cost 80 ms at 7,000 stored rows and 600 ms at 30,000 (profiled, issue 20).
+    An ``IN`` list of 500 parameters, once psycopg had prepared it and the server had settled on a
+    generic plan (after five custom ones), was a sequential scan comparing every stored row with
+    each of the 500 values: a 1,000-row batch of SafetyEvents cost 80 ms at 7,000 stored rows and
+    600 ms at 30,000 (auto_explain, issue 20).
     SQLite: ``IN`` lists of 500, under its limit on parameters.
     """
     rest = sorted(ids)
