@@ -47,6 +47,8 @@ def stored_ids(conn: sa.Connection, table: str, ids) -> set[str]:
     600 ms at 30,000 (auto_explain, issue 20).
     SQLite: ``IN`` lists of 500, under its limit on parameters.
     """
+    if not ids:  # every reference found in the batch itself: no round trip
+        return set()
     rest = sorted(ids)
     tbl = TABLES[table]
     if conn.dialect.name == "postgresql":
