@@ -81,7 +81,7 @@ dashboard: $(STAMP)
 # another issue has not delivered yet is skipped with a message. Peers for the
 # side-by-side columns: pip install -r benchmarks/requirements-peers.txt
 # (each benchmark says which peer is missing and runs without it).
-BENCHMARKS := decoder acquisition records simulator player_realtime machine_latency closed_loop report reanalyze
+BENCHMARKS := decoder acquisition records simulator player_realtime machine_latency closed_loop report reanalyze adaptation
 bench: $(STAMP) debian-test-deps
 	@for b in $(BENCHMARKS); do \
 	  if [ -f benchmarks/$$b.py ]; then echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 
 import nbformat
@@ -41,6 +42,13 @@ def _reads_records(path) -> bool:
     return any(word in path.read_text() for word in READS_RECORDS)
 
 
+#: What a notebook must print, beyond running: what its reader is told to look for.
+PRINTS = {
+    # what adaptation changed, read back from the records: v1 and v2 on the stimulation block
+    "03_closed_loop": (r"loop_v1\.npz trial accuracy [01]\.\d\d over 3 trials",
+                       r"loop_v2\.npz trial accuracy [01]\.\d\d over 3 trials"),
+}
+
 CASES = [(path, kind) for path in NOTEBOOKS for kind in WORKSPACES if kind == "empty" or _reads_records(path)]
 
 
@@ -70,3 +78,7 @@ def test_notebook_runs_headless(path, kind, tmp_path, monkeypatch):
         if out.get("output_type") == "error"
     ]
     assert not errors, f"{path.name} ({kind}): {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    printed = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                      for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+    for pattern in PRINTS.get(path.stem, ()):
+        assert re.search(pattern, printed), f"{path.name} ({kind}) did not print {pattern!r}: {printed[-2000:]}"

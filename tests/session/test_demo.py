@@ -10,7 +10,7 @@ import pytest
 from workbench.decoding import load_decoder
 from workbench.recording.read import read_xdf_streams
 from workbench.recording.runs import list_runs
-from workbench.records import RunMetrics, Run, SafetyEvent, Session, Trial
+from workbench.records import Reanalysis, RunMetrics, Run, SafetyEvent, Session, Trial
 from workbench.records.demo import open_demo_store
 from workbench.utils.files import sha256_file
 
@@ -67,6 +67,17 @@ def test_demo_runs_the_trial_day_and_saves_everything(workspace, monkeypatch):
         # e.g. after a watchdog timeout on a loaded machine, is reported as such and needs no new entry)
         caught = re.findall(r"injected \w+ at .*: caught by (\w+), safe state", text)
         assert caught and set(caught) <= rules
+        # what adaptation changed, from the records: the v2 block re-decoded by v1 and by v2, one re-analysis
+        # each, with the hashes of that recording and of each decoder file, and the summary prints those
+        stim_file = next(f for f in session.recording_files if "adaptive" in f.path)
+        results = store.find(Reanalysis, session_id=session.id, status="done")
+        by_decoder = {r.decoder_sha256: r for r in results if r.source == f"session:{session.id}:{stim_file.path}"}
+        v2 = workspace.decoders / "demo_grasp_v2.npz"
+        assert set(by_decoder) == {sha256_file(v1), sha256_file(v2)}
+        assert all(r.recording_sha256 == stim_file.sha256 and r.n_trials == 3 for r in by_decoder.values())
+        line = next(x for x in text.splitlines() if x.startswith("adaptation"))
+        for label, fname in (("unadapted v1", v1), ("recalibrated v2", v2)):
+            assert f"{label} trial accuracy {by_decoder[sha256_file(fname)].accuracy:.2f}" in line, line
         assert store.verify_audit().ok
     finally:
         store.close()

@@ -5,7 +5,9 @@ notebooks. ``workspace_units`` / ``bids_units`` choose the recordings,
 ``AnalysisSpec`` says what to compute, ``reanalyze`` runs one task per
 recording (serially, on a ``LocalCluster`` or on any Dask scheduler) and
 writes each result once, with its provenance, through the store it is given.
-``export_bids_study`` writes the chosen sessions as one BIDS dataset.
+``export_bids_study`` writes the chosen sessions as one BIDS dataset;
+``compare_decoders`` re-decodes one recorded block with several decoders
+(what adaptation changed) and ``decoder_comparison`` reads that back.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ _EXPORTS = {
     "ReanalysisReport": ".run",
     "local_client": ".cluster",
     "connect": ".cluster",
+    "compare_decoders": ".compare",
+    "decoder_comparison": ".compare",
     "simulate_sessions": ".simulated",
     "demo_decoder": ".simulated",
 }
