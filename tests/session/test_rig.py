@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from workbench.acquisition import MarkerStream, Stream
 from workbench.errors import ValidationError, WorkbenchError
-from workbench.session.effectors import CommandOutlet
+from workbench.session.effectors import HEARTBEAT_S, CommandOutlet
 from workbench.session.participant import MARKER_LOOKBACK_S, CueTimeline, SimulatedParticipant
 from workbench.session.rig import SimulatedRig
 
@@ -113,9 +113,11 @@ def test_the_rig_streams_from_its_own_process_follows_the_cues_and_runs_the_effe
             commands.push("off", pylsl.local_clock())
             time.sleep(0.2)
             beats = [m.timestamp for m in heart.get_markers()]
-    # the heartbeat stopped for the 0.5 s asked (beats every 20 ms otherwise), then came back
+    # the heartbeat stopped for the 0.5 s asked, then came back; otherwise a beat every HEARTBEAT_S on the
+    # device's clock: the mean interval is the period (timed from each poll, a poll's delay was added to every one)
     gaps = np.diff(beats)
     assert 0.45 < gaps.max() < 0.7 and beats[int(np.argmax(gaps))] >= silenced_at - 0.05
+    assert np.delete(gaps, np.argmax(gaps)).mean() == pytest.approx(HEARTBEAT_S, rel=0.08)
     assert beats[-1] > silenced_at + 0.6
     assert [c.command for _, c in effector.received] == ["close", "hold", "open", "off"]
     assert effector.state == "off" and not effector.faults and rig.error is None

@@ -32,6 +32,12 @@ from ..errors import Problem, ValidationError
 from .gate import SAFE_COMMAND
 
 DEVICE_POLL_S = 0.004  # the simulated device reads commands and beats at this pace (s)
+#: The simulated devices' heartbeat period (s), on the device's own clock. The gate calls a heartbeat lost after
+#: 80 ms (GateLimits.heartbeat_timeout_s), so a hold-up of the machine is tolerated up to that timeout less the
+#: longest interval between beats. Every 20 ms, sent 20-24 ms apart (each beat timed from the poll that sent the
+#: last), left 56 ms: the hour soak of 2026-11-26 ended in a false heartbeat_lost when both CPUs stalled 57-60 ms.
+#: Every 10 ms on the device's clock (10-14 ms apart) leaves 66 ms; real stimulators' keep-alives run at 10-100 Hz.
+HEARTBEAT_S = 0.01
 
 EFFECTOR_KINDS = ("glove", "programs", "adaptive")
 #: Decoded intent -> glove command.
@@ -127,7 +133,7 @@ class SimulatedEffector:
     """
 
     def __init__(self, kind: str, command_stream: str, *, participant=None, programs: dict | None = None,
-                 max_amplitude_ma: float = 8.0, heartbeat_s: float = 0.02) -> None:
+                 max_amplitude_ma: float = 8.0, heartbeat_s: float = HEARTBEAT_S) -> None:
         if kind not in EFFECTOR_KINDS:
             raise ValidationError([Problem("kind", kind, ", ".join(EFFECTOR_KINDS))], what="simulated effector")
         self.kind = kind
@@ -202,7 +208,12 @@ class SimulatedEffector:
                     self.apply(cmd.command)
                 if now >= next_beat and now >= self._silent_until:
                     outlet.push_sample([f"{self.state}|{self.amplitude_ma:.3f}"], now)
-                    next_beat = now + self.heartbeat_s
+                    # The next beat is due a period after this one was due, not after this poll (which
+                    # would add up to a poll interval to every period); a device that woke late goes on
+                    # from now instead of sending the beats it missed in a burst.
+                    next_beat += self.heartbeat_s
+                    if next_beat <= now:
+                        next_beat = now + self.heartbeat_s
                 step, last = now - last, now
                 if self.kind == "glove":
                     target = {"close": 1.0, "open": 0.0}.get(self.state)
