@@ -79,11 +79,15 @@ def compare_decoders(store, session_id: str, recording: str, decoders, workspace
     from .run import reanalyze
 
     unit = block_unit(store, session_id, recording, workspace)
+    asked = []
     for f in files:
-        reanalyze(store, [unit], AnalysisSpec.from_files(f), scheduler="serial")
-    names = {f.name for f in files}
-    scores = [s for b in decoder_comparison(store, session_id) if b.recording == recording for s in b.scores]
-    return BlockComparison(session_id, recording, tuple(s for s in scores if s.decoder in names))
+        spec = AnalysisSpec.from_files(f)
+        reanalyze(store, [unit], spec, scheduler="serial")
+        asked.append((f.name, spec.decoder_sha256))
+    # By name and hash: a decoder file saved again under the same name is another decoder.
+    scores = {(s.decoder, s.decoder_sha256): s for b in decoder_comparison(store, session_id)
+              if b.recording == recording for s in b.scores}
+    return BlockComparison(session_id, recording, tuple(scores[k] for k in asked if k in scores))
 
 
 def decoder_comparison(store, session_id: str) -> list[BlockComparison]:
