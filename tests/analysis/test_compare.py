@@ -8,6 +8,7 @@ from workbench.analysis import AnalysisSpec, analyse_unit
 from workbench.analysis.compare import block_unit, compare_decoders, decoder_comparison
 from workbench.errors import ValidationError
 from workbench.records import Reanalysis, Session
+from workbench.session.results import ONLINE_SETTLE_S
 from workbench.utils.files import sha256_file
 
 from .conftest import open_store
@@ -30,7 +31,9 @@ def test_each_decoder_is_stored_once_and_read_back_as_computed(study, tmp_path):
         again = compare_decoders(store, session.id, path, [v1, v2], ws)  # stored already: nothing computed
         assert len(store.find(Reanalysis)) == n_rows
         assert again == block and [block] == [b for b in decoder_comparison(store, session.id) if b.recording == path]
-        expected = analyse_unit(block_unit(store, session.id, path, ws), AnalysisSpec.from_files(v1))
+        # scored as the closed loop scores its trials (ONLINE_SETTLE_S after each cue)
+        expected = analyse_unit(block_unit(store, session.id, path, ws),
+                                AnalysisSpec.from_files(v1, settle_s=ONLINE_SETTLE_S))
     assert [s.decoder for s in block.scores] == ["demo_attempt_eeg-64.npz", "second.npz"]
     assert {s.decoder_sha256 for s in block.scores} == {sha256_file(v1)}
     for s in block.scores:

@@ -10,7 +10,7 @@ import pytest
 from workbench.decoding import load_decoder
 from workbench.recording.read import read_xdf_streams
 from workbench.recording.runs import list_runs
-from workbench.records import Reanalysis, RunMetrics, Run, SafetyEvent, Session, Trial
+from workbench.records import Reanalysis, ReanalysisTrial, RunMetrics, Run, SafetyEvent, Session, Trial
 from workbench.records.demo import open_demo_store
 from workbench.utils.files import sha256_file
 
@@ -75,6 +75,12 @@ def test_demo_runs_the_trial_day_and_saves_everything(workspace, monkeypatch):
         v2 = workspace.decoders / "demo_grasp_v2.npz"
         assert set(by_decoder) == {sha256_file(v1), sha256_file(v2)}
         assert all(r.recording_sha256 == stim_file.sha256 and r.n_trials == 3 for r in by_decoder.values())
+        # offline, v2 decides each trial as it did live: the same kernels on the same windows, scored alike
+        # (a window within a millisecond of a trial's settle time may tip one close trial: at most one differs)
+        v2_result = by_decoder[sha256_file(v2)]
+        offline = {t.number: t.decoded for t in store.find(ReanalysisTrial, reanalysis_id=v2_result.id)}
+        live = {t.number: t.decoded for t in stim_trials}
+        assert set(offline) == set(live) and sum(offline[k] != live[k] for k in live) <= 1, (offline, live)
         line = next(x for x in text.splitlines() if x.startswith("adaptation"))
         for label, fname in (("unadapted v1", v1), ("recalibrated v2", v2)):
             assert f"{label} trial accuracy {by_decoder[sha256_file(fname)].accuracy:.2f}" in line, line

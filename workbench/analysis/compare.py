@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import Problem, ValidationError
+from ..session.results import ONLINE_SETTLE_S
 from .spec import AnalysisSpec
 from .units import WorkUnit
 
@@ -63,11 +64,15 @@ def block_unit(store, session_id: str, recording: str, workspace=None) -> WorkUn
                     label=f"{session.participant_id} {PurePosixPath(f.path).name}")
 
 
-def compare_decoders(store, session_id: str, recording: str, decoders, workspace=None) -> BlockComparison:
+def compare_decoders(store, session_id: str, recording: str, decoders, workspace=None, *,
+                     settle_s: float = ONLINE_SETTLE_S) -> BlockComparison:
     """Re-decode one recorded block with every decoder file in ``decoders``; return the stored comparison.
 
-    Results already stored (the same recording, decoder and analysis version) are not computed again.
-    Every decoder file must exist before anything is computed.
+    Trials are scored as the closed loop scores them (``settle_s`` after the cue, the majority of the
+    valid outputs until the cue ends), so the decoder that drove the block gets back, offline, the
+    accuracy it had live: the same kernels on the same windows. Results already stored (the same
+    recording, decoder and parameters) are not computed again. Every decoder file must exist before
+    anything is computed.
     """
     files = [Path(d) for d in decoders]
     problems = [Problem(f"decoders[{i}]", str(f), "an existing decoder file (.npz)")
@@ -81,7 +86,7 @@ def compare_decoders(store, session_id: str, recording: str, decoders, workspace
     unit = block_unit(store, session_id, recording, workspace)
     asked = []
     for f in files:
-        spec = AnalysisSpec.from_files(f)
+        spec = AnalysisSpec.from_files(f, settle_s=settle_s)
         reanalyze(store, [unit], spec, scheduler="serial")
         asked.append((f.name, spec.decoder_sha256))
     # By name and hash: a decoder file saved again under the same name is another decoder.

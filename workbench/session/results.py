@@ -79,7 +79,11 @@ def latency_shares(log: LoopLog, *, commands_only: bool = False) -> dict:
     return {**dict(zip(SHARE_KEYS, map(float, (a50, a99, w50, w99, e50, e99, e2e.max())))), "n_timed": len(rows)}
 
 
-def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = 1.0) -> list[OnlineTrial]:
+#: Seconds after a cue before a closed-loop output counts for its trial (the first second mixes both states).
+ONLINE_SETTLE_S = 1.0
+
+
+def score_online_trials(log: LoopLog, trials, t0: float, *, settle_s: float = ONLINE_SETTLE_S) -> list[OnlineTrial]:
     """One record per complete cue: majority of its valid settled outputs, the command and the gate's word."""
     outs = log.outputs
     # By column: a block's log holds 10-250 outputs a second, each trial looks at its own stretch.
