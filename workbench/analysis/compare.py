@@ -7,8 +7,7 @@ decoder drove is re-decoded offline by the decoder it replaced and by itself
 :class:`~workbench.records.Reanalysis` like any ``workbench reanalyze`` result,
 with the SHA-256 of the recording and of the decoder file, so the comparison
 can be read back, audited and reproduced by anyone with access to the study
-(:func:`decoder_comparison`); the trial day, notebook 03 and the reports read
-it from there.
+(:func:`decoder_comparison`); the trial day and notebook 03 print it from there.
 """
 
 from __future__ import annotations

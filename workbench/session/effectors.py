@@ -35,8 +35,8 @@ DEVICE_POLL_S = 0.004  # the simulated device reads commands and beats at this p
 #: The simulated devices' heartbeat period (s), on the device's own clock. The gate calls a heartbeat lost after
 #: 80 ms (GateLimits.heartbeat_timeout_s), so a hold-up of the machine is tolerated up to that timeout less the
 #: longest interval between beats. Every 20 ms, sent 20-24 ms apart (each beat timed from the poll that sent the
-#: last), left 56 ms: the hour soak of 2026-11-26 ended in a false heartbeat_lost when both CPUs stalled 57-60 ms.
-#: Every 10 ms on the device's clock (10-14 ms apart) leaves 66 ms; real stimulators' keep-alives run at 10-100 Hz.
+#: last), left 56 ms: the hour soak of 2026-11-26 had a heartbeat_lost in its last block while both CPUs stalled
+#: 57-60 ms. Every 10 ms on the device's clock (10-14 ms apart) leaves 66 ms.
 HEARTBEAT_S = 0.01
 
 EFFECTOR_KINDS = ("glove", "programs", "adaptive")
