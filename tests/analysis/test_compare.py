@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from workbench.analysis import AnalysisSpec, analyse_unit
-from workbench.analysis.compare import block_unit, compare_decoders, decoder_comparison
+from workbench.analysis.compare import block_unit, compare_decoders, decoder_comparison, describe
 from workbench.errors import ValidationError
 from workbench.records import Reanalysis, Session
 from workbench.session.results import ONLINE_SETTLE_S
@@ -40,6 +40,9 @@ def test_each_decoder_is_stored_once_and_read_back_as_computed(study, tmp_path):
         assert s.error is None and s.n_trials == expected.n_trials > 0
         assert s.accuracy == pytest.approx(expected.accuracy) and s.kappa == pytest.approx(expected.kappa)
     assert block.score("second.npz") is block.scores[1] and block.score("absent.npz") is None
+    assert describe([block]).splitlines() == [
+        f"{path}: {name} trial accuracy {expected.accuracy:.2f} over {expected.n_trials} trials"
+        for name in ("demo_attempt_eeg-64.npz", "second.npz")]
 
 
 def test_a_missing_decoder_or_a_recording_the_session_does_not_hold_is_refused_before_anything_runs(study):

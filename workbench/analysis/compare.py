@@ -46,6 +46,16 @@ class BlockComparison:
         return next((s for s in self.scores if s.decoder == decoder), None)
 
 
+def describe(blocks) -> str:
+    """One line per decoder of each :class:`BlockComparison`: recording, decoder, trial accuracy, trials."""
+    lines = []
+    for b in blocks:
+        for s in b.scores:
+            acc = f"{s.accuracy:.2f}" if s.accuracy is not None else f"n/a ({s.error or 'no trial decided'})"
+            lines.append(f"{b.recording}: {s.decoder} trial accuracy {acc} over {s.n_trials} trials")
+    return "\n".join(lines)
+
+
 def block_unit(store, session_id: str, recording: str, workspace=None) -> WorkUnit:
     """The work unit of one recording the session holds (``recording``: its path in the workspace)."""
     from ..config import get_workspace
