@@ -24,7 +24,9 @@ Which path each key times:
   ``latency_p99_ms_256ch``, ``latency_max_ms_256ch``, ``n_commands_256ch``: the session path at 4 ms
   chunks, end to end (sample stamp -> command push); per chunk size
   ``session_{amplifier,workbench,end_to_end}_{p50,p99}_ms_{1,4,10}ms_256ch`` with the commands timed,
-  decisions made and saved, samples lost (sample counter) and unforced safe states of each block.
+  decisions made and saved, samples lost (sample counter) and unforced safe states of each block;
+  ``session_loop_priority_*``: the scheduling the loop's threads got (``utils/realtime.py``: ``SCHED_FIFO``
+  where permitted, else why not), as the demo and ``workbench session run`` print it.
 - ``session_*_ms_{1,4,10}ms_256ch_external_amp``: the same blocks with the simulated participant's Player
   in a process of its own and ``run_block(stream=NAME)``, as ``workbench session run --stream`` meets a
   real amplifier (its SDK or LSL app is never in the workbench's process), the glove in the rig. The keys
@@ -448,6 +450,7 @@ def session_path(seconds):
                 out[f"session_recording_{k}"] = live.manifest.status
                 out[f"session_unforced_safe_states_{k}"] = unforced_safe_states(live.log)
                 out[f"session_goal_end_to_end_p99_ms_{k}"] = chunk_ms + 2.0
+                out[f"session_loop_priority_{k}"] = live.priority
     return out
 
 

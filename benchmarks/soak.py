@@ -33,6 +33,8 @@ Keys:
   of the machine itself of 20 ms or more (``benchmarks/machine_latency.py``: a probe per CPU, pinned,
   woke that late); ``machine_wakeup_p99_ms`` (the largest block's) and ``machine_stall_max_ms``: the tail any
   process on this machine met meanwhile;
+- ``loop_priority``: the loop thread's scheduling in the blocks (``utils/realtime.py``: real-time where
+  permitted, else why not);
 - per block (``per_block``): decisions, commands, outputs timed, losses, the false safe states with the
   gate's detail, when in the block they came and the machine's stalls in them, the machine's wake-up p99,
   longest stall and steal time (``machine_*``), the block's own p99s (``latency_p99_ms``,
@@ -247,7 +249,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
                          for k, c in (("latency_p99_ms", 1), ("workbench_share_p99_ms", 2))}
             blocks.append(dict(block=i, decoder=version, seconds=round(block_wall, 1), decisions=len(log.decisions),
                                saved=writer.n_written, commands=len(pushes), outputs_timed=len(timed),
-                               samples_lost=live.samples_lost,
+                               samples_lost=live.samples_lost, loop_priority=live.priority,
                                counter_breaks=live.lost_or_repeated, recording=live.manifest.status, **memory,
                                **p99_block,
                                false_safe_states={r: n for r, n in unforced.items() if r != "operator_stop"},
@@ -295,6 +297,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
         "rss_mb_last_min": float(np.median(last)) if last else None,
         "latency_window_s": window_s, "latency_p99_ms_windows": p99, "workbench_share_p99_ms_windows": wb99,
         "latency_p99_spread": max(full) / min(full) if full and min(full) > 0 else None,
+        "loop_priority": sorted({b["loop_priority"] for b in blocks}),
         "outputs_timed": len(rows), "commands_timed": sum(b["commands"] for b in blocks), "per_block": blocks,
     }
     if result["rss_mb_first_min"] and result["rss_mb_last_min"]:

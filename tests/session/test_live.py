@@ -14,8 +14,27 @@ from workbench.session.results import save_run, score_online_trials, start_run, 
 from workbench.session.safety_log import SafetyEventWriter
 from workbench.session.stimulation import intent_programs
 from workbench.session.training import train_decoder, windows_from_raw
+from workbench.utils.realtime import thread_priority
 
 from ._simulated import simulated_raw
+
+
+def probe_priority():
+    """What ``run_block`` gets on this machine: the same request, from a thread of its own."""
+    import threading
+
+    from workbench.utils.realtime import LIVE_PRIORITY, live_priority
+
+    box = {}
+
+    def probe():
+        with live_priority(LIVE_PRIORITY) as got:
+            box["got"] = got
+
+    t = threading.Thread(target=probe)
+    t.start()
+    t.join(10)
+    return box["got"]
 
 pytestmark = [pytest.mark.lsl, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -40,11 +59,14 @@ def test_stimulation_programs_block_records_everything_and_the_gate_catches_a_na
     store.add(session)
     run = start_run(store, session_id=session.id, number=1, task="programs")
     writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id)
+    before = thread_priority()
     block = run_block(workspace.recordings, spec, participant=participant, decoder=decoder, effector="programs",
                       programs=programs, faults=[Fault("nan", 3.0, 0.2)], name=unique_name, progress=False,
                       decoder_version="test-v1", entities=RunEntities(subject="test", task="programs"),
                       safety_events=writer)
     assert block.manifest.status == "complete" and block.lost_or_repeated == 0
+    # The loop ran real-time where this machine permits it, said so, and gave the caller its thread back as it was.
+    assert block.priority == str(probe_priority()) and thread_priority() == before
 
     # one XDF: signal, cue markers, commands, gate decisions, decoder outputs
     streams = {s.name: s for s in read_xdf_streams(block.manifest.fname)}

@@ -111,3 +111,34 @@ def test_a_steady_rate_gets_the_share_it_needs_at_the_measured_cost_of_a_row(sto
     assert writer.period_budget_s(arrived=5000) == pytest.approx(0.4)  # never over the catch-up share
     assert writer.n_catch_up == 0
     writer.close()
+
+
+def test_a_writer_started_from_a_real_time_loop_writes_at_ordinary_priority(store_and_run):
+    import os
+    import threading
+    import time
+
+    from workbench.utils.realtime import lower_current_thread, raise_current_thread, thread_priority
+
+    store, session, run = store_and_run
+    seen = {}
+
+    def loop_thread():  # as run_block's thread: real-time where permitted, and the writer started from it
+        seen["loop"] = raise_current_thread()
+        writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id, period_s=0.05)
+        writer.start()
+        writer.put(decisions(1)[0])
+        deadline = time.monotonic() + 10
+        while writer.n_written < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen["writer"] = thread_priority(writer._thread.native_id)
+        writer.close()
+        lower_current_thread()
+
+    t = threading.Thread(target=loop_thread)
+    t.start()
+    t.join(30)
+    if not seen["loop"].granted:
+        pytest.skip(f"real-time scheduling not permitted here: {seen['loop']}")
+    assert hasattr(os, "SCHED_FIFO") and seen["writer"] == "SCHED_OTHER"
+    assert len(store.find(SafetyEvent, run_id=run.id)) == 1

@@ -179,6 +179,8 @@ def _report(block, decoder, spec, version, store, records, ws) -> None:
         print(f"           ... and {len(unexplained) - MAX_LISTED_SAFE_STATES} more (all in the run's safety events)")
     print(f"gaps       {summary.n_gaps} in the signal, {summary.samples_lost} samples lost to overruns")
     print(f"latency    {format_shares(summary.shares).removeprefix('latency ')}")
+    if block.priority:
+        print(f"loop       {block.priority}")
     if store is None:
         print("not saved (give --participant to save the session)")
         return

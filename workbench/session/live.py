@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from ..acquisition.counter import CounterBreaks
 from ..errors import Problem, ValidationError
 from ..utils.memory import limit_malloc_arenas, release_free_memory
+from ..utils.realtime import (LIVE_PRIORITY, live_priority, ordinary_priority, priority_problems,
+                              switch_interval)
 from .closed_loop import ClosedLoop, LoopLog
 from .gate import SAFE_COMMAND, GateLimits, SafetyGate
 from .paradigm import ParadigmRunner, ParadigmSpec
@@ -94,6 +96,7 @@ class LiveRun:
     n_gaps: int = 0  # gap events of the signal stream (lost samples, reconnections, overruns)
     warm_s: float = 0.0  # seconds spent compiling or loading the decoder's kernels before the block
     rig_error: str | None = None  # the simulated rig's failure (its process ended early), as it reported it
+    priority: str = ""  # the loop thread's scheduling, or why it could not be real-time (utils/realtime.py)
 
 
 def _marker_outlet(name: str, stype: str, n_channels: int = 1, fmt: str = "string"):
@@ -110,7 +113,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
               name: str | None = None, progress: bool = True, chunk_ms: float = 10.0,
               lead_in_s: float = LEAD_IN_S, control: BlockControl | None = None,
               simulate_effector: bool | None = None, safety_events=None, follow_intent: bool = False,
-              bufsize: float = 30.0) -> LiveRun:
+              bufsize: float = 30.0, priority: int | None = LIVE_PRIORITY) -> LiveRun:
     """Run one paradigm block and record it; with ``decoder`` and ``effector``, in closed loop.
 
     A real effector listens to ``<name>-commands`` and answers on ``<name>-heartbeat``; without it the
@@ -126,6 +129,12 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     ``safety_events`` (a :class:`~workbench.session.safety_log.SafetyEventWriter` for this run's
     Session and Run) records every gate decision as a SafetyEvent while the block runs, from its own
     thread; its final flush comes after the last "off", however the block ends.
+
+    ``priority``: the loop thread and the threads it starts (its inlets) run at this ``SCHED_FIFO``
+    priority where the system permits it, the recorder and the record writer at ordinary priority
+    (``utils/realtime.py`` says why and what was measured); ``None`` leaves scheduling alone. What the
+    loop got is in ``LiveRun.priority``. Whatever the priority, the interpreter's switch interval is
+    0.5 ms while the block runs (the loop waits no longer than that for a thread holding the lock).
     """
     import pylsl
     from tqdm import tqdm
@@ -155,6 +164,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         if prog.amplitude_ma > limits.max_amplitude_ma:
             problems.append(Problem(f"programs[{intent!r}].amplitude_ma", prog.amplitude_ma,
                                     f"<= {limits.max_amplitude_ma} mA (the gate's limit)"))
+    problems += priority_problems(priority)
     if problems:
         raise ValidationError(problems, what="closed-loop block")
     # Hours of blocks in one process: threads made by each block share two malloc arenas, or resident memory
@@ -174,7 +184,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     if participant is not None or simulated_device:
         # The simulated participant and devices run in a process of their own, as real ones do (rig.py);
         # it starts now and imports while the decoder's kernels load.
-        rig = SimulatedRig(participant, name=name, chunk_ms=chunk_ms).begin()
+        rig = SimulatedRig(participant, name=name, chunk_ms=chunk_ms, priority=priority).begin()
         stack.callback(rig.stop)
     try:
         if closed:
@@ -196,6 +206,9 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     with stack:
         if rig is not None:
             rig.ready()
+        # Before any stream opens: the inlets' threads (ours and liblsl's) inherit the loop's scheduling.
+        got_priority = stack.enter_context(live_priority(priority))
+        stack.enter_context(switch_interval())  # the loop waits at most 0.5 ms for the interpreter
         if participant is not None:
             signal_name, cue_stream, t0 = rig.name, rig.marker_name, rig.t0
             cue_outlet = None
@@ -233,9 +246,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                 clock=pylsl.local_clock)
         recorder = Recorder(names, recordings, entities=entities or RunEntities(subject="demo", task="loop"),
                             monitors=[sig])
-        recorder.start()
-        if safety_events is not None:
-            safety_events.start()
+        with ordinary_priority():  # LabRecorder's process and the record writer's thread: not real-time
+            recorder.start()
+            if safety_events is not None:
+                safety_events.start()
         if control is not None:
             control.running = True
         # The paradigm starts once everything records (LabRecorder takes seconds to start on a loaded machine).
@@ -248,7 +262,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                 elif f.kind == "nan":
                     rig.inject_nan(offset + f.at_s, f.for_s)
         reader = sig.reader()
-        result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev, warm_s=warm_s)
+        result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev, warm_s=warm_s,
+                         priority=str(got_priority))
         # A full garbage collection walks every object of the process (numpy, MNE, plotly, ...) while
         # holding the interpreter: measured, it starved the signal thread past the watchdog's 80 ms
         # when every gate decision was being saved. Frozen objects are not walked; unfrozen after.

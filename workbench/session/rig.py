@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem, ValidationError, WorkbenchError
+from ..utils.realtime import LIVE_PRIORITY, priority_problems, raise_current_thread
 from ..utils.signals import children_keep_running_on_ctrl_c
 
 #: The folder holding the ``workbench`` package: the rig's interpreter imports this same copy.
@@ -76,19 +77,26 @@ class SimulatedRig:
         Name of the signal stream (the markers go on ``NAME-markers``).
     chunk_ms : float
         The amplifier's chunk period.
+    priority : int | None
+        ``SCHED_FIFO`` priority of the rig's threads where permitted (``utils/realtime.py``): a real
+        amplifier and a real device keep their timing whatever the host does. None: ordinary.
 
     Use as a context manager, or :meth:`begin` then :meth:`ready`, so that the process starts while the
     caller does something else (the decoder's warm-up). ``name``, ``marker_name`` and ``t0`` (the Player's
     start on the LSL clock, which every process of the machine shares) are set by :meth:`ready`.
     """
 
-    def __init__(self, participant=None, *, name: str, chunk_ms: float = 10.0) -> None:
+    def __init__(self, participant=None, *, name: str, chunk_ms: float = 10.0,
+                 priority: int | None = LIVE_PRIORITY) -> None:
+        problems = priority_problems(priority)
         if participant is not None and not callable(getattr(participant, "generate", None)):
-            raise ValidationError([Problem("participant", type(participant).__name__, "a SimulatedParticipant")],
-                                  what="simulated rig")
+            problems.append(Problem("participant", type(participant).__name__, "a SimulatedParticipant"))
+        if problems:
+            raise ValidationError(problems, what="simulated rig")
         self.participant = participant
         self.name = name
         self.chunk_ms = float(chunk_ms)
+        self.priority = priority
         self.marker_name: str | None = None
         self.t0: float | None = None
         self.effector: EffectorReport | None = None
@@ -120,7 +128,7 @@ class SimulatedRig:
         finally:
             theirs.close()
         self._conn = Connection(ours.detach())
-        self._send((self.participant, self.name, self.chunk_ms))
+        self._send((self.participant, self.name, self.chunk_ms, self.priority))
         return self
 
     def ready(self, timeout: float = START_TIMEOUT_S) -> SimulatedRig:
@@ -213,7 +221,7 @@ class SimulatedRig:
         return reply
 
 
-def _serve(conn, participant, name, chunk_ms) -> None:
+def _serve(conn, participant, name, chunk_ms, priority=LIVE_PRIORITY) -> None:
     """The rig process: stream, follow requests until "stop", report, exit."""
     from ..datasets import Player
     from ..utils.memory import settle_heap
@@ -221,6 +229,9 @@ def _serve(conn, participant, name, chunk_ms) -> None:
 
     player = effector = None
     error = None
+    if priority is not None:
+        # The Player's and the effector's threads inherit it: a device's timing does not wait for LabRecorder.
+        raise_current_thread(priority)
     try:
         # A full garbage collection would stop the stream and the heartbeat (utils/memory.py): settle the heap
         # now, and again once the first chunk is out (its first generate imports scipy's filters: a 40 ms
@@ -295,10 +306,10 @@ def _main(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
     try:
-        participant, name, chunk_ms = conn.recv()
+        participant, name, chunk_ms, priority = conn.recv()
     except EOFError:
         return
-    _serve(conn, participant, name, chunk_ms)
+    _serve(conn, participant, name, chunk_ms, priority)
 
 
 if __name__ == "__main__":

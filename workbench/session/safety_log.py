@@ -199,6 +199,11 @@ class SafetyEventWriter:
         return written
 
     def _run(self) -> None:
+        from ..utils.realtime import lower_current_thread
+
+        # Started from a live loop's thread, it would inherit its real-time priority: records can wait a
+        # millisecond, the loop's next chunk cannot.
+        lower_current_thread()
         put_before = self.n_put
         while not self._stop.is_set():
             self._wake.wait(self.period_s)

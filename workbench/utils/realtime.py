@@ -1,0 +1,191 @@
+"""Real-time scheduling for the threads of a live loop, where the system permits it (Linux).
+
+Why: the closed loop shares the machine's cores with LabRecorder, the amplifier's
+bridge, the simulated rig and the notebook server, and every amplifier chunk wakes
+several of them at once. At ordinary priority a woken loop thread waits until the
+task running on its core has used its slice. Measured on the soak benchmark (2-core
+VM, Linux 6.18, 256 ch / 2 kHz in 4 ms chunks, 2026-11-26): the outputs in the
+workbench share's top 1 % had waited 1.0-3.4 ms on the run queue (``schedstat``),
+and a 5-minute window's p99 moved between 0.9 and 4.1 ms with them. A nice value of
+-10 did not change it (the kernel's scheduler lets the running task finish its slice
+whatever the weights; p99 1.6 ms), ``SCHED_FIFO`` did: a real-time thread preempts
+ordinary tasks when it wakes (run-queue wait p50 0.000 ms, p99 0.8-1.0 ms).
+
+The interpreter lock is the other wait. A thread that wants it waits until the holder
+releases it or until the switch interval has passed (5 ms by default): with the loop
+thread real-time, its remaining tail was that, the record writer or a sampler holding
+the lock while the loop had a chunk to answer (outputs at 2.1-5.6 ms, none waiting on
+the run queue). With a 0.5 ms interval during the block (:func:`switch_interval`) the
+longest workbench share in four minutes was 1.4 ms (was 5.6).
+
+So a live block runs its loop thread, and the threads it starts (its inlets, liblsl's
+receivers), at ``SCHED_FIFO`` :data:`LIVE_PRIORITY` when the process may ask for it
+(root, ``CAP_SYS_NICE``, or an ``rtprio`` limit: ``ulimit -r``, ``limits.conf``), and
+says which it got. Processes it starts (LabRecorder) and threads that only write
+records run at ordinary priority (:func:`ordinary_priority`), so that real-time is
+kept to the code that must answer a chunk within a millisecond. Each such thread
+sleeps between chunks; the kernel keeps 5 % of every second for ordinary tasks
+(``sched_rt_runtime_us``) whatever a real-time thread does.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+#: Seconds a thread holding the interpreter lock keeps it while another waits, during a live block.
+LIVE_SWITCH_INTERVAL_S = 0.0005
+
+#: SCHED_FIFO priority of a live loop's threads: above every ordinary task, below the kernel's
+#: interrupt threads (50) and audio servers (JACK: 70 and up), which must not wait for a decoder.
+LIVE_PRIORITY = 20
+
+
+@dataclass(frozen=True)
+class Priority:
+    """What a thread asked for and got: ``granted``, and in ``detail`` the policy or why not."""
+
+    granted: bool
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def _supported() -> bool:
+    return hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_FIFO")
+
+
+def priority_problems(priority) -> list:
+    """Problems with a real-time ``priority`` (None: scheduling left alone), for the caller's validation."""
+    from ..errors import Problem
+
+    if priority is None:
+        return []
+    lo, hi = (os.sched_get_priority_min(os.SCHED_FIFO), os.sched_get_priority_max(os.SCHED_FIFO)) \
+        if _supported() else (1, 99)
+    if isinstance(priority, bool) or not isinstance(priority, int) or not lo <= priority <= hi:
+        return [Problem("real-time priority", priority, f"an integer from {lo} to {hi}, or None (not asked)")]
+    return []
+
+
+def _check_priority(priority) -> None:
+    from ..errors import ValidationError
+
+    problems = priority_problems(priority)
+    if problems:
+        raise ValidationError(problems, what="live loop scheduling")
+
+
+def raise_current_thread(priority: int = LIVE_PRIORITY) -> Priority:
+    """Run the calling thread at ``SCHED_FIFO`` ``priority`` if permitted; threads it starts inherit it.
+
+    Never raises for a system that refuses: the returned :class:`Priority` says why, for the run's summary.
+    """
+    _check_priority(priority)
+    if not _supported():
+        return Priority(False, "ordinary priority (this system has no real-time scheduling)")
+    try:
+        # pid 0 is the calling thread on Linux: scheduling is per thread.
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except PermissionError:
+        return Priority(False, "ordinary priority (real-time scheduling not permitted: run with an rtprio limit"
+                               f" of at least {priority}, e.g. `ulimit -r {priority}` or limits.conf, or as root)")
+    except OSError as err:
+        return Priority(False, f"ordinary priority (real-time scheduling refused: {err.strerror})")
+    return Priority(True, f"real-time (SCHED_FIFO {priority})")
+
+
+def lower_current_thread() -> None:
+    """Run the calling thread at ordinary priority (always permitted): for writers a live thread starts."""
+    if _supported() and os.sched_getscheduler(0) != os.SCHED_OTHER:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
+def _current():
+    return os.sched_getscheduler(0), os.sched_getparam(0).sched_priority
+
+
+def _restore(policy: int, priority: int) -> None:
+    try:
+        os.sched_setscheduler(0, policy, os.sched_param(priority))
+    except OSError:  # raising back may be refused (a limit lowered meanwhile): ordinary is always allowed
+        lower_current_thread()
+
+
+@contextmanager
+def live_priority(priority: int | None = LIVE_PRIORITY):
+    """Within the block, the calling thread at real-time ``priority`` (None: left as it is); restored after.
+
+    Yields the :class:`Priority` it got.
+    """
+    if priority is None or not _supported():
+        if priority is not None:
+            _check_priority(priority)
+        yield Priority(False, "ordinary priority (left as the process runs)" if priority is None
+                       else "ordinary priority (this system has no real-time scheduling)")
+        return
+    _check_priority(priority)
+    before = _current()
+    got = raise_current_thread(priority)
+    try:
+        yield got
+    finally:
+        if got.granted:
+            _restore(*before)
+
+
+@contextmanager
+def ordinary_priority():
+    """Within the block, the calling thread at ordinary priority: processes and threads started meanwhile
+    (LabRecorder, a record writer) do not inherit the live loop's real-time priority. Restored after."""
+    if not _supported():
+        yield
+        return
+    before = _current()
+    lower_current_thread()
+    try:
+        yield
+    finally:
+        if before[0] != os.SCHED_OTHER:
+            _restore(*before)
+
+
+def thread_priority(native_id: int | None = None) -> str:
+    """The scheduling of a thread of this process (default: the calling one), e.g. ``SCHED_FIFO 20``."""
+    if not _supported():
+        return "unknown"
+    tid = threading.get_native_id() if native_id is None else native_id
+    names = {getattr(os, n): n for n in ("SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_IDLE")
+             if hasattr(os, n)}
+    policy = os.sched_getscheduler(tid)
+    name = names.get(policy, str(policy))
+    return f"{name} {os.sched_getparam(tid).sched_priority}" if policy in (os.SCHED_FIFO, os.SCHED_RR) else name
+
+
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_before = 0.005
+
+
+@contextmanager
+def switch_interval(seconds: float = LIVE_SWITCH_INTERVAL_S):
+    """Within the block, the interpreter's switch interval at ``seconds`` (process-wide); restored when the
+    last block using it ends, so that two blocks in one process do not restore each other's setting."""
+    import sys
+
+    global _switch_users, _switch_before
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_before = sys.getswitchinterval()
+        _switch_users += 1
+        sys.setswitchinterval(min(seconds, sys.getswitchinterval()) if _switch_users > 1 else seconds)
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_before)
