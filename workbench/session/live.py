@@ -331,13 +331,16 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             gc.unfreeze()
             if loop is not None and not loop.gate.safe:
                 loop.operator_stop(pylsl.local_clock())  # the run ends with every output off (amplitudes too)
-            if loop is not None:
-                time.sleep(0.5)  # LabRecorder pulls the last gate markers and the final "off" before it closes
-            result.manifest = recorder.stop()
-            if control is not None:
-                control.running = False
-            if safety_events is not None:
-                safety_events.close()  # the final flush: every decision up to the last "off"
+            # The rest is bookkeeping (the file's checksum, the last records: hundreds of ms of work), not
+            # real-time: at ordinary priority it does not hold a core from every ordinary task meanwhile.
+            with ordinary_priority():
+                if loop is not None:
+                    time.sleep(0.5)  # LabRecorder pulls the last gate markers and the final "off" before it closes
+                result.manifest = recorder.stop()
+                if control is not None:
+                    control.running = False
+                if safety_events is not None:
+                    safety_events.close()  # the final flush: every decision up to the last "off"
         result.n_samples = sig.n_samples_received
         result.lost_or_repeated = counter.result
         result.n_gaps = sum(e.kind == "gap" for e in sig.events)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem, ValidationError, WorkbenchError
-from ..utils.realtime import LIVE_PRIORITY, priority_problems, raise_current_thread
+from ..utils.realtime import LIVE_PRIORITY, live_priority, priority_problems
 from ..utils.signals import children_keep_running_on_ctrl_c
 
 #: The folder holding the ``workbench`` package: the rig's interpreter imports this same copy.
@@ -229,16 +229,16 @@ def _serve(conn, participant, name, chunk_ms, priority=LIVE_PRIORITY) -> None:
 
     player = effector = None
     error = None
-    if priority is not None:
-        # The Player's and the effector's threads inherit it: a device's timing does not wait for LabRecorder.
-        raise_current_thread(priority)
     try:
         # A full garbage collection would stop the stream and the heartbeat (utils/memory.py): settle the heap
         # now, and again once the first chunk is out (its first generate imports scipy's filters: a 40 ms
         # automatic collection a second into the stream when left alone).
         settle_heap()
         if participant is not None:
-            player = Player(participant, name=name, chunk_ms=chunk_ms).start()
+            # The Player's thread (and liblsl's for its outlets) real-time where permitted: a real amplifier's
+            # timing does not wait for LabRecorder. This thread goes back to ordinary priority for the rest.
+            with live_priority(priority):
+                player = Player(participant, name=name, chunk_ms=chunk_ms).start()
             deadline = time.monotonic() + FIRST_CHUNK_S
             while player.n_samples_sent == 0 and player.error is None and time.monotonic() < deadline:
                 time.sleep(0.005)
@@ -267,7 +267,8 @@ def _serve(conn, participant, name, chunk_ms, priority=LIVE_PRIORITY) -> None:
                 effector = SimulatedEffector(dev_kind, stream, participant=participant, programs=programs,
                                              max_amplitude_ma=max_ma)
                 try:
-                    effector.start()
+                    with live_priority(priority):  # its heartbeat and command threads, as a device's firmware
+                        effector.start()
                     settle_heap()  # the effector's inlet and outlet too
                     conn.send(("effector_ready",))
                 except ValidationError:
