@@ -206,3 +206,36 @@ def test_signal_markers_emg_decoder_and_effector_share_one_clock(unique_name):
             s.disconnect()
         for o in outs:
             o.stop()
+
+
+def test_opened_from_a_real_time_loop_its_buffer_is_made_at_ordinary_priority_and_its_thread_is_real_time(
+        unique_name, monkeypatch):
+    import threading
+
+    from workbench.utils.realtime import live_priority, thread_priority
+
+    seen = {}
+    setup = Stream._setup
+
+    def watched(self, info):  # where the ring buffer is allocated and written through
+        seen["setup"] = thread_priority()
+        return setup(self, info)
+
+    monkeypatch.setattr(Stream, "_setup", watched)
+
+    def loop():
+        with live_priority() as got:
+            seen["granted"] = got.granted
+            with CounterOutlet(unique_name, n_channels=2, sfreq=500.0), Stream(unique_name, bufsize=2.0) as stream:
+                seen["caller"] = thread_priority()
+                seen["flowed"] = wait_for(lambda: stream.n_samples_received > 50, 10)
+                tid = stream.thread_native_id
+                seen["worker"] = thread_priority(tid) if tid not in (None, threading.get_native_id()) else None
+
+    t = threading.Thread(target=loop)
+    t.start()
+    t.join(30)
+    if not seen.get("granted"):
+        pytest.skip("real-time scheduling not permitted here")
+    assert seen["setup"] == "SCHED_OTHER"
+    assert seen["caller"] == seen["worker"] == "SCHED_FIFO 20" and seen["flowed"]
