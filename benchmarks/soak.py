@@ -38,7 +38,8 @@ Keys:
 - per block (``per_block``): decisions, commands, outputs timed, losses, the false safe states with the
   gate's detail, when in the block they came and the machine's stalls in them, the machine's wake-up p99,
   longest stall and steal time (``machine_*``), the block's own p99s (``latency_p99_ms``,
-  ``workbench_share_p99_ms``), and this process's resident memory at the start, peak and end of the
+  ``workbench_share_p99_ms``, and the amplifier's share alone: ``amplifier_share_p50_ms``,
+  ``amplifier_share_p99_ms``), and this process's resident memory at the start, peak and end of the
   block and of the recalibration after it (``rss_mb_*``, ``recalibration_rss_mb_*``).
 
 Goals, printed with pass/FAIL: 0 samples lost, 0 false safe states, memory flat within 5 % (last minute
@@ -247,6 +248,11 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
             rows += block_rows
             p99_block = {k: round(float(np.percentile([r[c] for r in block_rows], 99)), 2) if block_rows else None
                          for k, c in (("latency_p99_ms", 1), ("workbench_share_p99_ms", 2))}
+            # The amplifier's share (stamp -> arrival) by itself: its median moves by up to a chunk when the
+            # decoder's outputs fall mid-chunk (the phase of the two grids), where a tail moves only its p99.
+            amp = [(t_a - t_s) * 1e3 for t_s, t_a, _ in timed]
+            p99_block.update({f"amplifier_share_{q}_ms": round(float(np.percentile(amp, v)), 2) if amp else None
+                              for q, v in (("p50", 50), ("p99", 99))})
             blocks.append(dict(block=i, decoder=version, seconds=round(block_wall, 1), decisions=len(log.decisions),
                                saved=writer.n_written, commands=len(pushes), outputs_timed=len(timed),
                                samples_lost=live.samples_lost, loop_priority=live.priority,

@@ -45,6 +45,9 @@ def test_a_short_soak_saves_every_decision_and_reports_every_key():
     # may take a retry of 10 s, so 30 s of cues can reach into a second minute
     assert 1 <= len(r["latency_p99_ms_windows"]) <= math.ceil(r["closed_loop_minutes"])
     assert all(v is None or v > 0 for v in r["latency_p99_ms_windows"])
+    # end to end is the amplifier's share and the workbench's, block by block
+    for b in r["per_block"]:
+        assert 0 < b["amplifier_share_p50_ms"] <= b["amplifier_share_p99_ms"] <= b["latency_p99_ms"]
     # memory per block and per recalibration: start, peak, end
     for b in r["per_block"]:
         assert 0 < b["rss_mb_start"] <= b["rss_mb_peak"] and b["rss_mb_end"] <= b["rss_mb_peak"]
