@@ -121,15 +121,11 @@ def live_priority(priority: int | None = LIVE_PRIORITY):
 
     Yields the :class:`Priority` it got.
     """
-    if priority is None or not _supported():
-        if priority is not None:
-            _check_priority(priority)
-        yield Priority(False, "ordinary priority (left as the process runs)" if priority is None
-                       else "ordinary priority (this system has no real-time scheduling)")
+    if priority is None:
+        yield Priority(False, "ordinary priority (left as the process runs)")
         return
-    _check_priority(priority)
-    before = _current()
-    got = raise_current_thread(priority)
+    before = _current() if _supported() else None
+    got = raise_current_thread(priority)  # validates; says why where the system refuses or has no such thing
     try:
         yield got
     finally:
