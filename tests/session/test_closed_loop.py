@@ -249,3 +249,47 @@ def test_a_late_step_that_finds_samples_and_heartbeats_waiting_is_not_a_lost_sig
             assert loop.gate.safe
         else:
             assert not rules & {"signal_lost", "heartbeat_lost"}, rules
+
+
+@pytest.mark.parametrize("chunk", [5, 10, 25])
+def test_aligned_outputs_fall_on_the_last_sample_of_a_chunk_wherever_the_loop_started_reading(decoder, chunk):
+    from workbench.acquisition.buffer import RingBuffer, StreamReader
+    from workbench.acquisition.chunk_phase import chunk_end_phase, samples_to_align
+
+    p = participant_for(SPEC, seed=11)
+    loop, _ = make_loop(decoder, p)
+    step = decoder.step
+    assert step % chunk == 0 and step > chunk
+    buf = RingBuffer(int(10 * p.sfreq), len(p.ch_names), np.float64)
+    n_sent = 0
+
+    def send(n, pulls=1):
+        """One chunk of ``n`` samples, as the acquisition thread stores it in ``pulls`` pulls."""
+        nonlocal n_sent
+        x, _ = p.generate(n)
+        ts = (n_sent + np.arange(n)) / p.sfreq
+        for part in np.array_split(np.arange(n), pulls):
+            buf.push(x[part], ts[part], arrival=ts[-1] + 0.001 * pulls + part[0] * 1e-6)
+        n_sent += n
+
+    send(chunk - 3)  # the stream opened inside a chunk
+    for j in range(60):
+        send(chunk, pulls=2 if j % 7 == 3 else 1)  # now and then a pull catches a chunk half received
+    send(chunk // 2)  # the first part of a chunk, pulled while the rest was on its way ...
+    reader = StreamReader(buf)  # ... when the loop starts reading
+    send(chunk - chunk // 2)
+    history, first = reader.arrivals_before(int(2 * p.sfreq))
+    phase = chunk_end_phase(history, first, step)
+    loop.align_decoder(samples_to_align(phase, step, reader.position, loop.online.n_samples_seen))
+    t = 0.0
+    for j in range(400):
+        send(chunk)
+        data, ts, arrivals, _ = reader.read_lossy()
+        t = float(ts[-1]) + 0.001
+        loop.step(t, data, ts, heartbeats=[t], arrivals=arrivals)
+    outputs = np.array([o[1] for o in loop.log.outputs])
+    assert len(outputs) >= (400 * chunk - decoder.window) // step - 1
+    index = np.round(outputs * p.sfreq).astype(int)
+    head = chunk - 3
+    assert np.all((index - head + 1) % chunk == 0), "an output fell inside a chunk"
+    assert 0 < loop.log.samples_withheld < step

@@ -199,7 +199,11 @@ def test_a_program_over_the_gates_limit_is_refused_before_anything_starts(decode
 
 
 def test_a_loop_that_falls_behind_its_buffer_records_a_gap_and_goes_on(decoder, workspace, unique_name):
-    """The loop stops reading for 2 s with a 1 s buffer (a compile, a slow disk): a gap, never a crash."""
+    """The loop stops reading for 2 s with a 1 s buffer (a compile, a slow disk): a gap, never a crash.
+
+    The buffer holds 1.01 s: samples lost are then never a whole number of decoder steps (chunks of 10 samples at
+    500 Hz, a step of 50), so the decoder must be put back on its phase after the gap.
+    """
     from datetime import datetime, timezone
 
     from workbench.session.results import latency_shares
@@ -213,7 +217,7 @@ def test_a_loop_that_falls_behind_its_buffer_records_a_gap_and_goes_on(decoder, 
     run = start_run(store, session_id=session.id, number=1, task="overrun")
     writer = SafetyEventWriter(store, session_id=session.id, run_id=run.id)
     block = run_block(workspace.recordings, spec, participant=participant, decoder=decoder, effector="glove",
-                      faults=[Fault("freeze", 3.0, 2.0)], name=unique_name, progress=False, bufsize=1.0,
+                      faults=[Fault("freeze", 3.0, 2.0)], name=unique_name, progress=False, bufsize=1.01,
                       decoder_version="test-v1", entities=RunEntities(subject="test", task="overrun"),
                       safety_events=writer)
     assert block.manifest.status == "complete" and not block.stopped_by_operator
@@ -240,6 +244,10 @@ def test_a_loop_that_falls_behind_its_buffer_records_a_gap_and_goes_on(decoder, 
     after = [o for o in block.log.outputs if o[0] >= t_gap]
     first_valid = next(o for o in after if o[4])
     assert first_valid[1] - t_gap >= decoder.window / decoder.sfreq - 0.05
+    # The decoder's outputs stay on one sample of the amplifier's chunks across the lost samples: the loop
+    # withholds what puts them back (ClosedLoop.align_decoder), fewer than one step each time.
+    phases = {round((o[1] - block.t0) * decoder.sfreq) % decoder.step for o in block.log.outputs}
+    assert len(phases) == 1 and 0 < block.log.samples_withheld < 2 * decoder.step
     # recorded: a gate marker in the XDF, a SafetyEvent row, and counted by the summary
     streams = {s.name: s for s in read_xdf_streams(block.manifest.fname)}
     assert any(m.startswith(f"gate:{gap.decision}|signal_gap") for m in streams[f"{unique_name}-gate"].labels())

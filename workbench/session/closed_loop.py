@@ -47,6 +47,9 @@ class LoopLog:
     #: done_time), done when the gate has decided on it and any command it passed is pushed.
     output_shares: RowLog = field(default_factory=timing_log)
     samples_lost: int = 0  # samples the loop's reader lost to overruns (each also a gap fault)
+    #: Samples not given to the decoder so that its outputs fall on the amplifier's chunk ends
+    #: (:meth:`ClosedLoop.align_decoder`: fewer than one output step at the start and after an overrun).
+    samples_withheld: int = 0
     n_gaps: int = 0  # the stream's gap events (samples missing: lost connection, stall, overrun)
 
 
@@ -105,11 +108,26 @@ class ClosedLoop:
         self._emg = np.zeros(max(1, int(round(0.1 * sfreq))))  # 100 ms envelope window
         self._emg_pos = 0
         self._next_control = -math.inf
+        self._withhold = 0  # samples still to keep from the decoder (align_decoder)
 
     def replace_decoder(self, online, version: str) -> None:
         """Swap in a recalibrated decoder between blocks (its first outputs wait for a full window)."""
         self.online, self.decoder_version = online, version
         self.classes = [str(c) for c in online.decoder.model.classes_]
+
+    def align_decoder(self, n_samples: int) -> None:
+        """Keep the next ``n_samples`` samples from the decoder (the gate and the controller still get them).
+
+        The decoder outputs every ``step`` samples counted from its first, so withholding ``k`` samples
+        moves all its outputs ``k`` samples later: how the live loop makes them fall on the last sample
+        of an amplifier chunk (``acquisition.chunk_phase``), where the decision waits least. Offsets add
+        up modulo the step; the decoder never waits a whole step.
+        """
+        step = int(self.online.decoder.step)
+        n = int(n_samples)
+        if n < 0:
+            raise ValueError(f"align_decoder: n_samples must be >= 0, got {n}")
+        self._withhold = (self._withhold + n) % step
 
     def operator_stop(self, now: float) -> None:
         self._apply(self.gate.operator_stop(now), now)
@@ -140,7 +158,15 @@ class ClosedLoop:
             if ev.kind in GAP_EVENTS and hasattr(self.online, "mark_gap"):
                 self.online.mark_gap(f"{ev.kind}: {ev.detail}")
         if len(data):
-            self._decode(now, data, timestamps)
+            if self._withhold:
+                k = min(self._withhold, len(data))
+                self._withhold -= k
+                self.log.samples_withheld += k
+                self._arrivals = None if arrivals is None else arrivals[k:]
+                if len(data) > k:
+                    self._decode(now, data[k:], timestamps[k:])
+            else:
+                self._decode(now, data, timestamps)
             if self.controller is not None and self.emg_col is not None:
                 self._control(now, data[:, self.emg_col], float(timestamps[-1]))
         self._apply(gate.tick(now), now)

@@ -19,6 +19,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+from ..acquisition.chunk_phase import chunk_end_phase, samples_to_align
 from ..acquisition.counter import CounterBreaks
 from ..errors import Problem, ValidationError
 from ..utils.memory import limit_malloc_arenas, release_free_memory
@@ -28,6 +29,8 @@ from .closed_loop import ClosedLoop, LoopLog
 from .gate import SAFE_COMMAND, GateLimits, SafetyGate
 from .paradigm import ParadigmRunner, ParadigmSpec
 
+#: Seconds of the stream's arrivals the loop learns its chunk ends from (acquisition.chunk_phase).
+PHASE_HISTORY_S = 2.0
 LEAD_IN_S = 2.0  # after the recorder started: the decoder fills its window, the gate sees healthy inputs
 
 
@@ -173,6 +176,9 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     # What training or a recalibration between blocks freed stays in glibc's arenas until trimmed (the soak
     # of 2026-11-25: 480-516 MB after a recalibration against ~400 at a trimmed block end): return it before
     # this block's buffers are made, so a block starts from the same memory as the one before.
+    # Garbage first: whatever is in the heap when the block starts is frozen out of collections until it ends
+    # (gc.freeze below), cyclic garbage left by training or a recalibration included.
+    gc.collect()
     release_free_memory()
     name = name or f"wb-loop-{os.getpid()}"
     runner = ParadigmRunner(spec, participant.timeline if participant is not None else None)
@@ -262,6 +268,12 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                 elif f.kind == "nan":
                     rig.inject_nan(offset + f.at_s, f.for_s)
         reader = sig.reader()
+        if loop is not None:
+            # The decoder's outputs on the amplifier's chunk ends, learnt from the pulls of the seconds the
+            # stream has been open (the recorder's start): a decision then waits for no sample it does not use.
+            history, first = reader.arrivals_before(int(PHASE_HISTORY_S * sig.sfreq))
+            phase = chunk_end_phase(history, first, int(decoder.step))
+            loop.align_decoder(samples_to_align(phase, int(decoder.step), reader.position, online.n_samples_seen))
         result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev, warm_s=warm_s,
                          priority=str(got_priority))
         # A full garbage collection walks every object of the process (numpy, MNE, plotly, ...) while
@@ -299,6 +311,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                         result.samples_lost += n_lost
                         if loop is not None:
                             loop.log.samples_lost += n_lost
+                            loop.align_decoder(-n_lost % int(decoder.step))  # back on the chunk ends
                         sig.note_overrun(n_lost, "the closed loop" if closed else "the recording loop")
                         counter.restart()  # the counter check must not count the overrun twice
                     if len(data) and "COUNTER" in sig.ch_names:
