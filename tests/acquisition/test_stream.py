@@ -20,10 +20,11 @@ def _counter(stream_or_data):
     return np.asarray(stream_or_data)[:, 0]
 
 
-def test_info_window_and_every_sample_once(unique_name):
+@pytest.mark.parametrize("wake_on_arrival", [False, True])
+def test_info_window_and_every_sample_once(unique_name, wake_on_arrival):
     labels, units = ["Cnt", "C3", "C4"], ["none", "microvolts", "microvolts"]
     with CounterOutlet(unique_name, n_channels=3, sfreq=500.0, labels=labels, units=units) as out:
-        with Stream(unique_name, bufsize=5.0) as stream:
+        with Stream(unique_name, bufsize=5.0, wake_on_arrival=wake_on_arrival) as stream:
             assert stream.ch_names == labels and stream.units == tuple(units)
             assert stream.info["sfreq"] == 500.0 and stream.info.get_channel_types() == ["eeg"] * 3
             assert [ch["unit_mul"] for ch in stream.info["chs"]] == [0, -6, -6]  # microvolts
@@ -45,12 +46,13 @@ def test_info_window_and_every_sample_once(unique_name):
     np.testing.assert_allclose(np.diff(ts), 1 / 500.0, rtol=0.05)
 
 
-def test_disconnect_is_seen_and_reconnect_marks_the_gap(shared_data, unique_name):
+@pytest.mark.parametrize("wake_on_arrival", [False, True])
+def test_disconnect_is_seen_and_reconnect_marks_the_gap(shared_data, unique_name, wake_on_arrival):
     # A real recording (eegmmidb, 64 ch at 160 Hz) replayed by the simulated amplifier.
     edf = shared_data / "eegmmidb/S001/S001R04.edf"
     sid = f"{unique_name}-sid"
     first = Player.from_file(edf, name=unique_name, source_id=sid, counter=True).start()
-    stream = Stream(unique_name, bufsize=5.0).connect()
+    stream = Stream(unique_name, bufsize=5.0, wake_on_arrival=wake_on_arrival).connect()
     try:
         assert wait_for(lambda: stream.n_samples_received > 50)
         t_stop = pylsl.local_clock()
@@ -77,10 +79,11 @@ def test_disconnect_is_seen_and_reconnect_marks_the_gap(shared_data, unique_name
         first.stop()
 
 
-def test_a_silent_source_is_reported_and_its_return_marks_the_gap(unique_name):
+@pytest.mark.parametrize("wake_on_arrival", [False, True])
+def test_a_silent_source_is_reported_and_its_return_marks_the_gap(unique_name, wake_on_arrival):
     with CounterOutlet(unique_name, sfreq=500.0) as out:
         # liblsl's dejitter smooths time stamps over a short silence; raw stamps show the jump.
-        with Stream(unique_name, stall_timeout=0.3, dejitter=False) as stream:
+        with Stream(unique_name, stall_timeout=0.3, dejitter=False, wake_on_arrival=wake_on_arrival) as stream:
             assert wait_for(lambda: stream.n_samples_received > 100)
             out.paused.set()  # the outlet stays open but sends nothing
             assert wait_for(lambda: not stream.connected, timeout=2)
@@ -92,6 +95,19 @@ def test_a_silent_source_is_reported_and_its_return_marks_the_gap(unique_name):
     kinds = [e.kind for e in stream.events]
     assert kinds[:4] == ["connected", "disconnected", "reconnected", "gap"]
     assert stream.events[3].n_missing >= 0.4 * 500  # the silence, at the nominal rate
+
+
+def test_woken_on_arrival_a_chunk_is_stored_when_it_comes_not_at_the_next_poll(unique_name):
+    """A 2 s poll interval: a polling thread would sleep through these chunks (it does, with the default)."""
+    outlet = pylsl.StreamOutlet(pylsl.StreamInfo(unique_name, "EEG", 2, 500.0, "float32", f"{unique_name}-sid"))
+    with Stream(unique_name, poll_interval=2.0, stall_timeout=30.0, wake_on_arrival=True) as stream:
+        time.sleep(0.3)  # the thread found nothing and waits
+        for k in range(3):
+            outlet.push_chunk(np.full((10, 2), k, np.float32).tolist())
+            assert wait_for(lambda: stream.n_samples_received >= 10 * (k + 1), timeout=1.0), k
+        data, _ = stream.get_data()
+    np.testing.assert_array_equal(data[:, 0], np.repeat([0.0, 1.0, 2.0], 10))
+    del outlet
 
 
 def test_no_reconnect_to_another_device_with_the_same_name(unique_name):

@@ -121,7 +121,14 @@ def test_a_stream_that_returns_as_another_device_leaves_the_gate_safe_and_the_ru
     assert [r for _, r, _ in block.log.faults][:1] == ["signal_lost"]
     assert rule in [r for _, r, _ in block.log.faults]
     after = _after(marks["gone"], block.log.decisions)
-    assert after[0].decision == "safe_state"
+    # The loss puts the gate in the safe state; on a loaded machine (CI: two workers) the gate can be safe
+    # already then for another fault (the loop held up past a silence limit), and the loss is then held.
+    switches = [d.decision for d in block.log.decisions
+                if d.t < marks["gone"] and d.decision in ("safe_state", "resumed")]
+    was_safe = not switches or switches[-1] == "safe_state"
+    context = [(round(d.t - marks["gone"], 3), d.decision, d.rule) for d in block.log.decisions
+               if -1.0 < d.t - marks["gone"] < 0.5]
+    assert after[0].decision == ("held" if was_safe else "safe_state"), context
     # nothing of the other stream was decoded or passed: the gate never re-armed
     assert not [d for d in after if d.decision in ("resumed", "passed")]
     assert not [o for o in block.log.outputs if o[1] > marks["gone"]]

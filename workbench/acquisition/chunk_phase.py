@@ -14,9 +14,12 @@ in the closed-loop benchmark at 10 ms chunks, two runs of four with its median
 at 10.9 ms).
 
 The acquisition thread stores each pull with one arrival time (``RingBuffer``),
-so a change of arrival time marks where a pull ended. Most pulls end where a
-chunk ends; a pull that split a chunk is the exception. The residue (mod
-``step``) at which the most pulls ended is where the decoder's outputs should
+so a change of arrival time marks where a pull ended. A pull that ends with a
+chunk is followed by a wait for the next chunk; a pull that caught a chunk half
+received is followed at once by the rest of it (a thread woken by the chunk's
+first sample can do that on every chunk, at the same sample each time). So each
+pull end votes with the time until the next pull, and the residue (mod
+``step``) with the most of that time is where the decoder's outputs should
 fall.
 """
 
@@ -31,14 +34,13 @@ MIN_VOTES = 3
 
 
 def chunk_end_phase(arrivals: np.ndarray, first: int, step: int) -> int | None:
-    """The residue mod ``step`` of the absolute sample index at which most pulls ended.
+    """The residue mod ``step`` of the absolute sample index at which pulls ended before the longest waits.
 
     Parameters
     ----------
     arrivals : array (n_times,)
         Arrival time of absolute samples ``first .. first + n_times - 1``, as the ring buffer holds
-        them (one value per pull; NaN for samples no longer held). The last sample held ends a pull
-        (a pull is stored whole).
+        them (one value per pull; NaN for samples no longer held).
     first : int
         Absolute index of ``arrivals[0]``.
     step : int
@@ -47,8 +49,8 @@ def chunk_end_phase(arrivals: np.ndarray, first: int, step: int) -> int | None:
     Returns
     -------
     phase : int | None
-        In ``[0, step)``; None when fewer than ``MIN_VOTES`` pull ends agree (too little history, or
-        a source whose pulls end anywhere).
+        In ``[0, step)``; None when fewer than ``MIN_VOTES`` pull ends (the newest excluded: its wait
+        is not over) fall on it (too little history).
     """
     if not isinstance(step, (int, np.integer)) or isinstance(step, bool) or step < 1:
         raise ValidationError([Problem("step", step, "a whole number of samples >= 1")], what="chunk_end_phase")
@@ -57,11 +59,14 @@ def chunk_end_phase(arrivals: np.ndarray, first: int, step: int) -> int | None:
     if len(held) == 0:
         return None
     a = a[held[0]:]
-    ends = np.flatnonzero(a[1:] != a[:-1])  # the last sample of each pull but the newest ...
-    ends = np.append(ends, len(a) - 1)  # ... which ends with the newest sample held
-    votes = np.bincount((ends + first + held[0]) % step, minlength=step)
-    phase = int(np.argmax(votes))
-    return phase if votes[phase] >= MIN_VOTES else None
+    ends = np.flatnonzero(a[1:] != a[:-1])  # the last sample of each pull but the newest
+    if len(ends) == 0:
+        return None
+    waits = a[ends + 1] - a[ends]  # until the next pull: a chunk period after a chunk end, ~0 inside a chunk
+    residue = (ends + first + held[0]) % step
+    weight = np.bincount(residue, weights=np.maximum(waits, 0.0), minlength=step)
+    phase = int(np.argmax(weight))
+    return phase if np.count_nonzero(residue == phase) >= MIN_VOTES and weight[phase] > 0 else None
 
 
 def samples_to_align(phase: int | None, step: int, next_index: int, n_seen: int) -> int:

@@ -63,6 +63,7 @@ class InletWorker:
         retry_interval: float = 0.1,
         reconnect: bool = True,
         stall_timeout: float = 0.5,
+        wake_on_arrival: bool = False,
     ) -> None:
         _check_positive("poll_interval", poll_interval)
         _check_positive("stall_timeout", stall_timeout)
@@ -70,6 +71,7 @@ class InletWorker:
         _check_positive("retry_interval", retry_interval)
         self._query = (name, source_id, stype)
         self._poll_interval = float(poll_interval)
+        self._wake_on_arrival = bool(wake_on_arrival)
         self._retry_interval = float(retry_interval)
         self._reconnect = bool(reconnect)
         self._description: StreamDescription | None = None
@@ -188,6 +190,12 @@ class InletWorker:
         raise NotImplementedError
 
     def _pull(self, inlet: pylsl.StreamInlet):
+        if self._wake_on_arrival:
+            # Sleeps in liblsl until the first sample is there (at most one poll interval), then takes what has
+            # arrived: a chunk is stored when it comes, not at the next poll (min_samples=1, pylsl >= 1.18; the
+            # old blocking pull waited for max_samples, which is what STACK.md saw hang).
+            return inlet.pull_chunk(timeout=self._poll_interval, max_samples=self._max_chunk, min_samples=1,
+                                    as_numpy=True)
         return inlet.pull_chunk(timeout=0.0, max_samples=self._max_chunk, as_numpy=True)
 
     # -- internals ----------------------------------------------------------
@@ -266,7 +274,8 @@ class InletWorker:
                             "disconnected", gap_start=self._last_ts,
                             detail=f"no samples for {stall:.2f} s; the connection is kept open",
                         )  # fmt: skip
-                    self._stop.wait(self._poll_interval)
+                    if not self._wake_on_arrival:  # else the pull itself waited
+                        self._stop.wait(self._poll_interval)
         except Exception as err:  # a bug must not end acquisition silently: leave a trace
             self._record("disconnected", gap_start=self._last_ts, detail=f"acquisition thread failed: {err!r}")
         finally:

@@ -74,6 +74,11 @@ class Stream(InletWorker):
         ``time_reversed`` event. A source that stamps each chunk on arrival
         (USB, Bluetooth amplifiers) overlaps its chunks by its jitter, a few ms;
         a clock reset or a replayed chunk goes back by far more.
+    wake_on_arrival : bool
+        Wait in liblsl for the first sample (at most ``poll_interval``) instead
+        of sleeping between empty polls: a chunk is stored as it arrives, not
+        up to a poll interval later, and an idle stream wakes its thread less
+        often. The closed loop's signal stream uses it.
 
     Examples
     --------
@@ -97,6 +102,7 @@ class Stream(InletWorker):
         stall_timeout: float = 0.5,
         dejitter: bool = True,
         reversal_tolerance: float = REVERSAL_TOLERANCE_S,
+        wake_on_arrival: bool = False,
     ) -> None:
         if not dejitter:
             self._processing = pylsl.proc_clocksync
@@ -108,6 +114,7 @@ class Stream(InletWorker):
             retry_interval=retry_interval,
             reconnect=reconnect,
             stall_timeout=stall_timeout,
+            wake_on_arrival=wake_on_arrival,
         )
         self._bufsize = _check_positive("bufsize", bufsize)
         if isinstance(reversal_tolerance, bool) or not isinstance(reversal_tolerance, (int, float)) \

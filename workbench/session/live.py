@@ -226,7 +226,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         # clock reset into stamps that stop advancing, where read as sent it is the named fault
         # (time_reversed -> timestamps_backwards); and the amplifier's share of the latency is then
         # measured on the amplifier's own stamps, not on a fitted line.
-        sig = stack.enter_context(Stream(signal_name, bufsize=bufsize, dejitter=False))
+        # Woken by liblsl when a chunk arrives: with a 1 ms poll half of the amplifier's share was the poll.
+        sig = stack.enter_context(Stream(signal_name, bufsize=bufsize, dejitter=False, wake_on_arrival=True))
         names = [signal_name, cue_stream]
         loop = effector_dev = heart = None
         if closed:
