@@ -219,13 +219,10 @@ class StreamReader:
         """Arrival times of the (up to) ``n`` samples before this reader's position, and the first one's index.
 
         The stream's recent history, for learning where its chunks end (``acquisition.chunk_phase``);
-        samples no longer held are left out.
+        NaN for samples no longer held (:meth:`RingBuffer.arrivals`).
         """
-        buf = self._buffer
-        with buf._lock:
-            oldest = buf._n_total - min(buf._n_total, buf.capacity)
-        first = max(oldest, self._position - max(0, int(n)))
-        return buf.arrivals(first, self._position), first
+        first = max(0, self._position - max(0, int(n)))
+        return self._buffer.arrivals(first, self._position), first
 
     def wait(self, timeout: float) -> bool:
         """Wait until this reader has a sample to read, at most ``timeout`` s; True if it has."""

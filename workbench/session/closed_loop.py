@@ -116,18 +116,15 @@ class ClosedLoop:
         self.classes = [str(c) for c in online.decoder.model.classes_]
 
     def align_decoder(self, n_samples: int) -> None:
-        """Keep the next ``n_samples`` samples from the decoder (the gate and the controller still get them).
+        """Move the decoder's outputs ``n_samples`` later by keeping samples from it (modulo its step).
 
         The decoder outputs every ``step`` samples counted from its first, so withholding ``k`` samples
         moves all its outputs ``k`` samples later: how the live loop makes them fall on the last sample
-        of an amplifier chunk (``acquisition.chunk_phase``), where the decision waits least. Offsets add
-        up modulo the step; the decoder never waits a whole step.
+        of an amplifier chunk (``acquisition.chunk_phase``), where the decision waits least. After
+        ``n`` samples were lost, ``-n`` puts them back where they were. Offsets add up modulo the step,
+        so the decoder never waits a whole step; the gate and the controller still get every sample.
         """
-        step = int(self.online.decoder.step)
-        n = int(n_samples)
-        if n < 0:
-            raise ValueError(f"align_decoder: n_samples must be >= 0, got {n}")
-        self._withhold = (self._withhold + n) % step
+        self._withhold = (self._withhold + int(n_samples)) % int(self.online.decoder.step)
 
     def operator_stop(self, now: float) -> None:
         self._apply(self.gate.operator_stop(now), now)
@@ -158,15 +155,13 @@ class ClosedLoop:
             if ev.kind in GAP_EVENTS and hasattr(self.online, "mark_gap"):
                 self.online.mark_gap(f"{ev.kind}: {ev.detail}")
         if len(data):
-            if self._withhold:
-                k = min(self._withhold, len(data))
+            k = min(self._withhold, len(data))  # align_decoder: samples the decoder does not get
+            if k:
                 self._withhold -= k
                 self.log.samples_withheld += k
                 self._arrivals = None if arrivals is None else arrivals[k:]
-                if len(data) > k:
-                    self._decode(now, data[k:], timestamps[k:])
-            else:
-                self._decode(now, data, timestamps)
+            if len(data) > k:
+                self._decode(now, data[k:], timestamps[k:])
             if self.controller is not None and self.emg_col is not None:
                 self._control(now, data[:, self.emg_col], float(timestamps[-1]))
         self._apply(gate.tick(now), now)

@@ -272,9 +272,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         if loop is not None:
             # The decoder's outputs on the amplifier's chunk ends, learnt from the pulls of the seconds the
             # stream has been open (the recorder's start): a decision then waits for no sample it does not use.
+            step = int(decoder.step)
             history, first = reader.arrivals_before(int(PHASE_HISTORY_S * sig.sfreq))
-            phase = chunk_end_phase(history, first, int(decoder.step))
-            loop.align_decoder(samples_to_align(phase, int(decoder.step), reader.position, online.n_samples_seen))
+            phase = chunk_end_phase(history, first, step)
+            loop.align_decoder(samples_to_align(phase, step, reader.position, online.n_samples_seen))
         result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev, warm_s=warm_s,
                          priority=str(got_priority))
         # A full garbage collection walks every object of the process (numpy, MNE, plotly, ...) while
@@ -312,7 +313,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                         result.samples_lost += n_lost
                         if loop is not None:
                             loop.log.samples_lost += n_lost
-                            loop.align_decoder(-n_lost % int(decoder.step))  # back on the chunk ends
+                            loop.align_decoder(-n_lost)  # the outputs back on the chunk ends
                         sig.note_overrun(n_lost, "the closed loop" if closed else "the recording loop")
                         counter.restart()  # the counter check must not count the overrun twice
                     if len(data) and "COUNTER" in sig.ch_names:
