@@ -76,8 +76,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from machine_latency import MachineLatency  # noqa: E402
+from machine_latency import MachineLatency, cpu_latency_arg  # noqa: E402
 from workbench.acquisition.lsl_config import use_loopback  # noqa: E402
+from workbench.utils.realtime import LIVE_CPU_LATENCY_US  # noqa: E402
 
 use_loopback(force=True)
 
@@ -344,7 +345,8 @@ def session_participant(n_ch=256, sfreq=2000.0, seed=3):
     return SimulatedParticipant(CueTimeline(), sfreq=sfreq, n_extra=n_ch - len(EEG_CHANNELS) - 2, seed=seed)
 
 
-def session_block(recordings, chunk_ms, seconds, writer, *, n_ch=256, sfreq=2000.0, tag="bench"):
+def session_block(recordings, chunk_ms, seconds, writer, *, n_ch=256, sfreq=2000.0, tag="bench",
+                  cpu_latency_us=LIVE_CPU_LATENCY_US):
     """One closed-loop ``run_block`` as ``workbench session run --simulated`` runs it; returns (LiveRun, shares).
 
     The participant streams through the real Player in ``chunk_ms`` amplifier chunks, LabRecorder records
@@ -367,6 +369,7 @@ def session_block(recordings, chunk_ms, seconds, writer, *, n_ch=256, sfreq=2000
                         jitter_s=0.0)
     live = run_block(recordings, spec, participant=participant, decoder=decoder, effector="glove",
                      chunk_ms=chunk_ms, progress=False, safety_events=writer, lead_in_s=1.0, limits=_session_limits(),
+                     cpu_latency_us=cpu_latency_us,
                      name=f"{tag}-{int(chunk_ms)}ms-{int(time.time() * 1000) % 100000}",
                      entities=RunEntities(subject="bench", task=f"chunk{int(chunk_ms)}ms"))
     return live, latency_shares(live.log, commands_only=True)  # the keys' meaning: sample -> command push
@@ -384,7 +387,8 @@ def participant_amplifier(name, chunk_ms, seconds, ready, n_ch=256, sfreq=2000.0
         time.sleep(seconds)
 
 
-def session_block_external(recordings, chunk_ms, seconds, writer, *, n_ch=256, sfreq=2000.0, tag="bench-amp"):
+def session_block_external(recordings, chunk_ms, seconds, writer, *, n_ch=256, sfreq=2000.0, tag="bench-amp",
+                           cpu_latency_us=LIVE_CPU_LATENCY_US):
     """``run_block`` against an amplifier in another process (``workbench session run --stream NAME``).
 
     The same participant, Player, decoder, gate, glove, recorder and writer as :func:`session_block`; only
@@ -412,7 +416,7 @@ def session_block_external(recordings, chunk_ms, seconds, writer, *, n_ch=256, s
             raise RuntimeError("the amplifier process did not start")
         live = run_block(recordings, spec, stream=name, decoder=decoder, effector="glove", chunk_ms=chunk_ms,
                          progress=False, safety_events=writer, lead_in_s=1.0, limits=_session_limits(),
-                         simulate_effector=True, name=f"{name}-loop",
+                         simulate_effector=True, name=f"{name}-loop", cpu_latency_us=cpu_latency_us,
                          entities=RunEntities(subject="bench", task=f"amp{int(chunk_ms)}ms"))
     finally:
         amp.terminate()
@@ -420,7 +424,7 @@ def session_block_external(recordings, chunk_ms, seconds, writer, *, n_ch=256, s
     return live, latency_shares(live.log, commands_only=True)
 
 
-def session_path(seconds):
+def session_path(seconds, cpu_latency_us=LIVE_CPU_LATENCY_US):
     """``run_block`` at 256 ch / 2 kHz for 1, 4 and 10 ms amplifier chunks, every decision saved (SQLite)."""
     out = {}
     # In this process (the Player of --simulated and the demo), then with the amplifier in its own.
@@ -431,7 +435,8 @@ def session_path(seconds):
                 store, writer = records_writer(Path(tmp) / f"{db}{int(chunk_ms)}")
                 try:
                     with MachineLatency() as machine:  # the tail this machine itself imposes, meanwhile
-                        live, sh = block(Path(tmp) / f"{rec}{int(chunk_ms)}", chunk_ms, seconds, writer)
+                        live, sh = block(Path(tmp) / f"{rec}{int(chunk_ms)}", chunk_ms, seconds, writer,
+                                         cpu_latency_us=cpu_latency_us)
                 finally:
                     store.close()
                 k = f"{int(chunk_ms)}ms_256ch{suffix}"
@@ -451,6 +456,7 @@ def session_path(seconds):
                 out[f"session_unforced_safe_states_{k}"] = unforced_safe_states(live.log)
                 out[f"session_goal_end_to_end_p99_ms_{k}"] = chunk_ms + 2.0
                 out[f"session_loop_priority_{k}"] = live.priority
+                out[f"session_cpu_latency_{k}"] = live.cpu_latency
     return out
 
 
@@ -577,6 +583,9 @@ def main(argv=None) -> int:
                              "command only when the intent changes, a few a second)")
     parser.add_argument("--session-only", action="store_true",
                         help="only the session path (run_block) and its keys, not the minimal loops, faults and fuzz")
+    parser.add_argument("--cpu-latency-us", type=cpu_latency_arg, default=LIVE_CPU_LATENCY_US,
+                        help="the CPUs' wake-up latency the session blocks hold (microseconds, default "
+                             f"{LIVE_CPU_LATENCY_US}; 'none': idle states as the system sets them)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = {}
@@ -594,7 +603,7 @@ def main(argv=None) -> int:
     if not args.session_only:
         result["lsl_roundtrip_p99_ms"] = result["lsl_roundtrip_p99_ms_256ch"]
     # The session path people run: run_block, Player, LabRecorder, every decision saved.
-    result.update(session_path(args.session_seconds))
+    result.update(session_path(args.session_seconds, args.cpu_latency_us))
     for name in ("p50", "p99", "max"):
         result[f"latency_{name}_ms_256ch"] = result[f"session_end_to_end_{name}_ms_4ms_256ch"]
     result["n_commands_256ch"] = result["session_commands_4ms_256ch"]

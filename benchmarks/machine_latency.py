@@ -155,6 +155,22 @@ class MachineLatency:
                                    min_ms=SILENCE_STALL_MS)
 
 
+def cpu_latency_arg(text: str) -> int | None:
+    """A benchmark's ``--cpu-latency-us``: microseconds, or 'none' (idle states as the system sets them)."""
+    from workbench.utils.realtime import cpu_latency_problems
+
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = text
+    problems = cpu_latency_problems(value)
+    if problems:
+        raise argparse.ArgumentTypeError(f"{text!r}: {problems[0].allowed.replace('None (not asked)', 'none')}")
+    return value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0)

@@ -34,7 +34,7 @@ Keys:
   woke that late); ``machine_wakeup_p99_ms`` (the largest block's) and ``machine_stall_max_ms``: the tail any
   process on this machine met meanwhile;
 - ``loop_priority``: the loop thread's scheduling in the blocks (``utils/realtime.py``: real-time where
-  permitted, else why not);
+  permitted, else why not); ``cpu_latency``: the CPUs' wake-up latency the blocks held (``--cpu-latency-us``);
 - per block (``per_block``): decisions, commands, outputs timed, losses, the false safe states with the
   gate's detail, when in the block they came and the machine's stalls in them, the machine's wake-up p99,
   longest stall and steal time (``machine_*``), the block's own p99s (``latency_p99_ms``,
@@ -62,8 +62,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from machine_latency import MachineLatency  # noqa: E402
+from machine_latency import MachineLatency, cpu_latency_arg  # noqa: E402
 from workbench.acquisition.lsl_config import use_loopback  # noqa: E402
+from workbench.utils.realtime import LIVE_CPU_LATENCY_US  # noqa: E402
 
 use_loopback(force=True)
 
@@ -172,7 +173,8 @@ def window_p99(shares_rows, t_first, window_s, col):
     return [float(np.percentile(out[i], 99)) if out.get(i) else None for i in range(n)]
 
 
-def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> dict:
+def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
+         cpu_latency_us: int | None = LIVE_CPU_LATENCY_US) -> dict:
     from workbench.records import Session
     from workbench.records.demo import open_demo_store
     from workbench.recording.runs import RunEntities
@@ -214,7 +216,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
                 live = run_block(recordings, spec, participant=participant(i), decoder=decoder, effector="glove",
                                  chunk_ms=CHUNK_MS, progress=False, safety_events=writer, decoder_version=version,
                                  entities=RunEntities(subject="soak", task="glove", run=i),
-                                 name=f"soak-{os.getpid()}-{i}")
+                                 name=f"soak-{os.getpid()}-{i}", cpu_latency_us=cpu_latency_us)
             m = machine.summary()
             memory = rss.block_ended()
             block_wall = time.monotonic() - t_wall
@@ -256,6 +258,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
             blocks.append(dict(block=i, decoder=version, seconds=round(block_wall, 1), decisions=len(log.decisions),
                                saved=writer.n_written, commands=len(pushes), outputs_timed=len(timed),
                                samples_lost=live.samples_lost, loop_priority=live.priority,
+                               cpu_latency=live.cpu_latency,
                                counter_breaks=live.lost_or_repeated, recording=live.manifest.status, **memory,
                                **p99_block,
                                false_safe_states={r: n for r, n in unforced.items() if r != "operator_stop"},
@@ -304,6 +307,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print) -> di
         "latency_window_s": window_s, "latency_p99_ms_windows": p99, "workbench_share_p99_ms_windows": wb99,
         "latency_p99_spread": max(full) / min(full) if full and min(full) > 0 else None,
         "loop_priority": sorted({b["loop_priority"] for b in blocks}),
+        "cpu_latency": sorted({b["cpu_latency"] for b in blocks}),
         "outputs_timed": len(rows), "commands_timed": sum(b["commands"] for b in blocks), "per_block": blocks,
     }
     if result["rss_mb_first_min"] and result["rss_mb_last_min"]:
@@ -351,6 +355,9 @@ def main(argv=None) -> int:
     parser.add_argument("--minutes", type=float, default=60.0, help="minutes of closed loop (default 60)")
     parser.add_argument("--block-minutes", type=float, default=5.0,
                         help="minutes per closed-loop block, a recalibration between two (default 5)")
+    parser.add_argument("--cpu-latency-us", type=cpu_latency_arg, default=LIVE_CPU_LATENCY_US,
+                        help="the CPUs' wake-up latency the closed-loop blocks hold (microseconds, default "
+                             f"{LIVE_CPU_LATENCY_US}; 'none': idle states as the system sets them)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     for name, v in (("--minutes", args.minutes), ("--block-minutes", args.block_minutes)):
@@ -362,7 +369,7 @@ def main(argv=None) -> int:
         print(f"[soak {time.strftime('%H:%M:%S')}] {text}", file=out, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="wb-soak-") as tmp:
-        result = soak(args.minutes, args.block_minutes, Path(tmp), say)
+        result = soak(args.minutes, args.block_minutes, Path(tmp), say, cpu_latency_us=args.cpu_latency_us)
     if args.json:
         print(json.dumps(result))
     else:

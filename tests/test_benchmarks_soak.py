@@ -53,6 +53,8 @@ def test_a_short_soak_saves_every_decision_and_reports_every_key():
         assert 0 < b["rss_mb_start"] <= b["rss_mb_peak"] and b["rss_mb_end"] <= b["rss_mb_peak"]
     assert r["per_block"][0]["recalibration_rss_mb_peak"] >= r["per_block"][0]["recalibration_rss_mb_end"] > 0
     assert "goals:" in done.stderr
+    # every block held the CPUs' wake-up latency the same way (granted, or why not), and says so
+    assert len(r["cpu_latency"]) == 1 and all(b["cpu_latency"] == r["cpu_latency"][0] for b in r["per_block"])
 
 
 def test_soak_refuses_a_duration_it_cannot_run():
@@ -61,3 +63,11 @@ def test_soak_refuses_a_duration_it_cannot_run():
     assert done.returncode == 2
     assert "--minutes -3.0" in done.stderr and "between 0.2 and 1440" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_soak_refuses_a_cpu_latency_it_cannot_ask_for_before_it_starts():
+    done = subprocess.run([sys.executable, "benchmarks/soak.py", "--cpu-latency-us", "-1"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "--cpu-latency-us" in done.stderr and "'-1'" in done.stderr and "0 to 2000000" in done.stderr
+    assert "Traceback" not in done.stderr and "calibration" not in done.stderr

@@ -14,7 +14,7 @@ from workbench.session.results import save_run, score_online_trials, start_run, 
 from workbench.session.safety_log import SafetyEventWriter
 from workbench.session.stimulation import intent_programs
 from workbench.session.training import train_decoder, windows_from_raw
-from workbench.utils.realtime import thread_priority
+from workbench.utils.realtime import cpu_latency, holds_cpu_latency, thread_priority
 
 from ._simulated import simulated_raw
 
@@ -67,6 +67,10 @@ def test_stimulation_programs_block_records_everything_and_the_gate_catches_a_na
     assert block.manifest.status == "complete" and block.lost_or_repeated == 0
     # The loop ran real-time where this machine permits it, said so, and gave the caller its thread back as it was.
     assert block.priority == str(probe_priority()) and thread_priority() == before
+    # The CPUs' wake-up latency was held for the block where permitted (else the summary says why), and let go.
+    with cpu_latency() as probe_latency:
+        pass
+    assert block.cpu_latency == str(probe_latency) and not holds_cpu_latency()
 
     # one XDF: signal, cue markers, commands, gate decisions, decoder outputs
     streams = {s.name: s for s in read_xdf_streams(block.manifest.fname)}

@@ -162,3 +162,64 @@ def test_the_switch_interval_is_set_for_the_block_and_restored_when_the_last_blo
             assert sys.getswitchinterval() == pytest.approx(LIVE_SWITCH_INTERVAL_S)
         assert sys.getswitchinterval() == pytest.approx(LIVE_SWITCH_INTERVAL_S)
     assert sys.getswitchinterval() == pytest.approx(before)
+
+
+# The CPUs' wake-up latency (PM QoS): held while the block runs, released with it, refused cleanly.
+@pytest.mark.skipif(not os.access("/dev/cpu_dma_latency", os.W_OK), reason="PM QoS not writable here")
+def test_the_cpu_latency_request_holds_within_the_block_and_ends_with_it():
+    import struct
+
+    from workbench.utils.realtime import PM_QOS_DEVICE, cpu_latency, holds_cpu_latency
+
+    with cpu_latency(0) as got:
+        assert got.granted and "0 us" in str(got)
+        assert holds_cpu_latency()
+        with open(PM_QOS_DEVICE, "rb") as f:  # the kernel's answer: the strictest request now in force
+            assert struct.unpack("=i", f.read(4))[0] == 0
+    assert not holds_cpu_latency()
+
+
+def test_the_request_is_the_kernels_32_bit_integer_and_none_asks_nothing(tmp_path):
+    import struct
+
+    from workbench.utils.realtime import cpu_latency
+
+    device = tmp_path / "qos"
+    device.write_bytes(b"")
+    with cpu_latency(25, device=str(device)) as got:
+        assert got.granted
+    assert struct.unpack("=i", device.read_bytes()) == (25,)
+    with cpu_latency(None, device=str(device)) as got:
+        assert not got.granted and "not asked" in str(got)
+    with cpu_latency(0, device=str(tmp_path / "missing")) as got:
+        assert not got.granted and "not Linux" in str(got)
+
+
+@pytest.mark.parametrize("bad", [-1, 2_000_001, 1.5, True, "0"])
+def test_a_cpu_latency_outside_the_range_is_refused_naming_the_field(bad):
+    from workbench.utils.realtime import cpu_latency
+
+    with pytest.raises(ValidationError, match="CPU wake-up latency") as err:
+        with cpu_latency(bad):
+            pass
+    assert repr(bad) in str(err.value) or str(bad) in str(err.value)
+
+
+_QOS_AS_USER = """
+import os
+from workbench.utils.realtime import cpu_latency
+os.setgid(65534); os.setuid(65534)
+with cpu_latency(0) as got:
+    print(got.granted, got, sep="|")
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/dev/cpu_dma_latency"),
+                    reason="needs root to become an unprivileged user, and PM QoS")
+def test_an_unprivileged_user_is_told_how_to_get_the_cpu_latency_request():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", _QOS_AS_USER], capture_output=True, text=True,
+                         cwd="/", env={**os.environ, "PYTHONPATH": root}, timeout=60)
+    assert out.returncode == 0, out.stderr
+    ok, told = out.stdout.strip().split("|")
+    assert ok == "False" and "not permitted" in told and "/dev/cpu_dma_latency" in told

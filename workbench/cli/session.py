@@ -180,7 +180,7 @@ def _report(block, decoder, spec, version, store, records, ws) -> None:
     print(f"gaps       {summary.n_gaps} in the signal, {summary.samples_lost} samples lost to overruns")
     print(f"latency    {format_shares(summary.shares).removeprefix('latency ')}")
     if block.priority:
-        print(f"loop       {block.priority}")
+        print(f"loop       {block.priority}; {block.cpu_latency or 'CPU idle states not set'}")
     if store is None:
         print("not saved (give --participant to save the session)")
         return

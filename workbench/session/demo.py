@@ -369,7 +369,7 @@ def format_summary(r: DemoResult) -> str:
 
         lines.append(f"  {format_shares(s.shares)}; gaps {s.n_gaps}, samples lost to overruns {s.samples_lost}")
         if run.live.priority:
-            lines.append(f"  loop thread: {run.live.priority}")
+            lines.append(f"  loop thread: {run.live.priority}; {run.live.cpu_latency or 'CPU idle states not set'}")
         safe = "" if s.safe_fraction is None else f"; in the safe state {100 * s.safe_fraction:.0f}% of the block"
         lines.append(f"  gate: {s.n_passed} passed, {s.n_blocked} blocked, {s.n_safe_states} safe states "
                      + str(dict(sorted(s.safe_state_rules.items()))) + safe)

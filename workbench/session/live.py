@@ -23,8 +23,8 @@ from ..acquisition.chunk_phase import chunk_end_phase, samples_to_align
 from ..acquisition.counter import CounterBreaks
 from ..errors import Problem, ValidationError
 from ..utils.memory import limit_malloc_arenas, release_free_memory
-from ..utils.realtime import (LIVE_PRIORITY, live_priority, ordinary_priority, priority_problems,
-                              switch_interval)
+from ..utils.realtime import (LIVE_CPU_LATENCY_US, LIVE_PRIORITY, cpu_latency, cpu_latency_problems,
+                              live_priority, ordinary_priority, priority_problems, switch_interval)
 from .closed_loop import ClosedLoop, LoopLog
 from .gate import SAFE_COMMAND, GateLimits, SafetyGate
 from .paradigm import ParadigmRunner, ParadigmSpec
@@ -100,6 +100,7 @@ class LiveRun:
     warm_s: float = 0.0  # seconds spent compiling or loading the decoder's kernels before the block
     rig_error: str | None = None  # the simulated rig's failure (its process ended early), as it reported it
     priority: str = ""  # the loop thread's scheduling, or why it could not be real-time (utils/realtime.py)
+    cpu_latency: str = ""  # the CPUs' wake-up latency held for the block, or why not (utils/realtime.py)
 
 
 def _marker_outlet(name: str, stype: str, n_channels: int = 1, fmt: str = "string"):
@@ -116,7 +117,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
               name: str | None = None, progress: bool = True, chunk_ms: float = 10.0,
               lead_in_s: float = LEAD_IN_S, control: BlockControl | None = None,
               simulate_effector: bool | None = None, safety_events=None, follow_intent: bool = False,
-              bufsize: float = 30.0, priority: int | None = LIVE_PRIORITY) -> LiveRun:
+              bufsize: float = 30.0, priority: int | None = LIVE_PRIORITY,
+              cpu_latency_us: int | None = LIVE_CPU_LATENCY_US) -> LiveRun:
     """Run one paradigm block and record it; with ``decoder`` and ``effector``, in closed loop.
 
     A real effector listens to ``<name>-commands`` and answers on ``<name>-heartbeat``; without it the
@@ -138,6 +140,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     (``utils/realtime.py`` says why and what was measured); ``None`` leaves scheduling alone. What the
     loop got is in ``LiveRun.priority``. Whatever the priority, the interpreter's switch interval is
     0.5 ms while the block runs (the loop waits no longer than that for a thread holding the lock).
+
+    ``cpu_latency_us``: while the block runs no CPU sleeps deeper than it can leave in this many
+    microseconds (Linux PM QoS, where permitted; 0 by default: idle CPUs poll, at full power, for the
+    block only); ``None`` leaves the idle states alone. What was held is in ``LiveRun.cpu_latency``.
     """
     import pylsl
     from tqdm import tqdm
@@ -167,7 +173,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         if prog.amplitude_ma > limits.max_amplitude_ma:
             problems.append(Problem(f"programs[{intent!r}].amplitude_ma", prog.amplitude_ma,
                                     f"<= {limits.max_amplitude_ma} mA (the gate's limit)"))
-    problems += priority_problems(priority)
+    problems += priority_problems(priority) + cpu_latency_problems(cpu_latency_us)
     if problems:
         raise ValidationError(problems, what="closed-loop block")
     # Hours of blocks in one process: threads made by each block share two malloc arenas, or resident memory
@@ -215,6 +221,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         # Before any stream opens: the inlets' threads (ours and liblsl's) inherit the loop's scheduling.
         got_priority = stack.enter_context(live_priority(priority))
         stack.enter_context(switch_interval())  # the loop waits at most 0.5 ms for the interpreter
+        got_cpu_latency = stack.enter_context(cpu_latency(cpu_latency_us))  # no CPU sleeps past a chunk
         if participant is not None:
             signal_name, cue_stream, t0 = rig.name, rig.marker_name, rig.t0
             cue_outlet = None
@@ -277,7 +284,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             phase = chunk_end_phase(history, first, step)
             loop.align_decoder(samples_to_align(phase, step, reader.position, online.n_samples_seen))
         result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev, warm_s=warm_s,
-                         priority=str(got_priority))
+                         priority=str(got_priority), cpu_latency=str(got_cpu_latency))
         # A full garbage collection walks every object of the process (numpy, MNE, plotly, ...) while
         # holding the interpreter: measured, it starved the signal thread past the watchdog's 80 ms
         # when every gate decision was being saved. Frozen objects are not walked; unfrozen after.

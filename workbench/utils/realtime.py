@@ -31,12 +31,19 @@ sleeps between chunks; the kernel keeps 5 % of every second for ordinary tasks
 from __future__ import annotations
 
 import os
+import struct
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 #: Seconds a thread holding the interpreter lock keeps it while another waits, during a live block.
 LIVE_SWITCH_INTERVAL_S = 0.0005
+
+#: The CPUs' wake-up latency a live block asks the kernel for (PM QoS, microseconds; see :func:`cpu_latency`).
+LIVE_CPU_LATENCY_US = 0
+
+#: Where a process asks for a CPU wake-up latency: held while the file stays open (Linux PM QoS).
+PM_QOS_DEVICE = "/dev/cpu_dma_latency"
 
 #: SCHED_FIFO priority of a live loop's threads: above every ordinary task, below the kernel's
 #: interrupt threads (50) and audio servers (JACK: 70 and up), which must not wait for a decoder.
@@ -159,6 +166,95 @@ def thread_priority(native_id: int | None = None) -> str:
     policy = os.sched_getscheduler(tid)
     name = names.get(policy, str(policy))
     return f"{name} {os.sched_getparam(tid).sched_priority}" if policy in (os.SCHED_FIFO, os.SCHED_RR) else name
+
+
+@dataclass(frozen=True)
+class CpuLatency:
+    """What a block asked of the CPUs' idle states and got: ``granted``, and in ``detail`` what or why not."""
+
+    granted: bool
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def cpu_latency_problems(microseconds) -> list:
+    """Problems with a CPU wake-up latency request (None: idle states left alone), for the caller's validation."""
+    from ..errors import Problem
+
+    if microseconds is None:
+        return []
+    if isinstance(microseconds, bool) or not isinstance(microseconds, int) or not 0 <= microseconds <= 2_000_000:
+        return [Problem("CPU wake-up latency", microseconds,
+                        "an integer number of microseconds from 0 to 2000000, or None (not asked)")]
+    return []
+
+
+@contextmanager
+def cpu_latency(microseconds: int | None = LIVE_CPU_LATENCY_US, device: str = PM_QOS_DEVICE):
+    """Within the block, no CPU sleeps deeper than it can leave in ``microseconds`` (None: left alone).
+
+    Why: an idle CPU sleeps, and a thread woken there waits until its CPU is back. The live loop meets that
+    wait three times per chunk (liblsl's receiver, the inlet, the loop). On the 2-core VM of 2026-11-27 an
+    idle virtual CPU halts (``haltpoll``, no guest polling) and the host must wake it: one thread waking
+    another every 4 ms took p50 0.05 ms, p99 0.09-0.12 ms; with 0 held, 0.012 ms and 0.02-0.04 ms. In the
+    session benchmark (``benchmarks/closed_loop.py --session-only``, the two settings run one after the
+    other) end to end p99 fell in all six blocks (1.33-3.15 ms -> 0.70-2.34 ms).
+    This is the kernel's interface for it (PM QoS, ``Documentation/power/pm_qos_interface.rst``; ``cyclictest``
+    holds 0 the same way): the request holds while the file is open and ends with the block or the process.
+    At 0 an idle CPU polls instead of sleeping: it draws full power while a block runs, and no longer.
+
+    Yields the :class:`CpuLatency` it got; never raises for a system that refuses (the summary says why).
+    """
+    from ..errors import ValidationError
+
+    problems = cpu_latency_problems(microseconds)
+    if problems:
+        raise ValidationError(problems, what="live loop scheduling")
+    fd, got = _hold_cpu_latency(microseconds, device)
+    try:
+        yield got
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def holds_cpu_latency(device: str = PM_QOS_DEVICE) -> bool:
+    """Whether this process holds a CPU wake-up latency request now (it has ``device`` open; Linux)."""
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == device:
+                return True
+        except OSError:  # the listing's own descriptor, closed meanwhile
+            pass
+    return False
+
+
+def _hold_cpu_latency(microseconds: int | None, device: str) -> tuple[int | None, CpuLatency]:
+    """The open request (a file descriptor, or None) and what it got."""
+    left = "CPU idle states as the system sets them"
+    if microseconds is None:
+        return None, CpuLatency(False, f"{left} (not asked)")
+    try:
+        fd = os.open(device, os.O_WRONLY)
+    except FileNotFoundError:
+        return None, CpuLatency(False, f"{left} (no {device}: not Linux)")
+    except PermissionError:
+        return None, CpuLatency(False, f"{left} (not permitted: give the session's user write access to {device},"
+                                       " e.g. a udev rule, or run as root)")
+    except OSError as err:
+        return None, CpuLatency(False, f"{left} ({device}: {err.strerror})")
+    try:
+        os.write(fd, struct.pack("=i", microseconds))  # the kernel reads a native 32-bit integer
+    except OSError as err:
+        os.close(fd)
+        return None, CpuLatency(False, f"{left} (request refused: {err.strerror})")
+    return fd, CpuLatency(True, f"CPU wake-up latency held at {microseconds} us (PM QoS)")
 
 
 _switch_lock = threading.Lock()
