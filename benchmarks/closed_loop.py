@@ -584,8 +584,8 @@ def main(argv=None) -> int:
     parser.add_argument("--session-only", action="store_true",
                         help="only the session path (run_block) and its keys, not the minimal loops, faults and fuzz")
     parser.add_argument("--cpu-latency-us", type=cpu_latency_arg, default=LIVE_CPU_LATENCY_US,
-                        help="the CPUs' wake-up latency the session blocks hold (microseconds, default "
-                             f"{LIVE_CPU_LATENCY_US}; 'none': idle states as the system sets them)")
+                        help="the CPUs' wake-up latency the session blocks hold (microseconds, e.g. 0: idle CPUs "
+                             "poll; default 'none', as run_block: idle states as the system sets them)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = {}

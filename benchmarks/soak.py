@@ -28,7 +28,10 @@ Keys:
   has decided and any command is pushed, on the LSL clock, ``LoopLog.output_shares``; ``outputs_timed``
   of them) per 5-minute window of closed loop, or per 1-minute window when ``--minutes`` < 10
   (``latency_window_s`` says which); ``workbench_share_p99_ms_windows`` the same for the workbench's
-  share (chunk arrival -> decided);
+  share (chunk arrival -> decided); ``latency_p99_ms_windows_ci95``: each window's p99 with a 95 % bootstrap
+  interval (a window's p99 rests on its slowest 1 %, ~30 outputs in 5 minutes), and
+  ``latency_p99_extremes_apart``: whether the largest and smallest windows' intervals are apart (the tail
+  moved) or overlap (the spread is within what the outputs can tell);
 - ``false_safe_states_in_machine_stalls``: those of the false safe states whose silence overlaps a stall
   of the machine itself of 20 ms or more (``benchmarks/machine_latency.py``: a probe per CPU, pinned,
   woke that late); ``machine_wakeup_p99_ms`` (the largest block's) and ``machine_stall_max_ms``: the tail any
@@ -164,13 +167,37 @@ def participant(seed):
     return SimulatedParticipant(CueTimeline(), sfreq=SFREQ, n_extra=N_CH - len(EEG_CHANNELS) - 2, seed=seed)
 
 
-def window_p99(shares_rows, t_first, window_s, col):
-    """p99 (ms) per window of closed-loop time; ``col`` 0: end to end, 1: workbench share."""
+def _by_window(shares_rows, t_first, window_s, col) -> list:
     out: dict[int, list[float]] = {}
     for t_loop, e2e, wb in shares_rows:
         out.setdefault(int((t_loop - t_first) // window_s), []).append(e2e if col == 0 else wb)
     n = max(out) + 1 if out else 0
-    return [float(np.percentile(out[i], 99)) if out.get(i) else None for i in range(n)]
+    return [out.get(i) for i in range(n)]
+
+
+def window_p99(shares_rows, t_first, window_s, col):
+    """p99 (ms) per window of closed-loop time; ``col`` 0: end to end, 1: workbench share."""
+    return [float(np.percentile(v, 99)) if v else None for v in _by_window(shares_rows, t_first, window_s, col)]
+
+
+def window_p99_ci95(shares_rows, t_first, window_s, col=0, n_resamples=2000):
+    """A 95 % bootstrap interval [low, high] (ms) of each window's p99 (None for a window under 100 outputs).
+
+    Why: a 5-minute window holds ~3,000 decoder outputs, so its p99 rests on its 30 slowest; two windows
+    of one unchanged machine differ by that sampling alone. Intervals that overlap say the spread between
+    two windows is within what their outputs can tell; apart, that the tail itself moved.
+    """
+    from scipy.stats import bootstrap
+
+    out = []
+    for v in _by_window(shares_rows, t_first, window_s, col):
+        if not v or len(v) < 100:
+            out.append(None)
+            continue
+        res = bootstrap((np.asarray(v),), lambda x, axis: np.percentile(x, 99, axis=axis), n_resamples=n_resamples,
+                        method="percentile", random_state=0, vectorized=True, batch=200)
+        out.append([float(res.confidence_interval.low), float(res.confidence_interval.high)])
+    return out
 
 
 def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
@@ -289,8 +316,14 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
     window_s = 300.0 if minutes >= 10 else 60.0
     p99 = window_p99(rows, 0.0, window_s, 0)
     wb99 = window_p99(rows, 0.0, window_s, 1)
-    full = [v for k, v in enumerate(p99) if v is not None
+    ci = window_p99_ci95(rows, 0.0, window_s)
+    kept = [k for k, v in enumerate(p99) if v is not None
             and (k < len(p99) - 1 or rss.loop_s - k * window_s >= window_s / 2 or len(p99) == 1)]
+    full = [p99[k] for k in kept]
+    # The largest and the smallest window's intervals: apart, the tail moved between them; overlapping, the
+    # spread is within what their outputs can tell.
+    hi_k, lo_k = (max(kept, key=p99.__getitem__), min(kept, key=p99.__getitem__)) if kept else (None, None)
+    apart = None if hi_k is None or ci[hi_k] is None or ci[lo_k] is None else ci[hi_k][0] > ci[lo_k][1]
     first = [mb for t, mb in rss.samples if t < 60.0]
     last = [mb for t, mb in rss.samples if t >= rss.loop_s - 60.0]
     result = {
@@ -305,6 +338,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
         "rss_mb_first_min": float(np.median(first)) if first else None,
         "rss_mb_last_min": float(np.median(last)) if last else None,
         "latency_window_s": window_s, "latency_p99_ms_windows": p99, "workbench_share_p99_ms_windows": wb99,
+        "latency_p99_ms_windows_ci95": ci, "latency_p99_extremes_apart": apart,
         "latency_p99_spread": max(full) / min(full) if full and min(full) > 0 else None,
         "loop_priority": sorted({b["loop_priority"] for b in blocks}),
         "cpu_latency": sorted({b["cpu_latency"] for b in blocks}),
@@ -347,6 +381,11 @@ def goals(r) -> str:
     for what, v, goal, ok in checks:
         shown = "n/a" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
         lines.append(f"  {what:<34} {shown:>8}  goal {goal:<16} {'pass' if ok else 'FAIL'}")
+    apart = r.get("latency_p99_extremes_apart")
+    if apart is not None:
+        lines.append("  the largest and smallest windows' p99 95 % intervals "
+                     + ("are apart: the tail itself moved" if apart else
+                        "overlap: the spread is within what their outputs can tell"))
     return "\n".join(lines)
 
 
@@ -356,8 +395,8 @@ def main(argv=None) -> int:
     parser.add_argument("--block-minutes", type=float, default=5.0,
                         help="minutes per closed-loop block, a recalibration between two (default 5)")
     parser.add_argument("--cpu-latency-us", type=cpu_latency_arg, default=LIVE_CPU_LATENCY_US,
-                        help="the CPUs' wake-up latency the closed-loop blocks hold (microseconds, default "
-                             f"{LIVE_CPU_LATENCY_US}; 'none': idle states as the system sets them)")
+                        help="the CPUs' wake-up latency the closed-loop blocks hold (microseconds, e.g. 0: idle CPUs "
+                             "poll; default 'none', as run_block: idle states as the system sets them)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     for name, v in (("--minutes", args.minutes), ("--block-minutes", args.block_minutes)):

@@ -45,6 +45,11 @@ def test_a_short_soak_saves_every_decision_and_reports_every_key():
     # may take a retry of 10 s, so 30 s of cues can reach into a second minute
     assert 1 <= len(r["latency_p99_ms_windows"]) <= math.ceil(r["closed_loop_minutes"])
     assert all(v is None or v > 0 for v in r["latency_p99_ms_windows"])
+    # each window's p99 inside its own bootstrap interval; the extremes' verdict given when both have one
+    assert len(r["latency_p99_ms_windows_ci95"]) == len(r["latency_p99_ms_windows"])
+    for v, ci in zip(r["latency_p99_ms_windows"], r["latency_p99_ms_windows_ci95"]):
+        assert ci is None or ci[0] <= v <= ci[1]
+    assert r["latency_p99_extremes_apart"] in (True, False, None)
     # end to end is the amplifier's share and the workbench's, block by block
     for b in r["per_block"]:
         assert 0 < b["amplifier_share_p50_ms"] <= b["amplifier_share_p99_ms"] <= b["latency_p99_ms"]
@@ -71,3 +76,24 @@ def test_soak_refuses_a_cpu_latency_it_cannot_ask_for_before_it_starts():
     assert done.returncode == 2
     assert "--cpu-latency-us" in done.stderr and "'-1'" in done.stderr and "0 to 2000000" in done.stderr
     assert "Traceback" not in done.stderr and "calibration" not in done.stderr
+
+
+def test_window_intervals_tell_a_moved_tail_from_sampling():
+    import numpy as np
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from soak import window_p99, window_p99_ci95
+
+    rng = np.random.default_rng(7)
+    # four 60 s windows of 3,000 outputs: the first two from one distribution, the third with its slowest
+    # 3 % twice as slow, the fourth with too few outputs to tell anything
+    base = [rng.lognormal(0.0, 0.35, 3000) for _ in range(2)]
+    moved = rng.lognormal(0.0, 0.35, 3000)
+    moved[moved > np.percentile(moved, 97)] *= 2
+    rows = [(60.0 * w + 60.0 * i / len(v), float(x), 0.5) for w, v in enumerate([*base, moved, np.ones(50)])
+            for i, x in enumerate(v)]
+    p99, ci = window_p99(rows, 0.0, 60.0, 0), window_p99_ci95(rows, 0.0, 60.0, n_resamples=500)
+    assert len(ci) == 4 and ci[3] is None
+    assert all(lo <= v <= hi for v, (lo, hi) in zip(p99[:3], ci[:3]))
+    assert not (ci[0][0] > ci[1][1] or ci[1][0] > ci[0][1])  # the same distribution: the intervals overlap
+    assert ci[2][0] > max(ci[0][1], ci[1][1])  # the tail moved: apart

@@ -142,8 +142,9 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     0.5 ms while the block runs (the loop waits no longer than that for a thread holding the lock).
 
     ``cpu_latency_us``: while the block runs no CPU sleeps deeper than it can leave in this many
-    microseconds (Linux PM QoS, where permitted; 0 by default: idle CPUs poll, at full power, for the
-    block only); ``None`` leaves the idle states alone. What was held is in ``LiveRun.cpu_latency``.
+    microseconds (Linux PM QoS, where permitted; at 0 idle CPUs poll, at full power, for the block only);
+    ``None`` (the default) leaves the idle states alone: on a VM it made the host stop a CPU for 100 ms
+    (``utils/realtime.py``). What was held is in ``LiveRun.cpu_latency``.
     """
     import pylsl
     from tqdm import tqdm
@@ -221,7 +222,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         # Before any stream opens: the inlets' threads (ours and liblsl's) inherit the loop's scheduling.
         got_priority = stack.enter_context(live_priority(priority))
         stack.enter_context(switch_interval())  # the loop waits at most 0.5 ms for the interpreter
-        got_cpu_latency = stack.enter_context(cpu_latency(cpu_latency_us))  # no CPU sleeps past a chunk
+        got_cpu_latency = stack.enter_context(cpu_latency(cpu_latency_us))  # if asked: CPUs kept awake
         if participant is not None:
             signal_name, cue_stream, t0 = rig.name, rig.marker_name, rig.t0
             cue_outlet = None

@@ -40,7 +40,9 @@ from dataclasses import dataclass
 LIVE_SWITCH_INTERVAL_S = 0.0005
 
 #: The CPUs' wake-up latency a live block asks the kernel for (PM QoS, microseconds; see :func:`cpu_latency`).
-LIVE_CPU_LATENCY_US = 0
+#: None, not asked, by default: on a VM whose host limits its CPU time, CPUs that poll use that time up and
+#: the host stops them for up to 100 ms (measured, :func:`cpu_latency`), longer than the gate's 80 ms limits.
+LIVE_CPU_LATENCY_US: int | None = None
 
 #: Where a process asks for a CPU wake-up latency: held while the file stays open (Linux PM QoS).
 PM_QOS_DEVICE = "/dev/cpu_dma_latency"
@@ -168,15 +170,8 @@ def thread_priority(native_id: int | None = None) -> str:
     return f"{name} {os.sched_getparam(tid).sched_priority}" if policy in (os.SCHED_FIFO, os.SCHED_RR) else name
 
 
-@dataclass(frozen=True)
-class CpuLatency:
+class CpuLatency(Priority):
     """What a block asked of the CPUs' idle states and got: ``granted``, and in ``detail`` what or why not."""
-
-    granted: bool
-    detail: str
-
-    def __str__(self) -> str:
-        return self.detail
 
 
 def cpu_latency_problems(microseconds) -> list:
@@ -204,6 +199,13 @@ def cpu_latency(microseconds: int | None = LIVE_CPU_LATENCY_US, device: str = PM
     This is the kernel's interface for it (PM QoS, ``Documentation/power/pm_qos_interface.rst``; ``cyclictest``
     holds 0 the same way): the request holds while the file is open and ends with the block or the process.
     At 0 an idle CPU polls instead of sleeping: it draws full power while a block runs, and no longer.
+
+    Why it is not asked by default: over an hour (``benchmarks/soak.py --minutes 60``, 0 held, the same VM)
+    one virtual CPU stopped for 100-103 ms five times (four false safe states, each inside such a stop; the
+    hours without it: longest stop 21-58 ms, no false safe state) and the p99 spread across windows was
+    1.67 (1.33 without). A host that limits a VM's CPU time per 100 ms period stops a vCPU that polls once
+    its share is used. Ask for it where the CPUs are the machine's own (a workstation, not a VM), and check
+    with the soak there.
 
     Yields the :class:`CpuLatency` it got; never raises for a system that refuses (the summary says why).
     """
