@@ -167,7 +167,7 @@ def cpu_latency_arg(text: str) -> int | None:
         value = text
     problems = cpu_latency_problems(value)
     if problems:
-        raise argparse.ArgumentTypeError(f"{text!r}: {problems[0].allowed.replace('None (not asked)', 'none')}")
+        raise argparse.ArgumentTypeError(f"{text!r}: {problems[0].allowed}")  # 'none' is read in any case
     return value
 
 

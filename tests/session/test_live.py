@@ -14,7 +14,9 @@ from workbench.session.results import save_run, score_online_trials, start_run, 
 from workbench.session.safety_log import SafetyEventWriter
 from workbench.session.stimulation import intent_programs
 from workbench.session.training import train_decoder, windows_from_raw
-from workbench.utils.realtime import cpu_latency, holds_cpu_latency, thread_priority
+from workbench.utils.realtime import cpu_latency, thread_priority
+
+from tests.utils.pm_qos import holds_cpu_latency
 
 from ._simulated import simulated_raw
 

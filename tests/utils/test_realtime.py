@@ -169,7 +169,9 @@ def test_the_switch_interval_is_set_for_the_block_and_restored_when_the_last_blo
 def test_the_cpu_latency_request_holds_within_the_block_and_ends_with_it():
     import struct
 
-    from workbench.utils.realtime import PM_QOS_DEVICE, cpu_latency, holds_cpu_latency
+    from workbench.utils.realtime import PM_QOS_DEVICE, cpu_latency
+
+    from .pm_qos import holds_cpu_latency
 
     with cpu_latency(0) as got:
         assert got.granted and "0 us" in str(got)

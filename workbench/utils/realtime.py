@@ -222,21 +222,6 @@ def cpu_latency(microseconds: int | None = LIVE_CPU_LATENCY_US, device: str = PM
             os.close(fd)
 
 
-def holds_cpu_latency(device: str = PM_QOS_DEVICE) -> bool:
-    """Whether this process holds a CPU wake-up latency request now (it has ``device`` open; Linux)."""
-    try:
-        fds = os.listdir("/proc/self/fd")
-    except OSError:
-        return False
-    for fd in fds:
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") == device:
-                return True
-        except OSError:  # the listing's own descriptor, closed meanwhile
-            pass
-    return False
-
-
 def _hold_cpu_latency(microseconds: int | None, device: str) -> tuple[int | None, CpuLatency]:
     """The open request (a file descriptor, or None) and what it got."""
     left = "CPU idle states as the system sets them"
