@@ -339,7 +339,10 @@ def _session_limits():
 
 
 def session_participant(n_ch=256, sfreq=2000.0, seed=3):
-    """The simulated participant at ``n_ch`` channels in all (COUNTER, the 8 sensorimotor EEG channels, extra EEG, EMG)."""
+    """The simulated participant at ``n_ch`` channels in all.
+
+    They are COUNTER, the 8 sensorimotor EEG channels, extra EEG, EMG.
+    """
     from workbench.session.participant import EEG_CHANNELS, CueTimeline, SimulatedParticipant
 
     return SimulatedParticipant(CueTimeline(), sfreq=sfreq, n_extra=n_ch - len(EEG_CHANNELS) - 2, seed=seed)

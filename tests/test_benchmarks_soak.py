@@ -50,6 +50,8 @@ def test_a_short_soak_saves_every_decision_and_reports_every_key():
     for v, ci in zip(r["latency_p99_ms_windows"], r["latency_p99_ms_windows_ci95"]):
         assert ci is None or ci[0] <= v <= ci[1]
     assert r["latency_p99_extremes_apart"] in (True, False, None)
+    # two blocks are too few to rank against the machine
+    assert r["latency_p99_machine_rho"] is None and r["latency_p99_machine_rho_p"] is None
     # end to end is the amplifier's share and the workbench's, block by block
     for b in r["per_block"]:
         assert 0 < b["amplifier_share_p50_ms"] <= b["amplifier_share_p99_ms"] <= b["latency_p99_ms"]
@@ -97,3 +99,24 @@ def test_window_intervals_tell_a_moved_tail_from_sampling():
     assert all(lo <= v <= hi for v, (lo, hi) in zip(p99[:3], ci[:3]))
     assert not (ci[0][0] > ci[1][1] or ci[1][0] > ci[0][1])  # the same distribution: the intervals overlap
     assert ci[2][0] > max(ci[0][1], ci[1][1])  # the tail moved: apart
+
+
+def test_the_blocks_tail_is_ranked_against_the_machines_own():
+    import numpy as np
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from soak import tail_follows_machine
+
+    rng = np.random.default_rng(3)
+    machine = np.round(rng.uniform(0.4, 0.7, 12) / 0.05) * 0.05  # the probe's 0.05 ms steps, with ties
+    follows = [{"latency_p99_ms": 0.9 + 2.5 * m + rng.normal(0, 0.02), "machine_wakeup_p99_ms": m} for m in machine]
+    rho, p = tail_follows_machine(follows)
+    assert rho > 0.8 and p < 0.01
+    # the same tails against a machine that did not change with them
+    unrelated = [{**b, "machine_wakeup_p99_ms": m} for b, m in zip(follows, rng.permutation([0.4, 0.5] * 6))]
+    rho, p = tail_follows_machine(unrelated)
+    assert -1 <= rho <= 1 and (rho < 0.8 or p > 0.01)
+    # too few blocks, a constant machine, or a block with no probe: nothing to rank
+    assert tail_follows_machine(follows[:2]) == (None, None)
+    assert tail_follows_machine([{**b, "machine_wakeup_p99_ms": 0.5} for b in follows]) == (None, None)
+    assert tail_follows_machine([*follows[:2], {"latency_p99_ms": 2.0, "machine_wakeup_p99_ms": None}]) == (None, None)
