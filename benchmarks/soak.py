@@ -178,16 +178,17 @@ def participant(seed):
 
 
 def _by_window(shares_rows, t_first, window_s, col) -> list:
-    out: dict[int, list[float]] = {}
-    for t_loop, e2e, wb in shares_rows:
-        out.setdefault(int((t_loop - t_first) // window_s), []).append(e2e if col == 0 else wb)
-    n = max(out) + 1 if out else 0
-    return [out.get(i) for i in range(n)]
+    """The values of column ``col`` (0: end to end, 1: workbench share) per window, None for an empty one."""
+    rows = np.asarray(shares_rows, dtype=float).reshape(-1, 3)
+    window = ((rows[:, 0] - t_first) // window_s).astype(int)
+    n = int(window.max()) + 1 if len(rows) else 0
+    return [v if len(v := rows[window == i, 1 + col]) else None for i in range(n)]
 
 
 def window_p99(shares_rows, t_first, window_s, col):
     """p99 (ms) per window of closed-loop time; ``col`` 0: end to end, 1: workbench share."""
-    return [float(np.percentile(v, 99)) if v else None for v in _by_window(shares_rows, t_first, window_s, col)]
+    return [None if v is None else float(np.percentile(v, 99))
+            for v in _by_window(shares_rows, t_first, window_s, col)]
 
 
 def window_p99_ci95(shares_rows, t_first, window_s, col=0, n_resamples=2000):
@@ -201,10 +202,10 @@ def window_p99_ci95(shares_rows, t_first, window_s, col=0, n_resamples=2000):
 
     out = []
     for v in _by_window(shares_rows, t_first, window_s, col):
-        if not v or len(v) < 100:
+        if v is None or len(v) < 100:
             out.append(None)
             continue
-        res = bootstrap((np.asarray(v),), lambda x, axis: np.percentile(x, 99, axis=axis), n_resamples=n_resamples,
+        res = bootstrap((v,), lambda x, axis: np.percentile(x, 99, axis=axis), n_resamples=n_resamples,
                         method="percentile", random_state=0, vectorized=True, batch=200)
         out.append([float(res.confidence_interval.low), float(res.confidence_interval.high)])
     return out
@@ -236,7 +237,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
     from workbench.session.adaptation import recalibrate
     from workbench.session.live import run_block
     from workbench.session.paradigm import ParadigmSpec
-    from workbench.session.results import start_run
+    from workbench.session.results import latency_shares, start_run
     from workbench.session.safety_log import SafetyEventWriter
     from workbench.session.training import cue_windows, train_decoder
 
@@ -301,21 +302,18 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
             # Every decoder output is timed (LoopLog.output_shares), not only those that pushed a command: a
             # 5-minute window's p99 over ~3,000 outputs, not over the ~40 commands. An output's place in
             # closed-loop time: its LSL time from the block's start, after the blocks before.
-            pushes = [r for r in log.shares if all(map(math.isfinite, r))]
-            timed = [r for r in log.output_shares if all(map(math.isfinite, r))]
-            stamps = np.asarray(timed, dtype=float).reshape(-1, 3)  # sample stamp, arrival, decided
-            t_s, t_a, t_d = stamps.T
-            block_rows = np.column_stack([t_loop0 + t_d - t_lsl0, (t_d - t_s) * 1e3, (t_d - t_a) * 1e3])
-            rows.append(block_rows)
-            p99_block = {k: round(float(np.percentile(block_rows[:, c], 99)), 2) if len(block_rows) else None
-                         for k, c in (("latency_p99_ms", 1), ("workbench_share_p99_ms", 2))}
-            # The amplifier's share (stamp -> arrival) by itself: its median moves by up to a chunk when the
+            stamps = np.asarray(log.output_shares, dtype=float).reshape(-1, 3)  # sample stamp, arrival, decided
+            t_s, t_a, t_d = stamps[np.isfinite(stamps).all(axis=1)].T
+            rows.append(np.column_stack([t_loop0 + t_d - t_lsl0, (t_d - t_s) * 1e3, (t_d - t_a) * 1e3]))
+            # The amplifier's share (stamp -> arrival) by itself too: its median moves by up to a chunk when the
             # decoder's outputs fall mid-chunk (the phase of the two grids), where a tail moves only its p99.
-            amp = (t_a - t_s) * 1e3
-            p99_block.update({f"amplifier_share_{q}_ms": round(float(np.percentile(amp, v)), 2) if len(amp) else None
-                              for q, v in (("p50", 50), ("p99", 99))})
+            shares = latency_shares(log)
+            p99_block = {k: None if shares[s] is None else round(shares[s], 2) for k, s in (
+                ("latency_p99_ms", "end_to_end_p99_ms"), ("workbench_share_p99_ms", "workbench_p99_ms"),
+                ("amplifier_share_p50_ms", "amplifier_p50_ms"), ("amplifier_share_p99_ms", "amplifier_p99_ms"))}
+            n_commands = latency_shares(log, commands_only=True)["n_timed"]
             blocks.append(dict(block=i, decoder=version, seconds=round(block_wall, 1), decisions=len(log.decisions),
-                               saved=writer.n_written, commands=len(pushes), outputs_timed=len(timed),
+                               saved=writer.n_written, commands=n_commands, outputs_timed=len(t_d),
                                samples_lost=live.samples_lost, loop_priority=live.priority,
                                cpu_latency=live.cpu_latency,
                                counter_breaks=live.lost_or_repeated, recording=live.manifest.status, **memory,
@@ -325,7 +323,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
                                machine_stall_max_ms=round(m["stall_max_ms"], 1),
                                machine_steal_percent=m["steal_percent"]))
             say(f"block {i}: {block_wall:.0f} s, {len(log.decisions)} decisions ({writer.n_written} saved), "
-                f"{len(pushes)} commands, decoder {version}, rss {rss_mb():.0f} MB, "
+                f"{n_commands} commands, decoder {version}, rss {rss_mb():.0f} MB, "
                 f"p99 {p99_block['latency_p99_ms']} ms (workbench share {p99_block['workbench_share_p99_ms']} ms)")
             if i < n_blocks:  # a supervised recalibration between blocks, as a trial day does
                 t_rec = time.monotonic()
