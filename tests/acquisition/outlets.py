@@ -49,6 +49,15 @@ class CounterOutlet:
             self._thread.join(5)
         self.outlet = None  # destroys the outlet: consumers see the stream go
 
+    def nan_in(self, n_samples):
+        """Put the NaN chunk ``n_samples`` after what has been sent so far.
+
+        Tests call this once their inlet receives data: a NaN scheduled from the
+        outlet's start is lost when resolving the stream takes longer than that
+        (LSL gives a new inlet no samples pushed before it subscribed).
+        """
+        self.nan_at = self.n_sent + int(n_samples)
+
     def __enter__(self):
         return self.start()
 

@@ -125,23 +125,30 @@ def test_no_reconnect_to_another_device_with_the_same_name(unique_name):
 
 def test_a_reader_never_sees_nan_samples_before_their_fault(unique_name):
     """Data read first, events after (as the session loop does): NaN in the data means the event is there."""
-    with CounterOutlet(unique_name, n_channels=3, labels=["Cnt", "C3", "C4"], nan_at=600, chunk=2) as out:
+    with CounterOutlet(unique_name, n_channels=3, labels=["Cnt", "C3", "C4"], chunk=2) as out:
         with Stream(unique_name) as stream:
+            assert wait_for(lambda: stream.n_samples_received > 0, timeout=10)
+            out.nan_in(500)
+            nan_at = out.nan_at
             deadline, seen = time.monotonic() + 20, False
             while not seen and time.monotonic() < deadline:
                 data, _ = stream.get_data()
                 kinds = [e.kind for e in stream.events]
                 seen = bool(np.isnan(data[:, 1]).any())
                 assert not seen or "nonfinite" in kinds
-    assert seen and out.n_sent > 600
+    assert seen and out.n_sent > nan_at
 
 
 def test_nan_samples_are_kept_and_reported(unique_name):
-    with CounterOutlet(unique_name, n_channels=3, labels=["Cnt", "C3", "C4"], nan_at=1000) as out:
+    with CounterOutlet(unique_name, n_channels=3, labels=["Cnt", "C3", "C4"]) as out:
         with Stream(unique_name) as stream:
+            assert wait_for(lambda: stream.n_samples_received > 0, timeout=10)
+            out.nan_in(500)
+            nan_at = out.nan_at
             # The NaN is counted as its chunk arrives, just before the chunk is stored: wait until the
             # buffer holds samples sent after it (counter channel) before reading.
-            assert wait_for(lambda: stream.n_nonfinite > 0 and stream.get_data()[0][-1:, 0].sum() > 1010, timeout=10)
+            assert wait_for(lambda: stream.n_nonfinite > 0 and stream.get_data()[0][-1:, 0].sum() > nan_at + 10,
+                            timeout=10)
             data, _ = stream.get_data()
     events = [e for e in stream.events if e.kind == "nonfinite"]
     assert len(events) == 1 and "C3" in events[0].detail and "C4" not in events[0].detail
