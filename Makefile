@@ -41,7 +41,7 @@ debian-test-deps:
 NODE_TOOLS := tools/node
 BIDS_VALIDATOR := $(NODE_TOOLS)/node_modules/.bin/bids-validator
 node-tools: $(BIDS_VALIDATOR)
-$(BIDS_VALIDATOR): tools/package.json
+$(BIDS_VALIDATOR): tools/package.json tools/package-lock.json
 	@scripts/ensure-node-tools.sh $(NODE_TOOLS)
 
 demo: $(STAMP)
