@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 def _validate(root) -> dict:
     if not VALIDATOR.is_file():
         pytest.fail(f"the BIDS validator is not installed at {VALIDATOR}: run `make node-tools` "
-                    "(npm install of tools/package.json into tools/node)")
+                    "(npm ci of tools/package-lock.json into tools/node)")
     proc = subprocess.run([str(VALIDATOR), str(root), "--json"], capture_output=True, text=True, timeout=300)
     return json.loads(proc.stdout)["issues"]
 
