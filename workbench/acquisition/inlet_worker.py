@@ -157,8 +157,8 @@ class InletWorker:
             self._setup(full)
         self._inlet = self._open(info, timeout)
         self._stop.clear()
-        self._connected.set()
         self._record("connected", detail=self._description.summary())
+        self._connected.set()
         self._thread = threading.Thread(target=self._run, name=f"wb-acq-{self._description.name}", daemon=True)
         self._thread.start()
         return self
@@ -259,8 +259,10 @@ class InletWorker:
                 if len(ts):
                     last_data = time.monotonic()
                     if not self._connected.is_set():  # samples again after a stall
-                        self._connected.set()
+                        # The event before the state, here and below: whoever sees the state change finds its
+                        # event already in ``events`` (a test read the old last event once, under load).
                         self._record("reconnected", detail="samples flow again on the same connection")
+                        self._connected.set()
                     if self._gap_pending:
                         self._mark_gap(ts[0])
                     self._store(data, ts)
@@ -268,12 +270,12 @@ class InletWorker:
                     self._n_received += len(ts)
                 else:
                     if stall is not None and self._connected.is_set() and time.monotonic() - last_data > stall:
-                        self._connected.clear()
                         self._gap_pending = True
                         self._record(
                             "disconnected", gap_start=self._last_ts,
                             detail=f"no samples for {stall:.2f} s; the connection is kept open",
                         )  # fmt: skip
+                        self._connected.clear()
                     if not self._wake_on_arrival:  # else the pull itself waited
                         self._stop.wait(self._poll_interval)
         except Exception as err:  # a bug must not end acquisition silently: leave a trace
@@ -285,10 +287,10 @@ class InletWorker:
             del inlet
 
     def _lost(self, why: str) -> None:
-        self._connected.clear()
         self._gap_pending = True
         more = "; waiting for it to return" if self._can_reconnect() else "; no source id, so no reconnection"
         self._record("disconnected", gap_start=self._last_ts, detail=why + more)
+        self._connected.clear()
 
     def _can_reconnect(self) -> bool:
         return self._reconnect and bool(self._description.source_id)
@@ -323,8 +325,8 @@ class InletWorker:
             except WorkbenchError:
                 continue
             self._resolver = None
-            self._connected.set()
             self._record("reconnected", detail=f"source {desc.source_id!r} is back (uid {info.uid()})")
+            self._connected.set()
             return inlet
         return None
 
