@@ -6,11 +6,12 @@ Usage::
 
 What runs (every part the real one, only the participant and the glove simulated): a calibration run
 (cued rest / grasp / open, LabRecorder XDF), a decoder trained from that file
-(``session.training.train_decoder``), then closed-loop blocks of ``--block-minutes`` with the simulated
-glove through ``run_block`` (the Player streams the participant in 4 ms chunks: COUNTER, 254 EEG, EMG),
-each recorded by LabRecorder and each gate decision saved as a SafetyEvent of its own Run (SQLite);
-between two blocks a supervised recalibration on the calibration run and the block just recorded
-(``session.adaptation.recalibrate``), the next block running the new decoder, as a trial day does.
+(``session.training.train_from_recordings``, in a helper process as the trial day does), then closed-loop
+blocks of ``--block-minutes`` with the simulated glove through ``run_block`` (the Player streams the
+participant in 4 ms chunks: COUNTER, 254 EEG, EMG), each recorded by LabRecorder and each gate decision
+saved as a SafetyEvent of its own Run (SQLite); between two blocks a supervised recalibration on the
+calibration run and the block just recorded (``train_from_recordings`` again, in its helper process), the
+next block running the new decoder, as a trial day does.
 ``--minutes`` is the cued time of the closed-loop blocks (whole blocks of whole repetitions, ``--minutes``
 / ``--block-minutes`` of them); calibration, recalibrations and each block's start come on top.
 
@@ -45,7 +46,8 @@ Keys:
   longest stall and steal time (``machine_*``), the block's own p99s (``latency_p99_ms``,
   ``workbench_share_p99_ms``, and the amplifier's share alone: ``amplifier_share_p50_ms``,
   ``amplifier_share_p99_ms``), and this process's resident memory at the start, peak and end of the
-  block and of the recalibration after it (``rss_mb_*``, ``recalibration_rss_mb_*``).
+  block and of the recalibration after it (``rss_mb_*``, ``recalibration_rss_mb_*``), and the
+  recalibration's helper process's own peak (``recalibration_helper_rss_mb_peak``).
 
 Goals, printed with pass/FAIL: 0 samples lost, 0 false safe states, memory flat within 5 % (last minute
 against the first), p99 stable within 20 % across windows (largest over smallest, ``latency_p99_spread``;
@@ -234,12 +236,11 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
     from workbench.records import Session
     from workbench.records.demo import open_demo_store
     from workbench.recording.runs import RunEntities
-    from workbench.session.adaptation import recalibrate
     from workbench.session.live import run_block
     from workbench.session.paradigm import ParadigmSpec
     from workbench.session.results import latency_shares, start_run
     from workbench.session.safety_log import SafetyEventWriter
-    from workbench.session.training import cue_windows, train_decoder
+    from workbench.session.training import train_from_recordings
 
     recordings = workspace / "recordings"
     store = open_demo_store(workspace, role="engineer")
@@ -258,8 +259,9 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
         cal_spec = ParadigmSpec(CLASSES, cue_s=CUE_S, rest_s=REST_S, repetitions=2, seed=0, jitter_s=0.0)
         cal = run_block(recordings, cal_spec, participant=participant(0), progress=False, chunk_ms=CHUNK_MS,
                         entities=RunEntities(subject="soak", task="calibration"), name=f"soak-cal-{os.getpid()}")
-        cal_windows = cue_windows(cal.manifest.fname, CLASSES, cue_s=CUE_S)
-        decoder, version = train_decoder(cal_windows).decoder, "v1"
+        # Training and each recalibration run in a helper process, as the trial day's do (train_from_recordings).
+        trained = train_from_recordings([cal.manifest.fname], CLASSES, cue_s=CUE_S)
+        decoder, version = trained.decoder, "v1"
         # Whole blocks of cued trials: the count does not depend on how fast a loaded machine starts them.
         n_blocks = max(1, round(minutes / block_minutes))
         reps = max(1, round(minutes * 60.0 / n_blocks / (len(CLASSES) * (CUE_S + REST_S))))
@@ -328,18 +330,20 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
             if i < n_blocks:  # a supervised recalibration between blocks, as a trial day does
                 t_rec = time.monotonic()
                 rss.phase_started()
-                # cue_windows reads only the decoder's channels of the block's XDF (not its 256), and the
-                # block's windows are dropped once the new decoder is fitted.
-                block_windows = cue_windows(live.manifest.fname, CLASSES, cue_s=CUE_S)
-                recal = recalibrate([cal_windows, block_windows])
+                # On the calibration run and the block just recorded, in a helper process that exits after:
+                # the ~300 MB it reads and fits with are never the session process's (its peak is reported).
+                recal = train_from_recordings([cal.manifest.fname, live.manifest.fname], CLASSES, cue_s=CUE_S)
                 decoder, version, accuracy = recal.decoder, f"v{i + 1}", recal.trial_accuracy
-                del block_windows, recal
                 memory = rss.phase_ended()
                 blocks[-1].update({f"recalibration_{k}": v for k, v in memory.items()},
-                                  recalibration_s=round(time.monotonic() - t_rec, 1))
+                                  recalibration_s=round(time.monotonic() - t_rec, 1),
+                                  recalibration_helper_rss_mb_peak=None if recal.peak_rss_mb is None
+                                  else round(recal.peak_rss_mb))
+                del recal
                 Path(live.manifest.fname).unlink(missing_ok=True)  # 2 MB/s of signal: keep the disk in bounds
                 say(f"recalibration: {time.monotonic() - t_rec:.0f} s, CV trial accuracy {accuracy:.2f}, "
-                    f"rss peak {memory['rss_mb_peak']} MB, after {memory['rss_mb_end']} MB")
+                    f"rss peak {memory['rss_mb_peak']} MB, after {memory['rss_mb_end']} MB "
+                    f"(its helper process: peak {blocks[-1]['recalibration_helper_rss_mb_peak']} MB)")
     finally:
         rss.stop()
         store.close()

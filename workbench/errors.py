@@ -48,6 +48,11 @@ class ValidationError(WorkbenchError, ValueError):
         n = len(self.problems)
         super().__init__(f"invalid {what} ({n} problem{'s' * (n != 1)}):\n{lines}")
 
+    def __reduce__(self):
+        # Pickled with its problems (a recalibration in a helper process raises it in the session's), not
+        # re-made from the message as an exception's args would be.
+        return type(self), (self.problems, self.what)
+
     @property
     def fields(self) -> tuple[str, ...]:
         return tuple(p.field for p in self.problems)

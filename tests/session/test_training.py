@@ -84,3 +84,39 @@ def test_a_run_without_two_classes_is_refused():
     raw, _, _ = simulated_raw(ParadigmSpec(classes=("rest", "grasp"), repetitions=1))
     with pytest.raises(ValidationError, match="markers"):
         windows_from_raw(raw, ("open", "stand"))
+
+
+def test_training_from_recordings_in_a_helper_process_equals_training_here(tmp_path):
+    """The trial day trains and recalibrates in a helper process (train_from_recordings): the decoder that
+    comes back is the one this process would have fitted on the same files, output for output."""
+    from workbench.session.training import train_from_recordings
+
+    files = []
+    for k in range(2):  # a calibration run and a block recorded after it
+        raw, _, _ = simulated_raw(SPEC, seed=k, model=EASY)
+        files.append(tmp_path / f"run{k}_raw.fif")
+        raw.save(files[-1], verbose="error")
+    here = train_from_recordings(files, SPEC.classes, cue_s=SPEC.cue_s, n_folds=3, fname=tmp_path / "here.npz",
+                                 isolated=False)
+    there = train_from_recordings(files, SPEC.classes, cue_s=SPEC.cue_s, n_folds=3, fname=tmp_path / "there.npz")
+    assert here.peak_rss_mb is None and there.peak_rss_mb > 0
+    assert there.decoder.training_sha256_ == here.decoder.training_sha256_
+    assert (there.trial_accuracy, there.n_trials) == (here.trial_accuracy, here.n_trials) == (there.trial_accuracy,
+                                                                                              2 * SPEC.n_trials)
+    np.testing.assert_array_equal(there.confusion, here.confusion)
+    x = simulated_raw(SPEC, seed=5, model=EASY)[0].get_data(picks=there.decoder.ch_names).T * 1e6
+    np.testing.assert_array_equal(there.decoder.decode(x).values, here.decoder.decode(x).values)
+    assert there.sha256 == sha256_file(there.fname), "the helper saved the file it reports"
+
+
+def test_training_from_recordings_refuses_a_bad_kind_before_a_process_starts(tmp_path, monkeypatch):
+    import workbench.utils.isolated as isolated
+    from workbench.session.training import train_from_recordings
+
+    monkeypatch.setattr(isolated, "run_isolated", lambda *a, **k: pytest.fail("a helper was started"))
+    with pytest.raises(ValidationError) as info:
+        train_from_recordings([tmp_path / "none.fif"], SPEC.classes, kind="lda_please")
+    assert info.value.fields == ("kind",)
+    with pytest.raises(ValidationError) as info:
+        train_from_recordings([], SPEC.classes)
+    assert info.value.fields == ("recordings",)

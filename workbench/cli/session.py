@@ -122,7 +122,7 @@ def _calibrate(ws, spec, seed, subject="cli"):
     from ..recording.runs import RunEntities
     from ..session.live import run_block
     from ..session.participant import CueTimeline, SimulatedParticipant
-    from ..session.training import cue_windows, train_decoder
+    from ..session.training import train_from_recordings
 
     from dataclasses import replace
 
@@ -131,8 +131,8 @@ def _calibrate(ws, spec, seed, subject="cli"):
     print(f"no --decoder: calibration block of {spec.n_trials} trials with the simulated participant first")
     cal = run_block(ws.recordings, spec, participant=SimulatedParticipant(CueTimeline(), seed=seed + 100),
                     entities=RunEntities(subject=subject, task="calibration"))
-    res = train_decoder(cue_windows(cal.manifest.fname, spec.classes, cue_s=spec.cue_s),
-                        fname=ws.decoders / f"session_{cal.manifest.run_id}.npz")
+    res = train_from_recordings([cal.manifest.fname], spec.classes, cue_s=spec.cue_s,
+                                fname=ws.decoders / f"session_{cal.manifest.run_id}.npz")
     print(f"trained: CV trial accuracy {res.trial_accuracy:.2f} (chance {res.chance_level:.2f}); saved {res.fname}")
     return res.decoder
 

@@ -2,7 +2,10 @@
 
 - **Between blocks** (classifiers): a supervised recalibration on the
   calibration run plus the closed-loop trials, whose cues are the labels
-  (:func:`recalibrate`); the new decoder replaces the old one at the next block.
+  (:func:`recalibrate` on windows already cut; from the recorded runs,
+  :func:`~workbench.session.training.train_from_recordings`, which the trial
+  day uses: it fits in a helper process, so the session's own memory stays
+  flat over hours); the new decoder replaces the old one at the next block.
 - **During use** (continuous decoders): SmoothBatch closed-loop decoder
   adaptation (Orsborn et al. 2014, Neuron 82:1380): every ``batch_size``
   valid outputs, the Kalman observation model is refitted on the features the

@@ -160,8 +160,7 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
     from .safety_log import SafetyEventWriter
     from ..analysis.compare import compare_decoders
     from ..records import RecordingFile
-    from .adaptation import recalibrate
-    from .training import cue_windows, train_decoder
+    from .training import train_from_recordings
     from ..records.export import bids_label
 
     subject = bids_label(DEMO_PARTICIPANT)  # the recordings land in the participant's folder (sub-SCI001)
@@ -197,8 +196,9 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         cal = run_block(ws.recordings, cal_spec, participant=participant, progress=progress,
                         entities=RunEntities(subject=subject, task="calibration"))
         say("2/5 training from the recording: grouped cross-validation by trial")
-        cal_windows = cue_windows(cal.manifest.fname, CLASSES, cue_s=cal_spec.cue_s)
-        training = train_decoder(cal_windows, fname=ws.decoders / "demo_grasp_v1.npz")
+        # In a helper process that exits after (train_from_recordings): the session's process keeps its memory.
+        training = train_from_recordings([cal.manifest.fname], CLASSES, cue_s=cal_spec.cue_s,
+                                         fname=ws.decoders / "demo_grasp_v1.npz")
 
         loop_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.0, repetitions=loop_reps, seed=seed + 1,
                                  jitter_s=0.5)
@@ -212,8 +212,9 @@ def run_demo(workspace=None, *, calibration_reps: int = 4, loop_reps: int = 2, p
         runs = [_summarize("glove", glove, training.classes, trial_s)]
 
         say("4/5 recalibration between blocks: calibration + closed-loop trials -> decoder v2")
-        loop_windows = cue_windows(glove.manifest.fname, CLASSES, cue_s=loop_spec.cue_s)
-        recal = recalibrate([cal_windows, loop_windows], fname=ws.decoders / "demo_grasp_v2.npz")
+        # Both runs were cued for cal_spec.cue_s == loop_spec.cue_s seconds.
+        recal = train_from_recordings([cal.manifest.fname, glove.manifest.fname], CLASSES, cue_s=loop_spec.cue_s,
+                                      fname=ws.decoders / "demo_grasp_v2.npz")
 
         say("5/5 closed loop, adaptive stimulation on the EMG envelope; injected: stimulator heartbeat lost 0.3 s")
         stim_spec = ParadigmSpec(CLASSES, cue_s=3.0, rest_s=1.0, repetitions=loop_reps,

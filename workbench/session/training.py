@@ -54,21 +54,25 @@ class TrainingResult:
     fname: Path | None = None
     sha256: str | None = None
     kind: str = "bandpower_lda"  # one of workbench.decoding.DECODER_KINDS
+    peak_rss_mb: float | None = None  # the helper process's peak memory (train_from_recordings); None in-process
 
 
 def cue_windows(fname, classes, *, window_s=1.0, step_s=0.1, settle_s=1.0, cue_s=4.0) -> LabelledWindows:
     """Read a recorded run and cut windows from each cue's settled part (``settle_s`` after onset to its end).
 
-    Only the decoder's channels (:data:`EEG_CHANNELS`) are read, chunk by chunk: a 5-minute block at
-    256 channels and 2 kHz is 1.2 GB of samples, of which the decoder uses 8 channels (38 MB).
+    From an XDF, only the decoder's channels (:data:`EEG_CHANNELS`) are read, chunk by chunk: a 5-minute
+    block at 256 channels and 2 kHz is 1.2 GB of samples, of which the decoder uses 8 channels (38 MB).
+    The other formats :func:`~workbench.recording.read.read_recording` reads (EDF, BDF, BrainVision, FIF)
+    are read whole and the decoder's channels picked after.
     """
-    from ..recording.read import read_recording
+    from ..recording.read import read_recording, recording_format
 
     with warnings.catch_warnings():
         # A closed-loop run ends with the gate's final decision and "off" command, stamped after the last
         # sample by design: read_recording rightly leaves them out of the annotations; no cue is concerned.
         warnings.filterwarnings("ignore", message=r".*-(gate|commands|outputs)' fall outside the signal stream")
-        raw = read_recording(fname, picks=EEG_CHANNELS)
+        xdf = recording_format(fname) == "XDF"
+        raw = read_recording(fname, picks=EEG_CHANNELS if xdf else None)
     return windows_from_raw(raw, classes, window_s=window_s, step_s=step_s, settle_s=settle_s, cue_s=cue_s)
 
 
@@ -191,6 +195,39 @@ def train_decoder(windows, *, kind="bandpower_lda", n_folds=5, window_s=1.0, ste
         sha = sha256_file(fname)
     return TrainingResult(final, classes, window_acc, float(np.mean(true_t == pred_t)), chance, upper,
                           confusion_matrix(true_t, pred_t, labels=classes), n, n_folds, fname, sha, kind)
+
+
+def train_from_recordings(fnames, classes, *, cue_s=4.0, settle_s=1.0, window_s=1.0, step_s=0.1,
+                          kind="bandpower_lda", n_folds=5, fname=None, isolated=True) -> TrainingResult:
+    """Train a decoder on recorded cued runs (:func:`cue_windows` of each, then :func:`train_decoder`).
+
+    ``fnames``: the runs, e.g. the calibration run alone, or it and the closed-loop blocks recorded since
+    for a supervised recalibration between blocks. ``isolated`` (default): in a helper process
+    (:func:`~workbench.utils.isolated.run_isolated`), which returns the result and exits. Reading a
+    5-minute block at 256 ch and cross-validating holds ~300 MB for a few seconds, and a session's
+    process that did it in-process kept part of that heap resident, growing by recalibration over the
+    hour's soak; the helper also never shares the live process's interpreter lock. ``False`` trains in
+    this process (what the helper itself runs). The helper's peak memory is in ``peak_rss_mb``.
+    """
+    from ..decoding.presets import check_decoder_kind
+
+    check_decoder_kind(kind)  # before a process is started or a file read
+    fnames = [str(f) for f in ([fnames] if isinstance(fnames, (str, Path)) else fnames)]
+    if not fnames:
+        raise ValidationError([Problem("recordings", fnames, "one recorded cued run or more")], what="training")
+    options = dict(cue_s=cue_s, settle_s=settle_s, window_s=window_s, step_s=step_s, kind=kind, n_folds=n_folds,
+                   fname=None if fname is None else str(fname))
+    if isolated:
+        from dataclasses import replace
+
+        from ..utils.isolated import run_isolated
+
+        out = run_isolated(f"{__name__}:train_from_recordings", fnames, list(classes), isolated=False, **options)
+        return replace(out.value, peak_rss_mb=out.peak_rss_mb)
+    windows = [cue_windows(f, classes, window_s=window_s, step_s=step_s, settle_s=settle_s, cue_s=cue_s)
+               for f in fnames]
+    return train_decoder(windows, kind=kind, n_folds=n_folds, window_s=window_s, step_s=step_s,
+                         fname=options["fname"])
 
 
 def erd_map(w: LabelledWindows, *, picks=("C3", "C4"), freqs=None, tmin=-1.5, tmax=4.0, baseline=(-1.5, -0.5)):
