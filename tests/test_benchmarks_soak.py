@@ -59,6 +59,9 @@ def test_a_short_soak_saves_every_decision_and_reports_every_key():
     for b in r["per_block"]:
         assert 0 < b["rss_mb_start"] <= b["rss_mb_peak"] and b["rss_mb_end"] <= b["rss_mb_peak"]
     assert r["per_block"][0]["recalibration_rss_mb_peak"] >= r["per_block"][0]["recalibration_rss_mb_end"] > 0
+    # the recalibration ran in its helper process, which says how much it needed
+    assert r["per_block"][0]["recalibration_helper_rss_mb_peak"] > 0
+    assert "recalibration_helper_rss_mb_peak" not in r["per_block"][-1], "no recalibration after the last block"
     assert "goals:" in done.stderr
     # every block held the CPUs' wake-up latency the same way (granted, or why not), and says so
     assert len(r["cpu_latency"]) == 1 and all(b["cpu_latency"] == r["cpu_latency"][0] for b in r["per_block"])
