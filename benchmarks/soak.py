@@ -47,7 +47,10 @@ Keys:
   ``workbench_share_p99_ms``, and the amplifier's share alone: ``amplifier_share_p50_ms``,
   ``amplifier_share_p99_ms``), and this process's resident memory at the start, peak and end of the
   block and of the recalibration after it (``rss_mb_*``, ``recalibration_rss_mb_*``), and the
-  recalibration's helper process's own peak (``recalibration_helper_rss_mb_peak``).
+  recalibration's helper process's own peak (``recalibration_helper_rss_mb_peak``); ``slowest_outputs``:
+  the block's slowest 1 % (the 10 slowest with their time in the block and both shares, how long a span
+  they fall in, and the amplifier's part of their latency), to tell a burst from a tail spread over the
+  block, and the amplifier's tail from the workbench's.
 
 Goals, printed with pass/FAIL: 0 samples lost, 0 false safe states, memory flat within 5 % (last minute
 against the first), p99 stable within 20 % across windows (largest over smallest, ``latency_p99_spread``;
@@ -80,6 +83,7 @@ import numpy as np  # noqa: E402
 import pylsl  # noqa: E402
 
 N_CH, SFREQ, CHUNK_MS = 256, 2000.0, 4.0
+SLOWEST_KEPT = 10  # outputs of each block's slowest 1 % kept in the JSON (``slowest_outputs``)
 CLASSES = ("rest", "grasp", "open")
 CUE_S, REST_S = 3.0, 1.0
 
@@ -213,6 +217,25 @@ def window_p99_ci95(shares_rows, t_first, window_s, col=0, n_resamples=2000):
     return out
 
 
+def slowest_outputs(t_stamp, t_arrival, t_decided, n=SLOWEST_KEPT) -> dict:
+    """A block's slowest 1 % of outputs (end to end), to take an outlying block's tail apart afterwards.
+
+    Times in seconds from the block's start on the LSL clock. ``outputs``: the ``n`` slowest as
+    ``[s into the block, end to end ms, amplifier share ms, workbench share ms]``, slowest first;
+    ``span_s``: from the first to the last of the slowest 1 % (a burst or spread over the block);
+    ``amplifier_share_of_tail``: the amplifier's part of their summed latency.
+    """
+    e2e = (t_decided - t_stamp) * 1e3
+    if not len(e2e):
+        return {"outputs": [], "span_s": None, "amplifier_share_of_tail": None}
+    tail = np.argsort(e2e)[::-1][:max(1, int(np.ceil(0.01 * len(e2e))))]  # the slowest 1 %, slowest first
+    amp, wb = (t_arrival - t_stamp) * 1e3, (t_decided - t_arrival) * 1e3
+    rows = [[round(float(t_decided[k]), 3), round(float(e2e[k]), 3), round(float(amp[k]), 3), round(float(wb[k]), 3)]
+            for k in tail[:n]]
+    return {"outputs": rows, "span_s": round(float(np.ptp(t_decided[tail])), 1),
+            "amplifier_share_of_tail": round(float(amp[tail].sum() / e2e[tail].sum()), 3)}
+
+
 def tail_follows_machine(blocks) -> tuple[float | None, float | None]:
     """Spearman's rank correlation (rho, p) of each block's end-to-end p99 with the machine's own wake-up p99
     in that block (``machine_latency.py``), or (None, None) under 3 blocks or with either constant.
@@ -307,6 +330,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
             stamps = np.asarray(log.output_shares, dtype=float).reshape(-1, 3)  # sample stamp, arrival, decided
             t_s, t_a, t_d = stamps[np.isfinite(stamps).all(axis=1)].T
             rows.append(np.column_stack([t_loop0 + t_d - t_lsl0, (t_d - t_s) * 1e3, (t_d - t_a) * 1e3]))
+            slowest = slowest_outputs(t_s - t_lsl0, t_a - t_lsl0, t_d - t_lsl0)
             # The amplifier's share (stamp -> arrival) by itself too: its median moves by up to a chunk when the
             # decoder's outputs fall mid-chunk (the phase of the two grids), where a tail moves only its p99.
             shares = latency_shares(log)
@@ -321,7 +345,8 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
                                counter_breaks=live.lost_or_repeated, recording=live.manifest.status, **memory,
                                **p99_block,
                                false_safe_states={r: n for r, n in unforced.items() if r != "operator_stop"},
-                               false_safe_details=false_details[:20], machine_wakeup_p99_ms=m["wakeup_p99_ms"],
+                               false_safe_details=false_details[:20], slowest_outputs=slowest,
+                               machine_wakeup_p99_ms=m["wakeup_p99_ms"],
                                machine_stall_max_ms=round(m["stall_max_ms"], 1),
                                machine_steal_percent=m["steal_percent"]))
             say(f"block {i}: {block_wall:.0f} s, {len(log.decisions)} decisions ({writer.n_written} saved), "

@@ -62,6 +62,11 @@ def test_a_short_soak_saves_every_decision_and_reports_every_key():
     # the recalibration ran in its helper process, which says how much it needed
     assert r["per_block"][0]["recalibration_helper_rss_mb_peak"] > 0
     assert "recalibration_helper_rss_mb_peak" not in r["per_block"][-1], "no recalibration after the last block"
+    # each block's slowest 1 %, slowest first, its shares adding up to its end to end
+    for b in r["per_block"]:
+        rows = b["slowest_outputs"]["outputs"]
+        assert rows and [row[1] for row in rows] == sorted((row[1] for row in rows), reverse=True)
+        assert all(abs(row[1] - row[2] - row[3]) < 0.01 for row in rows)
     assert "goals:" in done.stderr
     # every block held the CPUs' wake-up latency the same way (granted, or why not), and says so
     assert len(r["cpu_latency"]) == 1 and all(b["cpu_latency"] == r["cpu_latency"][0] for b in r["per_block"])
@@ -123,3 +128,27 @@ def test_the_blocks_tail_is_ranked_against_the_machines_own():
     assert tail_follows_machine(follows[:2]) == (None, None)
     assert tail_follows_machine([{**b, "machine_wakeup_p99_ms": 0.5} for b in follows]) == (None, None)
     assert tail_follows_machine([*follows[:2], {"latency_p99_ms": 2.0, "machine_wakeup_p99_ms": None}]) == (None, None)
+
+
+def test_a_blocks_slowest_outputs_tell_a_burst_and_whose_share_it_was():
+    import numpy as np
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from soak import slowest_outputs
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    t_stamp = np.arange(n) * 0.1
+    amp = rng.uniform(0.3, 0.6, n) * 1e-3
+    wb = rng.uniform(0.2, 0.4, n) * 1e-3
+    burst = np.arange(1200, 1230)  # the slowest 1 %: 30 outputs in 3 s, all late at the amplifier
+    amp[burst] += rng.uniform(2.0, 3.0, len(burst)) * 1e-3
+    out = slowest_outputs(t_stamp, t_stamp + amp, t_stamp + amp + wb)
+    e2e = (amp + wb) * 1e3
+    naive = sorted(range(n), key=lambda k: -e2e[k])[:10]  # the naive reference: sort every output
+    assert [row[1] for row in out["outputs"]] == [round(float(e2e[k]), 3) for k in naive]
+    assert all(abs(row[1] - row[2] - row[3]) < 2e-3 for row in out["outputs"])  # both shares add up
+    assert out["span_s"] == round(float(t_stamp[burst[-1]] + amp[burst[-1]] + wb[burst[-1]]
+                                        - t_stamp[burst[0]] - amp[burst[0]] - wb[burst[0]]), 1) <= 3.0
+    assert out["amplifier_share_of_tail"] > 0.8
+    assert slowest_outputs(*(np.empty(0),) * 3) == {"outputs": [], "span_s": None, "amplifier_share_of_tail": None}
