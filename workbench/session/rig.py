@@ -26,14 +26,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..errors import Problem, ValidationError, WorkbenchError
+from ..utils.isolated import helper_environment
 from ..utils.realtime import LIVE_PRIORITY, live_priority, priority_problems
 from ..utils.signals import children_keep_running_on_ctrl_c
-
-#: The folder holding the ``workbench`` package: the rig's interpreter imports this same copy.
-_PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 #: Seconds to wait for the rig process to start (a spawned interpreter imports numpy, scipy and pylsl).
 START_TIMEOUT_S = 120.0
@@ -108,7 +105,6 @@ class SimulatedRig:
     # -- lifecycle ------------------------------------------------------------
     def begin(self) -> SimulatedRig:
         """Start the process; returns at once (see :meth:`ready`)."""
-        import os
         import socket
         import subprocess
         import sys
@@ -118,8 +114,7 @@ class SimulatedRig:
         # LSL and numba threads, which a fork would copy half-held; and not multiprocessing's spawn, which
         # re-runs the caller's main script (a script without a main guard would start its session again).
         ours, theirs = socket.socketpair()
-        env = dict(os.environ)  # LSLAPICFG too: the rig's streams live in the session's LSL configuration
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_PARENT), env.get("PYTHONPATH")) if p)
+        env = helper_environment()  # LSLAPICFG too: the rig's streams live in the session's LSL configuration
         try:
             with children_keep_running_on_ctrl_c():  # the session stops the rig, after the operator stop
                 command = [sys.executable, "-m", "workbench.session.rig", str(theirs.fileno())]

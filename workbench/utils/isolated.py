@@ -35,6 +35,14 @@ from .realtime import ordinary_priority
 _PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
+def helper_environment() -> dict:
+    """This process's environment for a fresh interpreter of the workbench's: the caller's variables
+    (``LSLAPICFG``, ``NUMBA_CACHE_DIR``...) and this workbench first on ``PYTHONPATH``, however it was imported."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_PARENT), env.get("PYTHONPATH")) if p)
+    return env
+
+
 @dataclass(frozen=True)
 class IsolatedResult:
     """What the function returned, and the helper process's peak resident memory (MB; None if unknown)."""
@@ -62,8 +70,7 @@ def run_isolated(target: str, *args, **kwargs) -> IsolatedResult:
     module, _, name = target.partition(":")
     if not module or not name:
         raise ValueError(f"target: got {target!r}; allowed: 'package.module:function'")
-    env = dict(os.environ)  # NUMBA_CACHE_DIR too: the helper loads the kernels the install compiled
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_PARENT), env.get("PYTHONPATH")) if p)
+    env = helper_environment()  # NUMBA_CACHE_DIR too: the helper loads the kernels the install compiled
     with tempfile.TemporaryDirectory(prefix="workbench-isolated-") as tmp:
         request, answer = Path(tmp) / "request.pkl", Path(tmp) / "answer.pkl"
         request.write_bytes(pickle.dumps((module, name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
