@@ -364,7 +364,6 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
                                   recalibration_s=round(time.monotonic() - t_rec, 1),
                                   recalibration_helper_rss_mb_peak=None if recal.peak_rss_mb is None
                                   else round(recal.peak_rss_mb))
-                del recal
                 Path(live.manifest.fname).unlink(missing_ok=True)  # 2 MB/s of signal: keep the disk in bounds
                 say(f"recalibration: {time.monotonic() - t_rec:.0f} s, CV trial accuracy {accuracy:.2f}, "
                     f"rss peak {memory['rss_mb_peak']} MB, after {memory['rss_mb_end']} MB "
