@@ -217,23 +217,30 @@ def window_p99_ci95(shares_rows, t_first, window_s, col=0, n_resamples=2000):
     return out
 
 
-def slowest_outputs(t_stamp, t_arrival, t_decided, n=SLOWEST_KEPT) -> dict:
+def slowest_outputs(t_stamp, t_arrival, t_decided, own_ms=None, n=SLOWEST_KEPT) -> dict:
     """A block's slowest 1 % of outputs (end to end), to take an outlying block's tail apart afterwards.
 
     Times in seconds from the block's start on the LSL clock. ``outputs``: the ``n`` slowest as
-    ``[s into the block, end to end ms, amplifier share ms, workbench share ms]``, slowest first;
+    ``[s into the block, end to end ms, amplifier share ms, workbench share ms, amplifier's own ms]``,
+    slowest first; the last is the part of the amplifier's share before its push returned (``own_ms``, per
+    output, from ``results.amplifier_share_parts``; None where unknown), the rest of it LSL's delivery.
     ``span_s``: from the first to the last of the slowest 1 % (a burst or spread over the block);
-    ``amplifier_share_of_tail``: the amplifier's part of their summed latency.
+    ``amplifier_share_of_tail``: the amplifier's part of their summed latency; ``amplifier_own_of_tail``: the
+    part of that before the push returned (the simulated amplifier itself, not delivery).
     """
     e2e = (t_decided - t_stamp) * 1e3
     if not len(e2e):
-        return {"outputs": [], "span_s": None, "amplifier_share_of_tail": None}
+        return {"outputs": [], "span_s": None, "amplifier_share_of_tail": None, "amplifier_own_of_tail": None}
+    own = np.full(len(e2e), np.nan) if own_ms is None else np.asarray(own_ms, dtype=float)
     tail = np.argsort(e2e)[::-1][:max(1, int(np.ceil(0.01 * len(e2e))))]  # the slowest 1 %, slowest first
     amp, wb = (t_arrival - t_stamp) * 1e3, (t_decided - t_arrival) * 1e3
-    rows = [[round(float(t_decided[k]), 3), round(float(e2e[k]), 3), round(float(amp[k]), 3), round(float(wb[k]), 3)]
-            for k in tail[:n]]
+    rows = [[round(float(t_decided[k]), 3), round(float(e2e[k]), 3), round(float(amp[k]), 3), round(float(wb[k]), 3),
+             None if np.isnan(own[k]) else round(float(own[k]), 3)] for k in tail[:n]]
+    known = tail[~np.isnan(own[tail])]
     return {"outputs": rows, "span_s": round(float(np.ptp(t_decided[tail])), 1),
-            "amplifier_share_of_tail": round(float(amp[tail].sum() / e2e[tail].sum()), 3)}
+            "amplifier_share_of_tail": round(float(amp[tail].sum() / e2e[tail].sum()), 3),
+            "amplifier_own_of_tail": round(float(own[known].sum() / amp[known].sum()), 3)
+            if len(known) and amp[known].sum() > 0 else None}
 
 
 def tail_follows_machine(blocks) -> tuple[float | None, float | None]:
@@ -261,7 +268,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
     from workbench.recording.runs import RunEntities
     from workbench.session.live import run_block
     from workbench.session.paradigm import ParadigmSpec
-    from workbench.session.results import latency_shares, start_run
+    from workbench.session.results import amplifier_share_parts, latency_shares, start_run
     from workbench.session.safety_log import SafetyEventWriter
     from workbench.session.training import train_from_recordings
 
@@ -330,7 +337,12 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
             stamps = np.asarray(log.output_shares, dtype=float).reshape(-1, 3)  # sample stamp, arrival, decided
             t_s, t_a, t_d = stamps[np.isfinite(stamps).all(axis=1)].T
             rows.append(np.column_stack([t_loop0 + t_d - t_lsl0, (t_d - t_s) * 1e3, (t_d - t_a) * 1e3]))
-            slowest = slowest_outputs(t_s - t_lsl0, t_a - t_lsl0, t_d - t_lsl0)
+            # The amplifier's share split at the rig's push (LiveRun.amplifier_pushes): the simulated amplifier's
+            # own part (generating and pushing) and LSL's delivery to the inlet thread.
+            own, delivery = amplifier_share_parts(t_s, t_a, live.amplifier_pushes, SFREQ)
+            slowest = slowest_outputs(t_s - t_lsl0, t_a - t_lsl0, t_d - t_lsl0, own)
+            split = {k: None if np.isnan(v).all() else round(float(np.nanpercentile(v, 99)), 2)
+                     for k, v in (("amplifier_own_p99_ms", own), ("lsl_delivery_p99_ms", delivery))}
             # The amplifier's share (stamp -> arrival) by itself too: its median moves by up to a chunk when the
             # decoder's outputs fall mid-chunk (the phase of the two grids), where a tail moves only its p99.
             shares = latency_shares(log)
@@ -343,7 +355,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
                                samples_lost=live.samples_lost, loop_priority=live.priority,
                                cpu_latency=live.cpu_latency,
                                counter_breaks=live.lost_or_repeated, recording=live.manifest.status, **memory,
-                               **p99_block,
+                               **p99_block, **split,
                                false_safe_states={r: n for r, n in unforced.items() if r != "operator_stop"},
                                false_safe_details=false_details[:20], slowest_outputs=slowest,
                                machine_wakeup_p99_ms=m["wakeup_p99_ms"],

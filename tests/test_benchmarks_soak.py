@@ -67,6 +67,10 @@ def test_a_short_soak_saves_every_decision_and_reports_every_key():
         rows = b["slowest_outputs"]["outputs"]
         assert rows and [row[1] for row in rows] == sorted((row[1] for row in rows), reverse=True)
         assert all(abs(row[1] - row[2] - row[3]) < 0.01 for row in rows)
+        # the amplifier's share split at the simulated amplifier's push: every output's chunk found (its own
+        # part not above the share but by a preemption of the rig between push_chunk and its clock reading)
+        assert all(row[4] is not None and row[4] >= 0 for row in rows)
+        assert 0 < b["amplifier_own_p99_ms"] and 0 < b["lsl_delivery_p99_ms"] <= b["amplifier_share_p99_ms"] + 0.01
     assert "goals:" in done.stderr
     # every block held the CPUs' wake-up latency the same way (granted, or why not), and says so
     assert len(r["cpu_latency"]) == 1 and all(b["cpu_latency"] == r["cpu_latency"][0] for b in r["per_block"])
@@ -143,7 +147,8 @@ def test_a_blocks_slowest_outputs_tell_a_burst_and_whose_share_it_was():
     wb = rng.uniform(0.2, 0.4, n) * 1e-3
     burst = np.arange(1200, 1230)  # the slowest 1 %: 30 outputs in 3 s, all late at the amplifier
     amp[burst] += rng.uniform(2.0, 3.0, len(burst)) * 1e-3
-    out = slowest_outputs(t_stamp, t_stamp + amp, t_stamp + amp + wb)
+    own = amp * 1e3 * np.where(np.isin(np.arange(n), burst), 0.1, 0.5)  # the burst: late in delivery
+    out = slowest_outputs(t_stamp, t_stamp + amp, t_stamp + amp + wb, own)
     e2e = (amp + wb) * 1e3
     naive = sorted(range(n), key=lambda k: -e2e[k])[:10]  # the naive reference: sort every output
     assert [row[1] for row in out["outputs"]] == [round(float(e2e[k]), 3) for k in naive]
@@ -151,4 +156,8 @@ def test_a_blocks_slowest_outputs_tell_a_burst_and_whose_share_it_was():
     assert out["span_s"] == round(float(t_stamp[burst[-1]] + amp[burst[-1]] + wb[burst[-1]]
                                         - t_stamp[burst[0]] - amp[burst[0]] - wb[burst[0]]), 1) <= 3.0
     assert out["amplifier_share_of_tail"] > 0.8
-    assert slowest_outputs(*(np.empty(0),) * 3) == {"outputs": [], "span_s": None, "amplifier_share_of_tail": None}
+    assert out["amplifier_own_of_tail"] == pytest.approx(0.1)  # the simulated amplifier's own part of it
+    assert [row[4] for row in out["outputs"]] == [round(float(own[k]), 3) for k in naive]
+    assert slowest_outputs(*(np.empty(0),) * 3) == {"outputs": [], "span_s": None, "amplifier_share_of_tail": None,
+                                                    "amplifier_own_of_tail": None}
+    assert slowest_outputs(t_stamp, t_stamp + amp, t_stamp + amp + wb)["amplifier_own_of_tail"] is None

@@ -57,6 +57,22 @@ def test_synthetic_markers_carry_cue_labels_at_their_sample_times(unique_name):
     assert [row[0] for row in labels] == [CUES[k % 3] for k in cue]
 
 
+@pytest.mark.slow
+def test_a_player_keeps_when_each_chunk_left_only_when_asked(unique_name):
+    src = SyntheticSource("ecog-8", seed=0)
+    player = Player(src, name=unique_name, chunk_ms=5, duration=1.0, keep_pushes=True).start()
+    try:
+        assert player.wait(30)
+    finally:
+        player.stop()
+    pushes = player.pushes
+    # one row per chunk, the last covering the last sample; each returned after its last sample's stamp
+    assert len(pushes) >= 100 and (np.diff(pushes[:, 0]) > 0).all()
+    assert pushes[-1, 0] == pytest.approx(player.t0 + (player.n_samples_sent - 1) / src.sfreq, abs=1e-9)
+    assert (pushes[:, 1] >= pushes[:, 0]).all()
+    assert Player(src, name=unique_name).pushes is None
+
+
 def _play_and_receive(player, timeout=30):
     """Run the player to its duration with a receiver on each stream; return what arrived."""
     player.start()

@@ -1,13 +1,16 @@
 """Online trials and run metrics scored from a loop log; analysis across runs from the store."""
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.records import RunMetrics
 from workbench.records.demo import open_demo_store
 from workbench.session.analysis import closed_loop_performance
 from workbench.session.closed_loop import LoopLog
 from workbench.session.gate import GateDecision
-from workbench.session.results import save_run, score_online_trials, summarize_run
+from workbench.session.results import amplifier_share_parts, save_run, score_online_trials, summarize_run
 
 T0 = 1000.0
 
@@ -96,3 +99,48 @@ def test_envelope_while_an_intent_is_in_force_skips_the_settling_second():
     log.envelopes += [(1.5, 99.0, 0.0)]  # within the settling second: not counted
     assert envelope_while(log, "stimulate") == 40.0 and envelope_while(log, "rest") == 5.0
     assert envelope_while(log, "off") is None
+
+
+def _parts_naive(stamps, arrivals, pushes, tol):
+    """Each output against every push in order: the first chunk whose last stamp is not earlier."""
+    own, delivery = [], []
+    for stamp, arrival in zip(stamps, arrivals):
+        for last, pushed in pushes:
+            if last >= stamp - tol:
+                own.append((pushed - stamp) * 1e3)
+                delivery.append((arrival - pushed) * 1e3)
+                break
+        else:
+            own.append(np.nan)
+            delivery.append(np.nan)
+    return np.array(own), np.array(delivery)
+
+
+@settings(max_examples=80, deadline=None)
+@given(chunks=st.lists(st.integers(1, 40), min_size=1, max_size=60), data=st.data())
+def test_the_amplifier_share_is_split_at_the_push_that_carried_each_output(chunks, data):
+    sfreq, t0 = 2000.0, 5000.0
+    ends = np.cumsum(chunks) - 1  # the last sample of each chunk
+    last = t0 + ends / sfreq
+    pushed = last + np.array(data.draw(st.lists(st.floats(0, 0.004), min_size=len(ends), max_size=len(ends))))
+    pushes = np.column_stack([last, pushed])
+    # outputs at any sample sent (chunk ends or not), stamped as the inlet saw them (a microsecond's offset)
+    samples = np.array(data.draw(st.lists(st.integers(0, int(ends[-1])), min_size=1, max_size=30)))
+    stamps = t0 + samples / sfreq + 1e-6
+    arrivals = stamps + 0.003
+    own, delivery = amplifier_share_parts(stamps, arrivals, pushes, sfreq)
+    want = _parts_naive(stamps, arrivals, pushes, 0.25 / sfreq)
+    np.testing.assert_allclose(own, want[0])
+    np.testing.assert_allclose(delivery, want[1])
+    # each output's chunk is the one holding its sample: own + delivery is its whole amplifier share
+    k = np.searchsorted(ends, samples)
+    np.testing.assert_allclose(own, (pushed[k] - stamps) * 1e3, atol=1e-9)
+    np.testing.assert_allclose(own + delivery, (arrivals - stamps) * 1e3, atol=1e-9)
+
+
+def test_without_push_times_the_amplifier_share_is_not_split():
+    own, delivery = amplifier_share_parts([1.0, 2.0], [1.001, 2.001], None, 1000.0)
+    assert np.isnan(own).all() and np.isnan(delivery).all()
+    # an output after the last push the amplifier reported (its report ended first) is not guessed at
+    own, _ = amplifier_share_parts([1.0, 2.0], [1.001, 2.001], np.array([[1.0, 1.0005]]), 1000.0)
+    assert own[0] == pytest.approx(0.5) and np.isnan(own[1])

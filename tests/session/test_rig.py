@@ -121,6 +121,11 @@ def test_the_rig_streams_from_its_own_process_follows_the_cues_and_runs_the_effe
     assert beats[-1] > silenced_at + 0.6
     assert [c.command for _, c in effector.received] == ["close", "hold", "open", "off"]
     assert effector.state == "off" and not effector.faults and rig.error is None
+    # When each chunk left the amplifier (the split of the amplifier's share): every sample received here went
+    # out in a chunk the rig reports, each push returned after its last sample's time stamp.
+    pushes = rig.pushes
+    assert pushes.shape[1] == 2 and (np.diff(pushes[:, 0]) > 0).all() and (pushes[:, 1] >= pushes[:, 0]).all()
+    assert pushes[-1, 0] >= rig.t0 + rows[-1, 0] / participant.sfreq - 1e-9
 
 
 @pytest.mark.lsl

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from array import array
 
 import numpy as np
 
@@ -29,6 +30,8 @@ class _BlockFeed:
         self.n_markers = 0
         self.done = False
         self.marker_outlet = None  # set by Player.start()
+        self.pushes: array | None = None  # Player(keep_pushes=True): 2 doubles per signal push
+        self.clock = None  # pylsl.local_clock, with pushes
 
     def push_due(self, now_rel: float, t0: float, outlet) -> None:
         sfreq = self.source.sfreq
@@ -44,6 +47,8 @@ class _BlockFeed:
         if len(block):
             stamps = t0 + (self.n_sent + np.arange(len(block))) / sfreq
             outlet.push_chunk(block, stamps.tolist())
+            if self.pushes is not None:
+                self.pushes.extend((stamps[-1], self.clock()))
             self.n_sent += len(block)
         self.done = len(block) < n or self.n_sent >= self.n_total
 
@@ -72,6 +77,11 @@ class Player:
     loop : bool
         Recorded for reference: looping is a property of the source
         (``ArraySource(loop=...)``, ``Player.from_file(loop=...)``).
+    keep_pushes : bool
+        Keep, for every chunk of a block source, when it left (:attr:`pushes`):
+        what splits the amplifier's share of a closed loop's latency into the
+        amplifier's own part and LSL's delivery. 16 bytes per chunk (6 MB per
+        hour at 10 ms chunks), so off unless asked.
 
     Notes
     -----
@@ -83,7 +93,8 @@ class Player:
     """
 
     def __init__(self, source, name: str | None = "wb-sim", source_id: str | None = None,
-                 chunk_ms: float = 20, duration: float | None = None, loop: bool = False) -> None:  # fmt: skip
+                 chunk_ms: float = 20, duration: float | None = None, loop: bool = False,
+                 keep_pushes: bool = False) -> None:  # fmt: skip
         from .xdf_replay import XdfReplay
 
         problems = []
@@ -107,6 +118,10 @@ class Player:
         base = name if name is not None else source.signal.name
         self.source_id = source_id or f"{base}-{os.getpid()}"
         self._lanes = self._build_lanes(name, is_xdf)
+        if keep_pushes and isinstance(self._lanes[0].feed, _BlockFeed):
+            import pylsl
+
+            self._lanes[0].feed.pushes, self._lanes[0].feed.clock = array("d"), pylsl.local_clock
         signal = self._lanes[0].spec
         self.name = signal.name
         markers = [lane.spec.name for lane in self._lanes if lane.is_marker]
@@ -185,6 +200,23 @@ class Player:
         if isinstance(self._lanes[0].feed, _BlockFeed):
             return self._lanes[0].feed.n_markers
         return sum(int(lane.feed.n_sent) for lane in self._lanes if lane.is_marker)
+
+    @property
+    def pushes(self) -> np.ndarray | None:
+        """Every signal chunk pushed so far, (n, 2) on the LSL clock: the time stamp of its last sample and
+        when ``push_chunk`` returned; None unless made with ``keep_pushes=True`` (block sources only). The
+        last sample is never stamped later than the clock reading that made it due, so a late wake-up of the
+        Player's thread does not count (its chunk is longer, not later): the first column to the second is
+        generating the chunk and handing it to liblsl.
+
+        Why: the amplifier's share of a closed loop's latency (time stamp -> arrival at the inlet) is the
+        amplifier's own part (stamp -> pushed: generating and handing the chunk to liblsl) and LSL's delivery
+        (pushed -> arrival: liblsl's threads in both processes and the inlet's thread waking).
+        """
+        feed = self._lanes[0].feed
+        if not isinstance(feed, _BlockFeed) or feed.pushes is None:
+            return None
+        return np.frombuffer(feed.pushes[:], dtype=float).reshape(-1, 2)  # a copy; each push extends by 2 at once
 
     @property
     def running(self) -> bool:

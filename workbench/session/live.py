@@ -101,6 +101,9 @@ class LiveRun:
     rig_error: str | None = None  # the simulated rig's failure (its process ended early), as it reported it
     priority: str = ""  # the loop thread's scheduling, or why it could not be real-time (utils/realtime.py)
     cpu_latency: str = ""  # the CPUs' wake-up latency held for the block, or why not (utils/realtime.py)
+    # The simulated amplifier's chunks, (n, 2) on the LSL clock: last sample's stamp, push returned
+    # (Player.pushes); None with a real amplifier. Splits the amplifier's share (results.amplifier_share_parts).
+    amplifier_pushes: object = None
 
 
 def _marker_outlet(name: str, stype: str, n_channels: int = 1, fmt: str = "string"):
@@ -370,6 +373,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         result.faults = list(faults)
     if rig is not None:
         result.rig_error = rig.error  # set by its stop, the stack's last exit
+        result.amplifier_pushes = rig.pushes
     release_free_memory()  # the block's streams, buffers and threads are gone: return their pages between blocks
     return result
 

@@ -79,6 +79,32 @@ def latency_shares(log: LoopLog, *, commands_only: bool = False) -> dict:
     return {**dict(zip(SHARE_KEYS, map(float, (a50, a99, w50, w99, e50, e99, e2e.max())))), "n_timed": len(rows)}
 
 
+def amplifier_share_parts(stamps, arrivals, pushes, sfreq: float) -> tuple[np.ndarray, np.ndarray]:
+    """The amplifier's share of each output split in two, with the simulated amplifier's push times.
+
+    ``stamps``, ``arrivals``: each output's newest sample time stamp and its chunk's arrival at the inlet
+    (``log.output_shares`` columns 0 and 1); ``pushes``: ``LiveRun.amplifier_pushes`` (each chunk's last
+    stamp and when its push returned); ``sfreq``: the stream's rate. Returns ``(own_ms, delivery_ms)``:
+    stamp -> pushed (the amplifier generating the chunk and handing it to liblsl) and pushed -> arrival
+    (liblsl's threads in both processes, the inlet thread's wake-up and the interpreter's lock); NaN for an
+    output no push accounts for.
+
+    An output's sample went out in the first chunk whose last stamp is not earlier: found by search, with a
+    quarter of a sample period as tolerance (the inlet's clock correction on one host is microseconds).
+    """
+    stamps, arrivals = np.asarray(stamps, dtype=float), np.asarray(arrivals, dtype=float)
+    own = np.full(stamps.shape, np.nan)
+    delivery = np.full(stamps.shape, np.nan)
+    p = np.asarray(pushes, dtype=float).reshape(-1, 2) if pushes is not None else np.empty((0, 2))
+    if not len(p) or not len(stamps):
+        return own, delivery
+    k = np.searchsorted(p[:, 0], stamps - 0.25 / sfreq, side="left")
+    ok = k < len(p)
+    own[ok] = (p[k[ok], 1] - stamps[ok]) * 1e3
+    delivery[ok] = (arrivals[ok] - p[k[ok], 1]) * 1e3
+    return own, delivery
+
+
 #: Seconds after a cue before a closed-loop output counts for its trial (the first second mixes both states).
 ONLINE_SETTLE_S = 1.0
 

@@ -98,6 +98,7 @@ class SimulatedRig:
         self.t0: float | None = None
         self.effector: EffectorReport | None = None
         self.error: str | None = None  # the Player's or the rig's own failure, as the rig reported it
+        self.pushes = None  # after stop: the Player's chunks, (n, 2) (Player.pushes)
         self._process = None
         self._conn = None
         self._lock = threading.Lock()
@@ -169,6 +170,7 @@ class SimulatedRig:
             self._conn.close()
             self._process = None
         self.error = report.get("error")
+        self.pushes = report.get("pushes")
         dev = report.get("effector")
         if self.effector is not None and dev is not None:
             for key, value in dev.items():
@@ -233,7 +235,8 @@ def _serve(conn, participant, name, chunk_ms, priority=LIVE_PRIORITY) -> None:
             # The Player's thread (and liblsl's for its outlets) real-time where permitted: a real amplifier's
             # timing does not wait for LabRecorder. This thread goes back to ordinary priority for the rest.
             with live_priority(priority):
-                player = Player(participant, name=name, chunk_ms=chunk_ms).start()
+                # keep_pushes: when each chunk left, for the split of the amplifier's share (LiveRun.pushes)
+                player = Player(participant, name=name, chunk_ms=chunk_ms, keep_pushes=True).start()
             deadline = time.monotonic() + FIRST_CHUNK_S
             while player.n_samples_sent == 0 and player.error is None and time.monotonic() < deadline:
                 time.sleep(0.005)
@@ -288,7 +291,8 @@ def _serve(conn, participant, name, chunk_ms, priority=LIVE_PRIORITY) -> None:
         dev = {"received": effector.received, "faults": effector.faults, "state": effector.state,
                "amplitude_ma": effector.amplitude_ma, "position": effector.position,
                "error": repr(effector.error) if effector.error is not None else None}
-    conn.send(("stopped", {"effector": dev, "error": error}))
+    pushes = player.pushes if player is not None else None
+    conn.send(("stopped", {"effector": dev, "error": error, "pushes": pushes}))
 
 
 def _main(fd: int) -> None:
