@@ -26,7 +26,11 @@ Which path each key times:
   ``session_{amplifier,workbench,end_to_end}_{p50,p99}_ms_{1,4,10}ms_256ch`` with the commands timed,
   decisions made and saved, samples lost (sample counter) and unforced safe states of each block;
   ``session_loop_priority_*``: the scheduling the loop's threads got (``utils/realtime.py``: ``SCHED_FIFO``
-  where permitted, else why not), as the demo and ``workbench session run`` print it.
+  where permitted, else why not), as the demo and ``workbench session run`` print it;
+  ``session_amplifier_{own,lsl_delivery}_p99_ms_*``: the amplifier's share split where the rig's Player
+  says its push returned (``results.amplifier_share_parts``): the simulated amplifier's own part (the
+  sample's place in the 2 kHz grid, generating, pushing) and LSL's delivery (liblsl's threads in both
+  processes, the inlet thread's wake-up); None for the external amplifier, which does not say.
 - ``session_*_ms_{1,4,10}ms_256ch_external_amp``: the same blocks with the simulated participant's Player
   in a process of its own and ``run_block(stream=NAME)``, as ``workbench session run --stream`` meets a
   real amplifier (its SDK or LSL app is never in the workbench's process), the glove in the rig. The keys
@@ -427,6 +431,17 @@ def session_block_external(recordings, chunk_ms, seconds, writer, *, n_ch=256, s
     return live, latency_shares(live.log, commands_only=True)
 
 
+def amplifier_split(live, sfreq, suffix) -> dict:
+    """The amplifier's share of the commands' latency split at the simulated amplifier's push (the rig's
+    ``LiveRun.amplifier_pushes``; None with the amplifier outside the rig): its own part, LSL's delivery."""
+    from workbench.session.results import amplifier_share_parts
+
+    rows = np.asarray(live.log.shares, dtype=float).reshape(-1, 3)
+    own, delivery = amplifier_share_parts(rows[:, 0], rows[:, 1], live.amplifier_pushes, sfreq)
+    return {f"session_amplifier_{part}_p99_ms_{suffix}": None if np.isnan(v).all()
+            else float(np.nanpercentile(v, 99)) for part, v in (("own", own), ("lsl_delivery", delivery))}
+
+
 def session_path(seconds, cpu_latency_us=LIVE_CPU_LATENCY_US):
     """``run_block`` at 256 ch / 2 kHz for 1, 4 and 10 ms amplifier chunks, every decision saved (SQLite)."""
     out = {}
@@ -451,6 +466,7 @@ def session_path(seconds, cpu_latency_us=LIVE_CPU_LATENCY_US):
                 out.update({f"session_machine_stall_overlap_{part}_{k}": v
                             for part, v in stall_overlap(machine, live.log).items()})
                 out.update({f"session_{name}_{k}": v for name, v in sh.items()})
+                out.update(amplifier_split(live, sfreq=2000.0, suffix=k))
                 out[f"session_commands_{k}"] = len(live.log.shares)
                 out[f"session_decisions_{k}"] = len(live.log.decisions)
                 out[f"session_decisions_saved_{k}"] = writer.n_written
