@@ -45,12 +45,15 @@ Keys:
   gate's detail, when in the block they came and the machine's stalls in them, the machine's wake-up p99,
   longest stall and steal time (``machine_*``), the block's own p99s (``latency_p99_ms``,
   ``workbench_share_p99_ms``, and the amplifier's share alone: ``amplifier_share_p50_ms``,
-  ``amplifier_share_p99_ms``), and this process's resident memory at the start, peak and end of the
+  ``amplifier_share_p99_ms``, split where the rig's Player says its push returned: ``amplifier_own_p99_ms``
+  for the simulated amplifier itself, ``lsl_delivery_p99_ms`` for LSL and the inlet thread), and this
+  process's resident memory at the start, peak and end of the
   block and of the recalibration after it (``rss_mb_*``, ``recalibration_rss_mb_*``), and the
   recalibration's helper process's own peak (``recalibration_helper_rss_mb_peak``); ``slowest_outputs``:
-  the block's slowest 1 % (the 10 slowest with their time in the block and both shares, how long a span
-  they fall in, and the amplifier's part of their latency), to tell a burst from a tail spread over the
-  block, and the amplifier's tail from the workbench's.
+  the block's slowest 1 % (the 10 slowest with their time in the block, both shares and the amplifier's
+  own part, how long a span they fall in, the amplifier's part of their latency and its own part of that),
+  to tell a burst from a tail spread over the block, the amplifier's tail from the workbench's, and the
+  simulated amplifier from LSL's delivery.
 
 Goals, printed with pass/FAIL: 0 samples lost, 0 false safe states, memory flat within 5 % (last minute
 against the first), p99 stable within 20 % across windows (largest over smallest, ``latency_p99_spread``;
