@@ -47,9 +47,9 @@ Keys:
   ``workbench_share_p99_ms``, and the amplifier's share alone: ``amplifier_share_p50_ms``,
   ``amplifier_share_p99_ms``, split where the rig's Player says its push returned: ``amplifier_own_p99_ms``
   for the simulated amplifier itself, ``lsl_delivery_p99_ms`` for LSL and the inlet thread), and this
-  process's resident memory at the start, peak and end of the
-  block and of the recalibration after it (``rss_mb_*``, ``recalibration_rss_mb_*``), and the
-  recalibration's helper process's own peak (``recalibration_helper_rss_mb_peak``); ``slowest_outputs``:
+  process's resident memory at the start, peak and end of the block and of the recalibration after it
+  (``rss_mb_*``, ``recalibration_rss_mb_*``), and the recalibration's helper process's own peak
+  (``recalibration_helper_rss_mb_peak``); ``slowest_outputs``:
   the block's slowest 1 % (the 10 slowest with their time in the block, both shares and the amplifier's
   own part, how long a span they fall in, the amplifier's part of their latency and its own part of that),
   to tell a burst from a tail spread over the block, the amplifier's tail from the workbench's, and the

@@ -235,7 +235,7 @@ def _serve(conn, participant, name, chunk_ms, priority=LIVE_PRIORITY) -> None:
             # The Player's thread (and liblsl's for its outlets) real-time where permitted: a real amplifier's
             # timing does not wait for LabRecorder. This thread goes back to ordinary priority for the rest.
             with live_priority(priority):
-                # keep_pushes: when each chunk left, for the split of the amplifier's share (LiveRun.pushes)
+                # keep_pushes: when each chunk left, to split the amplifier's share (LiveRun.amplifier_pushes)
                 player = Player(participant, name=name, chunk_ms=chunk_ms, keep_pushes=True).start()
             deadline = time.monotonic() + FIRST_CHUNK_S
             while player.n_samples_sent == 0 and player.error is None and time.monotonic() < deadline:
