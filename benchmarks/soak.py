@@ -46,7 +46,7 @@ Keys:
   longest stall and steal time (``machine_*``), the block's own p99s (``latency_p99_ms``,
   ``workbench_share_p99_ms``, and the amplifier's share alone: ``amplifier_share_p50_ms``,
   ``amplifier_share_p99_ms``, split where the rig's Player says its push returned: ``amplifier_own_p99_ms``
-  for the simulated amplifier itself, ``lsl_delivery_p99_ms`` for LSL and the inlet thread), and this
+  for the simulated amplifier itself, ``lsl_delivery_p99_ms`` for LSL and the loop's wake-up), and this
   process's resident memory at the start, peak and end of the block and of the recalibration after it
   (``rss_mb_*``, ``recalibration_rss_mb_*``), and the recalibration's helper process's own peak
   (``recalibration_helper_rss_mb_peak``); ``slowest_outputs``:
@@ -341,7 +341,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
             t_s, t_a, t_d = stamps[np.isfinite(stamps).all(axis=1)].T
             rows.append(np.column_stack([t_loop0 + t_d - t_lsl0, (t_d - t_s) * 1e3, (t_d - t_a) * 1e3]))
             # The amplifier's share split at the rig's push (LiveRun.amplifier_pushes): the simulated amplifier's
-            # own part (generating and pushing) and LSL's delivery to the inlet thread.
+            # own part (generating and pushing) and LSL's delivery to the loop's pull.
             own, delivery = amplifier_share_parts(t_s, t_a, live.amplifier_pushes, SFREQ)
             slowest = slowest_outputs(t_s - t_lsl0, t_a - t_lsl0, t_d - t_lsl0, own)
             split = {k: None if np.isnan(v).all() else round(float(np.nanpercentile(v, 99)), 2)

@@ -1,5 +1,7 @@
 """The buffered live Stream on real loopback LSL outlets."""
 
+import contextlib
+import threading
 import time
 
 import numpy as np
@@ -20,11 +22,37 @@ def _counter(stream_or_data):
     return np.asarray(stream_or_data)[:, 0]
 
 
-@pytest.mark.parametrize("wake_on_arrival", [False, True])
-def test_info_window_and_every_sample_once(unique_name, wake_on_arrival):
+#: How a stream is pulled: its thread polling, its thread woken by liblsl, or a live loop's own thread.
+MODES = ["poll", "wake", "caller"]
+
+
+@contextlib.contextmanager
+def _pulled(stream, mode):
+    """In ``caller`` mode, a thread standing for the live loop: ``pull_here`` over and over, as run_block does."""
+    if mode != "caller":
+        yield None
+        return
+    stop, pulled = threading.Event(), []
+
+    def loop():
+        while not stop.is_set():
+            pulled.append(stream.pull_here(0.004))
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield pulled
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_info_window_and_every_sample_once(unique_name, mode):
     labels, units = ["Cnt", "C3", "C4"], ["none", "microvolts", "microvolts"]
     with CounterOutlet(unique_name, n_channels=3, sfreq=500.0, labels=labels, units=units) as out:
-        with Stream(unique_name, bufsize=5.0, wake_on_arrival=wake_on_arrival) as stream:
+        with Stream(unique_name, bufsize=5.0, wake_on_arrival=mode != "poll") as stream, \
+                _pulled(stream, mode) as pulled:
             assert stream.ch_names == labels and stream.units == tuple(units)
             assert stream.info["sfreq"] == 500.0 and stream.info.get_channel_types() == ["eeg"] * 3
             assert [ch["unit_mul"] for ch in stream.info["chs"]] == [0, -6, -6]  # microvolts
@@ -36,6 +64,8 @@ def test_info_window_and_every_sample_once(unique_name, wake_on_arrival):
             data, ts = stream.get_data(0.5)
             picked, _ = stream.get_data(0.5, picks=["C4"])
         sent = out.n_sent
+    if pulled is not None:  # the loop took over: what it stored is what was received, after the thread's part
+        assert 0 < sum(pulled) <= stream.n_samples_received
     counter = np.concatenate(got)
     # every sample once, in order, from the first received one
     np.testing.assert_array_equal(counter, np.arange(counter[0], counter[0] + len(counter)))
@@ -46,13 +76,15 @@ def test_info_window_and_every_sample_once(unique_name, wake_on_arrival):
     np.testing.assert_allclose(np.diff(ts), 1 / 500.0, rtol=0.05)
 
 
-@pytest.mark.parametrize("wake_on_arrival", [False, True])
-def test_disconnect_is_seen_and_reconnect_marks_the_gap(shared_data, unique_name, wake_on_arrival):
+@pytest.mark.parametrize("mode", MODES)
+def test_disconnect_is_seen_and_reconnect_marks_the_gap(shared_data, unique_name, mode):
     # A real recording (eegmmidb, 64 ch at 160 Hz) replayed by the simulated amplifier.
     edf = shared_data / "eegmmidb/S001/S001R04.edf"
     sid = f"{unique_name}-sid"
     first = Player.from_file(edf, name=unique_name, source_id=sid, counter=True).start()
-    stream = Stream(unique_name, bufsize=5.0, wake_on_arrival=wake_on_arrival).connect()
+    stream = Stream(unique_name, bufsize=5.0, wake_on_arrival=mode != "poll").connect()
+    loop = _pulled(stream, mode)
+    loop.__enter__()
     try:
         assert wait_for(lambda: stream.n_samples_received > 50)
         t_stop = pylsl.local_clock()
@@ -75,15 +107,17 @@ def test_disconnect_is_seen_and_reconnect_marks_the_gap(shared_data, unique_name
         counter = stream.get_data()[0][:, 0]
         assert np.count_nonzero(np.diff(counter) != 1) == 1
     finally:
+        loop.__exit__(None, None, None)
         stream.disconnect()
         first.stop()
 
 
-@pytest.mark.parametrize("wake_on_arrival", [False, True])
-def test_a_silent_source_is_reported_and_its_return_marks_the_gap(unique_name, wake_on_arrival):
+@pytest.mark.parametrize("mode", MODES)
+def test_a_silent_source_is_reported_and_its_return_marks_the_gap(unique_name, mode):
     with CounterOutlet(unique_name, sfreq=500.0) as out:
         # liblsl's dejitter smooths time stamps over a short silence; raw stamps show the jump.
-        with Stream(unique_name, stall_timeout=0.3, dejitter=False, wake_on_arrival=wake_on_arrival) as stream:
+        with Stream(unique_name, stall_timeout=0.3, dejitter=False, wake_on_arrival=mode != "poll") as stream, \
+                _pulled(stream, mode):
             assert wait_for(lambda: stream.n_samples_received > 100)
             out.paused.set()  # the outlet stays open but sends nothing
             assert wait_for(lambda: not stream.connected, timeout=2)
@@ -95,6 +129,53 @@ def test_a_silent_source_is_reported_and_its_return_marks_the_gap(unique_name, w
     kinds = [e.kind for e in stream.events]
     assert kinds[:4] == ["connected", "disconnected", "reconnected", "gap"]
     assert stream.events[3].n_missing >= 0.4 * 500  # the silence, at the nominal rate
+
+
+def test_a_loop_that_pulls_takes_over_from_the_thread_and_is_the_one_liblsl_wakes(unique_name):
+    with CounterOutlet(unique_name, sfreq=500.0) as out, Stream(unique_name, wake_on_arrival=True) as stream:
+        assert wait_for(lambda: stream.n_samples_received > 0)
+        acquisition_thread = stream.thread_native_id
+        while stream.pull_here(1.0) == 0:  # the first calls wait while the thread hands over
+            pass
+        assert stream.thread_native_id == threading.get_native_id() != acquisition_thread
+        assert stream.running and stream.connected
+        n, got, deadline = stream.n_samples_received, 0, time.monotonic() + 10
+        while got < 100 and time.monotonic() < deadline:
+            got += stream.pull_here(1.0)
+        time.sleep(0.05)
+        # only this thread stores now: nothing arrives between its calls, and each says what it stored
+        assert got >= 100 and stream.n_samples_received == n + got
+        counter = _counter(stream.get_data()[0])
+        np.testing.assert_array_equal(counter, np.arange(counter[0], counter[0] + len(counter)))
+        assert counter[-1] < out.n_sent
+    assert not stream.running
+    with pytest.raises(NotConnectedError, match="disconnected"):
+        stream.pull_here(0.0)
+
+
+def test_a_late_loop_pulls_its_whole_backlog_and_its_reader_finds_the_overrun(unique_name):
+    """A loop late by more than the buffer loses samples as it would with the thread: an overrun, then every
+    sample again; and late by less, nothing is lost (liblsl held them)."""
+    with CounterOutlet(unique_name, sfreq=1000.0, chunk=20) as out, \
+            Stream(unique_name, bufsize=0.5, wake_on_arrival=True) as stream:
+        assert wait_for(lambda: stream.n_samples_received > 0)
+        while stream.pull_here(1.0) == 0:
+            pass
+        reader = stream.reader()
+        time.sleep(0.2)  # late by less than the buffer
+        stream.pull_here(0.0)
+        data, _, arrivals, n_lost = reader.read_lossy()
+        assert n_lost == 0 and len(data) >= 150 and np.isfinite(arrivals).all()
+        np.testing.assert_array_equal(np.diff(_counter(data)), 1.0)
+        last = _counter(data)[-1]
+        time.sleep(2.5)  # late by five buffers; liblsl holds the samples
+        stream.pull_here(0.0)
+        data, _, _, n_lost = reader.read_lossy()
+        counter = _counter(data)
+        assert len(data) == 500 and n_lost >= 1500
+        assert counter[0] == last + 1 + n_lost  # exactly the overwritten samples are missing
+        np.testing.assert_array_equal(np.diff(counter), 1.0)
+        assert counter[-1] < out.n_sent
 
 
 def test_woken_on_arrival_a_chunk_is_stored_when_it_comes_not_at_the_next_poll(unique_name):

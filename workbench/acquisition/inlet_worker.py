@@ -17,6 +17,13 @@ on another host, where TCP may take minutes to notice). For regular streams
 the thread therefore also reports ``disconnected`` when no sample arrived for
 ``stall_timeout`` seconds (never less than 5 sample periods), and
 ``reconnected`` plus a ``gap`` when samples flow again on the same inlet.
+
+A live loop can take the pulls over (:meth:`InletWorker.pull_here`): liblsl
+then wakes the loop's own thread when a chunk arrives, one thread wake-up
+and one lock hand-off fewer between the amplifier and the decision. The
+thread hands its inlet over at its next turn and is started again only to
+reconnect (opening an inlet can take a second, which the loop's watchdog
+must not wait for); it hands the new inlet back at once.
 """
 
 from __future__ import annotations
@@ -84,6 +91,8 @@ class InletWorker:
         self._n_received = 0
         self._last_ts: float | None = None
         self._gap_pending = False
+        self._last_data = 0.0  # time.monotonic() of the last sample pulled (the stall check)
+        self._caller_pulls = False  # pull_here() took the pulls over from the thread
         self._native_id: int | None = None
         self._resolver: pylsl.ContinuousResolver | None = None
         self._refused: set[str] = set()  # uids of returning streams already reported as another source/layout
@@ -106,8 +115,9 @@ class InletWorker:
 
     @property
     def running(self) -> bool:
-        """True while the acquisition thread runs (connected or waiting to reconnect)."""
-        return self._thread is not None and self._thread.is_alive()
+        """True while acquiring (connected or waiting to reconnect), by the thread or by :meth:`pull_here`."""
+        thread_alive = self._thread is not None and self._thread.is_alive()
+        return thread_alive or (self._caller_pulls and not self._stop.is_set())
 
     @property
     def events(self) -> tuple[AcquisitionEvent, ...]:
@@ -157,10 +167,11 @@ class InletWorker:
             self._setup(full)
         self._inlet = self._open(info, timeout)
         self._stop.clear()
+        self._caller_pulls = False
         self._record("connected", detail=self._description.summary())
         self._connected.set()
-        self._thread = threading.Thread(target=self._run, name=f"wb-acq-{self._description.name}", daemon=True)
-        self._thread.start()
+        self._last_data = time.monotonic()
+        self._start_thread()
         return self
 
     def disconnect(self, timeout: float = 3.0) -> None:
@@ -171,7 +182,58 @@ class InletWorker:
             if self._thread.is_alive():
                 raise WorkbenchError(f"acquisition thread of {self._query[0]!r} did not stop within {timeout} s")
         self._thread = None
+        self._inlet = None  # held here, not by a thread, once pull_here() took over
+        self._resolver = None
         self._connected.clear()
+
+    def pull_here(self, timeout: float) -> int:
+        """Pull in the calling thread: wait in liblsl up to ``timeout`` s for samples and store them.
+
+        For one live loop that reads this stream and nothing else waits on it:
+        liblsl wakes the caller when a chunk arrives, where the acquisition
+        thread would store it and then wake the caller. The first call takes
+        the pulls over from the thread (it hands over its inlet at its next
+        turn, within one poll interval; this call waits meanwhile). Faults are
+        recorded as the thread records them (``disconnected``, ``gap``,
+        ``nonfinite`` ...); when the source is lost, a thread is started to
+        reconnect and hands the new inlet back, and calls meanwhile just wait.
+        A backlog (the caller was late) is pulled in full, so a caller late by
+        more than the buffer finds its reader overrun, as with the thread.
+
+        Parameters
+        ----------
+        timeout : float
+            Longest wait for the first sample, s (>= 0).
+
+        Returns
+        -------
+        n_samples : int
+            Samples stored by this call (0 if none came in time).
+        """
+        self._require_setup()
+        if self._stop.is_set():
+            raise NotConnectedError(f"stream {self._description.name!r} is disconnected: call connect() first")
+        self._caller_pulls = True
+        thread = self._thread
+        if thread is not None and thread.is_alive():  # handing over, or reconnecting
+            self._stop.wait(min(timeout, self._poll_interval))
+            return 0
+        self._native_id = threading.get_native_id()
+        if self._inlet is None:  # lost: the thread reconnects (its opening must not block this caller)
+            self._start_thread()
+            self._stop.wait(min(timeout, self._poll_interval))
+            return 0
+        total, wait = 0, timeout
+        while True:
+            self._inlet, n = self._pull_once(self._inlet, wait)
+            total += n
+            if self._inlet is None or n < self._max_chunk:
+                return total
+            wait = 0.0  # a full pull: more may be waiting (a late caller's backlog)
+
+    def _start_thread(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"wb-acq-{self._description.name}", daemon=True)
+        self._thread.start()
 
     def __enter__(self):
         return self.connect()
@@ -189,14 +251,47 @@ class InletWorker:
     def _store(self, data, timestamps) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _pull(self, inlet: pylsl.StreamInlet):
-        if self._wake_on_arrival:
-            # Sleeps in liblsl until the first sample is there (at most one poll interval), then takes what has
+    def _pull(self, inlet: pylsl.StreamInlet, timeout: float):
+        if timeout > 0:
+            # Sleeps in liblsl until the first sample is there (at most ``timeout``), then takes what has
             # arrived: a chunk is stored when it comes, not at the next poll (min_samples=1, pylsl >= 1.18; the
             # old blocking pull waited for max_samples, which is what STACK.md saw hang).
-            return inlet.pull_chunk(timeout=self._poll_interval, max_samples=self._max_chunk, min_samples=1,
-                                    as_numpy=True)
+            return inlet.pull_chunk(timeout=timeout, max_samples=self._max_chunk, min_samples=1, as_numpy=True)
         return inlet.pull_chunk(timeout=0.0, max_samples=self._max_chunk, as_numpy=True)
+
+    def _pull_once(self, inlet: pylsl.StreamInlet, timeout: float) -> tuple[pylsl.StreamInlet | None, int]:
+        """One pull and its consequences (store, gap, stall); the inlet (None once lost) and samples stored."""
+        try:
+            data, ts = self._pull(inlet, timeout)
+        except _LostError:
+            self._lost("the source closed the stream")
+            return None, 0
+        except Exception as err:  # a broken inlet must not kill acquisition silently
+            self._lost(f"{type(err).__name__}: {err}")
+            return None, 0
+        if len(ts):
+            self._last_data = time.monotonic()
+            if not self._connected.is_set():  # samples again after a stall
+                # The event before the state, here and below: whoever sees the state change finds its
+                # event already in ``events`` (a test read the old last event once, under load).
+                self._record("reconnected", detail="samples flow again on the same connection")
+                self._connected.set()
+            if self._gap_pending:
+                self._mark_gap(ts[0])
+            self._store(data, ts)
+            self._last_ts = float(ts[-1])
+            self._n_received += len(ts)
+            return inlet, len(ts)
+        sfreq = self._description.sfreq
+        stall = max(self._stall_timeout, 5.0 / sfreq) if sfreq > 0 else None
+        if stall is not None and self._connected.is_set() and time.monotonic() - self._last_data > stall:
+            self._gap_pending = True
+            self._record(
+                "disconnected", gap_start=self._last_ts,
+                detail=f"no samples for {stall:.2f} s; the connection is kept open",
+            )  # fmt: skip
+            self._connected.clear()
+        return inlet, 0
 
     # -- internals ----------------------------------------------------------
     def _require_setup(self) -> None:
@@ -235,55 +330,31 @@ class InletWorker:
     def _run(self) -> None:
         self._native_id = threading.get_native_id()
         inlet = self._inlet
-        sfreq = self._description.sfreq
-        stall = max(self._stall_timeout, 5.0 / sfreq) if sfreq > 0 else None
-        last_data = time.monotonic()
+        handed_over = False
+        wait = self._poll_interval if self._wake_on_arrival else 0.0
         try:
             while not self._stop.is_set():
                 if inlet is None:
                     inlet = self._try_reconnect()
                     if inlet is None:
                         self._stop.wait(self._retry_interval)
-                    last_data = time.monotonic()
+                    self._last_data = time.monotonic()
                     continue
-                try:
-                    data, ts = self._pull(inlet)
-                except _LostError:
-                    inlet = None
-                    self._lost("the source closed the stream")
-                    continue
-                except Exception as err:  # a broken inlet must not kill acquisition silently
-                    inlet = None
-                    self._lost(f"{type(err).__name__}: {err}")
-                    continue
-                if len(ts):
-                    last_data = time.monotonic()
-                    if not self._connected.is_set():  # samples again after a stall
-                        # The event before the state, here and below: whoever sees the state change finds its
-                        # event already in ``events`` (a test read the old last event once, under load).
-                        self._record("reconnected", detail="samples flow again on the same connection")
-                        self._connected.set()
-                    if self._gap_pending:
-                        self._mark_gap(ts[0])
-                    self._store(data, ts)
-                    self._last_ts = float(ts[-1])
-                    self._n_received += len(ts)
-                else:
-                    if stall is not None and self._connected.is_set() and time.monotonic() - last_data > stall:
-                        self._gap_pending = True
-                        self._record(
-                            "disconnected", gap_start=self._last_ts,
-                            detail=f"no samples for {stall:.2f} s; the connection is kept open",
-                        )  # fmt: skip
-                        self._connected.clear()
-                    if not self._wake_on_arrival:  # else the pull itself waited
-                        self._stop.wait(self._poll_interval)
+                if self._caller_pulls:  # pull_here() pulls from now on
+                    handed_over = True
+                    break
+                inlet, n = self._pull_once(inlet, wait)
+                if not n and inlet is not None and not wait:  # else the pull itself waited
+                    self._stop.wait(self._poll_interval)
         except Exception as err:  # a bug must not end acquisition silently: leave a trace
             self._record("disconnected", gap_start=self._last_ts, detail=f"acquisition thread failed: {err!r}")
         finally:
-            self._connected.clear()
-            self._inlet = None
-            self._resolver = None
+            if handed_over:
+                self._inlet = inlet  # before the thread ends: the caller sees it once is_alive() is False
+            else:
+                self._connected.clear()
+                self._inlet = None
+                self._resolver = None
             del inlet
 
     def _lost(self, why: str) -> None:

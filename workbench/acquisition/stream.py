@@ -38,6 +38,10 @@ REVERSAL_TOLERANCE_S = 0.01
 class Stream(InletWorker):
     """One regular LSL stream, acquired by its own thread into a ring buffer.
 
+    A live loop that reads it can pull in its own thread instead
+    (:meth:`~workbench.acquisition.inlet_worker.InletWorker.pull_here`), as
+    ``run_block`` does once the block starts.
+
     Parameters
     ----------
     name : str | None

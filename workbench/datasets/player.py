@@ -211,7 +211,7 @@ class Player:
 
         Why: the amplifier's share of a closed loop's latency (time stamp -> arrival at the inlet) is the
         amplifier's own part (stamp -> pushed: generating and handing the chunk to liblsl) and LSL's delivery
-        (pushed -> arrival: liblsl's threads in both processes and the inlet's thread waking).
+        (pushed -> arrival: liblsl's threads in both processes and the pulling thread waking).
         """
         feed = self._lanes[0].feed
         if not isinstance(feed, _BlockFeed) or feed.pushes is None:

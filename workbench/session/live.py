@@ -343,9 +343,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
                         bar.set_postfix_str(label, refresh=False)
                     if min(int(t_rel), bar.total) > bar.n:
                         bar.update(min(int(t_rel), bar.total) - bar.n)
-                    # Wake when samples arrive (the inlet thread notifies the buffer) or after 4 ms,
-                    # so the gate's watchdog, cues and heartbeats still run when nothing arrives.
-                    reader.wait(0.004)
+                    # Wake when samples arrive or after 4 ms, so the gate's watchdog, cues and heartbeats
+                    # still run when nothing arrives. The loop pulls itself: liblsl wakes this thread, not
+                    # the inlet's thread and then this one (measured: benchmarks/results/closed_loop.md).
+                    sig.pull_here(0.004)
         except KeyboardInterrupt:
             result.stopped_by_operator = True
             runner.abort(pylsl.local_clock() - t0)

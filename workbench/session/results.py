@@ -61,7 +61,8 @@ def latency_shares(log: LoopLog, *, commands_only: bool = False) -> dict:
     One (sample, arrival, done) per output, every output timed, so the percentiles are exact: the
     amplifier's share (sample time stamp -> chunk arrival at the inlet) is the device, its driver and
     the network; the workbench's (arrival -> the gate has decided and any command it passed is pushed)
-    is the inlet thread's hand-off, the loop's wake-up, decoding and the gate. ``commands_only``: the
+    is reading the buffer, decoding and the gate (the loop pulls the chunk itself, so its wake-up is in the
+    amplifier's share; with an inlet thread storing for the loop it is in this one). ``commands_only``: the
     outputs that pushed a command (``log.shares``), as the benchmark's command latency. Milliseconds
     (``n_timed`` the count); every value None when nothing was timed.
     """
@@ -86,7 +87,7 @@ def amplifier_share_parts(stamps, arrivals, pushes, sfreq: float) -> tuple[np.nd
     (``log.output_shares`` columns 0 and 1); ``pushes``: ``LiveRun.amplifier_pushes`` (each chunk's last
     stamp and when its push returned); ``sfreq``: the stream's rate. Returns ``(own_ms, delivery_ms)``:
     stamp -> pushed (the amplifier generating the chunk and handing it to liblsl) and pushed -> arrival
-    (liblsl's threads in both processes, the inlet thread's wake-up and the interpreter's lock); NaN for an
+    (liblsl's threads in both processes, the pulling thread's wake-up and the interpreter's lock); NaN for an
     output no push accounts for.
 
     An output's sample went out in the first chunk whose last stamp is not earlier: found by search, with a
