@@ -215,17 +215,20 @@ class InletWorker:
             raise NotConnectedError(f"stream {self._description.name!r} is disconnected: call connect() first")
         self._caller_pulls = True
         thread = self._thread
-        if thread is not None and thread.is_alive():  # handing over, or reconnecting
-            self._stop.wait(min(timeout, self._poll_interval))
+        if thread is not None and thread.is_alive():
+            # Handing over (within one poll interval), or reconnecting: no samples until it is back.
+            self._stop.wait(min(timeout, self._poll_interval) if self._connected.is_set() else timeout)
             return 0
         self._native_id = threading.get_native_id()
         if self._inlet is None:  # lost: the thread reconnects (its opening must not block this caller)
             self._start_thread()
-            self._stop.wait(min(timeout, self._poll_interval))
+            self._stop.wait(timeout)
             return 0
         total, wait = 0, timeout
         while True:
-            self._inlet, n = self._pull_once(self._inlet, wait)
+            inlet, n = self._pull_once(self._inlet, wait)
+            # disconnect() from another thread meanwhile closed the stream: do not keep its inlet open
+            self._inlet = None if self._stop.is_set() else inlet
             total += n
             if self._inlet is None or n < self._max_chunk:
                 return total
