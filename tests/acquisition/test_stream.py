@@ -153,6 +153,31 @@ def test_a_loop_that_pulls_takes_over_from_the_thread_and_is_the_one_liblsl_wake
         stream.pull_here(0.0)
 
 
+def test_disconnect_while_a_loop_pulls_releases_the_connection(unique_name):
+    """Closed from another thread (an operator's stop) mid-pull: the loop's next call says so, and the inlet the
+    loop held is closed, not kept open by the pull that was in flight."""
+    with CounterOutlet(unique_name, sfreq=500.0) as out:
+        stream = Stream(unique_name, wake_on_arrival=True).connect()
+        errors = []
+
+        def loop():
+            try:
+                while True:
+                    stream.pull_here(0.004)
+            except NotConnectedError as err:
+                errors.append(err)
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        assert wait_for(lambda: stream.thread_native_id == thread.native_id and stream.n_samples_received > 0)
+        assert out.outlet.have_consumers()
+        stream.disconnect()
+        thread.join(5)
+        assert not thread.is_alive() and len(errors) == 1 and "disconnected" in str(errors[0])
+        assert not stream.running and not stream.connected
+        assert wait_for(lambda: not out.outlet.have_consumers(), timeout=5)
+
+
 def test_a_late_loop_pulls_its_whole_backlog_and_its_reader_finds_the_overrun(unique_name):
     """A loop late by more than the buffer loses samples as it would with the thread: an overrun, then every
     sample again; and late by less, nothing is lost (liblsl held them)."""
