@@ -83,31 +83,29 @@ def test_disconnect_is_seen_and_reconnect_marks_the_gap(shared_data, unique_name
     sid = f"{unique_name}-sid"
     first = Player.from_file(edf, name=unique_name, source_id=sid, counter=True).start()
     stream = Stream(unique_name, bufsize=5.0, wake_on_arrival=mode != "poll").connect()
-    loop = _pulled(stream, mode)
-    loop.__enter__()
     try:
-        assert wait_for(lambda: stream.n_samples_received > 50)
-        t_stop = pylsl.local_clock()
-        first.stop()
-        # The issue asks for detection within 0.5 s; liblsl reports the loss in about 1 ms.
-        assert wait_for(lambda: not stream.connected, timeout=0.5)
-        lost = [e for e in stream.events if e.kind == "disconnected"]
-        assert len(lost) == 1 and lost[0].lsl_time - t_stop < 0.5
-        n_before = stream.n_samples_received
-        time.sleep(0.3)
-        with Player.from_file(edf, name=unique_name, source_id=sid, counter=True):
-            assert wait_for(lambda: stream.connected, timeout=10)
-            assert wait_for(lambda: stream.n_samples_received > n_before + 20, timeout=5)
-        kinds = [e.kind for e in stream.events]
-        assert kinds[:4] == ["connected", "disconnected", "reconnected", "gap"]
-        gap = stream.events[3]
-        assert gap.gap_stop > gap.gap_start and gap.n_missing >= 0.3 * 160 - 1  # at least the pause
-        assert gap.n_samples == n_before
-        # the counter restarts with the new source; the gap sits exactly at the jump
-        counter = stream.get_data()[0][:, 0]
-        assert np.count_nonzero(np.diff(counter) != 1) == 1
+        with _pulled(stream, mode):
+            assert wait_for(lambda: stream.n_samples_received > 50)
+            t_stop = pylsl.local_clock()
+            first.stop()
+            # The issue asks for detection within 0.5 s; liblsl reports the loss in about 1 ms.
+            assert wait_for(lambda: not stream.connected, timeout=0.5)
+            lost = [e for e in stream.events if e.kind == "disconnected"]
+            assert len(lost) == 1 and lost[0].lsl_time - t_stop < 0.5
+            n_before = stream.n_samples_received
+            time.sleep(0.3)
+            with Player.from_file(edf, name=unique_name, source_id=sid, counter=True):
+                assert wait_for(lambda: stream.connected, timeout=10)
+                assert wait_for(lambda: stream.n_samples_received > n_before + 20, timeout=5)
+            kinds = [e.kind for e in stream.events]
+            assert kinds[:4] == ["connected", "disconnected", "reconnected", "gap"]
+            gap = stream.events[3]
+            assert gap.gap_stop > gap.gap_start and gap.n_missing >= 0.3 * 160 - 1  # at least the pause
+            assert gap.n_samples == n_before
+            # the counter restarts with the new source; the gap sits exactly at the jump
+            counter = stream.get_data()[0][:, 0]
+            assert np.count_nonzero(np.diff(counter) != 1) == 1
     finally:
-        loop.__exit__(None, None, None)
         stream.disconnect()
         first.stop()
 

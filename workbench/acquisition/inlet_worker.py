@@ -92,6 +92,7 @@ class InletWorker:
         self._last_ts: float | None = None
         self._gap_pending = False
         self._last_data = 0.0  # time.monotonic() of the last sample pulled (the stall check)
+        self._stall_s: float | None = None  # seconds without samples that make a stall (None: irregular)
         self._caller_pulls = False  # pull_here() took the pulls over from the thread
         self._native_id: int | None = None
         self._resolver: pylsl.ContinuousResolver | None = None
@@ -159,6 +160,8 @@ class InletWorker:
         info = find_stream(name, source_id=source_id, stype=stype, timeout=timeout)
         full = self._full_description(info, timeout)
         self._description = describe(info, full)
+        sfreq = self._description.sfreq
+        self._stall_s = max(self._stall_timeout, 5.0 / sfreq) if sfreq > 0 else None  # never under 5 periods
         # Validates (raising before any thread starts) and allocates: a 256 ch / 2 kHz ring of 30 s is 123 MB
         # written through, ~300 ms of page faults. From a live loop's real-time thread that is done at
         # ordinary priority (it held a core from every ordinary task); the inlets opened next, and this
@@ -215,11 +218,13 @@ class InletWorker:
             raise NotConnectedError(f"stream {self._description.name!r} is disconnected: call connect() first")
         self._caller_pulls = True
         thread = self._thread
-        if thread is not None and thread.is_alive():
-            # Handing over (within one poll interval), or reconnecting: no samples until it is back.
-            self._stop.wait(min(timeout, self._poll_interval) if self._connected.is_set() else timeout)
-            return 0
-        self._native_id = threading.get_native_id()
+        if thread is not None:
+            if thread.is_alive():
+                # Handing over (within one poll interval), or reconnecting: no samples until it is back.
+                self._stop.wait(min(timeout, self._poll_interval) if self._connected.is_set() else timeout)
+                return 0
+            self._thread = None  # it has ended: from here on this thread pulls
+            self._native_id = threading.get_native_id()
         if self._inlet is None:  # lost: the thread reconnects (its opening must not block this caller)
             self._start_thread()
             self._stop.wait(timeout)
@@ -285,8 +290,7 @@ class InletWorker:
             self._last_ts = float(ts[-1])
             self._n_received += len(ts)
             return inlet, len(ts)
-        sfreq = self._description.sfreq
-        stall = max(self._stall_timeout, 5.0 / sfreq) if sfreq > 0 else None
+        stall = self._stall_s
         if stall is not None and self._connected.is_set() and time.monotonic() - self._last_data > stall:
             self._gap_pending = True
             self._record(
