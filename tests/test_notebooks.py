@@ -46,7 +46,10 @@ def _reads_records(path) -> bool:
 PRINTS = {
     # what adaptation changed, read back from the records: v1 and v2 on the stimulation block
     "03_closed_loop": (r"loop_v1\.npz trial accuracy [01]\.\d\d over 3 trials",
-                       r"loop_v2\.npz trial accuracy [01]\.\d\d over 3 trials"),
+                       r"loop_v2\.npz trial accuracy [01]\.\d\d over 3 trials",
+                       # the block's two latency shares and the loop's scheduling they were measured under
+                       r"latency shares p50/p99: amplifier \d+\.\d/\d+\.\d ms",
+                       r"loop thread: (real-time \(SCHED_FIFO \d+\)|ordinary priority)"),
 }
 
 CASES = [(path, kind) for path in NOTEBOOKS for kind in WORKSPACES if kind == "empty" or _reads_records(path)]

@@ -8,6 +8,7 @@ folder, so these tests see a cold start whatever earlier tests compiled.
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -34,6 +35,15 @@ def _no_overrun(out, first_live: str):
     assert out.stdout.index("decoder kernels") < out.stdout.index(first_live)
 
 
+def _printed_loop(stdout: str, prefix: str) -> tuple:
+    """What the run printed of its loop: the SCHED_FIFO priority (0: ordinary) and the microseconds held."""
+    lines = {line.strip() for line in stdout.splitlines() if line.strip().startswith(prefix)}
+    assert len(lines) == 1, lines  # every block of the run under the same setting
+    line = lines.pop()
+    fifo, held = re.search(r"SCHED_FIFO (\d+)", line), re.search(r"held at (\d+) us", line)
+    return int(fifo[1]) if fifo else 0, int(held[1]) if held else None
+
+
 def test_demo_on_an_empty_numba_cache_completes_and_saves_its_runs(workspace, tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "demo", "--calibration-reps", "3",
@@ -51,6 +61,8 @@ def test_demo_on_an_empty_numba_cache_completes_and_saves_its_runs(workspace, tm
         for r in runs[1:]:
             [m] = store.find(RunMetrics, run_id=r.id)
             assert m.workbench_share_p99_ms is not None and m.amplifier_share_p99_ms is not None
+            # stored as printed: the loop's scheduling and the CPUs' idle states the latencies were measured under
+            assert (m.loop_rt_priority, m.cpu_latency_us) == _printed_loop(out.stdout, "loop thread:")
             assert store.find(Trial, run_id=r.id)
     finally:
         store.close()
@@ -77,5 +89,6 @@ def test_session_run_on_an_empty_numba_cache_completes_and_is_saved(workspace, t
         assert len(store.find(Trial, run_id=run.id)) == 3
         [m] = store.find(RunMetrics, run_id=run.id)
         assert m.workbench_share_p50_ms is not None
+        assert (m.loop_rt_priority, m.cpu_latency_us) == _printed_loop(out.stdout, "loop  ")
     finally:
         store.close()

@@ -55,7 +55,7 @@ def test_a_raised_thread_is_fifo_and_the_threads_it_starts_inherit_it():
         return got, mine, child, thread_priority()
 
     got, mine, child, after = in_thread(body)
-    assert got.granted and str(got) == f"real-time (SCHED_FIFO {LIVE_PRIORITY})"
+    assert got.granted and str(got) == f"real-time (SCHED_FIFO {LIVE_PRIORITY})" and got.level == LIVE_PRIORITY
     assert mine == child == f"SCHED_FIFO {LIVE_PRIORITY}"
     assert after == "SCHED_OTHER"
 
@@ -93,11 +93,13 @@ def test_a_thread_already_real_time_gets_its_own_priority_back():
         raise_current_thread(10)
         with live_priority(25):
             inside = thread_priority()
+        with live_priority(None) as kept:  # left as it is: the level it runs at, for the run's records
+            pass
         after = thread_priority()
         lower_current_thread()
-        return inside, after
+        return inside, after, kept.level
 
-    assert in_thread(body) == ("SCHED_FIFO 25", "SCHED_FIFO 10")
+    assert in_thread(body) == ("SCHED_FIFO 25", "SCHED_FIFO 10", 10)
 
 
 @pytest.mark.parametrize("bad", [0, 100, -1, 2.5, "20", True])
@@ -117,6 +119,7 @@ def test_none_leaves_the_thread_as_it_is():
 
     before, inside, got = in_thread(body)
     assert before == inside and not got.granted and "left as the process runs" in str(got)
+    assert got.level == 0 and before == "SCHED_OTHER"
 
 
 # An unprivileged user, as most sites run the workbench: refused without an rtprio limit, granted with one.
@@ -126,7 +129,7 @@ from workbench.utils.realtime import live_priority, thread_priority  # before: t
 resource.setrlimit(resource.RLIMIT_RTPRIO, (int(sys.argv[1]), int(sys.argv[1])))
 os.setgid(65534); os.setuid(65534)
 with live_priority(20) as got:
-    print(got.granted, thread_priority(), got, sep="|")
+    print(got.granted, thread_priority(), got, got.level, sep="|")
 print(thread_priority())
 """
 
@@ -144,8 +147,8 @@ def test_an_unprivileged_user_gets_real_time_only_with_an_rtprio_limit_and_is_to
                          cwd="/", env={**os.environ, "PYTHONPATH": root}, timeout=60)
     assert out.returncode == 0, out.stderr
     first, after = out.stdout.strip().splitlines()
-    ok, inside, told = first.split("|")
-    assert ok == str(granted) and after == "SCHED_OTHER"
+    ok, inside, told, level = first.split("|")
+    assert ok == str(granted) and after == "SCHED_OTHER" and level == ("20" if granted else "0")
     if granted:
         assert inside == "SCHED_FIFO 20"
     else:
@@ -174,7 +177,7 @@ def test_the_cpu_latency_request_holds_within_the_block_and_ends_with_it():
     from .pm_qos import holds_cpu_latency
 
     with cpu_latency(0) as got:
-        assert got.granted and "0 us" in str(got)
+        assert got.granted and "0 us" in str(got) and got.level == 0
         assert holds_cpu_latency()
         with open(PM_QOS_DEVICE, "rb") as f:  # the kernel's answer: the strictest request now in force
             assert struct.unpack("=i", f.read(4))[0] == 0
@@ -189,12 +192,12 @@ def test_the_request_is_the_kernels_32_bit_integer_and_none_asks_nothing(tmp_pat
     device = tmp_path / "qos"
     device.write_bytes(b"")
     with cpu_latency(25, device=str(device)) as got:
-        assert got.granted
+        assert got.granted and got.level == 25
     assert struct.unpack("=i", device.read_bytes()) == (25,)
     with cpu_latency(None, device=str(device)) as got:
-        assert not got.granted and "not asked" in str(got)
-    with cpu_latency(0, device=str(tmp_path / "missing")) as got:
-        assert not got.granted and "not Linux" in str(got)
+        assert not got.granted and "not asked" in str(got) and got.level is None
+    with cpu_latency(0, device=str(tmp_path / "missing")) as got:  # asked, not held: the records say None
+        assert not got.granted and "not Linux" in str(got) and got.level is None
 
 
 @pytest.mark.parametrize("bad", [-1, 2_000_001, 1.5, True, "0"])
@@ -212,7 +215,7 @@ import os
 from workbench.utils.realtime import cpu_latency
 os.setgid(65534); os.setuid(65534)
 with cpu_latency(0) as got:
-    print(got.granted, got, sep="|")
+    print(got.granted, got, got.level, sep="|")
 """
 
 
@@ -223,5 +226,5 @@ def test_an_unprivileged_user_is_told_how_to_get_the_cpu_latency_request():
     out = subprocess.run([sys.executable, "-c", _QOS_AS_USER], capture_output=True, text=True,
                          cwd="/", env={**os.environ, "PYTHONPATH": root}, timeout=60)
     assert out.returncode == 0, out.stderr
-    ok, told = out.stdout.strip().split("|")
-    assert ok == "False" and "not permitted" in told and "/dev/cpu_dma_latency" in told
+    ok, told, level = out.stdout.strip().split("|")
+    assert ok == "False" and "not permitted" in told and "/dev/cpu_dma_latency" in told and level == "None"

@@ -54,10 +54,12 @@ LIVE_PRIORITY = 20
 
 @dataclass(frozen=True)
 class Priority:
-    """What a thread asked for and got: ``granted``, and in ``detail`` the policy or why not."""
+    """What a thread asked for and got: ``granted``, in ``detail`` the policy or why not, and in ``level`` the
+    ``SCHED_FIFO`` priority it runs at (0: ordinary scheduling), for the run's records."""
 
     granted: bool
     detail: str
+    level: int | None = 0
 
     def __str__(self) -> str:
         return self.detail
@@ -104,7 +106,7 @@ def raise_current_thread(priority: int = LIVE_PRIORITY) -> Priority:
                                f" of at least {priority}, e.g. `ulimit -r {priority}` or limits.conf, or as root)")
     except OSError as err:
         return Priority(False, f"ordinary priority (real-time scheduling refused: {err.strerror})")
-    return Priority(True, f"real-time (SCHED_FIFO {priority})")
+    return Priority(True, f"real-time (SCHED_FIFO {priority})", priority)
 
 
 def lower_current_thread() -> None:
@@ -131,7 +133,7 @@ def live_priority(priority: int | None = LIVE_PRIORITY):
     Yields the :class:`Priority` it got.
     """
     if priority is None:
-        yield Priority(False, "ordinary priority (left as the process runs)")
+        yield Priority(False, "ordinary priority (left as the process runs)", _current()[1] if _supported() else 0)
         return
     before = _current() if _supported() else None
     got = raise_current_thread(priority)  # validates; says why where the system refuses or has no such thing
@@ -171,7 +173,8 @@ def thread_priority(native_id: int | None = None) -> str:
 
 
 class CpuLatency(Priority):
-    """What a block asked of the CPUs' idle states and got: ``granted``, and in ``detail`` what or why not."""
+    """What a block asked of the CPUs' idle states and got: ``granted``, in ``detail`` what or why not, and in
+    ``level`` the wake-up latency held in microseconds (None: idle states as the system sets them)."""
 
 
 def cpu_latency_problems(microseconds) -> list:
@@ -226,22 +229,22 @@ def _hold_cpu_latency(microseconds: int | None, device: str) -> tuple[int | None
     """The open request (a file descriptor, or None) and what it got."""
     left = "CPU idle states as the system sets them"
     if microseconds is None:
-        return None, CpuLatency(False, f"{left} (not asked)")
+        return None, CpuLatency(False, f"{left} (not asked)", None)
     try:
         fd = os.open(device, os.O_WRONLY)
     except FileNotFoundError:
-        return None, CpuLatency(False, f"{left} (no {device}: not Linux)")
+        return None, CpuLatency(False, f"{left} (no {device}: not Linux)", None)
     except PermissionError:
         return None, CpuLatency(False, f"{left} (not permitted: give the session's user write access to {device},"
-                                       " e.g. a udev rule, or run as root)")
+                                       " e.g. a udev rule, or run as root)", None)
     except OSError as err:
-        return None, CpuLatency(False, f"{left} ({device}: {err.strerror})")
+        return None, CpuLatency(False, f"{left} ({device}: {err.strerror})", None)
     try:
         os.write(fd, struct.pack("=i", microseconds))  # the kernel reads a native 32-bit integer
     except OSError as err:
         os.close(fd)
-        return None, CpuLatency(False, f"{left} (request refused: {err.strerror})")
-    return fd, CpuLatency(True, f"CPU wake-up latency held at {microseconds} us (PM QoS)")
+        return None, CpuLatency(False, f"{left} (request refused: {err.strerror})", None)
+    return fd, CpuLatency(True, f"CPU wake-up latency held at {microseconds} us (PM QoS)", microseconds)
 
 
 _switch_lock = threading.Lock()

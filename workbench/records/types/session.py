@@ -181,3 +181,8 @@ class RunMetrics(TableRecord):
     # What the run's reader lost when it fell behind (each overrun a gap, the run going on; issue 18).
     samples_lost: int = spec("int", default=0, label="samples lost to gaps", min=0)
     n_gaps: int = spec("int", default=0, label="gaps in the signal", min=0)
+    # Under what the latencies were measured (utils/realtime.py): a site whose loop could not run real-time,
+    # or that held its CPUs awake, is told apart by its records, not by a line of a printed summary.
+    loop_rt_priority: int = spec("int", required=False, label="live loop real-time priority", min=0, max=99)
+    cpu_latency_us: int = spec("int", required=False, label="CPU wake-up latency held", min=0, max=2_000_000,
+                               unit="us")
