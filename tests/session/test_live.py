@@ -273,16 +273,15 @@ def test_a_loop_that_falls_behind_its_buffer_records_a_gap_and_goes_on(decoder, 
     assert shares["end_to_end_max_ms"] >= shares["end_to_end_p99_ms"] >= shares["workbench_p50_ms"] >= 0
     assert latency_shares(block.log, commands_only=True)["n_timed"] == len(block.log.shares)
     save_run(store, session_id=session.id, number=1, task="overrun", log=block.log, trials=trials,
-             summary=summary, t0=block.t0, run=run, rt_priority=block.rt_priority,
-             cpu_latency_us=block.cpu_latency_us)
+             summary=summary, t0=block.t0, run=run)
     (metrics,) = store.find(RunMetrics, run_id=run.id)
     assert metrics.workbench_share_p99_ms == pytest.approx(max(0.0, shares["workbench_p99_ms"]))
     assert metrics.amplifier_share_p50_ms is not None
     # the loss is stored with the run's metrics, not only in its events and the printed summary
     assert metrics.samples_lost == block.samples_lost > 0 and metrics.n_gaps == block.log.n_gaps >= 1
     # and the loop's scheduling it was measured under, as the run's summary says it
-    fifo = f"SCHED_FIFO {block.rt_priority}" in block.priority
-    assert metrics.loop_rt_priority == block.rt_priority and (fifo or block.rt_priority == 0)
+    fifo = f"SCHED_FIFO {block.log.rt_priority}" in block.priority
+    assert metrics.loop_rt_priority == block.log.rt_priority and (fifo or block.log.rt_priority == 0)
     assert metrics.cpu_latency_us is None and "not asked" in block.cpu_latency  # the default leaves them
     store.close()
 

@@ -189,8 +189,7 @@ def _report(block, decoder, spec, version, store, records, ws) -> None:
         session = replace(session, recording_files=(RecordingFile.from_file(block.manifest.fname, root=ws.root),))
         store.update(session, reason="end of the run: its recording is complete")
         save_run(store, session_id=session.id, number=1, task="closed-loop", log=block.log, trials=trials,
-                 summary=summary, t0=block.t0, run=run, rt_priority=block.rt_priority,
-                 cpu_latency_us=block.cpu_latency_us)
+                 summary=summary, t0=block.t0, run=run)
         print(f"saved      session {session.id}, run {run.id} ({len(trials)} trials, {writer.n_written} gate "
               f"decisions as safety events, written during the run)")
     finally:

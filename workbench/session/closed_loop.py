@@ -51,6 +51,10 @@ class LoopLog:
     #: (:meth:`ClosedLoop.align_decoder`: fewer than one output step at the start and after an overrun).
     samples_withheld: int = 0
     n_gaps: int = 0  # the stream's gap events (samples missing: lost connection, stall, overrun)
+    #: What the loop ran under, set by run_block (utils/realtime.py) and stored with the run's metrics: its
+    #: thread's SCHED_FIFO priority (0: ordinary) and the CPUs' wake-up latency held in µs (None: not held).
+    rt_priority: int | None = None
+    cpu_latency_us: int | None = None
 
 
 class ClosedLoop:

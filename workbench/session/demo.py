@@ -289,8 +289,7 @@ def _save(store, ws, r: DemoResult, session, runs) -> str:
              summary=None, t0=r.calibration.t0, run=runs[0])
     for run, saved in zip(r.runs, runs[1:]):
         save_run(store, session_id=session.id, number=saved.number, task=saved.task, log=run.live.log,
-                 trials=run.trials, summary=run.summary, t0=run.live.t0, run=saved,
-                 rt_priority=run.live.rt_priority, cpu_latency_us=run.live.cpu_latency_us)
+                 trials=run.trials, summary=run.summary, t0=run.live.t0, run=saved)
     return session.id
 
 

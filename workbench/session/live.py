@@ -101,8 +101,6 @@ class LiveRun:
     rig_error: str | None = None  # the simulated rig's failure (its process ended early), as it reported it
     priority: str = ""  # the loop thread's scheduling, or why it could not be real-time (utils/realtime.py)
     cpu_latency: str = ""  # the CPUs' wake-up latency held for the block, or why not (utils/realtime.py)
-    rt_priority: int | None = None  # the SCHED_FIFO priority the block's thread ran at, 0 if ordinary
-    cpu_latency_us: int | None = None  # the wake-up latency held, in microseconds (None: not held)
     # The simulated amplifier's chunks, (n, 2) on the LSL clock: last sample's stamp, push returned
     # (Player.pushes); None with a real amplifier. Splits the amplifier's share (results.amplifier_share_parts).
     amplifier_pushes: object = None
@@ -289,9 +287,10 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             history, first = reader.arrivals_before(int(PHASE_HISTORY_S * sig.sfreq))
             phase = chunk_end_phase(history, first, step)
             loop.align_decoder(samples_to_align(phase, step, reader.position, online.n_samples_seen))
+        if loop is not None:
+            loop.log.rt_priority, loop.log.cpu_latency_us = got_priority.level, got_cpu_latency.level
         result = LiveRun(None, runner, t0, loop.log if loop else None, effector_dev, warm_s=warm_s,
-                         priority=str(got_priority), cpu_latency=str(got_cpu_latency),
-                         rt_priority=got_priority.level, cpu_latency_us=got_cpu_latency.level)
+                         priority=str(got_priority), cpu_latency=str(got_cpu_latency))
         # A full garbage collection walks every object of the process (numpy, MNE, plotly, ...) while
         # holding the interpreter: measured, it starved the signal thread past the watchdog's 80 ms
         # when every gate decision was being saved. Frozen objects are not walked; unfrozen after.

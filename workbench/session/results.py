@@ -228,11 +228,8 @@ def start_run(store, *, session_id: str, number: int, task: str, started_at: dat
 
 def save_run(store, *, session_id: str, number: int, task: str, log: LoopLog, trials: list[OnlineTrial],
              summary: RunSummary | None, t0: float, started_at: datetime | None = None, notes: str | None = None,
-             run=None, rt_priority: int | None = None, cpu_latency_us: int | None = None):
+             run=None):
     """Trials, run metrics (and the Run and its safety events) in one transaction; returns the Run.
-
-    ``rt_priority`` and ``cpu_latency_us``: the live loop's scheduling and the CPUs' wake-up latency held
-    while it ran (``LiveRun.rt_priority``, ``LiveRun.cpu_latency_us``), kept with the metrics.
 
     With ``run`` (saved by :func:`start_run` before the block, its safety events written during it
     by a SafetyEventWriter) only the trials and metrics are added; without, the Run and one
@@ -257,8 +254,8 @@ def save_run(store, *, session_id: str, number: int, task: str, log: LoopLog, tr
                                trial_duration_s=summary.trial_duration_s, latency_p50_ms=lat[0],
                                latency_p95_ms=lat[1], latency_p99_ms=lat[2], latency_max_ms=lat[3],
                                n_blocked=summary.n_blocked, n_safe_states=summary.n_safe_states,
-                               samples_lost=log.samples_lost, n_gaps=log.n_gaps, loop_rt_priority=rt_priority,
-                               cpu_latency_us=cpu_latency_us, **_share_fields(summary.shares)))
+                               samples_lost=log.samples_lost, n_gaps=log.n_gaps, loop_rt_priority=log.rt_priority,
+                               cpu_latency_us=log.cpu_latency_us, **_share_fields(summary.shares)))
     if new_run:
         rows = [run, *rows, *safety_event_records(log, session_id, run.id, t0, started_at)]
     if rows:
