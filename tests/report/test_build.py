@@ -55,6 +55,13 @@ def test_study_report_lists_reporting_deadlines(study_html):
     assert "AE-SCI-002-1" in rows and "<td>reported</td>" in rows  # the demo's SAE, reported within 7 days
 
 
+def test_study_report_shows_each_closed_loop_runs_timing(study_html):
+    section = study_html.split("<h2>BCI metrics</h2>")[1].split("<h2>")[0]
+    timing = section.split("<h3>Closed-loop timing per run</h3>")[1].split("</table>")[0]
+    assert "<th>workbench share p99 (ms)</th>" in timing and "<th>samples lost</th>" in timing
+    assert "<td>24.5</td>" in timing and "<td>4470</td>" in timing and "real-time (SCHED_FIFO 20)" in timing
+
+
 def test_report_loads_nothing_from_the_network(study_html, participant_html):
     for page in (study_html, participant_html):
         assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=['\"]?https?:", page)

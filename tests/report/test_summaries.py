@@ -192,6 +192,34 @@ def test_bci_performance_scored_from_trials_and_from_run_metrics(data):
     assert closed["source"] == "closed-loop run metrics" and closed["accuracy"] == pytest.approx(0.85)
 
 
+def test_closed_loop_timing_lists_each_closed_loop_run_with_its_loop(data):
+    timing = S.closed_loop_timing(data)
+    assert list(timing["run"]) == [2]  # run 1 was scored from trials: it has no latency of its own
+    row = timing.iloc[0]
+    assert (row["latency p99 (ms)"], row["latency max (ms)"]) == (24.5, 31.0)
+    assert (row["amplifier share p99 (ms)"], row["workbench share p99 (ms)"]) == (2.5, 0.8)
+    assert (row["samples lost"], row["gaps"]) == (4470, 1)
+    assert (row["loop thread"], row["CPU wake-up latency held"]) == ("real-time (SCHED_FIFO 20)", "not held")
+
+
+@pytest.mark.parametrize(("priority", "held", "words"), [
+    (0, None, ("ordinary", "not held")),
+    (20, 0, ("real-time (SCHED_FIFO 20)", "0 µs")),
+    # A run stored before migration 0019 has neither field: not recorded, never "ordinary".
+    (None, None, ("not recorded", "not recorded")),
+])
+def test_closed_loop_timing_says_how_the_loop_ran(data, priority, held, words):
+    metrics = data.run_metrics.assign(loop_rt_priority=[priority] * len(data.run_metrics),
+                                      cpu_latency_us=[held] * len(data.run_metrics))
+    row = S.closed_loop_timing(dataclasses.replace(data, run_metrics=metrics)).iloc[0]
+    assert (row["loop thread"], row["CPU wake-up latency held"]) == words
+
+
+def test_closed_loop_timing_is_empty_without_closed_loop_runs(data):
+    none = dataclasses.replace(data, run_metrics=data.run_metrics.iloc[0:0])
+    assert S.closed_loop_timing(none).empty
+
+
 def test_outcome_changes_flag_against_confirmed_thresholds(data):
     changes = S.outcome_changes(data)
     wisci = changes[(changes["instrument"] == "WISCI-II") & (changes["participant"] == "SCI-004")]

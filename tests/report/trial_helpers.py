@@ -72,6 +72,8 @@ def add_bci(store, workspace, participant_id: str = "SCI-001") -> Session:
     closed = Run(session_id=session.id, number=2, task="closed-loop", started_at=session.started_at)
     metrics = RunMetrics(run_id=closed.id, n_trials=20, n_classes=2, accuracy=0.85, chance_level=0.5, kappa=0.7,
                          itr_bits_per_min=4.1, trial_duration_s=4.0, latency_p50_ms=12.0, latency_p95_ms=20.0,
+                         latency_p99_ms=24.5, latency_max_ms=31.0, amplifier_share_p99_ms=2.5,
+                         workbench_share_p99_ms=0.8, samples_lost=4470, n_gaps=1, loop_rt_priority=20,
                          n_blocked=1)
     gate = SafetyEvent(session_id=session.id, run_id=closed.id, occurred_at=session.started_at + timedelta(minutes=3),
                        decision="blocked", rule="max_rate", command="grasp")

@@ -440,6 +440,51 @@ def bci_performance(data: TrialData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def _loop_scheduling(priority, cpu_latency_us) -> tuple[str, str]:
+    """The loop's scheduling and the CPUs' wake-up latency held, in words (RunMetrics, migration 0019).
+
+    Runs stored before those fields existed have neither: "not recorded", not "ordinary".
+    """
+    if priority is None or pd.isna(priority):
+        return "not recorded", "not recorded"
+    loop = f"real-time (SCHED_FIFO {int(priority)})" if int(priority) > 0 else "ordinary"
+    held = "not held" if cpu_latency_us is None or pd.isna(cpu_latency_us) else f"{int(cpu_latency_us)} µs"
+    return loop, held
+
+
+def closed_loop_timing(data: TrialData) -> pd.DataFrame:
+    """The command latency of each closed-loop run, its two shares, the signal it lost and its loop's scheduling.
+
+    End to end is the last sample's time stamp to the command pushed; the amplifier's share ends when
+    the chunk arrives at the inlet (the device, its driver and LSL), the workbench's share is the rest
+    (decoding, the gate, the push). A monitor comparing sites reads the tail (p99, max) beside what
+    the loop ran at: a loop at ordinary priority has the longer tail the README describes.
+    """
+    cols = ["participant", "session", "date", "run", "latency p50 (ms)", "latency p99 (ms)", "latency max (ms)",
+            "amplifier share p99 (ms)", "workbench share p99 (ms)", "samples lost", "gaps", "loop thread",
+            "CPU wake-up latency held"]
+    if data.run_metrics.empty:
+        return pd.DataFrame(columns=cols)
+    sessions = {s.id: s for s in data.sessions}
+    runs = data.runs.set_index("id")
+    rows = []
+    for m in data.run_metrics.itertuples(index=False):
+        if m.run_id not in runs.index:
+            continue
+        run = runs.loc[m.run_id]
+        s = sessions[run["session_id"]]
+        loop, held = _loop_scheduling(m.loop_rt_priority, m.cpu_latency_us)
+        rows.append({"participant": s.participant_id, "session": s.id, "date": s.started_at.date(),
+                     "run": run["number"], "latency p50 (ms)": m.latency_p50_ms, "latency p99 (ms)": m.latency_p99_ms,
+                     "latency max (ms)": m.latency_max_ms, "amplifier share p99 (ms)": m.amplifier_share_p99_ms,
+                     "workbench share p99 (ms)": m.workbench_share_p99_ms, "samples lost": m.samples_lost,
+                     "gaps": m.n_gaps, "loop thread": loop, "CPU wake-up latency held": held})
+    frame = pd.DataFrame(rows, columns=cols)
+    for col in cols[4:9]:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    return frame.sort_values(["participant", "date", "session", "run"], kind="stable").reset_index(drop=True)
+
+
 #: A gate decision code as the reports' tables name it ("armed": the run's first arming, see _first_arming).
 DECISION_WORDS = {"armed": "armed at the start", "passed": "passed", "held": "held", "blocked": "commands blocked",
                   "safe_state": "safe states", "resumed": "re-arms"}
