@@ -196,7 +196,7 @@ def test_closed_loop_timing_lists_each_closed_loop_run_with_its_loop(data):
     timing = S.closed_loop_timing(data)
     assert list(timing["run"]) == [2]  # run 1 was scored from trials: it has no latency of its own
     row = timing.iloc[0]
-    assert (row["latency p99 (ms)"], row["latency max (ms)"]) == (24.5, 31.0)
+    assert (row["command latency p99 (ms)"], row["command latency max (ms)"]) == (24.5, 31.0)
     assert (row["amplifier share p99 (ms)"], row["workbench share p99 (ms)"]) == (2.5, 0.8)
     assert (row["samples lost"], row["gaps"]) == (4470, 1)
     assert (row["loop thread"], row["CPU wake-up latency held"]) == ("real-time (SCHED_FIFO 20)", "not held")

@@ -86,8 +86,9 @@ def _bci_parts(data: TrialData, fig) -> str:
     rules = S.safety_rule_counts(data)
     timing = S.closed_loop_timing(data)
     timing_html = "" if timing.empty else (
-        "<h3>Closed-loop timing per run</h3><p>End to end: the last sample's time stamp to the command pushed; "
-        "the amplifier's share ends when the chunk reaches the workbench, the workbench's share is the rest. "
+        "<h3>Closed-loop timing per run</h3><p>Command latency: the last sample's time stamp to the command "
+        "pushed, over the commands sent. The two shares are over every decoder output, those that sent nothing "
+        "too: the amplifier's ends when the chunk reaches the workbench, the workbench's is the rest. "
         "Samples lost are gaps the run went on through: at each, the gate went to its safe state and the "
         "decoder waited for a full window of fresh signal.</p>" + H.table(_short_sessions(timing, data), empty=""))
     return (fig(F.bci_figure(perf)) + H.table(_short_sessions(perf, data), empty="No BCI run with scored trials yet.")

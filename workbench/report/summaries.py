@@ -455,14 +455,16 @@ def _loop_scheduling(priority, cpu_latency_us) -> tuple[str, str]:
 def closed_loop_timing(data: TrialData) -> pd.DataFrame:
     """The command latency of each closed-loop run, its two shares, the signal it lost and its loop's scheduling.
 
-    End to end is the last sample's time stamp to the command pushed; the amplifier's share ends when
-    the chunk arrives at the inlet (the device, its driver and LSL), the workbench's share is the rest
-    (decoding, the gate, the push). A monitor comparing sites reads the tail (p99, max) beside what
-    the loop ran at: a loop at ordinary priority has the longer tail the README describes.
+    The command latency is the last sample's time stamp to the command pushed, over the commands sent.
+    The two shares are over every decoder output, a decision that sent nothing too (as the CLI's summary):
+    the amplifier's ends when the chunk arrives at the inlet (the device, its driver and LSL), the
+    workbench's is the rest (decoding, the gate, the push). So a share's p99 can exceed the commands' p99.
+    A monitor comparing sites reads the tail (p99, max) beside what the loop ran at: a loop at ordinary
+    priority has the longer tail the README describes.
     """
-    cols = ["participant", "session", "date", "run", "latency p50 (ms)", "latency p99 (ms)", "latency max (ms)",
-            "amplifier share p99 (ms)", "workbench share p99 (ms)", "samples lost", "gaps", "loop thread",
-            "CPU wake-up latency held"]
+    cols = ["participant", "session", "date", "run", "command latency p50 (ms)", "command latency p99 (ms)",
+            "command latency max (ms)", "amplifier share p99 (ms)", "workbench share p99 (ms)", "samples lost", "gaps",
+            "loop thread", "CPU wake-up latency held"]
     if data.run_metrics.empty:
         return pd.DataFrame(columns=cols)
     sessions = {s.id: s for s in data.sessions}
@@ -475,8 +477,9 @@ def closed_loop_timing(data: TrialData) -> pd.DataFrame:
         s = sessions[run["session_id"]]
         loop, held = _loop_scheduling(m.loop_rt_priority, m.cpu_latency_us)
         rows.append({"participant": s.participant_id, "session": s.id, "date": s.started_at.date(),
-                     "run": run["number"], "latency p50 (ms)": m.latency_p50_ms, "latency p99 (ms)": m.latency_p99_ms,
-                     "latency max (ms)": m.latency_max_ms, "amplifier share p99 (ms)": m.amplifier_share_p99_ms,
+                     "run": run["number"], "command latency p50 (ms)": m.latency_p50_ms,
+                     "command latency p99 (ms)": m.latency_p99_ms, "command latency max (ms)": m.latency_max_ms,
+                     "amplifier share p99 (ms)": m.amplifier_share_p99_ms,
                      "workbench share p99 (ms)": m.workbench_share_p99_ms, "samples lost": m.samples_lost,
                      "gaps": m.n_gaps, "loop thread": loop, "CPU wake-up latency held": held})
     frame = pd.DataFrame(rows, columns=cols)
