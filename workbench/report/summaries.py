@@ -462,9 +462,10 @@ def closed_loop_timing(data: TrialData) -> pd.DataFrame:
     A monitor comparing sites reads the tail (p99, max) beside what the loop ran at: a loop at ordinary
     priority has the longer tail the README describes.
     """
-    cols = ["participant", "session", "date", "run", "command latency p50 (ms)", "command latency p99 (ms)",
-            "command latency max (ms)", "amplifier share p99 (ms)", "workbench share p99 (ms)", "samples lost", "gaps",
-            "loop thread", "CPU wake-up latency held"]
+    times = ["command latency p50 (ms)", "command latency p99 (ms)", "command latency max (ms)",
+             "amplifier share p99 (ms)", "workbench share p99 (ms)"]
+    cols = ["participant", "session", "date", "run", *times, "samples lost", "gaps", "loop thread",
+            "CPU wake-up latency held"]
     if data.run_metrics.empty:
         return pd.DataFrame(columns=cols)
     sessions = {s.id: s for s in data.sessions}
@@ -483,7 +484,7 @@ def closed_loop_timing(data: TrialData) -> pd.DataFrame:
                      "workbench share p99 (ms)": m.workbench_share_p99_ms, "samples lost": m.samples_lost,
                      "gaps": m.n_gaps, "loop thread": loop, "CPU wake-up latency held": held})
     frame = pd.DataFrame(rows, columns=cols)
-    for col in cols[4:9]:
+    for col in times:  # a run may lack one (None): empty in the table, not a column of objects
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
     return frame.sort_values(["participant", "date", "session", "run"], kind="stable").reset_index(drop=True)
 
