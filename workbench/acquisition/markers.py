@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 import pylsl

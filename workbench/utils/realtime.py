@@ -172,9 +172,12 @@ def thread_priority(native_id: int | None = None) -> str:
     return f"{name} {os.sched_getparam(tid).sched_priority}" if policy in (os.SCHED_FIFO, os.SCHED_RR) else name
 
 
+@dataclass(frozen=True)
 class CpuLatency(Priority):
     """What a block asked of the CPUs' idle states and got: ``granted``, in ``detail`` what or why not, and in
     ``level`` the wake-up latency held in microseconds (None: idle states as the system sets them)."""
+
+    level: int | None = None
 
 
 def cpu_latency_problems(microseconds) -> list:
@@ -229,21 +232,21 @@ def _hold_cpu_latency(microseconds: int | None, device: str) -> tuple[int | None
     """The open request (a file descriptor, or None) and what it got."""
     left = "CPU idle states as the system sets them"
     if microseconds is None:
-        return None, CpuLatency(False, f"{left} (not asked)", None)
+        return None, CpuLatency(False, f"{left} (not asked)")
     try:
         fd = os.open(device, os.O_WRONLY)
     except FileNotFoundError:
-        return None, CpuLatency(False, f"{left} (no {device}: not Linux)", None)
+        return None, CpuLatency(False, f"{left} (no {device}: not Linux)")
     except PermissionError:
         return None, CpuLatency(False, f"{left} (not permitted: give the session's user write access to {device},"
-                                       " e.g. a udev rule, or run as root)", None)
+                                       " e.g. a udev rule, or run as root)")
     except OSError as err:
-        return None, CpuLatency(False, f"{left} ({device}: {err.strerror})", None)
+        return None, CpuLatency(False, f"{left} ({device}: {err.strerror})")
     try:
         os.write(fd, struct.pack("=i", microseconds))  # the kernel reads a native 32-bit integer
     except OSError as err:
         os.close(fd)
-        return None, CpuLatency(False, f"{left} (request refused: {err.strerror})", None)
+        return None, CpuLatency(False, f"{left} (request refused: {err.strerror})")
     return fd, CpuLatency(True, f"CPU wake-up latency held at {microseconds} us (PM QoS)", microseconds)
 
 
