@@ -84,3 +84,59 @@ def test_update_returns_each_onset_once_and_finishes():
         seen += runner.update(float(t))
     assert seen == spec.schedule()
     assert runner.state == "finished"
+
+
+def _naive_cue_state(runner, t):
+    """The view's cue as it was computed before ``CueTimeline.cue_at``: every cue scanned (the reference)."""
+    cues = runner.timeline.cues
+    label = "rest" if runner.state == "ready" else str(runner.timeline.label_at(t)[0])
+    if runner.state == "paused":
+        label = "pause"
+    later = [o for o, _ in cues if o > t]
+    end = runner.end_s if runner.end_s is not None else math.inf
+    remaining = max(0.0, min(later[0] if later else end, end) - t)
+    trial = sum(1 for o, lab in cues if o <= t and lab not in (ITI, "pause"))
+    if runner.state in ("aborted", "finished"):
+        label, remaining = "rest", 0.0
+    return label, remaining, trial
+
+
+def _naive_onsets_between(timeline, t0, t1):
+    end = timeline.end_s
+    return [(t, lab) for t, lab in timeline.cues if t0 <= t < t1 and (end is None or t < end)]
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(st.integers(1, 4), st.floats(0, 3), st.integers(0, 50),
+       st.lists(st.tuples(st.sampled_from(["pause", "resume", "abort", "look"]), st.floats(-2, 60)),
+                max_size=12),
+       st.lists(st.floats(-5, 80), min_size=1, max_size=20))
+def test_cue_state_and_due_onsets_match_a_scan_of_every_cue(reps, offset, seed, actions, queries):
+    # The live loop asks for the cue and the due onsets at every step, so both look up in order instead of
+    # scanning every cue; here any run's path (pauses, resumes, an abort) against the scan they replaced.
+    runner = ParadigmRunner(ParadigmSpec(classes=("rest", "grasp", "open"), repetitions=reps, seed=seed,
+                                         cue_s=2.0, rest_s=1.0, jitter_s=0.5))
+    t_now = 0.0
+    for t in [-1.0, offset, offset + 0.5]:
+        assert _state(runner.cue_state(t)) == _naive_cue_state(runner, t)
+    runner.start(offset_s=offset)
+    for kind, at in [("look", 0.0)] + sorted(actions, key=lambda a: a[1]):
+        t_now = max(t_now, at)  # the operator acts in time order
+        if kind == "pause":
+            runner.pause(t_now)
+        elif kind == "resume":
+            runner.resume(t_now)
+        elif kind == "abort":
+            runner.abort(t_now)
+        for t in queries + [t_now]:
+            assert _state(runner.cue_state(t)) == _naive_cue_state(runner, t)
+            t1 = t + 3.0
+            assert runner.timeline.onsets_between(t, t1) == _naive_onsets_between(runner.timeline, t, t1)
+        onsets = [o for o, _ in runner.timeline.cues]
+        for o in onsets[:5]:  # on an onset exactly: that cue is in force, and it is due from its onset
+            assert _state(runner.cue_state(o)) == _naive_cue_state(runner, o)
+            assert runner.timeline.onsets_between(o, o + 1e-9) == _naive_onsets_between(runner.timeline, o, o + 1e-9)
+
+
+def _state(cue):
+    return cue.label, cue.remaining_s, cue.trial

@@ -140,14 +140,13 @@ class ParadigmRunner:
         return due
 
     def cue_state(self, t: float) -> CueState:
-        cues = self.timeline.cues
-        label = "rest" if self.state == "ready" else str(self.timeline.label_at(t)[0])
-        if self.state == "paused":
+        label, later, trial = self.timeline.cue_at(t, not_counted=(ITI, "pause"))
+        if self.state == "ready":
+            label = "rest"
+        elif self.state == "paused":
             label = "pause"
-        later = [o for o, _ in cues if o > t]
         end = self.end_s if self.end_s is not None else math.inf
-        remaining = max(0.0, min(later[0] if later else end, end) - t)
-        trial = sum(1 for o, lab in cues if o <= t and lab not in (ITI, "pause"))
+        remaining = max(0.0, min(later if later is not None else end, end) - t)
         if self.state in ("aborted", "finished"):
             label, remaining = "rest", 0.0
         return CueState(label, CUE_TEXT.get(label, label), remaining, trial, self.spec.n_trials, self.state)
