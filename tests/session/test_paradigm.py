@@ -87,7 +87,7 @@ def test_update_returns_each_onset_once_and_finishes():
 
 
 def _naive_cue_state(runner, t):
-    """The view's cue as it was computed before ``CueTimeline.cue_at``: every cue scanned (the reference)."""
+    """The view's cue as it was computed before ``CueTimeline.progress_at``: every cue scanned (the reference)."""
     cues = runner.timeline.cues
     label = "rest" if runner.state == "ready" else str(runner.timeline.label_at(t)[0])
     if runner.state == "paused":

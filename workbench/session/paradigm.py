@@ -140,7 +140,7 @@ class ParadigmRunner:
         return due
 
     def cue_state(self, t: float) -> CueState:
-        label, later, trial = self.timeline.cue_at(t, not_counted=(ITI, "pause"))
+        label, later, trial = self.timeline.progress_at(t, not_counted=(ITI, "pause"))
         if self.state == "ready":
             label = "rest"
         elif self.state == "paused":

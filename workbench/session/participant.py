@@ -239,7 +239,7 @@ class CueTimeline:
             return [(t, lab) for t, lab in zip(self._onsets[lo:hi], self._labels[lo:hi])
                     if self.end_s is None or t < self.end_s]
 
-    def cue_at(self, t: float, not_counted=()) -> tuple[str, float | None, int]:
+    def progress_at(self, t: float, not_counted: tuple[str, ...] = ()) -> tuple[str, float | None, int]:
         """The cue in force at ``t`` (s) for a view, without the arrays of :meth:`label_at`.
 
         Returns ``(label, next_onset, n_begun)``: the label (``rest`` before the first cue and from the
