@@ -235,9 +235,9 @@ class CueTimeline:
         """Cues with ``t0 <= onset < t1`` that start before the end, in order."""
         with self._lock:
             # Onsets ascend (a schedule's, kept in order by shift_from): a live loop asks at every step.
-            lo, hi = bisect.bisect_left(self._onsets, t0), bisect.bisect_left(self._onsets, t1)
-            return [(t, lab) for t, lab in zip(self._onsets[lo:hi], self._labels[lo:hi])
-                    if self.end_s is None or t < self.end_s]
+            stop = t1 if self.end_s is None else min(t1, self.end_s)
+            lo, hi = bisect.bisect_left(self._onsets, t0), bisect.bisect_left(self._onsets, stop)
+            return list(zip(self._onsets[lo:hi], self._labels[lo:hi]))
 
     def progress_at(self, t: float, not_counted: tuple[str, ...] = ()) -> tuple[str, float | None, int]:
         """The cue in force at ``t`` (s) for a view, without the arrays of :meth:`label_at`.
