@@ -107,9 +107,16 @@ def test_choosing_a_participant_updates_the_figures(monitor_page, tmp_path):
     assert "SCI-001" not in titles
     save_png(page.screenshot(full_page=True), tmp_path, "dashboard-participant-SCI-004.png")
     _assert_figures_drawn(view)
+    assert "Closed-loop timing per run" not in view.inner_text()  # SCI-004 ran no closed loop
     _choose(page, "SCI-001")  # back, for the session view
     page.wait_for_function("[...document.querySelectorAll('.wb-participant .gtitle')]"
                            ".some(t => t.textContent.includes('SCI-001'))", timeout=60_000)
+    # The closed-loop run's timing, as the reports show it: its heading, then its row under the headers.
+    timing = view.locator("h4", has_text="Closed-loop timing per run").locator("xpath=following-sibling::table[1]")
+    headers = timing.locator("th").all_inner_texts()
+    cells = dict(zip(headers, timing.locator("tbody tr").first.locator("td").all_inner_texts()))
+    assert (cells["command latency p99 (ms)"], cells["samples lost"]) == ("24.5", "4470"), cells
+    save_png(timing.screenshot(), tmp_path, "dashboard-participant-timing.png")
 
 
 # Every figure area of the session panel holds its plot, and there are at least n of them: the panel sends

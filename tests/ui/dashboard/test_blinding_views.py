@@ -21,7 +21,7 @@ from ...report.trial_helpers import add_bci, add_isncsci
 
 TODAY = date(2026, 11, 22)
 #: What BCI data and device relatedness look like on a page (the arms' names are checked apart).
-REVEALING = ("accuracy", "S-SCI-", "confusion", *RELATEDNESS)
+REVEALING = ("accuracy", "command latency", "S-SCI-", "confusion", *RELATEDNESS)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_every_tab_of_every_role_shows_bci_data_only_to_the_unblinded(ws, role):
             assert not [s for s in shown + page if arm in s], arm
     else:
         # The same walk finds them for everyone else: the check above can fail.
-        assert {"accuracy", "S-SCI-", "not related"} <= found, (role, found)
+        assert {"accuracy", "command latency", "S-SCI-", "not related"} <= found, (role, found)
 
 
 def test_the_study_may_show_sessions_to_assessors_when_they_reveal_nothing(ws):

@@ -72,6 +72,17 @@ def test_sessions_are_offered_by_date_and_number_not_by_a_withheld_label(monitor
     assert [label.split(" · ")[1] for label in labels] == [f"session {k}" for k in range(1, len(labels) + 1)]
 
 
+def test_closed_loop_runs_show_their_timing_as_the_report_does(monitor):
+    timing = monitor.participant_tables()["Closed-loop timing per run"]
+    # add_bci's closed-loop run, with the figures its RunMetrics stored; the run of scored trials has none.
+    assert list(timing["run"]) == [2] and list(timing["session"]) == ["S-SCI-001-baseline"]
+    row = timing.iloc[0]
+    assert (row["command latency p99 (ms)"], row["workbench share p99 (ms)"], row["samples lost"]) == (24.5, 0.8, 4470)
+    assert row["loop thread"] == "real-time (SCHED_FIFO 20)" and "participant" not in timing
+    monitor.select_participant("SCI-004")  # no closed-loop run: no table, rather than an empty one
+    assert "Closed-loop timing per run" not in monitor.participant_tables()
+
+
 def test_monitor_reads_everything_and_enters_nothing(monitor):
     assert not monitor.can_enter_outcomes
     dash = Dashboard(monitor.store, monitor.workspace.root, today=date(2026, 11, 22))

@@ -219,7 +219,19 @@ class DashboardModel:
                     S.motor_score_change(mine).drop(columns=["participant", "arm"]),
                 **({"BCI performance": S.bci_performance(mine).drop(columns="participant")}
                    if self.shows.bci_metrics else {}),
+                **self._timing_table(mine),
                 "Visits": S.visit_states(mine).drop(columns="participant")}  # in schedule order
+
+    def _timing_table(self, mine) -> dict:
+        """Each closed-loop run's command latency, its two shares and the signal it lost, as the reports show.
+
+        Only where BCI metrics are shown (a closed-loop run tells the arm) and only for a participant with
+        closed-loop runs: an empty table would say "none recorded yet" of something the arm never does.
+        """
+        if not self.shows.bci_metrics:
+            return {}
+        timing = S.closed_loop_timing(mine)
+        return {"Closed-loop timing per run": timing.drop(columns="participant")} if len(timing) else {}
 
     def _labelled_changes(self, mine):
         """Change from baseline named as the forms name things, by schedule order, out-of-window marked."""
