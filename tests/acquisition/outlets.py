@@ -19,8 +19,11 @@ class CounterOutlet:
     """Push ``n_channels`` x ``sfreq`` float32 samples, channel 0 = sample index."""
 
     def __init__(self, name, *, n_channels=4, sfreq=500.0, source_id=None, chunk=10, stype="EEG",
-                 labels=None, units=None, nan_at=None, dtype="float32"):
+                 labels=None, units=None, nan_at=None, dtype="float32", grid_stamps=False):
         self.name = name
+        # True: sample i stamped t0 + i / sfreq, as an amplifier with its own clock; False: each chunk
+        # stamped when pushed, as a source that stamps on arrival (its push jitter is in the stamps).
+        self.grid_stamps = grid_stamps
         self.sfreq = sfreq
         self.chunk = chunk
         self.nan_at = nan_at  # sample index from which channel 1 carries NaN for one chunk
@@ -31,6 +34,7 @@ class CounterOutlet:
             info.set_channel_units(units)
         self._info = info
         self.n_sent = 0
+        self.lsl_t0 = None  # set as the thread starts
         self._stop = threading.Event()
         self.paused = threading.Event()  # set: push nothing, keep the outlet open (a hung source)
         self._thread = None
@@ -67,6 +71,7 @@ class CounterOutlet:
     def _run(self):
         n_ch = self._info.channel_count()
         t0 = time.perf_counter()
+        self.lsl_t0 = lsl_t0 = pylsl.local_clock()  # with grid_stamps: the stamp of sample 0
         period = self.chunk / self.sfreq
         k = 0
         while not self._stop.is_set():
@@ -81,7 +86,8 @@ class CounterOutlet:
                 block[:, 1:] = np.sin(idx / 10.0)[:, None]
             if self.nan_at is not None and self.n_sent <= self.nan_at < self.n_sent + self.chunk and n_ch > 1:
                 block[:, 1] = np.nan
-            self.outlet.push_chunk(block, pylsl.local_clock())
+            last = self.n_sent + self.chunk - 1
+            self.outlet.push_chunk(block, lsl_t0 + last / self.sfreq if self.grid_stamps else pylsl.local_clock())
             self.n_sent += self.chunk
             k += 1
             delay = t0 + k * period - time.perf_counter()
