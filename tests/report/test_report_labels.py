@@ -9,9 +9,12 @@ from datetime import date
 import pytest
 
 from workbench.records import AdverseEvent, Participant, Session
+from workbench.report import html_parts as H
 from workbench.report.build import participant_report_html, study_report_html
 from workbench.report.figures import adverse_events_relatedness_figure
+from workbench.report.summaries import session_names
 from workbench.report.trial_data import load_trial
+from workbench.ui.dashboard.model import DashboardModel
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +68,25 @@ def test_score_columns_name_scores_as_the_instrument_registry_does(pages):
     leaked = {s for s in raw if s in cells and ("." in s or "_" in s)}
     assert not leaked, sorted(leaked)
     assert "Blocks per minute (left)" in cells or "LEMS" in cells
+
+
+def test_sessions_are_named_as_the_dashboard_names_them(pages, demo):
+    """A monitor reading the PDF finds the session a clinician saw on the dashboard: the same name on both."""
+    data, study, participant = pages
+    names = session_names(data)
+    model = DashboardModel(demo[1], demo[0].root, today=date(2026, 11, 22))
+    for pid in ("SCI-001", "SCI-002"):
+        model.select_participant(pid)
+        assert model.session_choices
+        for label, sid in model.session_choices:
+            assert label.startswith(names[sid])
+            if any(r.session_id == sid for r in data.runs.itertuples()):
+                assert H.esc(names[sid]) in study
+    # The tables without a participant column get one: "session 2" is per participant.
+    gate = re.search(r"<h3>Safety-gate decisions per session</h3>\s*<table.*?</table>", study, flags=re.S).group(0)
+    assert "<th>participant</th>" in gate
+    # A device deficiency's session too (the demo's is a short site id, "S-SCI-002-baseline").
+    deficiency = next(d for d in data.device_deficiencies.itertuples() if d.session_id)
+    assert H.esc(names[deficiency.session_id]) in study and deficiency.session_id not in study
+    mine = [s for s in data.sessions if s.participant_id == "SCI-001" and s.recording_files]
+    assert mine and all(H.esc(names[s.id]) in participant for s in mine)

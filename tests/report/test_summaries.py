@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -261,3 +263,40 @@ def test_open_deviations_count_and_list_only_open_ones(data, closed_flags):
     assert sorted(shown["id"]) == sorted(f"PD-{k}" for k, c in enumerate(closed_flags) if not c)
     assert "status" not in shown.columns and "resolution" not in shown.columns
     assert len(S.deviation_list(mixed, "closed")) == sum(closed_flags)
+
+
+_SESSION = st.tuples(st.sampled_from(["SCI-001", "SCI-002", "SCI-003"]),
+                     st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 1, 1)))
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(st.lists(_SESSION, max_size=12))
+def test_every_session_is_named_by_its_start_and_its_number_among_its_participants(sessions):
+    """Names are unique, numbered 1..n per participant in order of start, whatever order the records come in."""
+    records = [SimpleNamespace(id=f"{k:032x}", participant_id=p, started_at=t) for k, (p, t) in enumerate(sessions)]
+    names = S.session_names(SimpleNamespace(sessions=records))
+    assert set(names) == {r.id for r in records}
+    for pid in {r.participant_id for r in records}:
+        mine = sorted((r for r in records if r.participant_id == pid), key=lambda r: r.started_at)
+        assert [names[r.id] for r in mine] == [f"{r.started_at:%Y-%m-%d %H:%M} · session {k}"
+                                               for k, r in enumerate(mine, 1)]
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(st.lists(_SESSION, min_size=1, max_size=8, unique_by=lambda s: s[1]), st.data())
+def test_a_table_of_sessions_reads_by_participant_then_start_then_run(sessions, draw):
+    """Whatever order the records were written in, a page lists them as a reader follows them, every row kept."""
+    records = [SimpleNamespace(id=f"{k:032x}", participant_id=p, started_at=t) for k, (p, t) in enumerate(sessions)]
+    data = SimpleNamespace(sessions=records)
+    rows = draw.draw(st.lists(st.tuples(st.sampled_from(records), st.integers(1, 4)), min_size=1, max_size=10))
+    frame = pd.DataFrame({"session": [r.id for r, _ in rows], "date": [r.started_at.date() for r, _ in rows],
+                          "run": [n for _, n in rows], "row": range(len(rows))})
+    out = S.with_session_names(frame, data)
+    names = S.session_names(data)
+    expected = sorted(range(len(rows)), key=lambda i: (rows[i][0].participant_id, rows[i][0].started_at, rows[i][1]))
+    assert list(out["row"]) == expected and "date" not in out
+    assert list(out.columns[:2]) == ["participant", "session"]
+    assert list(out["session"]) == [names[rows[i][0].id] for i in expected]
+    assert list(out["participant"]) == [rows[i][0].participant_id for i in expected]
+    kept = S.with_session_names(frame, data, in_order=False)
+    assert list(kept["row"]) == list(range(len(rows)))

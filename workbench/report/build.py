@@ -54,20 +54,8 @@ def _safety_parts(data: TrialData, fig) -> str:
             + "<h3>Adverse events (coded fields; verbatim terms are not shown)</h3>"
             + H.table(S.adverse_event_list(data), empty="No adverse event recorded.")
             + "<h3>Device deficiencies (ISO 14155:2020 3.19)</h3>"
-            + H.table(S.deficiency_list(data), empty="No device deficiency recorded."))
-
-
-def session_labels(data: TrialData) -> dict[str, str]:
-    """A short name per session for the page: its id when short (``S-SCI-001-week6``), else its start
-    time and the id's first characters (a 32-character id is unreadable and breaks a table's width)."""
-    return {s.id: s.id if len(s.id) <= 20 else f"{s.started_at:%Y-%m-%d %H:%M} ({s.id[:6]})" for s in data.sessions}
-
-
-def _short_sessions(frame: pd.DataFrame, data: TrialData) -> pd.DataFrame:
-    if "session" not in frame.columns or frame.empty:
-        return frame
-    labels = session_labels(data)
-    return frame.assign(session=[labels.get(v, v) for v in frame["session"]])
+            + H.table(S.with_session_names(S.deficiency_list(data), data, in_order=False),
+                      empty="No device deficiency recorded."))
 
 
 def _not_recorded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -90,10 +78,11 @@ def _bci_parts(data: TrialData, fig) -> str:
         "pushed, over the commands sent. The two shares are over every decoder output, those that sent nothing "
         "too: the amplifier's ends when the chunk reaches the workbench, the workbench's is the rest. "
         "Samples lost are gaps the run went on through: at each, the gate went to its safe state and the "
-        "decoder waited for a full window of fresh signal.</p>" + H.table(_short_sessions(timing, data), empty=""))
-    return (fig(F.bci_figure(perf)) + H.table(_short_sessions(perf, data), empty="No BCI run with scored trials yet.")
+        "decoder waited for a full window of fresh signal.</p>" + H.table(S.with_session_names(timing, data), empty=""))
+    return (fig(F.bci_figure(perf))
+            + H.table(S.with_session_names(perf, data), empty="No BCI run with scored trials yet.")
             + timing_html
-            + ("<h3>Safety-gate decisions per session</h3>" + H.table(_short_sessions(gate, data), empty="")
+            + ("<h3>Safety-gate decisions per session</h3>" + H.table(S.with_session_names(gate, data), empty="")
                if not gate.empty else "")
             + ("<h3>Safe states, blocked commands and re-arms by rule</h3>" + H.table(rules, empty="")
                if not rules.empty else ""))
@@ -110,10 +99,10 @@ def _deviation_parts(data: TrialData) -> str:
 
 def _provenance_parts(store, data: TrialData, workspace_root) -> str:
     ok, summary = P.audit_result(store)
-    rec = _short_sessions(_not_recorded(P.recording_hashes(data, workspace_root)), data)
+    rec = S.with_session_names(_not_recorded(P.recording_hashes(data, workspace_root)), data)
     return (f"<h3>Audit trail check</h3><p class='{'ok' if ok else 'bad'}'>{H.esc(summary)}</p>"
             "<h3>Recordings</h3>" + H.table(rec, empty="No recording file attached to a session.", classes="hash")
-            + "<h3>Decoders</h3>" + H.table(_short_sessions(_not_recorded(P.decoder_hashes(data)), data),
+            + "<h3>Decoders</h3>" + H.table(S.with_session_names(_not_recorded(P.decoder_hashes(data)), data),
                                             empty="No BCI session recorded.", classes="hash")
             + "<h3>Software</h3>" + H.table(P.software_versions(), empty=""))
 

@@ -403,6 +403,46 @@ def motor_score_change(data: TrialData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def session_names(data: TrialData) -> dict[str, str]:
+    """Each session's name wherever one is shown: its start (UTC) and its number among its participant's.
+
+    One name on the dashboard's Session tab, its tables and the reports, so a monitor reading the
+    PDF finds the session a clinician spoke of ("2026-11-28 09:05 · session 4"). The record's id is
+    not a name: ``workbench demo`` and site tools make 32-character ids that widen a table past the
+    page, and a site's own short id would name the same session differently on each page.
+    """
+    names, count = {}, {}
+    for s in sorted(data.sessions, key=lambda s: (s.participant_id, s.started_at)):
+        count[s.participant_id] = k = count.get(s.participant_id, 0) + 1
+        names[s.id] = f"{s.started_at:%Y-%m-%d %H:%M} · session {k}"
+    return names
+
+
+def with_session_names(frame: pd.DataFrame, data: TrialData, *, in_order: bool = True) -> pd.DataFrame:
+    """A table's ``session`` ids replaced by their names (``session_names``), for a page.
+
+    The date column goes (the name holds it). A table without a participant column gets one before
+    the session: a session's number is its participant's. ``in_order`` puts the rows in the order a
+    reader follows, by participant, then session start, then run (the records come in the order they
+    were written, a site's back-entered baseline after its week 6).
+    """
+    if "session" not in frame.columns or frame.empty:
+        return frame
+    sessions = {s.id: s for s in data.sessions}
+    names = session_names(data)
+    out = frame.assign(session=[names.get(v, v) for v in frame["session"]])
+    if "participant" not in out.columns:
+        out.insert(int(out.columns.get_loc("session")),
+                   "participant", [getattr(sessions.get(v), "participant_id", None) for v in frame["session"]])
+    if in_order:
+        start = pd.Series(pd.to_datetime([getattr(sessions.get(v), "started_at", None) for v in frame["session"]],
+                                         utc=True), index=out.index)
+        keys = pd.DataFrame({"p": out["participant"], "t": start,
+                             "r": out["run"] if "run" in out.columns else 0})
+        out = out.loc[keys.sort_values(["p", "t", "r"], kind="stable", na_position="last").index]
+    return out.drop(columns="date", errors="ignore").reset_index(drop=True)
+
+
 def bci_performance(data: TrialData) -> pd.DataFrame:
     """BCI performance per run: trials, accuracy, Wolpaw ITR and latency.
 

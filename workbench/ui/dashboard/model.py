@@ -140,19 +140,15 @@ class DashboardModel:
                 for s, name in self._session_names()]
 
     def _session_names(self) -> list[tuple]:
-        """The participant's sessions in order, each with its name on the page: its start and its number."""
+        """The participant's sessions in order, each with its name on every page (the reports' too)."""
+        names = S.session_names(self.data)
         mine = sorted((s for s in self.data.sessions if s.participant_id == self.participant),
                       key=lambda s: s.started_at)
-        return [(s, f"{s.started_at:%Y-%m-%d %H:%M} · session {k}") for k, s in enumerate(mine, 1)]
+        return [(s, names[s.id]) for s in mine]
 
     def _sessions_named(self, table):
-        """A table's sessions named as the Session tab offers them (start and number), its date column dropped.
-
-        A session made by ``workbench demo`` or a site's tool has a 32-character id: unreadable in a table,
-        which it widens past the screen, and not what the Session tab's choices say.
-        """
-        names = {s.id: name for s, name in self._session_names()}
-        return table.assign(session=[names.get(v, v) for v in table["session"]]).drop(columns="date")
+        """A table's sessions named as the Session tab offers them and the reports print them, in order."""
+        return S.with_session_names(table, self.data).drop(columns="participant")
 
     def select_session(self, session_id: str) -> None:
         ids = [sid for _, sid in self.session_choices]
@@ -231,7 +227,7 @@ class DashboardModel:
                 **({"Recorded as unable to do the test": unable} if len(unable) else {}),
                 "UEMS and LEMS change (baseline to last examination)":
                     S.motor_score_change(mine).drop(columns=["participant", "arm"]),
-                **({"BCI performance": self._sessions_named(S.bci_performance(mine).drop(columns="participant"))}
+                **({"BCI performance": self._sessions_named(S.bci_performance(mine))}
                    if self.shows.bci_metrics else {}),
                 **self._timing_table(mine),
                 "Visits": S.visit_states(mine).drop(columns="participant")}  # in schedule order
@@ -245,7 +241,7 @@ class DashboardModel:
         if not self.shows.bci_metrics:
             return {}
         timing = S.closed_loop_timing(mine)
-        return ({"Closed-loop timing per run": self._sessions_named(timing.drop(columns="participant"))}
+        return ({"Closed-loop timing per run": self._sessions_named(timing)}
                 if len(timing) else {})
 
     def _labelled_changes(self, mine):
