@@ -426,7 +426,7 @@ def with_session_names(frame: pd.DataFrame, data: TrialData, *, in_order: bool =
     reader follows, by participant, then session start, then run (the records come in the order they
     were written, a site's back-entered baseline after its week 6).
     """
-    if "session" not in frame.columns or frame.empty:
+    if "session" not in frame.columns:
         return frame
     sessions = {s.id: s for s in data.sessions}
     names = session_names(data)
