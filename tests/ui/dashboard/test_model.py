@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
 
 from workbench.config import get_workspace
 from workbench.errors import ValidationError
+from workbench.records import RecordingFile, Session
 from workbench.records.demo import open_demo_store
 from workbench.ui.dashboard import Dashboard, DashboardModel
 
-from ...report.trial_helpers import add_bci, add_isncsci, empty_store
+from ...report.trial_helpers import RECORDING, add_bci, add_isncsci, empty_store
 
 
 @pytest.fixture(scope="module")
@@ -265,3 +267,34 @@ def test_an_assessor_sees_withdrawals_but_no_flow_by_arm(ws):
         store.close()
     assert any(t.startswith("Participants enrolled and withdrawn") for t in tables)
     assert not any("CONSORT" in t or "procedure" in t for t in tables)
+
+
+def test_the_session_tab_opens_on_the_newest_session_with_something_to_show(tmp_path):
+    """Not the first seeded visit with nothing recorded: the newest session holding a recording, decoded
+    trials or gate decisions; the newest of all when none does; the user's own choice kept over a reload."""
+    ws = get_workspace(tmp_path / "workspace")
+    store = open_demo_store(ws.root, role="investigator")
+    try:
+        def opened() -> tuple[str, list[str]]:
+            model = DashboardModel(store, ws.root, today=date(2026, 11, 22))
+            model.select_participant("SCI-002")
+            return model.session_id, [sid for _, sid in model.session_choices]
+
+        chosen, ids = opened()
+        assert len(ids) >= 3 and chosen == ids[-1]  # nothing recorded in any: the newest
+        add_bci(store, ws, "SCI-002")  # its first session gets a recording, trials and a gate decision
+        chosen, ids = opened()
+        assert chosen == ids[0]
+        newest = store.get(Session, ids[-1])
+        target = ws.recordings / RECORDING.name
+        store.update(dataclasses.replace(newest, recording_files=(RecordingFile.from_file(target, ws.root),)),
+                     reason="recording attached")
+        chosen, ids = opened()
+        assert chosen == ids[-1]
+        model = DashboardModel(store, ws.root, today=date(2026, 11, 22))
+        model.select_participant("SCI-002")
+        model.select_session(ids[1])
+        model.reload()
+        assert model.session_id == ids[1]
+    finally:
+        store.close()

@@ -72,9 +72,20 @@ class DashboardModel:
         self.listeners.notify()
 
     def _pick_session(self) -> None:
+        """Keep the chosen session while it exists; else the newest with something to show, else the newest.
+
+        The Session tab draws a session's recording, decoded trials and gate decisions: a participant's
+        first sessions are often seeded visits with none of these, and opening on one shows three "none"
+        lines while the closed-loop session everyone is asking about sits last in the list.
+        """
         ids = [sid for _, sid in self.session_choices]
-        if self.session_id not in ids:
-            self.session_id = ids[0] if ids else None
+        if self.session_id in ids:
+            return
+        d = self.data
+        shown = ({s.id for s in d.sessions if s.recording_files}
+                 | set(d.runs.loc[d.runs["id"].isin(d.trials["run_id"]), "session_id"])
+                 | set(d.safety_events["session_id"])) if ids else set()
+        self.session_id = next((sid for sid in reversed(ids) if sid in shown), ids[-1] if ids else None)
 
     @property
     def can_enter_outcomes(self) -> bool:
