@@ -95,6 +95,23 @@ def test_monitor_reads_everything_and_enters_nothing(monitor):
     assert dash.overview.closing is None  # no control to close a deviation either
 
 
+def test_the_outcome_tab_says_what_to_do_until_a_form_is_open(ws):
+    """An empty drop-down alone does not say what the tab is for: a line does, naming the participant viewed."""
+    store = open_demo_store(ws.root, role="investigator")
+    try:
+        dash = Dashboard(store, ws.root, today=date(2026, 11, 22))
+        hint = dash.entry.chooser.hint
+        assert "Choose the instrument to enter for SCI-001" in hint.value and hint.layout.display != "none"
+        dash.model.select_participant("SCI-003")
+        assert "for SCI-003" in hint.value
+        dash.entry.instrument.value = "WISCI-II"
+        assert hint.layout.display == "none" and dash.entry.form.save_panel.participant.value == "SCI-003"
+        dash.entry.instrument.value = None
+        assert dash.entry.form is None and hint.layout.display != "none"
+    finally:
+        store.close()
+
+
 def test_investigator_enters_outcomes_and_the_views_follow(ws):
     store = open_demo_store(ws.root, role="investigator")
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 
 from ...outcomes.instruments import list_instruments, load_instrument
@@ -32,16 +34,30 @@ class FormChooser:
 
     def __init__(self, store, *, participant_id: str | None = None, on_saved=None) -> None:
         self.store = store
-        self.participant_id = participant_id
         self.on_saved = on_saved
         self.form = None
         self.instrument = widgets.Dropdown(options=instrument_options(), value=None, description="Instrument",
                                            style={"description_width": "90px"}, layout=widgets.Layout(width="560px"))
         self.instrument.observe(lambda change: self.show(change["new"]), names="value")
+        # Said while no form is open: an empty drop-down alone gave no clue what the tab was for.
+        self.hint = widgets.HTML()
         self.area = widgets.VBox()
-        self.widget = widgets.VBox([self.instrument, self.area])
+        self.widget = widgets.VBox([self.instrument, self.hint, self.area])
+        self.participant_id = participant_id
+
+    @property
+    def participant_id(self) -> str | None:
+        """Whom the next form opens for (the dashboard sets the participant being viewed)."""
+        return self._participant_id
+
+    @participant_id.setter
+    def participant_id(self, value: str | None) -> None:
+        self._participant_id = value
+        who = f" for {html.escape(value)}" if value else ""
+        self.hint.value = f"<p class='wb-dash-note'>Choose the instrument to enter{who}: its form opens here.</p>"
 
     def show(self, instrument: str | None):
+        self.hint.layout.display = "none" if instrument is not None else None
         if instrument is None:
             self.form = None
             replace_children(self.area, ())
