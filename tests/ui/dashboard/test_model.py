@@ -12,6 +12,7 @@ from workbench.errors import ValidationError
 from workbench.records import RecordingFile, Session
 from workbench.records.demo import open_demo_store
 from workbench.ui.dashboard import Dashboard, DashboardModel
+from workbench.ui.dashboard.session_model import session_view, sessions_with_figures
 
 from ...report.trial_helpers import RECORDING, add_bci, add_isncsci, empty_store
 
@@ -64,6 +65,16 @@ def test_session_view_shows_the_recording_confusion_matrix_and_gate(monitor):
     cm = view.figures["confusion"].data[0].z
     assert sum(map(sum, cm)) == 8  # the run's decoded trials
     assert any("ERD" in n for n in view.notes)  # a 4 s recording with one marker: said, not drawn
+
+
+def test_the_sessions_said_to_have_figures_are_those_the_session_view_draws_for(monitor):
+    """The Session tab's default and its view agree, session by session, on whether there is anything to draw."""
+    drawn = sessions_with_figures(monitor.data)
+    for session in monitor.data.sessions:
+        view = session_view(session, monitor.data, monitor.workspace.root)
+        nothing = sum(n.startswith("No ") for n in view.notes) == 3
+        assert (session.id in drawn) == (not nothing), (session.id, view.notes)
+    assert drawn and len(drawn) < len(monitor.data.sessions)
 
 
 def test_sessions_are_offered_by_date_and_number_not_by_a_withheld_label(monitor):

@@ -22,7 +22,7 @@ from ...report import figures as F
 from ...report import summaries as S
 from ...report.trial_data import EmptyStudyError, TrialData, load_trial
 from .blinding import EVERYTHING, BlindedView
-from .session_model import SessionView, session_view
+from .session_model import SessionView, session_view, sessions_with_figures
 
 
 class DashboardModel:
@@ -81,11 +81,11 @@ class DashboardModel:
         ids = [sid for _, sid in self.session_choices]
         if self.session_id in ids:
             return
-        d = self.data
-        shown = ({s.id for s in d.sessions if s.recording_files}
-                 | set(d.runs.loc[d.runs["id"].isin(d.trials["run_id"]), "session_id"])
-                 | set(d.safety_events["session_id"])) if ids else set()
-        self.session_id = next((sid for sid in reversed(ids) if sid in shown), ids[-1] if ids else None)
+        if not ids:
+            self.session_id = None
+            return
+        drawn = sessions_with_figures(self.data)
+        self.session_id = next((sid for sid in reversed(ids) if sid in drawn), ids[-1])
 
     @property
     def can_enter_outcomes(self) -> bool:
@@ -252,8 +252,7 @@ class DashboardModel:
         if not self.shows.bci_metrics:
             return {}
         timing = S.closed_loop_timing(mine)
-        return ({"Closed-loop timing per run": self._sessions_named(timing)}
-                if len(timing) else {})
+        return {"Closed-loop timing per run": self._sessions_named(timing)} if len(timing) else {}
 
     def _labelled_changes(self, mine):
         """Change from baseline named as the forms name things, by schedule order, out-of-window marked."""

@@ -39,11 +39,23 @@ class SessionView:
     notes: list[str] = field(default_factory=list)
 
 
+def _decoded_trials(data: TrialData):
+    return data.trials[data.trials["decoded"].notna()]
+
+
+def sessions_with_figures(data: TrialData) -> set[str]:
+    """The sessions :func:`session_view` draws something for: a recording, decoded trials or gate events."""
+    decoded_runs = data.runs[data.runs["id"].isin(_decoded_trials(data)["run_id"])]
+    return ({s.id for s in data.sessions if s.recording_files} | set(decoded_runs["session_id"])
+            | set(data.safety_events["session_id"]))
+
+
 def session_view(session, data: TrialData, root: Path) -> SessionView:
     view = SessionView(session.id)
     _recording_figures(session, root, view)
     run_ids = set(data.runs.loc[data.runs["session_id"] == session.id, "id"])
-    trials = data.trials[data.trials["run_id"].isin(run_ids) & data.trials["decoded"].notna()]
+    trials = _decoded_trials(data)
+    trials = trials[trials["run_id"].isin(run_ids)]
     if len(trials):
         labels = sorted(set(trials["cue"]) | set(trials["decoded"]))
         cm = confusion_matrix(trials["cue"].to_numpy(), trials["decoded"].to_numpy(), labels=labels)
