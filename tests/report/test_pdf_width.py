@@ -64,3 +64,33 @@ def test_no_word_of_a_table_is_split_across_lines(reports, kind):
         if compound.replace("-", "") in printed:
             printed.update(compound.split("-"))
     assert words and not words - printed, sorted(words - printed)[:20]
+
+
+#: A4's width less the 12 mm margins, in CSS pixels (96 per inch): the width Chromium lays a printed page out at.
+PRINTABLE_PX = round((210 - 2 * 12) / 25.4 * 96)
+
+
+@pytest.mark.parametrize("kind", ["study", "participant"])
+def test_every_table_and_figure_fits_the_printable_width(reports, kind):
+    """Wider than the page, a table's right columns were cut off at the edge and Chromium shrank every page."""
+    from playwright.sync_api import sync_playwright
+
+    from workbench.report.pdf import launch_chromium
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": PRINTABLE_PX, "height": 1000})
+            page.goto(reports[kind].html.resolve().as_uri())
+            page.emulate_media(media="print")
+            too_wide = page.evaluate("""() => {
+                const width = document.documentElement.clientWidth;
+                return [...document.querySelectorAll('table, .figure')].map(el => {
+                    const r = el.getBoundingClientRect(), h = el.closest('section')?.querySelector('h2');
+                    return {right: Math.round(r.right), width, what: el.tagName + ' in ' + (h ? h.textContent : '?'),
+                            head: el.tagName === 'TABLE' ? el.querySelector('th')?.textContent : ''};
+                }).filter(x => x.right > x.width);
+            }""")
+        finally:
+            browser.close()
+    assert too_wide == [], too_wide

@@ -30,6 +30,8 @@ td.num { text-align: right; }
 .flow .arrow { font-size: 16px; line-height: 14px; }
 nav ol { columns: 2; margin: 4px 0; }
 table.hash { font-size: 9px; }
+/* Ten columns or more do not fit the printed page at 11 px: their longest words alone are wider. */
+table.dense { font-size: 9px; } table.dense th, table.dense td { padding: 1px 3px; }
 table.hash td:nth-child(3) { font-family: "DejaVu Sans Mono", monospace; word-break: break-all; }
 /* A4 less the 12 mm margins is 186 mm (703 CSS px): the page is the limit in print, not 760 px, and a
    table wraps its cells (overflow-wrap above) rather than running off the right edge. break-word, not
@@ -43,10 +45,17 @@ def esc(value) -> str:
     return html.escape("" if value is None else str(value))
 
 
+#: From this many columns (the index counted) a table is printed in the small type (``table.dense``).
+DENSE_COLUMNS = 10
+
+
 def table(frame: pd.DataFrame, *, empty: str, index: bool = False, classes: str = "") -> str:
     """An escaped HTML table, or a sentence saying why there is none."""
     if frame is None or frame.empty:
         return f"<p class='empty'>{esc(empty)}</p>"
+    n_columns = frame.shape[1] + (frame.index.nlevels if index else 0)
+    if n_columns >= DENSE_COLUMNS:
+        classes = " ".join(filter(None, [classes, "dense"]))
     shown = frame.copy()
     for col in shown.columns:
         if pd.api.types.is_float_dtype(shown[col]):
