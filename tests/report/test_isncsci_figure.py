@@ -73,3 +73,52 @@ def test_unable_tests_are_said_under_the_title_on_lines_that_fit():
                          f"SCI-002 week12: unable to do the test ({reason})"]
     assert note.yanchor == "bottom" and note.y == 1  # above the plot, in a margin made for its lines
     assert fig.layout.margin.t >= 50 + 17 * len(subtitles)
+
+
+def _trajectories(values: dict) -> pd.DataFrame:
+    """Long outcomes: {(participant, instrument): [values at visits]} with the columns the store gives."""
+    return pd.DataFrame([{"participant_id": pid, "instrument": inst, "score": "total", "value": v,
+                          "day": 1 + 42 * k, "visit": VISITS[k]}
+                         for (pid, inst), vs in values.items() for k, v in enumerate(vs)],
+                        columns=["participant_id", "instrument", "score", "value", "day", "visit"])
+
+
+PIDS = [f"SCI-{k:03d}" for k in range(1, 13)]
+
+
+@settings(max_examples=examples(40), deadline=None)
+@given(st.dictionaries(st.tuples(st.sampled_from(PIDS), st.sampled_from(["WISCI-II", "SCIM-III"])),
+                       st.lists(st.integers(0, 20), min_size=1, max_size=len(VISITS)), min_size=1))
+def test_a_participant_keeps_their_colour_in_every_figure_whoever_else_has_a_value(values):
+    outcomes = _trajectories(values)
+    colours = {}
+    for inst in ("WISCI-II", "SCIM-III"):
+        for trace in score_trajectory_figure(outcomes, inst, "total").data:
+            colours.setdefault(trace.name, set()).add(trace.line.color)
+            assert trace.marker.color == trace.line.color
+    assert all(len(c) == 1 for c in colours.values()), colours
+    # different participants, different colours while the palette (ten) lasts
+    everyone = sorted(outcomes["participant_id"].unique())
+    if len(everyone) <= 10:
+        drawn = {pid: c.pop() for pid, c in colours.items()}
+        assert len(set(drawn.values())) == len(drawn)
+
+
+def test_unable_tests_name_the_participant_when_the_figure_is_not_theirs_alone():
+    reason = "pain"
+    outcomes = _trajectories({("SCI-001", "10MWT"): [0.4, 0.5]})
+    unable = pd.DataFrame({"participant_id": ["SCI-002"], "instrument": ["10MWT"], "visit": ["week6"],
+                           "reason": [reason]})
+    study = score_trajectory_figure(outcomes, "10MWT", "total", unable=unable)
+    assert study.layout.annotations[0].text == f"SCI-002 week6: unable to do the test ({reason})"
+    # a participant's own figure: the visit alone
+    alone = _trajectories({("SCI-002", "WISCI-II"): [3]})
+    own = score_trajectory_figure(alone, "10MWT", "total", unable=unable)
+    assert own.layout.annotations[0].text == f"week6: unable to do the test ({reason})"
+
+
+def test_a_single_line_among_several_participants_says_whose_it_is():
+    outcomes = _trajectories({("SCI-001", "WISCI-II"): [3, 5], ("SCI-002", "10MWT"): [0.4]})
+    assert score_trajectory_figure(outcomes, "10MWT", "total").layout.showlegend is True
+    assert score_trajectory_figure(_trajectories({("SCI-002", "10MWT"): [0.4]}), "10MWT", "total"
+                                   ).layout.showlegend is False  # their own figure

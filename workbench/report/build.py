@@ -23,13 +23,10 @@ def _outcome_figures(data: TrialData, fig) -> str:
     if shown.empty:
         return "<p class='empty'>No outcome assessment recorded yet.</p>"
     thresholds = S.score_thresholds(data)
-    several = data.participants["id"].nunique() > 1
     parts = []
     for (inst, score), _ in shown.groupby(["instrument", "score"]):
         y_title, y_range = S.score_axis(inst, score)
         mine = unable[unable["instrument"] == inst]
-        if several:
-            mine = mine.assign(visit=[f"{p} {v}" for p, v in zip(mine["participant_id"], mine["visit"])])
         parts.append(fig(F.score_trajectory_figure(data.outcomes, inst, score, threshold=thresholds.get((inst, score)),
                                                    title=S.score_label(inst, score), y_title=y_title,
                                                    y_range=y_range, unable=mine)))

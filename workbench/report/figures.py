@@ -122,6 +122,32 @@ def adverse_events_relatedness_figure(adverse_events: pd.DataFrame) -> go.Figure
     return _layout(fig, "Adverse events by seriousness and relatedness (MDCG 2020-10/1)", barmode="stack")
 
 
+def participant_colours(participant_ids) -> dict[str, str]:
+    """A colour per participant, by their place among all of ``participant_ids`` (sorted).
+
+    Given every participant the figures of one report or notebook show, a
+    participant keeps their colour in all of them, whoever else has a value
+    for a score: by the order of each figure's own traces, the one participant
+    with a 10MWT took the first colour, another's in the WISCI II figure above.
+    """
+    palette = plotly.colors.qualitative.Plotly
+    return {pid: palette[k % len(palette)] for k, pid in enumerate(sorted(pd.unique(pd.Series(participant_ids))))}
+
+
+def _unable_lines(unable: pd.DataFrame | None, participant_ids) -> list[str]:
+    """'week6: unable to do the test (reason)', the participant first when there are several.
+
+    Several: among ``participant_ids`` (the figure's) and ``unable``'s own, so that one participant's
+    visits are never read as another's, whose line the figure draws.
+    """
+    if unable is None or unable.empty:
+        return []
+    visits = unable["visit"].astype(str)
+    if "participant_id" in unable and len(set(participant_ids) | set(unable["participant_id"])) > 1:
+        visits = unable["participant_id"].astype(str) + " " + visits
+    return [f"{v}: unable to do the test ({r})" for v, r in zip(visits, unable["reason"])]
+
+
 def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str, *, threshold: float | None = None,
                             title: str | None = None, y_title: str | None = None,
                             y_range: tuple[float, float] | None = None, unable: pd.DataFrame | None = None
@@ -134,21 +160,24 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
     (the score's id otherwise); ``y_range`` is the score's own range (the
     registry's), which neither the axis nor the band leaves: a baseline of 0
     on WISCI II (0-20) has no band below 0. ``unable`` (visit, reason): tests
-    recorded as not possible, said in the figure instead of "nothing recorded".
+    recorded as not possible, said in the figure instead of "nothing recorded"
+    (with ``participant_id``, named when ``outcomes`` holds several). Each
+    participant's colour is theirs among all of ``outcomes``'s participants.
     """
     o = outcomes[(outcomes["instrument"] == instrument) & (outcomes["score"] == score)].copy()
     o["value"] = pd.to_numeric(o["value"], errors="coerce")
     o = o.dropna(subset=["value"]).sort_values(["participant_id", "day"])
     title = title or f"{instrument} {score}"
-    said = subtitle_lines([f"{v}: unable to do the test ({r})" for v, r in zip(unable["visit"], unable["reason"])]
-                          if unable is not None else [])
+    said = subtitle_lines(_unable_lines(unable, outcomes["participant_id"]))
     if o.empty:
         return empty_figure(title, "<br>".join(said) or f"No {y_title or f'{instrument} {score}'} recorded",
                             height=160 + SUBTITLE_LINE_PX * max(0, len(said) - 1))
     fig = go.Figure()
+    colour = participant_colours(outcomes["participant_id"])
     for pid, g in o.groupby("participant_id"):
         fig.add_trace(go.Scatter(x=g["day"].tolist(), y=g["value"].tolist(), mode="lines+markers", name=pid,
-                                 text=g["visit"].tolist(), hovertemplate="%{text}: %{y}<extra>" + pid + "</extra>"))
+                                 marker_color=colour[pid], line_color=colour[pid], text=g["visit"].tolist(),
+                                 hovertemplate="%{text}: %{y}<extra>" + pid + "</extra>"))
     lo, hi = y_range if y_range is not None else (-np.inf, np.inf)
     if threshold is not None and o["participant_id"].nunique() == 1:
         base = float(o["value"].iloc[0])
@@ -156,6 +185,8 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
                       line_width=0, layer="below", annotation_text=f"baseline ± {threshold:g} (important change)",
                       annotation_position="top left")
     fig.update_xaxes(title="days from enrolment")
+    # plotly hides the legend of a single line: in a figure of several participants it names whose it is
+    fig.update_layout(showlegend=len(colour) > 1)
     fig.update_yaxes(title=y_title or score)
     if y_range is not None:
         pad = 0.03 * (hi - lo)  # markers on the range's ends stay whole

@@ -53,3 +53,26 @@ def test_cue_view_follows_cue_markers_over_lsl(unique_name):
         while view.refresh() != "Close your hand" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert view.refresh() == "Close your hand"
+
+
+def test_the_notebooks_outcome_figure_is_the_reports():
+    """Notebook 06 draws a score as the dashboard and the reports do: named, in its unit and range."""
+    import pandas as pd
+
+    from workbench.report import summaries
+    from workbench.ui.session import outcomes_figure
+
+    outcomes = pd.DataFrame({"participant_id": ["SCI-001", "SCI-001", "SCI-002"], "instrument": ["10MWT"] * 3,
+                             "score": ["comfortable_speed"] * 3, "value": [0.4, 0.5, None], "day": [1, 42, 1],
+                             "visit": ["baseline", "week6", "baseline"]})
+    unable = pd.DataFrame({"participant_id": ["SCI-002", "SCI-002"], "instrument": ["10MWT", "BBT"],
+                           "visit": ["baseline", "week6"], "assessed_on": [None, None],
+                           "reason": ["cannot stand or step, even with assistance", "pain"]})
+    fig = outcomes_figure(outcomes, "10MWT", "comfortable_speed", unable=unable)
+    y_title, y_range = summaries.score_axis("10MWT", "comfortable_speed")
+    assert fig.layout.title.text == summaries.score_label("10MWT", "comfortable_speed") != "10MWT comfortable_speed"
+    assert fig.layout.yaxis.title.text == y_title and "(m/s)" in y_title
+    assert [t.name for t in fig.data] == ["SCI-001"]  # no empty line for a participant without a value
+    # only this instrument's unable tests, with whose they are
+    assert fig.layout.annotations[0].text == ("SCI-002 baseline: unable to do the test "
+                                              "(cannot stand or step, even with assistance)")

@@ -69,16 +69,20 @@ def sessions_figure(frame, width: int = 720, height: int = 340):
     return fig
 
 
-def outcomes_figure(outcomes, instrument: str, score: str, width: int = 720, height: int = 340):
-    """One line per participant: ``score`` of ``instrument`` over study days (from ``Store.outcomes('long')``)."""
-    import plotly.graph_objects as go
+def outcomes_figure(outcomes, instrument: str, score: str, *, unable=None, threshold: float | None = None):
+    """One line per participant: ``score`` of ``instrument`` against days from enrolment.
 
-    rows = outcomes[(outcomes["instrument"] == instrument) & (outcomes["score"] == score)]
-    fig = go.Figure()
-    for pid, g in rows.groupby("participant_id"):
-        g = g.sort_values("day")
-        fig.add_trace(go.Scatter(x=g["day"], y=g["value"], mode="lines+markers", name=str(pid),
-                                 text=g["visit"], hovertemplate="%{text}: %{y}<extra>%{fullData.name}</extra>"))
-    fig.update_layout(title=f"{instrument} {score} across visits", xaxis_title="study day", yaxis_title=score,
-                      width=width, height=height)
-    return fig
+    The figure the dashboard and the reports draw (``report.figures.score_trajectory_figure``): the score
+    named as its form names it, with its unit and within its own range, each participant in their colour
+    among all of ``outcomes`` (``Store.outcomes('long')``). ``unable``: tests recorded as not possible
+    (``report.trial_data.unable_assessments``), said in the figure; ``threshold``: a confirmed minimal
+    important change, shaded around a single participant's baseline.
+    """
+    from ...report import figures, summaries
+
+    y_title, y_range = summaries.score_axis(instrument, score)
+    if unable is not None:
+        unable = unable[unable["instrument"] == instrument]
+    return figures.score_trajectory_figure(outcomes, instrument, score, threshold=threshold, y_range=y_range,
+                                           title=summaries.score_label(instrument, score), y_title=y_title,
+                                           unable=unable)
