@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 
 from tests.records import factories as f
@@ -46,6 +47,9 @@ def test_outcomes_wide(store):
         ["SCI-001", "baseline", 2], ["SCI-001", "week12", 84], ["SCI-002", "baseline", 2], ["SCI-002", "week12", 84]]
     assert wide["WISCI-II.total"].tolist() == [3, 5, 10, 12]
     assert wide["BBT.right.blocks_per_minute"].isna().tolist() == [True, False, True, False]
+    # numbers wherever given: numeric columns, so that an analyst's mean or plot works on them
+    assert wide["BBT.right.blocks_per_minute"].dtype.kind == "f" and wide["WISCI-II.total"].dtype.kind in "if"
+    assert wide["BBT.right.blocks_per_minute"].mean() == 7
     with pytest.raises(ValidationError):
         store.outcomes("tall")
 
@@ -62,3 +66,21 @@ def test_participant_timeline(store):
     assert "headache" not in " ".join(tl.what)  # verbatim terms are free text: not shown
     with pytest.raises(ValidationError, match="SCI-404"):
         store.timeline("SCI-404")
+
+
+
+def test_outcomes_wide_keeps_grades_as_given_and_unable_as_missing(tmp_path):
+    """The demo study: ISNCSCI's AIS is a grade, not a number; SCI-002's 10MWT recorded as not possible at
+    baseline has no speed: NaN like a test not given (it was None, and every column was of objects)."""
+    from workbench.records.demo import open_demo_store
+
+    store = open_demo_store(tmp_path / "workspace", role="monitor")
+    try:
+        wide = store.outcomes("wide").set_index(["participant_id", "visit"])
+    finally:
+        store.close()
+    assert wide["ISNCSCI.ais"].dtype == object and set(wide["ISNCSCI.ais"].dropna()) <= set("ABCDE")
+    speed = wide["10MWT.comfortable_speed"]
+    assert speed.dtype.kind == "f" and speed.notna().any()
+    assert pd.isna(speed[("SCI-002", "baseline")])
+    assert wide["BBT.right.blocks_per_minute"].dtype.kind in "if"  # given at every visit: whole numbers

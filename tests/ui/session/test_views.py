@@ -76,3 +76,19 @@ def test_the_notebooks_outcome_figure_is_the_reports():
     # only this instrument's unable tests, with whose they are
     assert fig.layout.annotations[0].text == ("SCI-002 baseline: unable to do the test "
                                               "(cannot stand or step, even with assistance)")
+
+
+def test_the_run_figure_names_runs_as_the_table_does():
+    """Runs 2 and 3 of a session were drawn as "run 1" and "run 2" (their rows), and on a 0.5 grid."""
+    import pandas as pd
+
+    from workbench.ui.session import run_metrics_figure
+
+    started = pd.Timestamp("2026-11-28 09:05", tz="UTC")
+    frame = pd.DataFrame({"participant_id": ["SCI-001"] * 2, "session_started": [started] * 2, "run": [2, 3],
+                          "accuracy": [0.67, 0.5], "chance_level": [1 / 3] * 2, "itr_bits_per_min": [4.7, 1.2]})
+    fig = run_metrics_figure(frame)
+    assert list(fig.data[0].x) == ["run 2<br>2026-11-28 09:05", "run 3<br>2026-11-28 09:05"]
+    assert fig.layout.xaxis.type == "category"
+    two = run_metrics_figure(pd.concat([frame, frame.assign(participant_id="SCI-002", run=[1, 2])]))
+    assert two.data[0].x[2] == "SCI-002 run 1<br>2026-11-28 09:05"

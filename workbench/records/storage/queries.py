@@ -74,6 +74,9 @@ def outcomes_long(engine: sa.Engine, site_id: str | None = None) -> pd.DataFrame
 def outcomes_wide(engine: sa.Engine, site_id: str | None = None) -> pd.DataFrame:
     """One row per participant and visit, one column per ``instrument.score``.
 
+    A score that is a number wherever it was given is a float column (NaN where
+    it was not given, or recorded as not possible); grades and flags stay as given.
+
     When an instrument was given twice at one visit, the later assessment wins
     (the earlier one is still in :func:`outcomes_long`).
     """
@@ -85,6 +88,12 @@ def outcomes_wide(engine: sa.Engine, site_id: str | None = None) -> pd.DataFrame
         ["participant_id", "visit", "column"], keep="last")
     wide = long.pivot(index=["participant_id", "visit"], columns="column", values="value")
     day = long.groupby(["participant_id", "visit"])["day"].min()
+    for column in wide.columns:
+        # A score that is a number wherever it was given is a numeric column (NaN where not given, or given
+        # as "unable"): wide["BBT.right.blocks_per_minute"].mean() works. Grades (AIS "A") and flags stay.
+        given = wide[column].dropna()
+        if len(given) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in given):
+            wide[column] = pd.to_numeric(wide[column])
     wide.insert(0, "day", day)
     wide.columns.name = None
     return wide.reset_index().sort_values(["participant_id", "day", "visit"], ignore_index=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 
 def confusion_figure(result, width: int = 420, height: int = 380):
     """Trials per (cued, decoded) class from a :class:`~workbench.session.training.TrainingResult`."""
@@ -36,6 +34,13 @@ def erd_figure(maps: dict, picks=("C3", "C4"), width: int = 720, height: int = 4
     return fig
 
 
+def run_labels(frame) -> list[str]:
+    """Each run as the table beside the figure names it: its number, its session's start, whose if several."""
+    several = frame["participant_id"].nunique() > 1
+    return [f"{f'{pid} ' if several else ''}run {run}<br>{started:%Y-%m-%d %H:%M}"
+            for pid, run, started in zip(frame["participant_id"], frame["run"], frame["session_started"])]
+
+
 def run_metrics_figure(frame, width: int = 720, height: int = 360):
     """Accuracy and ITR per run over time, from a table of RunMetrics joined to their run start."""
     import plotly.graph_objects as go
@@ -43,13 +48,14 @@ def run_metrics_figure(frame, width: int = 720, height: int = 360):
 
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     if len(frame):
-        x = np.arange(1, len(frame) + 1)
+        x = run_labels(frame)
         fig.add_trace(go.Scatter(x=x, y=frame["accuracy"], mode="lines+markers", name="accuracy"))
         fig.add_trace(go.Scatter(x=x, y=frame["chance_level"], mode="lines", name="chance",
                                  line=dict(dash="dot")))
         fig.add_trace(go.Bar(x=x, y=frame["itr_bits_per_min"], name="ITR (bit/min)", opacity=0.4),
                       secondary_y=True)
-    fig.update_layout(title="Closed-loop runs", xaxis_title="run", width=width, height=height)
+    fig.update_layout(title="Closed-loop runs", xaxis=dict(title="run", type="category"), width=width,
+                      height=height)
     fig.update_yaxes(title_text="accuracy", range=[0, 1], secondary_y=False)
     fig.update_yaxes(title_text="bit/min", secondary_y=True)
     return fig
@@ -64,7 +70,8 @@ def sessions_figure(frame, width: int = 720, height: int = 340):
     fig.add_trace(go.Scatter(x=frame["session"], y=frame["window_accuracy"], mode="lines+markers", name="windows"))
     fig.add_trace(go.Scatter(x=frame["session"], y=frame["chance_upper_95"], mode="lines", name="chance 95 %",
                              line=dict(dash="dot")))
-    fig.update_layout(title="Decoder accuracy across sessions (grouped CV)", xaxis_title="session",
+    # sessions and runs are counted: whole-number ticks, never "session 1.5"
+    fig.update_layout(title="Decoder accuracy across sessions (grouped CV)", xaxis=dict(title="session", dtick=1),
                       yaxis=dict(title="accuracy", range=[0, 1]), width=width, height=height)
     return fig
 
