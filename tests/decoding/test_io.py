@@ -44,6 +44,9 @@ def test_loading_against_a_stream_lists_every_difference(saved, csp_decoder):
     msg = str(err.value)
     assert err.value.fields == ("sfreq", "ch_names (missing)", "ch_names (unexpected)")
     assert "250.0" in msg and "160.0 Hz" in msg and names[-1] in msg and "Status" in msg
+    # which side each name is missing from, in words: the decoder's two, the stream's one
+    assert f"not in the stream: {names[-2]}, {names[-1]} (2 of the decoder's {len(names)})" in msg
+    assert "in the stream, not trained on: Status" in msg
     swapped = [names[1], names[0]] + names[2:]
     with pytest.raises(ValidationError, match=r"ch_names\[0\] \(order\)"):
         load_decoder(saved, ch_names=swapped, sfreq=160.0)

@@ -333,10 +333,13 @@ class Decoder:
         names = [str(c) for c in ch_names]
         missing = [c for c in self.ch_names if c not in names]
         extra = [c for c in names if c not in self.ch_names]
+        # The value says which side a name is missing from: "got ['FC1', ...]" read as the stream's channels.
         if missing:
-            problems.append(Problem("ch_names (missing)", missing, "every channel the decoder was trained on"))
+            problems.append(Problem("ch_names (missing)", f"not in the stream: {', '.join(missing)} ({len(missing)} "
+                                    f"of the decoder's {len(self.ch_names)})", "every channel the decoder was trained on"))
         if extra:
-            problems.append(Problem("ch_names (unexpected)", extra, "only the trained channels " + str(self.ch_names)))
+            problems.append(Problem("ch_names (unexpected)", f"in the stream, not trained on: {', '.join(extra)}",
+                                    "only the trained channels " + ", ".join(self.ch_names)))
         if not missing and not extra and names != self.ch_names:
             i = next(i for i, (a, b) in enumerate(zip(names, self.ch_names)) if a != b)
             problems.append(Problem(f"ch_names[{i}] (order)", names[i], f"{self.ch_names[i]!r}: the trained order"))
