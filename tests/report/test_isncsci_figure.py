@@ -122,3 +122,14 @@ def test_a_single_line_among_several_participants_says_whose_it_is():
     assert score_trajectory_figure(outcomes, "10MWT", "total").layout.showlegend is True
     assert score_trajectory_figure(_trajectories({("SCI-002", "10MWT"): [0.4]}), "10MWT", "total"
                                    ).layout.showlegend is False  # their own figure
+
+
+def test_the_isncsci_figure_colours_participants_as_the_trajectories_do():
+    """A participant without an ISNCSCI exam shifted every later participant's colour in that figure only."""
+    everyone = ["SCI-001", "SCI-002", "SCI-003"]
+    table = pd.DataFrame([{"participant": pid, "visit": "baseline", "UEMS": 10, "LEMS": 0, "AIS": "A"}
+                          for pid in ("SCI-001", "SCI-003")])
+    outcomes = _trajectories({(pid, "WISCI-II"): [3, 4] for pid in everyone})
+    trajectory = {t.name: t.line.color for t in score_trajectory_figure(outcomes, "WISCI-II", "total").data}
+    exams = {t.name.split()[0]: t.line.color for t in isncsci_figure(table, everyone).data}
+    assert exams == {pid: trajectory[pid] for pid in ("SCI-001", "SCI-003")}

@@ -29,7 +29,8 @@ def _outcome_figures(data: TrialData, fig) -> str:
         mine = unable[unable["instrument"] == inst]
         parts.append(fig(F.score_trajectory_figure(data.outcomes, inst, score, threshold=thresholds.get((inst, score)),
                                                    title=S.score_label(inst, score), y_title=y_title,
-                                                   y_range=y_range, unable=mine)))
+                                                   y_range=y_range, unable=mine,
+                                                   participants=data.participants["id"])))
     return "".join(parts)
 
 
@@ -122,7 +123,8 @@ def study_report_html(store, data: TrialData, workspace_root=None) -> str:
          H.table(S.outcome_change_summary(data), empty="No follow-up assessment yet (change needs a baseline "
                                                        "and a later visit).")
          + "<h3>Thresholds used</h3>" + H.table(S.threshold_notes(data), empty="No outcome assessment yet.")
-         + fig(F.isncsci_figure(S.isncsci_across_visits(data))) + _unable_parts(data) + _outcome_figures(data, fig)
+         + fig(F.isncsci_figure(S.isncsci_across_visits(data), data.participants["id"]))
+         + _unable_parts(data) + _outcome_figures(data, fig)
          + _isncsci_change_parts(data)),
         ("bci", "BCI metrics", _bci_parts(data, fig)),
         ("safety", "Adverse events and device deficiencies", _safety_parts(data, fig)),

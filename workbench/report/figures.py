@@ -150,8 +150,8 @@ def _unable_lines(unable: pd.DataFrame | None, participant_ids) -> list[str]:
 
 def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str, *, threshold: float | None = None,
                             title: str | None = None, y_title: str | None = None,
-                            y_range: tuple[float, float] | None = None, unable: pd.DataFrame | None = None
-                            ) -> go.Figure:
+                            y_range: tuple[float, float] | None = None, unable: pd.DataFrame | None = None,
+                            participants=None) -> go.Figure:
     """One line per participant: a score against days from enrolment.
 
     With ``threshold`` (a confirmed minimal important change), the band
@@ -162,7 +162,8 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
     on WISCI II (0-20) has no band below 0. ``unable`` (visit, reason): tests
     recorded as not possible, said in the figure instead of "nothing recorded"
     (with ``participant_id``, named when ``outcomes`` holds several). Each
-    participant's colour is theirs among all of ``outcomes``'s participants.
+    participant's colour is theirs among ``participants`` (every participant
+    of the report; ``outcomes``'s when not given).
     """
     o = outcomes[(outcomes["instrument"] == instrument) & (outcomes["score"] == score)].copy()
     o["value"] = pd.to_numeric(o["value"], errors="coerce")
@@ -173,7 +174,7 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
         return empty_figure(title, "<br>".join(said) or f"No {y_title or f'{instrument} {score}'} recorded",
                             height=160 + SUBTITLE_LINE_PX * max(0, len(said) - 1))
     fig = go.Figure()
-    colour = participant_colours(outcomes["participant_id"])
+    colour = participant_colours(outcomes["participant_id"] if participants is None else participants)
     for pid, g in o.groupby("participant_id"):
         fig.add_trace(go.Scatter(x=g["day"].tolist(), y=g["value"].tolist(), mode="lines+markers", name=pid,
                                  marker_color=colour[pid], line_color=colour[pid], text=g["visit"].tolist(),
@@ -204,12 +205,16 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
                              margin={"t": 50 + SUBTITLE_LINE_PX * len(said)})
 
 
-def isncsci_figure(table: pd.DataFrame) -> go.Figure:
-    """UEMS and LEMS across visits, one colour per participant; the AIS grade written where it is new."""
+def isncsci_figure(table: pd.DataFrame, participants=None) -> go.Figure:
+    """UEMS and LEMS across visits, one colour per participant; the AIS grade written where it is new.
+
+    ``participants``: every participant of the report, whose colours the trajectories share
+    (:func:`participant_colours`); the table's own when not given.
+    """
     if table.empty:
         return empty_figure("ISNCSCI motor scores", "No ISNCSCI examination recorded")
     fig = go.Figure()
-    colours = plotly.colors.qualitative.Plotly
+    colour = participant_colours(table["participant"] if participants is None else participants)
     for score, dash in (("UEMS", "solid"), ("LEMS", "dot")):
         for k, (pid, g) in enumerate(table.groupby("participant")):
             grades = [f"AIS {a}" for a in g["AIS"]]
@@ -221,8 +226,8 @@ def isncsci_figure(table: pd.DataFrame) -> go.Figure:
             # neighbours' labels on opposite sides of their lines, never under the axis
             where = ["bottom center" if k % 2 and v >= 8 else "top center" for v in values]
             fig.add_trace(go.Scatter(x=g["visit"].tolist(), y=values, mode="lines+markers+text", name=f"{pid} {score}",
-                                     line={"dash": dash, "color": colours[k % len(colours)]},
-                                     text=labels, customdata=grades, textfont={"color": colours[k % len(colours)]},
+                                     line={"dash": dash, "color": colour[pid]},
+                                     text=labels, customdata=grades, textfont={"color": colour[pid]},
                                      textposition=where, cliponaxis=False,
                                      hovertemplate=f"%{{x}}: {score} %{{y}}, %{{customdata}}<extra>{pid}</extra>"))
     fig.update_yaxes(title="motor score (0-50)", range=[0, 52])
