@@ -161,9 +161,9 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
     registry's), which neither the axis nor the band leaves: a baseline of 0
     on WISCI II (0-20) has no band below 0. ``unable`` (visit, reason): tests
     recorded as not possible, said in the figure instead of "nothing recorded"
-    (with ``participant_id``, named when ``outcomes`` holds several). Each
-    participant's colour is theirs among ``participants`` (every participant
-    of the report; ``outcomes``'s when not given).
+    (with ``participant_id``, named when the figure is not one participant's
+    alone). Each participant's colour is theirs among ``participants`` (every
+    participant of the report) and ``outcomes``'s.
     """
     o = outcomes[(outcomes["instrument"] == instrument) & (outcomes["score"] == score)].copy()
     o["value"] = pd.to_numeric(o["value"], errors="coerce")
@@ -174,7 +174,7 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
         return empty_figure(title, "<br>".join(said) or f"No {y_title or f'{instrument} {score}'} recorded",
                             height=160 + SUBTITLE_LINE_PX * max(0, len(said) - 1))
     fig = go.Figure()
-    colour = participant_colours(outcomes["participant_id"] if participants is None else participants)
+    colour = participant_colours([*outcomes["participant_id"], *(() if participants is None else participants)])
     for pid, g in o.groupby("participant_id"):
         fig.add_trace(go.Scatter(x=g["day"].tolist(), y=g["value"].tolist(), mode="lines+markers", name=pid,
                                  marker_color=colour[pid], line_color=colour[pid], text=g["visit"].tolist(),
@@ -209,12 +209,12 @@ def isncsci_figure(table: pd.DataFrame, participants=None) -> go.Figure:
     """UEMS and LEMS across visits, one colour per participant; the AIS grade written where it is new.
 
     ``participants``: every participant of the report, whose colours the trajectories share
-    (:func:`participant_colours`); the table's own when not given.
+    (:func:`participant_colours`), with the table's own.
     """
     if table.empty:
         return empty_figure("ISNCSCI motor scores", "No ISNCSCI examination recorded")
     fig = go.Figure()
-    colour = participant_colours(table["participant"] if participants is None else participants)
+    colour = participant_colours([*table["participant"], *(() if participants is None else participants)])
     for score, dash in (("UEMS", "solid"), ("LEMS", "dot")):
         for k, (pid, g) in enumerate(table.groupby("participant")):
             grades = [f"AIS {a}" for a in g["AIS"]]
