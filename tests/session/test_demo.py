@@ -42,6 +42,8 @@ def test_demo_runs_the_trial_day_and_saves_everything(workspace, monkeypatch):
     # every injected fault caught by the gate
     handled = r"injected \w+ at .*: (caught by \w+|came while the gate was already safe)"
     assert len(re.findall(handled, text)) == 3 and "NOT CAUGHT" not in text
+    # and both blocks' latency figures say that the drills' outputs are in them
+    assert text.count("the outputs around the faults injected below included") == 2
 
     # decoders saved; the session holds v1's hash and every recording's hash
     v1 = workspace.decoders / "demo_grasp_v1.npz"

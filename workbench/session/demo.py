@@ -369,6 +369,9 @@ def format_summary(r: DemoResult) -> str:
         from .results import format_shares
 
         lines.append(f"  {format_shares(s.shares)}; gaps {s.n_gaps}, samples lost to overruns {s.samples_lost}")
+        if run.caught:  # a drill's stall or burst is in the tail: said, so that it is not read as the loop's
+            lines.append("  these latencies are over the whole block, the outputs around the faults injected below "
+                         "included")
         if run.live.priority:
             lines.append(f"  loop thread: {run.live.priority}; {run.live.cpu_latency or 'CPU idle states not set'}")
         safe = "" if s.safe_fraction is None else f"; in the safe state {100 * s.safe_fraction:.0f}% of the block"
