@@ -30,6 +30,12 @@ def test_flat_and_clipped_channels_are_flagged():
     assert q.flat.tolist() == [False, True, False, False]
     assert q.clipped.tolist() == [False, False, True, False]
     assert [r[0] for r in q.rows() if r[2] or r[3]] == ["b", "c"]
+    # the table a notebook shows says the same, channel by channel
+    table = q.to_frame()
+    assert table.index.tolist() == ["a", "b", "c", "d"] and table.index.name == "channel"
+    assert table[table["flat"] | table["clipped"]].index.tolist() == ["b", "c"]
+    for column in ("rms", "flat", "clipped", "line_noise_ratio", "n_nonfinite"):
+        np.testing.assert_array_equal(table[column].to_numpy(), getattr(q, column))  # NaN where the window's is
 
 
 def test_known_clip_range():

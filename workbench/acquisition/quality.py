@@ -48,6 +48,14 @@ class SignalQuality:
         """Channels flagged flat, clipped or with NaN/Inf samples."""
         return self.flat | self.clipped | (self.n_nonfinite > 0)
 
+    def to_frame(self):
+        """A table, one row per channel (index ``channel``): what a notebook shows of the scope's last window."""
+        import pandas as pd
+
+        return pd.DataFrame({"rms": self.rms, "flat": self.flat, "clipped": self.clipped,
+                             "line_noise_ratio": self.line_noise_ratio, "n_nonfinite": self.n_nonfinite},
+                            index=pd.Index(self.ch_names, name="channel"))
+
     def rows(self) -> list[tuple[str, float, bool, bool, float, int]]:
         """One (name, rms, flat, clipped, line_noise_ratio, n_nonfinite) tuple per channel."""
         return [
