@@ -91,3 +91,11 @@ def test_spike_thresholds_are_minus_k_rms(epochs):
     assert F.shape == (len(X), 2 * X.shape[1])
     assert F[:, :64].sum() > 0  # real EEG crosses 3 RMS now and then
     np.testing.assert_allclose(F[:, 64:], np.mean(X**2, axis=2), rtol=1e-12)
+
+
+def test_a_wrong_number_of_classes_is_said_with_the_labels_as_given():
+    """The labels as the user wrote them, not numpy's reprs (np.str_('grasp'))."""
+    X = np.random.default_rng(0).normal(size=(9, 4, 50))
+    with pytest.raises(ValidationError) as err:
+        CSP(2).fit(X, np.array(["grasp", "open", "rest"] * 3))
+    assert "3 classes ['grasp', 'open', 'rest']" in str(err.value) and "np." not in str(err.value)

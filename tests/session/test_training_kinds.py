@@ -50,6 +50,8 @@ def test_two_class_kind_is_refused_for_three_classes_with_the_kinds_that_fit(win
     msg = str(err.value)
     assert err.value.fields == ("kind",) and "csp_lda" in msg and "3 classes" in msg
     assert "'ts_lr'" in msg and "'mdm'" in msg and "'bandpower_lda'" in msg
+    # the classes as the user named them, not numpy's reprs ("np.str_('grasp')")
+    assert "3 classes (grasp, open, rest)" in msg and "np." not in msg
 
 
 def test_default_kind_is_band_power(windows):

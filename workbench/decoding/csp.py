@@ -83,7 +83,8 @@ class CSP(WindowedFeature):
         if y.shape != (X.shape[0],):
             problems.append(Problem("y", f"shape {y.shape}", f"one label per epoch, shape ({X.shape[0]},)"))
         elif len(classes) != 2:
-            problems.append(Problem("y", f"{len(classes)} classes {list(classes)}", "exactly two classes"))
+            labels = f"{len(classes)} class{'es' * (len(classes) != 1)} {classes.tolist()}"
+            problems.append(Problem("y", labels, "exactly two classes"))
         if not isinstance(self.n_components, (int, np.integer)) or not 1 <= self.n_components <= X.shape[1]:
             problems.append(Problem("n_components", self.n_components, f"an integer from 1 to {X.shape[1]}"))
         if problems:

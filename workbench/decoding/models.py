@@ -101,7 +101,7 @@ class LDA(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
                 or (isinstance(sh, (int, float)) and not isinstance(sh, bool) and 0 <= sh <= 1)):
             problems.append(Problem("shrinkage", sh, "None, 'auto' or a float in [0, 1]"))
         if len(classes) < 2:
-            problems.append(Problem("y", f"1 class: {classes[0]!r}", "at least 2 classes"))
+            problems.append(Problem("y", f"1 class: {classes.tolist()[0]!r}", "at least 2 classes"))
         if self.priors is not None:
             priors = np.asarray(self.priors, dtype=float)
             if priors.shape != (len(classes),) or np.any(priors < 0) or not np.isclose(priors.sum(), 1):

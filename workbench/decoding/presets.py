@@ -46,7 +46,8 @@ def check_decoder_kind(kind, classes=None, field="kind"):
         raise ValidationError([Problem(field, kind, f"one of {allowed}")], what="decoder")
     if classes is not None and kind in TWO_CLASS_KINDS and len(classes) != 2:
         others = ", ".join(repr(k) for k in DECODER_KINDS if k not in TWO_CLASS_KINDS)
-        raise ValidationError([Problem(field, kind, f"a kind for {len(classes)} classes {list(classes)}: {others} "
+        raise ValidationError([Problem(field, kind, f"a kind for {len(classes)} classes "
+                                                    f"({', '.join(str(c) for c in classes)}): {others} "
                                                     f"({kind} separates exactly two)")], what="decoder")
 
 

@@ -258,9 +258,9 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
                 self.inner_folds < 2):
             problems.append(Problem("inner_folds", self.inner_folds, "a whole number of folds >= 2"))
         if len(classes) < 2:
-            problems.append(Problem("y", f"1 class: {classes[0]!r}", "at least 2 classes"))
+            problems.append(Problem("y", f"1 class: {classes.tolist()[0]!r}", "at least 2 classes"))
         elif self.C == "cv" and counts.min() < 2:
-            problems.append(Problem("y", f"{counts.min()} window(s) of class {classes[counts.argmin()]!r}",
+            problems.append(Problem("y", f"{counts.min()} window(s) of class {classes.tolist()[counts.argmin()]!r}",
                                     "at least 2 windows per class to choose C by cross-validation"))
         return problems
 
@@ -326,7 +326,7 @@ class MDM(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         classes = np.unique(y)
         if len(classes) < 2:
-            raise ValidationError([Problem("y", f"1 class: {classes[0]!r}", "at least 2 classes")], what="MDM")
+            raise ValidationError([Problem("y", f"1 class: {classes.tolist()[0]!r}", "at least 2 classes")], what="MDM")
         covs = X.reshape(-1, p, p)
         bad = _not_spd_problem(covs, "as given")
         if bad is not None:

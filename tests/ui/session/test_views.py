@@ -92,3 +92,19 @@ def test_the_run_figure_names_runs_as_the_table_does():
     assert fig.layout.xaxis.type == "category"
     two = run_metrics_figure(pd.concat([frame, frame.assign(participant_id="SCI-002", run=[1, 2])]))
     assert two.data[0].x[2] == "SCI-002 run 1<br>2026-11-28 09:05"
+
+
+def test_the_training_confusion_figure_is_the_reports_with_its_accuracy():
+    import numpy as np
+
+    from workbench.report.figures import confusion_figure as report_figure
+    from workbench.session.training import TrainingResult
+    from workbench.ui.session import confusion_figure
+
+    fields = dict.fromkeys(TrainingResult.__dataclass_fields__)
+    result = TrainingResult(**{**fields, "confusion": np.array([[3, 1], [0, 4]]), "classes": ["grasp", "rest"],
+                               "trial_accuracy": 0.875, "chance_level": 0.5})
+    fig, same = confusion_figure(result), report_figure(result.confusion, result.classes)
+    assert fig.data[0].z == same.data[0].z and list(fig.data[0].x) == ["grasp", "rest"]
+    assert fig.layout.yaxis.autorange == "reversed"  # rows: cued, top to bottom as listed
+    assert "accuracy 0.88" in fig.layout.title.text and "chance 0.50" in fig.layout.title.text

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 
 def confusion_figure(result, width: int = 420, height: int = 380):
-    """Trials per (cued, decoded) class from a :class:`~workbench.session.training.TrainingResult`."""
-    import plotly.graph_objects as go
+    """Trials per (cued, decoded) class from a :class:`~workbench.session.training.TrainingResult`.
 
-    fig = go.Figure(go.Heatmap(z=result.confusion, x=result.classes, y=result.classes, colorscale="Blues",
-                               text=result.confusion, texttemplate="%{text}", showscale=False))
-    fig.update_layout(title=f"Cross-validated trials (accuracy {result.trial_accuracy:.2f}, "
-                            f"chance {result.chance_level:.2f})", xaxis_title="decoded", yaxis_title="cued",
-                      width=width, height=height, yaxis_autorange="reversed")
-    return fig
+    The dashboard's and the reports' matrix (``report.figures.confusion_figure``), titled with the
+    cross-validated accuracy and its chance level.
+    """
+    from ...report import figures
+
+    fig = figures.confusion_figure(result.confusion, result.classes)
+    # two lines: in one, the 420 px figure cut the title at "chance 0"
+    return fig.update_layout(title_text=f"Cross-validated trials<br><sup>accuracy {result.trial_accuracy:.2f}, "
+                                        f"chance {result.chance_level:.2f}</sup>", width=width, height=height)
 
 
 def erd_figure(maps: dict, picks=("C3", "C4"), width: int = 720, height: int = 420):
