@@ -283,10 +283,14 @@ class CueTimeline:
             at = getattr(self, "_paused_at", None)
             if at is None:
                 return
-            back = _OPEN_PAUSE - max(0.0, t - at)
-            self._onsets = [o - back if o > at else o for o in self._onsets]
+            resumed = at + max(0.0, t - at)
+            back = _OPEN_PAUSE - (resumed - at)
+            # Each shifted onset went out by _OPEN_PAUSE and comes back by a little less: at that
+            # magnitude a float's step is ~1e-10 s, and a pause shorter than that put the resumed cue
+            # before the pause itself, out of the order every lookup relies on. None starts before `resumed`.
+            self._onsets = [max(o - back, resumed) if o > at else o for o in self._onsets]
             if self.end_s is not None:
-                self.end_s -= back
+                self.end_s = max(self.end_s - back, resumed)
             self._paused_at = None
         self._changed()
 
