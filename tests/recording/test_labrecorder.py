@@ -134,3 +134,23 @@ def test_interleaved_start_messages_count_once_per_stream():
     # lines that are not merged are kept as they were printed
     plain = [x for x in _INTERLEAVED if x.count("Started data collection") < 2]
     assert [x for x in ours._stdout_lines if "interleaved" not in x] == plain
+
+
+@pytest.mark.slow
+def test_the_file_holds_every_sample_sent_before_the_stop(workspace, unique_name):
+    """LabRecorderCLI pulls every ~0.5 s and not again when stopped: the last 0.5 s before a stop was
+    missing from every file. Counted by the stream's own sample counter, so a lost sample cannot hide."""
+    import time
+
+    import pylsl
+
+    with Player(SyntheticSource(montage="eeg-64", seed=0, counter=True), name=unique_name) as player:
+        rec = Recorder([player.name], workspace.recordings, entities=RunEntities(subject="P008", task="tail"))
+        rec.start()
+        time.sleep(2.0)
+        asked = pylsl.local_clock()
+        manifest = rec.stop()
+    (signal,) = read_xdf_streams(manifest.fname)
+    np.testing.assert_array_equal(np.diff(signal.data[:, 0]), 1.0)
+    # every sample stamped before the stop request is in (the Player pushes every 20 ms; 0.1 s of slack)
+    assert signal.times[-1] >= asked - 0.1, f"the file ends {asked - signal.times[-1]:.3f} s before the stop"

@@ -74,6 +74,9 @@ def _stream_descriptions(streams, timeout: float):
 
 #: How often LabRecorderCLI is started before a recording is given up (see Recorder.start).
 START_ATTEMPTS = 2
+#: Seconds to let LabRecorderCLI pull its inlets once more before it is stopped (two of its ~0.5 s pulls).
+LABRECORDER_FINAL_PULL_S = 1.0
+
 
 class Recorder:
     """Record chosen LSL streams to one XDF file with LabRecorder.
@@ -212,6 +215,10 @@ class Recorder:
             raise WorkbenchError("this recorder is not recording")
         lr, self._lr = self._lr, None
         errors: list[BaseException] = []
+        # LabRecorderCLI pulls its inlets about every 0.5 s and does not pull again when it stops: the
+        # last half second before a stop was missing from every file (a 6 s run held 5.5 s; its last
+        # sample 0.50 s before the stop). Waiting two pulls first, the file reaches the stop request.
+        time.sleep(LABRECORDER_FINAL_PULL_S)
 
         def _stop():
             try:
