@@ -335,8 +335,8 @@ class Decoder:
         extra = [c for c in names if c not in self.ch_names]
         # The value says which side a name is missing from: "got ['FC1', ...]" read as the stream's channels.
         if missing:
-            problems.append(Problem("ch_names (missing)", f"not in the stream: {', '.join(missing)} ({len(missing)} "
-                                    f"of the decoder's {len(self.ch_names)})", "every channel the decoder was trained on"))
+            lacking = f"not in the stream: {', '.join(missing)} ({len(missing)} of the decoder's {len(self.ch_names)})"
+            problems.append(Problem("ch_names (missing)", lacking, "every channel the decoder was trained on"))
         if extra:
             problems.append(Problem("ch_names (unexpected)", f"in the stream, not trained on: {', '.join(extra)}",
                                     "only the trained channels " + ", ".join(self.ch_names)))

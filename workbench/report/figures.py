@@ -122,8 +122,8 @@ def adverse_events_relatedness_figure(adverse_events: pd.DataFrame) -> go.Figure
     return _layout(fig, "Adverse events by seriousness and relatedness (MDCG 2020-10/1)", barmode="stack")
 
 
-def participant_colours(participant_ids) -> dict[str, str]:
-    """A colour per participant, by their place among all of ``participant_ids`` (sorted).
+def participant_colours(*participant_ids) -> dict[str, str]:
+    """A colour per participant, by their place among all of ``participant_ids`` (sorted; lists, None skipped).
 
     Given every participant the figures of one report or notebook show, a
     participant keeps their colour in all of them, whoever else has a value
@@ -131,7 +131,8 @@ def participant_colours(participant_ids) -> dict[str, str]:
     with a 10MWT took the first colour, another's in the WISCI II figure above.
     """
     palette = plotly.colors.qualitative.Plotly
-    return {pid: palette[k % len(palette)] for k, pid in enumerate(sorted(pd.unique(pd.Series(participant_ids))))}
+    everyone = sorted({str(pid) for ids in participant_ids if ids is not None for pid in ids})
+    return {pid: palette[k % len(palette)] for k, pid in enumerate(everyone)}
 
 
 def _unable_lines(unable: pd.DataFrame | None, participant_ids) -> list[str]:
@@ -174,7 +175,7 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
         return empty_figure(title, "<br>".join(said) or f"No {y_title or f'{instrument} {score}'} recorded",
                             height=160 + SUBTITLE_LINE_PX * max(0, len(said) - 1))
     fig = go.Figure()
-    colour = participant_colours([*outcomes["participant_id"], *(() if participants is None else participants)])
+    colour = participant_colours(outcomes["participant_id"], participants)
     for pid, g in o.groupby("participant_id"):
         fig.add_trace(go.Scatter(x=g["day"].tolist(), y=g["value"].tolist(), mode="lines+markers", name=pid,
                                  marker_color=colour[pid], line_color=colour[pid], text=g["visit"].tolist(),
@@ -214,7 +215,7 @@ def isncsci_figure(table: pd.DataFrame, participants=None) -> go.Figure:
     if table.empty:
         return empty_figure("ISNCSCI motor scores", "No ISNCSCI examination recorded")
     fig = go.Figure()
-    colour = participant_colours([*table["participant"], *(() if participants is None else participants)])
+    colour = participant_colours(table["participant"], participants)
     for score, dash in (("UEMS", "solid"), ("LEMS", "dot")):
         for k, (pid, g) in enumerate(table.groupby("participant")):
             grades = [f"AIS {a}" for a in g["AIS"]]

@@ -283,7 +283,7 @@ class CueTimeline:
             at = getattr(self, "_paused_at", None)
             if at is None:
                 return
-            resumed = at + max(0.0, t - at)
+            resumed = max(at, t)
             back = _OPEN_PAUSE - (resumed - at)
             # Each shifted onset went out by _OPEN_PAUSE and comes back by a little less: at that
             # magnitude a float's step is ~1e-10 s, and a pause shorter than that put the resumed cue
