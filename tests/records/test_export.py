@@ -12,7 +12,8 @@ import pytest
 from tests.records import factories as f
 from workbench.errors import ValidationError
 from workbench.records import (
-    AdverseEvent, Consent, DeviceDeficiency, ProtocolDeviation, RecordingFile, Run, Session, Trial, Visit,
+    AdverseEvent, Consent, DeviceDeficiency, Participant, ProtocolDeviation, RecordingFile, Run, Session, Trial,
+    Visit,
 )
 from workbench.records import export as export_mod
 from workbench.records.export import REDCAP_COLUMNS, export_study
@@ -218,3 +219,25 @@ def test_staff_codes_are_the_study_keys_stable_across_exports_and_logins(store, 
         _planted_study(other)
         theirs = codes(export_study(other, tmp_path / "other", "csv"))
     assert theirs[0] != first[0] and theirs[1].isdisjoint(first[1])
+
+
+def test_an_integer_field_left_empty_on_one_record_stays_whole_on_the_others(store, tmp_path):
+    """An age given for one participant and not for another: 34, never 34.0 (a float column once one value was
+    missing), in the store's frame and in each export; REDCap and ODM type the field as an integer."""
+    store.add(f.study(), f.site(), f.participant("SCI-001"), f.participant("SCI-002", age_years=None),
+              f.consent("SCI-001"), f.consent("SCI-002"))
+    frame = store.frame(Participant).set_index("id")
+    assert str(frame["age_years"].dtype) == "Int64"
+    assert frame.loc["SCI-001", "age_years"] == 34 and pd.isna(frame.loc["SCI-002", "age_years"])
+    csv = pd.read_csv(export_study(store, tmp_path / "csv", "csv") / "participants.csv", dtype=str,
+                      keep_default_na=False).set_index("id")
+    assert csv["age_years"].to_dict() == {"SCI-001": "34", "SCI-002": ""}
+    import pyarrow.parquet as pq
+
+    parquet = export_study(store, tmp_path / "pq", "parquet") / "participants.parquet"
+    assert str(pq.read_schema(parquet).field("age_years").type) == "int64"
+    assert pq.read_table(parquet).column("age_years").to_pylist() == [34, None]
+    records = pd.read_csv(export_study(store, tmp_path / "rc", "redcap") / "redcap_records.csv", dtype=str,
+                          keep_default_na=False)
+    ages = records.loc[records["age_years"] != "", ["record_id", "age_years"]].values.tolist()
+    assert ages == [["SCI-001", "34"]]

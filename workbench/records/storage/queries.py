@@ -28,6 +28,11 @@ def records_frame(engine: sa.Engine, rt: type[TableRecord], where=None) -> pd.Da
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
+    for name, sp in rt.specs():
+        # An integer field left empty on some record would make its column float (4.0 trials beside NaN),
+        # and the exports would write 4.0 for an integer: pandas' nullable integer keeps 4 beside <NA>.
+        if sp.kind == "int" and name in frame.columns and frame[name].dtype != "int64":
+            frame[name] = frame[name].astype("Int64")
     if rt.TABLE == "visits":  # derived, never stored: computed from the dates and window
         frame.insert(frame.columns.get_loc("actual_date") + 1, "in_window", [
             None if r["actual_date"] is None
