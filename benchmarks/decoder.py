@@ -128,8 +128,11 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 sys.path.insert(0, str(REPO))
+
+from workbench.config import shared_data_dir  # noqa: E402 (after the checkout is on the path)
+
+SHARED_DATA = shared_data_dir(must_exist=False)
 
 
 def _best_per_call(fn, n_calls, repeats, clock=time.process_time):

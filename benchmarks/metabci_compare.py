@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -49,8 +48,11 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 sys.path.insert(0, str(REPO))
+
+from workbench.config import shared_data_dir  # noqa: E402 (after the checkout is on the path)
+
+SHARED_DATA = shared_data_dir(must_exist=False)
 
 SUB_BANDS = ((8.0, 12.0), (12.0, 16.0), (16.0, 20.0), (20.0, 24.0), (24.0, 30.0))
 KEYS = ("metabci_accuracy_hands_feet", "metabci_fbcsp_accuracy_hands_feet", "metabci_csp_fit_s",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from workbench.acquisition.lsl_config import SESSION_ENV, use_loopback
+from workbench.config import shared_data_dir
 
 # One LSL session per test process (each pytest-xdist worker, and a plain run): a resolver sees only
 # the streams of its own session, so two workers, or a second test run, never see each other's streams
@@ -21,7 +22,7 @@ os.environ[SESSION_ENV] = f"wbtest-{os.environ.get('PYTEST_XDIST_WORKER', 'main'
 use_loopback(force=True)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED_DATA = shared_data_dir(must_exist=False)
 SHARED = SHARED_DATA.parent
 
 

@@ -1,3 +1,7 @@
+from pathlib import Path
+
+import pytest
+
 from workbench.config import SUBDIRS, get_workspace
 
 
@@ -55,3 +59,20 @@ def test_the_workspace_folders_it_makes_are_the_owners_only_whatever_the_umask(t
         os.umask(old)
     assert {(ws.root / sub).stat().st_mode & 0o777 for sub in SUBDIRS} == {0o700}
     assert ws.root.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_shared_recordings_are_found_from_the_package_not_the_current_folder(tmp_path, monkeypatch):
+    from workbench.config import SHARED_DATA_ENV, shared_data_dir
+    from workbench.errors import ValidationError
+
+    monkeypatch.delenv(SHARED_DATA_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)  # a notebook copied elsewhere, a kernel started in another folder
+    beside = Path(__file__).resolve().parents[2] / "shared" / "data"
+    assert shared_data_dir(must_exist=False) == beside
+
+    monkeypatch.setenv(SHARED_DATA_ENV, str(tmp_path / "recordings"))
+    with pytest.raises(ValidationError) as err:
+        shared_data_dir()
+    assert SHARED_DATA_ENV in str(err.value) and str(tmp_path / "recordings") in str(err.value)
+    (tmp_path / "recordings").mkdir()
+    assert shared_data_dir() == tmp_path / "recordings"

@@ -106,3 +106,25 @@ def get_workspace(path: str | os.PathLike | None = None, *, create: bool = True)
         path = default_workspace_path()
     ws = Workspace(Path(path).expanduser().resolve())
     return ws.ensure() if create else ws
+
+
+SHARED_DATA_ENV = "WORKBENCH_SHARED_DATA"
+
+
+def shared_data_dir(*, must_exist: bool = True) -> Path:
+    """The public recordings the notebooks, tests and benchmarks read in place (never copied).
+
+    ``$WORKBENCH_SHARED_DATA``, else ``shared/data`` beside the checkout that holds
+    this package (CI and the README put ``../shared`` there). Found from the
+    package, not the current folder, so a notebook copied elsewhere or a kernel
+    started in another folder reads the same files.
+    """
+    env = os.environ.get(SHARED_DATA_ENV)
+    path = Path(env).expanduser() if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    if must_exist and not path.is_dir():
+        from .errors import Problem, ValidationError
+
+        raise ValidationError([Problem(SHARED_DATA_ENV, str(path),
+                                       "a folder holding the public recordings (put ../shared beside the "
+                                       "checkout, or set WORKBENCH_SHARED_DATA)")], what="shared data")
+    return path
