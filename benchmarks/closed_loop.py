@@ -280,10 +280,12 @@ def pcts(lat_s):
 
 def unforced_safe_decisions(log) -> list:
     """Safe states in a run without injected faults (after the gate first armed): real silences."""
+    from workbench.session.gate import DECIDED
+
     armed = next((d.t for d in log.decisions if d.decision == "resumed"), None)
-    # run_block ends every block with the operator's stop (every output off): not a silence
+    # run_block ends every block with every output off (end_of_run): not a silence
     return [d for d in log.decisions if armed is not None and d.t > armed and d.decision == "safe_state"
-            and d.rule != "operator_stop"]
+            and d.rule not in DECIDED]
 
 
 def unforced_safe_states(log) -> dict:

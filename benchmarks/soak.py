@@ -269,6 +269,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
     from workbench.records import Session
     from workbench.records.demo import open_demo_store
     from workbench.recording.runs import RunEntities
+    from workbench.session.gate import DECIDED
     from workbench.session.live import run_block
     from workbench.session.paradigm import ParadigmSpec
     from workbench.session.results import amplifier_share_parts, latency_shares, start_run
@@ -321,11 +322,11 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
             breaks += live.lost_or_repeated or 0
             unforced = unforced_safe_states(log)
             for rule, n in unforced.items():
-                if rule != "operator_stop":  # every block ends with an operator stop: every output off
+                if rule not in DECIDED:  # every block ends with every output off (end_of_run): not a fault
                     false_safe[rule] = false_safe.get(rule, 0) + n
             false_details = []
             for d in unforced_safe_decisions(log):
-                if d.rule == "operator_stop":
+                if d.rule in DECIDED:
                     continue
                 stalls = machine.stalls_in_silence(d)  # the machine's own stalls in the silence the gate saw
                 in_stalls += bool(stalls)
@@ -359,7 +360,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
                                cpu_latency=live.cpu_latency,
                                counter_breaks=live.lost_or_repeated, recording=live.manifest.status, **memory,
                                **p99_block, **split,
-                               false_safe_states={r: n for r, n in unforced.items() if r != "operator_stop"},
+                               false_safe_states={r: n for r, n in unforced.items() if r not in DECIDED},
                                false_safe_details=false_details[:20], slowest_outputs=slowest,
                                machine_wakeup_p99_ms=m["wakeup_p99_ms"],
                                machine_stall_max_ms=round(m["stall_max_ms"], 1),

@@ -48,8 +48,10 @@ PRINTS = {
     "03_closed_loop": (r"loop_v1\.npz trial accuracy [01]\.\d\d over 3 trials",
                        r"loop_v2\.npz trial accuracy [01]\.\d\d over 3 trials",
                        # the block's two latency shares and the loop's scheduling they were measured under
-                       r"latency shares p50/p99: amplifier \d+\.\d/\d+\.\d ms",
-                       r"loop thread: (real-time \(SCHED_FIFO \d+\)|ordinary priority)"),
+                       r"latency +shares p50/p99: amplifier \d+\.\d/\d+\.\d ms",
+                       r"loop +(real-time \(SCHED_FIFO \d+\)|ordinary priority)",
+                       # the gate's rules in words; the block's end is its own, not an operator stop
+                       r"gate +\d+ passed, \d+ blocked, \d+ safe states: .*1\u00d7 end of the run"),
 }
 
 CASES = [(path, kind) for path in NOTEBOOKS for kind in WORKSPACES if kind == "empty" or _reads_records(path)]

@@ -174,6 +174,17 @@ def test_operator_stop_latches_until_the_operator_resumes():
     assert [d.decision for d in out if d.decision in ("resumed", "passed")] == ["resumed", "passed"]
 
 
+def test_the_end_of_a_run_is_recorded_as_such_not_as_an_operator_stop():
+    gate = SafetyGate(LIMITS, 0.0)
+    _, t = healthy(gate, 0.0, 1.5)
+    assert not gate.safe
+    [off] = gate.end_of_run(t)
+    assert (off.decision, off.rule, off.wire(), gate.amplitude_ma) == ("safe_state", "end_of_run", SAFE_COMMAND, 0.0)
+    out, t = healthy(gate, t, t + 3.0)  # late inputs after the end re-arm nothing
+    assert gate.safe and not [d for d in out if d.decision in ("resumed", "passed")]
+    assert gate.end_of_run(t) == []  # already safe: no second decision
+
+
 def test_amplitude_is_clamped_and_ramped():
     gate = SafetyGate(LIMITS, 0.0)
     healthy(gate, 0.0, 0.6, command=None)

@@ -172,6 +172,29 @@ def test_operator_stop_release_and_abort_from_the_panel_thread(decoder, workspac
     assert len(block.runner.trials()) < spec.n_trials
 
 
+def test_a_block_that_runs_to_its_end_leaves_the_gate_safe_and_the_panel_says_so(decoder, workspace, unique_name):
+    """The end of a block is every output off, recorded as the end of the run (the records said "operator
+    stop" though nobody pressed it), and the operator's panel shows it, not the last command sent."""
+    from workbench.session.gate import SAFE_COMMAND
+    from workbench.session.live import BlockControl
+    from workbench.ui.session import OperatorPanel
+
+    spec = ParadigmSpec(cue_s=2.0, rest_s=1.0, repetitions=1, seed=4, jitter_s=0.0)
+    control = BlockControl()
+    block = run_block(workspace.recordings, spec, participant=SimulatedParticipant(CueTimeline(), seed=4),
+                      decoder=decoder, effector="glove", name=unique_name, progress=False, control=control,
+                      entities=RunEntities(subject="test", task="end"))
+    assert block.runner.state == "finished" and block.manifest.status == "complete"
+    safe = [d for d in block.log.decisions if d.decision == "safe_state"]
+    assert safe and safe[-1].rule == "end_of_run" and block.log.decisions[-1] is safe[-1]
+    assert "operator_stop" not in {d.rule for d in safe}
+    assert block.effector.received[-1][1].command == "off"
+    assert (control.running, control.gate_safe, control.gate_rule, control.command) == (
+        False, True, "end_of_run", SAFE_COMMAND)
+    status = OperatorPanel(control).refresh()
+    assert "not running" in status and "SAFE STATE (end_of_run)" in status and f"<code>{SAFE_COMMAND}</code>" in status
+
+
 def test_against_any_lsl_stream_the_runner_pushes_the_cue_markers(decoder, workspace, unique_name):
     """A real amplifier (here the participant played by a separate Player): cues go out on NAME-cues."""
     from workbench.datasets import Player

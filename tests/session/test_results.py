@@ -52,6 +52,27 @@ def test_summary_uses_the_outcome_metrics():
     assert s.safe_state_rules == {"signal_lost": 1}
 
 
+def test_the_printed_summary_rounds_its_numbers_and_names_the_rules_in_words():
+    from workbench.session.results import summary_lines, unexplained_safe_states
+
+    log, trials = log_for([("grasp", "grasp"), ("open", "rest"), ("rest", "rest")])
+    log.decisions += [GateDecision(T0 + 2.0, "safe_state", "signal_lost", "off", 0.0, 0.08, "no samples for 80 ms"),
+                      GateDecision(T0 + 13.0, "safe_state", "end_of_run", "off", 0.0, 0.0)]
+    s = summarize_run(log, score_online_trials(log, trials, T0), ["grasp", "open", "rest"], 4.0)
+    lines = summary_lines(s, decoder_version="v1", unexplained=unexplained_safe_states(log, T0))
+    text = "\n".join(lines)
+    assert lines[0].startswith("trials     3, accuracy 0.67 (chance 0.33), kappa ")
+    assert lines[0].endswith(", decoder v1")
+    assert "0.666" not in text, "numbers are rounded for reading"
+    # faults before what was decided; words, not rule ids; the end of the run is never 'unexplained'
+    assert "2 safe states: 1\u00d7 signal lost (no samples), 1\u00d7 end of the run (every output off)" in text
+    assert "longest time to safe 80 ms" in text
+    assert [x for x in lines if "safe state at" in x] == [
+        "           safe state at 2.0 s: signal lost (no samples): no samples for 80 ms"]
+    assert "command    latency (last sample -> command pushed) p50 3.0 ms" in text
+    assert lines[-1] == "latency    shares: no decoder output timed"  # this log has no timed outputs
+
+
 def test_safe_fraction_is_the_share_of_the_armed_block_spent_safe_and_ramp_steps_have_no_latency():
     log, trials = log_for([("grasp", "grasp")])
     log.decisions[:0] = [GateDecision(T0 + 0.0, "resumed", "start", "off", 0.0)]

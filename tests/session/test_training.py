@@ -34,6 +34,7 @@ def test_windows_come_from_the_settled_part_of_each_cue(windows):
 def test_grouped_cv_beats_chance_and_the_decoder_is_saved(windows, tmp_path):
     res = train_decoder(windows, fname=tmp_path / "dec.npz")
     assert res.classes == ["grasp", "open", "rest"]
+    assert all(type(c) is str for c in res.classes), "shown as the user named them, not np.str_(...)"
     assert res.confusion.shape == (3, 3) and res.confusion.sum() == SPEC.n_trials
     assert res.chance_level == pytest.approx(1 / 3)
     assert res.trial_accuracy > res.chance_upper_95

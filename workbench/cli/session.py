@@ -161,24 +161,14 @@ def _report(block, decoder, spec, version, store, records, ws) -> None:
     from dataclasses import replace
 
     from ..records import RecordingFile
-    from ..session.results import (format_shares, save_run, score_online_trials, summarize_run,
-                                   unexplained_safe_states)
+    from ..session.results import save_run, score_online_trials, summarize_run, summary_lines, unexplained_safe_states
 
     trials = score_online_trials(block.log, block.runner.trials(), block.t0)
     classes = [str(c) for c in decoder.model.classes_]
     summary = summarize_run(block.log, trials, classes, spec.cue_s + spec.rest_s + spec.jitter_s / 2)
     print(f"recording  {block.manifest.status}: {block.manifest.fname}")
-    acc = "n/a" if summary.accuracy is None else f"{summary.accuracy:.2f}"
-    print(f"trials     {summary.n_trials}, accuracy {acc} (chance {summary.chance_level:.2f}), decoder {version}")
-    print(f"gate       {summary.n_passed} passed, {summary.n_blocked} blocked, {summary.n_safe_states} safe states "
-          f"{summary.safe_state_rules}")
-    unexplained = unexplained_safe_states(block.log, block.t0)
-    for t, rule, detail in unexplained[:MAX_LISTED_SAFE_STATES]:
-        print(f"           safe state at {t:.1f} s: {rule} ({detail})")
-    if len(unexplained) > MAX_LISTED_SAFE_STATES:
-        print(f"           ... and {len(unexplained) - MAX_LISTED_SAFE_STATES} more (all in the run's safety events)")
-    print(f"gaps       {summary.n_gaps} in the signal, {summary.samples_lost} samples lost to overruns")
-    print(f"latency    {format_shares(summary.shares).removeprefix('latency ')}")
+    print("\n".join(summary_lines(summary, decoder_version=version, max_listed=MAX_LISTED_SAFE_STATES,
+                                  unexplained=unexplained_safe_states(block.log, block.t0))))
     if block.priority:
         print(f"loop       {block.priority}; {block.cpu_latency or 'CPU idle states not set'}")
     if store is None:

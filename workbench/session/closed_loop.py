@@ -133,6 +133,10 @@ class ClosedLoop:
     def operator_stop(self, now: float) -> None:
         self._apply(self.gate.operator_stop(now), now)
 
+    def end_of_run(self, now: float) -> None:
+        """The run is over: every output off, recorded as the end of the run (not an operator stop)."""
+        self._apply(self.gate.end_of_run(now), now)
+
     def operator_release(self, now: float) -> None:
         """The operator releases a stop; the gate resumes once its inputs are healthy again."""
         self._apply(self.gate.operator_resume(now), now)

@@ -366,7 +366,7 @@ def format_summary(r: DemoResult) -> str:
         lines.append(f"  command latency (last sample -> push) p50 {_ms(lat and lat[0])}, p99 {_ms(lat and lat[2])}, "
                      f"max {_ms(lat and lat[3])}; decoder output latency p50 {_ms(out and out[0])}, "
                      f"p99 {_ms(out and out[2])}; samples lost or repeated {run.live.lost_or_repeated}")
-        from .results import format_shares
+        from .results import format_shares, safe_states_in_words
 
         lines.append(f"  {format_shares(s.shares)}; gaps {s.n_gaps}, samples lost to overruns {s.samples_lost}")
         if run.caught:  # a drill's stall or burst is in the tail: said, so that it is not read as the loop's
@@ -375,8 +375,8 @@ def format_summary(r: DemoResult) -> str:
         if run.live.priority:
             lines.append(f"  loop thread: {run.live.priority}; {run.live.cpu_latency or 'CPU idle states not set'}")
         safe = "" if s.safe_fraction is None else f"; in the safe state {100 * s.safe_fraction:.0f}% of the block"
-        lines.append(f"  gate: {s.n_passed} passed, {s.n_blocked} blocked, {s.n_safe_states} safe states "
-                     + str(dict(sorted(s.safe_state_rules.items()))) + safe)
+        lines.append(f"  gate: {s.n_passed} passed, {s.n_blocked} blocked, {s.n_safe_states} safe states"
+                     + (f": {safe_states_in_words(s.safe_state_rules)}" if s.safe_state_rules else "") + safe)
         w, dec = run.safety_events, run.live.log.decisions
         if w is not None and dec:
             minutes = max(dec[-1].t - dec[0].t, 1e-9) / 60

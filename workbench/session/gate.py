@@ -85,6 +85,7 @@ RULE_WORDS = {
     "stream_layout_changed": "stream returned with another layout",
     "stream_source_changed": "another device under the stream's name",
     "operator_stop": "operator stop",
+    "end_of_run": "end of the run (every output off)",
 }
 
 
@@ -97,8 +98,12 @@ def rule_words(rule: str) -> str:
 #: any other rule is a fault reported while the gate was already safe (:meth:`SafetyGate.fault`).
 HOLD_RULES = frozenset({"threshold", "dwell", "unchanged"})
 
-#: Faults that keep the gate safe until the operator resumes (a person decided to stop).
-LATCHED = frozenset({"operator_stop"})
+#: Faults that keep the gate safe until the operator resumes (a person decided to stop, or the run ended).
+LATCHED = frozenset({"operator_stop", "end_of_run"})
+
+#: Safe states that were decided, not faults: the operator's stop and the end of a run. Summaries and
+#: benchmarks that look for the loop's own faults leave these out.
+DECIDED = frozenset({"operator_stop", "end_of_run"})
 
 
 @dataclass(frozen=True)
@@ -344,6 +349,14 @@ class SafetyGate:
                                        "stop pressed while already safe: off sent again")]
         out += self._enter_safe(t, "operator_stop", "stop pressed by the operator", t)
         return out
+
+    def end_of_run(self, t: float) -> list[GateDecision]:
+        """The run is over: safe state, every output off, held (nothing re-arms it).
+
+        Recorded under its own rule, so that the records do not say an operator
+        pressed stop at the end of every run.
+        """
+        return self._check(t) + self._enter_safe(t, "end_of_run", "the run ended: every output off", t)
 
     def operator_resume(self, t: float) -> list[GateDecision]:
         """The operator releases a stop; the gate still waits for healthy inputs before resuming."""

@@ -362,7 +362,9 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         finally:
             gc.unfreeze()
             if loop is not None and not loop.gate.safe:
-                loop.operator_stop(pylsl.local_clock())  # the run ends with every output off (amplitudes too)
+                loop.end_of_run(pylsl.local_clock())  # the run ends with every output off (amplitudes too)
+            if control is not None:
+                control.update(control.cue, loop)  # the panel shows the gate safe and the effector off, as they are
             # The rest is bookkeeping (the file's checksum, the last records: hundreds of ms of work), not
             # real-time: at ordinary priority it does not hold a core from every ordinary task meanwhile.
             with ordinary_priority():

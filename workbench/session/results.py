@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from .closed_loop import LoopLog
+from .gate import DECIDED
 
 
 @dataclass(frozen=True)
@@ -280,6 +281,49 @@ def format_shares(shares: dict | None) -> str:
             f" (inlet -> gate decided, command pushed), over all {shares['n_timed']} decoder outputs")
 
 
+def summary_lines(summary: RunSummary, *, decoder_version: str | None = None, unexplained=(),
+                  max_listed: int = 10) -> list[str]:
+    """A run's end-of-run summary as ``workbench session run`` and the notebooks print it.
+
+    Numbers are rounded for reading, the gate's rules said in words (``gate.rule_words``).
+    ``unexplained``: :func:`unexplained_safe_states`, listed under the gate's line (the first
+    ``max_listed``; every one is in the run's safety events).
+    """
+    from .gate import rule_words
+
+    s, num = summary, _number
+    version = f", decoder {decoder_version}" if decoder_version else ""
+    lines = [f"trials     {s.n_trials}, accuracy {num(s.accuracy, '.2f')} (chance {s.chance_level:.2f}), "
+             f"kappa {num(s.kappa, '.2f')}, ITR {num(s.itr_bits_per_min, '.1f')} bit/min{version}"]
+    rules = safe_states_in_words(s.safe_state_rules)
+    to_safe = "" if s.time_to_safe_ms_max is None else f"; longest time to safe {s.time_to_safe_ms_max:.0f} ms"
+    lines.append(f"gate       {s.n_passed} passed, {s.n_blocked} blocked, {s.n_safe_states} safe states"
+                 + (f": {rules}" if rules else "") + to_safe)
+    for t, rule, detail in list(unexplained)[:max_listed]:
+        lines.append(f"           safe state at {t:.1f} s: {rule_words(rule)}: {detail}")
+    if len(unexplained) > max_listed:
+        lines.append(f"           ... and {len(unexplained) - max_listed} more (all in the run's safety events)")
+    lines.append(f"gaps       {s.n_gaps} in the signal, {s.samples_lost} samples lost to overruns")
+    lat = s.latency_ms or (None,) * 4
+    lines.append(f"command    latency (last sample -> command pushed) p50 {num(lat[0], '.1f')} ms, "
+                 f"p99 {num(lat[2], '.1f')} ms, max {num(lat[3], '.1f')} ms")
+    lines.append(f"latency    {format_shares(s.shares).removeprefix('latency ')}")
+    return lines
+
+
+def safe_states_in_words(rules: dict) -> str:
+    """``{rule: count}`` of a run's safe states as a sentence part: faults first, then what was decided
+    (the operator's stop, the end of the run), each rule in words ("1\u00d7 signal lost (no samples)")."""
+    from .gate import rule_words
+
+    order = sorted(rules.items(), key=lambda rn: (rn[0] in DECIDED, rn[0]))
+    return ", ".join(f"{n}\u00d7 {rule_words(r)}" for r, n in order)
+
+
+def _number(x, fmt: str) -> str:
+    return "n/a" if x is None else format(x, fmt)
+
+
 def unexplained_safe_states(log: LoopLog, start: float, windows=()) -> list[tuple[float, str, str]]:
     """Safe states neither the operator nor an injected fault explains: (seconds after ``start``, rule, detail).
 
@@ -288,7 +332,7 @@ def unexplained_safe_states(log: LoopLog, start: float, windows=()) -> list[tupl
     gate's own detail, so an operator sees what the gate saw (a silence, a bad input) and when.
     """
     return [(d.t - start, d.rule, d.detail) for d in log.decisions
-            if d.decision == "safe_state" and d.rule != "operator_stop"
+            if d.decision == "safe_state" and d.rule not in DECIDED
             and not any(lo <= d.t <= hi and d.rule in rules for lo, hi, rules in windows)]
 
 

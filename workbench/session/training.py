@@ -142,7 +142,7 @@ def train_decoder(windows, *, kind="bandpower_lda", n_folds=5, window_s=1.0, ste
     ends = np.concatenate([w.ends for w in runs])
     labels = np.concatenate([w.labels for w in runs])
     groups = run_of * 1_000_000 + np.concatenate([w.trials for w in runs])
-    classes = sorted(set(labels))
+    classes = sorted(str(c) for c in set(labels))  # plain strings: shown as 'grasp', not np.str_('grasp')
     check_decoder_kind(kind, classes)
     uniq = np.unique(groups)
     n_folds = int(min(n_folds, len(uniq)))

@@ -108,3 +108,33 @@ def test_the_training_confusion_figure_is_the_reports_with_its_accuracy():
     assert fig.data[0].z == same.data[0].z and list(fig.data[0].x) == ["grasp", "rest"]
     assert fig.layout.yaxis.autorange == "reversed"  # rows: cued, top to bottom as listed
     assert "accuracy 0.88" in fig.layout.title.text and "chance 0.50" in fig.layout.title.text
+
+
+def test_the_stimulation_figure_shows_what_the_gate_applied_and_its_safe_states():
+    """The applied amplitude is the gate's (ramped, 0 while safe), beside what the controller asked; a safe
+    state is shaded from its start to the re-arming and named in words; the end of the run is not shaded."""
+    from workbench.session.closed_loop import LoopLog
+    from workbench.session.gate import GateDecision
+    from workbench.ui.session import stimulation_figure
+
+    t0 = 100.0
+    log = LoopLog()
+    log.envelopes += [(t0 + 0.1 * k, 5.0 + k, 3.0) for k in range(60)]
+    log.decisions += [GateDecision(t0 + 0.5, "resumed", "start", "off", 0.0),
+                      GateDecision(t0 + 1.0, "passed", "ramp", "amplitude", 0.5),
+                      GateDecision(t0 + 2.0, "passed", "all_limits", "amplitude", 2.0),
+                      GateDecision(t0 + 3.0, "safe_state", "heartbeat_lost", "off", 0.0, 0.08),
+                      GateDecision(t0 + 3.6, "resumed", "heartbeat_lost", "off", 0.0),
+                      GateDecision(t0 + 5.9, "safe_state", "end_of_run", "off", 0.0, 0.0)]
+    fig = stimulation_figure(log, t0, target_uv=40.0)
+    traces = {t.name: t for t in fig.data}
+    assert set(traces) == {"EMG envelope (µV)", "amplitude asked (mA)", "amplitude applied (mA)"}
+    applied = traces["amplitude applied (mA)"]
+    assert list(applied.x) == pytest.approx([1.0, 2.0, 3.0, 5.9]) and list(applied.y) == [0.5, 2.0, 0.0, 0.0]
+    assert applied.line.shape == "hv" and list(traces["amplitude asked (mA)"].y)[:2] == [3.0, 3.0]
+    assert traces["EMG envelope (µV)"].x[0] == pytest.approx(0.0)
+    [shade] = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert (shade.x0, shade.x1) == pytest.approx((3.0, 3.6))
+    names = {a.text for a in fig.layout.annotations}
+    assert "effector heartbeat lost" in names and "target 40 µV" in names
+    assert fig.layout.yaxis2.range[0] == 0 and fig.layout.xaxis.title.text == "time in the block (s)"

@@ -9,8 +9,9 @@ Voila page with its own kernel); the figures plot results computed by
 """
 
 from .cue_view import CueView, MarkerCueSource
-from .figures import confusion_figure, erd_figure, outcomes_figure, run_metrics_figure, sessions_figure
+from .figures import (confusion_figure, erd_figure, outcomes_figure, run_metrics_figure, sessions_figure,
+                      stimulation_figure)
 from .operator_panel import OperatorPanel
 
 __all__ = ["CueView", "MarkerCueSource", "OperatorPanel", "confusion_figure", "erd_figure", "outcomes_figure",
-           "run_metrics_figure", "sessions_figure"]
+           "run_metrics_figure", "stimulation_figure", "sessions_figure"]

@@ -36,6 +36,52 @@ def erd_figure(maps: dict, picks=("C3", "C4"), width: int = 720, height: int = 4
     return fig
 
 
+def stimulation_figure(log, t0: float, *, target_uv: float | None = None, width: int = 720, height: int = 360):
+    """An adaptive stimulation block: the EMG envelope, and the amplitude the controller asked for and the gate
+    applied, on the block's clock (``t0``: its start), with the gate's safe states shaded.
+
+    The applied amplitude is what went out (the gate's ``amplitude`` commands, 0 in the safe state), so a
+    reader sees the gate's ramp and cut-offs beside what the controller wanted.
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from ...session.gate import rule_words
+
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    env = log.envelopes
+    fig.add_trace(go.Scatter(x=[e[0] - t0 for e in env], y=[e[1] for e in env], name="EMG envelope (µV)",
+                             line=dict(color="#1f77b4", width=1)))
+    fig.add_trace(go.Scatter(x=[e[0] - t0 for e in env], y=[e[2] for e in env], name="amplitude asked (mA)",
+                             line=dict(color="#d62728", dash="dot", width=1)), secondary_y=True)
+    steps = [(d.t - t0, d.amplitude_ma if d.command == "amplitude" else 0.0) for d in log.decisions
+             if (d.command == "amplitude" and d.sends) or d.decision == "safe_state"]
+    fig.add_trace(go.Scatter(x=[t for t, _ in steps], y=[a for _, a in steps], name="amplitude applied (mA)",
+                             line=dict(color="#d62728", shape="hv", width=2)), secondary_y=True)
+    if target_uv is not None:
+        fig.add_hline(y=target_uv, line=dict(color="#1f77b4", dash="dash", width=1),
+                      annotation_text=f"target {target_uv:g} µV", annotation_position="top left")
+    spans, safe_from = [], None
+    for d in log.decisions:  # from each safe state to the gate's re-arming (or the block's end)
+        if d.decision == "safe_state" and safe_from is None:
+            safe_from = d
+        elif d.decision == "resumed" and safe_from is not None:
+            spans.append((safe_from, d.t))
+            safe_from = None
+    if safe_from is not None and safe_from.rule != "end_of_run" and env:
+        spans.append((safe_from, env[-1][0]))
+    for d, end in spans:
+        fig.add_vrect(x0=d.t - t0, x1=end - t0, fillcolor="#999", opacity=0.25, line_width=0,
+                      annotation_text=rule_words(d.rule), annotation_position="top left", annotation_font_size=10)
+    top = max([e[2] for e in env] + [a for _, a in steps] + [1.0])
+    fig.update_layout(title="Adaptive stimulation (grey: gate in the safe state, every output off)", width=width,
+                      height=height, legend=dict(orientation="h", y=-0.25))
+    fig.update_xaxes(title_text="time in the block (s)")
+    fig.update_yaxes(title_text="EMG envelope (µV)", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title_text="amplitude (mA)", range=[0, 1.1 * top], showgrid=False, secondary_y=True)
+    return fig
+
+
 def run_labels(frame) -> list[str]:
     """Each run as the table beside the figure names it: its number, its session's start, whose if several."""
     several = frame["participant_id"].nunique() > 1
