@@ -56,8 +56,10 @@ def stimulation_figure(log, t0: float, *, target_uv: float | None = None, width:
                              line=dict(color="#d62728", dash="dot", width=1)), secondary_y=True)
     steps = [(d.t - t0, d.amplitude_ma if d.command == "amplitude" else 0.0) for d in log.decisions
              if (d.command == "amplitude" and d.sends) or d.decision == "safe_state"]
+    if steps and env and env[-1][0] - t0 > steps[-1][0]:
+        steps.append((env[-1][0] - t0, steps[-1][1]))  # held until the block's last control step
     fig.add_trace(go.Scatter(x=[t for t, _ in steps], y=[a for _, a in steps], name="amplitude applied (mA)",
-                             line=dict(color="#d62728", shape="hv", width=2)), secondary_y=True)
+                             mode="lines", line=dict(color="#d62728", shape="hv", width=2)), secondary_y=True)
     if target_uv is not None:
         fig.add_hline(y=target_uv, line=dict(color="#1f77b4", dash="dash", width=1),
                       annotation_text=f"target {target_uv:g} µV", annotation_position="top left")
@@ -78,7 +80,8 @@ def stimulation_figure(log, t0: float, *, target_uv: float | None = None, width:
                       height=height, legend=dict(orientation="h", y=-0.25))
     fig.update_xaxes(title_text="time in the block (s)")
     fig.update_yaxes(title_text="EMG envelope (µV)", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="amplitude (mA)", range=[0, 1.1 * top], showgrid=False, secondary_y=True)
+    fig.update_yaxes(title_text="amplitude (mA)", range=[0, 1.1 * top], tickmode="auto", showgrid=False,
+                     secondary_y=True)  # whole-number ticks, not the left axis's grid divided (1.19, 2.39 mA)
     return fig
 
 
