@@ -44,5 +44,7 @@ def test_a_long_session_is_drawn_in_bounded_marks_and_every_rare_decision_is_dra
     assert drawn.min() == min(passed) and drawn.max() <= max(passed)  # from the first decision on
     if n_passed > GATE_MAX_MARKS:  # each mark says how many decisions its bin holds; together all of them
         assert sum(int(t.split()[0]) for t in traces["passed"].text) == n_passed
-    if n_safe:
-        assert len(traces["safe_state"].x) == n_safe and set(traces["safe_state"].text) == {"signal_lost"}
+    if n_safe:  # rows and rules in words, as the reports' tables say them
+        assert len(traces["safe state"].x) == n_safe and set(traces["safe state"].y) == {"safe state"}
+        assert set(traces["safe state"].text) == {"signal lost (no samples)"}
+        assert [t.name.split(" (")[0] for t in fig.data] == ["passed", "safe state"]  # the gate's order

@@ -315,6 +315,12 @@ GATE_MIN_SPAN_S = 60.0
 GATE_MAX_MARKS = 400
 
 
+#: The gate's decisions as the figure's rows name them, bottom to top: what it held back, then what it let
+#: through, then the safe states and the re-armings out of them.
+GATE_ROWS = {"blocked": "blocked", "held": "held", "passed": "passed", "safe_state": "safe state",
+             "resumed": "re-armed"}
+
+
 def gate_events_figure(events: pd.DataFrame) -> go.Figure:
     """Safety-gate decisions over the session's time, each decision on its own row with its count.
 
@@ -323,21 +329,26 @@ def gate_events_figure(events: pd.DataFrame) -> go.Figure:
     the bin, its hover saying how many the bin holds; rarer decisions (blocked,
     safe states, re-arms) are every one drawn with its rule.
     """
+    from ..session.gate import rule_words
+
     if events.empty:
         return empty_figure("Safety gate", "No safety-gate event in this session")
     fig = go.Figure()
     times = pd.to_datetime(events["occurred_at"])
     start, span = times.min(), times.max() - times.min()
-    for decision, g in events.assign(_t=times).sort_values("_t").groupby("decision"):
+    grouped = dict(list(events.assign(_t=times).sort_values("_t").groupby("decision")))
+    # rows in the gate's order, bottom to top, named as the reports' tables name them
+    for decision in sorted(grouped, key=lambda d: (list(GATE_ROWS).index(d) if d in GATE_ROWS else -1, d)):
+        g, row = grouped[decision], GATE_ROWS.get(decision, str(decision).replace("_", " "))
         if len(g) <= GATE_MAX_MARKS:
-            shown, text = g, g["rule"].tolist()
+            shown, text = g, [rule_words(r) for r in g["rule"]]
         else:
             bin_s = max(span.total_seconds() / GATE_MAX_MARKS, 1e-6)
             bins = ((g["_t"] - start).dt.total_seconds() // bin_s).clip(upper=GATE_MAX_MARKS - 1).astype(int)
             shown = g.groupby(bins).head(1)
-            text = [f"{n} {decision} in {bin_s:.1f} s" for n in bins.value_counts().sort_index().to_numpy()]
-        fig.add_trace(go.Scatter(x=[str(t) for t in shown["occurred_at"]], y=[decision] * len(shown), mode="markers",
-                                 name=f"{decision} ({len(g):,})", text=text, hovertemplate="%{text}<extra></extra>"))
+            text = [f"{n} {row} in {bin_s:.1f} s" for n in bins.value_counts().sort_index().to_numpy()]
+        fig.add_trace(go.Scatter(x=[str(t) for t in shown["occurred_at"]], y=[row] * len(shown), mode="markers",
+                                 name=f"{row} ({len(g):,})", text=text, hovertemplate="%{text}<extra></extra>"))
     if span < pd.Timedelta(GATE_MIN_SPAN_S, "s"):
         # A few decisions close together: plotly would zoom to their milliseconds (ticks such as
         # 09:32:59.9995); a minute around them reads as clock time.
