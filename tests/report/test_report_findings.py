@@ -7,6 +7,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.outcomes.instruments import load_instrument
 from workbench.report import summaries as S
@@ -14,6 +16,7 @@ from workbench.report.build import participant_report_html, study_report_html
 from workbench.report.figures import score_trajectory_figure
 from workbench.report.trial_data import load_trial
 from workbench.session.gate import HOLD_RULES, RULE_WORDS
+from tests.budget import examples
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +83,30 @@ def test_a_trajectory_stays_on_its_scores_scale_and_its_band_under_the_line(data
     lo, hi = fig.layout.yaxis.range
     assert -1 < lo < 0 and 20 < hi < 21
     assert fig.layout.yaxis.title.text == y_title
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(st.lists(st.floats(0, 150), min_size=1, max_size=6), st.booleans(), st.floats(1, 30))
+def test_a_trajectory_axis_starts_at_the_scales_floor_holds_every_score_and_is_cut_only_above_little_used_scales(
+        values, banded, threshold):
+    """The Box and Block Test's 0-150: 2 to 5 blocks per minute drew a flat line at the bottom. The axis is cut
+    above scores that use little of the scale; it always starts at the floor and holds every score and the band."""
+    from workbench.report.figures import SCALE_SHARE_SHOWN_WHOLE
+
+    outcomes = pd.DataFrame({"participant_id": "SCI-001", "instrument": "BBT", "score": "right.blocks_per_minute",
+                             "value": values, "day": [7 * k for k in range(len(values))],
+                             "visit": [f"v{k}" for k in range(len(values))]})
+    fig = score_trajectory_figure(outcomes, "BBT", "right.blocks_per_minute", y_range=(0.0, 150.0),
+                                  threshold=threshold if banded else None)
+    lo, hi = fig.layout.yaxis.range
+    assert -5 < lo < 0 <= min(values) and max(values) < hi <= 150 * 1.03 + 1e-9
+    for band in fig.layout.shapes:
+        assert band.y1 <= hi
+    top = max(max(values), min(150.0, values[0] + threshold) if banded else 0.0)
+    if top >= SCALE_SHARE_SHOWN_WHOLE * 150:
+        assert hi == pytest.approx(150 * 1.03)  # the whole scale
+    else:  # cut at 1.5 times the highest score or band, at least 5 % of the scale: they fill 2/3 of the height
+        assert hi == pytest.approx(1.03 * max(1.5 * top, 7.5))
 
 
 def test_an_axis_carries_the_scores_unit():

@@ -181,18 +181,21 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
                                  marker_color=colour[pid], line_color=colour[pid], text=g["visit"].tolist(),
                                  hovertemplate="%{text}: %{y}<extra>" + pid + "</extra>"))
     lo, hi = y_range if y_range is not None else (-np.inf, np.inf)
+    top = float(o["value"].max())  # of the scores, and of the band when it is drawn
     if threshold is not None and o["participant_id"].nunique() == 1:
         base = float(o["value"].iloc[0])
         fig.add_hrect(y0=max(lo, base - threshold), y1=min(hi, base + threshold), fillcolor="#999", opacity=0.15,
                       line_width=0, layer="below", annotation_text=f"baseline ± {threshold:g} (important change)",
                       annotation_position="top left")
+        top = max(top, min(hi, base + threshold))
     fig.update_xaxes(title="days from enrolment")
     # plotly hides the legend of a single line: in a figure of several participants it names whose it is
     fig.update_layout(showlegend=len(colour) > 1)
     fig.update_yaxes(title=y_title or score)
     if y_range is not None:
-        pad = 0.03 * (hi - lo)  # markers on the range's ends stay whole
-        fig.update_yaxes(range=[lo - pad, hi + pad])
+        shown = _score_axis_top(lo, hi, top)
+        pad = 0.03 * (shown - lo)  # markers on the range's ends stay whole
+        fig.update_yaxes(range=[lo - pad, shown + pad])
     if not said:
         return _layout(fig, title)
     # The statements go in a note just above the plot, the title staying one line at the top: plotly
@@ -204,6 +207,23 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
                        font={"size": 12, "color": "#444"})
     return fig.update_layout(title={"yref": "container", "y": 1 - 20 / height, "yanchor": "middle"},
                              margin={"t": 50 + SUBTITLE_LINE_PX * len(said)})
+
+
+#: Scores that use less than this share of their scale are drawn on an axis cut above them.
+SCALE_SHARE_SHOWN_WHOLE = 0.15
+
+
+def _score_axis_top(lo: float, hi: float, top: float) -> float:
+    """Where a trajectory's axis ends: the scale's top, unless the scores use little of the scale.
+
+    The axis always starts at the scale's floor, so a change is never drawn larger than its share of
+    the scale from there; but on the Box and Block Test's 0-150 a participant's 2 to 5 blocks per minute
+    was a flat line at the bottom. Below ``SCALE_SHARE_SHOWN_WHOLE`` of the scale, the axis ends at
+    1.5 times the highest score (at least 5 % of the scale).
+    """
+    if top - lo >= SCALE_SHARE_SHOWN_WHOLE * (hi - lo):
+        return hi
+    return lo + max(1.5 * (top - lo), 0.05 * (hi - lo))
 
 
 def isncsci_figure(table: pd.DataFrame, participants=None) -> go.Figure:
