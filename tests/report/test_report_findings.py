@@ -105,8 +105,8 @@ def test_a_trajectory_axis_starts_at_the_scales_floor_holds_every_score_and_is_c
     top = max(max(values), min(150.0, values[0] + threshold) if banded else 0.0)
     if top >= SCALE_SHARE_SHOWN_WHOLE * 150:
         assert hi == pytest.approx(150 * 1.03)  # the whole scale
-    else:  # cut at 1.5 times the highest score or band, at least 5 % of the scale: they fill 2/3 of the height
-        assert hi == pytest.approx(1.03 * max(1.5 * top, 7.5))
+    else:  # cut at a quarter of the scale
+        assert hi == pytest.approx(1.03 * 37.5)
 
 
 def test_an_axis_carries_the_scores_unit():

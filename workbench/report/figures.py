@@ -196,6 +196,8 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
         shown = _score_axis_top(lo, hi, top)
         pad = 0.03 * (shown - lo)  # markers on the range's ends stay whole
         fig.update_yaxes(range=[lo - pad, shown + pad])
+        if shown - lo <= 10 and (o["value"] % 1 == 0).all():
+            fig.update_yaxes(dtick=1)  # whole-number scores (WISCI II levels) on a cut axis: no 0.5 ticks
     if not said:
         return _layout(fig, title)
     # The statements go in a note just above the plot, the title staying one line at the top: plotly
@@ -218,12 +220,13 @@ def _score_axis_top(lo: float, hi: float, top: float) -> float:
 
     The axis always starts at the scale's floor, so a change is never drawn larger than its share of
     the scale from there; but on the Box and Block Test's 0-150 a participant's 2 to 5 blocks per minute
-    was a flat line at the bottom. Below ``SCALE_SHARE_SHOWN_WHOLE`` of the scale, the axis ends at
-    1.5 times the highest score (at least 5 % of the scale).
+    was a flat line at the bottom. Below ``SCALE_SHARE_SHOWN_WHOLE`` of the scale, the axis ends at a
+    quarter of the scale, so that a small change is not drawn as a steep one either (WISCI II 0 to 1
+    fills a 0-5 axis, not a 0-1.5 one).
     """
     if top - lo >= SCALE_SHARE_SHOWN_WHOLE * (hi - lo):
         return hi
-    return lo + max(1.5 * (top - lo), 0.05 * (hi - lo))
+    return lo + 0.25 * (hi - lo)
 
 
 def isncsci_figure(table: pd.DataFrame, participants=None) -> go.Figure:
