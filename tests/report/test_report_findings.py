@@ -133,6 +133,23 @@ def test_a_re_arm_is_counted_under_the_rule_whose_safe_state_it_ended(data):
     assert table["re-arms"].sum() == 2
 
 
+def test_the_rule_table_lists_faults_before_the_ends_of_runs_and_the_operators_stops(data):
+    """One end of the run per run would head the table; the faults a monitor looks for come first."""
+    import dataclasses
+
+    e = data.safety_events
+    base = e.iloc[0].to_dict()
+    extra = pd.DataFrame([dict(base, id=f"z{k}", decision="safe_state", rule=rule, command="off")
+                          for k, rule in enumerate(["end_of_run"] * 9 + ["operator_stop"] * 5 + ["heartbeat_lost"])])
+    table = S.safety_rule_counts(dataclasses.replace(data, safety_events=pd.concat([e, extra], ignore_index=True)))
+    rules = table["rule"].tolist()
+    decided = [RULE_WORDS["end_of_run"], RULE_WORDS["operator_stop"]]
+    assert rules[-2:] == decided, rules  # the end of the run (9) before the operator's stops (5), after the faults
+    assert RULE_WORDS["heartbeat_lost"] in rules[:-2]
+    faults = table[~table["rule"].isin(decided)]["safe states"].tolist()
+    assert faults == sorted(faults, reverse=True)
+
+
 def test_gate_decisions_per_session_are_named_in_words_not_codes(data):
     import dataclasses
 

@@ -565,7 +565,7 @@ def safety_rule_counts(data: TrialData) -> pd.DataFrame:
     arming is not a re-arm. A fault reported while the gate was already safe is counted apart
     ("faults while safe"): it held the safe state, it did not enter one.
     """
-    from ..session.gate import HOLD_RULES, rule_words
+    from ..session.gate import DECIDED, HOLD_RULES, rule_words
 
     cols = ["rule", "safe states", "faults while safe", "commands blocked", "re-arms", "sessions"]
     e = data.safety_events
@@ -581,8 +581,12 @@ def safety_rule_counts(data: TrialData) -> pd.DataFrame:
                      "re-arms": int((g["decision"] == "resumed").sum()),
                      "sessions": int(g["session_id"].nunique())})
     table = pd.DataFrame(rows, columns=cols)
-    return table.sort_values(["safe states", "commands blocked"], ascending=False, kind="stable").reset_index(
-        drop=True)
+    # the faults first, most frequent first; then what was decided (the operator's stop, the end of each
+    # run), which would otherwise head the table with one safe state per run
+    decided = table["rule"].isin([rule_words(r) for r in DECIDED])
+    table = table.assign(_decided=decided).sort_values(["_decided", "safe states", "commands blocked"],
+                                                      ascending=[True, False, False], kind="stable")
+    return table.drop(columns="_decided").reset_index(drop=True)
 
 
 
