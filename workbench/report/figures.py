@@ -212,21 +212,21 @@ def score_trajectory_figure(outcomes: pd.DataFrame, instrument: str, score: str,
 
 
 #: Scores that use less than this share of their scale are drawn on an axis cut above them.
-SCALE_SHARE_SHOWN_WHOLE = 0.15
+SCALE_SHARE_SHOWN_WHOLE = 0.5
 
 
 def _score_axis_top(lo: float, hi: float, top: float) -> float:
     """Where a trajectory's axis ends: the scale's top, unless the scores use little of the scale.
 
     The axis always starts at the scale's floor, so a change is never drawn larger than its share of
-    the scale from there; but on the Box and Block Test's 0-150 a participant's 2 to 5 blocks per minute
-    was a flat line at the bottom. Below ``SCALE_SHARE_SHOWN_WHOLE`` of the scale, the axis ends at a
-    quarter of the scale, so that a small change is not drawn as a steep one either (WISCI II 0 to 1
-    fills a 0-5 axis, not a 0-1.5 one).
+    the scale from there; but on the Box and Block Test's 0-150 the demo's participants, at 2 to 30
+    blocks per minute, were flat lines at the bottom. Below ``SCALE_SHARE_SHOWN_WHOLE`` of the scale,
+    the axis ends at 1.25 times the highest score, and at a quarter of the scale at least, so that a
+    small change is not drawn as a steep one either (WISCI II 0 to 1 fills a 0-5 axis, not a 0-1.25 one).
     """
     if top - lo >= SCALE_SHARE_SHOWN_WHOLE * (hi - lo):
         return hi
-    return lo + 0.25 * (hi - lo)
+    return lo + max(1.25 * (top - lo), 0.25 * (hi - lo))
 
 
 def isncsci_figure(table: pd.DataFrame, participants=None) -> go.Figure:
