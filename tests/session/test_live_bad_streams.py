@@ -22,6 +22,7 @@ from workbench.recording.read import read_xdf_streams
 from workbench.recording.runs import RunEntities
 from workbench.records import RunMetrics, SafetyEvent, Session
 from workbench.records.demo import open_demo_store
+from workbench.session.gate import HOLD_RULES
 from workbench.session.live import run_block
 from workbench.session.paradigm import ParadigmSpec
 from workbench.session.participant import CueTimeline, SimulatedParticipant
@@ -128,7 +129,11 @@ def test_a_stream_that_returns_as_another_device_leaves_the_gate_safe_and_the_ru
     was_safe = not switches or switches[-1] == "safe_state"
     context = [(round(d.t - marks["gone"], 3), d.decision, d.rule) for d in block.log.decisions
                if -1.0 < d.t - marks["gone"] < 0.5]
-    assert after[0].decision == ("held" if was_safe else "safe_state"), context
+    # Chunks already on their way when the outlet closed are decoded as usual: the gate's ordinary holds
+    # (dwell, unchanged) of the healthy loop may come first (seen on a fresh clone's CI). The first decision
+    # on the loss is the safe state, or a hold under the loss's rule when the gate was safe already.
+    on_loss = next(d for d in after if not (d.decision == "held" and d.rule in HOLD_RULES))
+    assert on_loss.decision == ("held" if was_safe else "safe_state"), context
     # nothing of the other stream was decoded or passed: the gate never re-armed
     assert not [d for d in after if d.decision in ("resumed", "passed")]
     assert not [o for o in block.log.outputs if o[1] > marks["gone"]]
