@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from .closed_loop import LoopLog
-from .gate import DECIDED
+from .gate import DECIDED, rule_words
 
 
 @dataclass(frozen=True)
@@ -289,8 +289,6 @@ def summary_lines(summary: RunSummary, *, decoder_version: str | None = None, un
     ``unexplained``: :func:`unexplained_safe_states`, listed under the gate's line (the first
     ``max_listed``; every one is in the run's safety events).
     """
-    from .gate import rule_words
-
     s, num = summary, _number
     version = f", decoder {decoder_version}" if decoder_version else ""
     lines = [f"trials     {s.n_trials}, accuracy {num(s.accuracy, '.2f')} (chance {s.chance_level:.2f}), "
@@ -314,8 +312,6 @@ def summary_lines(summary: RunSummary, *, decoder_version: str | None = None, un
 def safe_states_in_words(rules: dict) -> str:
     """``{rule: count}`` of a run's safe states as a sentence part: faults first, then what was decided
     (the operator's stop, the end of the run), each rule in words ("1\u00d7 signal lost (no samples)")."""
-    from .gate import rule_words
-
     order = sorted(rules.items(), key=lambda rn: (rn[0] in DECIDED, rn[0]))
     return ", ".join(f"{n}\u00d7 {rule_words(r)}" for r, n in order)
 
