@@ -4,6 +4,15 @@ Every streaming kernel takes its state as arrays that it updates in place, so
 feeding a recording in one piece or in any chunking walks the state through the
 same values sample by sample (the parity tests in tests/decoding prove it). The
 public layer (``workbench.decoding``) validates input; kernels trust it.
+
+A kernel calls another with integer arguments that are ``int64`` values, not
+literal constants, unless the literal is the only value that call site can
+pass: numba compiles a jitted callee once more for every literal it is
+called with, so a ``0`` at one call site and a computed offset at another
+compiled the spike path's groups, ``cascade_tile`` and its sections twice
+(``np.int64(0)`` is typed ``int64``; a variable first set to ``0`` can stay
+the literal). On an empty cache that took ``workbench warmup`` from 147 to
+90 s (tests/test_cli_warmup.py lists any kernel compiled twice).
 """
 
 from .covariance import covariance, ledoit_wolf_shrinkage

@@ -163,7 +163,7 @@ def _four_sections_monic(src, c_src, dst, c_dst, m, st, s0, co, pf_col, pf_m):
     z00, z01, z10, z11 = st[2 * s0], st[2 * s0 + 1], st[2 * s0 + 2], st[2 * s0 + 3]
     z20, z21, z30, z31 = st[2 * s0 + 4], st[2 * s0 + 5], st[2 * s0 + 6], st[2 * s0 + 7]
     n = src.shape[0]
-    t = 0
+    t = np.int64(0)  # not a literal 0 (see the package's docstring)
     while t < n:
         two = t + 1 < n
         if pf_m:
@@ -208,7 +208,7 @@ def four_sections_monic_power(src, c_src, m, st, co, pf_col, pf_m, acc):
     z00, z01, z10, z11 = st[0], st[1], st[2], st[3]
     z20, z21, z30, z31 = st[4], st[5], st[6], st[7]
     n = src.shape[0]
-    t = 0
+    t = np.int64(0)  # not a literal 0 (see the package's docstring)
     while t < n:
         two = t + 1 < n
         if pf_m:
@@ -328,7 +328,7 @@ def _one_section_inplace(dst, c_dst, m, st, s, co):
             row[c] = y
 
 
-@jit
+@jit(inline="always")  # called with literal section numbers and computed ones: one copy per call site
 def monic(co, s0, s1):
     """True when sections ``s0 .. s1 - 1`` all have ``b0 == b2 == 1``."""
     for s in range(s0, s1):
@@ -357,19 +357,22 @@ def cascade_tile(src, c_src, dst, c_dst, m, st, co, pf_col=0, pf_m=0):
         Columns of ``src`` to prefetch for the next tile (``pf_m == 0``: none).
     """
     n_sec = co.shape[0]
-    s = 0
+    # The first group reads src (section 0: a constant), the later ones run in place from section s, an
+    # int64 from the start: numba types a loop variable that starts as a literal 0 as that literal at some
+    # calls, and compiles those callees twice (see the package's docstring).
+    s = np.int64(0)
     while s < n_sec:
         if s + 4 <= n_sec:
-            if s == 0 and monic(co, 1, 4):
-                _four_sections_monic(src, c_src, dst, c_dst, m, st, s, co, pf_col, pf_m)
+            if s == 0 and monic(co, s + 1, s + 4):
+                _four_sections_monic(src, c_src, dst, c_dst, m, st, 0, co, pf_col, pf_m)
             elif s == 0:
-                _four_sections(src, c_src, dst, c_dst, m, st, s, co, pf_col, pf_m)
+                _four_sections(src, c_src, dst, c_dst, m, st, 0, co, pf_col, pf_m)
             else:
                 _four_sections_inplace(dst, c_dst, m, st, s, co)
             s += 4
         else:
             if s == 0:
-                _one_section(src, c_src, dst, c_dst, m, st, s, co, pf_col, pf_m)
+                _one_section(src, c_src, dst, c_dst, m, st, 0, co, pf_col, pf_m)
             else:
                 _one_section_inplace(dst, c_dst, m, st, s, co)
             s += 1

@@ -167,7 +167,7 @@ def bandpower_lda_chunk(x, scratch, last_valid, bad_rows, sos, zi, tile_buf, ste
                 n_out = _filtered_power(src, c_src, m, st, co[b], c0 + m, pf_m, step, acc, blocks, newer, n0,
                                         take_log, feats, b * n_ch + c0)
             else:
-                cascade_tile(src, c_src, y, 0, m, st, co[b], c0 + m, pf_m)
+                cascade_tile(src, c_src, y, np.int64(0), m, st, co[b], c0 + m, pf_m)
                 n_out = window_power_columns(y, m, b * n_ch + c0, step, acc, blocks, newer, n0, take_log, feats)
             state_ok &= _store_tile_bounded(st, zi[b], c0, m, limit)
     counter[0] = n0 + n

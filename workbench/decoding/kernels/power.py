@@ -58,7 +58,7 @@ def window_power(x, step, acc, blocks, newer, counter, take_log, out):
     n_out : int
         Rows of ``out`` written.
     """
-    n_out = window_power_columns(x, x.shape[1], 0, step, acc, blocks, newer, counter[0], take_log, out)
+    n_out = window_power_columns(x, x.shape[1], np.int64(0), step, acc, blocks, newer, counter[0], take_log, out)
     counter[0] += x.shape[0]
     return n_out
 

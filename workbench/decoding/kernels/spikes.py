@@ -363,7 +363,7 @@ def spike_chunk(x, sos, zi, thresholds, bin_size, prev, counts, power, counter, 
             m = min(tile, n_ch - c0)
             st = tiles[i]
             pf_m = min(tile, n_ch - c0 - m)
-            src, c_src, repair, rows_bad = x, c0, True, bad_rows
+            src, c_src, repair, rows_bad, row0, pf_col = x, c0, True, bad_rows, np.int64(0), c0 + m
             if n_pre:
                 # a filter of more than four sections: repair the tile's rows into
                 # scratch, run the first sections there, fuse only the last group
@@ -372,18 +372,20 @@ def spike_chunk(x, sos, zi, thresholds, bin_size, prev, counts, power, counter, 
                 hold_last_valid(fixed[:, :m], st[r_last, :m], tile_bad)
                 for t in range(t1 - t0):
                     bad_rows[t0 + t] |= tile_bad[t]
-                cascade_tile(fixed, 0, y, 0, m, st, co[:n_pre], 0, 0)
-                src, c_src, repair, rows_bad = scratch[1], 0, False, bad_rows[t0:]
+                zero = np.int64(0)  # not a literal 0: see the package's docstring
+                cascade_tile(fixed, zero, y, zero, m, st, co[:n_pre], zero, zero)
+                src, c_src, repair, rows_bad, row0 = scratch[1], zero, False, bad_rows[t0:], t0
+                pf_col, pf_m = zero, zero
+            # The last group's sections and states as views that start at 0: one call for both cases, so
+            # numba compiles _spike_group and its five _spike_rows once (a literal 0 here and a computed
+            # offset there compiled them twice: 36 s of a cold start), and the offsets stay constants.
+            st_g, co_g = st[2 * n_pre:], co[n_pre:]
             a = t0
             while a < t1:
                 b = min(t1, a + bin_size - (n0 + a) % bin_size)
-                if n_pre:
-                    _spike_group(src, c_src, m, st, 2 * n_pre, co, n_pre, n_sec, monic4, repair, st[r_last],
-                                 thresholds[c0:c0 + m], st[r_prev], st[r_cnt], st[r_pow], rows_bad, a - t0, b - t0,
-                                 0, 0)
-                else:
-                    _spike_group(src, c_src, m, st, 0, co, 0, n_sec, monic4, repair, st[r_last],
-                                 thresholds[c0:c0 + m], st[r_prev], st[r_cnt], st[r_pow], rows_bad, a, b, c0 + m, pf_m)
+                _spike_group(src, c_src, m, st_g, 0, co_g, 0, n_sec - n_pre, monic4, repair, st[r_last],
+                             thresholds[c0:c0 + m], st[r_prev], st[r_cnt], st[r_pow], rows_bad, a - row0, b - row0,
+                             pf_col, pf_m)
                 a = b
                 if (n0 + a) % bin_size == 0:
                     j = (n0 + a) // bin_size - n0 // bin_size - 1
