@@ -49,6 +49,20 @@ def test_unknown_stream_writes_nothing(workspace, unique_name):
     assert not list(workspace.recordings.rglob("*.xdf")) and list_runs(workspace.recordings) == []
 
 
+@pytest.mark.slow
+def test_a_stream_named_with_its_source_id_is_recorded_beside_another_of_the_same_name(workspace, unique_name):
+    """Two amplifiers announce the same name (a second one left on): by name alone the recording is refused,
+    not guessed; a (name, source id) pair records that one device, as run_block records its own streams."""
+    with Player(SyntheticSource(montage="ecog-8", seed=1), name=unique_name, source_id=f"{unique_name}-a"), \
+            Player(SyntheticSource(montage="ecog-8", seed=2), name=unique_name, source_id=f"{unique_name}-b"):
+        with pytest.raises(ValidationError, match=f"{unique_name}-a.*{unique_name}-b|{unique_name}-b.*-a"):
+            record_run([unique_name], 1.0, workspace.recordings)
+        manifest = record_run([(unique_name, f"{unique_name}-b")], 1.0, workspace.recordings)
+    assert [(s.name, s.source_id) for s in manifest.streams] == [(unique_name, f"{unique_name}-b")]
+    [signal] = read_xdf_streams(manifest.fname)
+    assert signal.n_channels == 8 and len(signal.times) > 0
+
+
 def test_existing_file_is_never_overwritten(workspace, unique_name, tmp_path):
     out = tmp_path / "run.xdf"
     out.write_bytes(b"XDF:precious")
@@ -63,6 +77,9 @@ def test_bad_arguments_are_named(workspace):
         Recorder([], workspace.recordings)
     with pytest.raises(ValidationError, match=r"\.xdf"):
         Recorder(["x"], workspace.recordings, fname="run.edf")
+    with pytest.raises(ValidationError, match=r"streams: got \('x', ''\); allowed: a stream name, a \(name, source"):
+        Recorder([("x", "")], workspace.recordings).start()
+    assert list_runs(workspace.recordings) == []
     with pytest.raises(ValidationError) as err:
         RunEntities(subject="Jane Doe", task="mi-1", run=0)
     assert set(err.value.fields) == {"subject", "task", "run"}

@@ -53,10 +53,11 @@ class RecordingStatus:
 
 
 def _stream_descriptions(streams, timeout: float):
-    """Resolve each requested stream (name or StreamDescription) to one description.
+    """Resolve each requested stream (name, (name, source id) or StreamDescription) to one description.
 
-    Each lookup returns as soon as its stream answers, so a run starts quickly;
-    an unknown name raises StreamNotFoundError listing the visible streams.
+    A lookup with a source id returns as soon as its stream answers; a name alone waits a little longer for
+    a second stream of that name (:func:`~workbench.acquisition.discovery.find_stream`), so that an
+    ambiguous name is refused. An unknown name raises StreamNotFoundError listing the visible streams.
     """
     from ..acquisition.discovery import StreamDescription, describe, find_stream
 
@@ -66,8 +67,11 @@ def _stream_descriptions(streams, timeout: float):
             info = find_stream(item.name, source_id=item.source_id or None, timeout=timeout)
         elif isinstance(item, str) and item:
             info = find_stream(item, timeout=timeout)
+        elif isinstance(item, tuple) and len(item) == 2 and all(isinstance(v, str) and v for v in item):
+            info = find_stream(item[0], source_id=item[1], timeout=timeout)
         else:
-            raise ValidationError([Problem("streams", item, "a stream name or a StreamDescription")], what="recording")
+            raise ValidationError([Problem("streams", item, "a stream name, a (name, source id) pair or a "
+                                           "StreamDescription")], what="recording")
         wanted.append(describe(info))
     return wanted
 
@@ -83,8 +87,9 @@ class Recorder:
 
     Parameters
     ----------
-    streams : list of str or StreamDescription
-        Stream names (or descriptions from ``find_streams``) to record.
+    streams : list of str, (str, str) or StreamDescription
+        Stream names, ``(name, source_id)`` pairs or descriptions from ``find_streams`` to record; with a
+        source id each stream is found without waiting for a second one of the same name.
     recordings : path-like
         Workspace folder for recordings (``Workspace.recordings``); run
         manifests go in its ``runs/`` subfolder.

@@ -96,7 +96,7 @@ class CommandOutlet:
 
         info = pylsl.StreamInfo(f"{name}-commands", "Commands", 1, pylsl.IRREGULAR_RATE, pylsl.cf_string,
                                 source_id or f"{name}-commands")
-        self.name = info.name()
+        self.name, self.source_id = info.name(), info.source_id()
         self._outlet = pylsl.StreamOutlet(info)
         self._seq = 0
         self.sent: list[tuple[float, Command]] = []

@@ -228,18 +228,25 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
         got_cpu_latency = stack.enter_context(cpu_latency(cpu_latency_us))  # if asked: CPUs kept awake
         if participant is not None:
             signal_name, cue_stream, t0 = rig.name, rig.marker_name, rig.t0
+            signal_source, cue_source = rig.source_ids[signal_name], rig.source_ids[cue_stream]
             cue_outlet = None
         else:
             signal_name, cue_stream = stream, f"{name}-cues"
             cue_outlet = _marker_outlet(cue_stream, "Markers")
+            signal_source, cue_source = None, cue_outlet.get_info().source_id()
             t0 = pylsl.local_clock()
         # Stamps as sent (clock offset corrected, not dejittered): liblsl's dejitter and monotonize turn a
         # clock reset into stamps that stop advancing, where read as sent it is the named fault
         # (time_reversed -> timestamps_backwards); and the amplifier's share of the latency is then
         # measured on the amplifier's own stamps, not on a fitted line.
         # Woken by liblsl when a chunk arrives: with a 1 ms poll half of the amplifier's share was the poll.
-        sig = stack.enter_context(Stream(signal_name, bufsize=bufsize, dejitter=False, wake_on_arrival=True))
-        names = [signal_name, cue_stream]
+        # The rig's stream by its source id too; a stream named by the operator by name alone (a second
+        # stream of that name is refused, not guessed).
+        sig = stack.enter_context(Stream(signal_name, source_id=signal_source, bufsize=bufsize, dejitter=False,
+                                         wake_on_arrival=True))
+        # Every stream by name and source id: the file holds the very streams this block reads and writes, and
+        # each lookup ends when its stream answers (by name alone each waited 0.7 s for a second source).
+        names = [(signal_name, sig.description.source_id), (cue_stream, cue_source)]
         loop = effector_dev = heart = None
         if closed:
             decoder.check_stream([c for c in sig.ch_names if c in decoder.ch_names], sig.sfreq)
@@ -248,7 +255,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             gate_out = _marker_outlet(f"{name}-gate", "Markers")
             classes = [str(c) for c in decoder.model.classes_]
             outputs_out = _marker_outlet(f"{name}-outputs", "DecoderOutput", len(classes) + 1, "float")
-            names += [commands_out.name, f"{name}-gate", f"{name}-outputs"]
+            names += [(commands_out.name, commands_out.source_id)]
+            names += [(info.name(), info.source_id()) for info in (gate_out.get_info(), outputs_out.get_info())]
             if simulated_device:
                 effector_dev = rig.start_effector(effector, commands_out.name, programs=programs,
                                                   max_amplitude_ma=limits.max_amplitude_ma)

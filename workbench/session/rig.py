@@ -95,6 +95,7 @@ class SimulatedRig:
         self.chunk_ms = float(chunk_ms)
         self.priority = priority
         self.marker_name: str | None = None
+        self.source_ids: dict[str, str] = {}  # the participant's streams' source ids, by stream name
         self.t0: float | None = None
         self.effector: EffectorReport | None = None
         self.error: str | None = None  # the Player's or the rig's own failure, as the rig reported it
@@ -132,7 +133,7 @@ class SimulatedRig:
         if self._process is None:
             self.begin()
         reply = self._reply(timeout, "start")
-        _, self.name, self.marker_name, self.t0 = reply
+        _, self.name, self.marker_name, self.t0, self.source_ids = reply
         if self.participant is not None:
             self.participant.timeline.subscribe(self._send_cues)
             self._send_cues(self.participant.timeline.snapshot())
@@ -241,9 +242,10 @@ def _serve(conn, participant, name, chunk_ms, priority=LIVE_PRIORITY) -> None:
             while player.n_samples_sent == 0 and player.error is None and time.monotonic() < deadline:
                 time.sleep(0.005)
             settle_heap()
-            conn.send(("started", player.name, player.marker_name, player.t0))
+            conn.send(("started", player.name, player.marker_name, player.t0,
+                       {spec.name: spec.source_id for spec in player.specs}))
         else:
-            conn.send(("started", name, None, None))
+            conn.send(("started", name, None, None, {}))
         while True:
             try:
                 message = conn.recv()
