@@ -363,7 +363,7 @@ def cascade_tile(src, c_src, dst, c_dst, m, st, co, pf_col=0, pf_m=0):
     s = np.int64(0)
     while s < n_sec:
         if s + 4 <= n_sec:
-            if s == 0 and monic(co, s + 1, s + 4):
+            if s == 0 and monic(co, 1, 4):  # inlined: its literals compile nothing twice
                 _four_sections_monic(src, c_src, dst, c_dst, m, st, 0, co, pf_col, pf_m)
             elif s == 0:
                 _four_sections(src, c_src, dst, c_dst, m, st, 0, co, pf_col, pf_m)
