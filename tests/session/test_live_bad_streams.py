@@ -195,9 +195,15 @@ def test_time_stamps_going_backwards_mid_run_are_the_named_fault_and_the_safe_st
     assert not [r for _, r, _ in block.log.faults if r in ("signal_lost", "signal_gap")]
     before = [d for d in block.log.decisions if d.t < marks["back"]]
     after = _after(marks["back"], block.log.decisions)
-    assert any(d.decision == "resumed" for d in before)  # the gate was armed when the clock jumped
-    safe = next(d for d in after if d.decision == "safe_state")
-    assert safe.rule == "timestamps_backwards", safe
+    assert any(d.decision == "resumed" for d in before)  # the gate had armed before the clock jumped
+    # On a loaded machine (CI: two workers) the gate can be safe at the jump already for another fault (the
+    # loop held up past a silence limit): the jump is then a decision of its own, held under its rule.
+    switches = [d.decision for d in before if d.decision in ("safe_state", "resumed")]
+    was_safe = switches[-1] == "safe_state"
+    context = [(round(d.t - marks["back"], 3), d.decision, d.rule) for d in block.log.decisions
+               if -1.0 < d.t - marks["back"] < 1.0]
+    safe = next(d for d in after if d.rule == "timestamps_backwards")
+    assert safe.decision == ("held" if was_safe else "safe_state"), context
     # by the jump less the one sample period between the last stamp before it and the first after
     assert 480 <= float(re.search(r"went back by ([\d.]+) ms", safe.detail).group(1)) <= 500, safe.detail
     assert len([f for f in block.log.faults if f[1] == "timestamps_backwards"]) == 1  # one jump, one fault
@@ -209,7 +215,7 @@ def test_time_stamps_going_backwards_mid_run_are_the_named_fault_and_the_safe_st
     stale = [o[5] for o in block.log.outputs if o[0] > safe.t]
     assert stale and min(stale[len(stale) // 2:]) > 0.4
     events = store.find(SafetyEvent, run_id=run.id)
-    assert ("safe_state", "timestamps_backwards") in {(e.decision, e.rule) for e in events}
+    assert (safe.decision, "timestamps_backwards") in {(e.decision, e.rule) for e in events}
     # nothing was dropped: LabRecorder kept every sample, the jump back included
     [sig] = [s for s in read_xdf_streams(block.manifest.fname) if s.name == unique_name]
     counter = np.asarray(sig.data)[:, sig.ch_names.index("COUNTER")].astype(np.int64)
