@@ -1,13 +1,13 @@
-"""The trial day on an empty numba cache (issue 18): the first run completes like the second, no overrun.
+"""A session on an empty numba cache (issue 18): the first run completes like the second, no overrun.
 
 A fresh clone, a new laptop or a recompiled kernel all start with no compiled
 kernels. The CLI compiles them before any stream opens (``workbench warmup``),
 so the live loop never stalls on a compile. NUMBA_CACHE_DIR points at an empty
-folder, so these tests see a cold start whatever earlier tests compiled.
+folder, so these tests see a cold start whatever earlier tests compiled. The
+demo's trial day on an empty cache is tests/session/test_demo.py's.
 """
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -42,30 +42,6 @@ def _printed_loop(stdout: str, prefix: str) -> tuple:
     line = lines.pop()
     fifo, held = re.search(r"SCHED_FIFO (\d+)", line), re.search(r"held at (\d+) us", line)
     return int(fifo[1]) if fifo else 0, int(held[1]) if held else None
-
-
-def test_demo_on_an_empty_numba_cache_completes_and_saves_its_runs(workspace, tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "workbench", "--workspace", str(workspace.root), "demo", "--calibration-reps", "3",
-         "--loop-reps", "1"],
-        cwd=REPO, capture_output=True, text=True, timeout=580, env=_cold_env(tmp_path),
-    )  # fmt: skip
-    _no_overrun(out, "1/5 calibration run")
-    assert "NOT CAUGHT" not in out.stdout and "samples lost to overruns 0" in out.stdout
-    assert any(os.scandir(tmp_path / "numba-cache")), "the kernels were compiled into the empty cache"
-    store = open_demo_store(workspace.root, role="monitor")
-    try:
-        [session] = [s for s in store.find(Session, participant_id="SCI-001") if s.notes and "trial day" in s.notes]
-        runs = sorted(store.find(Run, session_id=session.id), key=lambda r: r.number)
-        assert [r.task for r in runs] == ["calibration", "glove", "adaptive-stimulation"]
-        for r in runs[1:]:
-            [m] = store.find(RunMetrics, run_id=r.id)
-            assert m.workbench_share_p99_ms is not None and m.amplifier_share_p99_ms is not None
-            # stored as printed: the loop's scheduling and the CPUs' idle states the latencies were measured under
-            assert (m.loop_rt_priority, m.cpu_latency_us) == _printed_loop(out.stdout, "loop thread:")
-            assert store.find(Trial, run_id=r.id)
-    finally:
-        store.close()
 
 
 def test_session_run_on_an_empty_numba_cache_completes_and_is_saved(workspace, tmp_path):
