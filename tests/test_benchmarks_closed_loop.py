@@ -18,14 +18,17 @@ from .conftest import REPO
 
 @pytest.mark.slow
 def test_the_session_path_benchmark_times_commands_of_run_block_and_saves_every_decision():
+    # the 4 ms blocks only (the headline keys'): 1 and 10 ms run the same code, and each block costs ~25 s
     done = subprocess.run([sys.executable, "benchmarks/closed_loop.py", "--session-only", "--session-seconds", "4",
-                           "--json"], cwd=REPO, capture_output=True, text=True, timeout=900)
+                           "--session-chunks-ms", "4", "--json"], cwd=REPO, capture_output=True, text=True,
+                          timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     r = json.loads(done.stdout)
     for key in ("session_latency_p99_ms_256ch", "workbench_share_p99_ms_256ch", "latency_p99_ms_256ch",
                 "n_commands_256ch"):
         assert key in r
-    for chunk, where in [(c, w) for w in ("", "_external_amp") for c in (1, 4, 10)]:
+    assert not [k for k in r if k.startswith("session_recording_") and "_4ms_" not in k]  # only those asked
+    for chunk, where in [(c, w) for w in ("", "_external_amp") for c in (4,)]:
         k = f"{chunk}ms_256ch{where}"  # the Player in this process, then in a process of its own
         # LabRecorder recorded the block, nothing was lost, and every gate decision was saved
         assert r[f"session_recording_{k}"] == "complete"
@@ -54,3 +57,12 @@ def test_the_session_path_benchmark_times_commands_of_run_block_and_saves_every_
     assert r["machine_wakeup_p99_ms_256ch"] == r["session_machine_wakeup_p99_ms_4ms_256ch"]
     assert "goals (session path" in done.stderr and "amp  4 ms chunks" in done.stderr
     assert "the machine's own wake-up p99" in done.stderr
+
+
+@pytest.mark.parametrize("chunks", ["2", "1,10", "4,x"])
+def test_session_chunk_sizes_outside_the_three_or_without_4_ms_are_refused_by_name(chunks):
+    done = subprocess.run([sys.executable, "benchmarks/closed_loop.py", "--session-only", "--session-chunks-ms",
+                           chunks], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"--session-chunks-ms: got '{chunks}'; allowed:" in done.stderr, done.stderr
+
