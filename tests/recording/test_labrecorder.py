@@ -46,6 +46,11 @@ def test_record_run_keeps_every_sample_and_marker(workspace, unique_name):
 def test_unknown_stream_writes_nothing(workspace, unique_name):
     with pytest.raises(StreamNotFoundError, match=unique_name):
         record_run([unique_name], 1.0, workspace.recordings)
+    # by (name, source id), looked up together: the one that does not answer is named, beside one that does
+    with Player(SyntheticSource(montage="ecog-8", seed=1), name=unique_name, source_id=f"{unique_name}-a"):
+        with pytest.raises(StreamNotFoundError, match=f"source_id='{unique_name}-gone'"):
+            record_run([(unique_name, f"{unique_name}-a"), (unique_name, f"{unique_name}-gone")], 1.0,
+                       workspace.recordings)
     assert not list(workspace.recordings.rglob("*.xdf")) and list_runs(workspace.recordings) == []
 
 

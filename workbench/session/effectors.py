@@ -115,6 +115,12 @@ class CommandOutlet:
         self._outlet = None
 
 
+def simulated_heartbeat_source_id(heartbeat_name: str) -> str:
+    """The source id of a simulated device's heartbeat stream: the session opens it by id, not by name alone
+    (a lookup by name waits 0.7 s for a second stream of that name, to refuse an ambiguous one)."""
+    return f"{heartbeat_name}-sim"
+
+
 class SimulatedEffector:
     """A simulated device on the command stream: applies commands and sends a heartbeat.
 
@@ -193,7 +199,7 @@ class SimulatedEffector:
             # A clock-synced inlet holds its first samples until the first offset estimate: get it now.
             inlet.time_correction(5.0)
             info = pylsl.StreamInfo(self.heartbeat_name, "Heartbeat", 1, pylsl.IRREGULAR_RATE, pylsl.cf_string,
-                                    f"{self.heartbeat_name}-sim")
+                                    simulated_heartbeat_source_id(self.heartbeat_name))
             outlet = pylsl.StreamOutlet(info)
             self._ready.set()
             next_beat = 0.0

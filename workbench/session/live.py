@@ -155,7 +155,7 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
     from ..acquisition import MarkerStream, Stream
     from ..recording.labrecorder import Recorder
     from ..recording.runs import RunEntities
-    from .effectors import CommandOutlet, command_levels, intent_commands
+    from .effectors import CommandOutlet, command_levels, intent_commands, simulated_heartbeat_source_id
     from .rig import SimulatedRig
 
     problems = []
@@ -260,7 +260,8 @@ def run_block(recordings, spec: ParadigmSpec, *, participant=None, stream: str |
             if simulated_device:
                 effector_dev = rig.start_effector(effector, commands_out.name, programs=programs,
                                                   max_amplitude_ma=limits.max_amplitude_ma)
-            heart = stack.enter_context(MarkerStream(f"{name}-heartbeat"))
+            heart_id = simulated_heartbeat_source_id(f"{name}-heartbeat") if simulated_device else None
+            heart = stack.enter_context(MarkerStream(f"{name}-heartbeat", source_id=heart_id))
             emg_col = sig.ch_names.index("EMG") if "EMG" in sig.ch_names and controller is not None else None
             loop = ClosedLoop(
                 online, picks, SafetyGate(limits, pylsl.local_clock(), command_levels(programs)),
