@@ -47,11 +47,13 @@ $(BIDS_VALIDATOR): tools/package.json tools/package-lock.json
 demo: $(STAMP)
 	$(BIN)/workbench demo
 
-# WORKERS=N runs the tests on N pytest-xdist workers (default 2, the cores of the CI machine); each
-# worker has its own LSL session (LSL discovery is otherwise machine-wide), so LSL tests run on every
-# worker; tests/conftest.py schedules slow tests first (xdist 3.8's own group markers are ignored under
-# pytest 9). One process (WORKERS=0) takes about 45 minutes, past CI's 40.
-WORKERS ?= 2
+# WORKERS=N runs the tests on N pytest-xdist workers (default 3 on the CI machine's 2 cores: a third of
+# the suite's time is real time, closed-loop blocks, LabRecorder and browsers waiting, and with 2 workers
+# the cores were busy 67 % of it; 2 workers took 35 min, 3 took 25.5 on the 2-core VM); each worker has
+# its own LSL session (LSL discovery is otherwise machine-wide), so LSL tests run on every worker;
+# tests/conftest.py schedules slow tests first (xdist 3.8's own group markers are ignored under pytest 9).
+# One process (WORKERS=0) takes about 45 minutes, past CI's 40.
+WORKERS ?= 3
 
 test: $(STAMP) debian-test-deps node-tools
 	scripts/run-tests.sh $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
@@ -61,8 +63,10 @@ test: $(STAMP) debian-test-deps node-tools
 # and each property test with a quarter of its examples (tests/budget.py). `make test` runs it all.
 # PYTHONDONTWRITEBYTECODE is cleared so that pytest keeps its rewritten test modules between runs
 # (collection on each worker: 23 s the first time, 16 s after).
+# Two workers: this tier is CPU-bound (few real-time waits), and a third worker on two cores made it slower.
+CHECK_WORKERS ?= 2
 check: $(STAMP) debian-test-deps node-tools
-	WORKBENCH_TEST_TIER=check PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup \
+	WORKBENCH_TEST_TIER=check PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(CHECK_WORKERS) --dist loadgroup \
 		-m "not slow and not browser and not postgres" $(PYTEST_ARGS)
 
 # JupyterLab refuses to start as root without --allow-root (containers, CI machines).

@@ -35,6 +35,7 @@ def test_a_source_returning_with_another_layout_is_reported_and_not_used(unique_
     assert FAULT_EVENTS["layout_changed"] == "stream_layout_changed" and "layout_changed" in GAP_EVENTS
 
 
+@pytest.mark.slow
 def test_a_stream_of_the_same_name_with_another_source_id_is_reported_and_not_used(unique_name):
     src = f"{unique_name}-src"
     with CounterOutlet(unique_name, source_id=src) as first, Stream(unique_name, source_id=src, bufsize=2.0) as st:

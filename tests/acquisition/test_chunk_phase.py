@@ -14,6 +14,7 @@ def pulls_to_arrivals(pull_lengths, t0=100.0):
     return np.repeat(t0 + 0.001 * np.arange(len(pull_lengths)), pull_lengths)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(chunk=st.integers(1, 40), per_step=st.integers(1, 10), shift=st.integers(0, 39), first=st.integers(0, 10**7),
        data=st.data())

@@ -33,6 +33,7 @@ def _env(session):
     return {**os.environ, SESSION_ENV: session}
 
 
+@pytest.mark.slow
 def test_a_stream_is_seen_in_its_own_session_only(unique_name):
     outlet = subprocess.Popen([sys.executable, "-c", OUTLET, unique_name], env=_env(unique_name[-8:] + "-a"),
                               stdout=subprocess.PIPE, text=True)

@@ -81,6 +81,7 @@ def test_info_window_and_every_sample_once(unique_name, mode):
     assert np.abs(offset).max() < 1e-4, offset  # a tenth of a sample period: each stamp with its own sample
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_disconnect_is_seen_and_reconnect_marks_the_gap(shared_data, unique_name, mode):
     # A real recording (eegmmidb, 64 ch at 160 Hz) replayed by the simulated amplifier.
@@ -181,6 +182,7 @@ def test_disconnect_while_a_loop_pulls_releases_the_connection(unique_name):
         assert wait_for(lambda: not out.outlet.have_consumers(), timeout=5)
 
 
+@pytest.mark.slow
 def test_a_late_loop_pulls_its_whole_backlog_and_its_reader_finds_the_overrun(unique_name):
     """A loop late by more than the buffer loses samples as it would with the thread: an overrun, then every
     sample again; and late by less, nothing is lost (liblsl held them)."""
@@ -206,6 +208,7 @@ def test_a_late_loop_pulls_its_whole_backlog_and_its_reader_finds_the_overrun(un
         assert counter[-1] < out.n_sent
 
 
+@pytest.mark.slow
 def test_woken_on_arrival_a_chunk_is_stored_when_it_comes_not_at_the_next_poll(unique_name):
     """A 2 s poll interval: a polling thread would sleep through these chunks (it does, with the default)."""
     outlet = pylsl.StreamOutlet(pylsl.StreamInfo(unique_name, "EEG", 2, 500.0, "float32", f"{unique_name}-sid"))

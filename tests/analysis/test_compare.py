@@ -18,6 +18,7 @@ def _first_session(store):
     return sorted(store.find(Session), key=lambda s: s.id)[0]
 
 
+@pytest.mark.slow
 def test_each_decoder_is_stored_once_and_read_back_as_computed(study, tmp_path):
     ws, _, spec = study
     v1 = ws / "decoders" / "demo_attempt_eeg-64.npz"

@@ -18,6 +18,7 @@ def _ids(units):
     return sorted(u.session_id for u in units)
 
 
+@pytest.mark.slow
 def test_each_criterion_narrows_the_sessions(study):
     ws, units, _ = study
     with open_store(ws) as store:

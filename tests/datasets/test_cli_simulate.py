@@ -38,6 +38,7 @@ def test_simulate_streams_for_its_duration_and_reports(unique_name):
     assert len(values) > 0 and (values[1:, 0] - values[:-1, 0] == 1).all()
 
 
+@pytest.mark.slow
 def test_unknown_montage_exits_non_zero_with_a_clear_message():
     proc = _simulate("--montage", "nope", "--duration", "1")
     out, err = proc.communicate(timeout=60)
@@ -45,6 +46,7 @@ def test_unknown_montage_exits_non_zero_with_a_clear_message():
     assert "montage" in err and "'nope'" in err and "eeg-64" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_unreadable_replay_file_exits_non_zero(tmp_path, shared_data):
     cut = tmp_path / "cut.edf"
     cut.write_bytes((shared_data / "eegmmidb" / "S001" / "S001R03.edf").read_bytes()[:100_000])

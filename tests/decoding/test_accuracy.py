@@ -7,6 +7,7 @@ filter online) and must reach 0.93.
 """
 
 import numpy as np
+import pytest
 from sklearn.model_selection import ShuffleSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 
@@ -22,6 +23,7 @@ def _labels(runs):
     return np.concatenate([r.labels for r in runs])
 
 
+@pytest.mark.slow
 def test_csp_lda_reaches_093_on_hands_vs_feet(eegmmidb_runs, csp_decoder):
     ep = csp_decoder.epochs([r.data for r in eegmmidb_runs], window_ends(eegmmidb_runs))
     assert ep.shape == (45, 64, 161)

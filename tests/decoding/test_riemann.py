@@ -125,6 +125,7 @@ def _pyriemann_reference(kind, train_epochs, y):
     return pipe.fit(train_epochs, y)
 
 
+@pytest.mark.slow
 @REAL_DATA_LIMIT
 @pytest.mark.parametrize("kind", ["ts_lr", "mdm"])
 def test_online_outputs_are_pyriemanns_predictions(riemann_decoders, eegmmidb_runs, kind):

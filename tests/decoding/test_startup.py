@@ -38,6 +38,7 @@ def test_loading_and_running_a_saved_csp_decoder_imports_no_sklearn(csp_decoder,
     assert _session_imports(fname, eegmmidb_runs[2].data[:400], tmp_path) == "[]"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pipeline", [lambda: [TangentSpace(), LogisticRegression()], lambda: [Covariances(), MDM()]],
                          ids=["ts_lr", "mdm"])
 def test_loading_and_running_a_saved_riemannian_decoder_imports_no_sklearn(pipeline, eegmmidb_runs, tmp_path):

@@ -47,6 +47,7 @@ def _as(monkeypatch, name, password=None):
     monkeypatch.setenv("WORKBENCH_PASSWORD", password or password_of(name))
 
 
+@pytest.mark.slow
 def test_user_add_list_deactivate(db_url, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "ws"))
     monkeypatch.delenv("WORKBENCH_PASSWORD", raising=False)
@@ -92,6 +93,7 @@ def test_user_add_list_deactivate(db_url, tmp_path, capsys, monkeypatch):
     assert code == 1 and "inactive" in text
 
 
+@pytest.mark.slow
 def test_seed_verify_tamper_export(db_url, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "ws"))
     assert _wb(capsys, "db", "upgrade", "--db-url", db_url)[0] == 0

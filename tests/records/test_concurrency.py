@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing as mp
 
+import pytest
+
 from tests.records import _writers
 from tests.records import factories as f
 from tests.records.accounts import as_user
@@ -30,6 +32,7 @@ def _run(target, args_list):
     return out
 
 
+@pytest.mark.slow
 def test_two_processes_updating_one_record(store):
     f.seeded(store)
     for field in ("age_years", "sex"):
@@ -52,6 +55,7 @@ def test_two_processes_updating_one_record(store):
     assert store.verify_audit().ok
 
 
+@pytest.mark.slow
 def test_two_processes_appending_keep_one_chain(store):
     f.seeded(store)
     for tag in "AB":

@@ -66,6 +66,7 @@ def _text(v) -> str:
     return str(v)
 
 
+@pytest.mark.slow
 def test_export_validates_against_the_odm_schema_and_reads_back_as_stored(demo_ws, schema, tmp_path):
     with open_demo_store(demo_ws, role="data_manager") as store:
         result = export_odm(store, tmp_path / "odm")

@@ -30,6 +30,7 @@ def participant_html(demo):
     return write_participant_report(store, "SCI-001", ws.root, pdf=False).html.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_study_report_has_every_section(study_html):
     for title in SECTIONS:
         assert f"<h2>{title}</h2>" in study_html

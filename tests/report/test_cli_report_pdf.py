@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from workbench.cli import main
 from workbench.records.demo import demo_passwords, open_demo_store
 
 
+@pytest.mark.slow
 def test_without_chromium_the_html_is_written_and_the_warning_says_how_to_get_a_pdf(tmp_path, monkeypatch, capsys):
     ws = tmp_path / "ws"
     open_demo_store(ws).close()

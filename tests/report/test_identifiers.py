@@ -35,6 +35,7 @@ def _assert_clean(text: str, where: str) -> None:
     assert not found, f"{where} shows {found}"
 
 
+@pytest.mark.slow
 def test_html_reports_show_no_identifier(planted):
     ws, store, _ = planted
     for files in (write_study_report(store, ws.root, pdf=False),

@@ -24,6 +24,7 @@ def pages(demo):
     return data, study_report_html(store, data, ws.root), participant_report_html(store, data, "SCI-001", ws.root)
 
 
+@pytest.mark.slow
 def test_no_long_session_id_and_no_dash_for_a_checksum(pages):
     data, study, participant = pages
     long_ids = [s.id for s in data.sessions if len(s.id) > 20]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+
 from workbench.report import write_participant_report, write_study_report
 
 
@@ -12,6 +14,7 @@ def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+@pytest.mark.slow
 def test_reports_are_the_owners_only_whatever_the_umask(demo):
     ws, store = demo
     os.chmod(ws.reports, 0o755)  # as Workspace.ensure leaves it under the usual umask

@@ -20,6 +20,7 @@ def cli(workspace, *args, env=None, timeout=60):
                            *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
 
 
+@pytest.mark.slow
 def test_unsafe_or_impossible_settings_are_refused_with_every_problem(workspace):
     out = cli(workspace, "--stream", "nowhere", "--threshold", "0.2", "--cue-s", "-1", "--reps", "0")
     assert out.returncode == 1, out.stderr

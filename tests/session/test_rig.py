@@ -75,6 +75,7 @@ def _read_until(stream_reader, stop, timeout=10.0):
     return np.concatenate(rows) if rows else np.empty((0, 0))
 
 
+@pytest.mark.slow
 @pytest.mark.lsl
 @pytest.mark.timeout(180)
 def test_the_rig_streams_from_its_own_process_follows_the_cues_and_runs_the_effector(unique_name):
@@ -128,6 +129,7 @@ def test_the_rig_streams_from_its_own_process_follows_the_cues_and_runs_the_effe
     assert pushes[-1, 0] >= rig.t0 + rows[-1, 0] / participant.sfreq - 1e-9
 
 
+@pytest.mark.slow
 @pytest.mark.lsl
 @pytest.mark.timeout(180)
 def test_an_effector_without_its_command_stream_is_a_clear_error_and_the_rig_still_stops(unique_name):

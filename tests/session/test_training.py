@@ -87,6 +87,7 @@ def test_a_run_without_two_classes_is_refused():
         windows_from_raw(raw, ("open", "stand"))
 
 
+@pytest.mark.slow
 def test_training_from_recordings_in_a_helper_process_equals_training_here(tmp_path):
     """The trial day trains and recalibrates in a helper process (train_from_recordings): the decoder that
     comes back is the one this process would have fitted on the same files, output for output."""

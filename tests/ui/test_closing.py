@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
+import pytest
 
 from tests.outcomes.store_helpers import make_store
 from workbench.ui.closing import close_tree, replace_children
@@ -46,6 +47,7 @@ def test_replace_children_closes_only_what_is_no_longer_shown():
     assert _ids(kept) | _ids(new) <= set(LIVE) and not gone_ids & set(LIVE)
 
 
+@pytest.mark.slow
 def test_switching_forms_leaves_no_widget_behind_and_the_shown_form_works(tmp_path):
     store = make_store(tmp_path)
     try:

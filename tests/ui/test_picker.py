@@ -36,6 +36,7 @@ def test_picker_finds_chooses_and_connects(unique_name):
             picker.model.select(["no-such-uid"])
 
 
+@pytest.mark.slow
 def test_filter_by_type_and_connect_drives_the_scope(unique_name):
     from workbench.ui.acquisition import ScopeModel, ScopeWidget
 

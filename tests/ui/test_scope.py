@@ -36,6 +36,7 @@ def replay(shared_data, unique_name):
         yield player
 
 
+@pytest.mark.slow
 @pytest.mark.lsl
 @pytest.mark.timeout(60)
 def test_scope_model_and_widget_follow_a_real_stream(replay, unique_name):

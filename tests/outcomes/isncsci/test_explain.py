@@ -62,6 +62,7 @@ def test_unknown_result_field_lists_the_known_ones(cases):
         _classify(cases["praxis2019-2"]).explain("motor_level.middle")
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(injured_exam_dicts(nt_rate=0.08, anal=ANAL_ALLOWED, flag_rate=0.08))
 def test_variable_results_name_only_uncertain_inputs(exam):

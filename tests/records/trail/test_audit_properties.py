@@ -7,6 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ def _value(field, n):
     return {"age_years": n, "sex": "FMX"[n % 3], "arm": ("BCI", "control")[n % 2]}[field]
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(12), deadline=None)
 @given(changes=CHANGES, target=st.sampled_from(["SCI-001", "SCI-002"]),
        field=st.sampled_from(["age_years", "injury_level"]))

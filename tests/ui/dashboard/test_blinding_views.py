@@ -64,6 +64,7 @@ def _widget_text(widget) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "allocator"])
 def test_every_tab_of_every_role_shows_bci_data_only_to_the_unblinded(ws, role):
     store = open_demo_store(ws.root, role=role)

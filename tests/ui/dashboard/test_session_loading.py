@@ -169,6 +169,7 @@ def test_decimation_keeps_every_peak_and_the_time_span(data):
     assert t[0] == times[0] and t[-1] == times[-1]
 
 
+@pytest.mark.slow
 def test_choosing_a_session_redraws_only_the_session_tab_and_a_reload_redraws_all(model, ws):
     """The overview (0.7 s of figures) and the participant view stay as drawn when a session is chosen."""
     dash = Dashboard(model.store, ws.root, today=date(2026, 11, 22))
@@ -181,6 +182,7 @@ def test_choosing_a_session_redraws_only_the_session_tab_and_a_reload_redraws_al
     assert dash.overview.body.children is not overview and participant.body.children is not shown
 
 
+@pytest.mark.slow
 def test_switching_sessions_all_day_leaves_no_widget_behind(model, ws):
     """Every figure replaced is closed: widgets in the kernel stay level however often one switches."""
     import ipywidgets as widgets

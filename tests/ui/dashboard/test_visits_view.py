@@ -55,6 +55,7 @@ def test_unable_to_walk_is_shown_with_its_reason(investigator):
         assert "No 10MWT" not in text
 
 
+@pytest.mark.slow
 def test_a_visit_is_marked_done_from_the_dashboard_and_audited(investigator):
     m = investigator
     dash = Dashboard(m.store, m.workspace.root, today=TODAY)
@@ -79,6 +80,7 @@ def test_a_visit_is_marked_done_from_the_dashboard_and_audited(investigator):
         dash.model.mark_visit_done("V-SCI-001-week26", actual_date=date(2026, 7, 15))
 
 
+@pytest.mark.slow
 def test_an_assessment_outside_its_visit_window_is_warned_and_marked(investigator):
     m = investigator
     dash = Dashboard(m.store, m.workspace.root, today=TODAY)
@@ -99,6 +101,7 @@ def test_an_assessment_outside_its_visit_window_is_warned_and_marked(investigato
     assert "week6 (outside window)" in set(changes["visit"])
 
 
+@pytest.mark.slow
 def test_a_date_typed_in_another_shape_is_refused_by_its_label_and_nothing_is_saved(investigator):
     m = investigator
     dash = Dashboard(m.store, m.workspace.root, today=TODAY)
