@@ -230,8 +230,9 @@ def test_a_program_over_the_gates_limit_is_refused_before_anything_starts(decode
 def test_a_loop_that_falls_behind_its_buffer_records_a_gap_and_goes_on(decoder, workspace, unique_name):
     """The loop stops reading for 2 s with a 1 s buffer (a compile, a slow disk): a gap, never a crash.
 
-    The buffer holds 1.01 s: samples lost are then never a whole number of decoder steps (chunks of 10 samples at
-    500 Hz, a step of 50), so the decoder must be put back on its phase after the gap.
+    The buffer holds 1.01 s: samples lost after an exact 2 s freeze are then not a whole number of decoder
+    steps (chunks of 10 samples at 500 Hz, a step of 50), so the decoder must be put back on its phase after
+    the gap.
     """
     from datetime import datetime, timezone
 
@@ -278,7 +279,11 @@ def test_a_loop_that_falls_behind_its_buffer_records_a_gap_and_goes_on(decoder, 
     # The decoder's outputs stay on one sample of the amplifier's chunks across the lost samples: the loop
     # withholds what puts them back (ClosedLoop.align_decoder), fewer than one step each time.
     phases = {round((o[1] - block.t0) * decoder.sfreq) % decoder.step for o in block.log.outputs}
-    assert len(phases) == 1 and 0 < block.log.samples_withheld < 2 * decoder.step
+    assert len(phases) == 1 and block.log.samples_withheld < 2 * decoder.step
+    # A loaded machine stretches the freeze: a loss of a whole number of steps (500 samples on CI) needs
+    # nothing withheld; any other loss must have been put back by withholding.
+    if block.samples_lost % decoder.step:
+        assert block.log.samples_withheld > 0
     # recorded: a gate marker in the XDF, a SafetyEvent row, and counted by the summary
     streams = {s.name: s for s in read_xdf_streams(block.manifest.fname)}
     assert any(m.startswith(f"gate:{gap.decision}|signal_gap") for m in streams[f"{unique_name}-gate"].labels())

@@ -121,21 +121,25 @@ def test_a_stream_that_returns_as_another_device_leaves_the_gate_safe_and_the_ru
     # the loss of the amplifier, then the stranger, each a fault of its own rule
     assert [r for _, r, _ in block.log.faults][:1] == ["signal_lost"]
     assert rule in [r for _, r, _ in block.log.faults]
-    after = _after(marks["gone"], block.log.decisions)
+    # Judged from the moment the loop saw the loss (its signal_lost fault after the outlet closed; a stall on a
+    # loaded machine can be an earlier one): chunks already on their way when the outlet closed were the
+    # amplifier's own, decoded and passed as usual until then (seen on CI's three workers).
+    t_lost = next(t for t, r, _ in block.log.faults if r == "signal_lost" and t >= marks["gone"])
+    after = _after(t_lost, block.log.decisions)
     # The loss puts the gate in the safe state; on a loaded machine (CI: two workers) the gate can be safe
     # already then for another fault (the loop held up past a silence limit), and the loss is then held.
     switches = [d.decision for d in block.log.decisions
-                if d.t < marks["gone"] and d.decision in ("safe_state", "resumed")]
+                if d.t < t_lost and d.decision in ("safe_state", "resumed")]
     was_safe = not switches or switches[-1] == "safe_state"
-    context = [(round(d.t - marks["gone"], 3), d.decision, d.rule) for d in block.log.decisions
-               if -1.0 < d.t - marks["gone"] < 0.5]
-    # Chunks already on their way when the outlet closed are decoded as usual: the gate's ordinary holds
-    # (dwell, unchanged) of the healthy loop may come first (seen on a fresh clone's CI). The first decision
-    # on the loss is the safe state, or a hold under the loss's rule when the gate was safe already.
+    context = [(round(d.t - t_lost, 3), d.decision, d.rule) for d in block.log.decisions
+               if -1.0 < d.t - t_lost < 0.5]
+    # The gate's ordinary holds (dwell, unchanged) of the healthy loop may come first at the same instant.
+    # The first decision on the loss is the safe state, or a hold under the loss's rule when the gate was
+    # safe already.
     on_loss = next(d for d in after if not (d.decision == "held" and d.rule in HOLD_RULES))
     assert on_loss.decision == ("held" if was_safe else "safe_state"), context
     # nothing of the other stream was decoded or passed: the gate never re-armed
-    assert not [d for d in after if d.decision in ("resumed", "passed")]
+    assert not [d for d in after if d.decision in ("resumed", "passed")], context
     assert not [o for o in block.log.outputs if o[1] > marks["gone"]]
     # in the records: the loss as the SafetyEvent that put the gate in the safe state, the run's metrics saved
     # (the stranger came while the gate was safe already: named in the loop's faults, no decision of its own)
@@ -193,24 +197,25 @@ def test_time_stamps_going_backwards_mid_run_are_the_named_fault_and_the_safe_st
         pusher.join(10)
     assert block.runner.state == "finished" and block.manifest.status == "complete"
     assert not [r for _, r, _ in block.log.faults if r in ("signal_lost", "signal_gap")]
-    before = [d for d in block.log.decisions if d.t < marks["back"]]
-    after = _after(marks["back"], block.log.decisions)
+    # Judged from the loop's fault, not the pusher's clock: chunks stamped before the jump and still on their
+    # way are decoded (and may arm or pass) as usual until the jumped chunk arrives.
+    (t_back,) = [t for t, r, _ in block.log.faults if r == "timestamps_backwards"]  # one jump, one fault
+    assert t_back >= marks["back"]
+    decisions = block.log.decisions
+    i = next(i for i, d in enumerate(decisions) if d.t >= t_back and d.rule == "timestamps_backwards")
+    safe, before, after = decisions[i], decisions[:i], decisions[i:]
     assert any(d.decision == "resumed" for d in before)  # the gate had armed before the clock jumped
     # On a loaded machine (CI: two workers) the gate can be safe at the jump already for another fault (the
     # loop held up past a silence limit): the jump is then a decision of its own, held under its rule.
     switches = [d.decision for d in before if d.decision in ("safe_state", "resumed")]
     was_safe = switches[-1] == "safe_state"
-    context = [(round(d.t - marks["back"], 3), d.decision, d.rule) for d in block.log.decisions
-               if -1.0 < d.t - marks["back"] < 1.0]
-    safe = next(d for d in after if d.rule == "timestamps_backwards")
+    context = [(round(d.t - t_back, 3), d.decision, d.rule) for d in decisions if -1.0 < d.t - t_back < 1.0]
     assert safe.decision == ("held" if was_safe else "safe_state"), context
     # by the jump less the one sample period between the last stamp before it and the first after
     assert 480 <= float(re.search(r"went back by ([\d.]+) ms", safe.detail).group(1)) <= 500, safe.detail
-    assert len([f for f in block.log.faults if f[1] == "timestamps_backwards"]) == 1  # one jump, one fault
     # from the jump on, no command passed and the gate never re-armed on the shifted clock
-    later = [d for d in after if d.t >= safe.t]
-    assert not [d for d in later if d.decision in ("resumed", "passed")]
-    assert len([d for d in later if d.decision == "blocked"]) > 10
+    assert not [d for d in after if d.decision in ("resumed", "passed")]
+    assert len([d for d in after if d.decision == "blocked"]) > 10
     # the outputs' latency says why the gate stays safe: every sample is now stamped 0.5 s ago
     stale = [o[5] for o in block.log.outputs if o[0] > safe.t]
     assert stale and min(stale[len(stale) // 2:]) > 0.4
