@@ -83,18 +83,18 @@ _COUNT_PLOTLY_EDITS = """el => {
 def test_live_scope_draws_and_redraws(lab, tmp_path):
     page, _ = lab
     try:
-        # The traces are WebGL (scattergl): wait for the plot and its tick labels, then compare frames.
+        # Wait for the plot and its tick labels, then compare frames.
         page.wait_for_selector(".js-plotly-plot .ytick text", timeout=120_000)
     finally:
         save_png(page.screenshot(full_page=True), tmp_path, "lab-after-run-all.png")
     plot = page.locator(".js-plotly-plot").first
     plot.scroll_into_view_if_needed()
-    page.bring_to_front()  # a page in the background gets no animation frames, and WebGL draws in them
+    page.bring_to_front()  # a page in the background gets no animation frames
     # Plotly's own events say whether the page applied new frames, apart from what the screenshot shows.
     plot.evaluate(_COUNT_PLOTLY_EDITS)
     first, n1 = plot.screenshot(), _samples_shown(page)
     # Frames wait for the page to draw the previous one, so on a loaded machine (the suite's other
-    # worker, software WebGL) a redraw can take longer than the text's update: poll for a bounded time.
+    # workers) a redraw can take longer than the text's update: poll for a bounded time.
     started = time.monotonic()
     while True:
         time.sleep(0.5)

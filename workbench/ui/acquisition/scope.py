@@ -8,7 +8,7 @@ notebook stays responsive between frames (each frame is one
 Frames are paced by the browser, not only by the clock: the next frame is
 sent when the page has drawn the previous one (plotly's edit acknowledgement)
 or after ``max_wait`` seconds. Without that back-pressure a page that draws
-slower than the kernel sends (software WebGL, a busy laptop) queues frames
+slower than the kernel sends (a busy laptop, a remote desktop) queues frames
 without bound, and every other widget's message waits behind the queue: a
 click on Record was not answered within a minute while a scope ran.
 """
@@ -99,7 +99,10 @@ class ScopeWidget:
             if len(self.figure.data) != y.shape[1] or [t.name for t in self.figure.data] != list(frame.ch_names):
                 self.figure.data = ()
                 for name in frame.ch_names:
-                    self.figure.add_scattergl(x=[], y=[], name=name, mode="lines", line=dict(width=1))
+                    # SVG, not WebGL: a frame is at most max_points per channel, cheap as SVG paths, and a
+                    # page without a GPU (a hospital's remote desktop, a loaded CI runner) draws WebGL in
+                    # software, slowly, and can lose the context for good (a stalled scope, seen on CI).
+                    self.figure.add_scatter(x=[], y=[], name=name, mode="lines", line=dict(width=1))
             for k, trace in enumerate(self.figure.data):
                 trace.x, trace.y = frame.times, y[:, k]
             ticks = (tuple(offsets), tuple(frame.ch_names))
