@@ -22,14 +22,14 @@ TOKEN = "lab-test-token-51b2"
 CELLS = [
     "from workbench.acquisition.lsl_config import use_loopback\nuse_loopback()\n"
     "from workbench.acquisition import MarkerStream, Stream\nfrom workbench.config import get_workspace\n"
-    "from workbench.datasets import Player, SyntheticSource\nfrom workbench.recording.labrecorder import Recorder\n"
+    "from workbench.datasets import SimulatedAmplifier\nfrom workbench.recording.labrecorder import Recorder\n"
     "from workbench.recording.runs import RunEntities\n"
     "from workbench.ui.acquisition import RecordControl, ScopeModel, ScopeWidget\n"
     "from workbench.ui.forms import IsncsciWorksheet",
-    "player = Player(SyntheticSource(montage='eeg-64', seed=0), name='{name}').start()\n"
-    "stream = Stream(player.name, bufsize=10).connect()\n"
+    "amplifier = SimulatedAmplifier('eeg-64', seed=0, name='{name}').start()\n"
+    "stream = Stream(amplifier.name, bufsize=10).connect()\n"
     "scope = ScopeWidget(ScopeModel(stream, picks=['C3', 'Cz', 'C4'], window=3.0))\nscope.start()\nscope",
-    "control = RecordControl(lambda: Recorder([player.name], get_workspace().recordings,\n"
+    "control = RecordControl(lambda: Recorder([amplifier.name], get_workspace().recordings,\n"
     "                                         entities=RunEntities(subject='lab', task='browser'), monitors=[stream]))\n"
     "control",
     "sheet = IsncsciWorksheet(save=lambda a: None)\nsheet.widget",

@@ -433,5 +433,13 @@ class InletWorker:
             gap_start=start,
             gap_stop=float(first_ts),
             n_missing=n_missing,
-            detail=f"about {n_missing} samples missing at the nominal rate" if sfreq > 0 else "irregular stream",
+            detail=_gap_detail(n_missing, sfreq),
         )
+
+
+def _gap_detail(n_missing: int, sfreq: float) -> str:
+    if sfreq <= 0:
+        return "irregular stream"
+    if n_missing == 0:  # a source held up that then sent what it owed: late, not lost
+        return "no samples missing: they came late, none was lost"
+    return f"about {n_missing} samples missing at the nominal rate"

@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..utils.signals import die_with_parent
+
 #: The dashboard notebook shipped with the repository.
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "dashboard.ipynb"
 #: Environment variable a token may be given in (a command line would show it in ``ps``).
@@ -96,16 +98,6 @@ def _become_subreaper() -> None:
         pass  # not Linux: Voila's own shutdown still stops its kernels
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Voila gets SIGTERM if this process dies, even by SIGKILL (Linux PR_SET_PDEATHSIG)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def stop_all(proc: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
     """Stop Voila (it shuts its kernels down), then kill whatever of ours is left: kernels and their children."""
     import psutil
@@ -172,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
             raise _Stop()
 
         previous = signal.signal(signal.SIGTERM, on_term)
-        proc = subprocess.Popen(cmd, env=env, cwd=NOTEBOOK.parent, preexec_fn=_die_with_parent)
+        proc = subprocess.Popen(cmd, env=env, cwd=NOTEBOOK.parent, preexec_fn=die_with_parent)
         try:
             return proc.wait()
         except _Stop:

@@ -22,3 +22,14 @@ def children_keep_running_on_ctrl_c():
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """``preexec_fn`` for a helper that must not outlive its parent: it gets SIGTERM when the parent dies,
+    even by SIGKILL (Linux ``PR_SET_PDEATHSIG``); elsewhere nothing."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
