@@ -1,4 +1,4 @@
-"""Helper processes that a terminal's Ctrl-C must not stop behind the session's back."""
+"""Helper processes: a terminal's Ctrl-C does not stop them behind the session's back; they end with their parent."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def children_keep_running_on_ctrl_c():
 
 def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """``preexec_fn`` for a helper that must not outlive its parent: it gets SIGTERM when the parent dies,
-    even by SIGKILL (Linux ``PR_SET_PDEATHSIG``); elsewhere nothing."""
+    even by SIGKILL (Linux ``PR_SET_PDEATHSIG``); elsewhere nothing. Linux counts the thread that started it
+    as the parent: start such helpers from a thread that lives as long as they should (a cell, a main loop)."""
     try:
         import ctypes
 
