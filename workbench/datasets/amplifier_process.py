@@ -23,7 +23,8 @@ import time
 from ..errors import Problem, ValidationError, WorkbenchError
 from ..utils.isolated import helper_environment
 from ..utils.signals import die_with_parent
-from .montages import MONTAGES
+from .player import Player
+from .synthetic import SyntheticSource
 
 #: Seconds to wait for the process's outlets (a fresh interpreter imports numpy, scipy and pylsl).
 START_TIMEOUT_S = 60.0
@@ -58,31 +59,24 @@ class SimulatedAmplifier:
 
     def __init__(self, montage: str = "eeg-64", *, seed: int = 0, name: str = "wb-sim", source_id: str | None = None,
                  chunk_ms: float = 20.0, counter: bool = False) -> None:
+        # The Player the process will run, built here and never started: its rules and SyntheticSource's check
+        # the settings (every problem at once), and it names the streams the process will open.
         problems = []
-        if montage not in MONTAGES:
-            problems.append(Problem("montage", montage, "one of " + ", ".join(MONTAGES)))
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            problems.append(Problem("seed", seed, "an integer >= 0"))
-        if not isinstance(name, str) or not name.strip():
-            problems.append(Problem("name", name, "a stream name (text)"))
-        if source_id is not None and (not isinstance(source_id, str) or not source_id.strip()):
-            problems.append(Problem("source_id", source_id, "text, or None for '<name>-<pid>'"))
-        if isinstance(chunk_ms, bool) or not isinstance(chunk_ms, (int, float)) or not 1 <= chunk_ms <= 1000:
-            problems.append(Problem("chunk_ms", chunk_ms, "milliseconds from 1 to 1000"))
+        try:
+            source = SyntheticSource(montage, seed=seed, counter=counter)
+        except ValidationError as err:
+            problems += err.problems
+            source = SyntheticSource(counter=counter)  # a valid stand-in, so the Player's rules are checked too
+        try:
+            player = Player(source, name=name, source_id=source_id, chunk_ms=chunk_ms)
+        except ValidationError as err:
+            problems += err.problems
         if problems:
             raise ValidationError(problems, what="simulated amplifier")
-        self.montage = montage
-        self.seed = seed
-        self.name = name
-        self.source_id = source_id or f"{name}-{os.getpid()}"
-        self.chunk_ms = float(chunk_ms)
-        self.counter = bool(counter)
+        self.montage, self.seed, self.counter, self.chunk_ms = montage, seed, bool(counter), player.chunk_ms
+        self.name, self.marker_name, self.source_id = player.name, player.marker_name, player.source_id
         self._process: subprocess.Popen | None = None
         self._log = None
-
-    @property
-    def marker_name(self) -> str:
-        return f"{self.name}-markers"
 
     @property
     def running(self) -> bool:
@@ -159,4 +153,3 @@ class SimulatedAmplifier:
         state = f"running, pid {self.pid}" if self.running else "stopped"
         return (f"<SimulatedAmplifier {self.montage} seed={self.seed}: {self.name!r} and {self.marker_name!r}, "
                 f"source_id={self.source_id!r}, {state}>")
-

@@ -160,21 +160,20 @@ class SyntheticSource:
         if (isinstance(turnover_per_day, bool) or not isinstance(turnover_per_day, (int, float))
                 or not 0 <= turnover_per_day <= 1):
             problems.append(Problem("turnover_per_day", turnover_per_day, "a fraction of units in [0, 1]"))
-        if not isinstance(montage, str) or montage not in MONTAGES:
-            raise ValidationError(
-                [Problem("montage", montage, "one of " + ", ".join(repr(m) for m in MONTAGES))],
-                what="SyntheticSource",
-            )
-        mont: Montage = MONTAGES[montage]
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             problems.append(Problem("seed", seed, "an integer >= 0"))
-        sfreq = mont.sfreq if sfreq is None else sfreq
-        if not isinstance(sfreq, (int, float)) or not np.isfinite(sfreq) or sfreq < mont.min_sfreq:
-            problems.append(Problem("sfreq", sfreq, f"a number >= {mont.min_sfreq:g} Hz for {montage}"))
         if not isinstance(cue_s, (int, float)) or not np.isfinite(cue_s) or not 0.5 <= cue_s <= 600:
             problems.append(Problem("cue_s", cue_s, "seconds between 0.5 and 600"))
         if line_freq not in (50, 60):
             problems.append(Problem("line_freq", line_freq, "50 or 60 (Hz)"))
+        if not isinstance(montage, str) or montage not in MONTAGES:
+            # The rules below are the montage's (its rate, its channels): the problems above come with it.
+            problems.append(Problem("montage", montage, "one of " + ", ".join(repr(m) for m in MONTAGES)))
+            raise ValidationError(problems, what="SyntheticSource")
+        mont: Montage = MONTAGES[montage]
+        sfreq = mont.sfreq if sfreq is None else sfreq
+        if not isinstance(sfreq, (int, float)) or not np.isfinite(sfreq) or sfreq < mont.min_sfreq:
+            problems.append(Problem("sfreq", sfreq, f"a number >= {mont.min_sfreq:g} Hz for {montage}"))
         flat = self._pick(mont, "flat_channel", flat_channel, problems)
         clipped = self._pick(mont, "clipped_channel", clipped_channel, problems)
         if flat is not None and flat == clipped:
