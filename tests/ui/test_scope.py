@@ -1,6 +1,7 @@
 """The live scope: its model on a real stream, and the FigureWidget it drives (no browser)."""
 
 import asyncio
+import time
 
 import numpy as np
 import pylsl
@@ -43,6 +44,9 @@ def test_scope_model_and_widget_follow_a_real_stream(replay, unique_name):
     cue = pylsl.StreamOutlet(pylsl.StreamInfo(unique_name + "-cues", "Markers", 1, 0, "string", unique_name + "-c"))
     with Stream(replay.name, bufsize=10) as stream, MarkerStream(unique_name + "-cues") as markers:
         model = ScopeModel(stream, picks=["C3..", "C4..", "Cz.."], window=5.0, max_points=200, markers=markers)
+        # Made before the cue: a process's first FigureWidget (plotly's validators, its 5 MB page module) took
+        # over 4 s on a loaded machine, and the cue had left the 5 s window by the scope's first frame.
+        scope = ScopeWidget(model)
         assert wait_for(lambda: stream.n_samples_received >= 2 * 160, timeout=10)
         cue.push_sample(["go"])
         assert wait_for(lambda: markers.n_markers_received == 1)
@@ -53,7 +57,6 @@ def test_scope_model_and_widget_follow_a_real_stream(replay, unique_name):
         assert [label for _, label in frame.markers] == ["go"] and -5.0 <= frame.markers[0][0] <= 0
         assert frame.quality is not None and not frame.quality.flat.any() and np.all(frame.quality.rms > 0)
 
-        scope = ScopeWidget(model)
         scope.refresh()
         first = [np.array(t.y) for t in scope.figure.data]
         assert [t.name for t in scope.figure.data] == ["C3..", "C4..", "Cz.."]
@@ -88,3 +91,66 @@ def test_scope_model_and_widget_follow_a_real_stream(replay, unique_name):
         with pytest.raises(ValidationError, match="picks"):
             model.set_picks(["nope"])
     del cue
+
+
+def _receipt(figure) -> None:
+    """What plotly's page code sends back after drawing the latest trace edit (its deltas, by edit number)."""
+    figure._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": figure._last_trace_edit_id}
+
+
+@pytest.mark.lsl
+@pytest.mark.timeout(60)
+def test_frames_wait_for_the_pages_receipt_and_go_on_as_soon_as_it_comes(replay):
+    with Stream(replay.name, bufsize=10) as stream:
+        assert wait_for(lambda: stream.n_samples_received >= 160, timeout=10)
+        scope = ScopeWidget(ScopeModel(stream, picks=["C3..", "Cz.."], window=2.0), rate=50.0, max_wait=30.0)
+
+        async def page_that_draws_every_frame():
+            scope.start()
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+                _receipt(scope.figure)
+            scope.stop()
+
+        asyncio.run(page_that_draws_every_frame())
+        # Paced by receipts, not by max_wait: with a 30 s max_wait one unconfirmed frame would end the run.
+        assert scope.n_confirmed >= 5 and scope.n_unconfirmed == 0 and scope.n_rebuilds == 0
+
+
+@pytest.mark.lsl
+@pytest.mark.timeout(60)
+def test_a_plot_the_page_shows_but_does_not_draw_is_rebuilt_a_few_times_then_on_resume(replay):
+    with Stream(replay.name, bufsize=10) as stream:
+        assert wait_for(lambda: stream.n_samples_received >= 160, timeout=10)
+        scope = ScopeWidget(ScopeModel(stream, picks=["C3..", "Cz.."], window=2.0), rate=50.0, max_wait=0.02,
+                            stall_after=0.1)
+        first = scope.figure
+
+        async def run(seconds, page=None):
+            scope.start()
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                await asyncio.sleep(0.01)
+                if page is not None:
+                    page()
+
+        asyncio.run(run(0.5))  # no page shows the scope (a headless run): nothing to rebuild
+        assert scope.n_rebuilds == 0 and scope.figure is first and scope.n_unconfirmed > 0
+
+        scope.status._view_count = 1  # a page reports a view, and its plot never draws
+        asyncio.run(run(1.2))  # rebuilds at 0.1, 0.3 and 0.7 s into the stall, then no more
+        assert scope.n_rebuilds == ScopeWidget.MAX_REBUILDS
+        assert scope.widget.children[1] is scope.figure and scope.figure is not first and first.comm is None
+        assert [t.name for t in scope.figure.data] == ["C3..", "Cz.."]  # frames go on in the new plot
+        scope.refresh()
+        assert "has not drawn the plot" in scope.status.value and "Resume" in scope.status.value
+
+        scope.stop()
+        asyncio.run(run(0.05))  # Resume: a new plot at once, and a new round of rebuilds if it stalls too
+        assert scope.n_rebuilds == ScopeWidget.MAX_REBUILDS + 1
+
+        asyncio.run(run(0.5, page=lambda: _receipt(scope.figure)))  # this plot draws: no more rebuilds
+        scope.stop()
+        scope.refresh()
+        assert scope.n_rebuilds == ScopeWidget.MAX_REBUILDS + 1 and scope.n_confirmed > 0
+        assert "has not drawn" not in scope.status.value and "plot rebuilt 4 times" in scope.status.value
