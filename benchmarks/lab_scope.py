@@ -54,17 +54,7 @@ CELLS = [
     "scope = ScopeWidget(ScopeModel(stream, picks=['C3', 'Cz', 'C4'], window=3.0))\nscope.start()\nscope",
 ]
 
-SLOW_FIRST_PLOT_MODULE = """(() => {
-    const createObjectURL = URL.createObjectURL;
-    URL.createObjectURL = function (blob) {
-        if (blob && blob.size > 1e6 && !window.__wbSlowedOnce) {
-            window.__wbSlowedOnce = true;
-            const started = Date.now();
-            while (Date.now() - started < 2500) {}
-        }
-        return createObjectURL.apply(this, arguments);
-    };
-})()"""
+SLOW_FIRST_PLOT_MODULE = REPO / "tests" / "browser" / "slow_first_plot_module.js"  # the lab test's slow page
 
 COUNT_UPDATES = """el => { el.__wbUpdates = 0; el.on('plotly_update', () => { el.__wbUpdates += 1; }); }"""
 LABELS_DRAWN = ("[...document.querySelectorAll('.js-plotly-plot .ytick text')]"
@@ -113,7 +103,7 @@ def measure(browser, slow_first_load: bool, seconds: float, settle: float) -> di
         _wait_http(f"http://127.0.0.1:{port}/api/status")
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
         if slow_first_load:
-            page.add_init_script(SLOW_FIRST_PLOT_MODULE)
+            page.add_init_script(path=SLOW_FIRST_PLOT_MODULE)
         page.goto(f"http://127.0.0.1:{port}/lab/tree/scope.ipynb?token={TOKEN}", timeout=120_000)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
         time.sleep(3)  # the kernel is ready

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -55,7 +56,7 @@ def lab(tmp_path_factory, browser):  # noqa: F811
     env = {**os.environ, "WORKBENCH_HOME": str(ws.root)}
     with running(cmd, f"http://127.0.0.1:{port}/api/status", env=env, log=root / "lab.log"):
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
-        page.add_init_script(_SLOW_FIRST_PLOT_MODULE)
+        page.add_init_script(path=SLOW_FIRST_PLOT_MODULE)
         page.goto(f"http://127.0.0.1:{port}/lab/tree/widgets.ipynb?token={TOKEN}", timeout=120_000)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-Toolbar-kernelStatus",
@@ -67,19 +68,9 @@ def lab(tmp_path_factory, browser):  # noqa: F811
         page.close()
 
 
-#: A page as slow as CI's loaded machine: anywidget gives a plot's model 2 s to load plotly's module (5 MB,
-#: handed over as a blob URL) and then drops every message to it. The first such load here takes 2.5 s.
-_SLOW_FIRST_PLOT_MODULE = """(() => {
-    const createObjectURL = URL.createObjectURL;
-    URL.createObjectURL = function (blob) {
-        if (blob && blob.size > 1e6 && !window.__wbSlowedOnce) {
-            window.__wbSlowedOnce = true;
-            const started = Date.now();
-            while (Date.now() - started < 2500) {}
-        }
-        return createObjectURL.apply(this, arguments);
-    };
-})()"""
+#: A page as slow as CI's loaded machine: anywidget gives a plot's model 2 s to load plotly's module and then
+#: drops every message to it. The first such load here takes 2.5 s.
+SLOW_FIRST_PLOT_MODULE = Path(__file__).with_name("slow_first_plot_module.js")
 
 
 def _status(page) -> str:
