@@ -32,16 +32,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the workbench and the browser tests' server helpers, from this checkout
+
+from tests.browser.servers import jupyterlab, run_all_cells  # noqa: E402
+
 TOKEN = "lab-scope-benchmark-token"
 RATE = 15.0  # ScopeWidget's default
 
@@ -61,25 +61,6 @@ LABELS_DRAWN = ("[...document.querySelectorAll('.js-plotly-plot .ytick text')]"
                 ".some(t => t.textContent === 'C3')")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"no answer from {url} within {timeout} s")
-
-
 def measure(browser, slow_first_load: bool, seconds: float, settle: float) -> dict:
     import nbformat
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -91,24 +72,13 @@ def measure(browser, slow_first_load: bool, seconds: float, settle: float) -> di
     nb.cells = [nbformat.v4.new_code_cell(c.replace("{name}", name)) for c in CELLS]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, root / "notebooks" / "scope.ipynb")
-    port = _free_port()
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-           f"--IdentityProvider.token={TOKEN}", f"--notebook-dir={root / 'notebooks'}", "--LabApp.news_url="]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
     env = {**os.environ, "WORKBENCH_HOME": str(root / "workspace")}
-    with open(root / "lab.log", "wb") as log:
-        lab = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/api/status")
+    with jupyterlab(root / "notebooks", TOKEN, root / "lab.log", env=env) as base:
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
         if slow_first_load:
             page.add_init_script(path=SLOW_FIRST_PLOT_MODULE)
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/scope.ipynb?token={TOKEN}", timeout=120_000)
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        time.sleep(3)  # the kernel is ready
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.get_by_text("Run All Cells", exact=True).first.click()
+        page.goto(f"{base}lab/tree/scope.ipynb?token={TOKEN}", timeout=120_000)
+        run_all_cells(page)
         started = time.monotonic()
         try:
             page.wait_for_function(LABELS_DRAWN, timeout=120_000)
@@ -122,9 +92,6 @@ def measure(browser, slow_first_load: bool, seconds: float, settle: float) -> di
         updates = plot.evaluate("el => el.__wbUpdates")
         status = page.locator("text=/connected, [0-9]+ samples/").first.inner_text()
         page.close()
-    finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        lab.wait(timeout=30)
     note = status.split(" samples", 1)[1].strip(" ·") if " samples" in status else ""
     return {"page": "slow first load" if slow_first_load else "healthy", "s_to_drawn_plot": to_drawn,
             "frames_drawn_per_s": round(updates / seconds, 1), "target_per_s": RATE, "status_note": note}
@@ -138,7 +105,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(REPO))
     from workbench.report.pdf import launch_chromium
 
     with sync_playwright() as p:

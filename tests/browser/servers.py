@@ -1,4 +1,7 @@
-"""Start the workbench's own servers for browser tests (the dashboard, JupyterLab) and stop them."""
+"""Start the workbench's own servers for browser tests (the dashboard, JupyterLab) and stop them.
+
+Importable without the test session (benchmarks/lab_scope.py uses it): nothing here imports tests/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -60,6 +63,30 @@ def dashboard(workspace: Path, token: str, log: Path):
     env = {**os.environ, "WORKBENCH_DASHBOARD_TOKEN": token}  # never on a command line (ps shows those)
     with running(cmd, base, env=env, log=log, cwd=REPO):
         yield base
+
+
+@contextmanager
+def jupyterlab(notebook_dir: Path, token: str, log: Path, env=None):
+    """JupyterLab serving ``notebook_dir`` on a free loopback port, with a token; yields the base URL."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+           f"--IdentityProvider.token={token}", f"--notebook-dir={notebook_dir}", "--LabApp.news_url=",
+           "--ServerApp.open_browser=False"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")  # what `make lab` passes as root
+    base = f"http://127.0.0.1:{port}/"
+    with running(cmd, f"{base}api/status", env=env, log=log):
+        yield base
+
+
+def run_all_cells(page) -> None:
+    """Once JupyterLab shows a notebook and its kernel is ready: Run > Run All Cells, as a user does."""
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-Toolbar-kernelStatus",
+                           timeout=120_000)
+    time.sleep(3)  # the kernel is ready
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.get_by_text("Run All Cells", exact=True).first.click()
 
 
 def sign_in(page, user: str, password: str) -> None:

@@ -5,7 +5,6 @@ plot never drew), the record control records, the ISNCSCI worksheet classifies a
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 from workbench.config import get_workspace
 
 from .chromium import assert_not_blank, browser, save_png  # noqa: F401 (fixture)
-from .servers import free_port, running
+from .servers import jupyterlab, run_all_cells
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.lsl, pytest.mark.timeout(600)]
 TOKEN = "lab-test-token-51b2"
@@ -47,23 +46,12 @@ def lab(tmp_path_factory, browser):  # noqa: F811
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     (root / "notebooks").mkdir()
     nbformat.write(nb, root / "notebooks" / "widgets.ipynb")
-    port = free_port()
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-           f"--IdentityProvider.token={TOKEN}", f"--notebook-dir={root / 'notebooks'}",
-           "--LabApp.news_url=", "--ServerApp.open_browser=False"]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")  # what `make lab` passes as root
     env = {**os.environ, "WORKBENCH_HOME": str(ws.root)}
-    with running(cmd, f"http://127.0.0.1:{port}/api/status", env=env, log=root / "lab.log"):
+    with jupyterlab(root / "notebooks", TOKEN, root / "lab.log", env=env) as base:
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
         page.add_init_script(path=SLOW_FIRST_PLOT_MODULE)
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/widgets.ipynb?token={TOKEN}", timeout=120_000)
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-Toolbar-kernelStatus",
-                               timeout=120_000)
-        time.sleep(3)  # the kernel is ready
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.get_by_text("Run All Cells", exact=True).first.click()
+        page.goto(f"{base}lab/tree/widgets.ipynb?token={TOKEN}", timeout=120_000)
+        run_all_cells(page)
         yield page, ws
         page.close()
 
