@@ -342,7 +342,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
             t_s, t_a, t_d = stamps[np.isfinite(stamps).all(axis=1)].T
             rows.append(np.column_stack([t_loop0 + t_d - t_lsl0, (t_d - t_s) * 1e3, (t_d - t_a) * 1e3]))
             # The amplifier's share split at the rig's push (LiveRun.amplifier_pushes): the simulated amplifier's
-            # own part (generating and pushing) and LSL's delivery to the loop's pull.
+            # own part (where its wake-up fell in the grid, and the push) and LSL's delivery to the loop's pull.
             own, delivery = amplifier_share_parts(t_s, t_a, live.amplifier_pushes, SFREQ)
             slowest = slowest_outputs(t_s - t_lsl0, t_a - t_lsl0, t_d - t_lsl0, own)
             split = {k: None if np.isnan(v).all() else round(float(np.nanpercentile(v, 99)), 2)

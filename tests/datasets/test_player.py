@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pylsl
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from workbench.datasets import CUES, ArraySource, Player, SyntheticSource
 from workbench.errors import RecordingFileError, ValidationError, WorkbenchError
 from workbench.recording import read_recording
 from workbench.recording.read import pick_signal_stream, read_xdf_streams
+
+from tests.budget import examples
 
 from .receiver import Receiver
 
@@ -71,6 +75,67 @@ def test_a_player_keeps_when_each_chunk_left_only_when_asked(unique_name):
     assert pushes[-1, 0] == pytest.approx(player.t0 + (player.n_samples_sent - 1) / src.sfreq, abs=1e-9)
     assert (pushes[:, 1] >= pushes[:, 0]).all()
     assert Player(src, name=unique_name).pushes is None
+
+
+class _Collected:
+    """What a feed handed to its signal and marker outlets, in order (the feed's bookkeeping alone, no clock)."""
+
+    def __init__(self):
+        self.chunks, self.markers, self.sent_before = [], [], []
+
+    def push_chunk(self, block, stamps):
+        self.chunks.append((np.array(block), np.array(stamps)))
+
+    def push_sample(self, value, stamp):
+        # how many signal samples had gone out when this marker did
+        self.markers.append((value[0], stamp, sum(len(b) for b, _ in self.chunks)))
+
+
+#: Steps of the Player's thread in samples: anything, and the ones that end just before, at and after a cue.
+_SAMPLES = st.one_of(st.integers(0, 300), st.sampled_from([124, 125, 126]))
+
+
+@settings(max_examples=examples(80), deadline=None)
+@given(steps=st.lists(st.tuples(st.booleans(), _SAMPLES, _SAMPLES), min_size=1, max_size=40),
+       duration=st.sampled_from([None, 5.0]))
+@example(steps=[(True, 0, 126), (False, 124, 0), (False, 1, 0)], duration=None)  # the cue at 125 made, not due
+@example(steps=[(True, 0, 2000), (False, 1249, 0)], duration=5.0)  # made to the end, pushed to it
+def test_samples_made_ahead_go_out_when_due_as_the_source_made_them_with_each_cue_after_its_sample(steps, duration):
+    """Any order of making ahead (by any lead) and pushing (on time or late): the Player's thread, whatever
+    the machine does to it."""
+    from workbench.datasets.player import _BlockFeed
+
+    def source():  # eeg-64 at 250 Hz with a counter: a cue every 125 samples
+        return SyntheticSource("eeg-64", seed=3, counter=True, sfreq=250, cue_s=0.5)
+
+    src = source()
+    feed = _BlockFeed(src, np.inf if duration is None else round(duration * src.sfreq))
+    out = _Collected()
+    feed.marker_outlet = out
+    k = 0  # the Player's clock, in samples since t0
+    for ahead, dk, lead in steps:
+        k += dk
+        n_sent, n_made = feed.n_sent, src.n_times_generated
+        if ahead:
+            feed.make_ahead((k + lead) / src.sfreq)
+            assert feed.n_sent == n_sent, "a sample made ahead went out before it was due"
+            # made up to what will be due then, and no more (nothing made twice)
+            assert src.n_times_generated == max(n_made, min(k + lead + 1, feed.n_total))
+        else:
+            feed.push_due(k / src.sfreq, 100.0, out)
+            # every sample due at k is out (the one at k itself too), none later, within the duration
+            assert feed.n_sent == min(k + 1, feed.n_total)
+    values = np.concatenate([b for b, _ in out.chunks]) if out.chunks else np.empty((0, len(src.ch_names)))
+    stamps = np.concatenate([s for _, s in out.chunks]) if out.chunks else np.empty(0)
+    np.testing.assert_array_equal(values[:, 0], np.arange(feed.n_sent))  # none lost, repeated or reordered
+    np.testing.assert_array_equal(values, source().generate(feed.n_sent)[0])
+    np.testing.assert_allclose(stamps, 100.0 + np.arange(feed.n_sent) / src.sfreq, rtol=0, atol=1e-9)
+    # each cue once, in order, stamped at its own sample and sent after (never before) that sample
+    samples = [round((stamp - 100.0) * src.sfreq) for _, stamp, _ in out.markers]
+    assert samples == list(range(0, 125 * len(samples), 125))
+    assert [label for label, _, _ in out.markers] == [CUES[(k // 125) % 3] for k in samples]
+    assert all(k < sent for k, (_, _, sent) in zip(samples, out.markers))
+    assert feed.n_markers == len(out.markers) == -(-feed.n_sent // 125)  # every cue whose sample went out
 
 
 def _play_and_receive(player, timeout=30):

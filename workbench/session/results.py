@@ -87,7 +87,7 @@ def amplifier_share_parts(stamps, arrivals, pushes, sfreq: float) -> tuple[np.nd
     ``stamps``, ``arrivals``: each output's newest sample time stamp and its chunk's arrival at the inlet
     (``log.output_shares`` columns 0 and 1); ``pushes``: ``LiveRun.amplifier_pushes`` (each chunk's last
     stamp and when its push returned); ``sfreq``: the stream's rate. Returns ``(own_ms, delivery_ms)``:
-    stamp -> pushed (the amplifier generating the chunk and handing it to liblsl) and pushed -> arrival
+    stamp -> pushed (the amplifier's wake-up in its grid and handing the chunk to liblsl) and pushed -> arrival
     (liblsl's threads in both processes, the pulling thread's wake-up and the interpreter's lock); NaN for an
     output no push accounts for.
 
