@@ -31,13 +31,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,49 +70,20 @@ _WATCH = """() => { window.wbWatch = new Promise(resolve => {
 }); }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_served(base: str, proc: subprocess.Popen, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the dashboard exited with code {proc.returncode}")
-        try:
-            urllib.request.urlopen(base, timeout=2)
-            return
-        except OSError as err:
-            if getattr(err, "code", None):  # an HTTP answer (403 without the token): it is serving
-                return
-            time.sleep(0.5)
-    raise SystemExit(f"the dashboard did not answer at {base} within {timeout:.0f} s")
-
-
 def measure(workspace: Path, user: str, password: str, screenshots: Path | None = None) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    env = {**os.environ, "WORKBENCH_DASHBOARD_TOKEN": TOKEN}
+    from tests.browser.servers import dashboard, sign_in
+
     (workspace / "logs").mkdir(exist_ok=True)
-    log = open(workspace / "logs" / "session-view-benchmark.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "--workspace", str(workspace), "dashboard",
-                             "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
     out = []
-    try:
-        base = f"http://127.0.0.1:{port}/"
-        _wait_served(base, proc)
+    with dashboard(workspace, TOKEN, workspace / "logs" / "session-view-benchmark.log", timeout=180) as base:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1200, "height": 1000})
             page.goto(f"{base}?token={TOKEN}", timeout=180_000)
             page.locator("input[type=password]").first.wait_for(timeout=180_000)
-            page.locator(".wb-dashboard-app input[type=text]").first.fill(user)
-            page.locator("input[type=password]").first.fill(password)
-            page.locator("input[type=password]").first.press("Enter")
+            sign_in(page, user, password)
             page.wait_for_selector(".wb-figure .main-svg", timeout=180_000)
             page.get_by_text("Session", exact=True).first.click()
             page.wait_for_selector(".wb-session select", timeout=180_000)
@@ -141,10 +107,6 @@ def measure(workspace: Path, user: str, password: str, screenshots: Path | None 
                             "all_drawn_ms": first.get("drawn"), "figures": w["timeline"][-1][3],
                             "timeline": w["timeline"], "long_tasks": w["long_tasks"]})
             browser.close()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
     return out
 
 

@@ -24,9 +24,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, timeout: float = 60.0) -> None:
+def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    """Return once ``url`` answers; a server ``proc`` that exits first is an error at once, with its code."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[:4]} exited with code {proc.returncode} before {url} answered")
         try:
             urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback)
             return
@@ -38,12 +41,12 @@ def wait_http(url: str, timeout: float = 60.0) -> None:
 
 
 @contextmanager
-def running(cmd: list[str], url: str, *, env=None, log: Path, cwd=None):
+def running(cmd: list[str], url: str, *, env=None, log: Path, cwd=None, timeout: float = 60.0):
     """Run ``cmd`` in its own process group until the block ends; the log keeps its output."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True)
         try:
-            wait_http(url)
+            wait_http(url, timeout, proc)
             yield proc
         finally:
             os.killpg(proc.pid, signal.SIGTERM)  # this test's own server and its kernels
@@ -55,13 +58,13 @@ def running(cmd: list[str], url: str, *, env=None, log: Path, cwd=None):
 
 
 @contextmanager
-def dashboard(workspace: Path, token: str, log: Path):
+def dashboard(workspace: Path, token: str, log: Path, timeout: float = 60.0):
     """``workbench dashboard`` on a free loopback port; yields the base URL (without the token)."""
     port = free_port()
     cmd = [sys.executable, "-m", "workbench", "--workspace", str(workspace), "dashboard", "--port", str(port)]
     base = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "WORKBENCH_DASHBOARD_TOKEN": token}  # never on a command line (ps shows those)
-    with running(cmd, base, env=env, log=log, cwd=REPO):
+    with running(cmd, base, env=env, log=log, cwd=REPO, timeout=timeout):
         yield base
 
 

@@ -5,6 +5,7 @@ plot never drew), the record control records, the ISNCSCI worksheet classifies a
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import nbformat
 import pytest
 
 from workbench.config import get_workspace
+from workbench.ui.acquisition import ScopeWidget
 
 from .chromium import assert_not_blank, browser, save_png  # noqa: F401 (fixture)
 from .servers import jupyterlab, run_all_cells
@@ -111,8 +113,12 @@ def test_live_scope_draws_and_redraws_once_rebuilt_after_a_slow_first_load(lab, 
     assert_not_blank(save_png(second, tmp_path, "lab-scope.png").read_bytes(), "live scope")
     ticks = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
     assert {"C3", "Cz", "C4"} <= set(ticks)
-    # Rebuilt once, and the plot that draws is left alone.
-    assert "plot rebuilt once: the page had stopped drawing it" in status, status
+    # Rebuilt, and the plot that draws is left alone. Only the first module load is slowed here, but on a
+    # loaded runner the rebuilt plot's own load can pass anywidget's 2 s too (CI once needed a second
+    # rebuild, at 15 s): any count up to MAX_REBUILDS is the scope doing its job, more would be a loop.
+    rebuilt = re.search(r"plot rebuilt (once|([0-9]+) times): the page had stopped drawing it", status)
+    assert rebuilt, status
+    assert (1 if rebuilt.group(1) == "once" else int(rebuilt.group(2))) <= ScopeWidget.MAX_REBUILDS, status
     assert page.locator(".js-plotly-plot").count() == 1
 
 
