@@ -30,8 +30,9 @@ Which path each key times:
   where permitted, else why not), as the demo and ``workbench session run`` print it;
   ``session_amplifier_{own,lsl_delivery}_p99_ms_*``: the amplifier's share split where the rig's Player
   says its push returned (``results.amplifier_share_parts``): the simulated amplifier's own part (the
-  sample's place in the 2 kHz grid, generating, pushing) and LSL's delivery (liblsl's threads in both
-  processes, the loop's wake-up in its pull); None for the external amplifier, which does not say.
+  sample's place in the 2 kHz grid and the push; the chunk is made half a period ahead, ``datasets/player.py``)
+  and LSL's delivery (liblsl's threads in both processes, the loop's wake-up in its pull); None for the
+  external amplifier, which does not say.
 - ``session_*_ms_{1,4,10}ms_256ch_external_amp``: the same blocks with the simulated participant's Player
   in a process of its own and ``run_block(stream=NAME)``, as ``workbench session run --stream`` meets a
   real amplifier (its SDK or LSL app is never in the workbench's process), the glove in the rig. The keys
