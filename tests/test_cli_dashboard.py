@@ -13,7 +13,7 @@ import urllib.request
 import psutil
 import pytest
 
-from .browser.servers import free_port
+from .ports import free_port
 from .conftest import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

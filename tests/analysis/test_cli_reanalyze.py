@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
 from workbench.cli import main
 from workbench.records import Reanalysis, Session
 from workbench.records.demo import open_demo_store
+
+from ..ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -52,9 +53,7 @@ def test_bad_options_and_a_silent_scheduler_are_clear_errors(demo_user, capsys):
     assert code == 2 and "--site: got 'XX'" in text
     code, text = _wb(capsys, "reanalyze", "--decoder", str(demo_user / "nope.npz"))
     assert code == 1 and "nope.npz" in text
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there
     code, text = _wb(capsys, "reanalyze", "--simulate", "1", "--scheduler", f"tcp://127.0.0.1:{port}",
                      "--connect-timeout", "2")
     assert code == 1 and f"tcp://127.0.0.1:{port}" in text and "answers within 2 s" in text

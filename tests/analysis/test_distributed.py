@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import pytest
 from workbench.records import Reanalysis
 from workbench.records.demo import open_demo_store
 
+from ..ports import free_port
 from .test_run import assert_written_once
 
 pytestmark = pytest.mark.slow
@@ -33,12 +33,6 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 #: Units long enough (about 0.2 s of work each at 64 channels) that a kill lands mid-run.
 N_SESSIONS, SESSION_S = 16, 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Deployment:
@@ -61,7 +55,7 @@ class Deployment:
         return proc
 
     def start_scheduler(self) -> str:
-        port = _free_port()
+        port = free_port()
         self.scheduler = self._start("scheduler", "--host", "127.0.0.1", "--port", str(port),
                                      "--no-dashboard", name="scheduler")
         self.address = f"tcp://127.0.0.1:{port}"

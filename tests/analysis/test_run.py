@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import socket
 
 import pytest
 
@@ -17,6 +16,7 @@ from workbench.records import Participant, Reanalysis, ReanalysisTrial
 from workbench.records.demo import open_demo_store
 from workbench.utils.files import sha256_file
 
+from ..ports import free_port
 from .conftest import comparable, open_store
 
 pytestmark = pytest.mark.slow
@@ -137,9 +137,7 @@ def assert_written_once(trail, stored) -> None:
 
 
 def test_a_scheduler_that_does_not_answer_is_a_clear_error():
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there
     with pytest.raises(ValidationError) as err:
         connect(f"tcp://127.0.0.1:{port}", timeout=2)
     assert err.value.fields == ("--scheduler",) and f"127.0.0.1:{port}" in str(err.value)
