@@ -21,8 +21,11 @@ On a virtual machine the host may take a virtual CPU away for tens of millisecon
 machine, woke 26-38 ms late together a few times a minute, in the seconds /proc/stat counted 3-34 % steal.
 A latency percentile of a closed loop below the machine's own is not reachable by any software on it.
 
-Each probe costs about 1-2 % of one CPU. Times are ``time.monotonic()``, which on Linux is the clock of
-``pylsl.local_clock()`` (CLOCK_MONOTONIC), so stalls line up with gate decisions and sample stamps.
+Each probe costs about 1-2 % of one CPU, but it also wakes its CPU 1,000 times a second, which a closed loop
+beside it meets: ``MachineLatency(probe=False)`` reads only the host's steal time, to run a benchmark
+without that load (``soak.py --no-machine-probe``); its wake-up and stall figures are then None.
+Times are ``time.monotonic()``, which on Linux is the clock of ``pylsl.local_clock()`` (CLOCK_MONOTONIC),
+so stalls line up with gate decisions and sample stamps.
 """
 
 from __future__ import annotations
@@ -80,15 +83,17 @@ def _steal() -> tuple[int, int] | None:
 class MachineLatency:
     """Probe every CPU's wake-up latency while a run goes on (a context manager; see the module docstring)."""
 
-    def __init__(self, stall_ms: float = STALL_MS) -> None:
+    def __init__(self, stall_ms: float = STALL_MS, probe: bool = True) -> None:
         self.stall_ms = stall_ms
+        self.probe = bool(probe)
         self._procs: list[subprocess.Popen] = []
         self.results: list[dict] = []
         self._steal0 = self._steal1 = None
+        self._running = False
 
     def start(self) -> MachineLatency:
-        cpus = sorted(os.sched_getaffinity(0))[:MAX_CPUS]
-        self._steal0 = _steal()
+        cpus = sorted(os.sched_getaffinity(0))[:MAX_CPUS] if self.probe else []
+        self._steal0, self._running = _steal(), True
         self._procs = [subprocess.Popen([sys.executable, "-c", _PROBE, str(cpu), str(self.stall_ms)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for cpu in cpus]
         for proc in self._procs:  # measuring from here on (an interpreter starts in 0.05-0.5 s)
@@ -96,9 +101,9 @@ class MachineLatency:
         return self
 
     def stop(self) -> MachineLatency:
-        if not self._procs:  # stopped already
+        if not self._running:  # not started, or stopped already
             return self
-        self._steal1 = _steal()
+        self._steal1, self._running = _steal(), False
         for proc in self._procs:
             proc.stdin.close()
         self.results = []
@@ -137,6 +142,9 @@ class MachineLatency:
         steal = None
         if self._steal0 and self._steal1 and self._steal1[1] > self._steal0[1]:
             steal = 100.0 * (self._steal1[0] - self._steal0[0]) / (self._steal1[1] - self._steal0[1])
+        if not self.probe:
+            return {"wakeups": 0, "cpus": 0, "wakeup_p50_ms": None, "wakeup_p99_ms": None, "wakeup_max_ms": None,
+                    f"stalls_over_{self.stall_ms:g}ms": None, "stall_max_ms": None, "steal_percent": steal}
         return {"wakeups": sum(r["n"] for r in self.results), "cpus": len(self.results),
                 "wakeup_p50_ms": self._percentile(50), "wakeup_p99_ms": self._percentile(99),
                 "wakeup_max_ms": max(((max(map(int, r["bins"])) + 1) * r["width"] * 1e3 for r in self.results

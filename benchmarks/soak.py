@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/soak.py [--minutes 60] [--block-minutes 5] [--json]
+    .venv/bin/python benchmarks/soak.py [--minutes 60] [--block-minutes 5] [--no-machine-probe] [--json]
 
 What runs (every part the real one, only the participant and the glove simulated): a calibration run
 (cued rest / grasp / open, LabRecorder XDF), a decoder trained from that file
@@ -38,7 +38,9 @@ Keys:
 - ``false_safe_states_in_machine_stalls``: those of the false safe states whose silence overlaps a stall
   of the machine itself of 20 ms or more (``benchmarks/machine_latency.py``: a probe per CPU, pinned,
   woke that late); ``machine_wakeup_p99_ms`` (the largest block's) and ``machine_stall_max_ms``: the tail any
-  process on this machine met meanwhile;
+  process on this machine met meanwhile; ``machine_probe``: whether that probe ran (``--no-machine-probe``:
+  it wakes every CPU 1,000 times a second, a load beside the loop that a site's machine does not carry; off,
+  only the host's steal time is read and the probe's figures are None);
 - ``loop_priority``: the loop thread's scheduling in the blocks (``utils/realtime.py``: real-time where
   permitted, else why not); ``cpu_latency``: the CPUs' wake-up latency the blocks held (``--cpu-latency-us``);
 - per block (``per_block``): decisions, commands, outputs timed, losses, the false safe states with the
@@ -265,7 +267,7 @@ def tail_follows_machine(blocks) -> tuple[float | None, float | None]:
 
 
 def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
-         cpu_latency_us: int | None = LIVE_CPU_LATENCY_US) -> dict:
+         cpu_latency_us: int | None = LIVE_CPU_LATENCY_US, machine_probe: bool = True) -> dict:
     from workbench.records import Session
     from workbench.records.demo import open_demo_store
     from workbench.recording.runs import RunEntities
@@ -306,7 +308,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
             t_loop0 = rss.loop_s
             rss.block_started()
             t_wall, t_lsl0 = time.monotonic(), pylsl.local_clock()
-            with MachineLatency() as machine:  # the machine's own stalls, to set beside any silence
+            with MachineLatency(probe=machine_probe) as machine:  # its own stalls, to set beside any silence
                 live = run_block(recordings, spec, participant=participant(i), decoder=decoder, effector="glove",
                                  chunk_ms=CHUNK_MS, progress=False, safety_events=writer, decoder_version=version,
                                  entities=RunEntities(subject="soak", task="glove", run=i),
@@ -333,8 +335,9 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
                 seen = "; ".join(f"cpu {cpu} stalled {1e3 * (end - start):.0f} ms" for cpu, start, end in stalls)
                 false_details.append(f"{d.rule} at {d.t - t_lsl0:.1f} s: {d.detail}"
                                      + (f" (the machine meanwhile: {seen})" if seen else ""))
-            stall_max = max(stall_max, m["stall_max_ms"])
-            wakeup_p99 = max(wakeup_p99, m["wakeup_p99_ms"] or 0.0)
+            if machine_probe:
+                stall_max = max(stall_max, m["stall_max_ms"])
+                wakeup_p99 = max(wakeup_p99, m["wakeup_p99_ms"] or 0.0)
             # Every decoder output is timed (LoopLog.output_shares), not only those that pushed a command: a
             # 5-minute window's p99 over ~3,000 outputs, not over the ~40 commands. An output's place in
             # closed-loop time: its LSL time from the block's start, after the blocks before.
@@ -363,7 +366,7 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
                                false_safe_states={r: n for r, n in unforced.items() if r not in DECIDED},
                                false_safe_details=false_details[:20], slowest_outputs=slowest,
                                machine_wakeup_p99_ms=m["wakeup_p99_ms"],
-                               machine_stall_max_ms=round(m["stall_max_ms"], 1),
+                               machine_stall_max_ms=None if m["stall_max_ms"] is None else round(m["stall_max_ms"], 1),
                                machine_steal_percent=m["steal_percent"]))
             say(f"block {i}: {block_wall:.0f} s, {len(log.decisions)} decisions ({writer.n_written} saved), "
                 f"{n_commands} commands, decoder {version}, rss {rss_mb():.0f} MB, "
@@ -408,8 +411,9 @@ def soak(minutes: float, block_minutes: float, workspace: Path, say=print,
         "recalibrations": max(0, len(blocks) - 1), "n_ch": N_CH, "sfreq": SFREQ, "chunk_ms": CHUNK_MS,
         "samples_lost": lost + breaks, "samples_lost_overruns": lost, "counter_breaks": breaks,
         "false_safe_states": sum(false_safe.values()), "false_safe_states_by_rule": false_safe,
-        "false_safe_states_in_machine_stalls": in_stalls, "machine_wakeup_p99_ms": wakeup_p99,
-        "machine_stall_max_ms": stall_max,
+        "false_safe_states_in_machine_stalls": in_stalls if machine_probe else None, "machine_probe": machine_probe,
+        "machine_wakeup_p99_ms": wakeup_p99 if machine_probe else None,
+        "machine_stall_max_ms": stall_max if machine_probe else None,
         "decisions_made": made, "decisions_saved": saved, "decisions_backlog": backlog,
         "decisions_saved_ratio": saved / made if made else None,
         "rss_mb_first_min": float(np.median(first)) if len(first) else None,
@@ -481,6 +485,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cpu-latency-us", type=cpu_latency_arg, default=LIVE_CPU_LATENCY_US,
                         help="the CPUs' wake-up latency the closed-loop blocks hold (microseconds, e.g. 0: idle CPUs "
                              "poll; default 'none', as run_block: idle states as the system sets them)")
+    parser.add_argument("--no-machine-probe", dest="machine_probe", action="store_false",
+                        help="no wake-up probe beside the blocks (it wakes every CPU 1,000 times a second); the "
+                             "host's steal time is still read")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     for name, v in (("--minutes", args.minutes), ("--block-minutes", args.block_minutes)):
@@ -492,7 +499,8 @@ def main(argv=None) -> int:
         print(f"[soak {time.strftime('%H:%M:%S')}] {text}", file=out, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="wb-soak-") as tmp:
-        result = soak(args.minutes, args.block_minutes, Path(tmp), say, cpu_latency_us=args.cpu_latency_us)
+        result = soak(args.minutes, args.block_minutes, Path(tmp), say, cpu_latency_us=args.cpu_latency_us,
+                      machine_probe=args.machine_probe)
     if args.json:
         print(json.dumps(result))
     else:

@@ -46,6 +46,20 @@ def test_a_probe_held_off_its_cpu_is_reported_as_a_stall_at_the_time_it_came():
     assert not [(s, e) for cpu, s, e in before if cpu == first_cpu and e - s >= 0.1]
 
 
+def test_without_the_probe_only_the_hosts_steal_time_is_read():
+    with MachineLatency(probe=False) as machine:
+        assert machine._procs == []  # no process wakes the CPUs
+        t0 = time.process_time()
+        while time.process_time() - t0 < 0.05:  # some CPU time for /proc/stat to count
+            pass
+    summary = machine.summary()
+    assert summary["cpus"] == 0 and summary["wakeups"] == 0
+    assert summary["wakeup_p99_ms"] is None and summary["stall_max_ms"] is None
+    assert summary["steal_percent"] is not None and 0 <= summary["steal_percent"] <= 100
+    assert machine.stalls_between(0.0, time.monotonic()) == []
+    machine.stop()  # stopping twice is harmless
+
+
 def test_the_script_prints_its_figures():
     done = subprocess.run([sys.executable, "benchmarks/machine_latency.py", "--seconds", "1"], cwd=REPO,
                           capture_output=True, text=True, timeout=120)

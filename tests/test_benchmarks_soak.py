@@ -76,6 +76,23 @@ def test_a_short_soak_saves_every_decision_and_reports_every_key():
     assert len(r["cpu_latency"]) == 1 and all(b["cpu_latency"] == r["cpu_latency"][0] for b in r["per_block"])
 
 
+@pytest.mark.slow
+def test_a_soak_without_the_machine_probe_still_reports_the_host_and_every_key():
+    done = subprocess.run([sys.executable, "benchmarks/soak.py", "--minutes", "0.25", "--block-minutes", "0.25",
+                           "--no-machine-probe", "--json"], cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    r = json.loads(done.stdout)
+    assert KEYS <= set(r) and r["blocks"] == 1 and r["machine_probe"] is False
+    assert r["decisions_made"] > 0 and r["decisions_saved_ratio"] == 1.0 and r["decisions_backlog"] == 0
+    # no probe, so no figure of it: None, never a 0 that reads as a machine that never stalled
+    assert r["machine_wakeup_p99_ms"] is None and r["machine_stall_max_ms"] is None
+    assert r["false_safe_states_in_machine_stalls"] is None
+    block, = r["per_block"]
+    assert block["machine_wakeup_p99_ms"] is None and block["machine_stall_max_ms"] is None
+    assert block["machine_steal_percent"] is not None and block["machine_steal_percent"] >= 0  # read from /proc/stat
+    assert all(v is None or v > 0 for v in r["latency_p99_ms_windows"]) and "goals:" in done.stderr
+
+
 def test_soak_refuses_a_duration_it_cannot_run():
     done = subprocess.run([sys.executable, "benchmarks/soak.py", "--minutes", "-3"], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
